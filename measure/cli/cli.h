@@ -1,0 +1,44 @@
+/* Shared plumbing of the cocoon-measure subcommands. */
+#ifndef COCOON_MEASURE_CLI_H
+#define COCOON_MEASURE_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <json-c/json.h>
+
+/* Exit codes (documented in README.md). */
+enum {
+	CLI_OK = 0,
+	CLI_INVALID_INPUT = 1, /* a file is unreadable or malformed */
+	CLI_USAGE = 2,         /* bad command line */
+	CLI_INVALID_EVIDENCE = 3, /* evidence parsed but does not verify */
+	CLI_REJECTED = 4,      /* evidence verifies but policy rejects it */
+};
+
+struct cli_cmd {
+	const char *name;
+	const char *summary;
+	int (*run)(int argc, char **argv);
+};
+
+/* Print "error: <msg>" to stderr; returns code. */
+int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Print "error: <msg>" plus a hint to run --help; returns CLI_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* "key: <hex>" line for the text output. */
+void cli_print_hex(FILE *f, const char *key, const uint8_t *p, size_t n);
+
+/* Text rendering of a JSON result: one "key: value" line per scalar, nested objects
+ * as "parent.key", arrays as indented "- item" lines. */
+void cli_print_text(json_object *o, FILE *f);
+
+/* Print o as JSON (json != 0) or text; returns CLI_OK or CLI_INVALID_INPUT on I/O error. */
+int cli_emit(json_object *o, int json);
+
+/* Subcommands. */
+int cmd_quote(int argc, char **argv);
+
+#endif

@@ -1,0 +1,64 @@
+/* libmeasure core helpers: the error convention, hex, bounded file reads.
+ *
+ * Error convention (whole project): a function that can fail returns 0 (or a
+ * non-negative count) on success and a negative errno-style code on failure, and
+ * fills a struct cm_err with one human-readable line naming what failed and why.
+ * A NULL struct cm_err is allowed. Bad input never aborts. */
+#ifndef COCOON_MEASURE_UTIL_H
+#define COCOON_MEASURE_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CM_ERR_MAX 320
+
+struct cm_err {
+	int code;              /* negative errno-style code of the failure */
+	char msg[CM_ERR_MAX];  /* "<what> (<why>)", no trailing newline */
+};
+
+/* Record a failure and return code (which must be negative). */
+int cm_fail(struct cm_err *e, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Prefix an existing message: "<prefix>: <old message>". Returns e->code. */
+int cm_err_prefix(struct cm_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Lower-case hex of len bytes into out (2*len+1 bytes incl. NUL). Returns 2*len,
+ * or -ENOSPC when out is too small. */
+int cm_hex_encode(const uint8_t *in, size_t len, char *out, size_t outsz);
+
+/* Decode exactly n bytes from a string of exactly 2n hex digits (either case). */
+int cm_hex_decode_exact(const char *hex, size_t hexlen, uint8_t *out, size_t n);
+
+/* Decode a hex string of any even length up to outsz bytes; *outlen gets the count. */
+int cm_hex_decode(const char *hex, size_t hexlen, uint8_t *out, size_t outsz, size_t *outlen);
+
+/* Read a whole regular file (or stdin for "-") of at most max bytes into a new
+ * buffer (NUL-terminated one past the end, for text users). Free with free(). */
+int cm_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, struct cm_err *e);
+
+/* Constant-time comparison of two equal-length buffers. */
+bool cm_memeq_ct(const void *a, const void *b, size_t n);
+
+bool cm_is_zero(const void *p, size_t n);
+
+/* Little-endian loads from a byte buffer (no alignment requirement). */
+static inline uint16_t cm_le16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+static inline uint32_t cm_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+static inline uint64_t cm_le64(const uint8_t *p) { return cm_le32(p) | ((uint64_t)cm_le32(p + 4) << 32); }
+static inline void cm_put_le16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static inline void cm_put_le32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline void cm_put_le64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+
+#endif

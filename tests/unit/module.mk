@@ -1,0 +1,13 @@
+# cmocka unit tests: tests/unit/test_NAME.c -> $(TESTBIN)/test_NAME, one binary per module.
+# Every test links libmeasure; a test that needs more sets test_NAME_DEPS (archives or
+# objects) and test_NAME_LIBS (linker flags) in its component's module.mk.
+CMOCKA_LIBS := $(call pkg_libs,cmocka)
+UNIT_TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_TESTS += $(UNIT_TEST_SRCS:tests/unit/%.c=$(TESTBIN)/%)
+
+.SECONDEXPANSION:
+$(TESTBIN)/test_%: $(OBJ)/tests/unit/test_%.o $$(test_$$*_DEPS) $(OBJ)/tests/unit/testutil.o $(LIBMEASURE)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) $(OBJ)/tests/unit/test_$*.o $(OBJ)/tests/unit/testutil.o $(test_$*_DEPS) \
+		$(LIBMEASURE) -o $@ \
+		$(test_$*_LIBS) $(CMOCKA_LIBS) $(BASE_LIBS)

@@ -1,0 +1,169 @@
+/* libmeasure core helpers: hex, bounded file reads, digests, RTMR extend, image hash, DER. */
+#include "tests/unit/testutil.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "measure/der.h"
+#include "measure/digest.h"
+#include "measure/measurements.h"
+#include "measure/util.h"
+
+static void test_hex_roundtrip(void **state)
+{
+	(void)state;
+	uint8_t in[] = {0x00, 0x01, 0xab, 0xff};
+	char out[9];
+	assert_int_equal(cm_hex_encode(in, 4, out, sizeof(out)), 8);
+	assert_string_equal(out, "0001abff");
+	uint8_t back[4];
+	assert_int_equal(cm_hex_decode_exact("0001ABff", 8, back, 4), 0);
+	assert_memory_equal(in, back, 4);
+}
+
+static void test_hex_rejects_bad_input(void **state)
+{
+	(void)state;
+	uint8_t b[4] = {0};
+	char small[8];
+	assert_int_equal(cm_hex_encode(b, 4, small, sizeof(small)), -ENOSPC);
+	assert_int_equal(cm_hex_decode_exact("abc", 3, b, 2), -EINVAL);   /* odd */
+	assert_int_equal(cm_hex_decode_exact("abcd", 4, b, 4), -EINVAL);  /* wrong length */
+	assert_int_equal(cm_hex_decode_exact("zz", 2, b, 1), -EINVAL);    /* not hex */
+	assert_int_equal(cm_hex_decode("aabbccddee", 10, b, 4, NULL), -ENOSPC);
+}
+
+static void test_read_file_bounded(void **state)
+{
+	(void)state;
+	char *dir = test_tmpdir();
+	char path[512];
+	snprintf(path, sizeof(path), "%s/f", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("hello", f);
+	fclose(f);
+	uint8_t *buf;
+	size_t len;
+	struct cm_err e = {0};
+	assert_int_equal(cm_read_file(path, 5, &buf, &len, &e), 0);
+	assert_int_equal(len, 5);
+	assert_memory_equal(buf, "hello", 6); /* NUL-terminated */
+	free(buf);
+	assert_int_equal(cm_read_file(path, 4, &buf, &len, &e), -EFBIG);
+	assert_non_null(strstr(e.msg, path));
+	assert_int_equal(cm_read_file(dir, 100, &buf, &len, &e), -EISDIR);
+	unlink(path);
+	assert_int_equal(cm_read_file(path, 100, &buf, &len, &e), -ENOENT);
+	assert_non_null(strstr(e.msg, "cannot open"));
+	rmdir(dir);
+	free(dir);
+}
+
+static void test_digests_known_answers(void **state)
+{
+	(void)state;
+	uint8_t d[64];
+	assert_int_equal(cm_sha256("abc", 3, d), 0);
+	assert_hex_equal(d, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	assert_int_equal(cm_sha384("abc", 3, d), 0);
+	assert_hex_equal(d, "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed"
+			    "8086072ba1e7cc2358baeca134c825a7");
+	assert_int_equal(cm_sha512("abc", 3, d), 0);
+	assert_hex_equal(d, "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
+			    "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f");
+	/* streaming equals one-shot, and final resets for reuse */
+	struct cm_hash *h = cm_hash_new(CM_SHA384);
+	assert_non_null(h);
+	for (int round = 0; round < 2; round++) {
+		cm_hash_update(h, "a", 1);
+		cm_hash_update(h, "bc", 2);
+		assert_int_equal(cm_hash_final(h, d), 0);
+		assert_hex_equal(d, "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed"
+				    "8086072ba1e7cc2358baeca134c825a7");
+	}
+	cm_hash_free(h);
+}
+
+static void test_rtmr_extend(void **state)
+{
+	(void)state;
+	uint8_t reg[48] = {0}, d[48];
+	cm_sha384("abc", 3, d);
+	assert_int_equal(cm_rtmr_extend(reg, d), 0);
+	assert_hex_equal(reg, "93732e3733514a841c982cfa75ea76ab55fe011acb9cd980ef4523913c65be1b"
+			      "0998e04d77f8c174f81a82151619ca40");
+	assert_int_equal(cm_rtmr_extend(reg, d), 0);
+	assert_hex_equal(reg, "0b815adb5c2824360b25f9c2ca667eee481dc15676327e8c56be97a3275d8f11"
+			      "4d89b198e39f5f49e89657ea2a8adb6a");
+}
+
+static void test_image_hash_of_zero_registers(void **state)
+{
+	(void)state;
+	struct cm_td_regs r;
+	memset(&r, 0, sizeof(r));
+	uint8_t h[32];
+	assert_int_equal(cm_image_hash(&r, h), 0);
+	/* measurement.md §6: fake_tdx (all zero) = SHA-256 of 448 zero bytes */
+	assert_hex_equal(h, "5c55c8f4db4010ba9203d83536d0609856af8c847ac039e37e7dde8fbd574b61");
+}
+
+static void test_der_reader(void **state)
+{
+	(void)state;
+	/* SEQUENCE { INTEGER 5, OCTET STRING 01 02 } */
+	const uint8_t ok[] = {0x30, 0x07, 0x02, 0x01, 0x05, 0x04, 0x02, 0x01, 0x02};
+	struct cm_der in = {ok, sizeof(ok)}, seq, v;
+	uint8_t tag;
+	uint64_t x;
+	assert_int_equal(cm_der_next(&in, &tag, &seq), 0);
+	assert_int_equal(tag, CM_DER_SEQUENCE);
+	assert_int_equal(in.len, 0);
+	assert_int_equal(cm_der_next(&seq, &tag, &v), 0);
+	assert_int_equal(cm_der_uint(&v, &x), 0);
+	assert_int_equal(x, 5);
+	assert_int_equal(cm_der_next(&seq, &tag, &v), 0);
+	assert_int_equal(tag, CM_DER_OCTET_STRING);
+	assert_int_equal(v.len, 2);
+	/* truncated, indefinite, non-minimal lengths and negative integers */
+	const uint8_t trunc[] = {0x30, 0x08, 0x02, 0x01, 0x05};
+	const uint8_t indef[] = {0x30, 0x80, 0x00, 0x00};
+	const uint8_t nonmin[] = {0x04, 0x81, 0x01, 0xaa};
+	const uint8_t neg[] = {0x02, 0x01, 0x80};
+	struct cm_der a = {trunc, sizeof(trunc)}, b = {indef, sizeof(indef)}, c = {nonmin, sizeof(nonmin)},
+		      n = {neg, sizeof(neg)};
+	assert_int_equal(cm_der_next(&a, &tag, &v), -EBADMSG);
+	assert_int_equal(cm_der_next(&b, &tag, &v), -EBADMSG);
+	assert_int_equal(cm_der_next(&c, &tag, &v), -EBADMSG);
+	assert_int_equal(cm_der_next(&n, &tag, &v), 0);
+	assert_int_equal(cm_der_uint(&v, &x), -ERANGE);
+}
+
+static void test_err_prefix(void **state)
+{
+	(void)state;
+	struct cm_err e = {0};
+	assert_int_equal(cm_fail(&e, -EINVAL, "bad %s", "thing"), -EINVAL);
+	assert_int_equal(cm_err_prefix(&e, "in %s", "file"), -EINVAL);
+	assert_string_equal(e.msg, "in file: bad thing");
+	assert_int_equal(cm_fail(NULL, -EIO, "ignored"), -EIO);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hex_roundtrip),
+		cmocka_unit_test(test_hex_rejects_bad_input),
+		cmocka_unit_test(test_read_file_bounded),
+		cmocka_unit_test(test_digests_known_answers),
+		cmocka_unit_test(test_rtmr_extend),
+		cmocka_unit_test(test_image_hash_of_zero_registers),
+		cmocka_unit_test(test_der_reader),
+		cmocka_unit_test(test_err_prefix),
+	};
+	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
+}

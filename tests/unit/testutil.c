@@ -1,0 +1,58 @@
+#include "tests/unit/testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "measure/util.h"
+
+const char *fixture_path(const char *rel)
+{
+	static char path[4096];
+	const char *base = getenv("FIXTURES");
+	if (!base || !*base)
+		base = "../shared/fixtures";
+	snprintf(path, sizeof(path), "%s/%s", base, rel);
+	return path;
+}
+
+uint8_t *fixture_read(const char *rel, size_t *len)
+{
+	struct cm_err e = {0};
+	uint8_t *buf = NULL;
+	if (cm_read_file(fixture_path(rel), 64u << 20, &buf, len, &e) != 0) {
+		print_error("fixture %s: %s\n", rel, e.msg);
+		fail();
+	}
+	return buf;
+}
+
+void assert_hex_equal_impl(const uint8_t *buf, const char *hex, const char *file, int line)
+{
+	size_t n = strlen(hex) / 2;
+	char *got = malloc(2 * n + 1);
+	cm_hex_encode(buf, n, got, 2 * n + 1);
+	if (strcmp(got, hex) != 0) {
+		print_error("%s:%d: hex mismatch\n  got:  %s\n  want: %s\n", file, line, got, hex);
+		free(got);
+		_fail(file, line);
+	}
+	free(got);
+}
+
+uint8_t *hex_to_bytes(const char *hex, size_t *len)
+{
+	size_t n = strlen(hex) / 2;
+	uint8_t *b = malloc(n ? n : 1);
+	assert_non_null(b);
+	assert_int_equal(cm_hex_decode(hex, strlen(hex), b, n, len), 0);
+	return b;
+}
+
+char *test_tmpdir(void)
+{
+	char tmpl[] = "/tmp/cocoon-test-XXXXXX";
+	char *d = mkdtemp(tmpl);
+	assert_non_null(d);
+	return strdup(d);
+}
