@@ -323,6 +323,27 @@ int cm_collateral_load(const char *bundle, size_t len, X509 *anchor, struct cm_c
 		goto fail;
 	}
 
+	/* First: every issuer chain must end in the trust anchor (a wrong root is reported as
+	 * such, not as a CRL or signature failure). */
+	static const char *const chains[] = {"tcb_info_issuer_chain", "qe_identity_issuer_chain",
+					     "pck_crl_issuer_chain"};
+	for (size_t i = 0; i < sizeof(chains) / sizeof(chains[0]); i++) {
+		size_t pl;
+		const char *pem = get_str(o, chains[i], &pl);
+		STACK_OF(X509) *sk = pem ? cm_pem_chain_parse((const uint8_t *)pem, pl, e) : NULL;
+		bool anchored = sk && sk_X509_num(sk) >= 2 && same_key(sk_X509_value(sk, sk_X509_num(sk) - 1), c->anchor);
+		bool parsed = sk != NULL;
+		sk_X509_pop_free(sk, X509_free);
+		if (!parsed) {
+			rc = FAIL("collateral_format", -EBADMSG, "%s is missing or not a PEM chain", chains[i]);
+			goto fail;
+		}
+		if (!anchored) {
+			rc = FAIL("trust_anchor", -EACCES, "%s does not end in the trust anchor", chains[i]);
+			goto fail;
+		}
+	}
+
 	/* Root CA CRL: signed by the anchor. */
 	const char *s = get_str(o, "root_ca_crl", &n);
 	if (!s || !(c->root_crl = crl_from_hex(s, n))) {
