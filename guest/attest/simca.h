@@ -21,6 +21,7 @@
 
 #include <openssl/x509.h>
 
+#include "guest/attest/attest.h"
 #include "measure/util.h"
 
 #define CA_SIMCA_MAX_LEVELS 8
@@ -107,5 +108,8 @@ int ca_simca_quote(const struct ca_simca *ca, const struct ca_simca_td *td, uint
  * A loaded CA mints quotes; it does not re-sign collateral. */
 int ca_simca_save(const struct ca_simca *ca, const char *dir, struct cm_err *e);
 struct ca_simca *ca_simca_load(const char *dir, struct cm_err *e);
+
+/* The `sim` backend built on this CA (guest/attest/sim.c), for ca_open("sim"). */
+extern const struct ca_ops ca_sim_ops;
 
 #endif
