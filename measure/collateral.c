@@ -101,26 +101,25 @@ EVP_PKEY *cm_p256_key_from_raw(const uint8_t xy[64])
 
 int cm_ecdsa_p256_verify(EVP_PKEY *key, const uint8_t *msg, size_t len, const uint8_t sig[64])
 {
+	/* SHA-256 then EVP_PKEY_verify on the digest: measurably faster than EVP_DigestVerify
+	 * (no digest fetch per call), see tests/bench. */
+	uint8_t h[32], der[80], *p = der;
+	int rc = -ENOMEM, n;
 	ECDSA_SIG *s = ECDSA_SIG_new();
 	BIGNUM *r = BN_bin2bn(sig, 32, NULL), *ss = BN_bin2bn(sig + 32, 32, NULL);
-	uint8_t der[80], *p = der;
-	int rc = -ENOMEM, n;
 	if (!s || !r || !ss || !ECDSA_SIG_set0(s, r, ss)) {
 		BN_free(r);
 		BN_free(ss);
 		goto out;
 	}
 	n = i2d_ECDSA_SIG(s, &p);
-	if (n <= 0 || n > (int)sizeof(der))
+	if (n <= 0 || n > (int)sizeof(der) || cm_sha256(msg, len, h))
 		goto out;
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	if (!md)
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(key, NULL);
+	if (!ctx)
 		goto out;
-	rc = 0;
-	if (EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) == 1 &&
-	    EVP_DigestVerify(md, der, (size_t)n, msg, len) == 1)
-		rc = 1;
-	EVP_MD_CTX_free(md);
+	rc = EVP_PKEY_verify_init(ctx) == 1 && EVP_PKEY_verify(ctx, der, (size_t)n, h, sizeof(h)) == 1;
+	EVP_PKEY_CTX_free(ctx);
 out:
 	ECDSA_SIG_free(s);
 	ERR_clear_error();
