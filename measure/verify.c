@@ -44,8 +44,6 @@ int cm_verify_quote_with(const struct cm_quote *q, struct cm_collateral *c, cons
 	/* Quote structure the parser leaves to us (§6.1). */
 	if (q->att_key_type != 2)
 		return invalid(r, "quote_format", "attestation key type is not ECDSA-256-with-P-256");
-	if (q->version >= 4 && q->cert_type != CM_CERT_PCK_CHAIN && q->cert_type > CM_CERT_PCK_CLEARTEXT)
-		return invalid(r, "quote_format", "unsupported certification data type");
 
 	/* Collateral windows, then the PCK chain against the bundle's CRLs. */
 	if (cm_collateral_check_time(c, o->time, &check, &e))
