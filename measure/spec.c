@@ -166,7 +166,8 @@ static int tree_id(struct walk *w, int dirfd, const char *path, int depth, uint8
 		r = cm_fail(w->e, -errno, "spec: cannot list %s (%s)", path, strerror(errno));
 		goto out;
 	}
-	qsort(v, n, sizeof(*v), git_cmp);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), git_cmp);
 	/* Tree body: "<mode> <name>\0<32-byte id>" per non-empty entry. */
 	size_t bodycap = 0, bodylen = 0;
 	uint8_t *body = NULL;
