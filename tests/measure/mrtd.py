@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Independent MRTD reference (specs/measurement.md §2) used by tests/unit/test_tdvf.c.
 
 Written separately from measure/tdvf.c: walks the OVMF GUIDed table with QEMU's
