@@ -10,7 +10,7 @@ SHA=${KERNEL_SHA256:-efe19f605b6f54a8352e68d85a629abb2d30b72a085faef603a9152590b
 VMLINUZ=${KERNEL_FILE:-boot/vmlinuz-6.1.0-50-cloud-amd64}
 dir=$(dirname "$OUT")
 mkdir -p "$dir"
-tmp=$(mktemp -d "$dir/fetch.XXXXXX")
+tmp=$(cd "$dir" && mktemp -d "$PWD/fetch.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 deb="$tmp/${PKG}_${VER}_amd64.deb"
 if [ -n "${KERNEL_DEB:-}" ]; then
