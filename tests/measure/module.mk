@@ -10,3 +10,4 @@ MEASURE_KERNEL := build/cache/kernel/vmlinuz
 $(MEASURE_KERNEL): tests/measure/fetch-kernel.sh
 	tests/measure/fetch-kernel.sh $@
 $(TESTBIN)/test_pe: | $(MEASURE_KERNEL)
+$(TESTBIN)/test_predict: | $(MEASURE_KERNEL)
