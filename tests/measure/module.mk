@@ -11,3 +11,7 @@ $(MEASURE_KERNEL): tests/measure/fetch-kernel.sh
 	tests/measure/fetch-kernel.sh $@
 $(TESTBIN)/test_pe: | $(MEASURE_KERNEL)
 $(TESTBIN)/test_predict: | $(MEASURE_KERNEL)
+
+# cocoon-measure eventlog / mrtd / spec / image on the fixtures (needs the kernel too).
+INTEGRATION_TESTS += tests/measure/cli_test.sh
+integration-test test-integration: | $(MEASURE_KERNEL)
