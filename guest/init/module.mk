@@ -12,7 +12,7 @@ $(LIBCOCOON_INIT): $(INIT_SRCS:%.c=$(OBJ)/%.o)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(BIN)/cocoon-init: $(OBJ)/guest/init/main.o $(LIBCOCOON_INIT) $(LIBDIR)/libmeasure.a
+$(BIN)/cocoon-init: $(OBJ)/guest/init/main.o $(LIBCOCOON_INIT) $(LIBDIR)/libcocoon-keys.a $(LIBDIR)/libcocoon-attest.a $(LIBDIR)/libmeasure.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) $^ -o $@ $(GUEST_LIBS) $(BASE_LIBS)
 
