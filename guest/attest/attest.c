@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "measure/digest.h"
+#include "measure/rtmr3.h"
 
 extern const struct ca_ops ca_tdx_ops;
 #ifdef CA_HAVE_SIM
@@ -55,18 +55,6 @@ int ca_open(const char *name, const char *event_log, struct ca_backend **out, st
 	return cm_fail(e, -EINVAL, "unknown attestation backend \"%.32s\" (tdx or sim)", name);
 }
 
-int ca_event_check(const char *m, struct cm_err *e)
-{
-	size_t n = strlen(m);
-	if (n == 0 || n > CA_EVENT_MAX)
-		return cm_fail(e, -EINVAL, "event message must be 1..%d bytes (got %zu)", CA_EVENT_MAX, n);
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)m[i] < 0x20 || (unsigned char)m[i] > 0x7e)
-			return cm_fail(e, -EINVAL, "event message byte %zu (0x%02x) is not printable ASCII", i,
-				       (unsigned char)m[i]);
-	return 0;
-}
-
 static int log_append(const char *path, const char *m, struct cm_err *e)
 {
 	size_t n = strlen(m);
@@ -89,12 +77,10 @@ int ca_extend_event(struct ca_backend *b, int rtmr, const char *message, struct 
 {
 	if (rtmr != 3)
 		return cm_fail(e, -EPERM, "RTMR%d belongs to the firmware; only RTMR3 takes runtime events", rtmr);
-	int r = ca_event_check(message, e);
+	uint8_t d[48];
+	int r = cm_rtmr3_event_digest(message, strlen(message), d, e);
 	if (r < 0)
 		return r;
-	uint8_t d[48];
-	if (cm_sha384(message, strlen(message), d) < 0)
-		return cm_fail(e, -EIO, "sha384 failed");
 	r = b->ops->extend(b, rtmr, d, e);
 	if (r < 0)
 		return cm_err_prefix(e, "extend RTMR3 with \"%.64s\"", message);

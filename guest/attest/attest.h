@@ -74,9 +74,6 @@ void ca_close(struct ca_backend *b);
 int ca_open_ops(const struct ca_ops *ops, const char *event_log, void *priv, struct ca_backend **out,
 		struct cm_err *e);
 
-/* The event message rule: 1..CA_EVENT_MAX printable ASCII bytes (0x20..0x7e). */
-int ca_event_check(const char *message, struct cm_err *e);
-
 /* TDREPORT through the backend (-ENOTSUP when it has none). */
 int ca_tdreport(struct ca_backend *b, const uint8_t report_data[CA_REPORT_DATA_LEN],
 		uint8_t report[CA_TDREPORT_LEN], struct cm_err *e);

@@ -21,10 +21,8 @@
 #include "guest/init/sys.h"
 #include "guest/init/verity.h"
 #include "guest/keys/keys.h"
-#if __has_include("measure/spec.h")
+#include "measure/rtmr3.h"
 #include "measure/spec.h"
-#define HAVE_SPEC_TREE_HASH 1
-#endif
 
 #define SYSROOT "/sysroot"
 #define SPEC_SHARE "/run/cocoon/spec-share"
@@ -85,15 +83,10 @@ static void step_spec(void)
 	/* From here on only the private copy is used: what is hashed is what is read. */
 	uint8_t h[32];
 	char hex[65], msg[96];
-#ifdef HAVE_SPEC_TREE_HASH
 	if (cm_spec_tree_hash(SPEC_DIR, h, &e) < 0)
 		ci_fatal("spec", "tree hash of %s: %s", SPEC_DIR, e.msg);
-#else
-	(void)h;
-	ci_fatal("spec", "this build has no spec tree hash (measure/spec.h missing)");
-#endif
 	cm_hex_encode(h, 32, hex, sizeof hex);
-	snprintf(msg, sizeof msg, "cocoon:spec.tree=%s", hex);
+	snprintf(msg, sizeof msg, CM_EVENT_SPEC_TREE_PREFIX "%s", hex);
 	extend("spec", msg);
 	if (ci_spec_load(SPEC_DIR, &spec, &e) < 0)
 		ci_fatal("spec", "%s", e.msg);
@@ -192,7 +185,7 @@ static void step_keys_and_persistent(const struct ci_boot *b)
 		}
 		ck_close(kp);
 	}
-	extend("keys", "cocoon:tdx_inited");
+	extend("keys", CM_EVENT_TDX_INITED);
 	log_rtmr3("after tdx_inited");
 	step_persistent(key, have_key);
 	OPENSSL_cleanse(key, sizeof key);

@@ -10,6 +10,7 @@
 
 #include "guest/keys/keys.h"
 #include "measure/digest.h"
+#include "measure/rtmr3.h"
 
 #define DEBUG_KEY_LABEL "cocoon debug key v1"
 
@@ -19,7 +20,7 @@ static int debug_open(struct ck_provider *p, struct cm_err *e)
 		return cm_fail(e, -EPERM, "the debug key provider needs cocoon.debug on the kernel command line");
 	if (!p->env.attest)
 		return cm_fail(e, -EINVAL, "no attestation backend to measure the debug key");
-	return ca_extend_event(p->env.attest, 3, CK_DEBUG_EVENT, e);
+	return ca_extend_event(p->env.attest, 3, CM_EVENT_DEBUG, e);
 }
 
 static int debug_derive(struct ck_provider *p, const char *key_name, uint8_t *out, size_t len, struct cm_err *e)

@@ -52,8 +52,7 @@ struct ck_provider {
 	void *priv;
 };
 
-/* RTMR3 event of the debug provider. */
-#define CK_DEBUG_EVENT "cocoon:cocoon_debug"
+/* RTMR3 event of the debug provider: CM_EVENT_DEBUG ("cocoon:cocoon_debug"). */
 
 int ck_open(const char *name, const struct ck_env *env, struct ck_provider **out, struct cm_err *e);
 int ck_derive(struct ck_provider *p, const char *key_name, uint8_t *out, size_t len, struct cm_err *e);
