@@ -28,6 +28,20 @@ static char *bundle_with(const char *key, json_object *value)
 	return out;
 }
 
+/* A string field of the TDX fixture bundle (new copy). */
+static char *bundle_field(const char *key)
+{
+	size_t len;
+	uint8_t *raw = fixture_read(TDX_COLL, &len);
+	json_object *o = json_tokener_parse((const char *)raw), *v;
+	free(raw);
+	assert_non_null(o);
+	assert_true(json_object_object_get_ex(o, key, &v));
+	char *s = strdup(json_object_get_string(v));
+	json_object_put(o);
+	return s;
+}
+
 static const char *load_check(const char *bundle)
 {
 	struct cm_collateral *c = NULL;
@@ -100,13 +114,7 @@ static void test_missing_or_malformed_fields(void **state)
 static void test_signature_over_exact_bytes(void **state)
 {
 	(void)state;
-	size_t len;
-	uint8_t *raw = fixture_read(TDX_COLL, &len);
-	json_object *o = json_tokener_parse((const char *)raw), *v;
-	free(raw);
-	assert_true(json_object_object_get_ex(o, "tcb_info", &v));
-	char *t = strdup(json_object_get_string(v));
-	json_object_put(o);
+	char *t = bundle_field("tcb_info");
 	/* one byte changed in the signed text (the JSON stays valid) */
 	char *p = strstr(t, "\"tcbEvaluationDataNumber\":17");
 	assert_non_null(p);
@@ -132,15 +140,7 @@ static void test_signature_over_exact_bytes(void **state)
 static void test_crl_issuers_checked(void **state)
 {
 	(void)state;
-	size_t len;
-	uint8_t *raw = fixture_read(TDX_COLL, &len);
-	json_object *o = json_tokener_parse((const char *)raw), *v;
-	free(raw);
-	assert_true(json_object_object_get_ex(o, "pck_crl", &v));
-	char *pck_crl = strdup(json_object_get_string(v));
-	assert_true(json_object_object_get_ex(o, "root_ca_crl", &v));
-	char *root_crl = strdup(json_object_get_string(v));
-	json_object_put(o);
+	char *pck_crl = bundle_field("pck_crl"), *root_crl = bundle_field("root_ca_crl");
 	char *b = bundle_with("root_ca_crl", json_object_new_string(pck_crl));
 	assert_string_equal(load_check(b), "root_ca_crl");
 	free(b);
@@ -154,14 +154,11 @@ static void test_crl_issuers_checked(void **state)
 static void test_tcb_info_parse_fields(void **state)
 {
 	(void)state;
-	size_t len;
-	uint8_t *raw = fixture_read(TDX_COLL, &len);
-	json_object *o = json_tokener_parse((const char *)raw), *v;
-	free(raw);
-	assert_true(json_object_object_get_ex(o, "tcb_info", &v));
+	char *text = bundle_field("tcb_info");
 	struct cm_tcb_info ti;
 	struct cm_err e = {0};
-	assert_int_equal(cm_tcb_info_parse(json_object_get_string(v), (size_t)json_object_get_string_len(v), &ti, &e), 0);
+	assert_int_equal(cm_tcb_info_parse(text, strlen(text), &ti, &e), 0);
+	free(text);
 	assert_true(ti.tdx);
 	assert_int_equal(ti.version, 3);
 	assert_hex_equal(ti.fmspc, "b0c06f000000");
@@ -175,17 +172,16 @@ static void test_tcb_info_parse_fields(void **state)
 	assert_int_equal(ti.levels[0].tdx[2], 2);
 	assert_int_equal(ti.levels[0].status, CM_TCB_UP_TO_DATE);
 	cm_tcb_info_free(&ti);
-	assert_true(json_object_object_get_ex(o, "qe_identity", &v));
+	text = bundle_field("qe_identity");
 	struct cm_qe_identity qi;
-	assert_int_equal(
-		cm_qe_identity_parse(json_object_get_string(v), (size_t)json_object_get_string_len(v), &qi, &e), 0);
+	assert_int_equal(cm_qe_identity_parse(text, strlen(text), &qi, &e), 0);
+	free(text);
 	assert_true(qi.td);
 	assert_int_equal(qi.isvprodid, 2);
 	assert_int_equal(qi.miscselect_mask, 0xffffffffu);
 	assert_hex_equal(qi.mrsigner, "dc9e2a7c6f948f17474e34a7fc43ed030f7c1563f1babddf6340c82e0e54a8c5");
 	assert_int_equal(qi.levels[0].isvsvn, 4);
 	cm_qe_identity_free(&qi);
-	json_object_put(o);
 	assert_int_equal(cm_tcb_info_parse("{\"id\":\"TDX\",\"version\":2}", 26, &ti, &e), -EBADMSG);
 	assert_int_equal(cm_tcb_info_parse("{\"id\":\"XYZ\"}", 12, &ti, &e), -EBADMSG);
 }
