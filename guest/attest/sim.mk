@@ -14,3 +14,6 @@ test_simca_backend_DEPS := $(SIM_OBJS)
 # since the top Makefile only includes module.mk files.
 include tests/fuzz/fuzz_verify.mk
 include tests/bench/bench_verify.mk
+
+# The verifier's CLI test links the quote subcommand directly.
+test_verify_cli_DEPS := $(OBJ)/measure/cli/cmd_quote.o $(OBJ)/measure/cli/common.o
