@@ -57,11 +57,11 @@ static int mkdirs(const char *dir, struct cm_err *e)
 		if (*c != '/')
 			continue;
 		*c = 0;
-		if (mkdir(p, 0700) && errno != EEXIST)
+		if (mkdir(p, 0755) && errno != EEXIST)
 			return cm_fail(e, -errno, "sim: cannot create %s: %s", p, strerror(errno));
 		*c = '/';
 	}
-	if (mkdir(p, 0700) && errno != EEXIST)
+	if (mkdir(p, 0755) && errno != EEXIST)
 		return cm_fail(e, -errno, "sim: cannot create %s: %s", p, strerror(errno));
 	return 0;
 }
