@@ -8,6 +8,7 @@
 
 #include "measure/digest.h"
 #include "measure/json.h"
+#include "measure/measurements.h"
 
 const char *cm_verdict_name(enum cm_verdict v)
 {
@@ -40,6 +41,16 @@ int cm_verify_quote_with(const struct cm_quote *q, struct cm_collateral *c, cons
 	memcpy(r->root_key_id, cm_collateral_root_key_id(c), 48);
 	int64_t from;
 	cm_collateral_window(c, &from, &r->collateral_expiry);
+	r->is_td = cm_quote_is_td(q);
+	if (r->is_td) {
+		if (cm_quote_td_regs(q, &r->regs) || cm_image_hash(&r->regs, r->image_hash))
+			return invalid(r, "quote_format", "cannot read the TD registers");
+		memcpy(r->report_data, q->td.report_data, 64);
+	} else {
+		memcpy(r->report_data, q->sgx.report_data, 64);
+		memcpy(r->mr_enclave, q->sgx.mr_enclave, 32);
+		memcpy(r->mr_signer, q->sgx.mr_signer, 32);
+	}
 
 	/* Quote structure the parser leaves to us (§6.1). */
 	if (q->att_key_type != 2)
