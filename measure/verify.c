@@ -66,7 +66,7 @@ int cm_verify_quote_with(const struct cm_quote *q, struct cm_collateral *c, cons
 	r->pck = pck->ext;
 
 	/* QE report signed by the PCK key; attestation key bound by the QE report data. */
-	if (cm_ecdsa_p256_verify(pck->key, q->qe_report_raw, CM_SGX_REPORT_LEN, q->qe_report_sig) != 1)
+	if (cm_ecdsa_p256_verify_ctx(pck->verify_ctx, q->qe_report_raw, CM_SGX_REPORT_LEN, q->qe_report_sig) != 1)
 		return invalid(r, "qe_report_signature", "QE report signature does not verify with the PCK key");
 	uint8_t h[32];
 	struct cm_hash *hh = cm_hash_new(CM_SHA256);
@@ -81,11 +81,9 @@ int cm_verify_quote_with(const struct cm_quote *q, struct cm_collateral *c, cons
 			       "QE report data is not SHA-256(attestation key || QE auth data)");
 
 	/* Quote signature by the attestation key over header [+ descriptor] + body. */
-	EVP_PKEY *ak = cm_p256_key_from_raw(q->att_key);
-	if (!ak)
+	int ok = cm_collateral_ak_verify(c, q->att_key, q->raw, q->signed_len, q->signature);
+	if (ok == -EINVAL)
 		return invalid(r, "quote_signature", "attestation key is not a valid P-256 point");
-	int ok = cm_ecdsa_p256_verify(ak, q->raw, q->signed_len, q->signature);
-	EVP_PKEY_free(ak);
 	if (ok != 1)
 		return invalid(r, "quote_signature", "quote signature does not verify with the attestation key");
 
