@@ -59,8 +59,9 @@ int cm_verify_quote(const struct cm_quote *q, const char *bundle, size_t bundle_
 int cm_verify_quote_with(const struct cm_quote *q, struct cm_collateral *c, const struct cm_verify_opts *o,
 			 struct cm_verify_result *r);
 
-/* Measured values are not rendered (cm_quote_to_json has them). verdict, failed_check, message, tcb_status, advisory_ids, component statuses, fmspc,
- * pce_id, pck_ca, root_key_id, collateral_expiry, added to obj. */
+/* Adds verdict, failed_check, message, tcb_status, advisory_ids, component statuses,
+ * fmspc, pce_id, pck_ca, root_key_id and collateral_expiry to obj. Measured values are not
+ * rendered (cm_quote_to_json has them). */
 void cm_verify_result_to_json(const struct cm_verify_result *r, json_object *obj);
 
 #endif

@@ -309,8 +309,8 @@ static X509 *make_cert(const char *cn, X509 *issuer, EVP_PKEY *issuer_key, EVP_P
 		goto fail;
 	if (add_ext(x, issuer, NID_subject_key_identifier, "hash") ||
 	    add_ext(x, issuer, NID_authority_key_identifier, "keyid:always") ||
-	    add_ext(x, issuer, NID_basic_constraints, ca ? (ca == 2 ? "critical,CA:TRUE,pathlen:1" : "critical,CA:TRUE,pathlen:0")
-								 : "critical,CA:FALSE") ||
+	    add_ext(x, issuer, NID_basic_constraints,
+		    ca == 2 ? "critical,CA:TRUE,pathlen:1" : ca ? "critical,CA:TRUE,pathlen:0" : "critical,CA:FALSE") ||
 	    add_ext(x, issuer, NID_key_usage,
 		    ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature,nonRepudiation"))
 		goto fail;

@@ -73,11 +73,16 @@ static char *fx(const char *rel)
 	return p;
 }
 
+/* quote --collateral --time --json on fixtures. */
+static int verify_json(const char *quote, const char *coll, const char *time)
+{
+	return run(fx(quote), "--collateral", fx(coll), "--time", time, "--json", NULL);
+}
+
 static void test_ok_quote_exits_zero(void **state)
 {
 	(void)state;
-	assert_int_equal(run(fx(QD "dcapqvl_tdx_quote.bin"), "--collateral", fx(QD "dcapqvl_tdx_quote_collateral.json"),
-			     "--time", "1752919234", "--json", NULL),
+	assert_int_equal(verify_json(QD "dcapqvl_tdx_quote.bin", QD "dcapqvl_tdx_quote_collateral.json", "1752919234"),
 			 CLI_OK);
 	assert_string_equal(field("verdict"), "ok");
 	assert_string_equal(field("failed_check"), "");
@@ -95,8 +100,7 @@ static void test_ok_quote_exits_zero(void **state)
 static void test_policy_rejection_exits_four(void **state)
 {
 	(void)state;
-	assert_int_equal(run(fx(QD "dcapqvl_sgx_quote.bin"), "--collateral", fx(QD "dcapqvl_sgx_quote_collateral.json"),
-			     "--time", "1752919277", "--json", NULL),
+	assert_int_equal(verify_json(QD "dcapqvl_sgx_quote.bin", QD "dcapqvl_sgx_quote_collateral.json", "1752919277"),
 			 CLI_REJECTED);
 	assert_string_equal(field("verdict"), "rejected");
 	assert_string_equal(field("failed_check"), "policy_tcb_status");
@@ -117,13 +121,12 @@ static void test_policy_rejection_exits_four(void **state)
 static void test_invalid_evidence_exits_three(void **state)
 {
 	(void)state;
-	assert_int_equal(run(fx(QD "dcapqvl_tdx_quote_neg_reportdata_flip.bin"), "--collateral",
-			     fx(QD "dcapqvl_tdx_quote_collateral.json"), "--time", "1752919234", "--json", NULL),
+	assert_int_equal(verify_json(QD "dcapqvl_tdx_quote_neg_reportdata_flip.bin",
+				     QD "dcapqvl_tdx_quote_collateral.json", "1752919234"),
 			 CLI_INVALID_EVIDENCE);
 	assert_string_equal(field("verdict"), "invalid");
 	assert_string_equal(field("failed_check"), "quote_signature");
-	assert_int_equal(run(fx(QD "dcapqvl_tdx_quote.bin"), "--collateral", fx(QD "dcapqvl_tdx_quote_collateral.json"),
-			     "--time", "1752919236", "--json", NULL),
+	assert_int_equal(verify_json(QD "dcapqvl_tdx_quote.bin", QD "dcapqvl_tdx_quote_collateral.json", "1752919236"),
 			 CLI_INVALID_EVIDENCE);
 	assert_string_equal(field("failed_check"), "pck_crl_expired");
 }
