@@ -10,10 +10,8 @@ ATTEST_SIM_SRCS += guest/attest/sim.c guest/attest/simca.c
 test_simca_DEPS := $(SIMCA_OBJS)
 test_simca_backend_DEPS := $(SIM_OBJS)
 
-# The quote verifier's fuzz target and benchmark (issue 8) register themselves here too,
-# since the top Makefile only includes module.mk files.
-include tests/fuzz/fuzz_verify.mk
-include tests/bench/bench_verify.mk
-
-# The verifier's CLI test links the quote subcommand directly.
-test_verify_cli_DEPS := $(OBJ)/measure/cli/cmd_quote.o $(OBJ)/measure/cli/common.o
+# cocoon-sim: the sim backend from a shell (state directory, extend, read, quote).
+$(BIN)/cocoon-sim: $(OBJ)/guest/attest/simca_cli.o $(SIM_OBJS) $(LIBDIR)/libmeasure.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) $^ -o $@ $(BASE_LIBS)
+PROGRAMS += $(BIN)/cocoon-sim
