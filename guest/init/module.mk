@@ -19,3 +19,10 @@ $(BIN)/cocoon-init: $(OBJ)/guest/init/main.o $(LIBCOCOON_INIT) $(LIBDIR)/libcoco
 PROGRAMS += $(BIN)/cocoon-init
 # The module list the initrd ships as /etc/cocoon/modules (read by cocoon-init).
 INIT_MODULES_LIST := guest/init/modules.list
+
+# Unit tests (tests/unit/test_init_*.c, test_attest_tdx.c, test_keys.c).
+GUEST_TEST_DEPS := $(LIBCOCOON_INIT) $(LIBDIR)/libcocoon-keys.a $(LIBDIR)/libcocoon-attest.a
+GUEST_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_init_*.c tests/unit/test_attest_tdx.c \
+	tests/unit/test_keys*.c))
+$(foreach t,$(GUEST_TESTS),$(eval test_$(t)_DEPS := $$(GUEST_TEST_DEPS)))
+$(foreach t,$(GUEST_TESTS),$(eval test_$(t)_LIBS := $$(GUEST_LIBS) $$(ATTEST_SIM_LIBS)))
