@@ -22,3 +22,6 @@ $(LIBCOCOON_ATTEST): $(ATTEST_SRCS:%.c=$(OBJ)/%.o)
 	@mkdir -p $(@D)
 	rm -f $@
 	$(AR) rcs $@ $^
+ifneq ($(strip $(ATTEST_SIM_SRCS)),)
+$(OBJ)/tests/unit/test_attest_tdx.o: ALL_CFLAGS += -DCA_HAVE_SIM
+endif
