@@ -212,6 +212,32 @@ static struct ca_backend *open_fake(struct fake *f, const char *log)
 	return b;
 }
 
+/* cmocka fixture: a fake tree and a tdx backend on it logging to <root>/rtmr3.log. */
+struct tctx {
+	struct fake *f;
+	struct ca_backend *b;
+	char log[600];
+};
+
+static int tdx_setup(void **state)
+{
+	struct tctx *t = calloc(1, sizeof *t);
+	t->f = fake_new();
+	snprintf(t->log, sizeof t->log, "%s/rtmr3.log", t->f->root);
+	t->b = open_fake(t->f, t->log);
+	*state = t;
+	return 0;
+}
+
+static int tdx_teardown(void **state)
+{
+	struct tctx *t = *state;
+	ca_close(t->b);
+	fake_free(t->f);
+	free(t);
+	return 0;
+}
+
 static int report_dir_entries(const struct fake *f)
 {
 	char cmd[600];
@@ -237,11 +263,9 @@ static void test_tdx_open_requires_rtmr_sysfs(void **state)
 
 static void test_tdx_event_log_replays_to_register(void **state)
 {
-	(void)state;
-	struct fake *f = fake_new();
-	char log[600];
-	snprintf(log, sizeof log, "%s/rtmr3.log", f->root);
-	struct ca_backend *b = open_fake(f, log);
+	struct tctx *t = *state;
+	struct ca_backend *b = t->b;
+	const char *log = t->log;
 	struct cm_err e = {0};
 	const char *events[] = {"cocoon:spec.tree=" "aa", "cocoon:cocoon_debug", "cocoon:tdx_inited"};
 	for (int i = 0; i < 3; i++)
@@ -264,17 +288,13 @@ static void test_tdx_event_log_replays_to_register(void **state)
 	uint8_t zero[48] = {0};
 	assert_int_equal(ca_read(b, 0, reg, &e), 0);
 	assert_memory_equal(reg, zero, 48);
-	ca_close(b);
-	fake_free(f);
 }
 
 static void test_tdx_extend_refuses_firmware_registers_and_bad_messages(void **state)
 {
-	(void)state;
-	struct fake *f = fake_new();
-	char log[600];
-	snprintf(log, sizeof log, "%s/rtmr3.log", f->root);
-	struct ca_backend *b = open_fake(f, log);
+	struct tctx *t = *state;
+	struct ca_backend *b = t->b;
+	const char *log = t->log;
 	struct cm_err e = {0};
 	for (int r = 0; r < 3; r++)
 		assert_int_equal(ca_extend_event(b, r, "x", &e), -EPERM);
@@ -288,14 +308,11 @@ static void test_tdx_extend_refuses_firmware_registers_and_bad_messages(void **s
 	assert_int_equal(ca_read(b, 3, reg, &e), 0);
 	assert_memory_equal(reg, zero, 48);
 	assert_int_equal(access(log, F_OK), -1); /* nothing logged */
-	ca_close(b);
-	fake_free(f);
 }
 
 static void test_tdx_read_requires_exactly_48_bytes(void **state)
 {
-	(void)state;
-	struct fake *f = fake_new();
+	struct fake *f = ((struct tctx *)*state)->f;
 	struct ca_backend *b = NULL;
 	struct cm_err e = {0};
 	assert_int_equal(ca_tdx_open(f->root, NULL, NULL, &b, &e), 0); /* real file I/O */
@@ -313,7 +330,6 @@ static void test_tdx_read_requires_exactly_48_bytes(void **state)
 	assert_int_equal(ca_read(b, 2, out, &e), -EIO);
 	assert_int_equal(ca_read(b, 4, out, &e), -EINVAL);
 	ca_close(b);
-	fake_free(f);
 }
 
 static void rd_pattern(uint8_t rd[64])
@@ -322,124 +338,108 @@ static void rd_pattern(uint8_t rd[64])
 		rd[i] = (uint8_t)(i * 7 + 1);
 }
 
+/* One quote request over rd_pattern(); on success the quote must carry it. */
+static int quote(struct tctx *t, struct cm_err *e)
+{
+	uint8_t rd[64], *q = NULL;
+	size_t len = 0;
+	rd_pattern(rd);
+	int r = ca_quote(t->b, rd, &q, &len, e);
+	if (r == 0) {
+		assert_int_equal(len, t->f->quote_len);
+		assert_memory_equal(q + REPORTDATA_OFF, rd, 64);
+	} else {
+		assert_null(q);
+	}
+	free(q);
+	return r;
+}
+
 static void test_tdx_quote_uses_private_report_directory(void **state)
 {
-	(void)state;
-	struct fake *f = fake_new();
-	struct ca_backend *b = open_fake(f, NULL);
+	struct tctx *t = *state;
+	struct fake *f = t->f;
 	struct cm_err e = {0};
-	uint8_t rd[64], *q;
-	size_t len;
-	rd_pattern(rd);
-	assert_int_equal(ca_quote(b, rd, &q, &len, &e), 0);
-	assert_int_equal(len, f->quote_len);
-	assert_memory_equal(q + REPORTDATA_OFF, rd, 64);
-	free(q);
-	assert_int_equal(ca_quote(b, rd, &q, &len, &e), 0);
-	free(q);
+	assert_int_equal(quote(t, &e), 0);
+	assert_int_equal(quote(t, &e), 0);
 	assert_int_equal(f->dirs_seen, 2);
 	assert_string_not_equal(f->dirs[0], f->dirs[1]); /* one directory per request */
 	assert_non_null(strstr(f->dirs[0], "/sys/kernel/config/tsm/report/cocoon-"));
 	assert_int_equal(report_dir_entries(f), 0);        /* removed afterwards */
-	ca_close(b);
-	fake_free(f);
 }
 
 static void test_tdx_quote_retries_ebusy(void **state)
 {
-	(void)state;
-	struct fake *f = fake_new();
-	struct ca_backend *b = open_fake(f, NULL);
+	struct tctx *t = *state;
+	struct fake *f = t->f;
 	struct cm_err e = {0};
-	uint8_t rd[64], *q;
-	size_t len;
-	rd_pattern(rd);
 	f->inblob_busy = 3;
 	f->outblob_busy = 2;
-	assert_int_equal(ca_quote(b, rd, &q, &len, &e), 0);
+	assert_int_equal(quote(t, &e), 0);
 	assert_int_equal(f->inblob_busy, 0);
 	assert_int_equal(f->outblob_busy, 0);
-	free(q);
 	f->inblob_busy = 1000; /* busy forever: bounded */
-	assert_int_equal(ca_quote(b, rd, &q, &len, &e), -EBUSY);
+	assert_int_equal(quote(t, &e), -EBUSY);
 	assert_non_null(strstr(e.msg, "inblob"));
 	assert_int_equal(report_dir_entries(f), 0);
-	ca_close(b);
-	fake_free(f);
 }
 
 static void test_tdx_quote_detects_generation_races(void **state)
 {
-	(void)state;
-	struct fake *f = fake_new();
-	struct ca_backend *b = open_fake(f, NULL);
+	struct tctx *t = *state;
+	struct fake *f = t->f;
 	struct cm_err e = {0};
-	uint8_t rd[64], *q;
-	size_t len;
-	rd_pattern(rd);
 	/* another writer between our write and the generation check: retried in a new dir */
 	f->race_on_write = 1;
-	assert_int_equal(ca_quote(b, rd, &q, &len, &e), 0);
+	assert_int_equal(quote(t, &e), 0);
 	assert_int_equal(f->dirs_seen, 2);
-	free(q);
 	/* a write while we read outblob: the blob may be someone else's, retried */
 	f->race_on_read = 1;
-	assert_int_equal(ca_quote(b, rd, &q, &len, &e), 0);
+	assert_int_equal(quote(t, &e), 0);
 	assert_int_equal(f->dirs_seen, 4);
-	free(q);
 	/* a persistent race: bounded, then a clear failure */
 	f->race_on_write = 100;
-	assert_int_equal(ca_quote(b, rd, &q, &len, &e), -EAGAIN);
+	assert_int_equal(quote(t, &e), -EAGAIN);
 	assert_non_null(strstr(e.msg, "gave up"));
 	assert_non_null(strstr(e.msg, "generation"));
 	assert_int_equal(report_dir_entries(f), 0);
-	ca_close(b);
-	fake_free(f);
 }
 
 static void test_tdx_quote_checks_provider_and_reportdata(void **state)
 {
-	(void)state;
-	struct fake *f = fake_new();
-	struct ca_backend *b = open_fake(f, NULL);
+	struct tctx *t = *state;
+	struct fake *f = t->f;
 	struct cm_err e = {0};
-	uint8_t rd[64], *q = NULL;
-	size_t len;
-	rd_pattern(rd);
 	f->provider = "sev_guest";
-	assert_int_equal(ca_quote(b, rd, &q, &len, &e), -ENODEV);
+	assert_int_equal(quote(t, &e), -ENODEV);
 	assert_non_null(strstr(e.msg, "not tdx_guest"));
 	f->provider = "tdx_guest";
 	f->echo_reportdata = false; /* the fixture's own REPORTDATA */
-	assert_int_equal(ca_quote(b, rd, &q, &len, &e), -EINVAL);
+	assert_int_equal(quote(t, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "REPORTDATA differs"));
 	f->echo_reportdata = true;
 	f->quote_len = 1000; /* shorter than any quote */
-	assert_int_equal(ca_quote(b, rd, &q, &len, &e), -EIO);
-	assert_null(q);
+	assert_int_equal(quote(t, &e), -EIO);
 	assert_int_equal(report_dir_entries(f), 0);
-	ca_close(b);
-	fake_free(f);
 }
 
 static void test_tdx_tdreport_through_device(void **state)
 {
-	(void)state;
-	struct fake *f = fake_new();
-	struct ca_backend *b = open_fake(f, NULL);
+	struct tctx *t = *state;
+	struct fake *f = t->f;
+	struct ca_backend *b = t->b;
 	struct cm_err e = {0};
 	uint8_t rd[64], rep[1024];
 	rd_pattern(rd);
 	assert_int_equal(ca_tdreport(b, rd, rep, &e), 0);
 	assert_int_equal(f->report_calls, 1);
 	assert_memory_equal(rep + 128, rd, 64);
-	ca_close(b);
 	/* real ioctl on a file that is no tdx_guest device fails cleanly */
-	assert_int_equal(ca_tdx_open(f->root, NULL, NULL, &b, &e), 0);
-	assert_true(ca_tdreport(b, rd, rep, &e) < 0);
+	struct ca_backend *sys = NULL;
+	assert_int_equal(ca_tdx_open(f->root, NULL, NULL, &sys, &e), 0);
+	assert_true(ca_tdreport(sys, rd, rep, &e) < 0);
 	assert_non_null(strstr(e.msg, "TDX_CMD_GET_REPORT0"));
-	ca_close(b);
-	fake_free(f);
+	ca_close(sys);
 }
 
 static void test_attest_open_names(void **state)
@@ -460,14 +460,14 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tdx_open_requires_rtmr_sysfs),
-		cmocka_unit_test(test_tdx_event_log_replays_to_register),
-		cmocka_unit_test(test_tdx_extend_refuses_firmware_registers_and_bad_messages),
-		cmocka_unit_test(test_tdx_read_requires_exactly_48_bytes),
-		cmocka_unit_test(test_tdx_quote_uses_private_report_directory),
-		cmocka_unit_test(test_tdx_quote_retries_ebusy),
-		cmocka_unit_test(test_tdx_quote_detects_generation_races),
-		cmocka_unit_test(test_tdx_quote_checks_provider_and_reportdata),
-		cmocka_unit_test(test_tdx_tdreport_through_device),
+		cmocka_unit_test_setup_teardown(test_tdx_event_log_replays_to_register, tdx_setup, tdx_teardown),
+		cmocka_unit_test_setup_teardown(test_tdx_extend_refuses_firmware_registers_and_bad_messages, tdx_setup, tdx_teardown),
+		cmocka_unit_test_setup_teardown(test_tdx_read_requires_exactly_48_bytes, tdx_setup, tdx_teardown),
+		cmocka_unit_test_setup_teardown(test_tdx_quote_uses_private_report_directory, tdx_setup, tdx_teardown),
+		cmocka_unit_test_setup_teardown(test_tdx_quote_retries_ebusy, tdx_setup, tdx_teardown),
+		cmocka_unit_test_setup_teardown(test_tdx_quote_detects_generation_races, tdx_setup, tdx_teardown),
+		cmocka_unit_test_setup_teardown(test_tdx_quote_checks_provider_and_reportdata, tdx_setup, tdx_teardown),
+		cmocka_unit_test_setup_teardown(test_tdx_tdreport_through_device, tdx_setup, tdx_teardown),
 		cmocka_unit_test(test_attest_open_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

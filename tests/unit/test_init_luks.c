@@ -60,6 +60,38 @@ static void vol_format(struct vol *v)
 		fail_msg("format: %s", e.msg);
 }
 
+/* cmocka fixtures: a blank volume file, or one formatted with the appliance profile. */
+static int blank_setup(void **state)
+{
+	struct vol *v = malloc(sizeof *v);
+	vol_init(v);
+	*state = v;
+	return 0;
+}
+
+static int formatted_setup(void **state)
+{
+	blank_setup(state);
+	vol_format(*state);
+	return 0;
+}
+
+static int vol_teardown(void **state)
+{
+	vol_free(*state);
+	free(*state);
+	return 0;
+}
+
+/* The volume's header loaded by libcryptsetup, for edits made with its own API. */
+static struct crypt_device *vol_load(struct vol *v)
+{
+	struct crypt_device *cd;
+	assert_int_equal(crypt_init(&cd, v->path), 0);
+	assert_int_equal(crypt_load(cd, CRYPT_LUKS2, NULL), 0);
+	return cd;
+}
+
 static uint8_t *read_meta(const char *path)
 {
 	uint8_t *buf = malloc(CI_LUKS_DATA_OFFSET);
@@ -135,162 +167,123 @@ static void expect_rejected(struct vol *v, const char *what)
 
 static void test_luks_own_format_passes_strict_check(void **state)
 {
-	(void)state;
-	struct vol v;
-	vol_init(&v);
-	vol_format(&v);
+	struct vol *v = *state;
 	struct cm_err e = {0};
-	if (ci_luks_copy_and_check(v.path, next_copy(&v), &e) < 0)
+	if (ci_luks_copy_and_check(v->path, next_copy(v), &e) < 0)
 		fail_msg("%s", e.msg);
 	/* the private copy holds exactly the metadata region */
-	uint8_t *a = read_meta(v.path), *b = read_meta(v.copy);
+	uint8_t *a = read_meta(v->path), *b = read_meta(v->copy);
 	assert_memory_equal(a, b, CI_LUKS_DATA_OFFSET);
 	free(a);
 	free(b);
 	struct stat st;
-	assert_int_equal(stat(v.copy, &st), 0);
+	assert_int_equal(stat(v->copy, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	/* the key opens the keyslot (check only, no device-mapper) */
 	struct crypt_device *cd;
-	assert_int_equal(crypt_init_data_device(&cd, v.copy, v.path), 0);
+	assert_int_equal(crypt_init_data_device(&cd, v->copy, v->path), 0);
 	assert_int_equal(crypt_load(cd, CRYPT_LUKS2, NULL), 0);
 	assert_int_equal(crypt_activate_by_passphrase(cd, NULL, 0, (const char *)key, sizeof key, 0), 0);
 	assert_int_equal(crypt_activate_by_passphrase(cd, NULL, 0, "wrong key wrong key wrong key 32", 32, 0), -EPERM);
 	crypt_free(cd);
 	/* the copy path must not exist yet (no following an attacker's file) */
-	assert_true(ci_luks_copy_and_check(v.path, v.copy, &e) < 0);
-	vol_free(&v);
+	assert_true(ci_luks_copy_and_check(v->path, v->copy, &e) < 0);
 }
 
 static void test_luks_rejects_cipher_null(void **state)
 {
-	(void)state;
-	struct vol v;
-	vol_init(&v);
-	vol_format(&v);
-	edit_json(&v, "aes-xts-plain64", "cipher_null-ecb", 0); /* keyslot area */
-	expect_rejected(&v, "keyslots.0.area.encryption");
-	edit_json(&v, "cipher_null-ecb", "aes-xts-plain64", 0);
-	edit_json(&v, "aes-xts-plain64", "cipher_null-ecb", 1); /* data segment */
-	expect_rejected(&v, "segments.0.encryption");
-	vol_free(&v);
+	struct vol *v = *state;
+	edit_json(v, "aes-xts-plain64", "cipher_null-ecb", 0); /* keyslot area */
+	expect_rejected(v, "keyslots.0.area.encryption");
+	edit_json(v, "cipher_null-ecb", "aes-xts-plain64", 0);
+	edit_json(v, "aes-xts-plain64", "cipher_null-ecb", 1); /* data segment */
+	expect_rejected(v, "segments.0.encryption");
 }
 
 static void test_luks_rejects_second_keyslot(void **state)
 {
-	(void)state;
-	struct vol v;
-	vol_init(&v);
-	vol_format(&v);
-	struct crypt_device *cd;
+	struct vol *v = *state;
 	struct crypt_pbkdf_type pb = {.type = CRYPT_KDF_PBKDF2, .hash = "sha512", .iterations = 1000,
 				      .flags = CRYPT_PBKDF_NO_BENCHMARK};
-	assert_int_equal(crypt_init(&cd, v.path), 0);
-	assert_int_equal(crypt_load(cd, CRYPT_LUKS2, NULL), 0);
+	struct crypt_device *cd = vol_load(v);
 	assert_int_equal(crypt_set_pbkdf_type(cd, &pb), 0);
 	assert_int_equal(crypt_keyslot_add_by_passphrase(cd, 1, (const char *)key, sizeof key, "attacker", 8), 1);
 	crypt_free(cd);
-	expect_rejected(&v, "keyslots has unexpected \"1\"");
-	vol_free(&v);
+	expect_rejected(v, "keyslots has unexpected \"1\"");
 }
 
 static void test_luks_rejects_tokens(void **state)
 {
-	(void)state;
-	struct vol v;
-	vol_init(&v);
-	vol_format(&v);
-	struct crypt_device *cd;
-	assert_int_equal(crypt_init(&cd, v.path), 0);
-	assert_int_equal(crypt_load(cd, CRYPT_LUKS2, NULL), 0);
+	struct vol *v = *state;
+	struct crypt_device *cd = vol_load(v);
 	assert_true(crypt_token_json_set(cd, CRYPT_ANY_TOKEN, "{\"type\":\"evil\",\"keyslots\":[\"0\"]}") >= 0);
 	crypt_free(cd);
-	expect_rejected(&v, "tokens has unexpected \"0\"");
-	vol_free(&v);
+	expect_rejected(v, "tokens has unexpected \"0\"");
 }
 
 static void test_luks_rejects_label(void **state)
 {
-	(void)state;
-	struct vol v;
-	vol_init(&v);
-	vol_format(&v);
-	struct crypt_device *cd;
-	assert_int_equal(crypt_init(&cd, v.path), 0);
-	assert_int_equal(crypt_load(cd, CRYPT_LUKS2, NULL), 0);
+	struct vol *v = *state;
+	struct crypt_device *cd = vol_load(v);
 	assert_int_equal(crypt_set_label(cd, "mine", NULL), 0);
 	crypt_free(cd);
-	expect_rejected(&v, "label must be empty");
-	vol_free(&v);
+	expect_rejected(v, "label must be empty");
 }
 
 static void test_luks_rejects_other_pbkdf_profile(void **state)
 {
-	(void)state;
-	struct vol v;
-	vol_init(&v);
+	struct vol *v = *state;
 	struct crypt_device *cd;
 	struct crypt_pbkdf_type pb = {.type = CRYPT_KDF_PBKDF2, .hash = "sha256", .iterations = 1000,
 				      .flags = CRYPT_PBKDF_NO_BENCHMARK};
 	struct crypt_params_luks2 p2 = {.pbkdf = &pb, .data_alignment = CI_LUKS_DATA_OFFSET / 512, .sector_size = 4096};
-	assert_int_equal(crypt_init(&cd, v.path), 0);
+	assert_int_equal(crypt_init(&cd, v->path), 0);
 	assert_int_equal(crypt_set_metadata_size(cd, CI_LUKS_HDR_SIZE, CI_LUKS_KEYSLOTS_SIZE), 0);
 	assert_int_equal(crypt_format(cd, CRYPT_LUKS2, "aes", "xts-plain64", NULL, NULL, 64, &p2), 0);
 	assert_int_equal(crypt_keyslot_add_by_volume_key(cd, 0, NULL, 0, (const char *)key, sizeof key), 0);
 	crypt_free(cd);
-	expect_rejected(&v, "keyslots.0.af.hash");
-	vol_free(&v);
+	expect_rejected(v, "keyslots.0.af.hash");
 }
 
 static void test_luks_rejects_bad_offsets(void **state)
 {
-	(void)state;
-	struct vol v;
-	vol_init(&v);
-	vol_format(&v);
+	struct vol *v = *state;
 	/* dstack's case: same length, parses as 768, inside the header copies */
-	edit_json(&v, "\"offset\":\"32768\"", "\"offset\":\"00768\"", 0);
-	expect_rejected(&v, "not a canonical number");
-	edit_json(&v, "\"offset\":\"00768\"", "\"offset\":\"8192\"", 0);
-	expect_rejected(&v, "invalid keyslot area");
-	edit_json(&v, "\"offset\":\"8192\"", "\"offset\":\"16773120\"", 0); /* runs into the data */
-	expect_rejected(&v, "invalid keyslot area");
-	edit_json(&v, "\"offset\":\"16773120\"", "\"offset\":\"32768\"", 0);
-	edit_json(&v, "\"offset\":\"16777216\"", "\"offset\":\"1048576\"", 0); /* data over keyslots */
-	expect_rejected(&v, "segments.0 offset");
-	vol_free(&v);
+	edit_json(v, "\"offset\":\"32768\"", "\"offset\":\"00768\"", 0);
+	expect_rejected(v, "not a canonical number");
+	edit_json(v, "\"offset\":\"00768\"", "\"offset\":\"8192\"", 0);
+	expect_rejected(v, "invalid keyslot area");
+	edit_json(v, "\"offset\":\"8192\"", "\"offset\":\"16773120\"", 0); /* runs into the data */
+	expect_rejected(v, "invalid keyslot area");
+	edit_json(v, "\"offset\":\"16773120\"", "\"offset\":\"32768\"", 0);
+	edit_json(v, "\"offset\":\"16777216\"", "\"offset\":\"1048576\"", 0); /* data over keyslots */
+	expect_rejected(v, "segments.0 offset");
 }
 
 static void test_luks_rejects_unexpected_members(void **state)
 {
-	(void)state;
-	struct vol v;
-	vol_init(&v);
-	vol_format(&v);
-	edit_json(&v, "\"config\":{", "\"config\":{\"flags\":[\"allow-discards\"],", 0);
-	expect_rejected(&v, "config has unexpected \"flags\"");
-	edit_json(&v, "\"flags\":[\"allow-discards\"],", "", 0);
-	edit_json(&v, "\"sector_size\":4096", "\"sector_size\":4096,\"integrity\":{\"type\":\"hmac(sha256)\"}", 0);
-	expect_rejected(&v, "segments.0 has unexpected \"integrity\"");
-	vol_free(&v);
+	struct vol *v = *state;
+	edit_json(v, "\"config\":{", "\"config\":{\"flags\":[\"allow-discards\"],", 0);
+	expect_rejected(v, "config has unexpected \"flags\"");
+	edit_json(v, "\"flags\":[\"allow-discards\"],", "", 0);
+	edit_json(v, "\"sector_size\":4096", "\"sector_size\":4096,\"integrity\":{\"type\":\"hmac(sha256)\"}", 0);
+	expect_rejected(v, "segments.0 has unexpected \"integrity\"");
 }
 
 static void test_luks_rejects_broken_binary_headers(void **state)
 {
-	(void)state;
-	struct vol v;
-	vol_init(&v);
-	expect_rejected(&v, "bad magic"); /* all zero */
-	vol_format(&v);
-	uint8_t *buf = read_meta(v.path);
+	struct vol *v = *state;
+	expect_rejected(v, "bad magic"); /* all zero */
+	vol_format(v);
+	uint8_t *buf = read_meta(v->path);
 	buf[4096 + 10] ^= 1; /* JSON byte without resealing */
-	write_meta(v.path, buf);
-	expect_rejected(&v, "checksum mismatch");
+	write_meta(v->path, buf);
+	expect_rejected(v, "checksum mismatch");
 	buf[4096 + 10] ^= 1;
 	buf[CI_LUKS_HDR_SIZE + 23] ^= 1; /* seqid of copy 1 */
 	reseal(buf + CI_LUKS_HDR_SIZE);
-	write_meta(v.path, buf);
-	expect_rejected(&v, "seqid");
+	write_meta(v->path, buf);
+	expect_rejected(v, "seqid");
 	buf[CI_LUKS_HDR_SIZE + 23] ^= 1;
 	reseal(buf + CI_LUKS_HDR_SIZE);
 	size_t jl = strlen((char *)buf + 4096);
@@ -298,81 +291,71 @@ static void test_luks_rejects_broken_binary_headers(void **state)
 	buf[CI_LUKS_HDR_SIZE + 4096 + jl + 5] = 'x';
 	reseal(buf);
 	reseal(buf + CI_LUKS_HDR_SIZE);
-	write_meta(v.path, buf);
-	expect_rejected(&v, "after the terminating NUL");
+	write_meta(v->path, buf);
+	expect_rejected(v, "after the terminating NUL");
 	buf[CI_LUKS_HDR_SIZE + 4096 + jl + 5] = 'y'; /* and the two JSON areas differ */
 	reseal(buf + CI_LUKS_HDR_SIZE);
-	write_meta(v.path, buf);
-	expect_rejected(&v, "JSON areas differ");
+	write_meta(v->path, buf);
+	expect_rejected(v, "JSON areas differ");
 	free(buf);
-	vol_free(&v);
 }
 
 static void test_blank_check_accepts_only_zeroed_unsigned_disks(void **state)
 {
-	(void)state;
-	struct vol v;
+	struct vol *v = *state;
 	struct cm_err e = {0};
-	vol_init(&v);
-	assert_int_equal(ci_blank_check(v.path, &e), 1);
-	int fd = open(v.path, O_WRONLY);
+	assert_int_equal(ci_blank_check(v->path, &e), 1);
+	int fd = open(v->path, O_WRONLY);
 	assert_int_equal(pwrite(fd, "x", 1, VOL_SIZE - 1), 1);
-	assert_int_equal(ci_blank_check(v.path, &e), 0);
+	assert_int_equal(ci_blank_check(v->path, &e), 0);
 	assert_non_null(strstr(e.msg, "last MiB"));
 	assert_int_equal(pwrite(fd, "\0", 1, VOL_SIZE - 1), 1);
 	assert_int_equal(pwrite(fd, "junk", 4, 70000), 4);
-	assert_int_equal(ci_blank_check(v.path, &e), 0);
+	assert_int_equal(ci_blank_check(v->path, &e), 0);
 	assert_non_null(strstr(e.msg, "first MiB"));
 	assert_int_equal(pwrite(fd, "\0\0\0\0", 4, 70000), 4);
 	close(fd);
-	vol_format(&v);
-	assert_int_equal(ci_blank_check(v.path, &e), 0);
+	vol_format(v);
+	assert_int_equal(ci_blank_check(v->path, &e), 0);
 	assert_non_null(strstr(e.msg, "crypto_LUKS"));
-	vol_free(&v);
 }
 
 static void test_blank_check_sees_filesystems(void **state)
 {
-	(void)state;
-	struct vol v;
+	struct vol *v = *state;
 	struct cm_err e = {0};
-	vol_init(&v);
 	char cmd[800];
-	snprintf(cmd, sizeof cmd, "mkfs.ext4 -q -F '%s' >/dev/null 2>&1 || /sbin/mkfs.ext4 -q -F '%s'", v.path, v.path);
+	snprintf(cmd, sizeof cmd, "mkfs.ext4 -q -F '%s' >/dev/null 2>&1 || /sbin/mkfs.ext4 -q -F '%s'", v->path, v->path);
 	assert_int_equal(system(cmd), 0);
-	assert_int_equal(ci_blank_check(v.path, &e), 0);
+	assert_int_equal(ci_blank_check(v->path, &e), 0);
 	assert_non_null(strstr(e.msg, "ext4"));
-	vol_free(&v);
 }
 
 static void test_blank_check_errors_are_not_blank(void **state)
 {
-	(void)state;
-	struct vol v;
+	struct vol *v = *state;
 	struct cm_err e = {0};
-	vol_init(&v);
-	assert_int_equal(truncate(v.path, CI_LUKS_DATA_OFFSET), 0);
-	assert_int_equal(ci_blank_check(v.path, &e), -ENOSPC);
+	assert_int_equal(truncate(v->path, CI_LUKS_DATA_OFFSET), 0);
+	assert_int_equal(ci_blank_check(v->path, &e), -ENOSPC);
 	assert_true(ci_blank_check("/nonexistent/disk", &e) < 0);
-	vol_free(&v);
 }
 
 int main(void)
 {
 	crypt_set_log_callback(NULL, NULL, NULL);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_luks_own_format_passes_strict_check),
-		cmocka_unit_test(test_luks_rejects_cipher_null),
-		cmocka_unit_test(test_luks_rejects_second_keyslot),
-		cmocka_unit_test(test_luks_rejects_tokens),
-		cmocka_unit_test(test_luks_rejects_label),
-		cmocka_unit_test(test_luks_rejects_other_pbkdf_profile),
-		cmocka_unit_test(test_luks_rejects_bad_offsets),
-		cmocka_unit_test(test_luks_rejects_unexpected_members),
-		cmocka_unit_test(test_luks_rejects_broken_binary_headers),
-		cmocka_unit_test(test_blank_check_accepts_only_zeroed_unsigned_disks),
-		cmocka_unit_test(test_blank_check_sees_filesystems),
-		cmocka_unit_test(test_blank_check_errors_are_not_blank),
+		cmocka_unit_test_setup_teardown(test_luks_own_format_passes_strict_check, formatted_setup, vol_teardown),
+		cmocka_unit_test_setup_teardown(test_luks_rejects_cipher_null, formatted_setup, vol_teardown),
+		cmocka_unit_test_setup_teardown(test_luks_rejects_second_keyslot, formatted_setup, vol_teardown),
+		cmocka_unit_test_setup_teardown(test_luks_rejects_tokens, formatted_setup, vol_teardown),
+		cmocka_unit_test_setup_teardown(test_luks_rejects_label, formatted_setup, vol_teardown),
+		cmocka_unit_test_setup_teardown(test_luks_rejects_other_pbkdf_profile, blank_setup, vol_teardown),
+		cmocka_unit_test_setup_teardown(test_luks_rejects_bad_offsets, formatted_setup, vol_teardown),
+		cmocka_unit_test_setup_teardown(test_luks_rejects_unexpected_members, formatted_setup, vol_teardown),
+		cmocka_unit_test_setup_teardown(test_luks_rejects_broken_binary_headers, blank_setup, vol_teardown),
+		cmocka_unit_test_setup_teardown(test_blank_check_accepts_only_zeroed_unsigned_disks, blank_setup, vol_teardown),
+		cmocka_unit_test_setup_teardown(test_blank_check_sees_filesystems, blank_setup, vol_teardown),
+		cmocka_unit_test_setup_teardown(test_blank_check_errors_are_not_blank, blank_setup, vol_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

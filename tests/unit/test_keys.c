@@ -56,6 +56,32 @@ static struct ca_backend *mem_backend(void)
 	return b;
 }
 
+/* cmocka fixture: the in-memory backend and the debug provider opened with cocoon.debug. */
+struct kctx {
+	struct ca_backend *b;
+	struct ck_provider *p;
+};
+
+static int debug_setup(void **state)
+{
+	struct kctx *k = calloc(1, sizeof *k);
+	struct cm_err e = {0};
+	k->b = mem_backend();
+	struct ck_env env = {.attest = k->b, .debug = true};
+	assert_int_equal(ck_open("debug", &env, &k->p, &e), 0);
+	*state = k;
+	return 0;
+}
+
+static int debug_teardown(void **state)
+{
+	struct kctx *k = *state;
+	ck_close(k->p);
+	ca_close(k->b);
+	free(k);
+	return 0;
+}
+
 static void test_keys_debug_refused_without_cocoon_debug(void **state)
 {
 	(void)state;
@@ -72,29 +98,19 @@ static void test_keys_debug_refused_without_cocoon_debug(void **state)
 
 static void test_keys_debug_measures_cocoon_debug(void **state)
 {
-	(void)state;
-	struct ca_backend *b = mem_backend();
-	struct ck_env env = {.attest = b, .debug = true};
-	struct ck_provider *p = NULL;
+	struct ca_backend *b = ((struct kctx *)*state)->b;
 	struct cm_err e = {0};
-	assert_int_equal(ck_open("debug", &env, &p, &e), 0);
 	uint8_t want[48] = {0}, d[48], got[48];
 	cm_sha384("cocoon:cocoon_debug", 19, d);
 	cm_rtmr_extend(want, d);
 	assert_int_equal(ca_read(b, 3, got, &e), 0);
 	assert_memory_equal(got, want, 48);
-	ck_close(p);
-	ca_close(b);
 }
 
 static void test_keys_debug_key_is_fixed_per_name(void **state)
 {
-	(void)state;
-	struct ca_backend *b = mem_backend();
-	struct ck_env env = {.attest = b, .debug = true};
-	struct ck_provider *p = NULL;
+	struct ck_provider *p = ((struct kctx *)*state)->p;
 	struct cm_err e = {0};
-	assert_int_equal(ck_open("debug", &env, &p, &e), 0);
 	uint8_t k1[32], k2[32], k3[32], want[64];
 	assert_int_equal(ck_derive(p, "disk_encryption", k1, sizeof k1, &e), 0);
 	assert_int_equal(ck_derive(p, "disk_encryption", k2, sizeof k2, &e), 0);
@@ -105,37 +121,32 @@ static void test_keys_debug_key_is_fixed_per_name(void **state)
 	const char msg[] = "cocoon debug key v1\0disk_encryption";
 	SHA512((const unsigned char *)msg, sizeof msg - 1, want);
 	assert_memory_equal(k1, want, 32);
-	ck_close(p);
-	ca_close(b);
 }
 
 static void test_keys_rejects_bad_names_and_lengths(void **state)
 {
-	(void)state;
-	struct ca_backend *b = mem_backend();
-	struct ck_env env = {.attest = b, .debug = true};
-	struct ck_provider *p = NULL;
+	struct kctx *kc = *state;
+	struct ck_provider *p = kc->p, *none = NULL;
+	struct ck_env env = {.attest = kc->b, .debug = true};
 	struct cm_err e = {0};
 	uint8_t k[65];
-	assert_int_equal(ck_open("seal", &env, &p, &e), -ENOTSUP);
+	assert_int_equal(ck_open("seal", &env, &none, &e), -ENOTSUP);
+	assert_null(none);
 	assert_non_null(strstr(e.msg, "not available"));
-	assert_int_equal(ck_open("debug", &env, &p, &e), 0);
 	assert_int_equal(ck_derive(p, "", k, 32, &e), -EINVAL);
 	assert_int_equal(ck_derive(p, "Disk", k, 32, &e), -EINVAL);
 	assert_int_equal(ck_derive(p, "a/b", k, 32, &e), -EINVAL);
 	assert_int_equal(ck_derive(p, "disk", k, 0, &e), -EINVAL);
 	assert_int_equal(ck_derive(p, "disk", k, 65, &e), -EINVAL);
-	ck_close(p);
-	ca_close(b);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_keys_debug_refused_without_cocoon_debug),
-		cmocka_unit_test(test_keys_debug_measures_cocoon_debug),
-		cmocka_unit_test(test_keys_debug_key_is_fixed_per_name),
-		cmocka_unit_test(test_keys_rejects_bad_names_and_lengths),
+		cmocka_unit_test_setup_teardown(test_keys_debug_measures_cocoon_debug, debug_setup, debug_teardown),
+		cmocka_unit_test_setup_teardown(test_keys_debug_key_is_fixed_per_name, debug_setup, debug_teardown),
+		cmocka_unit_test_setup_teardown(test_keys_rejects_bad_names_and_lengths, debug_setup, debug_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
