@@ -18,6 +18,8 @@ $(BIN)/cocoon-init: $(OBJ)/guest/init/main.o $(LIBCOCOON_INIT) $(LIBDIR)/libcoco
 	$(CC) $(ALL_LDFLAGS) $^ -o $@ $(GUEST_LIBS) $(BASE_LIBS)
 
 PROGRAMS += $(BIN)/cocoon-init
+# test_init_luks runs mkfs.ext4 on a file (blank-disk detection must see ext4).
+DEPS_PACKAGES += e2fsprogs
 # The module list the initrd ships as /etc/cocoon/modules (read by cocoon-init).
 INIT_MODULES_LIST := guest/init/modules.list
 
