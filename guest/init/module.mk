@@ -29,3 +29,12 @@ GUEST_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_init_
 	tests/unit/test_keys*.c))
 $(foreach t,$(GUEST_TESTS),$(eval test_$(t)_DEPS := $$(GUEST_TEST_DEPS)))
 $(foreach t,$(GUEST_TESTS),$(eval test_$(t)_LIBS := $$(GUEST_LIBS) $$(ATTEST_SIM_LIBS)))
+
+# libFuzzer targets (make fuzz): the LUKS2 metadata check on host-controlled headers,
+# the spec and cmdline parsers. `=` because LIBMEASURE_SRCS is set by a later module.mk.
+FUZZERS += init_luks init_spec
+fuzz_init_luks_SRCS = tests/fuzz/fuzz_init_luks.c guest/init/luks.c $(LIBMEASURE_SRCS)
+fuzz_init_luks_SEEDS := tests/fuzz/seeds/init_luks.json
+fuzz_init_luks_LIBS := -lcryptsetup -lblkid
+fuzz_init_spec_SRCS = tests/fuzz/fuzz_init_spec.c guest/init/appspec.c guest/init/cmdline.c $(LIBMEASURE_SRCS)
+fuzz_init_spec_SEEDS := tests/fuzz/seeds/init_spec.json tests/fuzz/seeds/init_cmdline.txt
