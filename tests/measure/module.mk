@@ -35,3 +35,4 @@ $(MEASURE_PE_SEED): $(MEASURE_KERNEL)
 fuzz_pe_SRCS := tests/fuzz/fuzz_pe.c $(LIBMEASURE_SRCS)
 fuzz_pe_SEEDS := $(MEASURE_PE_SEED) $(MEASURE_KERNEL)
 fuzz-build: $(MEASURE_PE_SEED) $(MEASURE_CCEL_SEED)
+BENCHES += tests/bench/bench_measure.sh
