@@ -260,6 +260,11 @@ static void test_padding_variants(void **state)
 	assert_int_equal(l.padding, loglen - LOG_END);
 	assert_int_equal(l.n, 43);
 	cm_eventlog_free(&l);
+	/* Three 0xFF bytes after the last event: padding, not a truncated event. */
+	assert_int_equal(cm_eventlog_parse(logbuf, LOG_END + 3, &l, &e), 0);
+	assert_true(l.end_marker);
+	assert_int_equal(l.padding, 3);
+	cm_eventlog_free(&l);
 	/* Unpadded: log ends right after the last event. */
 	assert_int_equal(cm_eventlog_parse(logbuf, LOG_END, &l, &e), 0);
 	assert_int_equal(l.padding, 0);
