@@ -330,6 +330,61 @@ static void test_out_of_range_mr_index_not_replayed(void **state)
 	free(c);
 }
 
+static void test_many_events_grow_the_array(void **state)
+{
+	(void)state;
+	/* Spec ID header (65 bytes) + 150 copies of the "Calling EFI Application" event. */
+	size_t ev0 = 9378, evn = 9484 - 9378, n = 150;
+	size_t len = 65 + n * evn;
+	uint8_t *c = malloc(len);
+	memcpy(c, logbuf, 65);
+	for (size_t i = 0; i < n; i++)
+		memcpy(c + 65 + i * evn, logbuf + ev0, evn);
+	struct cm_eventlog l;
+	struct cm_err e = {0};
+	assert_int_equal(cm_eventlog_parse(c, len, &l, &e), 0);
+	assert_int_equal(l.n, n);
+	assert_int_equal(l.extends[1], n);
+	assert_int_equal(l.ev[n - 1].offset, 65 + (n - 1) * evn);
+	assert_int_equal(json_object_array_length(l.anomalies), 0);
+	cm_eventlog_free(&l);
+	free(c);
+}
+
+static void test_bad_spec_id_algorithm_list(void **state)
+{
+	(void)state;
+	uint8_t *c = dup_log();
+	struct cm_eventlog l;
+	struct cm_err e = {0};
+	cm_put_le32(c + 56, 0); /* numberOfAlgorithms */
+	assert_true(cm_eventlog_parse(c, loglen, &l, &e) < 0);
+	assert_non_null(strstr(e.msg, "algorithm count 0 at offset 56"));
+	cm_eventlog_free(&l);
+	memcpy(c, logbuf, loglen);
+	c[64] = 0xff; /* vendorInfoSize beyond the Spec ID event */
+	assert_true(cm_eventlog_parse(c, loglen, &l, &e) < 0);
+	assert_non_null(strstr(e.msg, "vendor info"));
+	cm_eventlog_free(&l);
+	memcpy(c, logbuf, loglen);
+	cm_put_le32(c + 28, 0x7fffffff); /* Spec ID event size */
+	assert_true(cm_eventlog_parse(c, loglen, &l, &e) < 0);
+	assert_non_null(strstr(e.msg, "Spec ID event at offset 0 truncated"));
+	cm_eventlog_free(&l);
+	assert_true(cm_eventlog_parse(c, 20, &l, &e) < 0);
+	assert_non_null(strstr(e.msg, "offset 0"));
+	cm_eventlog_free(&l);
+	free(c);
+}
+
+static void test_event_type_names(void **state)
+{
+	(void)state;
+	assert_string_equal(cm_event_type_name(CM_EV_EFI_VARIABLE_BOOT2), "EV_EFI_VARIABLE_BOOT2");
+	assert_string_equal(cm_event_type_name(CM_EV_S_CRTM_VERSION), "EV_S_CRTM_VERSION");
+	assert_string_equal(cm_event_type_name(0x1234), "EV_UNKNOWN");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -344,6 +399,9 @@ int main(void)
 		cmocka_unit_test(test_padding_variants),
 		cmocka_unit_test(test_bad_headers_fail_naming_offset),
 		cmocka_unit_test(test_out_of_range_mr_index_not_replayed),
+		cmocka_unit_test(test_many_events_grow_the_array),
+		cmocka_unit_test(test_bad_spec_id_algorithm_list),
+		cmocka_unit_test(test_event_type_names),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -293,6 +293,30 @@ static void test_parse_rejects_bad_metadata_offset(void **state)
 	free(c);
 }
 
+static void test_td_hob_and_cfv_need_their_sections(void **state)
+{
+	(void)state;
+	struct cm_tdvf t;
+	struct cm_err e = {0};
+	uint8_t *hob;
+	size_t len;
+	const uint8_t *p;
+	assert_int_equal(cm_tdvf_parse(fw, fwlen, &t, &e), 0);
+	struct cm_tdvf u = t;
+	u.s[4].type = CM_TDVF_TEMP_MEM; /* no TD_HOB left */
+	assert_true(cm_tdvf_td_hob(&u, 2ull << 30, &hob, &len, &e) < 0);
+	assert_non_null(strstr(e.msg, "no TD_HOB"));
+	u = t;
+	u.s[2].gpa = 0x100000000ull - 0x10000; /* TempMem in the PCI hole: not RAM */
+	assert_true(cm_tdvf_td_hob(&u, 2ull << 30, &hob, &len, &e) < 0);
+	assert_non_null(strstr(e.msg, "not inside one RAM entry"));
+	u = t;
+	u.s[1].type = CM_TDVF_BFV;
+	assert_true(cm_tdvf_cfv(fw, fwlen, &u, &p, &len, &e) < 0);
+	assert_non_null(strstr(e.msg, "no CFV"));
+	assert_string_equal(cm_tdvf_type_name(7), "unknown");
+}
+
 static void test_page_order_names(void **state)
 {
 	(void)state;
@@ -321,6 +345,7 @@ int main(void)
 		cmocka_unit_test(test_parse_rejects_bad_sections),
 		cmocka_unit_test(test_parse_rejects_bad_guided_table),
 		cmocka_unit_test(test_parse_rejects_bad_metadata_offset),
+		cmocka_unit_test(test_td_hob_and_cfv_need_their_sections),
 		cmocka_unit_test(test_page_order_names),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
