@@ -257,7 +257,7 @@ static int rtmr0_from_log(const struct input *in, struct cm_pevent **out, size_t
 	int rc = cm_eventlog_parse(in->buf, in->len, &l, e);
 	if (rc) {
 		cm_eventlog_free(&l);
-		return cm_err_prefix(e, "%s", in->path);
+		return cm_err_prefix(e, "rtmr0_log %s", in->path);
 	}
 	*out = calloc(l.n ? l.n : 1, sizeof(**out));
 	*n = 0;
