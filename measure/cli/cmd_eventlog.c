@@ -7,11 +7,12 @@
 #include "measure/eventlog.h"
 #include "measure/json.h"
 #include "measure/measurements.h"
+#include "measure/predict_image.h"
 #include "measure/quote.h"
 
 static void help(void)
 {
-	printf("usage: cocoon-measure eventlog [--ccel TABLE] --log DATA [--quote QUOTE] [--json]\n\n"
+	printf("usage: cocoon-measure eventlog [--ccel TABLE] --log DATA [--quote QUOTE] [--vm VM.json] [--json]\n\n"
 	       "Parse a TDX CC event log (ACPI CCEL table + TCG2 crypto-agile log, e.g.\n"
 	       "/sys/firmware/acpi/tables/CCEL and /sys/firmware/acpi/tables/data/CCEL), replay\n"
 	       "RTMR0-3, decode every event and report padding, truncation, duplicate separators\n"
@@ -19,10 +20,13 @@ static void help(void)
 	       "  --ccel TABLE   the 56-byte ACPI CCEL table (optional; checks type and LAML)\n"
 	       "  --log DATA     the event log area\n"
 	       "  --quote QUOTE  a TDX quote whose RTMR0-3 the replay must match\n"
+	       "  --vm VM.json   also predict the image (see 'image --help') and diff the log's\n"
+	       "                 events against the predicted ones, register by register\n"
 	       "  --json         machine-readable output\n"
 	       "  --help         this text\n\n"
 	       "Exit codes: 0 ok, 1 unreadable or malformed input (the error names the offset),\n"
-	       "2 usage, 3 anomalies in the log or replay does not match the quote.\n");
+	       "2 usage, 3 anomalies in the log, or the replay does not match the quote or the\n"
+	       "prediction.\n");
 }
 
 int cmd_eventlog(int argc, char **argv)
@@ -31,19 +35,21 @@ int cmd_eventlog(int argc, char **argv)
 		{"ccel", required_argument, NULL, 'c'},
 		{"log", required_argument, NULL, 'l'},
 		{"quote", required_argument, NULL, 'q'},
+		{"vm", required_argument, NULL, 'v'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{0, 0, 0, 0},
 	};
 	int json = 0, c;
-	const char *ccel = NULL, *logp = NULL, *quotep = NULL;
+	const char *ccel = NULL, *logp = NULL, *quotep = NULL, *vm = NULL;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "c:l:q:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:l:q:v:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': ccel = optarg; break;
 		case 'l': logp = optarg; break;
 		case 'q': quotep = optarg; break;
+		case 'v': vm = optarg; break;
 		case 'j': json = 1; break;
 		case 'h': help(); return CLI_OK;
 		default: return cli_usage_error("eventlog", "unknown option '%s'", argv[optind - 1]);
@@ -141,6 +147,69 @@ int cmd_eventlog(int argc, char **argv)
 		cm_json_add_bool(o, "matches_quote", all);
 		json_object_object_add(o, "quote_registers", m);
 		bad = bad || !all;
+	}
+	if (vm) {
+		json_object *pred = NULL;
+		if (cm_measure_image(vm, &pred, &err)) {
+			rc = cli_error(CLI_INVALID_INPUT, "%s: %s", vm, err.msg);
+			goto out;
+		}
+		bool ok = true;
+		json_object *x = json_object_new_object();
+		json_object_object_add(o, "prediction", x);
+		json_object *diff = json_object_new_array();
+		for (int r = 0; r < 4; r++) {
+			json_object *pv = json_object_object_get(pred, rk[r]);
+			if (!pv) /* not predicted (no kernel) */
+				continue;
+			json_object *y = json_object_new_object();
+			json_object_object_add(y, "predicted", json_object_get(pv));
+			bool eq = !strcmp(json_object_get_string(pv),
+					  json_object_get_string(json_object_object_get(o, rk[r])));
+			cm_json_add_bool(y, "match", eq);
+			json_object_object_add(x, rk[r], y);
+			ok = ok && eq;
+			/* Pair the log's events of this register with the predicted ones. */
+			json_object *pe = json_object_object_get(json_object_object_get(pred, "events"), rk[r]);
+			size_t np = json_object_array_length(pe), k = 0;
+			for (size_t i = 0; i <= l.n; i++) {
+				const struct cm_event *ev = i < l.n ? &l.ev[i] : NULL;
+				if (ev && (ev->type == CM_EV_NO_ACTION || ev->mr_index != (uint32_t)r + 1))
+					continue;
+				if (!ev && k >= np)
+					break;
+				json_object *p = k < np ? json_object_array_get_idx(pe, k) : NULL;
+				char hex[97] = "";
+				if (ev)
+					cm_hex_encode(ev->digest, 48, hex, sizeof(hex));
+				const char *pd = p ? json_object_get_string(json_object_object_get(p, "digest")) : "";
+				if (!ev || !p || strcmp(hex, pd)) {
+					json_object *d = json_object_new_object();
+					cm_json_add_str(d, "register", rk[r]);
+					cm_json_add_int(d, "position", (int64_t)k);
+					if (ev) {
+						char desc[512];
+						cm_event_describe(ev, desc, sizeof(desc));
+						cm_json_add_int(d, "log_index", (int64_t)i);
+						cm_json_add_str(d, "log_digest", hex);
+						cm_json_add_str(d, "log_description", desc);
+					}
+					if (p) {
+						cm_json_add_str(d, "predicted_digest", pd);
+						json_object_object_add(d, "predicted_description",
+								       json_object_get(json_object_object_get(p, "description")));
+					}
+					json_object_array_add(diff, d);
+				}
+				k++;
+				if (!ev)
+					i--; /* drain the remaining predicted events */
+			}
+		}
+		json_object_object_add(o, "prediction_diff", diff);
+		cm_json_add_bool(o, "matches_prediction", ok);
+		bad = bad || !ok;
+		json_object_put(pred);
 	}
 	rc = cli_emit(o, json);
 	if (rc == CLI_OK && bad)

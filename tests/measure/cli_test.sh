@@ -48,6 +48,20 @@ grep -q "duplicate EV_SEPARATOR" $T/out && pass "duplicate separator reported" |
 expect_rc "eventlog bad CCEL table exits 1" 1 $B eventlog --ccel $F/ccel/nonce.dat --log $F/ccel/ccel_data.dat
 expect_rc "eventlog without --log is a usage error" 2 $B eventlog --ccel $F/ccel/ccel_table.dat
 
+# eventlog --vm: diff the log against a prediction
+cat >$T/vm-log.json <<JSON
+{"firmware": "$F/measure/OVMF.fd", "memory": "2G", "rtmr0_log": "$F/ccel/ccel_data.dat"}
+JSON
+expect_rc "eventlog --vm with RTMR0 from the same log" 0 $B eventlog --log $F/ccel/ccel_data.dat --vm $T/vm-log.json --json
+eq "matches_prediction" "$(jget $T/out matches_prediction)" true
+cat >$T/vm-pred.json <<JSON
+{"firmware": "$F/measure/OVMF.fd", "memory": "2G", "acpi_tables": "$F/measure/canonical-defaults/acpi_tables.bin"}
+JSON
+expect_rc "eventlog --vm against another platform exits 3" 3 $B eventlog --log $F/ccel/ccel_data.dat --vm $T/vm-pred.json --json
+eq "diff names the first differing event" "$(jget $T/out prediction_diff.0.log_description)" "TdxTable (1 table(s))"
+eq "diff shows the predicted event" "$(jget $T/out prediction_diff.0.predicted_description)" "TD HOB for 2048 MiB of RAM (440 bytes)"
+eq "separators line up" "$(jget $T/out prediction_diff.7.position)" 8
+
 # --- mrtd ---
 for order in per-page per-section; do
 	expect_rc "mrtd $order" 0 $B mrtd --page-order $order --json $F/measure/OVMF.fd
