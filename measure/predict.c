@@ -433,17 +433,20 @@ int cm_predict(const struct cm_predict_input *in, struct cm_prediction *p, struc
 	if (in->kernel) {
 		uint8_t *lo;
 		size_t lol;
-		rc = cm_load_options(in->cmdline, in->initrd != NULL, &lo, &lol, e);
+		/* OVMF passes an initrd only when fw_cfg's initrd size is > 0 (an empty
+		 * -initrd file still gets QEMU's header patch, above). */
+		bool initrd = in->initrd && in->initrd_len > 0;
+		rc = cm_load_options(in->cmdline, initrd, &lo, &lol, e);
 		if (rc)
 			return rc;
 		if (lol) {
 			char desc[CM_PREDICT_DESC];
 			snprintf(desc, sizeof(desc), "LOADED_IMAGE::LoadOptions: %.100s%s",
-				 in->cmdline ? in->cmdline : "", in->initrd ? " initrd=initrd" : "");
+				 in->cmdline ? in->cmdline : "", initrd ? " initrd=initrd" : "");
 			rc = push_hash(p, 2, CM_EV_EVENT_TAG, lo, lol, desc);
 		}
 		free(lo);
-		if (!rc && in->initrd) {
+		if (!rc && initrd) {
 			char desc[CM_PREDICT_DESC];
 			snprintf(desc, sizeof(desc), "Linux initrd (%zu bytes)", in->initrd_len);
 			rc = push_hash(p, 2, CM_EV_EVENT_TAG, in->initrd, in->initrd_len, desc);

@@ -75,7 +75,7 @@ struct cm_predict_input {
 	/* RTMR1 / RTMR2 (kernel NULL: not predicted) */
 	const uint8_t *kernel;
 	size_t kernel_len;
-	const uint8_t *initrd; /* NULL: no initrd */
+	const uint8_t *initrd; /* NULL: no -initrd; an empty one only affects the QEMU patch */
 	size_t initrd_len;
 	const char *cmdline;
 	/* RTMR3: runtime events in order (digests from cm_rtmr3_event_digest) */

@@ -234,6 +234,24 @@ static void test_pre202411_separator_in_rtmr0(void **state)
 	free(p);
 }
 
+static void test_empty_initrd_is_no_initrd_for_ovmf(void **state)
+{
+	(void)state;
+	static const uint8_t none[1];
+	struct cm_prediction *a = predict_full(CM_OVMF_202411_202502, CM_KERNEL_UNPATCHED, "x", none, 0);
+	struct cm_prediction *b = predict_full(CM_OVMF_202411_202502, CM_KERNEL_UNPATCHED, "x", NULL, 0);
+	assert_int_equal(count(a, 2), 1); /* LoadOptions only, without " initrd=initrd" */
+	assert_memory_equal(a->rtmr[2], b->rtmr[2], 48);
+	free(a);
+	free(b);
+	/* ... but QEMU still patches the header for an empty -initrd file */
+	a = predict_full(CM_OVMF_202411_202502, CM_KERNEL_QEMU_PATCHED, "x", none, 0);
+	b = predict_full(CM_OVMF_202411_202502, CM_KERNEL_QEMU_PATCHED, "x", NULL, 0);
+	assert_memory_not_equal(a->rtmr[1], b->rtmr[1], 48);
+	free(a);
+	free(b);
+}
+
 static void test_kernel_mode_changes_only_rtmr1(void **state)
 {
 	(void)state;
@@ -535,6 +553,7 @@ int main(void)
 		cmocka_unit_test(test_captured_loader_and_rsdp_take_precedence),
 		cmocka_unit_test(test_full_boot_sequence_202411),
 		cmocka_unit_test(test_pre202411_separator_in_rtmr0),
+		cmocka_unit_test(test_empty_initrd_is_no_initrd_for_ovmf),
 		cmocka_unit_test(test_kernel_mode_changes_only_rtmr1),
 		cmocka_unit_test(test_202505_requires_reference_log),
 		cmocka_unit_test(test_rtmr0_from_reference_log_matches_quote_value),
