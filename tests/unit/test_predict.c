@@ -310,6 +310,31 @@ static void test_rtmr0_from_reference_log_matches_quote_value(void **state)
 	free(log);
 }
 
+static void test_fixed_events_equal_a_real_td_log(void **state)
+{
+	(void)state;
+	/* The kernel-independent events we predict appear verbatim in the real COS TD log
+	 * (an OVMF with the separator already in RTMR1): Boot0000, "Calling EFI
+	 * Application", the RTMR1 separator and both Exit Boot Services actions. */
+	size_t ll;
+	uint8_t *log = fixture_read("tdx/ccel/ccel_data.dat", &ll);
+	struct cm_eventlog l;
+	struct cm_err e = {0};
+	assert_int_equal(cm_eventlog_parse(log, ll, &l, &e), 0);
+	struct cm_prediction *p = predict_full(CM_OVMF_202411_202502, CM_KERNEL_UNPATCHED, "", NULL, 0);
+	static const struct {
+		size_t log, pred;
+	} pairs[] = {{13, 13}, {14, 14}, {15, 15}, {41, 16}, {42, 17}};
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		assert_memory_equal(l.ev[pairs[i].log].digest, p->ev[pairs[i].pred].digest, 48);
+		assert_int_equal(l.ev[pairs[i].log].mr_index, p->ev[pairs[i].pred].imr + 1);
+		assert_int_equal(l.ev[pairs[i].log].type, p->ev[pairs[i].pred].type);
+	}
+	free(p);
+	cm_eventlog_free(&l);
+	free(log);
+}
+
 static void test_load_options_encoding(void **state)
 {
 	(void)state;
@@ -557,6 +582,7 @@ int main(void)
 		cmocka_unit_test(test_kernel_mode_changes_only_rtmr1),
 		cmocka_unit_test(test_202505_requires_reference_log),
 		cmocka_unit_test(test_rtmr0_from_reference_log_matches_quote_value),
+		cmocka_unit_test(test_fixed_events_equal_a_real_td_log),
 		cmocka_unit_test(test_load_options_encoding),
 		cmocka_unit_test(test_acpi_bad_blobs_rejected),
 		cmocka_unit_test(test_profile_names),
