@@ -469,6 +469,25 @@ int cm_predict(const struct cm_predict_input *in, struct cm_prediction *p, struc
 	return 0;
 }
 
+size_t cm_pevents_from_log(const struct cm_eventlog *l, int imr, struct cm_pevent *out, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < l->n && n < max; i++) {
+		const struct cm_event *ev = &l->ev[i];
+		if (ev->mr_index != (uint32_t)imr + 1 || ev->type == CM_EV_NO_ACTION)
+			continue;
+		struct cm_pevent *x = &out[n++];
+		memset(x, 0, sizeof(*x));
+		x->imr = imr;
+		x->type = ev->type;
+		memcpy(x->digest, ev->digest, 48);
+		char d[CM_PREDICT_DESC - 16];
+		cm_event_describe(ev, d, sizeof(d));
+		snprintf(x->desc, sizeof(x->desc), "from log: %s", d);
+	}
+	return n;
+}
+
 json_object *cm_prediction_events_json(const struct cm_prediction *p)
 {
 	json_object *o = json_object_new_object();

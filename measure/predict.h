@@ -83,6 +83,11 @@ struct cm_predict_input {
 	size_t n_rtmr3_events;
 };
 
+struct cm_eventlog;
+/* Copy the events a replayed log extended into register imr (0..3) as prediction
+ * events (for RTMR0 taken from a reference log). Returns the count (at most max). */
+size_t cm_pevents_from_log(const struct cm_eventlog *l, int imr, struct cm_pevent *out, size_t max);
+
 /* Predict the event sequence and RTMR0..3. RTMR1/2 are skipped (left zero, no events)
  * when in->kernel is NULL. */
 int cm_predict(const struct cm_predict_input *in, struct cm_prediction *out, struct cm_err *e);

@@ -300,22 +300,11 @@ static int rtmr0_from_log(const struct input *in, struct cm_pevent **out, size_t
 		return cm_err_prefix(e, "rtmr0_log %s", in->path);
 	}
 	*out = calloc(l.n ? l.n : 1, sizeof(**out));
-	*n = 0;
 	if (!*out) {
 		cm_eventlog_free(&l);
 		return cm_fail(e, -ENOMEM, "out of memory");
 	}
-	for (size_t i = 0; i < l.n; i++) {
-		if (l.ev[i].mr_index != 1 || l.ev[i].type == CM_EV_NO_ACTION)
-			continue;
-		struct cm_pevent *x = &(*out)[(*n)++];
-		x->imr = 0;
-		x->type = l.ev[i].type;
-		memcpy(x->digest, l.ev[i].digest, 48);
-		char d[CM_PREDICT_DESC - 16];
-		cm_event_describe(&l.ev[i], d, sizeof(d));
-		snprintf(x->desc, sizeof(x->desc), "from log: %s", d);
-	}
+	*n = cm_pevents_from_log(&l, 0, *out, l.n);
 	cm_eventlog_free(&l);
 	return 0;
 }

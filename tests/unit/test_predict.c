@@ -283,24 +283,26 @@ static void test_202505_requires_reference_log(void **state)
 	free(t);
 }
 
+/* The replayed CCEL fixture (go-tdx-guest COS 113 TD); returns the log buffer. */
+static uint8_t *ccel_fixture(struct cm_eventlog *l)
+{
+	size_t ll;
+	uint8_t *log = fixture_read("tdx/ccel/ccel_data.dat", &ll);
+	struct cm_err e = {0};
+	assert_int_equal(cm_eventlog_parse(log, ll, l, &e), 0);
+	return log;
+}
+
 static void test_rtmr0_from_reference_log_matches_quote_value(void **state)
 {
 	(void)state;
-	size_t ll;
-	uint8_t *log = fixture_read("tdx/ccel/ccel_data.dat", &ll);
 	struct cm_eventlog l;
 	struct cm_err e = {0};
-	assert_int_equal(cm_eventlog_parse(log, ll, &l, &e), 0);
+	uint8_t *log = ccel_fixture(&l);
 	struct cm_pevent ev[32];
-	size_t n = 0;
-	for (size_t i = 0; i < l.n; i++)
-		if (l.ev[i].mr_index == 1 && l.ev[i].type != CM_EV_NO_ACTION) {
-			ev[n].imr = 0;
-			ev[n].type = l.ev[i].type;
-			memcpy(ev[n].digest, l.ev[i].digest, 48);
-			cm_event_describe(&l.ev[i], ev[n].desc, sizeof(ev[n].desc));
-			n++;
-		}
+	size_t n = cm_pevents_from_log(&l, 0, ev, 32);
+	assert_int_equal(n, 16);
+	assert_non_null(strstr(ev[13].desc, "from log: Boot0000: UiApp"));
 	struct cm_predict_input in = {.profile = CM_OVMF_202505, .rtmr0_events = ev, .n_rtmr0_events = n};
 	struct cm_prediction *p = malloc(sizeof(*p));
 	assert_int_equal(cm_predict(&in, p, &e), 0);
@@ -316,11 +318,8 @@ static void test_fixed_events_equal_a_real_td_log(void **state)
 	/* The kernel-independent events we predict appear verbatim in the real COS TD log
 	 * (an OVMF with the separator already in RTMR1): Boot0000, "Calling EFI
 	 * Application", the RTMR1 separator and both Exit Boot Services actions. */
-	size_t ll;
-	uint8_t *log = fixture_read("tdx/ccel/ccel_data.dat", &ll);
 	struct cm_eventlog l;
-	struct cm_err e = {0};
-	assert_int_equal(cm_eventlog_parse(log, ll, &l, &e), 0);
+	uint8_t *log = ccel_fixture(&l);
 	struct cm_prediction *p = predict_full(CM_OVMF_202411_202502, CM_KERNEL_UNPATCHED, "", NULL, 0);
 	static const struct {
 		size_t log, pred;
