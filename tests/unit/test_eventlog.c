@@ -377,6 +377,74 @@ static void test_bad_spec_id_algorithm_list(void **state)
 	free(c);
 }
 
+/* Rebuild the fixture as a SHA-256 + SHA-384 crypto-agile log (as vTPM firmware
+ * writes); event `only256` (if < n) carries the SHA-256 digest alone. */
+static uint8_t *two_alg_log(size_t *outlen, size_t only256)
+{
+	struct cm_eventlog l;
+	struct cm_err e = {0};
+	assert_int_equal(cm_eventlog_parse(logbuf, loglen, &l, &e), 0);
+	uint8_t *b = calloc(1, loglen + l.n * 64 + 64);
+	size_t p = 0;
+	/* Spec ID event: header of the fixture, algorithm list {0x000b/32, 0x000c/48}. */
+	uint32_t sz0 = cm_le32(logbuf + 28);
+	memcpy(b, logbuf, 32 + 28); /* header + Spec ID up to numberOfAlgorithms */
+	p = 32 + 24;
+	cm_put_le32(b + p, 2);
+	cm_put_le16(b + p + 4, 0x000b);
+	cm_put_le16(b + p + 6, 32);
+	cm_put_le16(b + p + 8, 0x000c);
+	cm_put_le16(b + p + 10, 48);
+	size_t vend = 32 + 28 + 4; /* vendorInfoSize in the fixture */
+	size_t vlen = 1 + logbuf[vend];
+	memcpy(b + p + 12, logbuf + vend, vlen);
+	p += 12 + vlen;
+	cm_put_le32(b + 28, (uint32_t)(p - 32));
+	assert_true(p - 32 == sz0 + 4);
+	for (size_t i = 0; i < l.n; i++) {
+		const struct cm_event *ev = &l.ev[i];
+		cm_put_le32(b + p, ev->mr_index);
+		cm_put_le32(b + p + 4, ev->type);
+		cm_put_le32(b + p + 8, i == only256 ? 1 : 2);
+		p += 12;
+		cm_put_le16(b + p, 0x000b);
+		memset(b + p + 2, 0x5a, 32);
+		p += 34;
+		if (i != only256) {
+			cm_put_le16(b + p, 0x000c);
+			memcpy(b + p + 2, ev->digest, 48);
+			p += 50;
+		}
+		cm_put_le32(b + p, ev->data_len);
+		memcpy(b + p + 4, ev->data, ev->data_len);
+		p += 4 + ev->data_len;
+	}
+	cm_eventlog_free(&l);
+	*outlen = p;
+	return b;
+}
+
+static void test_two_algorithm_log_replays_sha384(void **state)
+{
+	(void)state;
+	size_t len;
+	uint8_t *b = two_alg_log(&len, (size_t)-1);
+	struct cm_eventlog l;
+	struct cm_err e = {0};
+	assert_int_equal(cm_eventlog_parse(b, len, &l, &e), 0);
+	assert_int_equal(l.nalgs, 2);
+	assert_int_equal(l.n, 43);
+	assert_hex_equal(l.rtmr[0], "3fa2f61f395b7f5feefb4ec2df61297f109ad8abcd6410c1b7df60f21f37b19297fc35e544039c7e1edece752afd17f6");
+	assert_int_equal(l.padding, 0);
+	cm_eventlog_free(&l);
+	free(b);
+	b = two_alg_log(&len, 5);
+	assert_true(cm_eventlog_parse(b, len, &l, &e) < 0);
+	assert_non_null(strstr(e.msg, "has no SHA-384 digest"));
+	cm_eventlog_free(&l);
+	free(b);
+}
+
 static void test_event_type_names(void **state)
 {
 	(void)state;
@@ -401,6 +469,7 @@ int main(void)
 		cmocka_unit_test(test_out_of_range_mr_index_not_replayed),
 		cmocka_unit_test(test_many_events_grow_the_array),
 		cmocka_unit_test(test_bad_spec_id_algorithm_list),
+		cmocka_unit_test(test_two_algorithm_log_replays_sha384),
 		cmocka_unit_test(test_event_type_names),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
