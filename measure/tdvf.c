@@ -151,7 +151,7 @@ int cm_tdvf_parse(const uint8_t *fw, size_t len, struct cm_tdvf *t, struct cm_er
 				       i, at, s->data_offset, s->raw_size);
 		/* MR.EXTEND reads MemoryDataSize bytes of firmware (dstack); require them present. */
 		if ((s->attributes & CM_TDVF_ATTR_EXTENDMR) &&
-		    (!has_data || (uint64_t)s->data_offset + s->mem_size > len))
+		    (!has_data || s->mem_size > len || s->data_offset > len - s->mem_size))
 			return cm_fail(e, -EINVAL, "TDVF section %u (at 0x%zx): MR.EXTEND beyond the image data",
 				       i, at);
 	}
@@ -191,7 +191,7 @@ int cm_tdvf_mrtd(const uint8_t *fw, size_t len, const struct cm_tdvf *t, enum cm
 		uint64_t pages = s->mem_size / PAGE;
 		int add = !(s->attributes & CM_TDVF_ATTR_PAGE_AUG);
 		int ext = (s->attributes & CM_TDVF_ATTR_EXTENDMR) != 0;
-		if (ext && (uint64_t)s->data_offset + s->mem_size > len) {
+		if (ext && (s->mem_size > len || s->data_offset > len - s->mem_size)) {
 			rc = cm_fail(e, -EINVAL, "TDVF section %zu: MR.EXTEND beyond the image data", i);
 			break;
 		}

@@ -254,6 +254,26 @@ static void test_parse_rejects_bad_sections(void **state)
 	free(c);
 }
 
+/* MR.EXTEND reads MemoryDataSize bytes from DataOffset: a size that wraps
+ * DataOffset + MemoryDataSize past 2^64 must not pass the bound check. */
+static void test_parse_rejects_mr_extend_size_that_wraps(void **state)
+{
+	(void)state;
+	uint8_t *c = malloc(fwlen);
+	size_t s0 = 0x3ff640 + 16; /* BFV: DataOffset 0x84000, MR.EXTEND */
+	memcpy(c, fw, fwlen);
+	cm_put_le64(c + s0 + 8, 0);                   /* GPA 0: GPA + size does not wrap */
+	cm_put_le64(c + s0 + 16, 0ull - 0x84000);     /* 0x84000 + size == 2^64 */
+	expect_parse_error(c, fwlen, "MR.EXTEND beyond");
+	struct cm_tdvf t;
+	struct cm_err e = {0};
+	assert_int_equal(cm_tdvf_parse(fw, fwlen, &t, &e), 0);
+	t.s[0].mem_size = 0ull - 0x84000; /* a caller-built table gets the same check */
+	uint8_t mrtd[48];
+	assert_true(cm_tdvf_mrtd(fw, fwlen, &t, CM_PAGE_ORDER_PER_PAGE, mrtd, &e) < 0);
+	free(c);
+}
+
 static void test_parse_rejects_bad_guided_table(void **state)
 {
 	(void)state;
@@ -343,6 +363,7 @@ int main(void)
 		cmocka_unit_test(test_parse_rejects_truncated_image),
 		cmocka_unit_test(test_parse_rejects_bad_descriptor),
 		cmocka_unit_test(test_parse_rejects_bad_sections),
+		cmocka_unit_test(test_parse_rejects_mr_extend_size_that_wraps),
 		cmocka_unit_test(test_parse_rejects_bad_guided_table),
 		cmocka_unit_test(test_parse_rejects_bad_metadata_offset),
 		cmocka_unit_test(test_td_hob_and_cfv_need_their_sections),
