@@ -95,7 +95,7 @@ int ci_early_mounts(struct cm_err *e)
 	return 0;
 }
 
-static int copy_rec(int sfd, int dfd, size_t *files, size_t max_files, size_t *bytes, size_t max_bytes,
+static int copy_rec(int sfd, int dfd, int depth, size_t *files, size_t max_files, size_t *bytes, size_t max_bytes,
 		    const char *rel, struct cm_err *e)
 {
 	DIR *d = fdopendir(sfd);
@@ -118,6 +118,13 @@ static int copy_rec(int sfd, int dfd, size_t *files, size_t max_files, size_t *b
 			break;
 		}
 		if (S_ISDIR(st.st_mode)) {
+			/* The source is host-controlled: bound the recursion (each level holds
+			 * ~70 KiB of stack in PID 1). */
+			if (depth >= CI_COPY_MAX_DEPTH) {
+				r = cm_fail(e, -ELOOP, "%s/%s is nested deeper than %d levels", rel, de->d_name,
+					    CI_COPY_MAX_DEPTH);
+				break;
+			}
 			if (mkdirat(dfd, de->d_name, st.st_mode & 07755) < 0 && errno != EEXIST) {
 				r = cm_fail(e, -errno, "mkdir %s/%s (%s)", rel, de->d_name, strerror(errno));
 				break;
@@ -134,7 +141,7 @@ static int copy_rec(int sfd, int dfd, size_t *files, size_t max_files, size_t *b
 			}
 			char sub[PATH_MAX];
 			snprintf(sub, sizeof sub, "%s/%s", rel, de->d_name);
-			r = copy_rec(s2, d2, files, max_files, bytes, max_bytes, sub, e);
+			r = copy_rec(s2, d2, depth + 1, files, max_files, bytes, max_bytes, sub, e);
 			close(d2);
 			if (r < 0)
 				break;
@@ -204,7 +211,7 @@ int ci_copy_tree(const char *src, const char *dst, size_t max_files, size_t max_
 		return cm_fail(e, -errno, "open %s (%s)", dst, strerror(errno));
 	}
 	size_t files = 0, bytes = 0;
-	r = copy_rec(s, d, &files, max_files, &bytes, max_bytes, src, e);
+	r = copy_rec(s, d, 0, &files, max_files, &bytes, max_bytes, src, e);
 	close(d);
 	return r;
 }

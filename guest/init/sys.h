@@ -14,7 +14,10 @@ int ci_early_mounts(struct cm_err *e);
 int ci_mkdir_p(const char *path, struct cm_err *e);
 
 /* Copy a directory tree (regular files, directories, symlinks; nothing else) from src
- * to dst (created). Bounded: at most max_files entries and max_bytes content. */
+ * to dst (created). Bounded: at most max_files entries, max_bytes content and
+ * CI_COPY_MAX_DEPTH nested directories (-ELOOP; the spec tree hash accepts no deeper
+ * tree either, CM_SPEC_MAX_DEPTH). */
+#define CI_COPY_MAX_DEPTH 32
 int ci_copy_tree(const char *src, const char *dst, size_t max_files, size_t max_bytes, struct cm_err *e);
 
 /* Move /dev /proc /sys /run into newroot, make it "/", chroot, and delete the old

@@ -84,6 +84,44 @@ static void test_copy_tree_limits_and_special_files(void **state)
 	free(dstbase);
 }
 
+/* A chain of n nested directories "d/d/.../d" under a new temporary directory. */
+static char *nested_tree(int n)
+{
+	char *src = test_tmpdir();
+	char p[4096];
+	size_t len = (size_t)snprintf(p, sizeof p, "%s", src);
+	for (int i = 0; i < n; i++) {
+		len += (size_t)snprintf(p + len, sizeof p - len, "/d");
+		assert_int_equal(mkdir(p, 0755), 0);
+	}
+	put(p, "f", "x", 0644);
+	return src;
+}
+
+/* The 9p source is host-controlled: a deep chain must fail cleanly (not exhaust PID 1's
+ * stack), at the depth the spec tree hash accepts. */
+static void test_copy_tree_bounds_nesting_depth(void **state)
+{
+	(void)state;
+	char *dstbase = test_tmpdir(), dst[300];
+	uint8_t h[CM_SPEC_TREE_LEN];
+	struct cm_err e = {0};
+	char *ok = nested_tree(CI_COPY_MAX_DEPTH), *deep = nested_tree(CI_COPY_MAX_DEPTH + 1);
+	snprintf(dst, sizeof dst, "%.250s/ok", dstbase);
+	assert_int_equal(ci_copy_tree(ok, dst, 1000, 1 << 20, &e), 0);
+	assert_int_equal(cm_spec_tree_hash(dst, h, &e), 0);
+	snprintf(dst, sizeof dst, "%.250s/deep", dstbase);
+	assert_int_equal(ci_copy_tree(deep, dst, 1000, 1 << 20, &e), -ELOOP);
+	assert_non_null(strstr(e.msg, "nested deeper"));
+	assert_true(cm_spec_tree_hash(deep, h, &e) < 0);
+	rm_rf(ok);
+	rm_rf(deep);
+	rm_rf(dstbase);
+	free(ok);
+	free(deep);
+	free(dstbase);
+}
+
 static void test_module_list_lines(void **state)
 {
 	(void)state;
@@ -130,6 +168,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_copy_tree_preserves_the_measured_content),
 		cmocka_unit_test(test_copy_tree_limits_and_special_files),
+		cmocka_unit_test(test_copy_tree_bounds_nesting_depth),
 		cmocka_unit_test(test_module_list_lines),
 		cmocka_unit_test(test_shipped_module_list_parses),
 		cmocka_unit_test(test_fatal_line_is_one_line),
