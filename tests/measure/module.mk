@@ -26,7 +26,13 @@ $(MEASURE_CCEL_SEED): $(FIXTURES)/tdx/ccel/ccel_data.dat
 	head -c 18101 $< >$@
 fuzz_ccel_SEEDS := $(MEASURE_CCEL_SEED) $(FIXTURES)/tdx/ccel/ccel_table.dat
 fuzz_tdvf_SRCS := tests/fuzz/fuzz_tdvf.c $(LIBMEASURE_SRCS)
-fuzz_tdvf_SEEDS := $(FIXTURES)/tdx/measure/OVMF.fd
+# Seed: the last 64 KiB of OVMF.fd (GUIDed table, TDVF metadata); the harness puts it at the
+# end of a zeroed 4 MiB image (libFuzzer inputs stop at 1 MiB).
+MEASURE_TDVF_SEED := build/cache/fuzz/ovmf_tail.fd
+$(MEASURE_TDVF_SEED): $(FIXTURES)/tdx/measure/OVMF.fd
+	@mkdir -p $(@D)
+	tail -c 65536 $< >$@
+fuzz_tdvf_SEEDS := $(MEASURE_TDVF_SEED)
 # PE seed: the kernel's first 64 KiB (headers, section table, truncated sections) and
 # the whole kernel, both from the pinned Debian package.
 MEASURE_PE_SEED := build/cache/kernel/vmlinuz.head
@@ -34,5 +40,5 @@ $(MEASURE_PE_SEED): $(MEASURE_KERNEL)
 	head -c 65536 $< >$@
 fuzz_pe_SRCS := tests/fuzz/fuzz_pe.c $(LIBMEASURE_SRCS)
 fuzz_pe_SEEDS := $(MEASURE_PE_SEED) $(MEASURE_KERNEL)
-fuzz-build: $(MEASURE_PE_SEED) $(MEASURE_CCEL_SEED)
+fuzz-build: $(MEASURE_PE_SEED) $(MEASURE_CCEL_SEED) $(MEASURE_TDVF_SEED)
 BENCHES += tests/bench/bench_measure.sh
