@@ -10,3 +10,4 @@ $(LIBRATLS): $(RATLS_SRCS:%.c=$(OBJ)/%.o)
 	$(AR) rcs $@ $^
 
 test_pow_DEPS := $(LIBRATLS)
+test_ratls_cert_DEPS := $(LIBRATLS)
