@@ -79,24 +79,22 @@ int cr_pow_check(const struct cr_pow_challenge *c, const uint8_t resp[CR_POW_RES
 	return 0;
 }
 
-int cr_pow_solve(const struct cr_pow_challenge *c, int max_difficulty, int64_t *nonce, struct cm_err *e)
+int cr_pow_solve_range(const struct cr_pow_challenge *c, int64_t start, int64_t count, int64_t *nonce,
+		       struct cm_err *e)
 {
-	if (c->difficulty > max_difficulty)
-		return cm_fail(e, -EPERM, "PoW difficulty %d above the client limit %d", (int)c->difficulty,
-			       max_difficulty);
 	if (c->difficulty <= 0) {
-		*nonce = 0;
-		return 0;
+		*nonce = start;
+		return 1;
 	}
 	/* SHA-256 state over the salt, copied for every nonce. */
 	EVP_MD_CTX *base = EVP_MD_CTX_new(), *ctx = EVP_MD_CTX_new();
-	int rc = -ERANGE;
+	int rc = 0;
 	if (!base || !ctx || EVP_DigestInit_ex(base, EVP_sha256(), NULL) != 1 ||
 	    EVP_DigestUpdate(base, c->salt, CR_POW_SALT_LEN) != 1) {
 		rc = cm_fail(e, -ENOMEM, "PoW: digest setup failed");
 		goto out;
 	}
-	for (int64_t n = 0; n >= 0; n++) {
+	for (int64_t n = start; n >= 0 && n - start < count; n++) {
 		uint8_t le[8], h[SHA256_DIGEST_LENGTH];
 		cm_put_le64(le, (uint64_t)n);
 		if (EVP_MD_CTX_copy_ex(ctx, base) != 1 || EVP_DigestUpdate(ctx, le, sizeof(le)) != 1 ||
@@ -106,13 +104,25 @@ int cr_pow_solve(const struct cr_pow_challenge *c, int max_difficulty, int64_t *
 		}
 		if (lz_of_hash(h) >= c->difficulty) {
 			*nonce = n;
-			rc = 0;
+			rc = 1;
 			goto out;
 		}
 	}
-	cm_fail(e, rc, "PoW: no nonce found");
 out:
 	EVP_MD_CTX_free(base);
 	EVP_MD_CTX_free(ctx);
 	return rc;
+}
+
+int cr_pow_solve(const struct cr_pow_challenge *c, int max_difficulty, int64_t *nonce, struct cm_err *e)
+{
+	if (c->difficulty > max_difficulty)
+		return cm_fail(e, -EPERM, "PoW difficulty %d above the client limit %d", (int)c->difficulty,
+			       max_difficulty);
+	for (int64_t start = 0; start >= 0; start += 1 << 20) {
+		int rc = cr_pow_solve_range(c, start, 1 << 20, nonce, e);
+		if (rc)
+			return rc < 0 ? rc : 0;
+	}
+	return cm_fail(e, -ERANGE, "PoW: no nonce found");
 }

@@ -48,4 +48,9 @@ int cr_pow_check(const struct cr_pow_challenge *c, const uint8_t resp[CR_POW_RES
  * difficulty above max_difficulty (-EPERM). */
 int cr_pow_solve(const struct cr_pow_challenge *c, int max_difficulty, int64_t *nonce, struct cm_err *e);
 
+/* Incremental client solver for event loops: tries nonces [start, start+count).
+ * 1 and *nonce set when found, 0 when not in this range, negative on error. */
+int cr_pow_solve_range(const struct cr_pow_challenge *c, int64_t start, int64_t count, int64_t *nonce,
+		       struct cm_err *e);
+
 #endif
