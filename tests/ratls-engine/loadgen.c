@@ -1,0 +1,419 @@
+/* ratls-load: concurrent streaming-completion client for tests and benchmarks.
+ *
+ *   ratls-load --connect HOST:PORT [--conns C] [--requests R] [--tokens N]
+ *              [--mode plain|tls|ratls] [--idle-check SECONDS] [--json]
+ *
+ * C threads each open one connection (plain TCP; `tls`: TLS 1.3 without verification, for
+ * nginx; `ratls`: Cocoon's PoW preamble then TLS 1.3 with a self-signed Ed25519 client
+ * certificate, like Cocoon's client runner) and send R keep-alive requests, reading each
+ * Server-Sent-Events response to the end and checking it carries N token events and
+ * [DONE]. Prints requests, errors, seconds, requests/s, MB/s, latency p50/p99 (ms).
+ * --idle-check: open C connections, send nothing, and report how many the server closed
+ * within SECONDS. Exit status 1 if any request failed. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "guest/ratls/cert.h"
+#include "guest/ratls/pow.h"
+
+enum mode { M_PLAIN, M_TLS, M_RATLS };
+
+static struct sockaddr_storage g_addr;
+static socklen_t g_addrlen;
+static int g_conns = 10, g_requests = 10, g_tokens = 16;
+static enum mode g_mode = M_PLAIN;
+static SSL_CTX *g_ctx;
+
+struct result {
+	int ok, errors;
+	uint64_t bytes;
+	double *lat; /* ms per request */
+	int nlat;
+	char err[400];
+};
+
+struct io {
+	int fd;
+	SSL *ssl;
+};
+
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static ssize_t io_read(struct io *io, char *p, size_t n)
+{
+	if (io->ssl) {
+		int r = SSL_read(io->ssl, p, (int)n);
+		return r > 0 ? r : (SSL_get_error(io->ssl, r) == SSL_ERROR_ZERO_RETURN ? 0 : -1);
+	}
+	for (;;) {
+		ssize_t r = recv(io->fd, p, n, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		return r;
+	}
+}
+
+static int io_write(struct io *io, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = io->ssl ? SSL_write(io->ssl, p, (int)n) : send(io->fd, p, n, MSG_NOSIGNAL);
+		if (w < 0 && !io->ssl && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int read_exact(int fd, uint8_t *p, size_t n)
+{
+	while (n) {
+		ssize_t r = recv(fd, p, n, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+static int open_conn(struct io *io, char *err, size_t errn)
+{
+	io->ssl = NULL;
+	io->fd = socket(g_addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1;
+	setsockopt(io->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	for (int attempt = 0;; attempt++) {
+		if (!connect(io->fd, (struct sockaddr *)&g_addr, g_addrlen))
+			break;
+		if ((errno != EAGAIN && errno != ECONNREFUSED) || attempt > 50) {
+			snprintf(err, errn, "connect: %s", strerror(errno));
+			return -1;
+		}
+		usleep(20000);
+	}
+	if (g_mode == M_RATLS) {
+		uint8_t ch[CR_POW_CHALLENGE_LEN], resp[CR_POW_RESPONSE_LEN];
+		struct cr_pow_challenge c;
+		struct cm_err e = {0};
+		int64_t nonce;
+		if (read_exact(io->fd, ch, sizeof(ch)) || cr_pow_challenge_decode(ch, &c, &e) ||
+		    cr_pow_solve(&c, CR_POW_CLIENT_MAX_DIFFICULTY, &nonce, &e)) {
+			snprintf(err, errn, "PoW: %s", e.msg[0] ? e.msg : "no challenge");
+			return -1;
+		}
+		cr_pow_response_encode(nonce, resp);
+		if (send(io->fd, resp, sizeof(resp), MSG_NOSIGNAL) != (ssize_t)sizeof(resp)) {
+			snprintf(err, errn, "PoW send failed");
+			return -1;
+		}
+	}
+	if (g_mode != M_PLAIN) {
+		io->ssl = SSL_new(g_ctx);
+		SSL_set_fd(io->ssl, io->fd);
+		if (SSL_connect(io->ssl) != 1) {
+			unsigned long x = ERR_get_error();
+			snprintf(err, errn, "TLS handshake: %s", x ? ERR_reason_error_string(x) : "closed");
+			ERR_clear_error();
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void close_conn(struct io *io)
+{
+	if (io->ssl) {
+		SSL_shutdown(io->ssl);
+		SSL_free(io->ssl);
+	}
+	if (io->fd >= 0)
+		close(io->fd);
+	io->fd = -1;
+	io->ssl = NULL;
+}
+
+/* One request/response; returns body bytes or -1. */
+static long do_request(struct io *io, char *buf, size_t cap, char *err, size_t errn)
+{
+	char req[256], body[64];
+	int bl = snprintf(body, sizeof(body), "{\"max_tokens\":%d}", g_tokens);
+	int rl = snprintf(req, sizeof(req),
+			  "POST /v1/chat/completions HTTP/1.1\r\nHost: engine\r\nContent-Type: application/json\r\n"
+			  "Content-Length: %d\r\n\r\n%s",
+			  bl, body);
+	if (io_write(io, req, (size_t)rl)) {
+		snprintf(err, errn, "write failed");
+		return -1;
+	}
+	size_t have = 0;
+	long total = 0;
+	int events = 0, done = 0;
+	/* read until the terminating chunk; count events on the fly (tokens never span
+	 * reads in a way that matters: we count complete "data: " prefixes in the stream) */
+	for (;;) {
+		if (have == cap) {
+			snprintf(err, errn, "buffer overflow");
+			return -1;
+		}
+		ssize_t r = io_read(io, buf + have, cap - have);
+		if (r <= 0) {
+			snprintf(err, errn, "connection closed mid-response after %ld bytes", total + (long)have);
+			return -1;
+		}
+		have += (size_t)r;
+		/* consume complete lines */
+		char *start = buf, *nl;
+		while ((nl = memchr(start, '\n', (size_t)(buf + have - start)))) {
+			size_t ll = (size_t)(nl - start);
+			if (ll >= 6 && !memcmp(start, "data: ", 6)) {
+				if (ll >= 12 && !memcmp(start + 6, "[DONE]", 6))
+					done = 1;
+				else
+					events++;
+			}
+			if (done && ll == 2 && start[0] == '0' && start[1] == '\r') {
+				/* "0\r" terminating chunk; the trailing CRLF follows */
+				total += (long)(nl + 1 - buf);
+				char tail[2];
+				size_t rest = (size_t)(buf + have - (nl + 1));
+				if (rest < 2 && io_read(io, tail, 2 - rest) <= 0) {
+					snprintf(err, errn, "missing final CRLF");
+					return -1;
+				}
+				if (events != g_tokens) {
+					snprintf(err, errn, "got %d token events, want %d", events, g_tokens);
+					return -1;
+				}
+				return total + 2;
+			}
+			start = nl + 1;
+		}
+		size_t used = (size_t)(start - buf);
+		total += (long)used;
+		memmove(buf, start, have - used);
+		have -= used;
+	}
+}
+
+static void *worker(void *arg)
+{
+	struct result *res = arg;
+	struct io io = {.fd = -1};
+	char *buf = malloc(1 << 16);
+	res->lat = calloc((size_t)g_requests, sizeof(double));
+	if (!buf || !res->lat || open_conn(&io, res->err, sizeof(res->err))) {
+		res->errors = g_requests;
+		close_conn(&io);
+		free(buf);
+		return NULL;
+	}
+	for (int i = 0; i < g_requests; i++) {
+		double t0 = now_s();
+		long n = do_request(&io, buf, 1 << 16, res->err, sizeof(res->err));
+		if (n < 0) {
+			res->errors += g_requests - i;
+			break;
+		}
+		res->lat[res->nlat++] = (now_s() - t0) * 1e3;
+		res->bytes += (uint64_t)n;
+		res->ok++;
+	}
+	close_conn(&io);
+	free(buf);
+	return NULL;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int idle_check(int seconds, int json)
+{
+	int *fds = calloc((size_t)g_conns, sizeof(int));
+	double t0 = now_s(), last = 0;
+	int closed = 0;
+	for (int i = 0; i < g_conns; i++) {
+		fds[i] = socket(g_addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (connect(fds[i], (struct sockaddr *)&g_addr, g_addrlen)) {
+			perror("connect");
+			return 1;
+		}
+	}
+	struct pollfd *p = calloc((size_t)g_conns, sizeof(*p));
+	for (int i = 0; i < g_conns; i++)
+		p[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
+	while (closed < g_conns && now_s() - t0 < seconds) {
+		if (poll(p, (nfds_t)g_conns, 200) <= 0)
+			continue;
+		for (int i = 0; i < g_conns; i++) {
+			if (p[i].fd < 0 || !p[i].revents)
+				continue;
+			char b[256];
+			ssize_t r = recv(p[i].fd, b, sizeof(b), 0);
+			if (r <= 0) { /* closed by the server (data such as a PoW challenge is drained) */
+				close(p[i].fd);
+				p[i].fd = -1;
+				closed++;
+				last = now_s() - t0;
+			}
+		}
+	}
+	if (json)
+		printf("{\"connections\":%d,\"closed_by_server\":%d,\"last_close_s\":%.2f}\n", g_conns, closed, last);
+	else
+		printf("connections: %d\nclosed_by_server: %d\nlast_close_s: %.2f\n", g_conns, closed, last);
+	for (int i = 0; i < g_conns; i++)
+		if (p[i].fd >= 0)
+			close(p[i].fd);
+	free(p);
+	free(fds);
+	return closed == g_conns ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"connect", required_argument, NULL, 'c'}, {"conns", required_argument, NULL, 'n'},
+		{"requests", required_argument, NULL, 'r'}, {"tokens", required_argument, NULL, 't'},
+		{"mode", required_argument, NULL, 'm'}, {"idle-check", required_argument, NULL, 'i'},
+		{"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0},
+	};
+	const char *target = NULL;
+	int json = 0, idle = 0, o;
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 'c': target = optarg; break;
+		case 'n': g_conns = atoi(optarg); break;
+		case 'r': g_requests = atoi(optarg); break;
+		case 't': g_tokens = atoi(optarg); break;
+		case 'i': idle = atoi(optarg); break;
+		case 'j': json = 1; break;
+		case 'm':
+			g_mode = !strcmp(optarg, "tls") ? M_TLS : !strcmp(optarg, "ratls") ? M_RATLS : M_PLAIN;
+			break;
+		case 'h':
+			printf("usage: ratls-load --connect HOST:PORT [--conns C] [--requests R] [--tokens N] "
+			       "[--mode plain|tls|ratls] [--idle-check S] [--json]\n");
+			return 0;
+		default: return 2;
+		}
+	}
+	if (!target || g_conns < 1 || g_requests < 1 || g_tokens < 0) {
+		fprintf(stderr, "error: --connect HOST:PORT required (see --help)\n");
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	char host[256];
+	const char *colon = strrchr(target, ':');
+	if (!colon) {
+		fprintf(stderr, "error: bad address %s\n", target);
+		return 2;
+	}
+	snprintf(host, sizeof(host), "%.*s", (int)(colon - target), target);
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai;
+	if (getaddrinfo(host, colon + 1, &hints, &ai)) {
+		fprintf(stderr, "error: cannot resolve %s\n", target);
+		return 2;
+	}
+	memcpy(&g_addr, ai->ai_addr, ai->ai_addrlen);
+	g_addrlen = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	if (idle)
+		return idle_check(idle, json);
+	if (g_mode != M_PLAIN) {
+		g_ctx = SSL_CTX_new(TLS_client_method());
+		SSL_CTX_set_min_proto_version(g_ctx, TLS1_3_VERSION);
+		SSL_CTX_set_ciphersuites(g_ctx, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384");
+		SSL_CTX_set_verify(g_ctx, SSL_VERIFY_NONE, NULL);
+		if (g_mode == M_RATLS) {
+			/* an unattested Cocoon-style client certificate */
+			struct cm_err e = {0};
+			EVP_PKEY *k = cr_key_new(&e);
+			X509 *x = NULL;
+			if (!k || cr_cert_build(k, NULL, 0, NULL, 0, time(NULL) - CR_CERT_BACKDATE, &x, &e) ||
+			    SSL_CTX_use_certificate(g_ctx, x) != 1 || SSL_CTX_use_PrivateKey(g_ctx, k) != 1) {
+				fprintf(stderr, "error: client certificate (%s)\n", e.msg);
+				return 1;
+			}
+			X509_free(x);
+			EVP_PKEY_free(k);
+		}
+	}
+	pthread_t *th = calloc((size_t)g_conns, sizeof(*th));
+	struct result *res = calloc((size_t)g_conns, sizeof(*res));
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	double t0 = now_s();
+	for (int i = 0; i < g_conns; i++)
+		if (pthread_create(&th[i], &attr, worker, &res[i])) {
+			fprintf(stderr, "error: pthread_create\n");
+			return 1;
+		}
+	for (int i = 0; i < g_conns; i++)
+		pthread_join(th[i], NULL);
+	double secs = now_s() - t0;
+	int ok = 0, errors = 0, nl = 0;
+	uint64_t bytes = 0;
+	const char *first_err = NULL;
+	for (int i = 0; i < g_conns; i++) {
+		ok += res[i].ok;
+		errors += res[i].errors;
+		bytes += res[i].bytes;
+		nl += res[i].nlat;
+		if (res[i].errors && !first_err)
+			first_err = res[i].err;
+	}
+	double *lat = calloc((size_t)nl + 1, sizeof(double));
+	for (int i = 0, k = 0; i < g_conns; i++)
+		for (int j = 0; j < res[i].nlat; j++)
+			lat[k++] = res[i].lat[j];
+	qsort(lat, (size_t)nl, sizeof(double), cmp_d);
+	double p50 = nl ? lat[nl / 2] : 0, p99 = nl ? lat[(size_t)((nl - 1) * 0.99)] : 0;
+	json_object *j = json_object_new_object();
+	json_object_object_add(j, "requests", json_object_new_int(ok));
+	json_object_object_add(j, "errors", json_object_new_int(errors));
+	json_object_object_add(j, "seconds", json_object_new_double(secs));
+	json_object_object_add(j, "requests_per_s", json_object_new_double(ok / secs));
+	json_object_object_add(j, "mb_per_s", json_object_new_double((double)bytes / secs / 1e6));
+	json_object_object_add(j, "bytes", json_object_new_int64((int64_t)bytes));
+	json_object_object_add(j, "p50_ms", json_object_new_double(p50));
+	json_object_object_add(j, "p99_ms", json_object_new_double(p99));
+	if (first_err)
+		json_object_object_add(j, "first_error", json_object_new_string(first_err));
+	if (json) {
+		printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
+	} else {
+		json_object_object_foreach(j, k, v) printf("%s: %s\n", k, json_object_get_string(v));
+	}
+	json_object_put(j);
+	return errors ? 1 : 0;
+}
