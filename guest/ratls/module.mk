@@ -11,3 +11,9 @@ $(LIBRATLS): $(RATLS_SRCS:%.c=$(OBJ)/%.o)
 
 test_pow_DEPS := $(LIBRATLS)
 test_ratls_cert_DEPS := $(LIBRATLS)
+
+$(BIN)/cocoon-ratls: $(OBJ)/guest/ratls/main.o $(LIBRATLS) $(LIBDIR)/libcocoon-attest.a $(LIBDIR)/libmeasure.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) $^ -o $@ $(ATTEST_SIM_LIBS) $(BASE_LIBS)
+
+PROGRAMS += $(BIN)/cocoon-ratls

@@ -6,7 +6,7 @@ $(BUILD)/tests/ratls-engine: $(OBJ)/tests/ratls-engine/engine.o
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) $^ -o $@ -lpthread
 
-$(BUILD)/tests/ratls-load: $(OBJ)/tests/ratls-engine/loadgen.o $(LIBRATLS) $(LIBMEASURE)
+$(BUILD)/tests/ratls-load: $(OBJ)/tests/ratls-engine/loadgen.o $(LIBRATLS) $(LIBDIR)/libmeasure.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) $^ -o $@ -lpthread $(BASE_LIBS)
 
