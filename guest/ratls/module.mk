@@ -17,3 +17,4 @@ $(BIN)/cocoon-ratls: $(OBJ)/guest/ratls/main.o $(LIBRATLS) $(LIBDIR)/libcocoon-a
 	$(CC) $(ALL_LDFLAGS) $^ -o $@ $(ATTEST_SIM_LIBS) $(BASE_LIBS)
 
 PROGRAMS += $(BIN)/cocoon-ratls
+test_ratls_verify_DEPS := $(LIBRATLS) $(SIMCA_OBJS)
