@@ -18,3 +18,4 @@ $(BIN)/cocoon-ratls: $(OBJ)/guest/ratls/main.o $(LIBRATLS) $(LIBDIR)/libcocoon-a
 
 PROGRAMS += $(BIN)/cocoon-ratls
 test_ratls_verify_DEPS := $(LIBRATLS) $(SIMCA_OBJS)
+test_ratls_tls_DEPS := $(LIBRATLS) $(SIMCA_OBJS)
