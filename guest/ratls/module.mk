@@ -19,3 +19,8 @@ $(BIN)/cocoon-ratls: $(OBJ)/guest/ratls/main.o $(LIBRATLS) $(LIBDIR)/libcocoon-a
 PROGRAMS += $(BIN)/cocoon-ratls
 test_ratls_verify_DEPS := $(LIBRATLS) $(SIMCA_OBJS)
 test_ratls_tls_DEPS := $(LIBRATLS) $(SIMCA_OBJS)
+
+# cocoon-measure's `cert` command verifies with this very code: link libcocoonratls (and
+# libmeasure again after it) into cocoon-measure.
+$(BIN)/cocoon-measure: $(LIBRATLS)
+$(BIN)/cocoon-measure: BASE_LIBS := $(LIBRATLS) $(LIBDIR)/libmeasure.a $(BASE_LIBS)
