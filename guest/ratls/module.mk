@@ -24,3 +24,5 @@ test_ratls_tls_DEPS := $(LIBRATLS) $(SIMCA_OBJS)
 # libmeasure again after it) into cocoon-measure.
 $(BIN)/cocoon-measure: $(LIBRATLS)
 $(BIN)/cocoon-measure: BASE_LIBS := $(LIBRATLS) $(LIBDIR)/libmeasure.a $(BASE_LIBS)
+
+INTEGRATION_TESTS += tests/integration/ratls_mutual tests/integration/ratls_load
