@@ -43,6 +43,7 @@ static struct testca *testca_new(void)
 static void testca_free(struct testca *t)
 {
 	ca_simca_free(t->ca);
+	free(t->dir);
 	free(t);
 }
 

@@ -118,6 +118,7 @@ static char *write_policy(const char *image_hash_hex)
 	FILE *f = fopen(path, "w");
 	fprintf(f, "{\"root_key_ids\":[\"%s\"],\"image_hashes\":[\"%s\"]}\n", idhex, image_hash_hex);
 	fclose(f);
+	free(dir);
 	return path;
 }
 
