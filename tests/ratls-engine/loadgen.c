@@ -2,6 +2,7 @@
  *
  *   ratls-load --connect HOST:PORT [--conns C] [--requests R] [--tokens N]
  *              [--mode plain|tls|ratls] [--idle-check SECONDS] [--json]
+ *              [--cert DIR] [--root PEM --collateral FILE] [--handshakes N]
  *
  * C threads each open one connection (plain TCP; `tls`: TLS 1.3 without verification, for
  * nginx; `ratls`: Cocoon's PoW preamble then TLS 1.3 with a self-signed Ed25519 client
@@ -9,7 +10,12 @@
  * Server-Sent-Events response to the end and checking it carries N token events and
  * [DONE]. Prints requests, errors, seconds, requests/s, MB/s, latency p50/p99 (ms).
  * --idle-check: open C connections, send nothing, and report how many the server closed
- * within SECONDS. Exit status 1 if any request failed. */
+ * within SECONDS. Exit status 1 if any request failed.
+ * ratls mode: --cert DIR presents DIR/cert.pem (an attested certificate from gen-cert)
+ * instead of an ephemeral one; --root/--collateral verify the server exactly as
+ * cocoon-ratls does (guest/ratls/tls.h, a `tdx` policy with that root); --handshakes N
+ * makes each thread do N connect + PoW + handshake + close cycles (no requests) and
+ * report handshakes per second. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
@@ -30,7 +36,9 @@
 #include <openssl/ssl.h>
 
 #include "guest/ratls/cert.h"
+#include "guest/ratls/peer.h"
 #include "guest/ratls/pow.h"
+#include "guest/ratls/tls.h"
 
 enum mode { M_PLAIN, M_TLS, M_RATLS };
 
@@ -39,18 +47,23 @@ static socklen_t g_addrlen;
 static int g_conns = 10, g_requests = 10, g_tokens = 16;
 static enum mode g_mode = M_PLAIN;
 static SSL_CTX *g_ctx;
+static int g_handshakes;
+static struct cr_policy_conf g_verify; /* type tdx when --root given */
+static bool g_verify_on;
 
 struct result {
 	int ok, errors;
 	uint64_t bytes;
 	double *lat; /* ms per request */
 	int nlat;
-	char err[400];
+	char err[1024];
 };
 
 struct io {
 	int fd;
 	SSL *ssl;
+	struct cr_verifier *v;  /* per thread, when verifying the server */
+	struct cr_tls_peer st;
 };
 
 static double now_s(void)
@@ -134,12 +147,25 @@ static int open_conn(struct io *io, char *err, size_t errn)
 		}
 	}
 	if (g_mode != M_PLAIN) {
-		io->ssl = SSL_new(g_ctx);
-		SSL_set_fd(io->ssl, io->fd);
-		if (SSL_connect(io->ssl) != 1) {
+		if (g_verify_on) {
+			struct cm_err e = {0};
+			io->st.verifier = io->v;
+			io->st.policy = cr_verifier_policy(io->v, "server");
+			io->ssl = cr_tls_new(g_ctx, io->fd, false, &io->st, &e);
+		} else {
+			io->ssl = SSL_new(g_ctx);
+			SSL_set_fd(io->ssl, io->fd);
+		}
+		if (!io->ssl || SSL_connect(io->ssl) != 1) {
 			unsigned long x = ERR_get_error();
-			snprintf(err, errn, "TLS handshake: %s", x ? ERR_reason_error_string(x) : "closed");
+			snprintf(err, errn, "TLS handshake: %s %s", x ? ERR_reason_error_string(x) : "closed",
+				 io->st.error);
 			ERR_clear_error();
+			return -1;
+		}
+		struct cm_err e = {0};
+		if (g_verify_on && cr_tls_check_verified(io->ssl, &e)) {
+			snprintf(err, errn, "server not verified: %s", e.msg);
 			return -1;
 		}
 	}
@@ -225,6 +251,28 @@ static void *worker(void *arg)
 {
 	struct result *res = arg;
 	struct io io = {.fd = -1};
+	if (g_verify_on) {
+		struct cm_err e = {0};
+		io.v = cr_verifier_new(16, 3600, &e);
+		if (!io.v || cr_verifier_add_policy(io.v, &g_verify, &e)) {
+			snprintf(res->err, sizeof(res->err), "verifier: %s", e.msg);
+			res->errors = 1;
+			return NULL;
+		}
+	}
+	if (g_handshakes) {
+		for (int i = 0; i < g_handshakes; i++) {
+			if (open_conn(&io, res->err, sizeof(res->err))) {
+				res->errors++;
+				close_conn(&io);
+				break;
+			}
+			close_conn(&io);
+			res->ok++;
+		}
+		cr_verifier_free(io.v);
+		return NULL;
+	}
 	char *buf = malloc(1 << 16);
 	res->lat = calloc((size_t)g_requests, sizeof(double));
 	if (!buf || !res->lat || open_conn(&io, res->err, sizeof(res->err))) {
@@ -246,6 +294,7 @@ static void *worker(void *arg)
 	}
 	close_conn(&io);
 	free(buf);
+	cr_verifier_free(io.v);
 	return NULL;
 }
 
@@ -304,9 +353,13 @@ int main(int argc, char **argv)
 		{"connect", required_argument, NULL, 'c'}, {"conns", required_argument, NULL, 'n'},
 		{"requests", required_argument, NULL, 'r'}, {"tokens", required_argument, NULL, 't'},
 		{"mode", required_argument, NULL, 'm'}, {"idle-check", required_argument, NULL, 'i'},
-		{"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0},
+		{"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'},
+		{"cert", required_argument, NULL, 'C'}, {"root", required_argument, NULL, 'R'},
+		{"collateral", required_argument, NULL, 'L'}, {"handshakes", required_argument, NULL, 'H'}, {0},
 	};
-	const char *target = NULL;
+	const char *target = NULL, *cert_dir = NULL;
+	g_verify.type = CR_POLICY_TDX;
+	snprintf(g_verify.name, sizeof(g_verify.name), "server");
 	int json = 0, idle = 0, o;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
@@ -316,6 +369,10 @@ int main(int argc, char **argv)
 		case 't': g_tokens = atoi(optarg); break;
 		case 'i': idle = atoi(optarg); break;
 		case 'j': json = 1; break;
+		case 'C': cert_dir = optarg; break;
+		case 'R': snprintf(g_verify.root, sizeof(g_verify.root), "%s", optarg); g_verify_on = true; break;
+		case 'L': snprintf(g_verify.collateral, sizeof(g_verify.collateral), "%s", optarg); break;
+		case 'H': g_handshakes = atoi(optarg); break;
 		case 'm':
 			g_mode = !strcmp(optarg, "tls") ? M_TLS : !strcmp(optarg, "ratls") ? M_RATLS : M_PLAIN;
 			break;
@@ -348,7 +405,23 @@ int main(int argc, char **argv)
 	freeaddrinfo(ai);
 	if (idle)
 		return idle_check(idle, json);
-	if (g_mode != M_PLAIN) {
+	if (g_verify_on && g_mode == M_RATLS) {
+		struct cm_err e = {0};
+		EVP_PKEY *k = NULL;
+		X509 *x = NULL;
+		if (cert_dir ? cr_cert_load(cert_dir, &k, &x, &e)
+			     : (!(k = cr_key_new(&e)) || cr_cert_build(k, NULL, 0, NULL, 0, time(NULL) - 60, &x, &e))) {
+			fprintf(stderr, "error: client certificate (%s)\n", e.msg);
+			return 1;
+		}
+		g_ctx = cr_tls_ctx_new(false, x, k, &e);
+		X509_free(x);
+		EVP_PKEY_free(k);
+		if (!g_ctx) {
+			fprintf(stderr, "error: TLS context (%s)\n", e.msg);
+			return 1;
+		}
+	} else if (g_mode != M_PLAIN) {
 		g_ctx = SSL_CTX_new(TLS_client_method());
 		SSL_CTX_set_min_proto_version(g_ctx, TLS1_3_VERSION);
 		SSL_CTX_set_ciphersuites(g_ctx, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384");
@@ -358,7 +431,15 @@ int main(int argc, char **argv)
 			struct cm_err e = {0};
 			EVP_PKEY *k = cr_key_new(&e);
 			X509 *x = NULL;
-			if (!k || cr_cert_build(k, NULL, 0, NULL, 0, time(NULL) - CR_CERT_BACKDATE, &x, &e) ||
+			if (cert_dir) {
+				EVP_PKEY_free(k);
+				k = NULL;
+				if (cr_cert_load(cert_dir, &k, &x, &e)) {
+					fprintf(stderr, "error: %s\n", e.msg);
+					return 1;
+				}
+			}
+			if (!k || (!x && cr_cert_build(k, NULL, 0, NULL, 0, time(NULL) - CR_CERT_BACKDATE, &x, &e)) ||
 			    SSL_CTX_use_certificate(g_ctx, x) != 1 || SSL_CTX_use_PrivateKey(g_ctx, k) != 1) {
 				fprintf(stderr, "error: client certificate (%s)\n", e.msg);
 				return 1;
@@ -399,6 +480,8 @@ int main(int argc, char **argv)
 	qsort(lat, (size_t)nl, sizeof(double), cmp_d);
 	double p50 = nl ? lat[nl / 2] : 0, p99 = nl ? lat[(size_t)((nl - 1) * 0.99)] : 0;
 	json_object *j = json_object_new_object();
+	if (g_handshakes)
+		json_object_object_add(j, "handshakes_per_s", json_object_new_double(ok / secs));
 	json_object_object_add(j, "requests", json_object_new_int(ok));
 	json_object_object_add(j, "errors", json_object_new_int(errors));
 	json_object_object_add(j, "seconds", json_object_new_double(secs));
