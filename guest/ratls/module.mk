@@ -26,3 +26,7 @@ $(BIN)/cocoon-measure: $(LIBRATLS)
 $(BIN)/cocoon-measure: BASE_LIBS := $(LIBRATLS) $(LIBDIR)/libmeasure.a $(BASE_LIBS)
 
 INTEGRATION_TESTS += tests/integration/ratls_mutual tests/integration/ratls_load
+
+BENCHES += tests/bench/bench_ratls
+# nginx: the TLS 1.3 terminator baseline of the benchmark.
+DEPS_PACKAGES += nginx-light

@@ -184,10 +184,78 @@ static void close_conn(struct io *io)
 	io->ssl = NULL;
 }
 
-/* One request/response; returns body bytes or -1. */
+/* Buffered reader over an io. */
+struct rd {
+	struct io *io;
+	char *buf;
+	size_t cap, off, len;
+	long total;
+};
+
+static int rd_fill(struct rd *r)
+{
+	if (r->off == r->len)
+		r->off = r->len = 0;
+	if (r->len == r->cap) {
+		memmove(r->buf, r->buf + r->off, r->len - r->off);
+		r->len -= r->off;
+		r->off = 0;
+	}
+	ssize_t n = io_read(r->io, r->buf + r->len, r->cap - r->len);
+	if (n <= 0)
+		return -1;
+	r->len += (size_t)n;
+	r->total += n;
+	return 0;
+}
+
+/* A CRLF-terminated line (without CRLF) into out. */
+static int rd_line(struct rd *r, char *out, size_t n)
+{
+	for (;;) {
+		char *nl = memchr(r->buf + r->off, '\n', r->len - r->off);
+		if (nl) {
+			size_t l = (size_t)(nl - (r->buf + r->off));
+			if (l && nl[-1] == '\r')
+				l--;
+			if (l >= n)
+				return -1;
+			memcpy(out, r->buf + r->off, l);
+			out[l] = 0;
+			r->off = (size_t)(nl + 1 - r->buf);
+			return 0;
+		}
+		if (rd_fill(r))
+			return -1;
+	}
+}
+
+/* Server-Sent-Events counter over the de-chunked body. */
+struct sse {
+	char pre[16];
+	size_t n;
+	int events, done;
+};
+
+static void sse_feed(struct sse *s, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '\n') {
+			if (s->n >= 12 && !memcmp(s->pre, "data: [DONE]", 12))
+				s->done = 1;
+			else if (s->n >= 6 && !memcmp(s->pre, "data: ", 6))
+				s->events++;
+			s->n = 0;
+		} else if (s->n < sizeof(s->pre)) {
+			s->pre[s->n++] = p[i];
+		}
+	}
+}
+
+/* One request/response; returns the bytes received or -1. */
 static long do_request(struct io *io, char *buf, size_t cap, char *err, size_t errn)
 {
-	char req[256], body[64];
+	char req[256], body[64], line[512];
 	int bl = snprintf(body, sizeof(body), "{\"max_tokens\":%d}", g_tokens);
 	int rl = snprintf(req, sizeof(req),
 			  "POST /v1/chat/completions HTTP/1.1\r\nHost: engine\r\nContent-Type: application/json\r\n"
@@ -197,54 +265,63 @@ static long do_request(struct io *io, char *buf, size_t cap, char *err, size_t e
 		snprintf(err, errn, "write failed");
 		return -1;
 	}
-	size_t have = 0;
-	long total = 0;
-	int events = 0, done = 0;
-	/* read until the terminating chunk; count events on the fly (tokens never span
-	 * reads in a way that matters: we count complete "data: " prefixes in the stream) */
-	for (;;) {
-		if (have == cap) {
-			snprintf(err, errn, "buffer overflow");
-			return -1;
-		}
-		ssize_t r = io_read(io, buf + have, cap - have);
-		if (r <= 0) {
-			snprintf(err, errn, "connection closed mid-response after %ld bytes", total + (long)have);
-			return -1;
-		}
-		have += (size_t)r;
-		/* consume complete lines */
-		char *start = buf, *nl;
-		while ((nl = memchr(start, '\n', (size_t)(buf + have - start)))) {
-			size_t ll = (size_t)(nl - start);
-			if (ll >= 6 && !memcmp(start, "data: ", 6)) {
-				if (ll >= 12 && !memcmp(start + 6, "[DONE]", 6))
-					done = 1;
-				else
-					events++;
-			}
-			if (done && ll == 2 && start[0] == '0' && start[1] == '\r') {
-				/* "0\r" terminating chunk; the trailing CRLF follows */
-				total += (long)(nl + 1 - buf);
-				char tail[2];
-				size_t rest = (size_t)(buf + have - (nl + 1));
-				if (rest < 2 && io_read(io, tail, 2 - rest) <= 0) {
-					snprintf(err, errn, "missing final CRLF");
-					return -1;
-				}
-				if (events != g_tokens) {
-					snprintf(err, errn, "got %d token events, want %d", events, g_tokens);
-					return -1;
-				}
-				return total + 2;
-			}
-			start = nl + 1;
-		}
-		size_t used = (size_t)(start - buf);
-		total += (long)used;
-		memmove(buf, start, have - used);
-		have -= used;
+	static __thread struct rd r;
+	if (r.buf != buf) /* one reader per thread and connection buffer */
+		r = (struct rd){.io = io, .buf = buf, .cap = cap};
+	r.io = io;
+	r.total = 0;
+	long before = (long)(r.len - r.off);
+	bool chunked = false;
+	if (rd_line(&r, line, sizeof(line)) || strncmp(line, "HTTP/1.1 200", 12)) {
+		snprintf(err, errn, "bad status line '%.80s'", line);
+		return -1;
 	}
+	for (;;) {
+		if (rd_line(&r, line, sizeof(line))) {
+			snprintf(err, errn, "bad headers");
+			return -1;
+		}
+		if (!line[0])
+			break;
+		if (!strncasecmp(line, "transfer-encoding:", 18) && strcasestr(line, "chunked"))
+			chunked = true;
+	}
+	if (!chunked) {
+		snprintf(err, errn, "response not chunked");
+		return -1;
+	}
+	struct sse ev = {0};
+	for (;;) {
+		if (rd_line(&r, line, sizeof(line))) {
+			snprintf(err, errn, "connection closed mid-response");
+			return -1;
+		}
+		unsigned long sz = strtoul(line, NULL, 16);
+		if (sz == 0) {
+			if (rd_line(&r, line, sizeof(line)))
+				return -1;
+			break;
+		}
+		while (sz) {
+			if (r.off == r.len && rd_fill(&r)) {
+				snprintf(err, errn, "connection closed mid-chunk");
+				return -1;
+			}
+			size_t take = r.len - r.off < sz ? r.len - r.off : sz;
+			sse_feed(&ev, r.buf + r.off, take);
+			r.off += take;
+			sz -= take;
+		}
+		if (rd_line(&r, line, sizeof(line)) || line[0]) {
+			snprintf(err, errn, "bad chunk trailer");
+			return -1;
+		}
+	}
+	if (ev.events != g_tokens || !ev.done) {
+		snprintf(err, errn, "got %d token events%s, want %d", ev.events, ev.done ? "" : " and no [DONE]", g_tokens);
+		return -1;
+	}
+	return r.total + before - (long)(r.len - r.off);
 }
 
 static void *worker(void *arg)
