@@ -374,8 +374,10 @@ static void update_interest(struct conn *c)
 			wc |= EPOLLOUT;
 		if (!c->u_eof && c->u2c.len < cap)
 			wu |= EPOLLIN;
-		if (c->c2u.len)
+		if (c->c2u.len || (c->c_eof && !c->u_shut))
 			wu |= EPOLLOUT;
+		if (c->u_eof && !c->c_shut)
+			wc |= EPOLLOUT;
 		break;
 	}
 	if (set_interest(c, c->fdc, &c->regc, &c->evc, &c->epc, wc) ||
@@ -658,6 +660,19 @@ static void fail_upstream(struct conn *c, const char *why)
 		conn_close(c, why);
 }
 
+/* Bytes of the SOCKS5 request known so far to be needed (5 until the address type is in). */
+static size_t socks_request_len(const struct conn *c)
+{
+	if (c->pre_len < 5)
+		return 5;
+	switch (c->pre[3]) {
+	case 1: return 4 + 4 + 2;
+	case 4: return 4 + 16 + 2;
+	case 3: return 5 + (size_t)c->pre[4] + 2;
+	default: return 5; /* socks_request() rejects it */
+	}
+}
+
 /* Parse a SOCKS5 request in pre[]. 1 complete, 0 need more, <0 protocol error. */
 static int socks_request(struct conn *c, struct cm_err *e)
 {
@@ -810,9 +825,14 @@ static void step(struct conn *c, uint32_t events, bool on_client)
 				c->st = ST_S_REQUEST;
 			break;
 		case ST_S_REQUEST:
-			r = pre_read(c->fdc, c, c->pre_len < 5 ? 5 : sizeof(c->pre));
-			if (r < 0 && r != -EPIPE)
+			/* read exactly the request: pipelined application bytes stay in the socket */
+			r = pre_read(c->fdc, c, socks_request_len(c));
+			if (r > 0 && socks_request_len(c) > c->pre_len)
+				r = pre_read(c->fdc, c, socks_request_len(c));
+			if (r < 0)
 				{ conn_close(c, "client gone"); return; }
+			if (r == 0)
+				break;
 			r = socks_request(c, &e);
 			if (r < 0) {
 				cr_log("warn", "socks_rejected", "conn=%llu peer=%s error=\"%s\"", (unsigned long long)c->id,
@@ -824,8 +844,6 @@ static void step(struct conn *c, uint32_t events, bool on_client)
 				if (start_connect(c, &c->dst, c->dst_len))
 					{ socks_fail(c, 5, "target connect failed"); return; }
 				c->st = ST_F_CONNECT;
-			} else if (c->pre_len >= sizeof(c->pre)) {
-				{ socks_fail(c, 1, "SOCKS5 request too long"); return; }
 			}
 			break;
 		case ST_F_POW_RECV:
