@@ -177,6 +177,11 @@ static void cache_put(struct att_cache *c, const uint8_t key[32], const struct c
 {
 	if (!c->cap)
 		return;
+	for (struct att_entry *x = c->buckets[bucket_of(c, key)]; x; x = x->hnext)
+		if (!memcmp(x->key, key, 32)) { /* re-verified (other anchor): replace */
+			cache_remove(c, x);
+			break;
+		}
 	while (c->n >= c->cap && c->tail) {
 		c->st.evicted++;
 		cache_remove(c, c->tail);

@@ -513,8 +513,9 @@ static int side_shutdown(struct conn *c, bool client)
 	return 1;
 }
 
-/* Move bytes src -> buf -> dst. Returns progress (>0), 0 none, <0 fatal. */
-static int pump_dir(struct conn *c, bool from_client)
+/* Move bytes src -> buf -> dst. Returns progress (>0), 0 none, <0 fatal. *rd_blocked
+ * (per source side) skips reads known to block in this turn: saves syscalls. */
+static int pump_dir(struct conn *c, bool from_client, bool *rd_blocked)
 {
 	struct buf *b = from_client ? &c->c2u : &c->u2c;
 	bool *src_eof = from_client ? &c->c_eof : &c->u_eof;
@@ -523,10 +524,12 @@ static int pump_dir(struct conn *c, bool from_client)
 	size_t cap = c->px->conf.buf_size;
 	int progress = 0;
 	/* read while there is room */
-	while (!*src_eof && b->off + b->len < cap) {
+	while (!*src_eof && !*rd_blocked && b->off + b->len < cap) {
 		ssize_t n = side_read(c, from_client, b->p + b->off + b->len, cap - b->off - b->len);
-		if (n == IO_AGAIN)
+		if (n == IO_AGAIN) {
+			*rd_blocked = true;
 			break;
+		}
 		if (n == IO_ERR)
 			return -1;
 		progress = 1;
@@ -567,11 +570,24 @@ static int pump_dir(struct conn *c, bool from_client)
 	return progress;
 }
 
-static void relay(struct conn *c)
+/* events: what epoll reported for the fd on the client side (on_client) or upstream; a
+ * side is read only when it reported EPOLLIN or its TLS object holds decrypted bytes
+ * (level-triggered epoll reports the others again). */
+static void relay(struct conn *c, uint32_t events, bool on_client)
 {
+	bool in = events & (EPOLLIN | EPOLLHUP | EPOLLERR);
+	bool blk_c = !(on_client && in), blk_u = !(!on_client && in);
+	if (c->ssl && SSL_has_pending(c->ssl)) {
+		if (c->tls_on_c)
+			blk_c = false;
+		else
+			blk_u = false;
+	}
 	for (int guard = 0; guard < 64; guard++) {
-		int a = pump_dir(c, true);
-		int b = a < 0 ? -1 : pump_dir(c, false);
+		/* a write that frees buffer space lets a backpressured side be read again: its
+		 * EPOLLIN interest comes back in update_interest() */
+		int a = pump_dir(c, true, &blk_c);
+		int b = a < 0 ? -1 : pump_dir(c, false, &blk_u);
 		if (a < 0 || b < 0) {
 			conn_close(c, "relay i/o error");
 			return;
@@ -734,7 +750,6 @@ static void step(struct conn *c, uint32_t events, bool on_client)
 {
 	struct cm_err e = {0};
 	int r;
-	(void)on_client;
 	for (;;) {
 		if (c->dead)
 			return;
@@ -930,7 +945,7 @@ static void step(struct conn *c, uint32_t events, bool on_client)
 				{ conn_close(c, "out of memory"); return; }
 			break;
 		case ST_RELAY:
-			relay(c);
+			relay(c, events, on_client);
 			return;
 		}
 		if (c->dead)
