@@ -293,6 +293,10 @@ int cr_config_load(struct cr_config *c, const char *path, struct cm_err *e)
 			x->log_connections = lc;
 			rc = json_object_is_type(val, json_type_boolean) ? 0
 				: cm_fail(e, -EINVAL, "config: log_connections must be a boolean");
+		} else if (!strcmp(key, "serialize_info")) {
+			x->serialize_info = json_object_get_boolean(val);
+			rc = json_object_is_type(val, json_type_boolean) ? 0
+				: cm_fail(e, -EINVAL, "config: serialize_info must be a boolean");
 		} else if (!strcmp(key, "policies"))
 			rc = load_policies(c, val, e);
 		else if (!strcmp(key, "reverse"))

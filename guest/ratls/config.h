@@ -8,7 +8,7 @@
  *   "pow_difficulty": 20, "pow_max": 28,
  *   "max_connections": 4096, "handshake_timeout": 10, "idle_timeout": 300,
  *   "shutdown_grace": 10, "buffer_size": 16384, "cache_entries": 10000, "cache_ttl": 3600,
- *   "log_connections": false,
+ *   "log_connections": false, "serialize_info": false,
  *   "policies": { "NAME": { "type": "tdx"|"any", "policy": "measure-policy.json",
  *                           "root": "root.pem", "collateral": "/run/cocoon/collateral" } },
  *   "reverse": [ { "listen": "0.0.0.0:11001", "backend": "127.0.0.1:11101", "policy": "NAME" } ],

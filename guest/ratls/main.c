@@ -31,7 +31,7 @@ static int usage(FILE *f, int rc)
 		"                        [--policy NAME=TYPE[,root=PEM][,collateral=PATH][,policy=JSON]]...\n"
 		"                        [--pow-difficulty N] [--pow-max N] [--max-conns N] [--handshake-timeout S]\n"
 		"                        [--idle-timeout S] [--shutdown-grace S] [--buffer BYTES] [--cert-refresh S]\n"
-		"                        [--log-connections]\n\n"
+		"                        [--log-connections] [--serialize-info]\n\n"
 		"RA-TLS (Cocoon-compatible: PoW preamble, TLS 1.3, attested Ed25519 certificates) in front of\n"
 		"the inference engine. Policies: built-in 'any' (no quote needed) and 'tdx' (DCAP-verified quote,\n"
 		"Intel root); reverse listeners default to 'any', forward/socks5 to 'tdx'. See docs/ratls.md.\n");
@@ -198,6 +198,7 @@ static int cmd_run(int argc, char **argv)
 		{"handshake-timeout", required_argument, NULL, 4}, {"idle-timeout", required_argument, NULL, 5},
 		{"shutdown-grace", required_argument, NULL, 6}, {"buffer", required_argument, NULL, 7},
 		{"cert-refresh", required_argument, NULL, 8}, {"log-connections", no_argument, NULL, 9},
+		{"serialize-info", no_argument, NULL, 10},
 		{"help", no_argument, NULL, 'h'}, {0},
 	};
 	static struct cr_config conf;
@@ -229,6 +230,7 @@ static int cmd_run(int argc, char **argv)
 		case 7: bad |= parse_int(optarg, 4096, 1 << 24, &v); x->buf_size = (size_t)v; break;
 		case 8: bad |= parse_int(optarg, 1, 43200, &conf.cert_refresh); break;
 		case 9: x->log_connections = true; break;
+		case 10: x->serialize_info = true; break;
 		case 'h': return usage(stdout, 0);
 		default: return usage(stderr, 2);
 		}

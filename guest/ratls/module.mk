@@ -20,6 +20,7 @@ PROGRAMS += $(BIN)/cocoon-ratls
 test_ratls_verify_DEPS := $(LIBRATLS) $(SIMCA_OBJS)
 test_ratls_tls_DEPS := $(LIBRATLS) $(SIMCA_OBJS)
 test_ratls_config_DEPS := $(LIBRATLS)
+test_ratls_peerinfo_DEPS := $(LIBRATLS)
 
 # cocoon-measure's `cert` command verifies with this very code: link libcocoonratls (and
 # libmeasure again after it) into cocoon-measure.

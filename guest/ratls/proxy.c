@@ -18,6 +18,7 @@
 
 #include <openssl/err.h>
 
+#include "guest/ratls/peerinfo.h"
 #include "guest/ratls/pow.h"
 #include "guest/ratls/tls.h"
 
@@ -75,8 +76,9 @@ struct conn {
 	size_t pre_len, pre_off;
 	struct cr_pow_challenge ch;
 	int64_t pow_next;
-	struct sockaddr_storage dst;
+	struct sockaddr_storage dst;  /* SOCKS5 target */
 	socklen_t dst_len;
+	struct sockaddr_storage src;  /* the accepted client's address */
 	struct buf c2u, u2c;
 	bool c_eof, u_eof, c_shut, u_shut;
 	time_t started, last_io;
@@ -611,6 +613,18 @@ static int start_relay(struct conn *c)
 	c->u2c.p = malloc(cap);
 	if (!c->c2u.p || !c->u2c.p)
 		return -ENOMEM;
+	if (c->px->conf.serialize_info) {
+		/* Cocoon's AttestedPeerInfo, first on the local plaintext side */
+		bool rev = c->l->conf.mode == CR_MODE_REVERSE;
+		const struct sockaddr_storage *remote = rev ? &c->src : c->l->conf.mode == CR_MODE_SOCKS5 ? &c->dst
+												   : &c->l->target;
+		const struct sockaddr_storage *local = rev ? &c->l->target : &c->src;
+		struct buf *b = rev ? &c->c2u : &c->u2c;
+		int n = cr_peerinfo_encode(&c->tp.peer, rev ? remote : local, rev ? local : remote, b->p, cap);
+		if (n < 0)
+			return n;
+		b->len = (size_t)n;
+	}
 	c->st = ST_RELAY;
 	c->last_io = time(NULL);
 	return 0;
@@ -993,6 +1007,7 @@ static void accept_conns(struct cr_proxy *px, struct listener *l)
 		c->id = ++px->next_id;
 		c->fdc = fd;
 		c->fdu = -1;
+		memcpy(&c->src, &ss, sizeof(ss));
 		c->epc = (struct ep){EP_CONN_C, c};
 		c->epu = (struct ep){EP_CONN_U, c};
 		c->tp.verifier = px->verifier;

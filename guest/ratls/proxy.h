@@ -32,6 +32,7 @@ struct cr_proxy_conf {
 	int pow_difficulty;     /* reverse: difficulty asked of clients (0..28) */
 	int pow_max;            /* forward/socks5: highest difficulty solved (<= 28) */
 	bool log_connections;   /* one line per connection open/close */
+	bool serialize_info;    /* Cocoon's AttestedPeerInfo frame to the plaintext side */
 };
 
 struct cr_listener_conf {
