@@ -25,9 +25,9 @@
 static int usage(FILE *f, int rc)
 {
 	fprintf(f,
-		"usage: cocoon-ratls gen-cert --attest tdx|sim --out DIR [--event-log FILE] [--current-time UNIX] [--json]\n"
+		"usage: cocoon-ratls gen-cert --attest tdx|sim|cmdline --out DIR [--event-log FILE] [--current-time UNIX] [--json]\n"
 		"       cocoon-ratls run [--config FILE] [-R [HOST:]PORT:BACKEND[@POLICY]]... [-F [HOST:]PORT:TARGET[@POLICY]]...\n"
-		"                        [-S [HOST:]PORT[@POLICY]]... [--attest tdx|sim | --cert-dir DIR] [--event-log FILE]\n"
+		"                        [-S [HOST:]PORT[@POLICY]]... [--attest tdx|sim|cmdline | --cert-dir DIR] [--event-log FILE]\n"
 		"                        [--policy NAME=TYPE[,root=PEM][,collateral=PATH][,policy=JSON]]...\n"
 		"                        [--pow-difficulty N] [--pow-max N] [--max-conns N] [--handshake-timeout S]\n"
 		"                        [--idle-timeout S] [--shutdown-grace S] [--buffer BYTES] [--cert-refresh S]\n"
@@ -43,6 +43,25 @@ static int die(const char *what, const char *why)
 {
 	fprintf(stderr, "error: %s (%s)\n", what, why);
 	return 1;
+}
+
+/* "cmdline": the backend cocoon-init uses, from cocoon.attest= on /proc/cmdline
+ * (default tdx), so the measured spec can name one argv for every boot mode. */
+static const char *resolve_attest(const char *name, char *buf, size_t n)
+{
+	if (!name || strcmp(name, "cmdline"))
+		return name;
+	snprintf(buf, n, "tdx");
+	FILE *f = fopen("/proc/cmdline", "r");
+	char line[4096];
+	if (f && fgets(line, sizeof(line), f)) {
+		for (char *tok = strtok(line, " \n"); tok; tok = strtok(NULL, " \n"))
+			if (!strncmp(tok, "cocoon.attest=", 14))
+				snprintf(buf, n, "%s", tok + 14);
+	}
+	if (f)
+		fclose(f);
+	return buf;
 }
 
 /* ---- gen-cert ------------------------------------------------------------------------- */
@@ -77,6 +96,8 @@ static int cmd_gen_cert(int argc, char **argv)
 	}
 	if (!attest || !out || optind != argc)
 		return usage(stderr, 2);
+	char abuf[32];
+	attest = resolve_attest(attest, abuf, sizeof(abuf));
 	struct cm_err e = {0};
 	struct ca_backend *b = NULL;
 	EVP_PKEY *key = NULL;
@@ -241,6 +262,9 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (optind != argc)
 		return usage(stderr, 2);
+	char abuf[32];
+	if (conf.attest[0])
+		snprintf(conf.attest, sizeof(conf.attest), "%s", resolve_attest(conf.attest, abuf, sizeof(abuf)));
 	if (cr_config_check(&conf, &e))
 		return die("invalid configuration", e.msg), 2;
 
