@@ -263,8 +263,8 @@ static int cmd_run(int argc, char **argv)
 	if (optind != argc)
 		return usage(stderr, 2);
 	char abuf[32];
-	if (conf.attest[0])
-		snprintf(conf.attest, sizeof(conf.attest), "%s", resolve_attest(conf.attest, abuf, sizeof(abuf)));
+	if (!strcmp(conf.attest, "cmdline"))
+		snprintf(conf.attest, sizeof(conf.attest), "%s", resolve_attest("cmdline", abuf, sizeof(abuf)));
 	if (cr_config_check(&conf, &e))
 		return die("invalid configuration", e.msg), 2;
 

@@ -72,6 +72,20 @@ static int stream_completion(int fd, int tokens, unsigned long long id)
 	return 0;
 }
 
+/* Append what the socket has to req (REQ_MAX bytes); -1 on EOF or error. */
+static int recv_more(int fd, char *req, size_t *have)
+{
+	for (;;) {
+		ssize_t r = recv(fd, req + *have, REQ_MAX - *have, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		*have += (size_t)r;
+		return 0;
+	}
+}
+
 static void *serve(void *arg)
 {
 	int fd = (int)(intptr_t)arg;
@@ -81,16 +95,9 @@ static void *serve(void *arg)
 	while (req) {
 		/* headers */
 		char *end;
-		while (!(end = memmem(req, have, "\r\n\r\n", 4))) {
-			if (have >= REQ_MAX)
+		while (!(end = memmem(req, have, "\r\n\r\n", 4)))
+			if (have >= REQ_MAX || recv_more(fd, req, &have))
 				goto out;
-			ssize_t r = recv(fd, req + have, REQ_MAX - have, 0);
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0)
-				goto out;
-			have += (size_t)r;
-		}
 		size_t hlen = (size_t)(end - req) + 4;
 		req[hlen - 1] = 0;
 		size_t clen = 0;
@@ -98,14 +105,9 @@ static void *serve(void *arg)
 			clen = strtoul(p + 16, NULL, 10);
 		if (clen > REQ_MAX - hlen)
 			goto out;
-		while (have < hlen + clen) {
-			ssize_t r = recv(fd, req + have, REQ_MAX - have, 0);
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0)
+		while (have < hlen + clen)
+			if (recv_more(fd, req, &have))
 				goto out;
-			have += (size_t)r;
-		}
 		char saved = req[hlen + clen];
 		req[hlen + clen] = 0;
 		int rc;

@@ -2,7 +2,7 @@
  *
  *   ratls-load --connect HOST:PORT [--conns C] [--requests R] [--tokens N]
  *              [--mode plain|tls|ratls] [--idle-check SECONDS] [--json]
- *              [--cert DIR] [--root PEM --collateral FILE] [--handshakes N]
+ *              [--cert DIR] [--root PEM --collateral FILE] [--handshakes N] [--half-close]
  *
  * C threads each open one connection (plain TCP; `tls`: TLS 1.3 without verification, for
  * nginx; `ratls`: Cocoon's PoW preamble then TLS 1.3 with a self-signed Ed25519 client
@@ -15,7 +15,8 @@
  * instead of an ephemeral one; --root/--collateral verify the server exactly as
  * cocoon-ratls does (guest/ratls/tls.h, a `tdx` policy with that root); --handshakes N
  * makes each thread do N connect + PoW + handshake + close cycles (no requests) and
- * report handshakes per second. */
+ * report handshakes per second. --half-close (plain mode): shut the write side down after
+ * the last request and require the full response and then EOF (half-close propagation). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
@@ -48,6 +49,7 @@ static int g_conns = 10, g_requests = 10, g_tokens = 16;
 static enum mode g_mode = M_PLAIN;
 static SSL_CTX *g_ctx;
 static int g_handshakes;
+static bool g_half_close; /* plain mode: shutdown(SHUT_WR) after the last request */
 static struct cr_policy_conf g_verify; /* type tdx when --root given */
 static bool g_verify_on;
 
@@ -253,7 +255,7 @@ static void sse_feed(struct sse *s, const char *p, size_t n)
 }
 
 /* One request/response; returns the bytes received or -1. */
-static long do_request(struct io *io, char *buf, size_t cap, char *err, size_t errn)
+static long do_request(struct io *io, char *buf, size_t cap, bool last, char *err, size_t errn)
 {
 	char req[256], body[64], line[512];
 	int bl = snprintf(body, sizeof(body), "{\"max_tokens\":%d}", g_tokens);
@@ -265,6 +267,8 @@ static long do_request(struct io *io, char *buf, size_t cap, char *err, size_t e
 		snprintf(err, errn, "write failed");
 		return -1;
 	}
+	if (last && g_half_close && !io->ssl)
+		shutdown(io->fd, SHUT_WR);
 	static __thread struct rd r;
 	if (r.buf != buf) /* one reader per thread and connection buffer */
 		r = (struct rd){.io = io, .buf = buf, .cap = cap};
@@ -321,6 +325,10 @@ static long do_request(struct io *io, char *buf, size_t cap, char *err, size_t e
 		snprintf(err, errn, "got %d token events%s, want %d", ev.events, ev.done ? "" : " and no [DONE]", g_tokens);
 		return -1;
 	}
+	if (last && g_half_close && (r.off != r.len || io_read(io, line, 1) != 0)) {
+		snprintf(err, errn, "no EOF after the response to a half-closed request");
+		return -1;
+	}
 	return r.total + before - (long)(r.len - r.off);
 }
 
@@ -360,7 +368,7 @@ static void *worker(void *arg)
 	}
 	for (int i = 0; i < g_requests; i++) {
 		double t0 = now_s();
-		long n = do_request(&io, buf, 1 << 16, res->err, sizeof(res->err));
+		long n = do_request(&io, buf, 1 << 16, i == g_requests - 1, res->err, sizeof(res->err));
 		if (n < 0) {
 			res->errors += g_requests - i;
 			break;
@@ -432,7 +440,8 @@ int main(int argc, char **argv)
 		{"mode", required_argument, NULL, 'm'}, {"idle-check", required_argument, NULL, 'i'},
 		{"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'},
 		{"cert", required_argument, NULL, 'C'}, {"root", required_argument, NULL, 'R'},
-		{"collateral", required_argument, NULL, 'L'}, {"handshakes", required_argument, NULL, 'H'}, {0},
+		{"collateral", required_argument, NULL, 'L'}, {"handshakes", required_argument, NULL, 'H'},
+		{"half-close", no_argument, NULL, 'Q'}, {0},
 	};
 	const char *target = NULL, *cert_dir = NULL;
 	g_verify.type = CR_POLICY_TDX;
@@ -450,6 +459,7 @@ int main(int argc, char **argv)
 		case 'R': snprintf(g_verify.root, sizeof(g_verify.root), "%s", optarg); g_verify_on = true; break;
 		case 'L': snprintf(g_verify.collateral, sizeof(g_verify.collateral), "%s", optarg); break;
 		case 'H': g_handshakes = atoi(optarg); break;
+		case 'Q': g_half_close = true; break;
 		case 'm':
 			g_mode = !strcmp(optarg, "tls") ? M_TLS : !strcmp(optarg, "ratls") ? M_RATLS : M_PLAIN;
 			break;
