@@ -187,9 +187,11 @@ static void tick(struct cr_proxy *px, void *arg)
 	} else if (!rt->backend) {
 		struct timespec m = cert_mtime(rt->conf->cert_dir);
 		if (m.tv_sec != rt->cert_mtime.tv_sec || m.tv_nsec != rt->cert_mtime.tv_nsec) {
-			rt->cert_mtime = m;
+			/* retried every second until the pair loads (a writer may be mid-update) */
 			if (install_identity(px, rt, &e))
 				cr_log("error", "certificate_reload_failed", "error=\"%s\"", e.msg);
+			else
+				rt->cert_mtime = m;
 		}
 	}
 	int r = cr_verifier_refresh(rt->verifier, &e);
