@@ -771,25 +771,32 @@ static void step(struct conn *c, uint32_t events, bool on_client)
 		switch (c->st) {
 		case ST_R_POW_SEND:
 			r = pre_write(c->fdc, c);
-			if (r < 0)
-				{ conn_close(c, "client gone during PoW"); return; }
+			if (r < 0) {
+				conn_close(c, "client gone during PoW");
+				return;
+			}
 			if (r > 0)
 				c->st = ST_R_POW_RECV;
 			break;
 		case ST_R_POW_RECV:
 			r = pre_read(c->fdc, c, CR_POW_RESPONSE_LEN);
-			if (r < 0)
-				{ conn_close(c, "client gone during PoW"); return; }
+			if (r < 0) {
+				conn_close(c, "client gone during PoW");
+				return;
+			}
 			if (r > 0) {
 				c->pre_len = 0;
 				if (cr_pow_check(&c->ch, c->pre, &e)) {
 					cr_log("warn", "pow_rejected", "conn=%llu listener=%s peer=%s error=\"%s\"",
 					       (unsigned long long)c->id, c->l->name, c->peer, e.msg);
-					{ conn_close(c, "bad PoW answer"); return; }
+					conn_close(c, "bad PoW answer");
+					return;
 				}
 				c->ssl = cr_tls_new(c->px->srv_ctx, c->fdc, true, &c->tp, &e);
-				if (!c->ssl)
-					{ conn_close(c, "TLS setup failed"); return; }
+				if (!c->ssl) {
+					conn_close(c, "TLS setup failed");
+					return;
+				}
 				c->tls_on_c = true;
 				c->st = ST_R_TLS;
 			}
@@ -799,8 +806,10 @@ static void step(struct conn *c, uint32_t events, bool on_client)
 			if (r < 0)
 				return;
 			if (r > 0) {
-				if (start_connect(c, &c->l->target, c->l->target_len))
-					{ conn_close(c, "backend connect failed"); return; }
+				if (start_connect(c, &c->l->target, c->l->target_len)) {
+					conn_close(c, "backend connect failed");
+					return;
+				}
 				c->st = ST_R_CONNECT;
 			}
 			break;
@@ -812,11 +821,14 @@ static void step(struct conn *c, uint32_t events, bool on_client)
 				char msg[128];
 				snprintf(msg, sizeof(msg), "%s connect failed: %s",
 					 c->st == ST_R_CONNECT ? "backend" : "target", strerror(-r));
-				{ fail_upstream(c, msg); return; }
+				fail_upstream(c, msg);
+				return;
 			}
 			if (c->st == ST_R_CONNECT) {
-				if (start_relay(c))
-					{ conn_close(c, "out of memory"); return; }
+				if (start_relay(c)) {
+					conn_close(c, "out of memory");
+					return;
+				}
 			} else {
 				c->st = ST_F_POW_RECV;
 			}
@@ -824,19 +836,26 @@ static void step(struct conn *c, uint32_t events, bool on_client)
 			break;
 		case ST_S_GREET:
 			r = pre_read(c->fdc, c, 2);
-			if (r < 0)
-				{ conn_close(c, "client gone"); return; }
+			if (r < 0) {
+				conn_close(c, "client gone");
+				return;
+			}
 			if (r > 0) {
-				if (c->pre[0] != 5)
-					{ conn_close(c, "not SOCKS5"); return; }
+				if (c->pre[0] != 5) {
+					conn_close(c, "not SOCKS5");
+					return;
+				}
 				r = pre_read(c->fdc, c, 2 + (size_t)c->pre[1]);
-				if (r < 0)
-					{ conn_close(c, "client gone"); return; }
+				if (r < 0) {
+					conn_close(c, "client gone");
+					return;
+				}
 				if (r > 0) {
 					if (!memchr(c->pre + 2, 0, c->pre[1])) {
 						uint8_t no[2] = {5, 0xff};
 						(void)!send(c->fdc, no, 2, MSG_NOSIGNAL | MSG_DONTWAIT);
-						{ conn_close(c, "SOCKS5 client offers no 'no auth' method"); return; }
+						conn_close(c, "SOCKS5 client offers no 'no auth' method");
+						return;
 					}
 					c->pre[0] = 5;
 					c->pre[1] = 0;
@@ -848,8 +867,10 @@ static void step(struct conn *c, uint32_t events, bool on_client)
 			break;
 		case ST_S_GREET_REPLY:
 			r = pre_write(c->fdc, c);
-			if (r < 0)
-				{ conn_close(c, "client gone"); return; }
+			if (r < 0) {
+				conn_close(c, "client gone");
+				return;
+			}
 			if (r > 0)
 				c->st = ST_S_REQUEST;
 			break;
@@ -858,27 +879,34 @@ static void step(struct conn *c, uint32_t events, bool on_client)
 			r = pre_read(c->fdc, c, socks_request_len(c));
 			if (r > 0 && socks_request_len(c) > c->pre_len)
 				r = pre_read(c->fdc, c, socks_request_len(c));
-			if (r < 0)
-				{ conn_close(c, "client gone"); return; }
+			if (r < 0) {
+				conn_close(c, "client gone");
+				return;
+			}
 			if (r == 0)
 				break;
 			r = socks_request(c, &e);
 			if (r < 0) {
 				cr_log("warn", "socks_rejected", "conn=%llu peer=%s error=\"%s\"", (unsigned long long)c->id,
 				       c->peer, e.msg);
-				{ socks_fail(c, r == -ENOTSUP ? 7 : 1, "bad SOCKS5 request"); return; }
+				socks_fail(c, r == -ENOTSUP ? 7 : 1, "bad SOCKS5 request");
+				return;
 			}
 			if (r > 0) {
 				c->pre_len = 0;
-				if (start_connect(c, &c->dst, c->dst_len))
-					{ socks_fail(c, 5, "target connect failed"); return; }
+				if (start_connect(c, &c->dst, c->dst_len)) {
+					socks_fail(c, 5, "target connect failed");
+					return;
+				}
 				c->st = ST_F_CONNECT;
 			}
 			break;
 		case ST_F_POW_RECV:
 			r = pre_read(c->fdu, c, CR_POW_CHALLENGE_LEN);
-			if (r < 0)
-				{ fail_upstream(c, "target closed before the PoW challenge"); return; }
+			if (r < 0) {
+				fail_upstream(c, "target closed before the PoW challenge");
+				return;
+			}
 			if (r > 0) {
 				c->pre_len = 0;
 				if (cr_pow_challenge_decode(c->pre, &c->ch, &e) ||
@@ -887,7 +915,8 @@ static void step(struct conn *c, uint32_t events, bool on_client)
 					cr_log("warn", "pow_refused", "conn=%llu listener=%s difficulty=%d error=\"%s\"",
 					       (unsigned long long)c->id, c->l->name, (int)c->ch.difficulty,
 					       e.msg[0] ? e.msg : "difficulty above limit");
-					{ fail_upstream(c, "PoW challenge refused"); return; }
+					fail_upstream(c, "PoW challenge refused");
+					return;
 				}
 				c->pow_next = 0;
 				c->st = ST_F_POW_SOLVE;
@@ -896,8 +925,10 @@ static void step(struct conn *c, uint32_t events, bool on_client)
 		case ST_F_POW_SOLVE: {
 			int64_t nonce;
 			r = cr_pow_solve_range(&c->ch, c->pow_next, POW_STEP, &nonce, &e);
-			if (r < 0)
-				{ fail_upstream(c, "PoW solver failed"); return; }
+			if (r < 0) {
+				fail_upstream(c, "PoW solver failed");
+				return;
+			}
 			if (r == 0) {
 				c->pow_next += POW_STEP;
 				return; /* the loop calls us again (solving list) */
@@ -910,12 +941,16 @@ static void step(struct conn *c, uint32_t events, bool on_client)
 		}
 		case ST_F_POW_SEND:
 			r = pre_write(c->fdu, c);
-			if (r < 0)
-				{ fail_upstream(c, "target gone during PoW"); return; }
+			if (r < 0) {
+				fail_upstream(c, "target gone during PoW");
+				return;
+			}
 			if (r > 0) {
 				c->ssl = cr_tls_new(c->px->cli_ctx, c->fdu, false, &c->tp, &e);
-				if (!c->ssl)
-					{ fail_upstream(c, "TLS setup failed"); return; }
+				if (!c->ssl) {
+					fail_upstream(c, "TLS setup failed");
+					return;
+				}
 				c->tls_on_c = false;
 				c->st = ST_F_TLS;
 			}
@@ -933,10 +968,13 @@ static void step(struct conn *c, uint32_t events, bool on_client)
 					       (unsigned long long)c->id, c->l->name,
 					       c->tp.error[0] ? c->tp.error : "TLS handshake failed");
 					ERR_clear_error();
-					{ socks_fail(c, 2, "handshake failed"); return; }
+					socks_fail(c, 2, "handshake failed");
+					return;
 				}
-				if (cr_tls_check_verified(c->ssl, &e))
-					{ socks_fail(c, 2, "peer not verified"); return; }
+				if (cr_tls_check_verified(c->ssl, &e)) {
+					socks_fail(c, 2, "peer not verified");
+					return;
+				}
 				log_peer(c);
 				uint8_t ok[10] = {5, 0, 0, 1, 0, 0, 0, 0, 0, 0};
 				memcpy(c->pre, ok, sizeof(ok));
@@ -947,16 +985,22 @@ static void step(struct conn *c, uint32_t events, bool on_client)
 				r = do_handshake(c);
 				if (r < 0)
 					return;
-				if (r > 0 && start_relay(c))
-					{ conn_close(c, "out of memory"); return; }
+				if (r > 0 && start_relay(c)) {
+					conn_close(c, "out of memory");
+					return;
+				}
 			}
 			break;
 		case ST_S_REPLY:
 			r = pre_write(c->fdc, c);
-			if (r < 0)
-				{ conn_close(c, "client gone"); return; }
-			if (r > 0 && start_relay(c))
-				{ conn_close(c, "out of memory"); return; }
+			if (r < 0) {
+				conn_close(c, "client gone");
+				return;
+			}
+			if (r > 0 && start_relay(c)) {
+				conn_close(c, "out of memory");
+				return;
+			}
 			break;
 		case ST_RELAY:
 			relay(c, events, on_client);
