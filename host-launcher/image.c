@@ -187,9 +187,10 @@ int cl_cmdline_read(const char *image_dir, char *out, size_t outsz, struct cm_er
 		len--;
 	for (size_t i = 0; i < len; i++)
 		if (buf[i] < 0x20 || buf[i] > 0x7e) {
+			unsigned bad = buf[i];
 			free(buf);
 			return cm_fail(e, -EINVAL, "%s: byte 0x%02x at offset %zu is not printable ASCII",
-				       path, buf[i], i);
+				       path, bad, i);
 		}
 	if (len + 1 > outsz) {
 		free(buf);
