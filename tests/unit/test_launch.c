@@ -356,6 +356,7 @@ static void print_output_round_trips_through_sh(void **s)
 	}
 	assert_int_equal(off, len);
 	free(got);
+	free(dir);
 	cl_argv_free(&a);
 }
 
@@ -419,6 +420,7 @@ static void manifest_verifies_artifacts_and_names_mismatch(void **s)
 	assert_non_null(strstr(e.msg, "does not match manifest.json"));
 	assert_int_equal(cl_artifact_verify(&m, dir, CL_ART_KERNEL, &e), -ENOENT);
 	assert_string_equal(e.msg, "manifest.json has no sha256 for vmlinuz");
+	free(dir);
 }
 
 static void manifest_rejects_malformed_json(void **s)
@@ -484,6 +486,7 @@ static void cmdline_file_is_used_verbatim_and_control_bytes_rejected(void **s)
 		fail_msg("%s", e.msg);
 	write_file(dir, "cmdline", "a\n\n");
 	assert_true(cl_cmdline_read(dir, out, sizeof(out), &e) < 0);
+	free(dir);
 }
 
 /* ---- systemd units ------------------------------------------------------------------ */
@@ -530,6 +533,7 @@ static void unit_write_creates_template_and_dropin(void **s)
 	assert_int_equal(stat(p, &st), 0);
 	snprintf(p, sizeof(p), "%s/cocoon-proxy@3.service.d/10-cocoon-launch.conf", dir);
 	assert_int_equal(stat(p, &st), 0);
+	free(dir);
 }
 
 int main(void)
