@@ -26,6 +26,7 @@ QEMU_SHA256="447decc4b3c245edc1d0940bdf97c87e07b2e3bd4b24c4d0c7155d860d52bd5f"
 BUILD=${BUILD:-build}
 LAUNCH=$(realpath "$BUILD/bin/cocoon-launch")
 FIXTURES=${FIXTURES:-../shared/fixtures}
+. "$(dirname "$0")/launch_lib.sh"
 pass=0
 fail=0
 
@@ -76,16 +77,8 @@ T=$(mktemp -d "$ROOT/tmp/launch.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 TIN=${T#"$ROOT"}
 mkdir -p "$T/img" "$T/spec" "$T/log" "$T/run"
-cp "$FIXTURES/tdx/measure/OVMF.fd" "$T/img/OVMF.fd"
-# A minimal bzImage header (boot protocol 2.15) so QEMU's loader accepts -kernel/-initrd.
-k="$T/img/vmlinuz"
-head -c 8192 /dev/zero > "$k"
-put() { printf "$2" | dd of="$k" bs=1 seek=$(($1)) conv=notrunc status=none; }
-put 0x1f1 '\x01'; put 0x1fe '\x55\xaa'; put 0x202 'HdrS'; put 0x206 '\x0f\x02'
-put 0x211 '\x01'; put 0x22c '\xff\xff\xff\x7f'; put 0x238 '\x00\x08\x00\x00'
-head -c 4096 /dev/zero > "$T/img/initrd.img"
-echo "console=hvc0 cocoon.roothash=00" > "$T/img/cmdline"
-truncate -s 64M "$T/img/rootfs.img" "$T/persistent.img" "$T/model.img" "$T/model.verity"
+launch_test_image "$T/img"
+truncate -s 64M "$T/persistent.img" "$T/model.img" "$T/model.verity"
 cat > "$T/worker.conf" <<EOF
 [node]
 type = worker
