@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "host-launcher/argv.h"
+#include "host-launcher/image.h"
 #include "measure/digest.h"
 #include "measure/json.h"
 
@@ -38,8 +39,41 @@ static int write_blob(const char *path, const uint8_t *p, size_t n, struct cm_er
 	return 0;
 }
 
-int cl_acpi_write(const struct cl_config *c, const struct cl_acpi_blobs *b, const char *out_dir,
-		  struct cm_err *e)
+/* VM.json for `cocoon-measure image --vm` (measure/predict_image.h): the image's boot
+ * files, the effective cmdline, this shape's memory and vCPUs, the captured blobs. */
+static int write_vm_json(const struct cl_config *c, const char *cmdline, const char *out_dir,
+			 struct cm_err *e)
+{
+	char path[CL_PATH_MAX + 64];
+	json_object *vm = json_object_new_object();
+	cl_artifact_path(c->image_dir, CL_ART_OVMF, path, sizeof(path));
+	cm_json_add_str(vm, "firmware", path);
+	cl_artifact_path(c->image_dir, CL_ART_KERNEL, path, sizeof(path));
+	cm_json_add_str(vm, "kernel", path);
+	cl_artifact_path(c->image_dir, CL_ART_INITRD, path, sizeof(path));
+	cm_json_add_str(vm, "initrd", path);
+	if (cmdline)
+		cm_json_add_str(vm, "cmdline", cmdline);
+	cm_json_add_int(vm, "memory", (int64_t)c->memory);
+	cm_json_add_int(vm, "cpus", c->vcpus);
+	cm_json_add_str(vm, "acpi_tables", "tables.bin");
+	cm_json_add_str(vm, "rsdp", "rsdp.bin");
+	cm_json_add_str(vm, "table_loader", "table-loader.bin");
+	cm_json_add_str(vm, "spec_dir", c->spec_dir);
+	cm_json_add_bool(vm, "debug", c->debug);
+	snprintf(path, sizeof(path), "%s/VM.json", out_dir);
+	FILE *f = fopen(path, "we");
+	int r = 0;
+	if (!f || cm_json_print(vm, f) < 0)
+		r = cm_fail(e, -EIO, "cannot write %s", path);
+	if (f)
+		fclose(f);
+	json_object_put(vm);
+	return r;
+}
+
+int cl_acpi_write(const struct cl_config *c, const struct cl_acpi_blobs *b, const char *cmdline,
+		  const char *out_dir, struct cm_err *e)
 {
 	char path[CL_PATH_MAX + 64];
 	json_object *root = json_object_new_object(), *files = json_object_new_object();
@@ -77,6 +111,8 @@ int cl_acpi_write(const struct cl_config *c, const struct cl_acpi_blobs *b, cons
 			fclose(f);
 	}
 	json_object_put(root);
+	if (r == 0)
+		r = write_vm_json(c, cmdline, out_dir, e);
 	return r;
 }
 
@@ -156,10 +192,16 @@ int cl_acpi_capture(const struct cl_config *c, const char *accel, const char *ke
 		cl_acpi_blobs_free(&b);
 		return cm_fail(e, r, "%s: %s", path, msg);
 	}
-	r = cl_acpi_write(c, &b, out_dir, e);
+	char base[CL_CMDLINE_MAX], eff[CL_CMDLINE_MAX + 128];
+	struct cm_err ignore;
+	const char *cmdline = NULL;
+	if (cl_cmdline_read(c->image_dir, base, sizeof(base), &ignore) == 0 &&
+	    cl_cmdline_build(c, NULL, base, eff, sizeof(eff), &ignore) == 0)
+		cmdline = eff;
+	r = cl_acpi_write(c, &b, cmdline, out_dir, e);
 	cl_acpi_blobs_free(&b);
 	if (r == 0)
-		fprintf(stderr, "capture-acpi: wrote %s/{tables.bin,rsdp.bin,table-loader.bin,acpi.json}\n",
-			out_dir);
+		fprintf(stderr, "capture-acpi: wrote %s/{tables.bin,rsdp.bin,table-loader.bin,acpi.json,VM.json}\n"
+			"capture-acpi: predict with: cocoon-measure image --vm %s/VM.json\n", out_dir, out_dir);
 	return r;
 }

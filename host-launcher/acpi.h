@@ -9,9 +9,10 @@
 
 #define CL_PROBE_CMDLINE "console=ttyS0 loglevel=1 panic=-1 rdinit=/init"
 
-/* Write out_dir/{tables.bin,rsdp.bin,table-loader.bin,acpi.json} from parsed blobs. */
-int cl_acpi_write(const struct cl_config *c, const struct cl_acpi_blobs *b, const char *out_dir,
-		  struct cm_err *e);
+/* Write out_dir/{tables.bin,rsdp.bin,table-loader.bin,acpi.json} from parsed blobs, and
+ * out_dir/VM.json for `cocoon-measure image --vm` (cmdline = effective cmdline or NULL). */
+int cl_acpi_write(const struct cl_config *c, const struct cl_acpi_blobs *b, const char *cmdline,
+		  const char *out_dir, struct cm_err *e);
 
 /* Run the probe (QEMU from c->qemu, output in out_dir: serial.log, console.log,
  * qemu.log), wait up to timeout_s, parse and write the blobs. */

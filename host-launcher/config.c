@@ -1,6 +1,8 @@
 /* INI configuration of cocoon-launch. */
 #include "host-launcher/config.h"
 
+#include "measure/predict_image.h" /* cm_parse_size */
+
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -38,38 +40,6 @@ uint32_t cl_config_cid(const struct cl_config *c)
 unsigned cl_config_host_port(const struct cl_config *c, size_t i)
 {
 	return c->ports[i].host + c->instance * CL_INSTANCE_STRIDE;
-}
-
-int cl_parse_size(const char *s, uint64_t *out)
-{
-	if (!s || !isdigit((unsigned char)s[0]))
-		return -EINVAL;
-	errno = 0;
-	char *end;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -EINVAL;
-	unsigned shift = 0;
-	if (*end) {
-		switch (*end) {
-		case 'K': case 'k': shift = 10; break;
-		case 'M': case 'm': shift = 20; break;
-		case 'G': case 'g': shift = 30; break;
-		case 'T': case 't': shift = 40; break;
-		default: return -EINVAL;
-		}
-		end++;
-		if (*end == 'i' && end[1] == 'B')
-			end += 2;
-		else if (*end == 'B')
-			end++;
-		if (*end)
-			return -EINVAL;
-	}
-	if (shift && v > (UINT64_MAX >> shift))
-		return -ERANGE;
-	*out = (uint64_t)v << shift;
-	return 0;
 }
 
 static int parse_uint(const char *s, unsigned long long max, unsigned long long *out)
@@ -290,7 +260,7 @@ static int apply(struct cl_config *c, const char *key, const char *v, const char
 		if (set_path(c->persistent_disk, v) < 0)
 			return BAD("a path without commas");
 	} else if (!strcmp(key, "persistent_size")) {
-		if (cl_parse_size(v, &sz) < 0)
+		if (cm_parse_size(v, &sz) < 0)
 			return BAD("a size such as 20G");
 		c->persistent_size = sz;
 	} else if (!strcmp(key, "gpu")) {
@@ -298,7 +268,7 @@ static int apply(struct cl_config *c, const char *key, const char *v, const char
 	} else if (!strncmp(key, "model.", 6)) {
 		return set_model(c, key + 6, v, where, e);
 	} else if (!strcmp(key, "memory")) {
-		if (cl_parse_size(v, &sz) < 0 || sz < (64ull << 20) || sz % (1ull << 20))
+		if (cm_parse_size(v, &sz) < 0 || sz < (64ull << 20) || sz % (1ull << 20))
 			return BAD("a size of at least 64M, a multiple of 1M, such as 100G");
 		c->memory = sz;
 	} else if (!strcmp(key, "vcpus")) {

@@ -84,7 +84,4 @@ const char *cl_node_type_name(enum cl_node_type t);
 uint32_t cl_config_cid(const struct cl_config *c);
 unsigned cl_config_host_port(const struct cl_config *c, size_t i);
 
-/* "100G" / "512M" / "4096" (bytes) -> bytes; binary suffixes K, M, G, T. */
-int cl_parse_size(const char *s, uint64_t *out);
-
 #endif

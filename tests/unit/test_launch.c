@@ -266,19 +266,18 @@ static void config_instance_offset_overflowing_port_is_an_error(void **s)
 	assert_non_null(strstr(e.msg, "exceeds 65535"));
 }
 
-static void parse_size_accepts_binary_suffixes(void **s)
+static void config_sizes_take_binary_suffixes(void **s)
 {
 	(void)s;
-	uint64_t v;
-	assert_int_equal(cl_parse_size("100G", &v), 0);
-	assert_int_equal(v, 100ull << 30);
-	assert_int_equal(cl_parse_size("512MiB", &v), 0);
-	assert_int_equal(v, 512ull << 20);
-	assert_int_equal(cl_parse_size("4096", &v), 0);
-	assert_int_equal(v, 4096);
-	assert_true(cl_parse_size("1X", &v) < 0);
-	assert_true(cl_parse_size("-1G", &v) < 0);
-	assert_true(cl_parse_size("99999999999999999T", &v) < 0);
+	struct cl_config c;
+	struct cm_err e;
+	assert_int_equal(parse_text("[node]\nmemory = 512MiB\npersistent_size = 2T\n", &c, &e), 0);
+	assert_int_equal(c.memory, 512ull << 20);
+	assert_int_equal(c.persistent_size, 2ull << 40);
+	assert_true(parse_text("[node]\nmemory = 1X\n", &c, &e) < 0);
+	assert_true(parse_text("[node]\nmemory = -1G\n", &c, &e) < 0);
+	assert_true(parse_text("[node]\nmemory = 1000K\n", &c, &e) < 0); /* not a multiple of 1M */
+	assert_true(parse_text("[node]\npersistent_size = 99999999999999999T\n", &c, &e) < 0);
 }
 
 /* ---- example configs are accepted as they are --------------------------------------- */
@@ -555,7 +554,7 @@ int main(void)
 		cmocka_unit_test(config_required_keys_are_reported),
 		cmocka_unit_test(config_set_overrides_file_value),
 		cmocka_unit_test(config_instance_offset_overflowing_port_is_an_error),
-		cmocka_unit_test(parse_size_accepts_binary_suffixes),
+		cmocka_unit_test(config_sizes_take_binary_suffixes),
 		cmocka_unit_test(example_configs_parse),
 		cmocka_unit_test(shell_quote_leaves_safe_words_and_quotes_others),
 		cmocka_unit_test(print_output_round_trips_through_sh),

@@ -212,9 +212,11 @@ static void capture_writes_blobs_and_json(void **s)
 	cl_config_init(&c);
 	c.vcpus = 8;
 	c.memory = 16ull << 30;
+	snprintf(c.image_dir, sizeof(c.image_dir), "/srv/img");
+	snprintf(c.spec_dir, sizeof(c.spec_dir), "/srv/spec");
 	char *dir = test_tmpdir();
 	struct cm_err e = { 0 };
-	assert_int_equal(cl_acpi_write(&c, &got, dir, &e), 0);
+	assert_int_equal(cl_acpi_write(&c, &got, "console=hvc0", dir, &e), 0);
 	char p[512];
 	snprintf(p, sizeof(p), "%s/tables.bin", dir);
 	uint8_t *buf;
@@ -227,6 +229,13 @@ static void capture_writes_blobs_and_json(void **s)
 	assert_int_equal(cm_read_file(p, 1 << 20, &buf, &len, &e), 0);
 	assert_non_null(strstr((char *)buf, TABLES_SHA256));
 	assert_non_null(strstr((char *)buf, "\"tdx\": false"));
+	free(buf);
+	snprintf(p, sizeof(p), "%s/VM.json", dir);
+	assert_int_equal(cm_read_file(p, 1 << 20, &buf, &len, &e), 0);
+	assert_non_null(strstr((char *)buf, "\"firmware\": \"/srv/img/OVMF.fd\""));
+	assert_non_null(strstr((char *)buf, "\"acpi_tables\": \"tables.bin\""));
+	assert_non_null(strstr((char *)buf, "\"memory\": 17179869184"));
+	assert_non_null(strstr((char *)buf, "\"cmdline\": \"console=hvc0\""));
 	free(buf);
 	cl_acpi_blobs_free(&got);
 	free(text);
