@@ -17,6 +17,7 @@
 #include "host-launcher/image.h"
 #include "measure/digest.h"
 #include "measure/json.h"
+#include "measure/predict.h"
 
 static int write_blob(const char *path, const uint8_t *p, size_t n, struct cm_err *e)
 {
@@ -89,6 +90,24 @@ int cl_acpi_write(const struct cl_config *c, const struct cl_acpi_blobs *b, cons
 		cm_json_add_hex(f, "sha256", d, sizeof(d));
 		json_object_object_add(files, cl_acpi_blob_names[i], f);
 	}
+	/* Cross-check with libmeasure's derivation (measurement.md 3.4): when these agree,
+	 * an auditor can predict RTMR0 from etc/acpi/tables alone. */
+	json_object *derived = json_object_new_object();
+	uint8_t *dl = NULL, rsdp[20];
+	size_t dll = 0;
+	struct cm_err de = { 0 };
+	if (cm_acpi_derive_loader(b->data[0], b->size[0], &dl, &dll, &de) == 0) {
+		bool same = dll == b->size[2] && !memcmp(dl, b->data[2], dll);
+		cm_json_add_bool(derived, "table_loader_matches", same);
+		free(dl);
+	} else {
+		cm_json_add_str(derived, "table_loader_error", de.msg);
+	}
+	if (cm_acpi_derive_rsdp(b->data[0], b->size[0], rsdp, &de) == 0)
+		cm_json_add_bool(derived, "rsdp_matches", b->size[1] == 20 && !memcmp(rsdp, b->data[1], 20));
+	else
+		cm_json_add_str(derived, "rsdp_error", de.msg);
+	json_object_object_add(root, "derived", derived);
 	json_object *shape = json_object_new_object();
 	cm_json_add_str(shape, "type", cl_node_type_name(c->type));
 	cm_json_add_int(shape, "vcpus", c->vcpus);

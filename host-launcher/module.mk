@@ -30,3 +30,11 @@ INTEGRATION_TESTS += tests/integration/launch_qemu_tdx.sh
 
 # mmdebstrap builds the cached trixie-backports root whose QEMU (>= 10.1) parses the TDX argv.
 DEPS_PACKAGES += mmdebstrap qemu-system-x86 ovmf
+
+# capture-acpi boots a real probe guest: it needs the pinned guest kernel fetch
+# (image-recipes/debfetch.sh) and cocoon-mkinitrd (initrd/), both from the boot work.
+ifneq ($(wildcard image-recipes/debfetch.sh),)
+ifneq ($(wildcard initrd/main.c),)
+INTEGRATION_TESTS += tests/integration/launch_capture_acpi.sh
+endif
+endif
