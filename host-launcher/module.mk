@@ -26,7 +26,7 @@ test_launch_DEPS := $(LAUNCH_LIB)
 test_launch_check_DEPS := $(LAUNCH_LIB)
 test_launch_acpi_DEPS := $(LAUNCH_LIB)
 
-INTEGRATION_TESTS += tests/integration/launch_qemu_tdx.sh
+INTEGRATION_TESTS += tests/integration/launch_cli.sh tests/integration/launch_qemu_tdx.sh
 
 # mmdebstrap builds the cached trixie-backports root whose QEMU (>= 10.1) parses the TDX argv.
 DEPS_PACKAGES += mmdebstrap qemu-system-x86 ovmf

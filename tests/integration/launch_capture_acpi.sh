@@ -15,10 +15,6 @@ FIXTURES=${FIXTURES:-../shared/fixtures}
 L=$(realpath "$BUILD/bin/cocoon-launch")
 M=$(realpath "$BUILD/bin/cocoon-measure")
 . "$(dirname "$0")/launch_lib.sh"
-pass=0
-fail=0
-ok() { echo "ok: $*"; pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
 
 KDIR="$BUILD/guest-kernel"
 if [ ! -f "$KDIR/vmlinuz" ]; then
@@ -83,5 +79,4 @@ else
 	bad "cocoon-measure image: '$r0a' '$r0c' $(cat "$T/m.err")"
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+launch_summary

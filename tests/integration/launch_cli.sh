@@ -9,10 +9,6 @@ BUILD=${BUILD:-build}
 FIXTURES=${FIXTURES:-../shared/fixtures}
 L=$(realpath "$BUILD/bin/cocoon-launch")
 . "$(dirname "$0")/launch_lib.sh"
-pass=0
-fail=0
-ok() { echo "ok: $*"; pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
 
 T=$(mktemp -d /tmp/launch-cli.XXXXXX)
 cleanup() {
@@ -176,5 +172,4 @@ if command -v systemd-analyze >/dev/null && [ -d /run/systemd/system ]; then
 	if systemd-analyze verify "$T/units/cocoon-worker@2.service" >/dev/null 2>&1; then ok "systemd-analyze verify"; else bad "systemd-analyze verify failed"; fi
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+launch_summary

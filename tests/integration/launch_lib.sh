@@ -1,5 +1,15 @@
 # Helpers shared by the cocoon-launch integration tests (sourced, not run).
 
+# Results: ok/bad count; launch_summary prints "N passed, N failed" and sets the status.
+pass=0
+fail=0
+ok() { echo "ok: $*"; pass=$((pass + 1)); }
+bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+launch_summary() {
+	echo "$pass passed, $fail failed"
+	[ "$fail" = 0 ]
+}
+
 # launch_test_image DIR: an image directory QEMU can load (not boot): the fixture
 # OVMF.fd, a minimal bzImage header (boot protocol 2.15, no code), a small initrd,
 # a cmdline, a sparse rootfs, and manifest.json with their sha256.

@@ -27,12 +27,8 @@ BUILD=${BUILD:-build}
 LAUNCH=$(realpath "$BUILD/bin/cocoon-launch")
 FIXTURES=${FIXTURES:-../shared/fixtures}
 . "$(dirname "$0")/launch_lib.sh"
-pass=0
-fail=0
 
 die() { echo "error: $*" >&2; exit 1; }
-ok() { echo "ok: $*"; pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
 
 [ "$(id -u)" = 0 ] || die "this test needs root (mmdebstrap root mode, chroot)"
 command -v mmdebstrap >/dev/null || die "mmdebstrap missing (make deps installs it)"
@@ -168,5 +164,4 @@ else
 	bad "GPU argv without iommufd: status $st: $err"
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+launch_summary
