@@ -38,3 +38,9 @@ ifneq ($(wildcard initrd/main.c),)
 INTEGRATION_TESTS += tests/integration/launch_capture_acpi.sh
 endif
 endif
+
+# Fuzzing: config, --set, manifest.json and capture-acpi log parsers (first byte selects).
+# '=' (not ':='): LIBMEASURE_SRCS comes from measure/module.mk, included later.
+FUZZERS += launch
+fuzz_launch_SRCS = host-launcher/fuzz/fuzz_launch.c $(LAUNCH_LIB_SRCS) $(LIBMEASURE_SRCS)
+fuzz_launch_SEEDS = $(wildcard host-launcher/examples/*.conf tests/unit/golden/launch/*.conf)
