@@ -35,3 +35,50 @@ launch_test_image() {
 		printf '}}\n'
 	} > "$d/manifest.json"
 }
+
+die() { echo "error: $*" >&2; exit 1; }
+
+# launch_qemu11_root: a cached Debian trixie root with trixie-backports qemu-system-x86
+# pinned by version and by the SHA256 of the signed Packages index (the bookworm host's
+# libc is not touched). Sets QROOT. Mirror: the host's apt configuration, or
+# COCOON_DEBIAN_MIRROR. Cache: COCOON_CACHE_DIR (default /var/cache/cocoon). Needs root.
+_launch_mirror() {
+	if [ -n "${COCOON_DEBIAN_MIRROR:-}" ]; then echo "$COCOON_DEBIAN_MIRROR"; return; fi
+	local m
+	m=$(awk '/^URIs:/{print $2}' /etc/apt/sources.list.d/*.sources 2>/dev/null | grep -v -- '-security' | head -n1 || true)
+	if [ -z "$m" ]; then
+		m=$(awk '$1=="deb"{for(i=2;i<=NF;i++) if($i ~ /^[a-z]+:\/\//){print $i; exit}}' \
+			/etc/apt/sources.list 2>/dev/null | grep -v -- '-security' | head -n1 || true)
+	fi
+	[ -n "$m" ] || die "no Debian mirror in the apt configuration; set COCOON_DEBIAN_MIRROR"
+	echo "$m"
+}
+
+QEMU_VERSION="1:11.1.3+ds-1~bpo13+1"
+QEMU_SHA256="447decc4b3c245edc1d0940bdf97c87e07b2e3bd4b24c4d0c7155d860d52bd5f"
+launch_qemu11_root() {
+	[ "$(id -u)" = 0 ] || die "the QEMU 11 root needs root (mmdebstrap root mode, chroot)"
+	command -v mmdebstrap >/dev/null || die "mmdebstrap missing (make deps installs it)"
+	local CACHE=${COCOON_CACHE_DIR:-/var/cache/cocoon} ROOT M got inst
+	ROOT="$CACHE/qemu-trixie-bpo-${QEMU_VERSION//[:~+]/_}"
+	mkdir -p "$CACHE"
+	exec 9>"$CACHE/.qemu-root.lock"
+	flock 9
+	if [ "$(cat "$ROOT/.cocoon-ready" 2>/dev/null || true)" != "$QEMU_VERSION $QEMU_SHA256" ]; then
+		M=$(_launch_mirror)
+		echo "preparing trixie root with qemu-system-x86=$QEMU_VERSION in $ROOT (mirror from apt config)"
+		rm -rf "$ROOT" "$ROOT.tmp"
+		mmdebstrap --quiet --variant=apt --aptopt='APT::Install-Recommends "false"' \
+			--include="qemu-system-x86=$QEMU_VERSION" --skip=cleanup/apt/lists \
+			--setup-hook='mkdir -p "$1/etc/apt/preferences.d"; printf "Package: qemu-* seabios\nPin: release n=trixie-backports\nPin-Priority: 990\n" > "$1/etc/apt/preferences.d/qemu"' \
+			trixie "$ROOT.tmp" "deb $M trixie main" "deb $M trixie-backports main"
+		got=$(chroot "$ROOT.tmp" apt-cache show "qemu-system-x86=$QEMU_VERSION" | awk '/^SHA256:/{print $2; exit}')
+		[ "$got" = "$QEMU_SHA256" ] || die "qemu-system-x86 $QEMU_VERSION has SHA256 $got in the index, pinned $QEMU_SHA256"
+		inst=$(chroot "$ROOT.tmp" dpkg-query -W -f='${Version}' qemu-system-x86)
+		[ "$inst" = "$QEMU_VERSION" ] || die "installed qemu-system-x86 is $inst, pinned $QEMU_VERSION"
+		echo "$QEMU_VERSION $QEMU_SHA256" > "$ROOT.tmp/.cocoon-ready"
+		mv "$ROOT.tmp" "$ROOT"
+	fi
+	flock -u 9
+	QROOT=$ROOT
+}

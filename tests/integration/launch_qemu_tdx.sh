@@ -20,52 +20,13 @@
 #     missing host device "no such host device".
 set -euo pipefail
 
-QEMU_VERSION="1:11.1.3+ds-1~bpo13+1"
-QEMU_SHA256="447decc4b3c245edc1d0940bdf97c87e07b2e3bd4b24c4d0c7155d860d52bd5f"
-
 BUILD=${BUILD:-build}
 LAUNCH=$(realpath "$BUILD/bin/cocoon-launch")
 FIXTURES=${FIXTURES:-../shared/fixtures}
 . "$(dirname "$0")/launch_lib.sh"
 
-die() { echo "error: $*" >&2; exit 1; }
-
-[ "$(id -u)" = 0 ] || die "this test needs root (mmdebstrap root mode, chroot)"
-command -v mmdebstrap >/dev/null || die "mmdebstrap missing (make deps installs it)"
-
-mirror() {
-	if [ -n "${COCOON_DEBIAN_MIRROR:-}" ]; then echo "$COCOON_DEBIAN_MIRROR"; return; fi
-	local m
-	m=$(awk '/^URIs:/{print $2}' /etc/apt/sources.list.d/*.sources 2>/dev/null | grep -v -- '-security' | head -n1 || true)
-	if [ -z "$m" ]; then
-		m=$(awk '$1=="deb"{for(i=2;i<=NF;i++) if($i ~ /^[a-z]+:\/\//){print $i; exit}}' \
-			/etc/apt/sources.list 2>/dev/null | grep -v -- '-security' | head -n1 || true)
-	fi
-	[ -n "$m" ] || die "no Debian mirror in the apt configuration; set COCOON_DEBIAN_MIRROR"
-	echo "$m"
-}
-
-CACHE=${COCOON_CACHE_DIR:-/var/cache/cocoon}
-ROOT="$CACHE/qemu-trixie-bpo-${QEMU_VERSION//[:~+]/_}"
-mkdir -p "$CACHE"
-exec 9>"$CACHE/.qemu-root.lock"
-flock 9
-if [ "$(cat "$ROOT/.cocoon-ready" 2>/dev/null || true)" != "$QEMU_VERSION $QEMU_SHA256" ]; then
-	M=$(mirror)
-	echo "preparing trixie root with qemu-system-x86=$QEMU_VERSION in $ROOT (mirror from apt config)"
-	rm -rf "$ROOT" "$ROOT.tmp"
-	mmdebstrap --quiet --variant=apt --aptopt='APT::Install-Recommends "false"' \
-		--include="qemu-system-x86=$QEMU_VERSION" --skip=cleanup/apt/lists \
-		--setup-hook='mkdir -p "$1/etc/apt/preferences.d"; printf "Package: qemu-* seabios\nPin: release n=trixie-backports\nPin-Priority: 990\n" > "$1/etc/apt/preferences.d/qemu"' \
-		trixie "$ROOT.tmp" "deb $M trixie main" "deb $M trixie-backports main"
-	got=$(chroot "$ROOT.tmp" apt-cache show "qemu-system-x86=$QEMU_VERSION" | awk '/^SHA256:/{print $2; exit}')
-	[ "$got" = "$QEMU_SHA256" ] || die "qemu-system-x86 $QEMU_VERSION has SHA256 $got in the index, pinned $QEMU_SHA256"
-	inst=$(chroot "$ROOT.tmp" dpkg-query -W -f='${Version}' qemu-system-x86)
-	[ "$inst" = "$QEMU_VERSION" ] || die "installed qemu-system-x86 is $inst, pinned $QEMU_VERSION"
-	echo "$QEMU_VERSION $QEMU_SHA256" > "$ROOT.tmp/.cocoon-ready"
-	mv "$ROOT.tmp" "$ROOT"
-fi
-flock -u 9
+launch_qemu11_root
+ROOT=$QROOT
 chroot "$ROOT" qemu-system-x86_64 --version | head -n1
 
 # A test image and node inside the root (paths are given to QEMU relative to the root).
