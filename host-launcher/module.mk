@@ -29,7 +29,7 @@ test_launch_acpi_DEPS := $(LAUNCH_LIB)
 INTEGRATION_TESTS += tests/integration/launch_cli.sh tests/integration/launch_qemu_tdx.sh
 
 # mmdebstrap builds the cached trixie-backports root whose QEMU (>= 10.1) parses the TDX argv.
-DEPS_PACKAGES += mmdebstrap qemu-system-x86 ovmf
+DEPS_PACKAGES += mmdebstrap qemu-system-x86
 
 # capture-acpi boots a real probe guest: it needs the pinned guest kernel fetch
 # (image-recipes/debfetch.sh) and cocoon-mkinitrd (initrd/), both from the boot work.
