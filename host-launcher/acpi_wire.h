@@ -40,7 +40,7 @@ struct cl_acpi_blobs {
 };
 
 /* Parse a serial log. Returns 0 when all three blobs are complete; a negative code and
- * a message otherwise. Free with cl_acpi_blobs_free. */
+ * a message otherwise. Free with cl_acpi_blobs_free, also after a failure. */
 int cl_acpi_parse_log(const char *text, size_t len, struct cl_acpi_blobs *b, char *msg, size_t msgsz);
 void cl_acpi_blobs_free(struct cl_acpi_blobs *b);
 
