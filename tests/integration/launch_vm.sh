@@ -5,8 +5,10 @@
 # CONSOLE, KERNEL_DIR, BIN, BOOT_TIMEOUT, FIXTURES and fail. Drop-in use:
 #   vm_start() { launch_vm_start "$@"; }
 #   vm_monitor() { launch_vm_powerdown; }     # the only monitor command the tests use
-# Checked by hand on the boot branch: init-service and init-powerdown pass this way. The
-# launcher always attaches the root disk, so "no root disk" scenarios keep plain QEMU.
+# Checked by hand on a trial merge with the boot branch: 10 of its 11 init-*.sh scenarios
+# pass this way (service, powerdown, sigterm, rtmr3, persistent, persistent-foreign,
+# luks-tampered, verity-corrupt, model-corrupt, wrong-roothash). The launcher always
+# attaches the root disk, so init-missing-disk (no root disk) keeps plain QEMU.
 
 # launch_vm_start [--disk SERIAL=FILE[:ro]]... [--spec DIR] [--append CMDLINE] [--monitor] --initrd FILE
 # Writes $WORK/vm/node.conf and an image directory (fixture OVMF.fd, $KERNEL_DIR/vmlinuz,
