@@ -32,6 +32,18 @@ static const struct cr_policy *pol(struct cr_verifier *v, const char *name)
 	return p;
 }
 
+/* Build a certificate for k carrying q (and log), verify it now under policy name. */
+static int verify_built(struct cr_verifier *v, const char *name, EVP_PKEY *k, const uint8_t *q, size_t qlen,
+			const char *log, struct cr_peer *p, struct cm_err *e)
+{
+	X509 *x = NULL;
+	assert_int_equal(cr_cert_build(k, q, qlen, (const uint8_t *)log, log ? strlen(log) : 0, time(NULL) - 60, &x, e),
+			 0);
+	int rc = cr_peer_verify(v, pol(v, name), x, time(NULL), p, e);
+	X509_free(x);
+	return rc;
+}
+
 static void test_verify_accepts_bound_sim_quote_then_hits_cache(void **state)
 {
 	(void)state;
@@ -73,13 +85,10 @@ static void test_verify_rejects_wrong_report_data(void **state)
 	EVP_PKEY *k = cr_key_new(&e), *other = cr_key_new(&e);
 	size_t qlen;
 	uint8_t *q = testca_quote(T, other, 0, &qlen); /* bound to another key */
-	X509 *x = NULL;
-	assert_int_equal(cr_cert_build(k, q, qlen, NULL, 0, time(NULL) - 60, &x, &e), 0);
 	struct cr_peer p;
-	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, time(NULL), &p, &e), -EBADMSG);
+	assert_int_equal(verify_built(v, "sim", k, q, qlen, NULL, &p, &e), -EBADMSG);
 	assert_string_equal(p.failed_check, "report_data");
 	free(q);
-	X509_free(x);
 	EVP_PKEY_free(k);
 	EVP_PKEY_free(other);
 	cr_verifier_free(v);
@@ -268,25 +277,18 @@ static void test_verify_rejects_broken_quote(void **state)
 	size_t qlen;
 	uint8_t *q = testca_quote(T, k, 0, &qlen);
 	struct cr_peer p;
-	X509 *x = NULL;
 	/* a flipped byte in the TD body (MRTD) breaks the quote signature */
 	q[48 + 136] ^= 1;
-	assert_int_equal(cr_cert_build(k, q, qlen, NULL, 0, time(NULL) - 60, &x, &e), 0);
-	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, time(NULL), &p, &e), -EBADMSG);
+	assert_int_equal(verify_built(v, "sim", k, q, qlen, NULL, &p, &e), -EBADMSG);
 	assert_string_equal(p.failed_check, "quote_signature");
-	X509_free(x);
 	/* truncated */
-	assert_int_equal(cr_cert_build(k, q, 600, NULL, 0, time(NULL) - 60, &x, &e), 0);
-	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, time(NULL), &p, &e), -EBADMSG);
+	assert_int_equal(verify_built(v, "sim", k, q, 600, NULL, &p, &e), -EBADMSG);
 	assert_string_equal(p.failed_check, "quote_format");
-	X509_free(x);
 	/* no quote at all, under tdx; accepted under any */
-	assert_int_equal(cr_cert_build(k, NULL, 0, NULL, 0, time(NULL) - 60, &x, &e), 0);
-	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, time(NULL), &p, &e), -EBADMSG);
+	assert_int_equal(verify_built(v, "sim", k, NULL, 0, NULL, &p, &e), -EBADMSG);
 	assert_string_equal(p.failed_check, "quote_missing");
-	assert_int_equal(cr_peer_verify(v, pol(v, "any"), x, time(NULL), &p, &e), 0);
+	assert_int_equal(verify_built(v, "any", k, NULL, 0, NULL, &p, &e), 0);
 	assert_false(p.attested);
-	X509_free(x);
 	free(q);
 	EVP_PKEY_free(k);
 	cr_verifier_free(v);
@@ -300,13 +302,12 @@ static void test_verify_rejects_event_log_not_matching_rtmr3(void **state)
 	EVP_PKEY *k = cr_key_new(&e);
 	size_t qlen;
 	uint8_t *q = testca_quote(T, k, 0, &qlen);
-	const char lie[] = "cocoon:spec.tree=ffff\ncocoon:tdx_inited\n";
-	X509 *x = NULL;
-	assert_int_equal(cr_cert_build(k, q, qlen, (const uint8_t *)lie, strlen(lie), time(NULL) - 60, &x, &e), 0);
 	struct cr_peer p;
-	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, time(NULL), &p, &e), -EBADMSG);
+	assert_int_equal(verify_built(v, "sim", k, q, qlen, "cocoon:spec.tree=ffff\ncocoon:tdx_inited\n", &p, &e),
+			 -EBADMSG);
 	assert_string_equal(p.failed_check, "event_log");
-	X509_free(x);
+	assert_int_equal(verify_built(v, "sim", k, q, qlen, test_event_log, &p, &e), 0);
+	assert_true(p.has_event_log);
 	free(q);
 	EVP_PKEY_free(k);
 	cr_verifier_free(v);
