@@ -257,6 +257,33 @@ static void test_tls12_peer_is_refused(void **state)
 	EVP_PKEY_free(kc);
 }
 
+static void test_cocoon_v1_certificates_are_accepted(void **state)
+{
+	(void)state;
+	/* Cocoon never sets the version: OpenSSL 3.0 emits v1 certificates carrying v3
+	 * extensions. Both sides must accept them (specs/ratls.md §3). */
+	EVP_PKEY *ks, *kc;
+	X509 *xs = testca_cert(T, &ks, 0, time(NULL) - 60), *xc = testca_cert(T, &kc, 1, time(NULL) - 60);
+	X509 *v1[2] = {xs, xc};
+	EVP_PKEY *k[2] = {ks, kc};
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(X509_set_version(v1[i], X509_VERSION_1), 1);
+		assert_true(X509_sign(v1[i], k[i], NULL) > 0);
+		assert_int_equal(X509_get_version(v1[i]), X509_VERSION_1);
+	}
+	struct side s, c;
+	pair(&s, &c, xs, ks, xc, kc, "sim", "sim");
+	assert_int_equal(handshake(&s, &c), 1);
+	struct cm_err e = {0};
+	assert_int_equal(cr_tls_check_verified(s.ssl, &e), 0);
+	assert_int_equal(cr_tls_check_verified(c.ssl, &e), 0);
+	unpair(&s, &c);
+	X509_free(xs);
+	X509_free(xc);
+	EVP_PKEY_free(ks);
+	EVP_PKEY_free(kc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -267,6 +294,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_critical_extension_fails_the_handshake),
 		cmocka_unit_test(test_certificate_chain_is_rejected),
 		cmocka_unit_test(test_tls12_peer_is_refused),
+		cmocka_unit_test(test_cocoon_v1_certificates_are_accepted),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
