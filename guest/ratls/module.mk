@@ -16,10 +16,6 @@ $(BIN)/cocoon-ratls: $(OBJ)/guest/ratls/main.o $(LIBRATLS) $(LIBDIR)/libcocoon-a
 
 PROGRAMS += $(BIN)/cocoon-ratls
 
-# cocoon-measure's `cert` command: link libcocoonratls (and libmeasure again after it).
-$(BIN)/cocoon-measure: $(LIBRATLS)
-$(BIN)/cocoon-measure: BASE_LIBS := $(LIBRATLS) $(LIBDIR)/libmeasure.a $(BASE_LIBS)
-
 test_pow_DEPS := $(LIBRATLS)
 test_ratls_cert_DEPS := $(LIBRATLS)
 test_ratls_config_DEPS := $(LIBRATLS)
