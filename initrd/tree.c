@@ -270,7 +270,8 @@ static int join(char *out, size_t outsz, const char *a, const char *b, struct cm
 
 int mi_add_hosttree(struct mi_tree *t, const char *path, const char *hostdir, struct cm_err *e)
 {
-	int rc = mi_add_dir(t, path, -1, e);
+	bool root = path[strspn(path, "/")] == '\0'; /* "/" or "": the archive root */
+	int rc = root ? 0 : mi_add_dir(t, path, -1, e);
 	if (rc < 0)
 		return rc;
 	DIR *d = opendir(hostdir);
@@ -282,7 +283,7 @@ int mi_add_hosttree(struct mi_tree *t, const char *path, const char *hostdir, st
 			continue;
 		char hp[PATH_MAX], ap[MI_MAX_PATH];
 		if ((rc = join(hp, sizeof(hp), hostdir, de->d_name, e)) < 0 ||
-		    (rc = join(ap, sizeof(ap), path, de->d_name, e)) < 0)
+		    (rc = join(ap, sizeof(ap), root ? "" : path, de->d_name, e)) < 0)
 			break;
 		struct stat st;
 		if (lstat(hp, &st) != 0) {
