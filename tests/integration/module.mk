@@ -1,0 +1,11 @@
+# tests/integration: real boots of the pinned Debian kernel under QEMU TCG (docs/testing.md).
+DEPS_PACKAGES += qemu-system-x86 erofs-utils cryptsetup-bin socat busybox-static e2fsprogs coreutils
+
+$(BUILD)/tests/integration/testinit: $(OBJ)/tests/integration/testinit.o
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) $^ -o $@ -lkmod -lcryptsetup
+
+INTEGRATION_TESTS += tests/integration/boot-harness.sh
+# The boot tests need the kernel, the initrd builder and the test init.
+integration-test test-integration: $(GUEST_KERNEL_DIR)/kver $(BIN)/cocoon-mkinitrd \
+	$(BUILD)/tests/integration/testinit
