@@ -16,10 +16,11 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: cocoon-mkinitrd -o OUT [options] LISTFILE...\n"
+		"usage: cocoon-mkinitrd -o OUT [options] [LISTFILE...]\n"
 		"Build a deterministic newc initramfs from list files (lines: 'file DEST HOST [MODE]',\n"
 		"'elf DEST HOST', 'dir DEST [MODE]', 'slink DEST TARGET', 'tree DEST HOSTDIR').\n"
 		"  -o, --output FILE          archive to write (atomically)\n"
+		"  -e, --elf DEST=HOST        like an 'elf DEST HOST' list line (repeatable)\n"
 		"  -c, --compress METHOD      zstd (default: level 19, single-threaded), gzip (-9 -n) or none\n"
 		"      --epoch N              mtime of every entry (default $SOURCE_DATE_EPOCH, else 0)\n"
 		"  -L, --libdir DIR           library search directory for 'elf' lines (repeatable;\n"
@@ -105,18 +106,28 @@ int main(int argc, char **argv)
 		{"epoch", required_argument, NULL, 'E'},       {"libdir", required_argument, NULL, 'L'},
 		{"kernel-modules", required_argument, NULL, 'k'}, {"modules", required_argument, NULL, 'm'},
 		{"module-list", required_argument, NULL, 'l'}, {"depmod", required_argument, NULL, 'D'},
-		{"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0},
+		{"elf", required_argument, NULL, 'e'},         {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	const char *out = NULL, *method = "zstd", *kmoddir = NULL, *modfile = NULL;
 	const char *listdest = "etc/cocoon/modules", *depmod = "depmod";
 	const char *libdirs[MAX_LIBDIRS + 1] = {NULL};
 	size_t nlib = 0;
+	const char *elfs[MAX_LIBDIRS];
+	size_t nelf = 0;
 	const char *epoch_s = getenv("SOURCE_DATE_EPOCH");
 	int c;
-	while ((c = getopt_long(argc, argv, "o:c:L:k:m:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:c:e:L:k:m:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o': out = optarg; break;
 		case 'c': method = optarg; break;
+		case 'e':
+			if (nelf == MAX_LIBDIRS || !strchr(optarg, '=')) {
+				fprintf(stderr, "cocoon-mkinitrd: --elf DEST=HOST (at most %d)\n", MAX_LIBDIRS);
+				return 2;
+			}
+			elfs[nelf++] = optarg;
+			break;
 		case 'E': epoch_s = optarg; break;
 		case 'L':
 			if (nlib == MAX_LIBDIRS) {
@@ -133,8 +144,8 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (!out || optind == argc || (!kmoddir != !modfile)) {
-		fprintf(stderr, "cocoon-mkinitrd: need -o OUT, at least one LISTFILE, and -k with -m together\n");
+	if (!out || (optind == argc && nelf == 0) || (!kmoddir != !modfile)) {
+		fprintf(stderr, "cocoon-mkinitrd: need -o OUT, a LISTFILE or --elf, and -k with -m together\n");
 		usage(stderr);
 		return 2;
 	}
@@ -158,6 +169,12 @@ int main(int argc, char **argv)
 	int rc = 0;
 	for (int i = optind; i < argc && rc == 0; i++)
 		rc = mi_add_listfile(&t, argv[i], nlib ? libdirs : NULL, &e);
+	for (size_t i = 0; i < nelf && rc == 0; i++) {
+		char dest[MI_MAX_PATH];
+		const char *eq = strchr(elfs[i], '=');
+		snprintf(dest, sizeof(dest), "%.*s", (int)(eq - elfs[i]), elfs[i]);
+		rc = mi_add_elf(&t, dest, eq + 1, nlib ? libdirs : NULL, &e);
+	}
 	if (rc == 0 && kmoddir) {
 		rc = read_names(modfile, &names, &nnames, &e);
 		if (rc == 0)
