@@ -174,3 +174,43 @@ wait_console() {
 # Assertions on the console log.
 console_has() { grep -qE -- "$1" "$CONSOLE" || fail "console lacks /$1/${2:+ ($2)}"; }
 console_lacks() { if grep -qE -- "$1" "$CONSOLE"; then fail "console unexpectedly has /$1/${2:+ ($2)}"; fi; }
+
+# ---- the appliance (cocoon-init) -----------------------------------------------------------
+# require_appliance: cocoon-init ($BIN/cocoon-init, built by make from guest/init) and the
+# appliance initrd ($BUILD/initrd.img, `make initrd`: cocoon-init as /init + its modules).
+require_appliance() {
+    require_boot_assets
+    need_file "$BIN/cocoon-init" "cocoon-init is built by 'make' from guest/init"
+    need_file "$BUILD/initrd.img" "run 'make initrd'"
+    [ ! "$BIN/cocoon-init" -nt "$BUILD/initrd.img" ] || fail "$BUILD/initrd.img is older than cocoon-init; run 'make initrd'"
+    INITRD=$BUILD/initrd.img
+}
+
+# make_appliance_root OUT: a small verified root: static busybox (sh + applets used by the
+# test services) and /etc/testfile, erofs + appended verity. Sets ROOT_HASH, ROOT_BLOCKS.
+make_appliance_root() {
+    local out=$1 src=$WORK/rootsrc a bb
+    bb=$(command -v busybox) || fail "busybox not found (make deps installs busybox-static)"
+    rm -rf "$src"
+    mkdir -p "$src/bin" "$src/etc" "$src/dev" "$src/proc" "$src/sys" "$src/run" "$src/tmp" "$src/data"
+    cp "$bb" "$src/bin/busybox"
+    for a in sh cat echo ls sleep kill sync mount umount df sha256sum head grep touch rm mkdir; do
+        ln -sf busybox "$src/bin/$a"
+    done
+    echo "cocoon-test-root" > "$src/etc/testfile"
+    make_rootfs "$src" "$out"
+}
+
+# write_spec DIR JSON: the appliance spec directory shared as 9p tag "spec".
+write_spec() {
+    mkdir -p "$1"
+    printf '%s\n' "$2" > "$1/cocoon.json"
+}
+
+# appliance_cmdline [EXTRA...]: the measured cmdline keys cocoon-init reads (docs/boot.md).
+appliance_cmdline() {
+    echo "cocoon.roothash=$ROOT_HASH cocoon.rootblocks=$ROOT_BLOCKS cocoon.attest=sim cocoon.timeout=${DISK_TIMEOUT:-10} $*"
+}
+
+# The single FATAL line cocoon-init prints on any refusal (then it powers off).
+FATAL_RE='^cocoon-init: FATAL [a-z_0-9-]+: '

@@ -9,3 +9,12 @@ INTEGRATION_TESTS += tests/integration/boot-harness.sh
 # The boot tests need the kernel, the initrd builder and the test init.
 integration-test test-integration: $(GUEST_KERNEL_DIR)/kver $(BIN)/cocoon-mkinitrd \
 	$(BUILD)/tests/integration/testinit
+
+# Scenarios that boot the appliance (cocoon-init from guest/init as /init of $(BUILD)/initrd.img).
+# They are registered when the tree builds cocoon-init; each fails with a clear message if
+# $(BIN)/cocoon-init or $(BUILD)/initrd.img is missing when run directly.
+APPLIANCE_TESTS := init-missing-disk init-wrong-roothash init-verity-corrupt init-powerdown
+ifneq ($(filter $(BIN)/cocoon-init,$(PROGRAMS)),)
+INTEGRATION_TESTS += $(APPLIANCE_TESTS:%=tests/integration/%.sh)
+integration-test test-integration: $(BUILD)/initrd.img
+endif
