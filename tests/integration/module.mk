@@ -13,7 +13,13 @@ integration-test test-integration: $(GUEST_KERNEL_DIR)/kver $(BIN)/cocoon-mkinit
 # Scenarios that boot the appliance (cocoon-init from guest/init as /init of $(BUILD)/initrd.img).
 # They are registered when the tree builds cocoon-init; each fails with a clear message if
 # $(BIN)/cocoon-init or $(BUILD)/initrd.img is missing when run directly.
-APPLIANCE_TESTS := init-missing-disk init-wrong-roothash init-verity-corrupt init-powerdown
+APPLIANCE_TESTS := init-service init-persistent init-persistent-foreign init-luks-tampered \
+	init-verity-corrupt init-model-corrupt init-missing-disk init-wrong-roothash \
+	init-powerdown init-sigterm
+# RTMR3 against `cocoon-measure spec` (measure/cli/cmd_spec.c) when the tree has it.
+ifneq ($(wildcard measure/cli/cmd_spec.c),)
+APPLIANCE_TESTS += init-rtmr3
+endif
 ifneq ($(filter $(BIN)/cocoon-init,$(PROGRAMS)),)
 INTEGRATION_TESTS += $(APPLIANCE_TESTS:%=tests/integration/%.sh)
 integration-test test-integration: $(BUILD)/initrd.img
