@@ -19,12 +19,9 @@ write_spec "$WORK/spec" "{\"version\": 1, \"persistent\": {\"mount\": \"/data\"}
   \"models\": [{\"name\": \"x\", \"roothash\": \"$MODEL_HASH\", \"data_blocks\": $MODEL_BLOCKS}],
   \"services\": [{\"name\": \"demo\", \"argv\": [\"/bin/sh\", \"-c\", $(json_str "$SVC")], \"restart\": \"no\"}]}"
 echo "demo: booting kernel $KVER with $INITRD (QEMU TCG); console: $DEMO/console.log"
-vm_start --monitor --initrd "$INITRD" --append "$(appliance_cmdline cocoon.debug)" \
+vm_boot_until_ready --initrd "$INITRD" --append "$(appliance_cmdline cocoon.debug)" \
     --disk "root=$WORK/root.img:ro" --disk "persistent=$DEMO/persistent.img" \
     --disk "model-x=$WORK/model.img:ro" --spec "$WORK/spec"
-wait_console '^svc: ready|FATAL' 180
-vm_monitor system_powerdown
-vm_wait
 cp "$CONSOLE" "$DEMO/console.log"
 console_text | grep -E '^(cocoon-init|svc): '
 console_lacks "$FATAL_RE"

@@ -8,11 +8,8 @@ make_appliance_root "$WORK/root.img"
 truncate -s 64M "$WORK/persistent.img"
 write_spec "$WORK/spec" '{"version": 1, "persistent": {"mount": "/data"},
   "services": [{"name": "idle", "argv": ["/bin/sh", "-c", "echo svc: ready; exec sleep 1000"], "restart": "no"}]}'
-vm_start --monitor --initrd "$INITRD" --append "$(appliance_cmdline cocoon.debug)" \
+vm_boot_until_ready --initrd "$INITRD" --append "$(appliance_cmdline cocoon.debug)" \
     --disk "root=$WORK/root.img:ro" --disk "persistent=$WORK/persistent.img" --spec "$WORK/spec"
-wait_console '^svc: ready' 120
-vm_monitor system_powerdown
-vm_wait
 console_has '^cocoon-init: volume persistent: formatted'
 # LUKS2 JSON area starts at 4096 (primary header); change the first "aes" to "bes".
 off=$(grep -abo -m1 '"aes-' "$WORK/persistent.img" | head -n1 | cut -d: -f1)

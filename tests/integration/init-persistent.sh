@@ -10,11 +10,8 @@ else echo "written-by-boot-1" > /data/marker && sync && echo "svc: wrote marker"
 write_spec "$WORK/spec" "{\"version\": 1, \"persistent\": {\"mount\": \"/data\"},
   \"services\": [{\"name\": \"store\", \"argv\": [\"/bin/sh\", \"-c\", $(json_str "$SVC")], \"restart\": \"no\"}]}"
 boot() {
-    vm_start --monitor --initrd "$INITRD" --append "$(appliance_cmdline cocoon.debug)" \
+    vm_boot_until_ready --initrd "$INITRD" --append "$(appliance_cmdline cocoon.debug)" \
         --disk "root=$WORK/root.img:ro" --disk "persistent=$WORK/persistent.img" --spec "$WORK/spec"
-    wait_console '^svc: ready' 120
-    vm_monitor system_powerdown
-    vm_wait
     console_lacks "$FATAL_RE"
     console_has '^cocoon-init: shutdown: volume persistent closed'
 }

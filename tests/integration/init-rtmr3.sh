@@ -13,11 +13,8 @@ mkdir -p "$WORK/spec/app"
 echo "some measured configuration" > "$WORK/spec/app/config.txt"
 mkdir -p "$WORK/spec/runtime"
 echo "not measured" > "$WORK/spec/runtime/vars"
-vm_start --monitor --initrd "$INITRD" --append "$(appliance_cmdline)" \
+vm_boot_until_ready --initrd "$INITRD" --append "$(appliance_cmdline)" \
     --disk "root=$WORK/root.img:ro" --spec "$WORK/spec"
-wait_console '^svc: ready' 90
-vm_monitor system_powerdown
-vm_wait
 console_lacks "$FATAL_RE"
 guest=$(console_rtmr3)
 [ -n "$guest" ] || fail "cocoon-init logged no RTMR3 value"

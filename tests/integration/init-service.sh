@@ -10,11 +10,8 @@ write_spec "$WORK/spec" "{\"version\": 1,
   \"models\": [{\"name\": \"x\", \"roothash\": \"$MODEL_HASH\", \"data_blocks\": $MODEL_BLOCKS}],
   \"services\": [{\"name\": \"hello\", \"argv\": [\"/bin/sh\", \"-c\", $(json_str "$SVC_REPORT; exec sleep 1000")],
                  \"env\": [\"GREETING=from-the-spec\"], \"restart\": \"no\"}]}"
-vm_start --monitor --initrd "$INITRD" --append "$(appliance_cmdline)" \
+vm_boot_until_ready --initrd "$INITRD" --append "$(appliance_cmdline)" \
     --disk "root=$WORK/root.img:ro" --disk "model-x=$WORK/model.img:ro" --spec "$WORK/spec"
-wait_console '^svc: ready' 90
-vm_monitor system_powerdown
-vm_wait
 console_lacks "$FATAL_RE"
 console_has "^cocoon-init: volume model-x: mounted \\(verity $MODEL_HASH\\)"
 console_has '^cocoon-init: supervisor: 1 service'

@@ -160,6 +160,16 @@ vm_monitor() {
         fail "cannot reach the QEMU monitor"
 }
 
+# vm_boot_until_ready ARGS...: vm_start --monitor ARGS, wait for the test service's
+# "svc: ready" line (or a FATAL line), press the power button, wait for the power-off.
+vm_boot_until_ready() {
+    vm_start --monitor "$@"
+    wait_console '^svc: ready|^cocoon-init: FATAL' 150
+    # After a FATAL line cocoon-init powers off by itself.
+    if ! console_text | grep -qE "$FATAL_RE"; then vm_monitor system_powerdown; fi
+    vm_wait
+}
+
 # wait_console REGEX SECONDS: wait until the console log has a matching line.
 wait_console() {
     local re=$1 secs=$2 i
