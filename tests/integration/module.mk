@@ -5,7 +5,7 @@ $(BUILD)/tests/integration/testinit: $(OBJ)/tests/integration/testinit.o
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) $^ -o $@ -lkmod -lcryptsetup
 
-INTEGRATION_TESTS += tests/integration/boot-harness.sh
+INTEGRATION_TESTS += tests/integration/debfetch.sh tests/integration/boot-harness.sh
 # The boot tests need the kernel, the initrd builder and the test init.
 integration-test test-integration: $(GUEST_KERNEL_DIR)/kver $(BIN)/cocoon-mkinitrd \
 	$(BUILD)/tests/integration/testinit
