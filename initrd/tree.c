@@ -347,9 +347,14 @@ int mi_add_listfile(struct mi_tree *t, const char *listpath, const char *const *
 		free(buf);
 		return cm_fail(e, -EINVAL, "%s: contains a NUL byte", listpath);
 	}
-	char *save = NULL;
 	unsigned lineno = 0;
-	for (char *line = strtok_r((char *)buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	char *next = (char *)buf;
+	while (next && *next) {
+		char *line = next;
+		char *nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		next = nl ? nl + 1 : NULL;
 		lineno++;
 		char *hash = strchr(line, '#');
 		if (hash)

@@ -393,9 +393,9 @@ static void test_listfile_lines_and_errors(void **state)
 	assert_string_equal(entry(&t, "bin/sh")->target, "/init");
 	mi_tree_free(&t);
 
-	write_file(d, "list", "file a\n", 0644);
+	write_file(d, "list", "dir a\n\n# c\n\nfile a\n", 0644);
 	assert_int_equal(mi_add_listfile(&t, list, NULL, &e), -EINVAL);
-	assert_non_null(strstr(e.msg, ":1"));
+	assert_non_null(strstr(e.msg, ":5:")); /* line numbers count blank lines */
 	mi_tree_free(&t);
 	rm_tree(d);
 }
