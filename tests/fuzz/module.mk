@@ -8,6 +8,13 @@ FUZZERS += rtmr3 acpi vmjson
 fuzz_rtmr3_SRCS := tests/fuzz/fuzz_rtmr3.c $(LIBMEASURE_SRCS)
 fuzz_rtmr3_SEEDS := tests/fuzz/seeds/rtmr3.log
 fuzz_acpi_SRCS := tests/fuzz/fuzz_acpi.c $(LIBMEASURE_SRCS)
-fuzz_acpi_SEEDS := $(wildcard $(FIXTURES)/tdx/measure/*/acpi_tables.bin)
+# The fixture shapes all name their tables acpi_tables.bin: seed copies with distinct names.
+FUZZ_ACPI_SEEDS := $(patsubst $(FIXTURES)/tdx/measure/%/acpi_tables.bin,build/cache/fuzz/acpi-%.bin,\
+                     $(wildcard $(FIXTURES)/tdx/measure/*/acpi_tables.bin))
+build/cache/fuzz/acpi-%.bin: $(FIXTURES)/tdx/measure/%/acpi_tables.bin
+	@mkdir -p $(@D)
+	cp $< $@
+fuzz_acpi_SEEDS := $(FUZZ_ACPI_SEEDS)
+fuzz-build: $(FUZZ_ACPI_SEEDS)
 fuzz_vmjson_SRCS := tests/fuzz/fuzz_vmjson.c $(LIBMEASURE_SRCS)
 fuzz_vmjson_SEEDS := tests/fuzz/seeds/vm.json
