@@ -298,8 +298,9 @@ static int parse_network(json_object *v, struct ci_net *n, struct cm_err *e)
 	if (str) {
 		unsigned p;
 		char buf[24];
-		snprintf(buf, sizeof buf, "%.15s/32", str);
-		if ((r = ci_net_parse_cidr(buf, &n->gateway, &p, e)) < 0)
+		/* the whole string: "%.15s" made "192.168.100.200junk" the address 192.168.100.200 */
+		if (snprintf(buf, sizeof buf, "%s/32", str) >= (int)sizeof buf ||
+		    (r = ci_net_parse_cidr(buf, &n->gateway, &p, e)) < 0)
 			return cm_fail(e, -EINVAL, "network: gateway \"%s\" is not an IPv4 address", str);
 	}
 	n->configured = true;

@@ -26,8 +26,8 @@ int ci_net_parse_cidr(const char *s, uint32_t *addr, unsigned *prefix, struct cm
 		return cm_fail(e, -EINVAL, "network: \"%s\" is not an IPv4 address", ip);
 	char *end;
 	errno = 0;
-	unsigned long p = strtoul(slash + 1, &end, 10);
-	if (errno || end == slash + 1 || *end || p > 32)
+	unsigned long p = strtoul(slash + 1, &end, 10); /* digits only: strtoul takes " +24", "-0" */
+	if (slash[1] < '0' || slash[1] > '9' || errno || *end || p > 32)
 		return cm_fail(e, -EINVAL, "network: prefix length in \"%s\" must be 0..32", s);
 	*addr = a.s_addr;
 	*prefix = (unsigned)p;

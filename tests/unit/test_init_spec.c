@@ -170,6 +170,33 @@ static void test_spec_network(void **state)
 	}
 }
 
+/* Addresses are parsed whole: no truncated gateway, no sign or blank before the prefix. */
+static void test_spec_network_addresses_are_exact(void **state)
+{
+	(void)state;
+	struct ci_spec s;
+	struct cm_err e = {0};
+	const char *bad[] = {
+		"{\"version\":1,\"network\":{\"interface\":\"eth0\",\"address\":\"10.0.2.15/24\","
+		"\"gateway\":\"192.168.100.200x\"}}",
+		"{\"version\":1,\"network\":{\"interface\":\"eth0\",\"address\":\"10.0.2.15/24\","
+		"\"gateway\":\"10.0.2.2 via eth1\"}}",
+		"{\"version\":1,\"network\":{\"interface\":\"eth0\",\"address\":\"10.0.2.15/+24\"}}",
+		"{\"version\":1,\"network\":{\"interface\":\"eth0\",\"address\":\"10.0.2.15/ 24\"}}",
+		"{\"version\":1,\"network\":{\"interface\":\"eth0\",\"address\":\"10.0.2.15/-0\"}}",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		if (parse(bad[i], &s, &e) >= 0)
+			fail_msg("accepted: %s", bad[i]);
+		assert_non_null(strstr(e.msg, "network"));
+	}
+	assert_int_equal(parse("{\"version\":1,\"network\":{\"interface\":\"eth0\",\"address\":\"10.0.2.15/0\","
+			       "\"gateway\":\"255.255.255.255\"}}", &s, &e), 0);
+	assert_int_equal(s.network.prefix, 0);
+	assert_int_equal(s.network.gateway, 0xffffffffu);
+	ci_spec_free(&s);
+}
+
 static void test_spec_load_from_directory(void **state)
 {
 	(void)state;
@@ -199,6 +226,7 @@ int main(void)
 		cmocka_unit_test(test_spec_dependency_cycle_rejected),
 		cmocka_unit_test(test_spec_rejects_bad_documents),
 		cmocka_unit_test(test_spec_network),
+		cmocka_unit_test(test_spec_network_addresses_are_exact),
 		cmocka_unit_test(test_spec_load_from_directory),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
