@@ -15,6 +15,8 @@
 .DEFAULT_GOAL := all
 SHELL := /bin/bash
 .DELETE_ON_ERROR:
+# Keep objects made through pattern rules (they are not intermediate files to us).
+.SECONDARY:
 .SUFFIXES:
 
 PREFIX  ?= /usr/local

@@ -1,0 +1,218 @@
+/* Spec tree hash (checked against real git) and RTMR3 log replay. */
+#include "tests/unit/testutil.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "measure/digest.h"
+#include "measure/rtmr3.h"
+#include "measure/spec.h"
+#include "measure/util.h"
+
+static void put(const char *dir, const char *rel, const char *content, mode_t mode)
+{
+	char path[1024], cmd[1200];
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	snprintf(cmd, sizeof(cmd), "mkdir -p \"$(dirname '%s')\"", path);
+	assert_int_equal(system(cmd), 0);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(content, f);
+	fclose(f);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+/* The tree id real git computes for dir (sha256 object format). */
+static void git_tree(const char *dir, char out[65])
+{
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && git -c init.defaultBranch=main init -q --object-format=sha256 . && "
+		 "git -c core.autocrlf=false add -A && git write-tree", dir);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	assert_non_null(fgets(out, 65, p));
+	pclose(p);
+	out[64] = 0;
+}
+
+static void our_tree(const char *dir, char out[65])
+{
+	uint8_t h[32];
+	struct cm_err e = {0};
+	int r = cm_spec_tree_hash(dir, h, &e);
+	if (r)
+		print_error("cm_spec_tree_hash: %s\n", e.msg);
+	assert_int_equal(r, 0);
+	cm_hex_encode(h, 32, out, 65);
+}
+
+static void make_tree(const char *d)
+{
+	put(d, "cocoon.json", "{\"services\": []}\n", 0644);
+	put(d, "bin/run.sh", "#!/bin/sh\necho hi\n", 0755);
+	put(d, "a.b", "dot\n", 0644);
+	put(d, "a/x", "dir a\n", 0600);          /* git records 100644 whatever the group bits */
+	put(d, "a-", "dash\n", 0644);
+	put(d, "deep/er/still/f", "", 0644);     /* empty file */
+	put(d, "Upper", "case sorts first\n", 0744);
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s/empty/dir'", d); /* vanishes in git */
+	assert_int_equal(system(cmd), 0);
+}
+
+static void test_spec_tree_matches_git(void **state)
+{
+	(void)state;
+	char *d = test_tmpdir();
+	make_tree(d);
+	char ours[65], theirs[65];
+	our_tree(d, ours);
+	git_tree(d, theirs);
+	assert_string_equal(ours, theirs);
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
+	system(cmd);
+	free(d);
+}
+
+static void test_spec_tree_excludes_runtime_and_spec_files(void **state)
+{
+	(void)state;
+	char *d = test_tmpdir();
+	make_tree(d);
+	char before[65], after[65], theirs[65];
+	our_tree(d, before);
+	put(d, "runtime/state", "changes every boot\n", 0644);
+	put(d, "spec.tree", "0000\n", 0644);
+	put(d, "spec.meta", "meta\n", 0644);
+	put(d, "sub/runtime/x", "measured: only the top-level runtime/ is excluded\n", 0644);
+	our_tree(d, after);
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s/runtime' '%s/spec.tree' '%s/spec.meta'", d, d, d);
+	assert_int_equal(system(cmd), 0);
+	git_tree(d, theirs);
+	assert_string_equal(after, theirs);
+	assert_string_not_equal(before, after);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
+	system(cmd);
+	free(d);
+}
+
+static void test_spec_tree_changes_with_exec_bit(void **state)
+{
+	(void)state;
+	char *d = test_tmpdir();
+	put(d, "f", "x", 0644);
+	char a[65], b[65];
+	our_tree(d, a);
+	char path[512];
+	snprintf(path, sizeof(path), "%s/f", d);
+	chmod(path, 0755);
+	our_tree(d, b);
+	assert_string_not_equal(a, b);
+	unlink(path);
+	rmdir(d);
+	free(d);
+}
+
+static void test_spec_tree_of_empty_dir_is_git_empty_tree(void **state)
+{
+	(void)state;
+	char *d = test_tmpdir();
+	char ours[65];
+	our_tree(d, ours);
+	/* sha256 of "tree 0\0": git's empty tree in the sha256 object format */
+	assert_string_equal(ours, "6ef19b41225c5369f1c104d45d8d85efa9b057b53b14b4b9b939dd74decc5321");
+	rmdir(d);
+	free(d);
+}
+
+static void expect_refused(const char *setup, const char *what)
+{
+	char *d = test_tmpdir();
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd), "cd '%s' && %s", d, setup);
+	assert_int_equal(system(cmd), 0);
+	uint8_t h[32];
+	struct cm_err e = {0};
+	assert_true(cm_spec_tree_hash(d, h, &e) < 0);
+	if (!strstr(e.msg, what)) {
+		print_error("message '%s' does not mention '%s'\n", e.msg, what);
+		fail();
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
+	system(cmd);
+	free(d);
+}
+
+static void test_spec_tree_refuses_what_git_would_treat_differently(void **state)
+{
+	(void)state;
+	expect_refused("echo x > f && ln -s f link", "symlink");
+	expect_refused("mkdir -p sub/.git", ".git");
+	expect_refused("echo '*.log' > .gitignore", ".gitignore");
+	expect_refused("mkfifo pipe", "special file");
+	expect_refused("truncate -s 10485761 big", "limit");
+	uint8_t h[32];
+	struct cm_err e = {0};
+	assert_int_equal(cm_spec_tree_hash("/nonexistent/spec", h, &e), -ENOENT);
+}
+
+static void test_rtmr3_replay_matches_manual_extends(void **state)
+{
+	(void)state;
+	const char *log = "cocoon:spec.tree=abc\ncocoon:tdx_inited\n";
+	uint8_t want[48] = {0}, d[48], got[48];
+	cm_sha384("cocoon:spec.tree=abc", 20, d);
+	cm_rtmr_extend(want, d);
+	cm_sha384("cocoon:tdx_inited", 17, d);
+	cm_rtmr_extend(want, d);
+	json_object *ev = json_object_new_array();
+	struct cm_err e = {0};
+	assert_int_equal(cm_rtmr3_replay((const uint8_t *)log, strlen(log), got, ev, &e), 0);
+	assert_memory_equal(got, want, 48);
+	assert_int_equal(json_object_array_length(ev), 2);
+	json_object *second = json_object_array_get_idx(ev, 1), *v;
+	assert_true(json_object_object_get_ex(second, "event", &v));
+	assert_string_equal(json_object_get_string(v), "cocoon:tdx_inited");
+	assert_true(json_object_object_get_ex(second, "offset", &v));
+	assert_int_equal(json_object_get_int(v), 21);
+	json_object_put(ev);
+	/* empty log = zero register */
+	assert_int_equal(cm_rtmr3_replay((const uint8_t *)"", 0, got, NULL, &e), 0);
+	assert_true(cm_is_zero(got, 48));
+}
+
+static void test_rtmr3_replay_rejects_malformed_logs(void **state)
+{
+	(void)state;
+	uint8_t got[48];
+	struct cm_err e = {0};
+	const char *unterminated = "cocoon:a\ncocoon:b";
+	assert_int_equal(cm_rtmr3_replay((const uint8_t *)unterminated, strlen(unterminated), got, NULL, &e),
+			 -EBADMSG);
+	assert_non_null(strstr(e.msg, "offset 9"));
+	const char *ctrl = "cocoon:a\tb\n";
+	assert_int_equal(cm_rtmr3_replay((const uint8_t *)ctrl, strlen(ctrl), got, NULL, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "non-printable"));
+	assert_int_equal(cm_rtmr3_replay((const uint8_t *)"\n", 1, got, NULL, &e), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_spec_tree_matches_git),
+		cmocka_unit_test(test_spec_tree_excludes_runtime_and_spec_files),
+		cmocka_unit_test(test_spec_tree_changes_with_exec_bit),
+		cmocka_unit_test(test_spec_tree_of_empty_dir_is_git_empty_tree),
+		cmocka_unit_test(test_spec_tree_refuses_what_git_would_treat_differently),
+		cmocka_unit_test(test_rtmr3_replay_matches_manual_extends),
+		cmocka_unit_test(test_rtmr3_replay_rejects_malformed_logs),
+	};
+	return cmocka_run_group_tests_name("spec", tests, NULL, NULL);
+}
