@@ -19,3 +19,21 @@ guest-kernel: $(GUEST_KERNEL_DIR)/kver
 
 image-lock:
 	$(DEBFETCH) lock
+
+# The pinned trixie build root (image-recipes/buildroot.sh): guest programs are compiled and
+# the image tools run there. `make buildroot` creates or refreshes it from buildroot.lock.
+BUILDROOT_DIR := $(BUILD)/buildroot
+DEPS_PACKAGES += mmdebstrap apt-utils cryptsetup-bin tar util-linux
+
+$(BUILDROOT_DIR)/.lock-sha256: image-recipes/buildroot.lock image-recipes/buildroot.sh image-recipes/debfetch.sh
+	image-recipes/buildroot.sh create $(BUILDROOT_DIR)
+
+.PHONY: buildroot
+buildroot: $(BUILDROOT_DIR)/.lock-sha256
+
+image-lock: image-lock-buildroot
+.PHONY: image-lock-buildroot
+image-lock-buildroot:
+	image-recipes/buildroot.sh lock
+
+INTEGRATION_TESTS += tests/integration/image_build_model.sh
