@@ -26,7 +26,7 @@ FUZZ_SECONDS ?= 60
 FIXTURES ?= $(abspath $(CURDIR)/../shared/fixtures)
 export FIXTURES
 
-VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
 ifeq ($(SANITIZE),1)
 BUILD ?= build/asan

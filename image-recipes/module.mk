@@ -37,3 +37,4 @@ image-lock-buildroot:
 	image-recipes/buildroot.sh lock
 
 INTEGRATION_TESTS += tests/integration/image_build_model.sh
+INTEGRATION_TESTS += tests/integration/image_compile_repro.sh
