@@ -27,6 +27,7 @@
 #define CA_RTMR_COUNT 4
 #define CA_REPORT_DATA_LEN 64
 #define CA_EVENT_MAX 1024
+#define CA_TDREPORT_LEN 1024
 
 struct ca_backend;
 
@@ -40,6 +41,11 @@ struct ca_ops {
 	int (*quote)(struct ca_backend *b, const uint8_t report_data[CA_REPORT_DATA_LEN], uint8_t **quote,
 		     size_t *len, struct cm_err *e);
 	void (*close)(struct ca_backend *b);
+	/* Optional (NULL = not supported): a 1024-byte TDREPORT over report_data
+	 * (tdx: /dev/tdx_guest TDX_CMD_GET_REPORT0), for key providers that talk to a
+	 * local sealing service. */
+	int (*tdreport)(struct ca_backend *b, const uint8_t report_data[CA_REPORT_DATA_LEN],
+			uint8_t report[CA_TDREPORT_LEN], struct cm_err *e);
 };
 
 struct ca_backend {
@@ -59,5 +65,17 @@ int ca_read(struct ca_backend *b, int rtmr, uint8_t out[48], struct cm_err *e);
 int ca_quote(struct ca_backend *b, const uint8_t report_data[CA_REPORT_DATA_LEN], uint8_t **quote,
 	     size_t *len, struct cm_err *e);
 void ca_close(struct ca_backend *b);
+
+/* Extensions (guest/attest/attest.c). */
+
+/* Open a backend from its ops with an initial priv (backend options, e.g. from
+ * ca_tdx_open() in tdx.h). priv stays the caller's on failure; after success the
+ * backend's close frees it. */
+int ca_open_ops(const struct ca_ops *ops, const char *event_log, void *priv, struct ca_backend **out,
+		struct cm_err *e);
+
+/* TDREPORT through the backend (-ENOTSUP when it has none). */
+int ca_tdreport(struct ca_backend *b, const uint8_t report_data[CA_REPORT_DATA_LEN],
+		uint8_t report[CA_TDREPORT_LEN], struct cm_err *e);
 
 #endif

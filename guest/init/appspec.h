@@ -1,0 +1,63 @@
+/* The measured appliance spec: /run/spec/cocoon.json (docs/boot.md "Spec file").
+ * Everything in the spec directory except runtime/ is covered by the spec tree hash
+ * extended into RTMR3, so this file is trusted once measured; it is still parsed
+ * strictly (unknown keys, bad types and out-of-range values are errors). */
+#ifndef COCOON_INIT_APPSPEC_H
+#define COCOON_INIT_APPSPEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "measure/util.h"
+
+#define CI_SPEC_FILE "cocoon.json"
+#define CI_MAX_SERVICES 16
+#define CI_MAX_MODELS 8
+#define CI_MAX_ARGS 64
+#define CI_MAX_ENV 64
+#define CI_MAX_AFTER 8
+#define CI_NAME_MAX 32
+#define CI_SPEC_MAX_BYTES (256 * 1024)
+#define CI_BACKOFF_DEFAULT_MS 1000u
+#define CI_BACKOFF_MAX_MS 60000u
+
+enum ci_restart { CI_RESTART_NO = 0, CI_RESTART_ON_FAILURE, CI_RESTART_ALWAYS };
+
+struct ci_service {
+	char name[CI_NAME_MAX + 1];
+	char *argv[CI_MAX_ARGS + 1]; /* NULL-terminated; argv[0] an absolute path */
+	char *env[CI_MAX_ENV + 1];   /* "KEY=value", NULL-terminated */
+	enum ci_restart restart;
+	unsigned backoff_ms;         /* first restart delay; doubles up to CI_BACKOFF_MAX_MS */
+	int after[CI_MAX_AFTER];     /* indexes of services this one starts after */
+	int n_after;
+};
+
+struct ci_model {
+	char name[CI_NAME_MAX + 1];
+	uint8_t roothash[32];
+	char roothash_hex[65];
+	uint64_t data_blocks;
+	char serial[21];             /* data disk (default "model-<name>") */
+	char hash_serial[21];        /* "" = hash tree appended to the data disk */
+};
+
+struct ci_spec {
+	struct ci_service services[CI_MAX_SERVICES];
+	int n_services;
+	int order[CI_MAX_SERVICES];  /* start order (dependencies first) */
+	struct ci_model models[CI_MAX_MODELS];
+	int n_models;
+	bool gpu_required;
+	bool persistent;             /* a "persistent" object is present */
+	char persistent_mount[128];  /* absolute path in the new root (default /data) */
+};
+
+/* Parse the JSON text of cocoon.json. */
+int ci_spec_parse(const char *json, size_t len, struct ci_spec *s, struct cm_err *e);
+/* Read and parse <dir>/cocoon.json. */
+int ci_spec_load(const char *dir, struct ci_spec *s, struct cm_err *e);
+void ci_spec_free(struct ci_spec *s);
+
+#endif

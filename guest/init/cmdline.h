@@ -1,0 +1,33 @@
+/* The measured kernel command line (RTMR2): the cocoon.* keys cocoon-init obeys.
+ * docs/boot.md lists every key. Unknown cocoon.* keys, duplicates and malformed
+ * values are errors (a typo in a measured cmdline must not be silently ignored). */
+#ifndef COCOON_INIT_CMDLINE_H
+#define COCOON_INIT_CMDLINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "measure/util.h"
+
+enum ci_gpu_mode { CI_GPU_UNSET = 0, CI_GPU_REQUIRED, CI_GPU_OFF };
+
+#define CI_DEFAULT_TIMEOUT_S 60u
+#define CI_MAX_TIMEOUT_S 3600u
+#define CI_VERITY_BLOCK 4096u
+
+struct ci_cmdline {
+	uint8_t roothash[32];
+	char roothash_hex[65];   /* lower-case */
+	uint64_t rootblocks;     /* data blocks of 4096 bytes in front of the hash area */
+	char attest[8];          /* "tdx" (default) or "sim" */
+	char keys[16];           /* key provider ("" = none named) */
+	bool debug;              /* cocoon.debug */
+	enum ci_gpu_mode gpu;    /* cocoon.gpu= */
+	unsigned timeout_s;      /* cocoon.timeout=, device wait bound */
+};
+
+/* Parse a whole /proc/cmdline text (kernel quoting rules: whitespace separated,
+ * double quotes group). Requires cocoon.roothash and cocoon.rootblocks. */
+int ci_cmdline_parse(const char *text, struct ci_cmdline *c, struct cm_err *e);
+
+#endif

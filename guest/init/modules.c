@@ -1,0 +1,105 @@
+/* Kernel module loading with libkmod (image.md §6.1). */
+#include "guest/init/modules.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <libkmod.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "guest/init/log.h"
+
+char *ci_modules_line(char *line, int *bad)
+{
+	*bad = 0;
+	char *hash = strchr(line, '#');
+	if (hash)
+		*hash = '\0';
+	while (*line && isspace((unsigned char)*line))
+		line++;
+	size_t n = strlen(line);
+	while (n > 0 && isspace((unsigned char)line[n - 1]))
+		line[--n] = '\0';
+	if (n == 0)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)line[i]) && line[i] != '_' && line[i] != '-')
+			*bad = 1;
+	return line;
+}
+
+static int load_one(struct kmod_ctx *ctx, const char *name, int *inserted, struct cm_err *e)
+{
+	struct kmod_list *list = NULL, *it;
+	int r = kmod_module_new_from_lookup(ctx, name, &list);
+	if (r < 0)
+		return cm_fail(e, r, "module %s: lookup failed (%s)", name, strerror(-r));
+	if (!list)
+		return cm_fail(e, -ENOENT, "module %s: not found in modules.dep or modules.builtin", name);
+	r = 0;
+	kmod_list_foreach(it, list)
+	{
+		struct kmod_module *m = kmod_module_get_module(it);
+		int state = kmod_module_get_initstate(m);
+		if (state == KMOD_MODULE_BUILTIN || state == KMOD_MODULE_LIVE) {
+			kmod_module_unref(m);
+			continue;
+		}
+		int p = kmod_module_probe_insert_module(m, KMOD_PROBE_APPLY_BLACKLIST, NULL, NULL, NULL, NULL);
+		if (p == -ENODEV) {
+			ci_log("module %s: no such device, skipped", kmod_module_get_name(m));
+			kmod_module_unref(m);
+			continue;
+		}
+		if (p < 0 && p != -EEXIST) {
+			r = cm_fail(e, p, "module %s (%s): insert failed (%s)", name, kmod_module_get_name(m),
+				    strerror(-p));
+			kmod_module_unref(m);
+			break;
+		}
+		if (p == 0)
+			(*inserted)++;
+		kmod_module_unref(m);
+	}
+	kmod_module_unref_list(list);
+	return r;
+}
+
+int ci_modules_load(const char *list_path, const char *dirname, struct cm_err *e)
+{
+	FILE *f = fopen(list_path, "re");
+	if (!f)
+		return cm_fail(e, -errno, "open %s (%s)", list_path, strerror(errno));
+	const char *null_config[] = {NULL}; /* ignore /etc/modprobe.d: no install commands */
+	struct kmod_ctx *ctx = kmod_new(dirname, null_config);
+	if (!ctx) {
+		fclose(f);
+		return cm_fail(e, -ENOMEM, "kmod_new failed");
+	}
+	int r = kmod_load_resources(ctx);
+	if (r < 0) {
+		kmod_unref(ctx);
+		fclose(f);
+		return cm_fail(e, r, "kmod: cannot load module indexes (%s)", strerror(-r));
+	}
+	char line[256];
+	int inserted = 0, lineno = 0;
+	r = 0;
+	while (fgets(line, sizeof line, f)) {
+		lineno++;
+		int bad;
+		char *name = ci_modules_line(line, &bad);
+		if (bad) {
+			r = cm_fail(e, -EINVAL, "%s:%d: bad module name", list_path, lineno);
+			break;
+		}
+		if (!name)
+			continue;
+		r = load_one(ctx, name, &inserted, e);
+		if (r < 0)
+			break;
+	}
+	kmod_unref(ctx);
+	fclose(f);
+	return r < 0 ? r : inserted;
+}

@@ -1,0 +1,324 @@
+/* The service supervisor. */
+#include "guest/init/supervisor.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/input.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "guest/init/log.h"
+
+#define MAX_BUTTONS 8
+#define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+bool ci_should_restart(enum ci_restart policy, int status)
+{
+	switch (policy) {
+	case CI_RESTART_ALWAYS:
+		return true;
+	case CI_RESTART_ON_FAILURE:
+		return !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	case CI_RESTART_NO:
+		return false;
+	}
+	return false;
+}
+
+unsigned ci_backoff_next(unsigned prev_ms, unsigned initial_ms, long long ran_ms)
+{
+	if (initial_ms == 0)
+		initial_ms = 1;
+	if (initial_ms > CI_BACKOFF_MAX_MS)
+		initial_ms = CI_BACKOFF_MAX_MS;
+	if (prev_ms == 0 || ran_ms >= CI_BACKOFF_RESET_MS)
+		return initial_ms;
+	if (prev_ms >= CI_BACKOFF_MAX_MS / 2)
+		return CI_BACKOFF_MAX_MS;
+	return prev_ms * 2;
+}
+
+struct svc_state {
+	pid_t pid;
+	bool started;       /* started at least once (dependents may start) */
+	bool finished;      /* exited and will not be restarted */
+	long long start_ms; /* last start */
+	long long next_ms;  /* pending restart time, 0 = none */
+	unsigned backoff;
+};
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static pid_t spawn(const struct ci_service *sv)
+{
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	setsid();
+	int fd = open("/dev/console", O_RDWR | O_NOCTTY);
+	int nul = open("/dev/null", O_RDONLY);
+	if (nul >= 0)
+		dup2(nul, 0);
+	if (fd >= 0) {
+		dup2(fd, 1);
+		dup2(fd, 2);
+	}
+	char *envp[CI_MAX_ENV + 2];
+	int n = 0;
+	bool has_path = false;
+	for (int i = 0; sv->env[i]; i++) {
+		if (strncmp(sv->env[i], "PATH=", 5) == 0)
+			has_path = true;
+		envp[n++] = sv->env[i];
+	}
+	if (!has_path)
+		envp[n++] = (char *)DEFAULT_PATH;
+	envp[n] = NULL;
+	if (chdir("/") < 0)
+		_exit(126);
+	execve(sv->argv[0], sv->argv, envp);
+	dprintf(2, "cocoon-init: service %s: exec %s failed (%s)\n", sv->name, sv->argv[0], strerror(errno));
+	_exit(127);
+}
+
+/* Input devices that can report KEY_POWER (the ACPI power button driver). */
+static int open_power_buttons(int *fds, int max)
+{
+	int n = 0;
+	DIR *d = opendir("/dev/input");
+	if (!d)
+		return 0;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL && n < max) {
+		if (strncmp(de->d_name, "event", 5) != 0)
+			continue;
+		char path[300];
+		snprintf(path, sizeof path, "/dev/input/%s", de->d_name);
+		int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		unsigned long keys[KEY_MAX / (8 * sizeof(unsigned long)) + 1];
+		memset(keys, 0, sizeof keys);
+		if (ioctl(fd, EVIOCGBIT(EV_KEY, sizeof keys), keys) >= 0 &&
+		    (keys[KEY_POWER / (8 * sizeof(unsigned long))] >> (KEY_POWER % (8 * sizeof(unsigned long)))) & 1) {
+			fds[n++] = fd;
+			ci_log("power button: %s", path);
+		} else {
+			close(fd);
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+static bool power_pressed(int fd)
+{
+	struct input_event ev[16];
+	bool pressed = false;
+	ssize_t r;
+	while ((r = read(fd, ev, sizeof ev)) > 0)
+		for (size_t i = 0; i < (size_t)r / sizeof ev[0]; i++)
+			if (ev[i].type == EV_KEY && ev[i].code == KEY_POWER && ev[i].value == 1)
+				pressed = true;
+	return pressed;
+}
+
+static int find_pid(const struct ci_spec *s, const struct svc_state *st, pid_t pid)
+{
+	for (int i = 0; i < s->n_services; i++)
+		if (st[i].pid == pid)
+			return i;
+	return -1;
+}
+
+static void start_ready(struct ci_spec *s, struct svc_state *st)
+{
+	long long now = now_ms();
+	for (int k = 0; k < s->n_services; k++) {
+		int i = s->order[k];
+		const struct ci_service *sv = &s->services[i];
+		if (st[i].pid > 0 || st[i].finished)
+			continue;
+		if (st[i].started && (st[i].next_ms == 0 || now < st[i].next_ms))
+			continue;
+		bool deps = true;
+		for (int a = 0; a < sv->n_after; a++)
+			if (!st[sv->after[a]].started)
+				deps = false;
+		if (!deps)
+			continue;
+		pid_t pid = spawn(sv);
+		if (pid < 0) {
+			ci_log("service %s: fork failed (%s); retrying", sv->name, strerror(errno));
+			st[i].backoff = ci_backoff_next(st[i].backoff, sv->backoff_ms, 0);
+			st[i].next_ms = now + st[i].backoff;
+			st[i].started = true;
+			continue;
+		}
+		st[i].pid = pid;
+		st[i].start_ms = now;
+		st[i].next_ms = 0;
+		ci_log("service %s %s (pid %d)", sv->name, st[i].started ? "restarted" : "started", (int)pid);
+		st[i].started = true;
+	}
+}
+
+static void describe(int status, char *buf, size_t n)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, n, "exited with status %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, n, "killed by signal %d", WTERMSIG(status));
+	else
+		snprintf(buf, n, "stopped (status 0x%x)", status);
+}
+
+static void reap(struct ci_spec *s, struct svc_state *st, bool stopping)
+{
+	int status;
+	pid_t pid;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		int i = find_pid(s, st, pid);
+		if (i < 0)
+			continue; /* an orphan re-parented to PID 1 */
+		const struct ci_service *sv = &s->services[i];
+		char how[64];
+		describe(status, how, sizeof how);
+		long long now = now_ms();
+		st[i].pid = 0;
+		if (stopping) {
+			ci_log("service %s stopped (%s)", sv->name, how);
+			st[i].finished = true;
+		} else if (ci_should_restart(sv->restart, status)) {
+			st[i].backoff = ci_backoff_next(st[i].backoff, sv->backoff_ms, now - st[i].start_ms);
+			st[i].next_ms = now + st[i].backoff;
+			ci_log("service %s %s; restart in %u ms", sv->name, how, st[i].backoff);
+		} else {
+			st[i].finished = true;
+			ci_log("service %s %s; not restarted (restart policy)", sv->name, how);
+		}
+	}
+}
+
+static void stop_all(struct ci_spec *s, struct svc_state *st, int sfd)
+{
+	for (int k = s->n_services - 1; k >= 0; k--) {
+		int i = s->order[k];
+		if (st[i].pid > 0)
+			if (kill(-st[i].pid, SIGTERM) < 0)
+				kill(st[i].pid, SIGTERM);
+	}
+	long long deadline = now_ms() + CI_STOP_GRACE_MS;
+	for (;;) {
+		reap(s, st, true);
+		bool any = false;
+		for (int i = 0; i < s->n_services; i++)
+			if (st[i].pid > 0)
+				any = true;
+		if (!any)
+			break;
+		long long left = deadline - now_ms();
+		if (left <= 0) {
+			for (int i = 0; i < s->n_services; i++)
+				if (st[i].pid > 0) {
+					ci_log("service %s: did not stop in time, killing", s->services[i].name);
+					kill(-st[i].pid, SIGKILL);
+					kill(st[i].pid, SIGKILL);
+				}
+			deadline = now_ms() + 2000;
+			continue;
+		}
+		struct pollfd p = {.fd = sfd, .events = POLLIN};
+		if (poll(&p, 1, left > 200 ? 200 : (int)left) > 0) {
+			struct signalfd_siginfo si;
+			while (read(sfd, &si, sizeof si) == sizeof si)
+				;
+		}
+	}
+	/* Anything else still running (orphans of services) gets the same treatment. */
+	kill(-1, SIGTERM);
+	struct timespec ts = {0, 300 * 1000000L};
+	nanosleep(&ts, NULL);
+	kill(-1, SIGKILL);
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
+void ci_supervise(struct ci_spec *s, ci_shutdown_hook hook)
+{
+	static struct ci_spec empty;
+	if (!s)
+		s = &empty;
+	struct svc_state st[CI_MAX_SERVICES];
+	memset(st, 0, sizeof st);
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGPWR);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0)
+		ci_fatal("supervisor", "signalfd (%s)", strerror(errno));
+	int buttons[MAX_BUTTONS];
+	int nb = open_power_buttons(buttons, MAX_BUTTONS);
+	if (nb == 0)
+		ci_log("power button: no input device reports KEY_POWER (SIGTERM/SIGINT still shut down)");
+	ci_log("supervisor: %d service(s)", s->n_services);
+
+	const char *why = NULL;
+	while (!why) {
+		start_ready(s, st);
+		long long now = now_ms(), next = -1;
+		for (int i = 0; i < s->n_services; i++)
+			if (st[i].pid == 0 && !st[i].finished && st[i].next_ms > 0 &&
+			    (next < 0 || st[i].next_ms < next))
+				next = st[i].next_ms;
+		int timeout = next < 0 ? -1 : (int)(next > now ? (next - now > 60000 ? 60000 : next - now) : 0);
+		struct pollfd p[1 + MAX_BUTTONS];
+		p[0] = (struct pollfd){.fd = sfd, .events = POLLIN};
+		for (int i = 0; i < nb; i++)
+			p[1 + i] = (struct pollfd){.fd = buttons[i], .events = POLLIN};
+		if (poll(p, (nfds_t)(1 + nb), timeout) < 0 && errno != EINTR)
+			ci_fatal("supervisor", "poll (%s)", strerror(errno));
+		if (p[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			while (read(sfd, &si, sizeof si) == sizeof si) {
+				if (si.ssi_signo == SIGTERM)
+					why = "SIGTERM";
+				else if (si.ssi_signo == SIGINT)
+					why = "ctrl-alt-del";
+				else if (si.ssi_signo == SIGPWR)
+					why = "SIGPWR";
+			}
+			reap(s, st, false);
+		}
+		for (int i = 0; i < nb; i++)
+			if ((p[1 + i].revents & POLLIN) && power_pressed(buttons[i]))
+				why = "power button";
+	}
+	ci_log("shutdown: %s", why);
+	stop_all(s, st, sfd);
+	if (hook)
+		hook();
+	sync();
+	ci_log("shutdown complete");
+	ci_poweroff();
+}

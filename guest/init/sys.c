@@ -1,0 +1,267 @@
+/* Early mounts, tree copy and switch_root. */
+#include "guest/init/sys.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#ifndef RAMFS_MAGIC
+#define RAMFS_MAGIC 0x858458f6
+#endif
+#ifndef TMPFS_MAGIC
+#define TMPFS_MAGIC 0x01021994
+#endif
+
+int ci_read_text(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	size_t got = 0;
+	while (got + 1 < size) {
+		ssize_t r = read(fd, buf + got, size - 1 - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int err = -errno;
+			close(fd);
+			return err;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	buf[got] = '\0';
+	if (got > 0 && buf[got - 1] == '\n')
+		buf[--got] = '\0';
+	return (int)got;
+}
+
+int ci_mkdir_p(const char *path, struct cm_err *e)
+{
+	char tmp[PATH_MAX];
+	if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp)
+		return cm_fail(e, -ENAMETOOLONG, "path too long: %.80s", path);
+	for (char *p = tmp + 1;; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+			*p = '\0';
+			if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+				return cm_fail(e, -errno, "mkdir %s (%s)", tmp, strerror(errno));
+			*p = c;
+			if (c == '\0')
+				break;
+		}
+	}
+	return 0;
+}
+
+struct mnt {
+	const char *src, *dst, *type;
+	unsigned long flags;
+	const char *data;
+	int optional;
+};
+
+int ci_early_mounts(struct cm_err *e)
+{
+	static const struct mnt m[] = {
+		{"devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755", 0},
+		{"proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0},
+		{"sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0},
+		{"tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755", 0},
+		{"devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620", 1},
+		{"tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", 1},
+		/* configfs may be a module (loaded later); mounted again after module loading. */
+		{"configfs", "/sys/kernel/config", "configfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 1},
+	};
+	for (size_t i = 0; i < sizeof m / sizeof m[0]; i++) {
+		mkdir(m[i].dst, 0755);
+		if (mount(m[i].src, m[i].dst, m[i].type, m[i].flags, m[i].data) < 0 && errno != EBUSY) {
+			if (m[i].optional)
+				continue;
+			return cm_fail(e, -errno, "mount %s on %s (%s)", m[i].type, m[i].dst, strerror(errno));
+		}
+	}
+	return 0;
+}
+
+static int copy_rec(int sfd, int dfd, size_t *files, size_t max_files, size_t *bytes, size_t max_bytes,
+		    const char *rel, struct cm_err *e)
+{
+	DIR *d = fdopendir(sfd);
+	if (!d) {
+		close(sfd);
+		return cm_fail(e, -errno, "opendir %s (%s)", rel, strerror(errno));
+	}
+	int r = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (++*files > max_files) {
+			r = cm_fail(e, -E2BIG, "more than %zu entries", max_files);
+			break;
+		}
+		struct stat st;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			r = cm_fail(e, -errno, "stat %s/%s (%s)", rel, de->d_name, strerror(errno));
+			break;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			if (mkdirat(dfd, de->d_name, st.st_mode & 07755) < 0 && errno != EEXIST) {
+				r = cm_fail(e, -errno, "mkdir %s/%s (%s)", rel, de->d_name, strerror(errno));
+				break;
+			}
+			int s2 = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int d2 = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (s2 < 0 || d2 < 0) {
+				r = cm_fail(e, -errno, "open %s/%s (%s)", rel, de->d_name, strerror(errno));
+				if (s2 >= 0)
+					close(s2);
+				if (d2 >= 0)
+					close(d2);
+				break;
+			}
+			char sub[PATH_MAX];
+			snprintf(sub, sizeof sub, "%s/%s", rel, de->d_name);
+			r = copy_rec(s2, d2, files, max_files, bytes, max_bytes, sub, e);
+			close(d2);
+			if (r < 0)
+				break;
+		} else if (S_ISLNK(st.st_mode)) {
+			char target[PATH_MAX];
+			ssize_t n = readlinkat(dirfd(d), de->d_name, target, sizeof target - 1);
+			if (n < 0) {
+				r = cm_fail(e, -errno, "readlink %s/%s (%s)", rel, de->d_name, strerror(errno));
+				break;
+			}
+			target[n] = '\0';
+			if (symlinkat(target, dfd, de->d_name) < 0) {
+				r = cm_fail(e, -errno, "symlink %s/%s (%s)", rel, de->d_name, strerror(errno));
+				break;
+			}
+		} else if (S_ISREG(st.st_mode)) {
+			int in = openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			int out = openat(dfd, de->d_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 0755);
+			if (in < 0 || out < 0) {
+				r = cm_fail(e, -errno, "copy %s/%s (%s)", rel, de->d_name, strerror(errno));
+				if (in >= 0)
+					close(in);
+				if (out >= 0)
+					close(out);
+				break;
+			}
+			char buf[65536];
+			ssize_t n;
+			while ((n = read(in, buf, sizeof buf)) > 0) {
+				*bytes += (size_t)n;
+				if (*bytes > max_bytes) {
+					r = cm_fail(e, -E2BIG, "more than %zu bytes", max_bytes);
+					break;
+				}
+				if (write(out, buf, (size_t)n) != n) {
+					r = cm_fail(e, -EIO, "write %s/%s (%s)", rel, de->d_name, strerror(errno));
+					break;
+				}
+			}
+			if (n < 0 && r == 0)
+				r = cm_fail(e, -errno, "read %s/%s (%s)", rel, de->d_name, strerror(errno));
+			close(in);
+			if (close(out) < 0 && r == 0)
+				r = cm_fail(e, -errno, "close %s/%s (%s)", rel, de->d_name, strerror(errno));
+			if (r < 0)
+				break;
+		} else {
+			r = cm_fail(e, -EINVAL, "%s/%s is not a regular file, directory or symlink", rel, de->d_name);
+			break;
+		}
+	}
+	closedir(d);
+	return r;
+}
+
+int ci_copy_tree(const char *src, const char *dst, size_t max_files, size_t max_bytes, struct cm_err *e)
+{
+	int r = ci_mkdir_p(dst, e);
+	if (r < 0)
+		return r;
+	int s = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s < 0)
+		return cm_fail(e, -errno, "open %s (%s)", src, strerror(errno));
+	int d = open(dst, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d < 0) {
+		close(s);
+		return cm_fail(e, -errno, "open %s (%s)", dst, strerror(errno));
+	}
+	size_t files = 0, bytes = 0;
+	r = copy_rec(s, d, &files, max_files, &bytes, max_bytes, src, e);
+	close(d);
+	return r;
+}
+
+/* Delete the old root's contents without crossing into other filesystems. */
+static void delete_tree(int dfd, dev_t rootdev)
+{
+	DIR *d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return;
+	}
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		struct stat st;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_dev != rootdev)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub >= 0)
+				delete_tree(sub, rootdev);
+			unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR);
+		} else {
+			unlinkat(dirfd(d), de->d_name, 0);
+		}
+	}
+	closedir(d);
+}
+
+int ci_switch_root(const char *newroot, struct cm_err *e)
+{
+	static const char *const api[] = {"/dev", "/proc", "/sys", "/run"};
+	char path[PATH_MAX];
+	int oldroot = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (oldroot < 0)
+		return cm_fail(e, -errno, "open / (%s)", strerror(errno));
+	for (size_t i = 0; i < sizeof api / sizeof api[0]; i++) {
+		snprintf(path, sizeof path, "%s%s", newroot, api[i]);
+		mkdir(path, 0755);
+		if (mount(api[i], path, NULL, MS_MOVE, NULL) < 0) {
+			close(oldroot);
+			return cm_fail(e, -errno, "move %s to %s (%s)", api[i], path, strerror(errno));
+		}
+	}
+	if (chdir(newroot) < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 || chdir("/") < 0) {
+		int err = -errno;
+		close(oldroot);
+		return cm_fail(e, err, "make %s the root (%s)", newroot, strerror(-err));
+	}
+	struct statfs sfs;
+	struct stat st;
+	if (fstatfs(oldroot, &sfs) == 0 && fstat(oldroot, &st) == 0 &&
+	    ((unsigned long)sfs.f_type == RAMFS_MAGIC || (unsigned long)sfs.f_type == TMPFS_MAGIC))
+		delete_tree(oldroot, st.st_dev); /* closes oldroot */
+	else
+		close(oldroot);
+	return 0;
+}

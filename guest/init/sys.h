@@ -1,0 +1,27 @@
+/* Early mounts, small file helpers and switch_root for cocoon-init. */
+#ifndef COCOON_INIT_SYS_H
+#define COCOON_INIT_SYS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "measure/util.h"
+
+/* Step 1: devtmpfs /dev, proc, sysfs, tmpfs /run, configfs, devpts. */
+int ci_early_mounts(struct cm_err *e);
+
+/* mkdir -p with mode 0755. */
+int ci_mkdir_p(const char *path, struct cm_err *e);
+
+/* Copy a directory tree (regular files, directories, symlinks; nothing else) from src
+ * to dst (created). Bounded: at most max_files entries and max_bytes content. */
+int ci_copy_tree(const char *src, const char *dst, size_t max_files, size_t max_bytes, struct cm_err *e);
+
+/* Move /dev /proc /sys /run into newroot, make it "/", chroot, and delete the old
+ * initramfs contents (only when the old root is a ramfs/tmpfs). */
+int ci_switch_root(const char *newroot, struct cm_err *e);
+
+/* Read a small text file, strip one trailing newline. Returns length or -errno. */
+int ci_read_text(const char *path, char *buf, size_t size);
+
+#endif

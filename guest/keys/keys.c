@@ -1,0 +1,61 @@
+/* Key provider dispatcher. */
+#include "guest/keys/keys.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const struct ck_ops ck_debug_ops;
+
+static const struct ck_ops *const providers[] = {&ck_debug_ops};
+
+int ck_open(const char *name, const struct ck_env *env, struct ck_provider **out, struct cm_err *e)
+{
+	*out = NULL;
+	const struct ck_ops *ops = NULL;
+	for (size_t i = 0; i < sizeof providers / sizeof providers[0]; i++)
+		if (name && strcmp(providers[i]->name, name) == 0)
+			ops = providers[i];
+	if (!ops)
+		return cm_fail(e, -ENOTSUP, "key provider \"%.32s\" is not available in this build (have: debug)",
+			       name ? name : "");
+	struct ck_provider *p = calloc(1, sizeof *p);
+	if (!p)
+		return cm_fail(e, -ENOMEM, "out of memory");
+	p->ops = ops;
+	p->env = *env;
+	int r = ops->open(p, e);
+	if (r < 0) {
+		free(p);
+		return cm_err_prefix(e, "key provider %s", ops->name);
+	}
+	*out = p;
+	return 0;
+}
+
+int ck_derive(struct ck_provider *p, const char *key_name, uint8_t *out, size_t len, struct cm_err *e)
+{
+	size_t n = key_name ? strlen(key_name) : 0;
+	if (n == 0 || n > CK_NAME_MAX)
+		return cm_fail(e, -EINVAL, "key name must be 1..%d bytes", CK_NAME_MAX);
+	for (size_t i = 0; i < n; i++)
+		if (!islower((unsigned char)key_name[i]) && !isdigit((unsigned char)key_name[i]) &&
+		    key_name[i] != '_' && key_name[i] != '-')
+			return cm_fail(e, -EINVAL, "key name \"%.64s\": only [a-z0-9_-]", key_name);
+	if (len == 0 || len > CK_KEY_MAX)
+		return cm_fail(e, -EINVAL, "key length must be 1..%d bytes", CK_KEY_MAX);
+	int r = p->ops->derive(p, key_name, out, len, e);
+	if (r < 0)
+		return cm_err_prefix(e, "key provider %s: key %s", p->ops->name, key_name);
+	return 0;
+}
+
+void ck_close(struct ck_provider *p)
+{
+	if (!p)
+		return;
+	if (p->ops->close)
+		p->ops->close(p);
+	free(p);
+}

@@ -1,0 +1,61 @@
+/* Key providers (DESIGN.md boot step 8): where cocoon-init gets the secrets that
+ * unlock the persistent volume (and later the application's key).
+ *
+ * A provider is opened once, after the spec is measured and before
+ * "cocoon:tdx_inited" is extended. Opening may itself extend RTMR3 (the debug
+ * provider measures "cocoon:cocoon_debug"), so every provider's use is visible in the
+ * quote. derive() returns a key bound to key_name (e.g. "disk_encryption"); providers
+ * that bind keys to the TD's measurements (seal-server, TPM2 PolicyPCR) do the binding
+ * at derive time, which is why init extends "cocoon:tdx_inited" only after all
+ * derives: later requests see a different RTMR3 and get different keys.
+ *
+ * Providers:
+ *   debug   a fixed, publicly known key derivation; allowed only with cocoon.debug.
+ *   seal    (later) Cocoon's seal-server over vsock: TDREPORT via ca_tdreport(),
+ *           getPersistentKey(key_name) (image.md §8.4).
+ *   tpm2    (later) a TPM2 PolicyPCR-sealed secret.
+ */
+#ifndef COCOON_GUEST_KEYS_H
+#define COCOON_GUEST_KEYS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "guest/attest/attest.h"
+#include "measure/util.h"
+
+#define CK_KEY_MAX 64
+#define CK_NAME_MAX 64
+
+/* What a provider may use. */
+struct ck_env {
+	struct ca_backend *attest; /* RTMR3 events, quotes, TDREPORTs */
+	bool debug;                /* cocoon.debug on the measured cmdline */
+	const char *spec_dir;      /* measured spec (provider configuration may live there) */
+};
+
+struct ck_provider;
+
+struct ck_ops {
+	const char *name;
+	/* Check preconditions, connect, and measure the provider's use into RTMR3. */
+	int (*open)(struct ck_provider *p, struct cm_err *e);
+	/* len bytes of key material for key_name ([a-z0-9_-], 1..CK_NAME_MAX). */
+	int (*derive)(struct ck_provider *p, const char *key_name, uint8_t *out, size_t len, struct cm_err *e);
+	void (*close)(struct ck_provider *p);
+};
+
+struct ck_provider {
+	const struct ck_ops *ops;
+	struct ck_env env;
+	void *priv;
+};
+
+/* RTMR3 event of the debug provider: CM_EVENT_DEBUG ("cocoon:cocoon_debug"). */
+
+int ck_open(const char *name, const struct ck_env *env, struct ck_provider **out, struct cm_err *e);
+int ck_derive(struct ck_provider *p, const char *key_name, uint8_t *out, size_t len, struct cm_err *e);
+void ck_close(struct ck_provider *p);
+
+#endif
