@@ -40,5 +40,9 @@ int cli_emit(json_object *o, int json);
 
 /* Subcommands. */
 int cmd_quote(int argc, char **argv);
+int cmd_eventlog(int argc, char **argv);
+int cmd_mrtd(int argc, char **argv);
+int cmd_spec(int argc, char **argv);
+int cmd_image(int argc, char **argv);
 
 #endif

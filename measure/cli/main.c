@@ -6,6 +6,10 @@
 
 static const struct cli_cmd commands[] = {
 	{"quote", "parse (and verify) a TDX/SGX DCAP quote, print its measurements and image hash", cmd_quote},
+	{"eventlog", "replay and decode a CCEL event log, optionally against a quote", cmd_eventlog},
+	{"mrtd", "compute the MRTD of an OVMF/TDVF firmware image", cmd_mrtd},
+	{"spec", "spec directory tree hash and RTMR3 events; replay an RTMR3 log", cmd_spec},
+	{"image", "MRTD, RTMR0-3 and image hash of a TD image described by VM.json", cmd_image},
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,116 @@
+/* cocoon-measure spec [DIR] [--debug] [--log FILE] [--json] */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "measure/cli/cli.h"
+#include "measure/digest.h"
+#include "measure/json.h"
+#include "measure/predict_image.h"
+#include "measure/rtmr3.h"
+
+static void help(void)
+{
+	printf("usage: cocoon-measure spec [DIR] [--debug] [--log FILE] [--json]\n\n"
+	       "DIR: compute the spec (config) directory's tree hash (git tree id, sha256 object\n"
+	       "format, runtime/ excluded) and the RTMR3 cocoon-init extends for it:\n"
+	       "cocoon:spec.tree=<hash>, cocoon:cocoon_debug (with --debug), cocoon:tdx_inited.\n"
+	       "--log FILE: replay a guest's RTMR3 event log (/run/cocoon/rtmr3.log: one message\n"
+	       "per line). With both, the log must replay to the value predicted from DIR.\n\n"
+	       "  --debug      the image runs with cocoon_debug (adds that event)\n"
+	       "  --log FILE   RTMR3 event log to replay\n"
+	       "  --json       machine-readable output\n"
+	       "  --help       this text\n\n"
+	       "Exit codes: 0 ok, 1 unreadable or malformed input, 2 usage,\n"
+	       "3 the log does not replay to the value predicted from DIR.\n");
+}
+
+int cmd_spec(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"debug", no_argument, NULL, 'd'},
+		{"log", required_argument, NULL, 'l'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{0, 0, 0, 0},
+	};
+	int json = 0, debug = 0, c;
+	const char *logp = NULL;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "dl:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': debug = 1; break;
+		case 'l': logp = optarg; break;
+		case 'j': json = 1; break;
+		case 'h': help(); return CLI_OK;
+		default: return cli_usage_error("spec", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc - 1 || (optind == argc && !logp))
+		return cli_usage_error("spec", "expected a spec DIR and/or --log FILE");
+	const char *dir = optind == argc - 1 ? argv[optind] : NULL;
+	struct cm_err err = {0};
+	json_object *o = json_object_new_object();
+	uint8_t predicted[48] = {0}, replayed[48];
+	int rc = CLI_OK;
+	if (dir) {
+		struct cm_pevent ev[3];
+		size_t n;
+		uint8_t tree[32];
+		if (cm_rtmr3_spec_events(dir, debug, ev, &n, tree, &err)) {
+			rc = cli_error(CLI_INVALID_INPUT, "%s: %s", dir, err.msg);
+			goto out;
+		}
+		json_object *evs = json_object_new_array();
+		for (size_t i = 0; i < n; i++) {
+			cm_rtmr_extend(predicted, ev[i].digest);
+			json_object *x = json_object_new_object();
+			cm_json_add_int(x, "index", (int64_t)i);
+			cm_json_add_str(x, "event", ev[i].desc);
+			cm_json_add_hex(x, "digest", ev[i].digest, 48);
+			cm_json_add_hex(x, "rtmr3", predicted, 48);
+			json_object_array_add(evs, x);
+		}
+		cm_json_add_hex(o, "spec_tree", tree, 32);
+		cm_json_add_hex(o, "rtmr3", predicted, 48);
+		json_object_object_add(o, "events", evs);
+	}
+	if (logp) {
+		uint8_t *buf;
+		size_t len;
+		if (cm_read_file(logp, 16u << 20, &buf, &len, &err)) {
+			rc = cli_error(CLI_INVALID_INPUT, "%s", err.msg);
+			goto out;
+		}
+		json_object *evs = json_object_new_array();
+		int r = cm_rtmr3_replay(buf, len, replayed, evs, &err);
+		free(buf);
+		if (r) {
+			json_object_put(evs);
+			rc = cli_error(CLI_INVALID_INPUT, "%s: %s", logp, err.msg);
+			goto out;
+		}
+		if (dir) {
+			json_object *x = json_object_new_object();
+			cm_json_add_hex(x, "rtmr3", replayed, 48);
+			json_object_object_add(x, "events", evs);
+			json_object_object_add(o, "log", x);
+			bool eq = !memcmp(replayed, predicted, 48);
+			cm_json_add_bool(o, "log_matches_spec", eq);
+			if (!eq)
+				rc = CLI_INVALID_EVIDENCE;
+		} else {
+			cm_json_add_hex(o, "rtmr3", replayed, 48);
+			json_object_object_add(o, "events", evs);
+		}
+	}
+	{
+		int er = cli_emit(o, json);
+		if (er)
+			rc = er;
+	}
+out:
+	json_object_put(o);
+	return rc;
+}

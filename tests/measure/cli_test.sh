@@ -1,0 +1,119 @@
+#!/bin/bash
+# Integration tests of cocoon-measure eventlog / mrtd / spec / image on the real fixtures.
+# Run by `make test` with BUILD and FIXTURES set.
+set -u
+B=${BUILD:-build}/bin/cocoon-measure
+F=${FIXTURES:?}/tdx
+K=build/cache/kernel/vmlinuz
+PY=/usr/bin/python3
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+pass() { echo "ok   $1"; }
+fail() { echo "FAIL $1"; fails=$((fails + 1)); }
+# jget FILE KEY  -> value of a top-level (dotted) JSON key
+jget() { $PY -c 'import json,sys
+v=json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."): v=v[k] if not isinstance(v,list) else v[int(k)]
+print(str(v).lower() if isinstance(v,bool) else v)' "$1" "$2"; }
+expect_rc() { # name want_rc cmd...
+	local name=$1 want=$2; shift 2
+	"$@" >"$T/out" 2>"$T/err"; local rc=$?
+	if [ "$rc" = "$want" ]; then pass "$name (exit $rc)"; else fail "$name: exit $rc, want $want: $(head -c 300 "$T/err")"; fi
+}
+eq() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: got '$2' want '$3'"; fi; }
+
+RTMR0=3fa2f61f395b7f5feefb4ec2df61297f109ad8abcd6410c1b7df60f21f37b19297fc35e544039c7e1edece752afd17f6
+# --- eventlog ---
+expect_rc "eventlog replays the CCEL fixture to its quote" 0 \
+	$B eventlog --ccel $F/ccel/ccel_table.dat --log $F/ccel/ccel_data.dat --quote $F/ccel/cos-113-tdx-quote.dat --json
+eq "eventlog matches_quote" "$(jget $T/out matches_quote)" true
+eq "eventlog rtmr0" "$(jget $T/out rtmr0)" $RTMR0
+eq "eventlog decodes Boot0000" "$(jget $T/out events.13.description)" "Boot0000: UiApp"
+eq "eventlog per-register verdict" "$(jget $T/out quote_registers.rtmr2.match)" true
+head -c 9000 $F/ccel/ccel_data.dat >$T/trunc.dat
+expect_rc "eventlog on a truncated log exits 1" 1 $B eventlog --log $T/trunc.dat
+grep -q "event at offset 8992 truncated" $T/err && pass "truncation error names the offset" || fail "truncation offset: $(cat $T/err)"
+expect_rc "eventlog against another TD's quote exits 3" 3 \
+	$B eventlog --log $F/ccel/ccel_data.dat --quote $F/quotes/dcapqvl_tdx_quote.bin --json
+eq "eventlog mismatch verdict" "$(jget $T/out matches_quote)" false
+$PY - "$F/ccel/ccel_data.dat" "$T/dup.dat" <<'PY'
+import sys
+d = open(sys.argv[1], "rb").read()
+sep = d[8577:8647]
+open(sys.argv[2], "wb").write(d[:8647] + sep + d[8647:len(d) - len(sep)])
+PY
+expect_rc "eventlog with a duplicate separator exits 3" 3 $B eventlog --log $T/dup.dat --json
+grep -q "duplicate EV_SEPARATOR" $T/out && pass "duplicate separator reported" || fail "no duplicate report"
+expect_rc "eventlog bad CCEL table exits 1" 1 $B eventlog --ccel $F/ccel/nonce.dat --log $F/ccel/ccel_data.dat
+expect_rc "eventlog without --log is a usage error" 2 $B eventlog --ccel $F/ccel/ccel_table.dat
+
+# --- mrtd ---
+for order in per-page per-section; do
+	expect_rc "mrtd $order" 0 $B mrtd --page-order $order --json $F/measure/OVMF.fd
+	eq "mrtd $order equals the python reference" "$(jget $T/out mrtd)" "$($PY tests/measure/mrtd.py $F/measure/OVMF.fd $order)"
+	eq "mrtd lists 6 sections" "$(jget $T/out sections.4.type)" TD_HOB
+done
+head -c 1000000 $F/measure/OVMF.fd >$T/short.fd
+expect_rc "mrtd on a truncated firmware exits 1" 1 $B mrtd $T/short.fd
+expect_rc "mrtd bad page order" 2 $B mrtd --page-order two-pass $F/measure/OVMF.fd
+
+# --- image on tdx-measure's fixtures (platform only: MRTD + RTMR0) ---
+for shape in canonical-defaults q35-with-hpet runtime-capture; do
+	expect_rc "image $shape" 0 $B image --vm $F/measure/$shape/metadata.json --json
+	eq "image $shape rtmr0 = expected.json" "$(jget $T/out rtmr0)" "$(jget $F/measure/$shape/expected.json rtmr0)"
+	[ "$(jget $T/out mrtd)" != "$(jget $F/measure/$shape/expected.json mrtd)" ] &&
+		pass "image $shape mrtd differs from Ubuntu's" || fail "Debian MRTD equals Ubuntu's"
+done
+
+# --- spec (against real git) and RTMR3 log replay ---
+mkdir -p $T/spec/dir/sub $T/spec/runtime
+printf 'model: x\n' >$T/spec/dir/a.yaml
+printf '#!/bin/sh\n' >$T/spec/dir/sub/run.sh && chmod +x $T/spec/dir/sub/run.sh
+printf 'unmeasured\n' >$T/spec/runtime/state
+expect_rc "spec DIR" 0 $B spec --json $T/spec
+tree=$(cd $T && cp -r spec git && cd git && rm -rf runtime && git init -q --object-format=sha256 . &&
+	git add -A && git write-tree)
+eq "spec_tree equals git write-tree (sha256)" "$(jget $T/out spec_tree)" "$tree"
+printf 'cocoon:spec.tree=%s\ncocoon:tdx_inited\n' "$tree" >$T/rtmr3.log
+want=$(jget $T/out rtmr3)
+expect_rc "spec DIR --log matching" 0 $B spec --json --log $T/rtmr3.log $T/spec
+eq "log_matches_spec" "$(jget $T/out log_matches_spec)" true
+expect_rc "spec --debug DIR --log without the debug event exits 3" 3 $B spec --debug --log $T/rtmr3.log $T/spec
+expect_rc "spec --log alone" 0 $B spec --json --log $T/rtmr3.log
+eq "replayed rtmr3" "$(jget $T/out rtmr3)" "$want"
+printf 'no newline' >$T/bad.log
+expect_rc "spec --log malformed exits 1" 1 $B spec --log $T/bad.log
+
+# --- full image ---
+head -c 3000000 $K >$T/initrd.img
+cat >$T/vm.json <<JSON
+{"firmware": "$F/measure/OVMF.fd", "kernel": "$PWD/$K", "initrd": "initrd.img",
+ "cmdline": "console=hvc0", "memory": "2G", "cpus": 4,
+ "acpi_tables": "$F/measure/canonical-defaults/acpi_tables.bin", "spec_dir": "spec"}
+JSON
+expect_rc "image full" 0 $B image --vm $T/vm.json --json
+cp $T/out $T/full.json
+eq "image rtmr0 with kernel" "$(jget $T/full.json rtmr0)" "$(jget $F/measure/canonical-defaults/expected.json rtmr0)"
+eq "image rtmr3 = spec" "$(jget $T/full.json rtmr3)" "$want"
+eq "image echoes kernel sha256" "$(jget $T/full.json inputs.kernel.sha256)" "$(sha256sum <$K | cut -d' ' -f1)"
+eq "image echoes initrd sha256" "$(jget $T/full.json inputs.initrd.sha256)" "$(sha256sum <$T/initrd.img | cut -d' ' -f1)"
+eq "image initrd event" "$(jget $T/full.json events.rtmr2.1.digest)" "$(sha384sum <$T/initrd.img | cut -d' ' -f1)"
+eq "image kernel event = pefile Authenticode" "$(jget $T/full.json events.rtmr1.0.digest)" "$($PY tests/measure/authenticode.py $K)"
+$PY - "$T/full.json" <<'PY' && pass "image_hash = SHA-256(registers)" || fail "image_hash"
+import hashlib, json, sys
+o = json.load(open(sys.argv[1]))
+b = bytes.fromhex(o["mrtd"]) + bytes(48 * 3) + b"".join(bytes.fromhex(o["rtmr%d" % i]) for i in range(4)) + bytes(64)
+sys.exit(hashlib.sha256(b).hexdigest() != o["image_hash"])
+PY
+sed 's/"cpus": 4,/"cpus": 4, "kernel_mode": "qemu-patched",/' $T/vm.json >$T/vm2.json
+expect_rc "image qemu-patched" 0 $B image --vm $T/vm2.json --json
+eq "qemu-patched: same rtmr2" "$(jget $T/out rtmr2)" "$(jget $T/full.json rtmr2)"
+eq "qemu-patched kernel = pefile of patched" "$(jget $T/out events.rtmr1.0.digest)" \
+	"$($PY tests/measure/authenticode.py $K --patch 2147483648 3000000)"
+sed 's/"memory": "2G"/"memory": "lots"/' $T/vm.json >$T/vm3.json
+expect_rc "image bad memory exits 1" 1 $B image --vm $T/vm3.json
+expect_rc "image missing --vm" 2 $B image
+
+if [ $fails -ne 0 ]; then echo "cli_test: $fails failure(s)"; exit 1; fi
+echo "cli_test: all passed"

@@ -1,0 +1,208 @@
+/* PE Authenticode SHA-384 (edk2 rules) on a real signed Debian kernel, checked against
+ * an independent computation with Debian's python3-pefile (tests/measure/authenticode.py),
+ * and QEMU's legacy setup-header patches. The kernel is fetched by make (pinned .deb). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "measure/pe.h"
+#include "tests/unit/testutil.h"
+
+#define KERNEL "build/cache/kernel/vmlinuz"
+
+static uint8_t *k;
+static size_t klen;
+
+static int setup(void **state)
+{
+	(void)state;
+	struct cm_err e = {0};
+	if (cm_read_file(KERNEL, 64u << 20, &k, &klen, &e)) {
+		fprintf(stderr, "test_pe: %s (run make, which fetches it with tests/measure/fetch-kernel.sh)\n",
+			e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	free(k);
+	return 0;
+}
+
+static void python_digest(const char *args, char out[97])
+{
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 tests/measure/authenticode.py %s %s", KERNEL, args);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	char line[256];
+	assert_non_null(fgets(line, sizeof(line), p));
+	line[strcspn(line, "\n")] = 0;
+	assert_true(strlen(line) < 97);
+	memcpy(out, line, strlen(line) + 1);
+	assert_int_equal(pclose(p), 0);
+	assert_int_equal(strlen(out), 96);
+}
+
+static void test_authenticode_matches_pefile(void **state)
+{
+	(void)state;
+	uint8_t d[48];
+	struct cm_pe_info info;
+	struct cm_err e = {0};
+	assert_int_equal(cm_pe_authenticode_sha384(k, klen, NULL, 0, d, &info, &e), 0);
+	char ref[97];
+	python_digest("", ref);
+	assert_hex_equal(d, ref);
+	assert_true(info.pe32plus);
+	assert_true(info.cert_size > 0); /* signed: the certificate table is excluded */
+	assert_int_equal(info.cert_offset + info.cert_size, klen);
+	assert_true(info.hashed_bytes < klen);
+}
+
+static void qemu_patched(uint64_t mem, uint64_t initrd, uint8_t d[48])
+{
+	uint8_t hdr[CM_LINUX_HDR_LEN];
+	memcpy(hdr, k, sizeof(hdr));
+	struct cm_qemu_kernel_params p = {.mem = mem, .has_initrd = true, .initrd_size = initrd};
+	struct cm_err e = {0};
+	assert_int_equal(cm_linux_qemu_patch(hdr, klen, &p, &e), 0);
+	assert_int_equal(cm_pe_authenticode_sha384(k, klen, hdr, sizeof(hdr), d, NULL, &e), 0);
+}
+
+static void test_qemu_patched_matches_pefile(void **state)
+{
+	(void)state;
+	uint8_t d[48], plain[48];
+	char ref[97];
+	struct cm_err e = {0};
+	qemu_patched(4ull << 30, 12345678, d);
+	python_digest("--patch 4294967296 12345678", ref);
+	assert_hex_equal(d, ref);
+	assert_int_equal(cm_pe_authenticode_sha384(k, klen, NULL, 0, plain, NULL, &e), 0);
+	assert_memory_not_equal(d, plain, 48);
+}
+
+static void test_qemu_patch_depends_on_small_ram_only(void **state)
+{
+	(void)state;
+	uint8_t a[48], b[48], c[48];
+	qemu_patched(2ull << 30, 1000000, a);
+	qemu_patched(64ull << 30, 1000000, b);
+	qemu_patched(1ull << 30, 1000000, c);
+	assert_memory_equal(a, b, 48);     /* 2 GiB and >= 2.75 GiB: below_4g = 2 GiB */
+	assert_memory_not_equal(a, c, 48); /* 1 GiB moves initrd_max */
+	char ref[97];
+	python_digest("--patch 1073741824 1000000", ref);
+	assert_hex_equal(c, ref);
+}
+
+static void test_qemu_patch_vga_and_errors(void **state)
+{
+	(void)state;
+	uint8_t hdr[CM_LINUX_HDR_LEN];
+	struct cm_err e = {0};
+	memcpy(hdr, k, sizeof(hdr));
+	struct cm_qemu_kernel_params p = {.mem = 4ull << 30, .cmdline = "console=ttyS0 vga=ext"};
+	assert_int_equal(cm_linux_qemu_patch(hdr, klen, &p, &e), 0);
+	assert_int_equal(cm_le16(hdr + 0x1fa), 0xfffe);
+	assert_int_equal(cm_le32(hdr + 0x21c), cm_le32(k + 0x21c)); /* no initrd: untouched */
+	p.has_initrd = true;
+	p.initrd_size = 5ull << 30;
+	memcpy(hdr, k, sizeof(hdr));
+	assert_true(cm_linux_qemu_patch(hdr, klen, &p, &e) < 0);
+	assert_non_null(strstr(e.msg, "initrd"));
+	memcpy(hdr, k, sizeof(hdr));
+	hdr[0x202] = 'X';
+	assert_true(cm_linux_qemu_patch(hdr, klen, &p, &e) < 0);
+	assert_non_null(strstr(e.msg, "HdrS"));
+	assert_true(cm_linux_qemu_patch(hdr, 16, &p, &e) < 0);
+}
+
+static void expect_error(const uint8_t *img, size_t len, const char *needle)
+{
+	uint8_t d[48];
+	struct cm_err e = {0};
+	assert_true(cm_pe_authenticode_sha384(img, len, NULL, 0, d, NULL, &e) < 0);
+	if (!strstr(e.msg, needle))
+		fail_msg("error '%s' lacks '%s'", e.msg, needle);
+}
+
+static void test_truncated_kernel_rejected(void **state)
+{
+	(void)state;
+	uint32_t lfanew = cm_le32(k + 0x3c);
+	expect_error(k, 0x20, "MZ");
+	expect_error(k, lfanew + 10, "e_lfanew");
+	expect_error(k, lfanew + 40, "optional header");
+	expect_error(k, 0x400, "SizeOfHeaders"); /* headers need more than the first KiB */
+	expect_error(k, klen / 2, "beyond the file");
+	/* Cutting into the certificate table: the cert size no longer fits. */
+	expect_error(k, klen - 16, "certificate table");
+}
+
+static void test_corrupt_headers_rejected(void **state)
+{
+	(void)state;
+	uint8_t *c = malloc(klen);
+	uint32_t lfanew = cm_le32(k + 0x3c);
+	size_t opt = lfanew + 24;
+	memcpy(c, k, klen);
+	c[lfanew] = 'X';
+	expect_error(c, klen, "PE signature");
+	memcpy(c, k, klen);
+	cm_put_le16(c + opt, 0x107);
+	expect_error(c, klen, "magic");
+	memcpy(c, k, klen);
+	cm_put_le32(c + opt + 108, 17);
+	expect_error(c, klen, "NumberOfRvaAndSizes");
+	memcpy(c, k, klen);
+	cm_put_le16(c + lfanew + 6, 0);
+	expect_error(c, klen, "section count");
+	memcpy(c, k, klen);
+	cm_put_le32(c + opt + 60, 0x10);
+	expect_error(c, klen, "SizeOfHeaders");
+	memcpy(c, k, klen);
+	cm_put_le16(c + lfanew + 20, 0x20);
+	expect_error(c, klen, "SizeOfOptionalHeader");
+	memcpy(c, k, klen);
+	cm_put_le32(c + 0x3c, 0x10);
+	expect_error(c, klen, "e_lfanew");
+	free(c);
+}
+
+static void test_unsigned_image_hashes_trailing_bytes(void **state)
+{
+	(void)state;
+	/* Strip the certificate (size field to 0): the former cert bytes become trailing data. */
+	uint8_t *c = malloc(klen);
+	memcpy(c, k, klen);
+	uint32_t lfanew = cm_le32(k + 0x3c);
+	size_t dd = lfanew + 24 + 112;
+	cm_put_le32(c + dd + 36, 0);
+	uint8_t a[48], b[48];
+	struct cm_pe_info info;
+	struct cm_err e = {0};
+	assert_int_equal(cm_pe_authenticode_sha384(c, klen, NULL, 0, a, &info, &e), 0);
+	assert_int_equal(cm_pe_authenticode_sha384(k, klen, NULL, 0, b, NULL, &e), 0);
+	assert_memory_not_equal(a, b, 48);
+	assert_int_equal(info.cert_size, 0);
+	free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_authenticode_matches_pefile),
+		cmocka_unit_test(test_qemu_patched_matches_pefile),
+		cmocka_unit_test(test_qemu_patch_depends_on_small_ram_only),
+		cmocka_unit_test(test_qemu_patch_vga_and_errors),
+		cmocka_unit_test(test_truncated_kernel_rejected),
+		cmocka_unit_test(test_corrupt_headers_rejected),
+		cmocka_unit_test(test_unsigned_image_hashes_trailing_bytes),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,301 @@
+/* TDVF metadata, MRTD (both page orders), TD HOB and CFV on the Debian OVMF.fd fixture. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "measure/digest.h"
+#include "measure/tdvf.h"
+#include "tests/unit/testutil.h"
+
+#define OVMF "tdx/measure/OVMF.fd"
+
+static uint8_t *fw;
+static size_t fwlen;
+
+static int setup(void **state)
+{
+	(void)state;
+	fw = fixture_read(OVMF, &fwlen);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	free(fw);
+	return 0;
+}
+
+static void test_parse_debian_ovmf_layout(void **state)
+{
+	(void)state;
+	struct cm_tdvf t;
+	struct cm_err e = {0};
+	assert_int_equal(cm_tdvf_parse(fw, fwlen, &t, &e), 0);
+	assert_int_equal(t.desc_offset, 0x3ff640);
+	assert_int_equal(t.n, 6);
+	static const struct cm_tdvf_section want[6] = {
+		{0x84000, 0x37c000, 0xffc84000, 0x37c000, CM_TDVF_BFV, 1},
+		{0, 0x84000, 0xffc00000, 0x84000, CM_TDVF_CFV, 0},
+		{0, 0, 0x811000, 0xf000, CM_TDVF_TEMP_MEM, 0},
+		{0, 0, 0x80b000, 0x2000, CM_TDVF_TEMP_MEM, 0},
+		{0, 0, 0x809000, 0x2000, CM_TDVF_TD_HOB, 0},
+		{0, 0, 0x800000, 0x6000, CM_TDVF_TEMP_MEM, 0},
+	};
+	for (int i = 0; i < 6; i++) {
+		assert_int_equal(t.s[i].data_offset, want[i].data_offset);
+		assert_int_equal(t.s[i].raw_size, want[i].raw_size);
+		assert_int_equal(t.s[i].gpa, want[i].gpa);
+		assert_int_equal(t.s[i].mem_size, want[i].mem_size);
+		assert_int_equal(t.s[i].type, want[i].type);
+		assert_int_equal(t.s[i].attributes, want[i].attributes);
+	}
+}
+
+/* Run the independent Python reference (tests/measure/mrtd.py) and return its hex. */
+static void python_mrtd(const char *order, char out[97])
+{
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 tests/measure/mrtd.py '%s' %s", fixture_path(OVMF), order);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	char line[256];
+	assert_non_null(fgets(line, sizeof(line), p));
+	line[strcspn(line, "\n")] = 0;
+	assert_true(strlen(line) < 97);
+	memcpy(out, line, strlen(line) + 1);
+	assert_int_equal(pclose(p), 0);
+	assert_int_equal(strlen(out), 96);
+}
+
+static void test_mrtd_both_orders_match_python_reference(void **state)
+{
+	(void)state;
+	struct cm_tdvf t;
+	struct cm_err e = {0};
+	assert_int_equal(cm_tdvf_parse(fw, fwlen, &t, &e), 0);
+	uint8_t page[48], sect[48];
+	assert_int_equal(cm_tdvf_mrtd(fw, fwlen, &t, CM_PAGE_ORDER_PER_PAGE, page, &e), 0);
+	assert_int_equal(cm_tdvf_mrtd(fw, fwlen, &t, CM_PAGE_ORDER_PER_SECTION, sect, &e), 0);
+	assert_memory_not_equal(page, sect, 48);
+	char ref[97];
+	python_mrtd("per-page", ref);
+	assert_hex_equal(page, ref);
+	python_mrtd("per-section", ref);
+	assert_hex_equal(sect, ref);
+}
+
+static void test_mrtd_differs_from_ubuntu_firmware_value(void **state)
+{
+	(void)state;
+	/* expected.json's mrtd belongs to Ubuntu's OVMF (fixtures README §3). */
+	size_t n;
+	uint8_t *ubuntu = hex_to_bytes("7357a10d2e2724dffe68813e3cc4cfcde6814d749f2fb62e3953e54f6e0b50a2"
+				       "19786afe2cd478f684b52c61837e1114", &n);
+	struct cm_tdvf t;
+	struct cm_err e = {0};
+	uint8_t m[48];
+	assert_int_equal(cm_tdvf_parse(fw, fwlen, &t, &e), 0);
+	assert_int_equal(cm_tdvf_mrtd(fw, fwlen, &t, CM_PAGE_ORDER_PER_PAGE, m, &e), 0);
+	assert_memory_not_equal(m, ubuntu, 48);
+	assert_int_equal(cm_tdvf_mrtd(fw, fwlen, &t, CM_PAGE_ORDER_PER_SECTION, m, &e), 0);
+	assert_memory_not_equal(m, ubuntu, 48);
+	free(ubuntu);
+}
+
+static void test_mrtd_changes_with_one_bfv_byte(void **state)
+{
+	(void)state;
+	struct cm_tdvf t;
+	struct cm_err e = {0};
+	uint8_t a[48], b[48];
+	assert_int_equal(cm_tdvf_parse(fw, fwlen, &t, &e), 0);
+	assert_int_equal(cm_tdvf_mrtd(fw, fwlen, &t, CM_PAGE_ORDER_PER_PAGE, a, &e), 0);
+	fw[0x100000] ^= 1; /* inside BFV */
+	assert_int_equal(cm_tdvf_mrtd(fw, fwlen, &t, CM_PAGE_ORDER_PER_PAGE, b, &e), 0);
+	fw[0x100000] ^= 1;
+	assert_memory_not_equal(a, b, 48);
+	fw[0x1000] ^= 1; /* inside CFV: not extended */
+	assert_int_equal(cm_tdvf_mrtd(fw, fwlen, &t, CM_PAGE_ORDER_PER_PAGE, b, &e), 0);
+	fw[0x1000] ^= 1;
+	assert_memory_equal(a, b, 48);
+}
+
+static void hob_digest(uint64_t mem, uint8_t d[48], size_t *len, uint64_t *end)
+{
+	struct cm_tdvf t;
+	struct cm_err e = {0};
+	assert_int_equal(cm_tdvf_parse(fw, fwlen, &t, &e), 0);
+	uint8_t *hob;
+	assert_int_equal(cm_tdvf_td_hob(&t, mem, &hob, len, &e), 0);
+	cm_sha384(hob, *len, d);
+	*end = cm_le64(hob + 48);
+	free(hob);
+}
+
+static void test_td_hob_digests_for_fixture_ram_sizes(void **state)
+{
+	(void)state;
+	uint8_t d[48];
+	size_t len;
+	uint64_t end;
+	hob_digest(2ull << 30, d, &len, &end);
+	assert_hex_equal(d, "0e35f1b315ba6c912cf791e5c79dd9d3a2b8704516aa27d4e5aa78fb09ede04aef2bbd02ac7a8734c48562b9c26ba35d");
+	hob_digest(4ull << 30, d, &len, &end);
+	assert_hex_equal(d, "02a008e63d55a77823c04a5513a5810d4e592dc41bf2596267c09eae5d4b4e3b329ae614973fb192297d8833d37a08fd");
+	hob_digest(16ull << 30, d, &len, &end);
+	assert_hex_equal(d, "794385a0fd4ad1933f2f10bc019228fe275b82a90d9cd73a0561ba3b3cc7ecfae40b1771fd78dc19a34a094bd4a5286b");
+}
+
+static void test_td_hob_100g_layout(void **state)
+{
+	(void)state;
+	uint8_t d[48];
+	size_t len;
+	uint64_t end;
+	hob_digest(100ull << 30, d, &len, &end);
+	assert_int_equal(len, 488);
+	assert_int_equal(end, 0x8091f0);
+	assert_hex_equal(d, "329c16c6723bb2e4c3f83099e8926b192452cc9a92ef64e66ade454e9bcbeb5e36884c9eda2a8d708cddadbcbbe26ff8");
+}
+
+static void test_td_hob_rejects_tiny_memory(void **state)
+{
+	(void)state;
+	struct cm_tdvf t;
+	struct cm_err e = {0};
+	uint8_t *hob;
+	size_t len;
+	assert_int_equal(cm_tdvf_parse(fw, fwlen, &t, &e), 0);
+	assert_true(cm_tdvf_td_hob(&t, 1 << 20, &hob, &len, &e) < 0);
+	assert_non_null(strstr(e.msg, "memory size"));
+}
+
+static void test_cfv_digest(void **state)
+{
+	(void)state;
+	struct cm_tdvf t;
+	struct cm_err e = {0};
+	const uint8_t *p;
+	size_t n;
+	uint8_t d[48];
+	assert_int_equal(cm_tdvf_parse(fw, fwlen, &t, &e), 0);
+	assert_int_equal(cm_tdvf_cfv(fw, fwlen, &t, &p, &n, &e), 0);
+	assert_int_equal(n, 0x84000);
+	cm_sha384(p, n, d);
+	assert_hex_equal(d, "344bc51c980ba621aaa00da3ed7436f7d6e549197dfe699515dfa2c6583d95e6412af21c097d473155875ffd561d6790");
+}
+
+static void expect_parse_error(const uint8_t *buf, size_t len, const char *needle)
+{
+	struct cm_tdvf t;
+	struct cm_err e = {0};
+	assert_true(cm_tdvf_parse(buf, len, &t, &e) < 0);
+	if (!strstr(e.msg, needle))
+		fail_msg("error '%s' lacks '%s'", e.msg, needle);
+}
+
+static void test_parse_rejects_truncated_image(void **state)
+{
+	(void)state;
+	/* Cutting the image loses the footer at the end. */
+	expect_parse_error(fw, fwlen - 4096, "footer");
+	expect_parse_error(fw, 0x20, "plausible");
+}
+
+static void test_parse_rejects_bad_descriptor(void **state)
+{
+	(void)state;
+	uint8_t *c = malloc(fwlen);
+	memcpy(c, fw, fwlen);
+	c[0x3ff640] = 'X';
+	expect_parse_error(c, fwlen, "signature");
+	memcpy(c, fw, fwlen);
+	cm_put_le32(c + 0x3ff640 + 8, 2);
+	expect_parse_error(c, fwlen, "version");
+	memcpy(c, fw, fwlen);
+	cm_put_le32(c + 0x3ff640 + 12, 7);
+	expect_parse_error(c, fwlen, "length");
+	memcpy(c, fw, fwlen);
+	cm_put_le32(c + 0x3ff640 + 12, 1000);
+	expect_parse_error(c, fwlen, "section count");
+	memcpy(c, fw, fwlen);
+	c[0x3ff640 - 1] ^= 0xff; /* metadata GUID */
+	expect_parse_error(c, fwlen, "GUID");
+	free(c);
+}
+
+static void test_parse_rejects_bad_sections(void **state)
+{
+	(void)state;
+	uint8_t *c = malloc(fwlen);
+	size_t s0 = 0x3ff640 + 16;
+	memcpy(c, fw, fwlen);
+	cm_put_le32(c + s0 + 24, 9);
+	expect_parse_error(c, fwlen, "unknown type");
+	memcpy(c, fw, fwlen);
+	cm_put_le64(c + s0 + 8, 0xffc84001);
+	expect_parse_error(c, fwlen, "page aligned");
+	memcpy(c, fw, fwlen);
+	cm_put_le32(c + s0 + 4, 0); /* BFV without data */
+	expect_parse_error(c, fwlen, "without data");
+	memcpy(c, fw, fwlen);
+	cm_put_le32(c + s0 + 32 * 2 + 4, 0x1000); /* TempMem with raw data */
+	expect_parse_error(c, fwlen, "with raw data");
+	memcpy(c, fw, fwlen);
+	cm_put_le32(c + s0, 0x3ff000); /* BFV data beyond the image */
+	expect_parse_error(c, fwlen, "beyond the image");
+	memcpy(c, fw, fwlen);
+	cm_put_le32(c + s0 + 28, 0x10);
+	expect_parse_error(c, fwlen, "attributes");
+	memcpy(c, fw, fwlen);
+	cm_put_le64(c + s0 + 16, 0x1000); /* raw > mem */
+	expect_parse_error(c, fwlen, "raw size exceeds");
+	free(c);
+}
+
+static void test_parse_rejects_bad_guided_table(void **state)
+{
+	(void)state;
+	uint8_t *c = malloc(fwlen);
+	memcpy(c, fw, fwlen);
+	cm_put_le16(c + fwlen - 0x32, 5);
+	expect_parse_error(c, fwlen, "table length");
+	memcpy(c, fw, fwlen);
+	/* the last entry's length field, 18 bytes below the table end */
+	cm_put_le16(c + fwlen - 0x32 - 18, 3);
+	expect_parse_error(c, fwlen, "entry length");
+	free(c);
+}
+
+static void test_page_order_names(void **state)
+{
+	(void)state;
+	enum cm_page_order o;
+	assert_int_equal(cm_page_order_parse("per-section", &o), 0);
+	assert_int_equal(o, CM_PAGE_ORDER_PER_SECTION);
+	assert_string_equal(cm_page_order_name(o), "per-section");
+	assert_int_equal(cm_page_order_parse("per-page", &o), 0);
+	assert_int_equal(o, CM_PAGE_ORDER_PER_PAGE);
+	assert_true(cm_page_order_parse("two-pass", &o) < 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_debian_ovmf_layout),
+		cmocka_unit_test(test_mrtd_both_orders_match_python_reference),
+		cmocka_unit_test(test_mrtd_differs_from_ubuntu_firmware_value),
+		cmocka_unit_test(test_mrtd_changes_with_one_bfv_byte),
+		cmocka_unit_test(test_td_hob_digests_for_fixture_ram_sizes),
+		cmocka_unit_test(test_td_hob_100g_layout),
+		cmocka_unit_test(test_td_hob_rejects_tiny_memory),
+		cmocka_unit_test(test_cfv_digest),
+		cmocka_unit_test(test_parse_rejects_truncated_image),
+		cmocka_unit_test(test_parse_rejects_bad_descriptor),
+		cmocka_unit_test(test_parse_rejects_bad_sections),
+		cmocka_unit_test(test_parse_rejects_bad_guided_table),
+		cmocka_unit_test(test_page_order_names),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
