@@ -1,0 +1,34 @@
+/* The adapter between cocoon-ratls and libmeasure's quote verifier: the only file that
+ * calls it (measure/verify.h). Internal to guest/ratls (peer.c). */
+#ifndef COCOON_RATLS_DCAP_H
+#define COCOON_RATLS_DCAP_H
+
+#include <stdint.h>
+
+#include "guest/ratls/peer.h"
+#include "measure/quote.h"
+#include "measure/util.h"
+
+/* A DCAP verification result worth caching (independent of the per-policy checks). */
+struct cr_dcap_result {
+	char tcb_status[48];
+	uint8_t root_key_id[48];   /* the trust anchor that verified it */
+	int64_t valid_until;       /* collateral / certificate windows end (0 = unknown) */
+};
+
+struct cr_dcap_policy;
+
+int cr_dcap_policy_load(const struct cr_policy_conf *c, struct cr_dcap_policy **out, struct cm_err *e);
+int cr_dcap_policy_reload_collateral(struct cr_dcap_policy *p, const struct cr_policy_conf *c, struct cm_err *e);
+void cr_dcap_policy_free(struct cr_dcap_policy *p);
+
+/* Signatures, PCK chain, collateral and TCB evaluation at time t. */
+int cr_dcap_verify(struct cr_dcap_policy *p, const struct cm_quote *q, int64_t t, struct cr_dcap_result *out,
+		   const char **check, struct cm_err *e);
+/* Was a cached result verified with this policy's trust anchor? */
+bool cr_dcap_same_anchor(const struct cr_dcap_policy *p, const struct cr_dcap_result *r);
+/* The policy's allowlists and accepted TCB statuses. -EACCES when rejected. */
+int cr_dcap_policy_check(const struct cr_dcap_policy *p, const struct cm_quote *q, const struct cr_dcap_result *r,
+			 const uint8_t image_hash[32], const char **check, struct cm_err *e);
+
+#endif
