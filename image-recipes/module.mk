@@ -38,3 +38,11 @@ image-lock-buildroot:
 
 INTEGRATION_TESTS += tests/integration/image_build_model.sh
 INTEGRATION_TESTS += tests/integration/image_compile_repro.sh
+
+# The production image (image-recipes/build-image) and its reproducibility check.
+.PHONY: image check-repro
+image:
+	image-recipes/build-image default
+check-repro:
+	image-recipes/check-repro default
+CLEAN_EXTRA += images
