@@ -14,6 +14,7 @@
 #include "measure/digest.h"
 
 #define PCK_MEMO 16
+#define AK_MEMO 4
 #define BUNDLE_MAX (4u << 20)
 
 /* One validity window, checked in table order. */
@@ -44,6 +45,11 @@ struct cm_collateral {
 	struct window windows[10];
 	int memo_next;
 	struct pck_memo memo[PCK_MEMO];
+	int ak_next;
+	struct {
+		uint8_t xy[64];
+		EVP_PKEY_CTX *ctx;
+	} ak[AK_MEMO];
 };
 
 /* ---- small crypto helpers -------------------------------------------------------------- */
@@ -99,32 +105,69 @@ EVP_PKEY *cm_p256_key_from_raw(const uint8_t xy[64])
 	return k;
 }
 
-int cm_ecdsa_p256_verify(EVP_PKEY *key, const uint8_t *msg, size_t len, const uint8_t sig[64])
+static EVP_PKEY_CTX *verify_ctx_new(EVP_PKEY *key)
 {
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(key, NULL);
+	if (ctx && EVP_PKEY_verify_init(ctx) != 1) {
+		EVP_PKEY_CTX_free(ctx);
+		ctx = NULL;
+	}
+	ERR_clear_error();
+	return ctx;
+}
+
+int cm_ecdsa_p256_verify_ctx(EVP_PKEY_CTX *ctx, const uint8_t *msg, size_t len, const uint8_t sig[64])
+{
+	/* SHA-256 then EVP_PKEY_verify on the digest with a prepared context: measurably
+	 * faster than EVP_DigestVerify (no fetch and context setup per call), see tests/bench. */
+	uint8_t h[32], der[80], *p = der;
+	int rc = -ENOMEM, n;
 	ECDSA_SIG *s = ECDSA_SIG_new();
 	BIGNUM *r = BN_bin2bn(sig, 32, NULL), *ss = BN_bin2bn(sig + 32, 32, NULL);
-	uint8_t der[80], *p = der;
-	int rc = -ENOMEM, n;
 	if (!s || !r || !ss || !ECDSA_SIG_set0(s, r, ss)) {
 		BN_free(r);
 		BN_free(ss);
 		goto out;
 	}
 	n = i2d_ECDSA_SIG(s, &p);
-	if (n <= 0 || n > (int)sizeof(der))
+	if (n <= 0 || n > (int)sizeof(der) || cm_sha256(msg, len, h))
 		goto out;
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	if (!md)
-		goto out;
-	rc = 0;
-	if (EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) == 1 &&
-	    EVP_DigestVerify(md, der, (size_t)n, msg, len) == 1)
-		rc = 1;
-	EVP_MD_CTX_free(md);
+	rc = EVP_PKEY_verify(ctx, der, (size_t)n, h, sizeof(h)) == 1;
 out:
 	ECDSA_SIG_free(s);
 	ERR_clear_error();
 	return rc;
+}
+
+int cm_ecdsa_p256_verify(EVP_PKEY *key, const uint8_t *msg, size_t len, const uint8_t sig[64])
+{
+	EVP_PKEY_CTX *ctx = verify_ctx_new(key);
+	if (!ctx)
+		return -ENOMEM;
+	int rc = cm_ecdsa_p256_verify_ctx(ctx, msg, len, sig);
+	EVP_PKEY_CTX_free(ctx);
+	return rc;
+}
+
+int cm_collateral_ak_verify(struct cm_collateral *c, const uint8_t ak[64], const uint8_t *msg, size_t len,
+			    const uint8_t sig[64])
+{
+	for (int i = 0; i < AK_MEMO; i++)
+		if (c->ak[i].ctx && memcmp(c->ak[i].xy, ak, 64) == 0)
+			return cm_ecdsa_p256_verify_ctx(c->ak[i].ctx, msg, len, sig);
+	EVP_PKEY *k = cm_p256_key_from_raw(ak);
+	if (!k)
+		return -EINVAL;
+	EVP_PKEY_CTX *ctx = verify_ctx_new(k);
+	EVP_PKEY_free(k); /* the context holds its own reference */
+	if (!ctx)
+		return -ENOMEM;
+	int slot = c->ak_next;
+	c->ak_next = (c->ak_next + 1) % AK_MEMO;
+	EVP_PKEY_CTX_free(c->ak[slot].ctx);
+	memcpy(c->ak[slot].xy, ak, 64);
+	c->ak[slot].ctx = ctx;
+	return cm_ecdsa_p256_verify_ctx(ctx, msg, len, sig);
 }
 
 const char *cm_pck_ca_name(enum cm_pck_ca ca)
@@ -447,8 +490,12 @@ void cm_collateral_free(struct cm_collateral *c)
 	sk_X509_pop_free(c->ext_pck_chain, X509_free);
 	cm_tcb_info_free(&c->tcb);
 	cm_qe_identity_free(&c->qe);
-	for (int i = 0; i < PCK_MEMO; i++)
+	for (int i = 0; i < PCK_MEMO; i++) {
 		EVP_PKEY_free(c->memo[i].info.key);
+		EVP_PKEY_CTX_free(c->memo[i].info.verify_ctx);
+	}
+	for (int i = 0; i < AK_MEMO; i++)
+		EVP_PKEY_CTX_free(c->ak[i].ctx);
 	free(c);
 }
 
@@ -543,10 +590,11 @@ static int pck_verify(struct cm_collateral *c, const struct cm_quote *q, const u
 		goto out;
 	}
 	m->info.key = X509_get_pubkey(leaf);
-	if (!m->info.key || EVP_PKEY_get_base_id(m->info.key) != EVP_PKEY_EC) {
+	if (!m->info.key || EVP_PKEY_get_base_id(m->info.key) != EVP_PKEY_EC ||
+	    !(m->info.verify_ctx = verify_ctx_new(m->info.key))) {
 		EVP_PKEY_free(m->info.key);
 		m->info.key = NULL;
-		rc = FAIL("pck_chain", -EBADMSG, "PCK certificate has no EC public key");
+		rc = FAIL("pck_chain", -EBADMSG, "PCK certificate has no usable EC public key");
 		goto out;
 	}
 	m->info.leaf_from = asn1_unix(X509_get0_notBefore(leaf));
@@ -576,6 +624,7 @@ int cm_collateral_pck(struct cm_collateral *c, const struct cm_quote *q, int64_t
 		m = &c->memo[c->memo_next];
 		c->memo_next = (c->memo_next + 1) % PCK_MEMO;
 		EVP_PKEY_free(m->info.key);
+		EVP_PKEY_CTX_free(m->info.verify_ctx);
 		memset(m, 0, sizeof(*m));
 		int rc = pck_verify(c, q, id, m, check, e);
 		if (rc)

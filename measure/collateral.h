@@ -41,6 +41,8 @@ int cm_root_key_id(X509 *cert, uint8_t out[48]);
  * cm_ecdsa_p256_verify returns 1 valid, 0 invalid, negative on error. */
 EVP_PKEY *cm_p256_key_from_raw(const uint8_t xy[64]);
 int cm_ecdsa_p256_verify(EVP_PKEY *key, const uint8_t *msg, size_t len, const uint8_t sig[64]);
+/* The same with a context already set up by EVP_PKEY_verify_init (reusable). */
+int cm_ecdsa_p256_verify_ctx(EVP_PKEY_CTX *ctx, const uint8_t *msg, size_t len, const uint8_t sig[64]);
 
 enum cm_pck_ca { CM_PCK_CA_UNKNOWN = 0, CM_PCK_CA_PLATFORM, CM_PCK_CA_PROCESSOR };
 const char *cm_pck_ca_name(enum cm_pck_ca ca); /* "platform", "processor", "unknown" */
@@ -68,6 +70,7 @@ void cm_collateral_window(const struct cm_collateral *c, int64_t *from, int64_t 
 /* A verified PCK chain (leaf key, SGX extension). */
 struct cm_pck_info {
 	EVP_PKEY *key;
+	EVP_PKEY_CTX *verify_ctx; /* verify-initialized context for key */
 	struct cm_pck_ext ext;
 	int64_t leaf_from, leaf_to, ca_from, ca_to;
 };
@@ -79,6 +82,12 @@ struct cm_pck_info {
  * "pck_ca_cert_expired". *out is owned by c. */
 int cm_collateral_pck(struct cm_collateral *c, const struct cm_quote *q, int64_t t, const struct cm_pck_info **out,
 		      const char **check, struct cm_err *e);
+
+/* Verify sig over msg with the raw P-256 attestation key ak (X||Y), remembering the last
+ * few keys of the bundle's quotes. Returns 1 valid, 0 invalid, -EINVAL when ak is not a
+ * point on P-256, other negative codes on errors. */
+int cm_collateral_ak_verify(struct cm_collateral *c, const uint8_t ak[64], const uint8_t *msg, size_t len,
+			    const uint8_t sig[64]);
 
 /* ---- cache ---------------------------------------------------------------------------- */
 

@@ -8,6 +8,7 @@
 
 #include "measure/digest.h"
 #include "measure/json.h"
+#include "measure/measurements.h"
 
 const char *cm_verdict_name(enum cm_verdict v)
 {
@@ -40,12 +41,20 @@ int cm_verify_quote_with(const struct cm_quote *q, struct cm_collateral *c, cons
 	memcpy(r->root_key_id, cm_collateral_root_key_id(c), 48);
 	int64_t from;
 	cm_collateral_window(c, &from, &r->collateral_expiry);
+	r->is_td = cm_quote_is_td(q);
+	if (r->is_td) {
+		if (cm_quote_td_regs(q, &r->regs) || cm_image_hash(&r->regs, r->image_hash))
+			return invalid(r, "quote_format", "cannot read the TD registers");
+		memcpy(r->report_data, q->td.report_data, 64);
+	} else {
+		memcpy(r->report_data, q->sgx.report_data, 64);
+		memcpy(r->mr_enclave, q->sgx.mr_enclave, 32);
+		memcpy(r->mr_signer, q->sgx.mr_signer, 32);
+	}
 
 	/* Quote structure the parser leaves to us (§6.1). */
 	if (q->att_key_type != 2)
 		return invalid(r, "quote_format", "attestation key type is not ECDSA-256-with-P-256");
-	if (q->version >= 4 && q->cert_type != CM_CERT_PCK_CHAIN && q->cert_type > CM_CERT_PCK_CLEARTEXT)
-		return invalid(r, "quote_format", "unsupported certification data type");
 
 	/* Collateral windows, then the PCK chain against the bundle's CRLs. */
 	if (cm_collateral_check_time(c, o->time, &check, &e))
@@ -57,7 +66,7 @@ int cm_verify_quote_with(const struct cm_quote *q, struct cm_collateral *c, cons
 	r->pck = pck->ext;
 
 	/* QE report signed by the PCK key; attestation key bound by the QE report data. */
-	if (cm_ecdsa_p256_verify(pck->key, q->qe_report_raw, CM_SGX_REPORT_LEN, q->qe_report_sig) != 1)
+	if (cm_ecdsa_p256_verify_ctx(pck->verify_ctx, q->qe_report_raw, CM_SGX_REPORT_LEN, q->qe_report_sig) != 1)
 		return invalid(r, "qe_report_signature", "QE report signature does not verify with the PCK key");
 	uint8_t h[32];
 	struct cm_hash *hh = cm_hash_new(CM_SHA256);
@@ -72,11 +81,9 @@ int cm_verify_quote_with(const struct cm_quote *q, struct cm_collateral *c, cons
 			       "QE report data is not SHA-256(attestation key || QE auth data)");
 
 	/* Quote signature by the attestation key over header [+ descriptor] + body. */
-	EVP_PKEY *ak = cm_p256_key_from_raw(q->att_key);
-	if (!ak)
+	int ok = cm_collateral_ak_verify(c, q->att_key, q->raw, q->signed_len, q->signature);
+	if (ok == -EINVAL)
 		return invalid(r, "quote_signature", "attestation key is not a valid P-256 point");
-	int ok = cm_ecdsa_p256_verify(ak, q->raw, q->signed_len, q->signature);
-	EVP_PKEY_free(ak);
 	if (ok != 1)
 		return invalid(r, "quote_signature", "quote signature does not verify with the attestation key");
 

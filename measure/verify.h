@@ -42,6 +42,12 @@ struct cm_verify_result {
 	bool has_root_key_id;
 	uint8_t root_key_id[48];
 	int64_t collateral_expiry; /* earliest nextUpdate/notAfter of the collateral (0 if unknown) */
+	/* Measured values (copied from the quote; only meaningful when verdict is ok). */
+	bool is_td;
+	struct cm_td_regs regs;    /* TD: MRTD, MRCONFIGID, MROWNER, MROWNERCONFIG, RTMR0..3 */
+	uint8_t image_hash[32];    /* TD: Cocoon image hash */
+	uint8_t report_data[64];   /* TD or enclave REPORTDATA */
+	uint8_t mr_enclave[32], mr_signer[32]; /* SGX */
 };
 
 /* Verify a parsed quote against a bundle (JSON text). Returns 0 when the verdict is ok,
@@ -53,8 +59,9 @@ int cm_verify_quote(const struct cm_quote *q, const char *bundle, size_t bundle_
 int cm_verify_quote_with(const struct cm_quote *q, struct cm_collateral *c, const struct cm_verify_opts *o,
 			 struct cm_verify_result *r);
 
-/* verdict, failed_check, message, tcb_status, advisory_ids, component statuses, fmspc,
- * pce_id, pck_ca, root_key_id, collateral_expiry, added to obj. */
+/* Adds verdict, failed_check, message, tcb_status, advisory_ids, component statuses,
+ * fmspc, pce_id, pck_ca, root_key_id and collateral_expiry to obj. Measured values are not
+ * rendered (cm_quote_to_json has them). */
 void cm_verify_result_to_json(const struct cm_verify_result *r, json_object *obj);
 
 #endif

@@ -16,9 +16,12 @@ ifneq ($(strip $(ATTEST_SIM_SRCS)),)
 $(OBJ)/guest/attest/attest.o: ALL_CFLAGS += -DCA_HAVE_SIM
 endif
 # Rebuild the dispatcher when sim.mk appears or goes.
-$(OBJ)/guest/attest/attest.o: $(wildcard guest/attest/sim.mk)
+$(OBJ)/guest/attest/attest.o $(OBJ)/tests/unit/test_attest_tdx.o: $(wildcard guest/attest/sim.mk)
 
 $(LIBCOCOON_ATTEST): $(ATTEST_SRCS:%.c=$(OBJ)/%.o)
 	@mkdir -p $(@D)
 	rm -f $@
 	$(AR) rcs $@ $^
+ifneq ($(strip $(ATTEST_SIM_SRCS)),)
+$(OBJ)/tests/unit/test_attest_tdx.o: ALL_CFLAGS += -DCA_HAVE_SIM
+endif

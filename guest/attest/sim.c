@@ -57,11 +57,11 @@ static int mkdirs(const char *dir, struct cm_err *e)
 		if (*c != '/')
 			continue;
 		*c = 0;
-		if (mkdir(p, 0700) && errno != EEXIST)
+		if (mkdir(p, 0755) && errno != EEXIST)
 			return cm_fail(e, -errno, "sim: cannot create %s: %s", p, strerror(errno));
 		*c = '/';
 	}
-	if (mkdir(p, 0700) && errno != EEXIST)
+	if (mkdir(p, 0755) && errno != EEXIST)
 		return cm_fail(e, -errno, "sim: cannot create %s: %s", p, strerror(errno));
 	return 0;
 }
@@ -220,23 +220,61 @@ static int sim_read(struct ca_backend *b, int rtmr, uint8_t out[48], struct cm_e
 	return rc;
 }
 
-static int sim_quote(struct ca_backend *b, const uint8_t report_data[CA_REPORT_DATA_LEN], uint8_t **quote,
-		     size_t *len, struct cm_err *e)
+/* The TD as it stands: default TD values with the register file and report_data. */
+static int current_td(struct sim *s, const uint8_t report_data[CA_REPORT_DATA_LEN], struct ca_simca_td *td,
+		      struct cm_err *e)
 {
-	struct sim *s = b->priv;
 	uint8_t regs[REG_FILE_LEN];
 	int rc = regs_io(s, 0, NULL, regs, e);
 	if (rc)
 		return rc;
+	ca_simca_td_default(td);
+	memcpy(td->mr_td, regs, 48);
+	memcpy(td->mr_config_id, regs + 48, 48);
+	memcpy(td->mr_owner, regs + 96, 48);
+	memcpy(td->mr_owner_config, regs + 144, 48);
+	memcpy(td->rtmr, regs + 192, 4 * 48);
+	memcpy(td->report_data, report_data, CA_REPORT_DATA_LEN);
+	return 0;
+}
+
+static int sim_quote(struct ca_backend *b, const uint8_t report_data[CA_REPORT_DATA_LEN], uint8_t **quote,
+		     size_t *len, struct cm_err *e)
+{
+	struct sim *s = b->priv;
 	struct ca_simca_td td;
-	ca_simca_td_default(&td);
-	memcpy(td.mr_td, regs, 48);
-	memcpy(td.mr_config_id, regs + 48, 48);
-	memcpy(td.mr_owner, regs + 96, 48);
-	memcpy(td.mr_owner_config, regs + 144, 48);
-	memcpy(td.rtmr, regs + 192, 4 * 48);
-	memcpy(td.report_data, report_data, CA_REPORT_DATA_LEN);
-	return ca_simca_quote(s->ca, &td, quote, len, e);
+	int rc = current_td(s, report_data, &td, e);
+	return rc ? rc : ca_simca_quote(s->ca, &td, quote, len, e);
+}
+
+/* TDREPORT (specs/attestation.md §1.8) over the current registers. The REPORTMACSTRUCT
+ * hashes are real (SHA-384 of TEE_TCB_INFO and TDINFO); the MAC stays zero: there is no
+ * CPU key to MAC with, and nothing but a TDX module can check one. */
+static int sim_tdreport(struct ca_backend *b, const uint8_t report_data[CA_REPORT_DATA_LEN],
+			uint8_t report[CA_TDREPORT_LEN], struct cm_err *e)
+{
+	struct ca_simca_td td;
+	int rc = current_td(b->priv, report_data, &td, e);
+	if (rc)
+		return rc;
+	memset(report, 0, CA_TDREPORT_LEN);
+	uint8_t *mac = report, *tcb = report + 256, *info = report + 512;
+	mac[0] = 0x81; /* type TDX, subtype 0, version 0 (TDX 1.0) */
+	memcpy(mac + 16, td.tee_tcb_svn, 16); /* cpusvn */
+	memcpy(mac + 128, td.report_data, CA_REPORT_DATA_LEN);
+	memset(tcb, 0xff, 8);                 /* valid */
+	memcpy(tcb + 8, td.tee_tcb_svn, 16);
+	memcpy(tcb + 24, td.mr_seam, 48);
+	memcpy(info + 0, td.td_attributes, 8);
+	memcpy(info + 8, td.xfam, 8);
+	memcpy(info + 16, td.mr_td, 48);
+	memcpy(info + 64, td.mr_config_id, 48);
+	memcpy(info + 112, td.mr_owner, 48);
+	memcpy(info + 160, td.mr_owner_config, 48);
+	memcpy(info + 208, td.rtmr, 4 * 48);
+	if (cm_sha384(tcb, 256, mac + 32) || cm_sha384(info, 512, mac + 80))
+		return cm_fail(e, -EIO, "sim: hashing the TDREPORT failed");
+	return 0;
 }
 
 static void sim_close(struct ca_backend *b)
@@ -255,5 +293,6 @@ const struct ca_ops ca_sim_ops = {
 	.extend = sim_extend,
 	.read = sim_read,
 	.quote = sim_quote,
+	.tdreport = sim_tdreport,
 	.close = sim_close,
 };

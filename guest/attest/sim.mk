@@ -9,3 +9,9 @@ ATTEST_SIM_SRCS += guest/attest/sim.c guest/attest/simca.c
 # Unit tests built on the software CA.
 test_simca_DEPS := $(SIMCA_OBJS)
 test_simca_backend_DEPS := $(SIM_OBJS)
+
+# cocoon-sim: the sim backend from a shell (state directory, extend, read, quote).
+$(BIN)/cocoon-sim: $(OBJ)/guest/attest/simca_cli.o $(SIM_OBJS) $(LIBDIR)/libmeasure.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) $^ -o $@ $(BASE_LIBS)
+PROGRAMS += $(BIN)/cocoon-sim

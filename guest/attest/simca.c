@@ -34,6 +34,10 @@ struct ca_simca {
 	X509 *root, *pck_ca, *tcb, *pck;
 	char *collateral;
 	size_t collateral_len;
+	bool chain_in_bundle;
+	uint8_t pck_comps[16];
+	uint16_t pcesvn;
+	uint8_t pceid[2];
 };
 
 /* ---- a growable string ------------------------------------------------------------------- */
@@ -309,8 +313,8 @@ static X509 *make_cert(const char *cn, X509 *issuer, EVP_PKEY *issuer_key, EVP_P
 		goto fail;
 	if (add_ext(x, issuer, NID_subject_key_identifier, "hash") ||
 	    add_ext(x, issuer, NID_authority_key_identifier, "keyid:always") ||
-	    add_ext(x, issuer, NID_basic_constraints, ca ? (ca == 2 ? "critical,CA:TRUE,pathlen:1" : "critical,CA:TRUE,pathlen:0")
-								 : "critical,CA:FALSE") ||
+	    add_ext(x, issuer, NID_basic_constraints,
+		    ca == 2 ? "critical,CA:TRUE,pathlen:1" : ca ? "critical,CA:TRUE,pathlen:0" : "critical,CA:FALSE") ||
 	    add_ext(x, issuer, NID_key_usage,
 		    ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature,nonRepudiation"))
 		goto fail;
@@ -511,6 +515,18 @@ static int build_collateral(struct ca_simca *ca, const struct ca_simca_params *p
 	add_str(o, "qe_identity_issuer_chain", tcb_chain.p, tcb_chain.len);
 	if (signed_body(o, "qe_identity", "qe_identity_signature", ca->tcb_key, &qe))
 		goto out;
+	if (p->chain_in_bundle) {
+		struct sb full = {0};
+		pem_append(&full, ca->pck);
+		pem_append(&full, ca->pck_ca);
+		pem_append(&full, ca->root);
+		if (full.oom) {
+			free(full.p);
+			goto out;
+		}
+		add_str(o, "pck_certificate_chain", full.p, full.len);
+		free(full.p);
+	}
 	size_t n;
 	const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
 	if (!s || !(ca->collateral = malloc(n + 1)))
@@ -556,6 +572,10 @@ struct ca_simca *ca_simca_new(const struct ca_simca_params *p, struct cm_err *e)
 		cm_fail(e, -EIO, "sim CA: certificate generation failed");
 		goto fail;
 	}
+	ca->chain_in_bundle = p->chain_in_bundle;
+	memcpy(ca->pck_comps, p->pck_comps, 16);
+	ca->pcesvn = p->pcesvn;
+	memcpy(ca->pceid, p->pceid, 2);
 	if (build_collateral(ca, p)) {
 		cm_fail(e, -EIO, "sim CA: collateral generation failed");
 		goto fail;
@@ -608,7 +628,9 @@ int ca_simca_quote(const struct ca_simca *ca, const struct ca_simca_td *td, uint
 	pem_append(&chain, ca->root);
 	if (chain.oom)
 		return cm_fail(e, -ENOMEM, "out of memory");
-	size_t pem_len = chain.len + 1; /* real quotes end the chain with "\n\0" */
+	/* type 5: the PEM chain (real quotes end it with "\n\0"); type 3: encrypted PPID (384),
+	 * CPUSVN (16), PCESVN (2), PCE-ID (2) */
+	size_t pem_len = ca->chain_in_bundle ? 384 + 16 + 2 + 2 : chain.len + 1;
 	size_t body_off = td->td15 ? 54 : 48, body_len = td->td15 ? 648 : 584;
 	size_t signed_len = body_off + body_len;
 	size_t cert6_len = 384 + 64 + 2 + 32 + 2 + 4 + pem_len;
@@ -667,9 +689,16 @@ int ca_simca_quote(const struct ca_simca *ca, const struct ca_simca_td *td, uint
 		rc = -EIO;
 	cm_hash_free(hh);
 	uint8_t *nested = auth + 32;
-	cm_put_le16(nested, 5);
+	cm_put_le16(nested, ca->chain_in_bundle ? 3 : 5);
 	cm_put_le32(nested + 2, (uint32_t)pem_len);
-	memcpy(nested + 6, chain.p, chain.len);
+	if (ca->chain_in_bundle) {
+		memset(nested + 6, 0x5c, 384); /* stands in for the RSA-3072 encrypted PPID */
+		memcpy(nested + 6 + 384, ca->pck_comps, 16);
+		cm_put_le16(nested + 6 + 400, ca->pcesvn);
+		memcpy(nested + 6 + 402, ca->pceid, 2);
+	} else {
+		memcpy(nested + 6, chain.p, chain.len);
+	}
 	free(chain.p);
 	if (rc || sign_raw(ca->pck_key, rep, 384, rep + 384) || sign_raw(ca->ak, q, signed_len, sig)) {
 		free(q);

@@ -68,6 +68,9 @@ struct ca_simca_params {
 	struct ca_simca_isv_level qe_levels[4];
 	bool revoke_pck;    /* list the PCK leaf in the PCK CRL */
 	bool revoke_pck_ca; /* list the PCK CA in the root CA CRL */
+	/* Quotes carry certification data type 3 (encrypted PPID, CPUSVN, PCESVN, PCE-ID)
+	 * instead of the PEM chain, and the bundle carries pck_certificate_chain. */
+	bool chain_in_bundle;
 };
 
 /* Defaults: every window [now - 1 day, now + 30 days]; one UpToDate level matching the

@@ -66,13 +66,14 @@ int ci_disk_scan(const struct ci_disks *d, const char *serial, char *name, size_
 		if (n < 0 || strcmp(val, serial) != 0)
 			continue;
 		if (found) {
+			int r = cm_fail(e, -EEXIST, "two disks carry serial \"%s\" (%s and %s)", serial, name,
+					de->d_name);
 			closedir(dh);
-			return cm_fail(e, -EEXIST, "two disks carry serial \"%s\" (%s and %s)", serial, name,
-				       de->d_name);
+			return r;
 		}
 		if (snprintf(name, namesz, "%s", de->d_name) >= (int)namesz) {
 			closedir(dh);
-			return cm_fail(e, -ENAMETOOLONG, "disk name %s too long", de->d_name);
+			return cm_fail(e, -ENAMETOOLONG, "disk name too long");
 		}
 		found = 1;
 	}

@@ -1,7 +1,7 @@
 /* Strict LUKS2 for the persistent volume. */
 #include "guest/init/luks.h"
 
-#include <blkid.h>
+#include <blkid/blkid.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>

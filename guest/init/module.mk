@@ -1,5 +1,6 @@
 # cocoon-init: PID 1 of the appliance's initrd (docs/boot.md).
-GUEST_PKGS := libcryptsetup libkmod blkid libudev
+# (libudev is not needed: disks are found with a raw uevent netlink socket + sysfs.)
+GUEST_PKGS := libcryptsetup libkmod blkid
 EXTRA_CFLAGS_guest := $(call pkg_cflags,$(GUEST_PKGS))
 GUEST_LIBS := $(call pkg_libs,$(GUEST_PKGS))
 
@@ -17,5 +18,23 @@ $(BIN)/cocoon-init: $(OBJ)/guest/init/main.o $(LIBCOCOON_INIT) $(LIBDIR)/libcoco
 	$(CC) $(ALL_LDFLAGS) $^ -o $@ $(GUEST_LIBS) $(BASE_LIBS)
 
 PROGRAMS += $(BIN)/cocoon-init
+# test_init_luks runs mkfs.ext4 on a file (blank-disk detection must see ext4).
+DEPS_PACKAGES += e2fsprogs
 # The module list the initrd ships as /etc/cocoon/modules (read by cocoon-init).
 INIT_MODULES_LIST := guest/init/modules.list
+
+# Unit tests (tests/unit/test_init_*.c, test_attest_tdx.c, test_keys.c).
+GUEST_TEST_DEPS := $(LIBCOCOON_INIT) $(LIBDIR)/libcocoon-keys.a $(LIBDIR)/libcocoon-attest.a
+GUEST_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_init_*.c tests/unit/test_attest_tdx.c \
+	tests/unit/test_keys*.c))
+$(foreach t,$(GUEST_TESTS),$(eval test_$(t)_DEPS := $$(GUEST_TEST_DEPS)))
+$(foreach t,$(GUEST_TESTS),$(eval test_$(t)_LIBS := $$(GUEST_LIBS) $$(ATTEST_SIM_LIBS)))
+
+# libFuzzer targets (make fuzz): the LUKS2 metadata check on host-controlled headers,
+# the spec and cmdline parsers. `=` because LIBMEASURE_SRCS is set by a later module.mk.
+FUZZERS += init_luks init_spec
+fuzz_init_luks_SRCS = tests/fuzz/fuzz_init_luks.c guest/init/luks.c $(LIBMEASURE_SRCS)
+fuzz_init_luks_SEEDS := tests/fuzz/seeds/init_luks.json
+fuzz_init_luks_LIBS := -lcryptsetup -lblkid
+fuzz_init_spec_SRCS = tests/fuzz/fuzz_init_spec.c guest/init/appspec.c guest/init/cmdline.c $(LIBMEASURE_SRCS)
+fuzz_init_spec_SEEDS := tests/fuzz/seeds/init_spec.json tests/fuzz/seeds/init_cmdline.txt

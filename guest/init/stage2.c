@@ -239,6 +239,8 @@ static void shutdown_hook(void)
 			ci_log("shutdown: umount %s (%s)", mnt, strerror(errno));
 		else if (ci_dm_close(dmname, &e) < 0)
 			ci_log("shutdown: %s", e.msg);
+		else
+			ci_log("shutdown: volume %s closed", dmname);
 	}
 	if (persistent_mounted) {
 		if (umount(spec.persistent_mount) < 0)

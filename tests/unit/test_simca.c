@@ -118,6 +118,44 @@ static void test_sim_v5_td15_quote_verifies(void **state)
 	free(x.quote);
 }
 
+static void test_pck_chain_from_bundle(void **state)
+{
+	(void)state;
+	struct ca_simca_params p;
+	struct ca_simca_td td;
+	ca_simca_params_default(&p, NOW);
+	ca_simca_td_default(&td);
+	p.chain_in_bundle = true;
+	struct sim_run x;
+	verify_sim(&p, &td, "{\"root_key_ids\":[]}", NULL, NULL, false, NOW, &x);
+	if (x.r.verdict != CM_VERDICT_OK)
+		print_error("%s: %s\n", x.r.failed_check, x.r.message);
+	assert_int_equal(x.r.verdict, CM_VERDICT_OK);
+	assert_int_equal(x.q.cert_type, CM_CERT_PPID_RSA3072);
+	free(x.quote);
+	/* the same quote without the bundle's chain cannot be verified */
+	struct cm_err e = {0};
+	struct ca_simca *ca = ca_simca_new(&p, &e);
+	uint8_t *quote;
+	size_t qlen;
+	assert_int_equal(ca_simca_quote(ca, &td, &quote, &qlen, &e), 0);
+	json_object *o = json_tokener_parse(ca_simca_collateral(ca, NULL));
+	json_object_object_del(o, "pck_certificate_chain");
+	const char *b = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	struct cm_quote q;
+	struct cm_policy pol;
+	struct cm_verify_result r;
+	assert_int_equal(cm_quote_parse(quote, qlen, &q, &e), 0);
+	assert_int_equal(cm_policy_parse("{\"root_key_ids\":[]}", 19, &pol, &e), 0);
+	struct cm_verify_opts opts = {.time = NOW, .anchor = ca_simca_root(ca), .policy = &pol};
+	cm_verify_quote(&q, b, strlen(b), &opts, &r);
+	assert_string_equal(r.failed_check, "pck_chain");
+	cm_policy_free(&pol);
+	json_object_put(o);
+	free(quote);
+	ca_simca_free(ca);
+}
+
 static void test_wrong_root_is_rejected(void **state)
 {
 	(void)state;
@@ -590,6 +628,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sim_quote_verifies),
 		cmocka_unit_test(test_sim_v5_td15_quote_verifies),
+		cmocka_unit_test(test_pck_chain_from_bundle),
 		cmocka_unit_test(test_wrong_root_is_rejected),
 		cmocka_unit_test(test_revoked_pck_certificate),
 		cmocka_unit_test(test_revoked_pck_ca_in_root_crl),

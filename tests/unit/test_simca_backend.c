@@ -154,6 +154,25 @@ static void test_default_policy_rejects_sim_root(void **state)
 	b.ops->close(&b);
 }
 
+static void test_tdreport_carries_registers(void **state)
+{
+	(void)state;
+	struct ca_backend b;
+	struct cm_err e = {0};
+	open_sim(&b);
+	uint8_t rd[64], rep[CA_TDREPORT_LEN], r3[48], h[48];
+	memset(rd, 0x77, sizeof(rd));
+	assert_non_null(b.ops->tdreport);
+	assert_int_equal(b.ops->tdreport(&b, rd, rep, &e), 0);
+	assert_int_equal(rep[0], 0x81);
+	assert_memory_equal(rep + 128, rd, 64);
+	assert_int_equal(b.ops->read(&b, 3, r3, &e), 0);
+	assert_memory_equal(rep + 512 + 208 + 3 * 48, r3, 48);
+	cm_sha384(rep + 512, 512, h);
+	assert_memory_equal(rep + 80, h, 48); /* tee_info_hash */
+	b.ops->close(&b);
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -175,6 +194,7 @@ int main(void)
 		cmocka_unit_test(test_extend_then_quote_verifies),
 		cmocka_unit_test(test_state_is_shared_between_instances),
 		cmocka_unit_test(test_default_policy_rejects_sim_root),
+		cmocka_unit_test(test_tdreport_carries_registers),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -63,6 +63,13 @@ static void test_q1_tdx_v4_up_to_date(void **state)
 	assert_hex_equal(x.r.pck.fmspc, "b0c06f000000");
 	assert_int_equal(x.r.pck_ca, CM_PCK_CA_PLATFORM);
 	assert_hex_equal(x.r.root_key_id, CM_COCOON_ROOT_KEY_ID);
+	assert_true(x.r.is_td);
+	assert_hex_equal(x.r.regs.mrtd, "91eb2b44d141d4ece09f0c75c2c53d247a3c68edd7fafe8a"
+					 "3520c942a604a407de03ae6dc5f87f27428b2538873118b7");
+	assert_hex_equal(x.r.regs.rtmr[0], "44c0197b39157fdd7a4dcc44767f9d6b0bb3977c7a8e347b"
+					   "8492f827fe9d9e5c48aca29b220b80b6a540cf994b9bc9c0");
+	assert_hex_equal(x.r.report_data, "9a9d48e7f6799642d3d1b34e1e5e1742d4bb02dd6ddd551862c1211d35c304f9"
+					  "eca3efdbb481601c163cf52493d6e44aed55d51ec39b7e518fadb92c2b523f20");
 	run_free(&x);
 }
 
@@ -79,6 +86,9 @@ static void test_q2_sgx_config_and_sw_hardening(void **state)
 	assert_string_equal(x.r.tcb.adv[0], "INTEL-SA-00289");
 	assert_string_equal(x.r.tcb.adv[1], "INTEL-SA-00615");
 	assert_int_equal(x.r.pck_ca, CM_PCK_CA_PROCESSOR);
+	assert_false(x.r.is_td);
+	assert_hex_equal(x.r.mr_enclave, "33d8736db756ed4997e04ba358d27833188f1932ff7b1d156904d3f560452fbb");
+	assert_hex_equal(x.r.mr_signer, "815f42f11cf64430c30bab7816ba596a1da0130c3b028b673133a66cf9a3e0e6");
 	run_free(&x);
 
 	struct cm_policy p;

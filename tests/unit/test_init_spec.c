@@ -1,0 +1,161 @@
+/* cocoon-init: the measured spec file cocoon.json (guest/init/appspec.c). */
+#include "tests/unit/testutil.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "guest/init/appspec.h"
+
+#define RH "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static int parse(const char *json, struct ci_spec *s, struct cm_err *e)
+{
+	memset(e, 0, sizeof *e);
+	return ci_spec_parse(json, strlen(json), s, e);
+}
+
+static void test_spec_full_example(void **state)
+{
+	(void)state;
+	const char *j = "{\"version\":1,\"gpu\":\"off\",\"persistent\":{\"mount\":\"/var/lib/app\"},"
+			"\"models\":[{\"name\":\"qwen\",\"roothash\":\"" RH "\",\"data_blocks\":100},"
+			"{\"name\":\"big\",\"roothash\":\"" RH "\",\"data_blocks\":5,\"serial\":\"m-big\","
+			"\"hash_serial\":\"m-big-hash\"}],"
+			"\"services\":[{\"name\":\"web\",\"argv\":[\"/usr/bin/web\",\"--port\",\"80\"],"
+			"\"env\":[\"A=1\",\"PATH=/x\"],\"restart\":\"always\",\"backoff_ms\":250,\"after\":[\"db\"]},"
+			"{\"name\":\"db\",\"argv\":[\"/usr/bin/db\"]}]}";
+	struct ci_spec s;
+	struct cm_err e;
+	assert_int_equal(parse(j, &s, &e), 0);
+	assert_true(s.persistent);
+	assert_string_equal(s.persistent_mount, "/var/lib/app");
+	assert_false(s.gpu_required);
+	assert_int_equal(s.n_models, 2);
+	assert_string_equal(s.models[0].serial, "model-qwen");
+	assert_string_equal(s.models[0].hash_serial, "");
+	assert_int_equal(s.models[0].data_blocks, 100);
+	assert_string_equal(s.models[0].roothash_hex, RH);
+	assert_string_equal(s.models[1].serial, "m-big");
+	assert_string_equal(s.models[1].hash_serial, "m-big-hash");
+	assert_int_equal(s.n_services, 2);
+	assert_string_equal(s.services[0].argv[2], "80");
+	assert_null(s.services[0].argv[3]);
+	assert_string_equal(s.services[0].env[1], "PATH=/x");
+	assert_int_equal(s.services[0].restart, CI_RESTART_ALWAYS);
+	assert_int_equal(s.services[0].backoff_ms, 250);
+	assert_int_equal(s.services[1].restart, CI_RESTART_ON_FAILURE); /* default */
+	assert_int_equal(s.services[1].backoff_ms, CI_BACKOFF_DEFAULT_MS);
+	/* db first: web starts after it */
+	assert_int_equal(s.order[0], 1);
+	assert_int_equal(s.order[1], 0);
+	ci_spec_free(&s);
+}
+
+static void test_spec_minimal_has_no_volumes(void **state)
+{
+	(void)state;
+	struct ci_spec s;
+	struct cm_err e;
+	assert_int_equal(parse("{\"version\":1}", &s, &e), 0);
+	assert_false(s.persistent);
+	assert_int_equal(s.n_services, 0);
+	assert_int_equal(s.n_models, 0);
+	assert_int_equal(parse("{\"version\":1,\"persistent\":{},\"gpu\":\"required\"}", &s, &e), 0);
+	assert_true(s.persistent);
+	assert_string_equal(s.persistent_mount, "/data");
+	assert_true(s.gpu_required);
+	ci_spec_free(&s);
+}
+
+static void test_spec_dependency_cycle_rejected(void **state)
+{
+	(void)state;
+	struct ci_spec s;
+	struct cm_err e;
+	const char *j = "{\"version\":1,\"services\":["
+			"{\"name\":\"a\",\"argv\":[\"/a\"],\"after\":[\"c\"]},"
+			"{\"name\":\"b\",\"argv\":[\"/b\"],\"after\":[\"a\"]},"
+			"{\"name\":\"c\",\"argv\":[\"/c\"],\"after\":[\"b\"]}]}";
+	assert_int_equal(parse(j, &s, &e), -ELOOP);
+	assert_non_null(strstr(e.msg, "cycle"));
+}
+
+static void test_spec_rejects_bad_documents(void **state)
+{
+	(void)state;
+	struct ci_spec s;
+	struct cm_err e;
+	const char *bad[] = {
+		"",
+		"[]",
+		"{\"version\":1} x",
+		"{}",
+		"{\"version\":2}",
+		"{\"version\":1,\"extra\":1}",
+		"{\"version\":1,\"gpu\":\"yes\"}",
+		"{\"version\":1,\"persistent\":{\"mount\":\"data\"}}",
+		"{\"version\":1,\"persistent\":{\"mount\":\"/a/../etc\"}}",
+		"{\"version\":1,\"persistent\":{\"mount\":\"/\"}}",
+		"{\"version\":1,\"services\":[{\"name\":\"a\",\"argv\":[\"sh\"]}]}",
+		"{\"version\":1,\"services\":[{\"name\":\"a\",\"argv\":[]}]}",
+		"{\"version\":1,\"services\":[{\"name\":\"A\",\"argv\":[\"/a\"]}]}",
+		"{\"version\":1,\"services\":[{\"name\":\"a\",\"argv\":[\"/a\"],\"env\":[\"NOEQ\"]}]}",
+		"{\"version\":1,\"services\":[{\"name\":\"a\",\"argv\":[\"/a\"],\"env\":[\"=v\"]}]}",
+		"{\"version\":1,\"services\":[{\"name\":\"a\",\"argv\":[\"/a\"],\"restart\":\"sometimes\"}]}",
+		"{\"version\":1,\"services\":[{\"name\":\"a\",\"argv\":[\"/a\"],\"backoff_ms\":-1}]}",
+		"{\"version\":1,\"services\":[{\"name\":\"a\",\"argv\":[\"/a\"],\"backoff_ms\":60001}]}",
+		"{\"version\":1,\"services\":[{\"name\":\"a\",\"argv\":[\"/a\"],\"after\":[\"zz\"]}]}",
+		"{\"version\":1,\"services\":[{\"name\":\"a\",\"argv\":[\"/a\"],\"after\":[\"a\"]}]}",
+		"{\"version\":1,\"services\":[{\"name\":\"a\",\"argv\":[\"/a\"]},{\"name\":\"a\",\"argv\":[\"/b\"]}]}",
+		"{\"version\":1,\"services\":[{\"name\":\"a\",\"argv\":[\"/a\\u0007\"]}]}",
+		"{\"version\":1,\"models\":[{\"name\":\"m\",\"roothash\":\"00\",\"data_blocks\":1}]}",
+		"{\"version\":1,\"models\":[{\"name\":\"m\",\"roothash\":\"" RH "\",\"data_blocks\":0}]}",
+		"{\"version\":1,\"models\":[{\"name\":\"m\",\"roothash\":\"" RH "\"}]}",
+		"{\"version\":1,\"models\":[{\"name\":\"a-very-long-model\",\"roothash\":\"" RH "\",\"data_blocks\":1}]}",
+		"{\"version\":1,\"models\":[{\"name\":\"m\",\"roothash\":\"" RH "\",\"data_blocks\":1,\"serial\":\"s\","
+		"\"hash_serial\":\"s\"}]}",
+		"{\"version\":1,\"models\":[{\"name\":\"m\",\"roothash\":\"" RH "\",\"data_blocks\":1},"
+		"{\"name\":\"m\",\"roothash\":\"" RH "\",\"data_blocks\":1}]}",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		if (parse(bad[i], &s, &e) >= 0)
+			fail_msg("accepted: %s", bad[i]);
+		assert_true(e.msg[0] != '\0');
+	}
+}
+
+static void test_spec_load_from_directory(void **state)
+{
+	(void)state;
+	char *dir = test_tmpdir();
+	char path[512];
+	struct ci_spec s;
+	struct cm_err e = {0};
+	assert_int_equal(ci_spec_load(dir, &s, &e), -ENOENT);
+	snprintf(path, sizeof path, "%s/cocoon.json", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("{\"version\":1,\"services\":[{\"name\":\"t\",\"argv\":[\"/bin/true\"],\"restart\":\"no\"}]}\n", f);
+	fclose(f);
+	assert_int_equal(ci_spec_load(dir, &s, &e), 0);
+	assert_int_equal(s.services[0].restart, CI_RESTART_NO);
+	ci_spec_free(&s);
+	remove(path);
+	rmdir(dir);
+	free(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_spec_full_example),
+		cmocka_unit_test(test_spec_minimal_has_no_volumes),
+		cmocka_unit_test(test_spec_dependency_cycle_rejected),
+		cmocka_unit_test(test_spec_rejects_bad_documents),
+		cmocka_unit_test(test_spec_load_from_directory),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
