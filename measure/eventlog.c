@@ -187,7 +187,10 @@ int cm_eventlog_parse(const uint8_t *log, size_t len, struct cm_eventlog *l, str
 	while (off < len) {
 		size_t rem = len - off;
 		uint32_t mr = rem >= 4 ? cm_le32(log + off) : 0;
-		if (rem >= 4 && mr == 0xFFFFFFFFu) {
+		bool ff_tail = rem < 4;
+		for (size_t i = 0; i < rem && ff_tail; i++)
+			ff_tail = log[off + i] == 0xff;
+		if ((rem >= 4 && mr == 0xFFFFFFFFu) || ff_tail) {
 			l->end_marker = true;
 			l->padding = rem;
 			for (size_t i = off; i < len; i++)

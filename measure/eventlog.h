@@ -91,7 +91,7 @@ struct cm_eventlog {
 
 /* Parse and replay a log. A structurally malformed log (truncated event, bad Spec ID
  * header, unknown algorithm, no SHA-384) fails naming the offset; semantic problems
- * are collected in l->anomalies. Free with cm_eventlog_free. */
+ * are collected in l->anomalies. Always free with cm_eventlog_free (also on failure). */
 int cm_eventlog_parse(const uint8_t *log, size_t len, struct cm_eventlog *l, struct cm_err *e);
 void cm_eventlog_free(struct cm_eventlog *l);
 

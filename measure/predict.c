@@ -433,17 +433,20 @@ int cm_predict(const struct cm_predict_input *in, struct cm_prediction *p, struc
 	if (in->kernel) {
 		uint8_t *lo;
 		size_t lol;
-		rc = cm_load_options(in->cmdline, in->initrd != NULL, &lo, &lol, e);
+		/* OVMF passes an initrd only when fw_cfg's initrd size is > 0 (an empty
+		 * -initrd file still gets QEMU's header patch, above). */
+		bool initrd = in->initrd && in->initrd_len > 0;
+		rc = cm_load_options(in->cmdline, initrd, &lo, &lol, e);
 		if (rc)
 			return rc;
 		if (lol) {
 			char desc[CM_PREDICT_DESC];
 			snprintf(desc, sizeof(desc), "LOADED_IMAGE::LoadOptions: %.100s%s",
-				 in->cmdline ? in->cmdline : "", in->initrd ? " initrd=initrd" : "");
+				 in->cmdline ? in->cmdline : "", initrd ? " initrd=initrd" : "");
 			rc = push_hash(p, 2, CM_EV_EVENT_TAG, lo, lol, desc);
 		}
 		free(lo);
-		if (!rc && in->initrd) {
+		if (!rc && initrd) {
 			char desc[CM_PREDICT_DESC];
 			snprintf(desc, sizeof(desc), "Linux initrd (%zu bytes)", in->initrd_len);
 			rc = push_hash(p, 2, CM_EV_EVENT_TAG, in->initrd, in->initrd_len, desc);
@@ -464,6 +467,25 @@ int cm_predict(const struct cm_predict_input *in, struct cm_prediction *p, struc
 	for (size_t i = 0; i < p->n; i++)
 		cm_rtmr_extend(p->rtmr[p->ev[i].imr], p->ev[i].digest);
 	return 0;
+}
+
+size_t cm_pevents_from_log(const struct cm_eventlog *l, int imr, struct cm_pevent *out, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < l->n && n < max; i++) {
+		const struct cm_event *ev = &l->ev[i];
+		if (ev->mr_index != (uint32_t)imr + 1 || ev->type == CM_EV_NO_ACTION)
+			continue;
+		struct cm_pevent *x = &out[n++];
+		memset(x, 0, sizeof(*x));
+		x->imr = imr;
+		x->type = ev->type;
+		memcpy(x->digest, ev->digest, 48);
+		char d[CM_PREDICT_DESC - 16];
+		cm_event_describe(ev, d, sizeof(d));
+		snprintf(x->desc, sizeof(x->desc), "from log: %s", d);
+	}
+	return n;
 }
 
 json_object *cm_prediction_events_json(const struct cm_prediction *p)

@@ -75,13 +75,18 @@ struct cm_predict_input {
 	/* RTMR1 / RTMR2 (kernel NULL: not predicted) */
 	const uint8_t *kernel;
 	size_t kernel_len;
-	const uint8_t *initrd; /* NULL: no initrd */
+	const uint8_t *initrd; /* NULL: no -initrd; an empty one only affects the QEMU patch */
 	size_t initrd_len;
 	const char *cmdline;
 	/* RTMR3: runtime events in order (digests from cm_rtmr3_event_digest) */
 	const struct cm_pevent *rtmr3_events;
 	size_t n_rtmr3_events;
 };
+
+struct cm_eventlog;
+/* Copy the events a replayed log extended into register imr (0..3) as prediction
+ * events (for RTMR0 taken from a reference log). Returns the count (at most max). */
+size_t cm_pevents_from_log(const struct cm_eventlog *l, int imr, struct cm_pevent *out, size_t max);
 
 /* Predict the event sequence and RTMR0..3. RTMR1/2 are skipped (left zero, no events)
  * when in->kernel is NULL. */

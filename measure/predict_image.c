@@ -2,11 +2,15 @@
 #include "measure/predict_image.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "measure/digest.h"
 #include "measure/eventlog.h"
@@ -84,8 +88,43 @@ struct input {
 	char *path;
 	uint8_t *buf;
 	size_t len;
+	bool mapped;
 	uint8_t sha256[32];
 };
+
+static uint8_t empty_file[1];
+
+/* Map a regular input file read-only (no copy: the hashes read the page cache
+ * directly). Inputs must not change while being measured. */
+static int map_input(struct input *in, size_t max, struct cm_err *e)
+{
+	int fd = open(in->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cm_fail(e, -errno, "cannot open %s (%s)", in->path, strerror(errno));
+	struct stat st;
+	int rc = 0;
+	if (fstat(fd, &st))
+		rc = cm_fail(e, -errno, "cannot stat %s", in->path);
+	else if (!S_ISREG(st.st_mode))
+		rc = cm_fail(e, -EINVAL, "%s is not a regular file", in->path);
+	else if ((uint64_t)st.st_size > max)
+		rc = cm_fail(e, -EFBIG, "%s: %lld bytes (limit %zu)", in->path, (long long)st.st_size, max);
+	if (!rc && st.st_size == 0) {
+		in->buf = empty_file;
+		in->len = 0;
+	} else if (!rc) {
+		void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+		if (p == MAP_FAILED)
+			rc = cm_fail(e, -errno, "cannot map %s (%s)", in->path, strerror(errno));
+		else {
+			in->buf = p;
+			in->len = (size_t)st.st_size;
+			in->mapped = true;
+		}
+	}
+	close(fd);
+	return rc;
+}
 
 struct image {
 	struct input in[IN_N];
@@ -104,7 +143,8 @@ static void image_free(struct image *im)
 {
 	for (int i = 0; i < IN_N; i++) {
 		free(im->in[i].path);
-		free(im->in[i].buf);
+		if (im->in[i].mapped)
+			munmap(im->in[i].buf, im->in[i].len);
 	}
 	free(im->cmdline);
 	free(im->spec_dir);
@@ -257,25 +297,14 @@ static int rtmr0_from_log(const struct input *in, struct cm_pevent **out, size_t
 	int rc = cm_eventlog_parse(in->buf, in->len, &l, e);
 	if (rc) {
 		cm_eventlog_free(&l);
-		return cm_err_prefix(e, "%s", in->path);
+		return cm_err_prefix(e, "rtmr0_log %s", in->path);
 	}
 	*out = calloc(l.n ? l.n : 1, sizeof(**out));
-	*n = 0;
 	if (!*out) {
 		cm_eventlog_free(&l);
 		return cm_fail(e, -ENOMEM, "out of memory");
 	}
-	for (size_t i = 0; i < l.n; i++) {
-		if (l.ev[i].mr_index != 1 || l.ev[i].type == CM_EV_NO_ACTION)
-			continue;
-		struct cm_pevent *x = &(*out)[(*n)++];
-		x->imr = 0;
-		x->type = l.ev[i].type;
-		memcpy(x->digest, l.ev[i].digest, 48);
-		char d[CM_PREDICT_DESC - 16];
-		cm_event_describe(&l.ev[i], d, sizeof(d));
-		snprintf(x->desc, sizeof(x->desc), "from log: %s", d);
-	}
+	*n = cm_pevents_from_log(&l, 0, *out, l.n);
 	cm_eventlog_free(&l);
 	return 0;
 }
@@ -290,7 +319,7 @@ int cm_measure_image(const char *vm_json, json_object **out, struct cm_err *e)
 	size_t n_log = 0;
 	int rc = parse_vm(vm_json, &im, e);
 	for (int i = 0; i < IN_N && !rc; i++)
-		if (im.in[i].path && (rc = cm_read_file(im.in[i].path, in_max[i], &im.in[i].buf, &im.in[i].len, e)))
+		if (im.in[i].path && (rc = map_input(&im.in[i], in_max[i], e)))
 			cm_err_prefix(e, "%s", in_names[i]);
 	if (rc)
 		goto out;
@@ -337,7 +366,7 @@ int cm_measure_image(const char *vm_json, json_object **out, struct cm_err *e)
 			.loader = im.in[IN_LOADER].buf, .loader_len = im.in[IN_LOADER].len,
 			.rtmr0_events = log_events, .n_rtmr0_events = n_log,
 			.kernel = im.in[IN_KERNEL].buf, .kernel_len = im.in[IN_KERNEL].len,
-			.initrd = im.in[IN_INITRD].path ? (im.in[IN_INITRD].buf ? im.in[IN_INITRD].buf : (const uint8_t *)"") : NULL,
+			.initrd = im.in[IN_INITRD].buf,
 			.initrd_len = im.in[IN_INITRD].len,
 			.cmdline = im.cmdline,
 			.rtmr3_events = r3, .n_rtmr3_events = n3};

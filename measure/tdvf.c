@@ -91,7 +91,7 @@ int cm_tdvf_parse(const uint8_t *fw, size_t len, struct cm_tdvf *t, struct cm_er
 	if (dl < 4)
 		return cm_fail(e, -EINVAL, "TDX metadata offset entry at 0x%zx too short (%zu bytes)", d, dl);
 	uint32_t off = cm_le32(fw + d);
-	if (off == 0 || off > len || len - off < 16 + 16 || len - off < 16)
+	if (off < 16 || off > len - 16)
 		return cm_fail(e, -EINVAL, "TDX metadata offset 0x%x (at file offset 0x%zx) out of range",
 			       off, d);
 	size_t desc = len - off;

@@ -58,17 +58,30 @@ static void extend(const char *step, const char *msg)
 	ci_log("rtmr3 extend \"%s\"", msg);
 }
 
+/* The sim backend's CA may be seeded by the host from the spec's unmeasured runtime/sim/
+ * (made with `cocoon-sim init --dir SPEC/runtime/sim`), so that a host-side verifier can
+ * check this guest's sim quotes against a root it knows. Only for cocoon.attest=sim,
+ * which the measured cmdline selects (and which no production policy accepts). */
+#define SIM_SEED SPEC_DIR "/runtime/sim"
+#define SIM_DIR "/run/cocoon/sim"
+
 static void step_attest(const struct ci_boot *b)
 {
 	struct cm_err e = {0};
 	if (ci_mkdir_p("/run/cocoon", &e) < 0)
 		ci_fatal("attest", "%s", e.msg);
+	if (!strcmp(b->cmd.attest, "sim") && access(SIM_SEED "/root.pem", F_OK) == 0) {
+		if (ci_copy_tree(SIM_SEED, SIM_DIR, 64, 1u << 20, &e) < 0)
+			ci_fatal("attest", "sim CA from %s: %s", SIM_SEED, e.msg);
+		ci_log("sim CA seeded from %s", SIM_SEED);
+	}
 	if (ca_open(b->cmd.attest, EVENT_LOG, &attest, &e) < 0)
 		ci_fatal("attest", "%s", e.msg);
 	ci_log("attestation backend %s, event log %s", b->cmd.attest, EVENT_LOG);
 }
 
-static void step_spec(void)
+/* Copy the 9p spec share to the private /run/spec (only the copy is used afterwards). */
+static void step_spec_copy(void)
 {
 	struct cm_err e = {0};
 	if (ci_mkdir_p(SPEC_SHARE, &e) < 0)
@@ -80,7 +93,12 @@ static void step_spec(void)
 	umount2(SPEC_SHARE, MNT_DETACH);
 	if (r < 0)
 		ci_fatal("spec", "copy to %s: %s", SPEC_DIR, e.msg);
-	/* From here on only the private copy is used: what is hashed is what is read. */
+}
+
+/* Measure the private copy (what is hashed is what is read) and load cocoon.json. */
+static void step_spec_measure(void)
+{
+	struct cm_err e = {0};
 	uint8_t h[32];
 	char hex[65], msg[96];
 	if (cm_spec_tree_hash(SPEC_DIR, h, &e) < 0)
@@ -255,8 +273,9 @@ static void shutdown_hook(void)
 void ci_boot_rest(struct ci_boot *b)
 {
 	struct cm_err e = {0};
+	step_spec_copy();
 	step_attest(b);
-	step_spec();
+	step_spec_measure();
 	step_gpu(b);
 	step_keys_and_persistent(b);
 	step_models(b);

@@ -4,25 +4,34 @@
 #include <string.h>
 
 #include "measure/cli/cli.h"
+#include "measure/digest.h"
 #include "measure/eventlog.h"
 #include "measure/json.h"
 #include "measure/measurements.h"
+#include "measure/predict_image.h"
 #include "measure/quote.h"
+#include "measure/rtmr3.h"
 
 static void help(void)
 {
-	printf("usage: cocoon-measure eventlog [--ccel TABLE] --log DATA [--quote QUOTE] [--json]\n\n"
+	printf("usage: cocoon-measure eventlog [--ccel TABLE] --log DATA [--rtmr3-log FILE]\n"
+	       "                                [--quote QUOTE] [--vm VM.json] [--json]\n\n"
 	       "Parse a TDX CC event log (ACPI CCEL table + TCG2 crypto-agile log, e.g.\n"
 	       "/sys/firmware/acpi/tables/CCEL and /sys/firmware/acpi/tables/data/CCEL), replay\n"
 	       "RTMR0-3, decode every event and report padding, truncation, duplicate separators\n"
 	       "and digest/data mismatches. With --quote, compare the replay with the quote's RTMRs.\n\n"
 	       "  --ccel TABLE   the 56-byte ACPI CCEL table (optional; checks type and LAML)\n"
 	       "  --log DATA     the event log area\n"
+	       "  --rtmr3-log FILE  the guest's runtime RTMR3 log (/run/cocoon/rtmr3.log, one\n"
+	       "                 message per line), extended after the CCEL's RTMR3 events\n"
 	       "  --quote QUOTE  a TDX quote whose RTMR0-3 the replay must match\n"
+	       "  --vm VM.json   also predict the image (see 'image --help') and diff the log's\n"
+	       "                 events against the predicted ones, register by register\n"
 	       "  --json         machine-readable output\n"
 	       "  --help         this text\n\n"
 	       "Exit codes: 0 ok, 1 unreadable or malformed input (the error names the offset),\n"
-	       "2 usage, 3 anomalies in the log or replay does not match the quote.\n");
+	       "2 usage, 3 anomalies in the log, or the replay does not match the quote or the\n"
+	       "prediction.\n");
 }
 
 int cmd_eventlog(int argc, char **argv)
@@ -31,19 +40,23 @@ int cmd_eventlog(int argc, char **argv)
 		{"ccel", required_argument, NULL, 'c'},
 		{"log", required_argument, NULL, 'l'},
 		{"quote", required_argument, NULL, 'q'},
+		{"vm", required_argument, NULL, 'v'},
+		{"rtmr3-log", required_argument, NULL, 'r'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{0, 0, 0, 0},
 	};
 	int json = 0, c;
-	const char *ccel = NULL, *logp = NULL, *quotep = NULL;
+	const char *ccel = NULL, *logp = NULL, *quotep = NULL, *vm = NULL, *r3p = NULL;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "c:l:q:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:l:q:v:r:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': ccel = optarg; break;
 		case 'l': logp = optarg; break;
 		case 'q': quotep = optarg; break;
+		case 'v': vm = optarg; break;
+		case 'r': r3p = optarg; break;
 		case 'j': json = 1; break;
 		case 'h': help(); return CLI_OK;
 		default: return cli_usage_error("eventlog", "unknown option '%s'", argv[optind - 1]);
@@ -79,6 +92,31 @@ int cmd_eventlog(int argc, char **argv)
 		json_object_array_add(l.anomalies,
 				      json_object_new_string("log shorter than the CCEL table's LAML (truncated?)"));
 
+	json_object *r3events = NULL;
+	if (r3p) {
+		/* Runtime RTMR3 extends continue from the firmware's RTMR3 value. */
+		uint8_t *r3 = NULL, scratch[48];
+		size_t r3len;
+		r3events = json_object_new_array();
+		if (cm_read_file(r3p, 16u << 20, &r3, &r3len, &err) ||
+		    cm_rtmr3_replay(r3, r3len, scratch, r3events, &err)) {
+			free(r3);
+			json_object_put(r3events);
+			rc = cli_error(CLI_INVALID_INPUT, "%s: %s", r3p, err.msg);
+			goto out;
+		}
+		free(r3);
+		for (size_t i = 0; i < json_object_array_length(r3events); i++) {
+			json_object *ev = json_object_array_get_idx(r3events, i);
+			const char *h = json_object_get_string(json_object_object_get(ev, "digest"));
+			uint8_t d[48];
+			if (!h || cm_hex_decode_exact(h, strlen(h), d, 48))
+				continue;
+			cm_rtmr_extend(l.rtmr[3], d);
+			l.extends[3]++;
+			cm_json_add_hex(ev, "rtmr3", l.rtmr[3], 48);
+		}
+	}
 	o = json_object_new_object();
 	if (ccel) {
 		json_object *x = json_object_new_object();
@@ -112,6 +150,8 @@ int cmd_eventlog(int argc, char **argv)
 	for (size_t i = 0; i < l.n; i++)
 		json_object_array_add(evs, cm_event_to_json(&l.ev[i], i));
 	json_object_object_add(o, "events", evs);
+	if (r3events)
+		json_object_object_add(o, "rtmr3_events", r3events);
 	json_object_object_add(o, "anomalies", json_object_get(l.anomalies));
 	bool bad = json_object_array_length(l.anomalies) > 0;
 
@@ -141,6 +181,82 @@ int cmd_eventlog(int argc, char **argv)
 		cm_json_add_bool(o, "matches_quote", all);
 		json_object_object_add(o, "quote_registers", m);
 		bad = bad || !all;
+	}
+	if (vm) {
+		json_object *pred = NULL;
+		if (cm_measure_image(vm, &pred, &err)) {
+			rc = cli_error(CLI_INVALID_INPUT, "%s: %s", vm, err.msg);
+			goto out;
+		}
+		bool ok = true;
+		json_object *x = json_object_new_object();
+		json_object_object_add(o, "prediction", x);
+		json_object *diff = json_object_new_array();
+		for (int r = 0; r < 4; r++) {
+			json_object *pv = json_object_object_get(pred, rk[r]);
+			if (!pv) /* not predicted (no kernel) */
+				continue;
+			json_object *y = json_object_new_object();
+			json_object_object_add(y, "predicted", json_object_get(pv));
+			bool eq = !strcmp(json_object_get_string(pv),
+					  json_object_get_string(json_object_object_get(o, rk[r])));
+			cm_json_add_bool(y, "match", eq);
+			json_object_object_add(x, rk[r], y);
+			ok = ok && eq;
+			/* Pair the log's events of this register with the predicted ones. */
+			json_object *pe = json_object_object_get(json_object_object_get(pred, "events"), rk[r]);
+			json_object *got = json_object_new_array(); /* {index, digest, description} */
+			if (r == 3 && r3events) {
+				for (size_t i = 0; i < json_object_array_length(r3events); i++) {
+					json_object *ev = json_object_array_get_idx(r3events, i), *g = json_object_new_object();
+					cm_json_add_int(g, "index", (int64_t)i);
+					json_object_object_add(g, "digest", json_object_get(json_object_object_get(ev, "digest")));
+					json_object_object_add(g, "description", json_object_get(json_object_object_get(ev, "event")));
+					json_object_array_add(got, g);
+				}
+			}
+			for (size_t i = 0; i < l.n && !(r == 3 && r3events); i++) {
+				const struct cm_event *ev = &l.ev[i];
+				if (ev->type == CM_EV_NO_ACTION || ev->mr_index != (uint32_t)r + 1)
+					continue;
+				char desc[512];
+				cm_event_describe(ev, desc, sizeof(desc));
+				json_object *g = json_object_new_object();
+				cm_json_add_int(g, "index", (int64_t)i);
+				cm_json_add_hex(g, "digest", ev->digest, 48);
+				cm_json_add_str(g, "description", desc);
+				json_object_array_add(got, g);
+			}
+			size_t np = json_object_array_length(pe), ng = json_object_array_length(got);
+			for (size_t k = 0; k < np || k < ng; k++) {
+				json_object *p = k < np ? json_object_array_get_idx(pe, k) : NULL;
+				json_object *g = k < ng ? json_object_array_get_idx(got, k) : NULL;
+				const char *pd = p ? json_object_get_string(json_object_object_get(p, "digest")) : NULL;
+				const char *gd = g ? json_object_get_string(json_object_object_get(g, "digest")) : NULL;
+				if (pd && gd && !strcmp(pd, gd))
+					continue;
+				json_object *d = json_object_new_object();
+				cm_json_add_str(d, "register", rk[r]);
+				cm_json_add_int(d, "position", (int64_t)k);
+				if (g) {
+					json_object_object_add(d, "log_index", json_object_get(json_object_object_get(g, "index")));
+					cm_json_add_str(d, "log_digest", gd);
+					json_object_object_add(d, "log_description",
+							       json_object_get(json_object_object_get(g, "description")));
+				}
+				if (p) {
+					cm_json_add_str(d, "predicted_digest", pd);
+					json_object_object_add(d, "predicted_description",
+							       json_object_get(json_object_object_get(p, "description")));
+				}
+				json_object_array_add(diff, d);
+			}
+			json_object_put(got);
+		}
+		json_object_object_add(o, "prediction_diff", diff);
+		cm_json_add_bool(o, "matches_prediction", ok);
+		bad = bad || !ok;
+		json_object_put(pred);
 	}
 	rc = cli_emit(o, json);
 	if (rc == CLI_OK && bad)

@@ -48,6 +48,20 @@ grep -q "duplicate EV_SEPARATOR" $T/out && pass "duplicate separator reported" |
 expect_rc "eventlog bad CCEL table exits 1" 1 $B eventlog --ccel $F/ccel/nonce.dat --log $F/ccel/ccel_data.dat
 expect_rc "eventlog without --log is a usage error" 2 $B eventlog --ccel $F/ccel/ccel_table.dat
 
+# eventlog --vm: diff the log against a prediction
+cat >$T/vm-log.json <<JSON
+{"firmware": "$F/measure/OVMF.fd", "memory": "2G", "rtmr0_log": "$F/ccel/ccel_data.dat"}
+JSON
+expect_rc "eventlog --vm with RTMR0 from the same log" 0 $B eventlog --log $F/ccel/ccel_data.dat --vm $T/vm-log.json --json
+eq "matches_prediction" "$(jget $T/out matches_prediction)" true
+cat >$T/vm-pred.json <<JSON
+{"firmware": "$F/measure/OVMF.fd", "memory": "2G", "acpi_tables": "$F/measure/canonical-defaults/acpi_tables.bin"}
+JSON
+expect_rc "eventlog --vm against another platform exits 3" 3 $B eventlog --log $F/ccel/ccel_data.dat --vm $T/vm-pred.json --json
+eq "diff names the first differing event" "$(jget $T/out prediction_diff.0.log_description)" "TdxTable (1 table(s))"
+eq "diff shows the predicted event" "$(jget $T/out prediction_diff.0.predicted_description)" "TD HOB for 2048 MiB of RAM (440 bytes)"
+eq "separators line up" "$(jget $T/out prediction_diff.7.position)" 8
+
 # --- mrtd ---
 for order in per-page per-section; do
 	expect_rc "mrtd $order" 0 $B mrtd --page-order $order --json $F/measure/OVMF.fd
@@ -84,6 +98,23 @@ expect_rc "spec --log alone" 0 $B spec --json --log $T/rtmr3.log
 eq "replayed rtmr3" "$(jget $T/out rtmr3)" "$want"
 printf 'no newline' >$T/bad.log
 expect_rc "spec --log malformed exits 1" 1 $B spec --log $T/bad.log
+
+# eventlog --rtmr3-log: the guest's runtime log continues RTMR3 after the CCEL
+expect_rc "eventlog --rtmr3-log against a quote taken before the extends exits 3" 3 \
+	$B eventlog --log $F/ccel/ccel_data.dat --rtmr3-log $T/rtmr3.log --quote $F/ccel/cos-113-tdx-quote.dat --json
+eq "rtmr3 continues with the runtime log" "$(jget $T/out rtmr3)" "$want"
+eq "rtmr0 still matches the quote" "$(jget $T/out quote_registers.rtmr0.match)" true
+eq "rtmr3 no longer matches the quote" "$(jget $T/out quote_registers.rtmr3.match)" false
+cat >$T/vm-r3.json <<JSON
+{"firmware": "$F/measure/OVMF.fd", "memory": "2G", "rtmr0_log": "$F/ccel/ccel_data.dat", "spec_dir": "spec"}
+JSON
+expect_rc "eventlog --rtmr3-log --vm with the spec" 0 \
+	$B eventlog --log $F/ccel/ccel_data.dat --rtmr3-log $T/rtmr3.log --vm $T/vm-r3.json --json
+eq "runtime events match the spec prediction" "$(jget $T/out prediction.rtmr3.match)" true
+sed 's/}$/, "debug": true}/' $T/vm-r3.json >$T/vm-r3d.json
+expect_rc "eventlog --rtmr3-log --vm with --debug spec mismatch" 3 \
+	$B eventlog --log $F/ccel/ccel_data.dat --rtmr3-log $T/rtmr3.log --vm $T/vm-r3d.json --json
+eq "diff names the missing debug event" "$(jget $T/out prediction_diff.0.predicted_description)" "cocoon:cocoon_debug"
 
 # --- full image ---
 head -c 3000000 $K >$T/initrd.img

@@ -26,4 +26,5 @@ fi
 echo "$SHA  $deb" | sha256sum -c --quiet - || { echo "error: $deb: sha256 mismatch" >&2; exit 1; }
 dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" "./$VMLINUZ"
 mv "$tmp/$VMLINUZ" "$OUT"
+touch "$OUT"
 echo "fetched $PKG=$VER -> $OUT"

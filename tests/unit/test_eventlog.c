@@ -260,6 +260,11 @@ static void test_padding_variants(void **state)
 	assert_int_equal(l.padding, loglen - LOG_END);
 	assert_int_equal(l.n, 43);
 	cm_eventlog_free(&l);
+	/* Three 0xFF bytes after the last event: padding, not a truncated event. */
+	assert_int_equal(cm_eventlog_parse(logbuf, LOG_END + 3, &l, &e), 0);
+	assert_true(l.end_marker);
+	assert_int_equal(l.padding, 3);
+	cm_eventlog_free(&l);
 	/* Unpadded: log ends right after the last event. */
 	assert_int_equal(cm_eventlog_parse(logbuf, LOG_END, &l, &e), 0);
 	assert_int_equal(l.padding, 0);
@@ -325,6 +330,129 @@ static void test_out_of_range_mr_index_not_replayed(void **state)
 	free(c);
 }
 
+static void test_many_events_grow_the_array(void **state)
+{
+	(void)state;
+	/* Spec ID header (65 bytes) + 150 copies of the "Calling EFI Application" event. */
+	size_t ev0 = 9378, evn = 9484 - 9378, n = 150;
+	size_t len = 65 + n * evn;
+	uint8_t *c = malloc(len);
+	memcpy(c, logbuf, 65);
+	for (size_t i = 0; i < n; i++)
+		memcpy(c + 65 + i * evn, logbuf + ev0, evn);
+	struct cm_eventlog l;
+	struct cm_err e = {0};
+	assert_int_equal(cm_eventlog_parse(c, len, &l, &e), 0);
+	assert_int_equal(l.n, n);
+	assert_int_equal(l.extends[1], n);
+	assert_int_equal(l.ev[n - 1].offset, 65 + (n - 1) * evn);
+	assert_int_equal(json_object_array_length(l.anomalies), 0);
+	cm_eventlog_free(&l);
+	free(c);
+}
+
+static void test_bad_spec_id_algorithm_list(void **state)
+{
+	(void)state;
+	uint8_t *c = dup_log();
+	struct cm_eventlog l;
+	struct cm_err e = {0};
+	cm_put_le32(c + 56, 0); /* numberOfAlgorithms */
+	assert_true(cm_eventlog_parse(c, loglen, &l, &e) < 0);
+	assert_non_null(strstr(e.msg, "algorithm count 0 at offset 56"));
+	cm_eventlog_free(&l);
+	memcpy(c, logbuf, loglen);
+	c[64] = 0xff; /* vendorInfoSize beyond the Spec ID event */
+	assert_true(cm_eventlog_parse(c, loglen, &l, &e) < 0);
+	assert_non_null(strstr(e.msg, "vendor info"));
+	cm_eventlog_free(&l);
+	memcpy(c, logbuf, loglen);
+	cm_put_le32(c + 28, 0x7fffffff); /* Spec ID event size */
+	assert_true(cm_eventlog_parse(c, loglen, &l, &e) < 0);
+	assert_non_null(strstr(e.msg, "Spec ID event at offset 0 truncated"));
+	cm_eventlog_free(&l);
+	assert_true(cm_eventlog_parse(c, 20, &l, &e) < 0);
+	assert_non_null(strstr(e.msg, "offset 0"));
+	cm_eventlog_free(&l);
+	free(c);
+}
+
+/* Rebuild the fixture as a SHA-256 + SHA-384 crypto-agile log (as vTPM firmware
+ * writes); event `only256` (if < n) carries the SHA-256 digest alone. */
+static uint8_t *two_alg_log(size_t *outlen, size_t only256)
+{
+	struct cm_eventlog l;
+	struct cm_err e = {0};
+	assert_int_equal(cm_eventlog_parse(logbuf, loglen, &l, &e), 0);
+	uint8_t *b = calloc(1, loglen + l.n * 64 + 64);
+	size_t p = 0;
+	/* Spec ID event: header of the fixture, algorithm list {0x000b/32, 0x000c/48}. */
+	uint32_t sz0 = cm_le32(logbuf + 28);
+	memcpy(b, logbuf, 32 + 28); /* header + Spec ID up to numberOfAlgorithms */
+	p = 32 + 24;
+	cm_put_le32(b + p, 2);
+	cm_put_le16(b + p + 4, 0x000b);
+	cm_put_le16(b + p + 6, 32);
+	cm_put_le16(b + p + 8, 0x000c);
+	cm_put_le16(b + p + 10, 48);
+	size_t vend = 32 + 28 + 4; /* vendorInfoSize in the fixture */
+	size_t vlen = 1 + logbuf[vend];
+	memcpy(b + p + 12, logbuf + vend, vlen);
+	p += 12 + vlen;
+	cm_put_le32(b + 28, (uint32_t)(p - 32));
+	assert_true(p - 32 == sz0 + 4);
+	for (size_t i = 0; i < l.n; i++) {
+		const struct cm_event *ev = &l.ev[i];
+		cm_put_le32(b + p, ev->mr_index);
+		cm_put_le32(b + p + 4, ev->type);
+		cm_put_le32(b + p + 8, i == only256 ? 1 : 2);
+		p += 12;
+		cm_put_le16(b + p, 0x000b);
+		memset(b + p + 2, 0x5a, 32);
+		p += 34;
+		if (i != only256) {
+			cm_put_le16(b + p, 0x000c);
+			memcpy(b + p + 2, ev->digest, 48);
+			p += 50;
+		}
+		cm_put_le32(b + p, ev->data_len);
+		memcpy(b + p + 4, ev->data, ev->data_len);
+		p += 4 + ev->data_len;
+	}
+	cm_eventlog_free(&l);
+	*outlen = p;
+	return b;
+}
+
+static void test_two_algorithm_log_replays_sha384(void **state)
+{
+	(void)state;
+	size_t len;
+	uint8_t *b = two_alg_log(&len, (size_t)-1);
+	struct cm_eventlog l;
+	struct cm_err e = {0};
+	assert_int_equal(cm_eventlog_parse(b, len, &l, &e), 0);
+	assert_int_equal(l.nalgs, 2);
+	assert_int_equal(l.n, 43);
+	assert_hex_equal(l.rtmr[0], "3fa2f61f395b7f5feefb4ec2df61297f109ad8abcd6410c1b7df60f21f37b19297fc35e544039c7e1edece752afd17f6");
+	assert_int_equal(l.padding, 0);
+	cm_eventlog_free(&l);
+	free(b);
+	b = two_alg_log(&len, 5);
+	assert_true(cm_eventlog_parse(b, len, &l, &e) < 0);
+	assert_non_null(strstr(e.msg, "has no SHA-384 digest"));
+	cm_eventlog_free(&l);
+	free(b);
+}
+
+static void test_event_type_names(void **state)
+{
+	(void)state;
+	assert_string_equal(cm_event_type_name(CM_EV_EFI_VARIABLE_BOOT2), "EV_EFI_VARIABLE_BOOT2");
+	assert_string_equal(cm_event_type_name(CM_EV_S_CRTM_VERSION), "EV_S_CRTM_VERSION");
+	assert_string_equal(cm_event_type_name(0x1234), "EV_UNKNOWN");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -339,6 +467,10 @@ int main(void)
 		cmocka_unit_test(test_padding_variants),
 		cmocka_unit_test(test_bad_headers_fail_naming_offset),
 		cmocka_unit_test(test_out_of_range_mr_index_not_replayed),
+		cmocka_unit_test(test_many_events_grow_the_array),
+		cmocka_unit_test(test_bad_spec_id_algorithm_list),
+		cmocka_unit_test(test_two_algorithm_log_replays_sha384),
+		cmocka_unit_test(test_event_type_names),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -193,6 +193,55 @@ static void test_unsigned_image_hashes_trailing_bytes(void **state)
 	free(c);
 }
 
+static void test_qemu_patch_vga_modes_and_old_protocol(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *cmdline;
+		uint16_t mode;
+	} v[] = {{"vga=normal", 0xffff}, {"quiet vga=ask", 0xfffd}, {"vga=0x317", 0x317}, {"vga=791", 791}};
+	uint8_t hdr[CM_LINUX_HDR_LEN];
+	struct cm_err e = {0};
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		memcpy(hdr, k, sizeof(hdr));
+		struct cm_qemu_kernel_params p = {.mem = 4ull << 30, .cmdline = v[i].cmdline};
+		assert_int_equal(cm_linux_qemu_patch(hdr, klen, &p, &e), 0);
+		assert_int_equal(cm_le16(hdr + 0x1fa), v[i].mode);
+	}
+	memcpy(hdr, k, sizeof(hdr));
+	hdr[0x211] &= (uint8_t)~1; /* not LOADED_HIGH */
+	struct cm_qemu_kernel_params p = {.mem = 4ull << 30};
+	assert_true(cm_linux_qemu_patch(hdr, klen, &p, &e) < 0);
+	assert_non_null(strstr(e.msg, "LOADED_HIGH"));
+	/* boot protocol 2.03..2.0b: initrd_max from the header (0x22c) */
+	memcpy(hdr, k, sizeof(hdr));
+	cm_put_le16(hdr + 0x206, 0x20a);
+	cm_put_le32(hdr + 0x22c, 0x37ffffff);
+	p.has_initrd = true;
+	p.initrd_size = 0x100000;
+	assert_int_equal(cm_linux_qemu_patch(hdr, klen, &p, &e), 0);
+	assert_int_equal(cm_le32(hdr + 0x218), (0x37ffffff - 0x100000) & ~4095u);
+}
+
+static void test_few_data_directories_hash_the_whole_header(void **state)
+{
+	(void)state;
+	/* NumberOfRvaAndSizes = 4: no security directory, so the certificate table is
+	 * hashed as trailing data and the header is hashed without a hole. */
+	uint8_t *c = malloc(klen);
+	memcpy(c, k, klen);
+	uint32_t lfanew = cm_le32(k + 0x3c);
+	cm_put_le32(c + lfanew + 24 + 108, 4);
+	uint8_t a[48];
+	struct cm_pe_info info;
+	struct cm_err e = {0};
+	assert_int_equal(cm_pe_authenticode_sha384(c, klen, NULL, 0, a, &info, &e), 0);
+	assert_int_equal(info.cert_size, 0);
+	assert_int_equal(info.nrva, 4);
+	assert_int_equal(info.hashed_bytes, klen - 4);
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -203,6 +252,8 @@ int main(void)
 		cmocka_unit_test(test_truncated_kernel_rejected),
 		cmocka_unit_test(test_corrupt_headers_rejected),
 		cmocka_unit_test(test_unsigned_image_hashes_trailing_bytes),
+		cmocka_unit_test(test_qemu_patch_vga_modes_and_old_protocol),
+		cmocka_unit_test(test_few_data_directories_hash_the_whole_header),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,6 +1,7 @@
 /* RTMR0-2 prediction: ACPI loader/RSDP derivation and RTMR0 for the three tdx-measure
  * fixtures with the Debian OVMF (fixtures README §3), fixed digests (spec §3.2),
  * LoadOptions, OVMF profiles, RTMR0 from a reference log. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "measure/digest.h"
 #include "measure/eventlog.h"
 #include "measure/predict.h"
+#include "measure/predict_image.h"
 #include "tests/unit/testutil.h"
 
 static uint8_t *fw;
@@ -232,6 +234,24 @@ static void test_pre202411_separator_in_rtmr0(void **state)
 	free(p);
 }
 
+static void test_empty_initrd_is_no_initrd_for_ovmf(void **state)
+{
+	(void)state;
+	static const uint8_t none[1];
+	struct cm_prediction *a = predict_full(CM_OVMF_202411_202502, CM_KERNEL_UNPATCHED, "x", none, 0);
+	struct cm_prediction *b = predict_full(CM_OVMF_202411_202502, CM_KERNEL_UNPATCHED, "x", NULL, 0);
+	assert_int_equal(count(a, 2), 1); /* LoadOptions only, without " initrd=initrd" */
+	assert_memory_equal(a->rtmr[2], b->rtmr[2], 48);
+	free(a);
+	free(b);
+	/* ... but QEMU still patches the header for an empty -initrd file */
+	a = predict_full(CM_OVMF_202411_202502, CM_KERNEL_QEMU_PATCHED, "x", none, 0);
+	b = predict_full(CM_OVMF_202411_202502, CM_KERNEL_QEMU_PATCHED, "x", NULL, 0);
+	assert_memory_not_equal(a->rtmr[1], b->rtmr[1], 48);
+	free(a);
+	free(b);
+}
+
 static void test_kernel_mode_changes_only_rtmr1(void **state)
 {
 	(void)state;
@@ -263,28 +283,52 @@ static void test_202505_requires_reference_log(void **state)
 	free(t);
 }
 
+/* The replayed CCEL fixture (go-tdx-guest COS 113 TD); returns the log buffer. */
+static uint8_t *ccel_fixture(struct cm_eventlog *l)
+{
+	size_t ll;
+	uint8_t *log = fixture_read("tdx/ccel/ccel_data.dat", &ll);
+	struct cm_err e = {0};
+	assert_int_equal(cm_eventlog_parse(log, ll, l, &e), 0);
+	return log;
+}
+
 static void test_rtmr0_from_reference_log_matches_quote_value(void **state)
 {
 	(void)state;
-	size_t ll;
-	uint8_t *log = fixture_read("tdx/ccel/ccel_data.dat", &ll);
 	struct cm_eventlog l;
 	struct cm_err e = {0};
-	assert_int_equal(cm_eventlog_parse(log, ll, &l, &e), 0);
+	uint8_t *log = ccel_fixture(&l);
 	struct cm_pevent ev[32];
-	size_t n = 0;
-	for (size_t i = 0; i < l.n; i++)
-		if (l.ev[i].mr_index == 1 && l.ev[i].type != CM_EV_NO_ACTION) {
-			ev[n].imr = 0;
-			ev[n].type = l.ev[i].type;
-			memcpy(ev[n].digest, l.ev[i].digest, 48);
-			cm_event_describe(&l.ev[i], ev[n].desc, sizeof(ev[n].desc));
-			n++;
-		}
+	size_t n = cm_pevents_from_log(&l, 0, ev, 32);
+	assert_int_equal(n, 16);
+	assert_non_null(strstr(ev[13].desc, "from log: Boot0000: UiApp"));
 	struct cm_predict_input in = {.profile = CM_OVMF_202505, .rtmr0_events = ev, .n_rtmr0_events = n};
 	struct cm_prediction *p = malloc(sizeof(*p));
 	assert_int_equal(cm_predict(&in, p, &e), 0);
 	assert_hex_equal(p->rtmr[0], "3fa2f61f395b7f5feefb4ec2df61297f109ad8abcd6410c1b7df60f21f37b19297fc35e544039c7e1edece752afd17f6");
+	free(p);
+	cm_eventlog_free(&l);
+	free(log);
+}
+
+static void test_fixed_events_equal_a_real_td_log(void **state)
+{
+	(void)state;
+	/* The kernel-independent events we predict appear verbatim in the real COS TD log
+	 * (an OVMF with the separator already in RTMR1): Boot0000, "Calling EFI
+	 * Application", the RTMR1 separator and both Exit Boot Services actions. */
+	struct cm_eventlog l;
+	uint8_t *log = ccel_fixture(&l);
+	struct cm_prediction *p = predict_full(CM_OVMF_202411_202502, CM_KERNEL_UNPATCHED, "", NULL, 0);
+	static const struct {
+		size_t log, pred;
+	} pairs[] = {{13, 13}, {14, 14}, {15, 15}, {41, 16}, {42, 17}};
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		assert_memory_equal(l.ev[pairs[i].log].digest, p->ev[pairs[i].pred].digest, 48);
+		assert_int_equal(l.ev[pairs[i].log].mr_index, p->ev[pairs[i].pred].imr + 1);
+		assert_int_equal(l.ev[pairs[i].log].type, p->ev[pairs[i].pred].type);
+	}
 	free(p);
 	cm_eventlog_free(&l);
 	free(log);
@@ -370,6 +414,161 @@ static void test_profile_names(void **state)
 	assert_true(cm_kernel_mode_parse("patched", &m) < 0);
 }
 
+/* ---- VM.json / cm_measure_image ---- */
+
+static char *tmpdir;
+
+static const char *write_vm(const char *name, const char *json)
+{
+	static char path[512];
+	if (!tmpdir)
+		tmpdir = test_tmpdir();
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(json, f);
+	fclose(f);
+	return path;
+}
+
+static json_object *measure_ok(const char *json)
+{
+	json_object *o;
+	struct cm_err e = {0};
+	if (cm_measure_image(write_vm("vm.json", json), &o, &e))
+		fail_msg("%s", e.msg);
+	return o;
+}
+
+static void measure_fails(const char *json, const char *needle)
+{
+	json_object *o;
+	struct cm_err e = {0};
+	assert_true(cm_measure_image(write_vm("bad.json", json), &o, &e) < 0);
+	if (!strstr(e.msg, needle))
+		fail_msg("'%s' lacks '%s'", e.msg, needle);
+}
+
+static const char *jget(json_object *o, const char *a, const char *b)
+{
+	json_object *v = json_object_object_get(o, a);
+	if (b)
+		v = json_object_object_get(v, b);
+	return json_object_get_string(v);
+}
+
+
+/* Absolute path of a fixture (VM.json paths are relative to the VM.json). */
+static const char *abs_fixture(const char *rel, char out[PATH_MAX])
+{
+	assert_non_null(realpath(fixture_path(rel), out));
+	return out;
+}
+
+static char *vm_text(const char *extra)
+{
+	static char buf[3 * PATH_MAX];
+	char fwp[PATH_MAX], acpi[PATH_MAX];
+	snprintf(buf, sizeof(buf), "{\"firmware\": \"%s\", \"acpi_tables\": \"%s\", %s}",
+		 abs_fixture("tdx/measure/OVMF.fd", fwp),
+		 abs_fixture("tdx/measure/canonical-defaults/acpi_tables.bin", acpi), extra);
+	return buf;
+}
+
+static void test_vm_json_platform_only(void **state)
+{
+	(void)state;
+	json_object *o = measure_ok(vm_text("\"memory\": 2147483648"));
+	assert_string_equal(jget(o, "rtmr0", NULL), shapes[0].rtmr0);
+	assert_null(json_object_object_get(o, "rtmr1"));
+	assert_null(json_object_object_get(o, "image_hash"));
+	assert_string_equal(jget(o, "profile", "rtmr0_source"), "predicted");
+	assert_string_equal(jget(o, "inputs", "firmware") ? json_object_get_string(json_object_object_get(
+		json_object_object_get(json_object_object_get(o, "inputs"), "firmware"), "sha256")) : "",
+		"14954040cc754ade0c625ac3470ea46d4c14318b5b1396de4ef77090203d76db");
+	json_object_put(o);
+}
+
+static void test_vm_json_cmdline_file_equals_cmdline(void **state)
+{
+	(void)state;
+	char extra[1024];
+	write_vm("cmdline.txt", "console=hvc0 quiet\n");
+	snprintf(extra, sizeof(extra), "\"memory\": \"2G\", \"kernel\": \"%s/build/cache/kernel/vmlinuz\", "
+		 "\"cmdline_file\": \"cmdline.txt\", \"debug\": true, \"kernel_mode\": \"qemu-patched\", "
+		 "\"page_order\": \"per-section\", \"ovmf_profile\": \"pre202411\"", getenv("PWD"));
+	json_object *a = measure_ok(vm_text(extra));
+	snprintf(extra, sizeof(extra), "\"memory\": \"2G\", \"kernel\": \"%s/build/cache/kernel/vmlinuz\", "
+		 "\"cmdline\": \"console=hvc0 quiet\", \"debug\": true, \"kernel_mode\": \"qemu-patched\", "
+		 "\"page_order\": \"per-section\", \"ovmf_profile\": \"pre202411\"", getenv("PWD"));
+	json_object *b = measure_ok(vm_text(extra));
+	assert_string_equal(jget(a, "rtmr2", NULL), jget(b, "rtmr2", NULL));
+	assert_string_equal(jget(a, "image_hash", NULL), jget(b, "image_hash", NULL));
+	assert_string_equal(jget(a, "profile", "cmdline"), "console=hvc0 quiet");
+	assert_string_equal(jget(a, "profile", "page_order"), "per-section");
+	assert_string_equal(jget(a, "profile", "kernel_mode"), "qemu-patched");
+	assert_string_equal(jget(a, "profile", "ovmf_profile"), "pre202411");
+	/* pre202411: RTMR0 differs from the fixture (separator moved in) */
+	assert_string_not_equal(jget(a, "rtmr0", NULL), shapes[0].rtmr0);
+	json_object_put(a);
+	json_object_put(b);
+}
+
+static void test_vm_json_rtmr0_from_log(void **state)
+{
+	(void)state;
+	char extra[PATH_MAX + 256], p[PATH_MAX];
+	snprintf(extra, sizeof(extra), "\"memory\": \"2G\", \"ovmf_profile\": \"202505+\", \"rtmr0_log\": \"%s\"",
+		 abs_fixture("tdx/ccel/ccel_data.dat", p));
+	json_object *o = measure_ok(vm_text(extra));
+	assert_string_equal(jget(o, "rtmr0", NULL),
+			    "3fa2f61f395b7f5feefb4ec2df61297f109ad8abcd6410c1b7df60f21f37b19297fc35e544039c7e1edece752afd17f6");
+	assert_string_equal(jget(o, "profile", "rtmr0_source"), "event-log");
+	json_object_put(o);
+	snprintf(extra, sizeof(extra), "\"memory\": \"2G\", \"rtmr0_log\": \"%s\"",
+		 abs_fixture("tdx/ccel/ccel_table.dat", p));
+	measure_fails(vm_text(extra), "rtmr0_log");
+}
+
+static void test_vm_json_errors(void **state)
+{
+	(void)state;
+	measure_fails("{\"firmware\": ", "invalid JSON");
+	measure_fails("[1, 2]", "not a JSON object");
+	measure_fails("{\"memory\": \"2G\"}", "\"firmware\" is required");
+	measure_fails(vm_text("\"cpus\": 4"), "\"memory\" is required");
+	measure_fails(vm_text("\"memory\": \"2X\""), "bad \"memory\"");
+	measure_fails(vm_text("\"memory\": \"2G\", \"ovmf_profile\": \"2024\""), "ovmf_profile");
+	measure_fails(vm_text("\"memory\": \"2G\", \"page_order\": \"two-pass\""), "page_order");
+	measure_fails(vm_text("\"memory\": \"2G\", \"kernel_mode\": \"patched\""), "kernel_mode");
+	measure_fails(vm_text("\"memory\": \"2G\", \"mrowner\": \"00\""), "96 hex digits");
+	measure_fails(vm_text("\"memory\": \"2G\", \"initrd\": \"x\""), "without \"kernel\"");
+	measure_fails(vm_text("\"memory\": \"2G\", \"cmdline\": \"a\", \"cmdline_file\": \"c\""), "not both");
+	measure_fails(vm_text("\"memory\": \"2G\", \"kernel\": \"/nonexistent/vmlinuz\""), "kernel");
+	measure_fails("{\"firmware\": \"/etc/hostname\", \"memory\": \"2G\"}", "acpi_tables");
+}
+
+static void test_parse_size_units(void **state)
+{
+	(void)state;
+	uint64_t v;
+	assert_int_equal(cm_parse_size("2048M", &v), 0);
+	assert_int_equal(v, 2ull << 30);
+	assert_int_equal(cm_parse_size("100G", &v), 0);
+	assert_int_equal(v, 100ull << 30);
+	assert_int_equal(cm_parse_size("64k", &v), 0);
+	assert_int_equal(v, 65536);
+	assert_int_equal(cm_parse_size("1TiB", &v), 0);
+	assert_int_equal(v, 1ull << 40);
+	assert_int_equal(cm_parse_size("17179869184", &v), 0);
+	assert_int_equal(v, 16ull << 30);
+	assert_true(cm_parse_size("1.5G", &v) < 0);
+	assert_true(cm_parse_size("-1", &v) < 0);
+	assert_true(cm_parse_size("G", &v) < 0);
+	assert_true(cm_parse_size("2Gx", &v) < 0);
+	assert_true(cm_parse_size("99999999999999T", &v) < 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -378,12 +577,19 @@ int main(void)
 		cmocka_unit_test(test_captured_loader_and_rsdp_take_precedence),
 		cmocka_unit_test(test_full_boot_sequence_202411),
 		cmocka_unit_test(test_pre202411_separator_in_rtmr0),
+		cmocka_unit_test(test_empty_initrd_is_no_initrd_for_ovmf),
 		cmocka_unit_test(test_kernel_mode_changes_only_rtmr1),
 		cmocka_unit_test(test_202505_requires_reference_log),
 		cmocka_unit_test(test_rtmr0_from_reference_log_matches_quote_value),
+		cmocka_unit_test(test_fixed_events_equal_a_real_td_log),
 		cmocka_unit_test(test_load_options_encoding),
 		cmocka_unit_test(test_acpi_bad_blobs_rejected),
 		cmocka_unit_test(test_profile_names),
+		cmocka_unit_test(test_vm_json_platform_only),
+		cmocka_unit_test(test_vm_json_cmdline_file_equals_cmdline),
+		cmocka_unit_test(test_vm_json_rtmr0_from_log),
+		cmocka_unit_test(test_vm_json_errors),
+		cmocka_unit_test(test_parse_size_units),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -268,6 +268,55 @@ static void test_parse_rejects_bad_guided_table(void **state)
 	free(c);
 }
 
+static void test_parse_rejects_bad_metadata_offset(void **state)
+{
+	(void)state;
+	/* The TDX metadata offset entry: u32 offset | u16 len | GUID e47a6535-... */
+	static const uint8_t guid[16] = {0x35, 0x65, 0x7a, 0xe4, 0x4a, 0x98, 0x98, 0x47,
+					 0x86, 0x5e, 0x46, 0x85, 0xa7, 0xbf, 0x8e, 0xc2};
+	uint8_t *c = malloc(fwlen);
+	memcpy(c, fw, fwlen);
+	size_t g = fwlen - 0x1000;
+	while (g < fwlen - 16 && memcmp(c + g, guid, 16))
+		g++;
+	assert_true(g < fwlen - 16);
+	assert_int_equal(cm_le32(c + g - 6), fwlen - 0x3ff640);
+	cm_put_le32(c + g - 6, 8); /* descriptor would run past the end (fuzzer finding) */
+	expect_parse_error(c, fwlen, "out of range");
+	cm_put_le32(c + g - 6, 0x7fffffff);
+	expect_parse_error(c, fwlen, "out of range");
+	cm_put_le32(c + g - 6, 0x1000); /* inside the image, but no metadata GUID there */
+	expect_parse_error(c, fwlen, "GUID missing");
+	memcpy(c, fw, fwlen);
+	memset(c + g, 0, 16); /* no metadata offset entry at all */
+	expect_parse_error(c, fwlen, "no TDX metadata offset entry");
+	free(c);
+}
+
+static void test_td_hob_and_cfv_need_their_sections(void **state)
+{
+	(void)state;
+	struct cm_tdvf t;
+	struct cm_err e = {0};
+	uint8_t *hob;
+	size_t len;
+	const uint8_t *p;
+	assert_int_equal(cm_tdvf_parse(fw, fwlen, &t, &e), 0);
+	struct cm_tdvf u = t;
+	u.s[4].type = CM_TDVF_TEMP_MEM; /* no TD_HOB left */
+	assert_true(cm_tdvf_td_hob(&u, 2ull << 30, &hob, &len, &e) < 0);
+	assert_non_null(strstr(e.msg, "no TD_HOB"));
+	u = t;
+	u.s[2].gpa = 0x100000000ull - 0x10000; /* TempMem in the PCI hole: not RAM */
+	assert_true(cm_tdvf_td_hob(&u, 2ull << 30, &hob, &len, &e) < 0);
+	assert_non_null(strstr(e.msg, "not inside one RAM entry"));
+	u = t;
+	u.s[1].type = CM_TDVF_BFV;
+	assert_true(cm_tdvf_cfv(fw, fwlen, &u, &p, &len, &e) < 0);
+	assert_non_null(strstr(e.msg, "no CFV"));
+	assert_string_equal(cm_tdvf_type_name(7), "unknown");
+}
+
 static void test_page_order_names(void **state)
 {
 	(void)state;
@@ -295,6 +344,8 @@ int main(void)
 		cmocka_unit_test(test_parse_rejects_bad_descriptor),
 		cmocka_unit_test(test_parse_rejects_bad_sections),
 		cmocka_unit_test(test_parse_rejects_bad_guided_table),
+		cmocka_unit_test(test_parse_rejects_bad_metadata_offset),
+		cmocka_unit_test(test_td_hob_and_cfv_need_their_sections),
 		cmocka_unit_test(test_page_order_names),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
