@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# make demo: build the production appliance image, boot it with cocoon-launch under QEMU
+# (TCG, no TDX here: the `sim` attestation backend and the debug key, both explicit cmdline
+# variants that change RTMR2), then verify it from the host:
+#   - the verified root hash the guest reports equals the image's;
+#   - the guest's RTMR3 equals `cocoon-measure spec`'s prediction for the demo spec;
+#   - the persistent volume is formatted (first boot) and the guest's RA-TLS certificate,
+#     fetched through the QEMU port forward, verifies with `cocoon-measure cert` against the
+#     sim root, carrying the predicted RTMR3 and an image hash;
+#   - an ACPI power-button press shuts the appliance down in order.
+# Environment: BUILD (default build), IMAGE (default images/default; built when missing),
+# DEMO_TIMEOUT (seconds to wait for the boot, default 600), DEMO_PORT (default 18443).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+top=$(pwd)
+BUILD=${BUILD:-build}
+BIN=$top/$BUILD/bin
+IMAGE=${IMAGE:-images/default}
+TIMEOUT=${DEMO_TIMEOUT:-600}
+PORT=${DEMO_PORT:-18443}
+work=$top/$BUILD/demo
+say() { printf '\033[1mdemo:\033[0m %s\n' "$*"; }
+die() { echo "demo: FAILED: $*" >&2; [ -f "$work/log/worker-0.console.log" ] && tail -25 "$work/log/worker-0.console.log" >&2; exit 1; }
+
+for p in cocoon-launch cocoon-measure cocoon-sim; do [ -x "$BIN/$p" ] || die "$BIN/$p missing (run make)"; done
+if [ ! -f "$IMAGE/manifest.json" ]; then
+    say "building the appliance image (image-recipes/build-image; first run creates the pinned build root)"
+    image-recipes/build-image default "$top/$IMAGE" >/dev/null || die "image build failed"
+fi
+IMAGE=$(cd "$IMAGE" && pwd)
+roothash=$(sed -n 's/.*cocoon.roothash=\([0-9a-f]*\).*/\1/p' "$IMAGE/cmdline")
+
+rm -rf "$work" && mkdir -p "$work/spec/runtime" "$work/log" "$work/run"
+# The demo spec: the RA-TLS server in reverse mode in front of a (here absent) engine.
+cat > "$work/spec/cocoon.json" <<JSON
+{
+  "version": 1,
+  "gpu": "off",
+  "persistent": { "mount": "/data" },
+  "services": [
+    { "name": "ratls", "argv": ["/usr/bin/cocoon-ratls", "run", "--attest", "sim",
+                                "-R", "0.0.0.0:8443:127.0.0.1:8000@any", "--pow-difficulty", "8"],
+      "restart": "always" }
+  ]
+}
+JSON
+# The sim CA, generated here so that this host can verify the guest's sim quotes
+# (runtime/ is not measured; docs/boot.md).
+"$BIN/cocoon-sim" --dir "$work/spec/runtime/sim" init >/dev/null || die "cocoon-sim init failed"
+truncate -s 256M "$work/persistent.img"
+cat > "$work/node.conf" <<CONF
+[node]
+type = worker
+tdx = no
+accel = tcg
+image_dir = $IMAGE
+spec_dir = $work/spec
+persistent_disk = $work/persistent.img
+memory = 2G
+vcpus = 2
+ports = $PORT:8443
+vsock_cid = 0
+console = file
+log_dir = $work/log
+run_dir = $work/run
+CONF
+
+say "booting $IMAGE with cocoon-launch run --no-tdx --accel tcg --sim --debug"
+"$BIN/cocoon-launch" run "$work/node.conf" --sim --debug > "$work/launch.log" 2>&1 &
+qemu=$!
+trap 'kill $qemu 2>/dev/null || true' EXIT
+console=$work/log/worker-0.console.log
+serial=$work/log/worker-0.serial.log
+deadline=$((SECONDS + TIMEOUT))
+until grep -qs "service ratls started" "$console" "$serial"; do
+    kill -0 $qemu 2>/dev/null || die "QEMU exited before the appliance came up (see $work/launch.log)"
+    grep -hs "cocoon-init: FATAL" "$console" "$serial" && die "the appliance halted"
+    [ $SECONDS -lt $deadline ] || die "no 'service ratls started' within ${TIMEOUT}s"
+    sleep 2
+done
+log=$(cat "$console" "$serial" 2>/dev/null | tr -d '\r')
+line() { echo "$log" | grep -o "cocoon-init: $1.*" | head -1; }
+say "appliance up:"
+for pat in "root verified" "attestation backend" "rtmr3 [0-9a-f]" "volume persistent" "service ratls started"; do
+    echo "    $(line "$pat")"
+done
+
+got_root=$(line "root verified" | awk '{print $4}')
+[ "$got_root" = "$roothash" ] || die "guest verified root $got_root, image has $roothash"
+got_rtmr3=$(line "rtmr3 [0-9a-f]" | awk '{print $3}')
+want_rtmr3=$("$BIN/cocoon-measure" spec "$work/spec" --debug --json | sed -n 's/.*"rtmr3": *"\([0-9a-f]*\)".*/\1/p')
+say "RTMR3 guest     $got_rtmr3"
+say "RTMR3 predicted $want_rtmr3 (cocoon-measure spec --debug)"
+[ -n "$got_rtmr3" ] && [ "$got_rtmr3" = "$want_rtmr3" ] || die "RTMR3 differs from the prediction"
+line "volume persistent: formatted" >/dev/null || die "persistent volume not formatted"
+
+say "fetching the RA-TLS certificate through the port forward (PoW, TLS 1.3) and verifying it"
+ok=0
+for _ in $(seq 1 30); do
+    if "$BIN/cocoon-measure" cert "127.0.0.1:$PORT" --root "$work/spec/runtime/sim/root.pem" \
+        --collateral "$work/spec/runtime/sim/collateral.json" --json > "$work/cert.json" 2> "$work/cert.err"; then
+        ok=1; break
+    fi
+    sleep 2
+done
+[ $ok = 1 ] || die "cocoon-measure cert failed: $(cat "$work/cert.err")"
+cert_rtmr3=$(sed -n 's/.*"rtmr3": *"\([0-9a-f]*\)".*/\1/p' "$work/cert.json" | head -1)
+image_hash=$(sed -n 's/.*"image_hash": *"\([0-9a-f]*\)".*/\1/p' "$work/cert.json" | head -1)
+verdict=$(sed -n 's/.*"verdict": *"\([a-z]*\)".*/\1/p' "$work/cert.json" | head -1)
+say "certificate verdict $verdict, image hash $image_hash"
+[ "$verdict" = ok ] || die "certificate verdict $verdict"
+[ "$cert_rtmr3" = "$want_rtmr3" ] || die "the certificate's quote has RTMR3 $cert_rtmr3"
+
+say "pressing the ACPI power button (cocoon-launch stop)"
+"$BIN/cocoon-launch" stop "$work/node.conf" --timeout 120 >/dev/null || die "cocoon-launch stop failed"
+wait $qemu || true
+trap - EXIT
+grep -qs "cocoon-init: shutdown complete" "$console" "$serial" || die "no orderly shutdown"
+say "orderly shutdown: $(cat "$console" "$serial" 2>/dev/null | grep -c 'shutdown: volume') volume(s) closed"
+say "OK: root $roothash verified, RTMR3 as predicted, certificate verified, clean shutdown"
