@@ -1,0 +1,247 @@
+/* QEMU supervision and QMP. */
+#include "host-launcher/run.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BACKOFF_MAX 60
+#define HEALTHY_RUN 60 /* a run this long resets the backoff */
+#define KILL_GRACE 10
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Read until a line containing needle arrives (QMP answers are one JSON object a line). */
+static int qmp_expect(int fd, const char *needle, int timeout_ms, char *buf, size_t bufsz)
+{
+	size_t n = 0;
+	double deadline = now_s() + timeout_ms / 1000.0;
+	for (;;) {
+		int left = (int)((deadline - now_s()) * 1000);
+		if (left <= 0)
+			return -ETIMEDOUT;
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int k = poll(&p, 1, left);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return k == 0 ? -ETIMEDOUT : -errno;
+		if (n + 1 >= bufsz)
+			n = 0; /* drop old events */
+		ssize_t r = read(fd, buf + n, bufsz - 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -ECONNRESET;
+		n += (size_t)r;
+		buf[n] = 0;
+		if (strstr(buf, needle))
+			return 0;
+		if (strstr(buf, "\"error\""))
+			return -EPROTO;
+	}
+}
+
+int cl_qmp_command(const char *sock_path, const char *command, bool wait_exit, unsigned timeout_s,
+		   struct cm_err *e)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(sock_path) >= sizeof(sa.sun_path))
+		return cm_fail(e, -ENAMETOOLONG, "QMP socket path %s too long", sock_path);
+	memcpy(sa.sun_path, sock_path, strlen(sock_path) + 1);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return cm_fail(e, -errno, "QMP socket (%s)", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		int err = errno;
+		close(fd);
+		return cm_fail(e, -err, "cannot connect to QMP at %s (%s; is the guest running?)", sock_path,
+			       strerror(err));
+	}
+	char buf[8192];
+	int r = qmp_expect(fd, "\"QMP\"", 5000, buf, sizeof(buf));
+	if (r < 0)
+		goto fail;
+	static const char caps[] = "{\"execute\":\"qmp_capabilities\"}\n";
+	if (write(fd, caps, sizeof(caps) - 1) != (ssize_t)(sizeof(caps) - 1)) {
+		r = -EIO;
+		goto fail;
+	}
+	r = qmp_expect(fd, "\"return\"", 5000, buf, sizeof(buf));
+	if (r < 0)
+		goto fail;
+	char cmd[128];
+	int len = snprintf(cmd, sizeof(cmd), "{\"execute\":\"%s\"}\n", command);
+	if (len < 0 || (size_t)len >= sizeof(cmd) || write(fd, cmd, (size_t)len) != len) {
+		r = -EIO;
+		goto fail;
+	}
+	r = qmp_expect(fd, "\"return\"", 5000, buf, sizeof(buf));
+	if (r < 0 && !(r == -ECONNRESET && !strcmp(command, "quit")))
+		goto fail;
+	if (wait_exit) {
+		/* QEMU closes the socket when it exits. */
+		r = qmp_expect(fd, "\x01never\x01", (int)timeout_s * 1000, buf, sizeof(buf));
+		if (r == -ECONNRESET) {
+			r = 0;
+		} else {
+			close(fd);
+			return cm_fail(e, -ETIMEDOUT, "QEMU still running %u s after %s", timeout_s, command);
+		}
+	}
+	close(fd);
+	return 0;
+fail:
+	close(fd);
+	return cm_fail(e, r, "QMP %s at %s failed (%s)", command, sock_path, strerror(-r));
+}
+
+static pid_t spawn(const struct cl_argv *a)
+{
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	/* child: own process group, so a terminal's Ctrl-C reaches only the supervisor,
+	 * which turns it into an orderly shutdown */
+	setpgid(0, 0);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	execvp(a->v[0], a->v);
+	fprintf(stderr, "cocoon-launch: cannot execute %s (%s)\n", a->v[0], strerror(errno));
+	_exit(127);
+}
+
+static void describe(int st, char *out, size_t outsz)
+{
+	if (WIFEXITED(st))
+		snprintf(out, outsz, "exit status %d", WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		snprintf(out, outsz, "signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
+	else
+		snprintf(out, outsz, "status 0x%x", st);
+}
+
+/* Wait for pid; on a stop request run the shutdown ladder. */
+static int wait_child(pid_t pid, const struct cl_supervise_opts *o, int *status)
+{
+	int phase = 0; /* 0 running, 1 powerdown sent, 2 SIGTERM sent, 3 SIGKILL sent */
+	double deadline = 0;
+	for (;;) {
+		pid_t w = waitpid(pid, status, WNOHANG);
+		if (w == pid)
+			return 0;
+		if (w < 0 && errno != EINTR)
+			return -errno;
+		if (stop_signal && phase == 0) {
+			fprintf(stderr, "cocoon-launch: %s received, shutting the guest down\n",
+				strsignal(stop_signal));
+			struct cm_err e = { 0 };
+			if (o->qmp_path && cl_qmp_command(o->qmp_path, "system_powerdown", false, 0, &e) == 0) {
+				phase = 1;
+				deadline = now_s() + o->stop_timeout;
+			} else {
+				if (o->qmp_path)
+					fprintf(stderr, "cocoon-launch: %s; sending SIGTERM\n", e.msg);
+				kill(pid, SIGTERM);
+				phase = 2;
+				deadline = now_s() + KILL_GRACE;
+			}
+		} else if (phase && now_s() > deadline) {
+			if (phase == 1) {
+				fprintf(stderr, "cocoon-launch: guest did not power off in %u s, sending SIGTERM\n",
+					o->stop_timeout);
+				kill(pid, SIGTERM);
+				phase = 2;
+				deadline = now_s() + KILL_GRACE;
+			} else if (phase == 2) {
+				fprintf(stderr, "cocoon-launch: QEMU ignored SIGTERM, sending SIGKILL\n");
+				kill(pid, SIGKILL);
+				phase = 3;
+				deadline = now_s() + 3600;
+			}
+		}
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+}
+
+int cl_supervise(const struct cl_argv *a, const struct cl_supervise_opts *o)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	unsigned delay = o->restart_delay ? o->restart_delay : 1;
+	int restarts = 0;
+	for (;;) {
+		double started = now_s();
+		pid_t pid = spawn(a);
+		if (pid < 0) {
+			fprintf(stderr, "cocoon-launch: fork failed (%s)\n", strerror(errno));
+			return CL_EXIT_EXEC;
+		}
+		fprintf(stderr, "cocoon-launch: started %s (pid %d)\n", a->v[0], (int)pid);
+		int st = 0;
+		if (wait_child(pid, o, &st) < 0) {
+			fprintf(stderr, "cocoon-launch: waitpid failed (%s)\n", strerror(errno));
+			return CL_EXIT_EXEC;
+		}
+		char how[64];
+		describe(st, how, sizeof(how));
+		if (stop_signal) {
+			fprintf(stderr, "cocoon-launch: QEMU exited (%s) after shutdown request\n", how);
+			return CL_EXIT_OK;
+		}
+		if (WIFEXITED(st) && WEXITSTATUS(st) == 127 && now_s() - started < 1) {
+			fprintf(stderr, "cocoon-launch: QEMU could not be executed\n");
+			return CL_EXIT_EXEC;
+		}
+		if (now_s() - started >= HEALTHY_RUN)
+			delay = o->restart_delay ? o->restart_delay : 1;
+		if (o->max_restarts >= 0 && restarts >= o->max_restarts) {
+			fprintf(stderr, "cocoon-launch: QEMU exited (%s); giving up after %d restart(s)\n", how,
+				restarts);
+			return CL_EXIT_GAVE_UP;
+		}
+		restarts++;
+		fprintf(stderr, "cocoon-launch: QEMU exited (%s); restart %d in %u s\n", how, restarts, delay);
+		double until = now_s() + delay;
+		while (!stop_signal && now_s() < until) {
+			struct timespec ts = { 0, 100 * 1000 * 1000 };
+			nanosleep(&ts, NULL);
+		}
+		if (stop_signal) {
+			fprintf(stderr, "cocoon-launch: %s received while waiting to restart; exiting\n",
+				strsignal(stop_signal));
+			return CL_EXIT_OK;
+		}
+		delay = delay * 2 > BACKOFF_MAX ? BACKOFF_MAX : delay * 2;
+	}
+}

@@ -1,0 +1,37 @@
+/* Running QEMU: exec in the foreground, or supervise with restart and backoff. */
+#ifndef COCOON_LAUNCH_RUN_H
+#define COCOON_LAUNCH_RUN_H
+
+#include <stdbool.h>
+
+#include "host-launcher/argv.h"
+#include "measure/util.h"
+
+/* cocoon-launch exit codes (docs/operator-guide.md). */
+enum {
+	CL_EXIT_OK = 0,
+	CL_EXIT_FAIL = 1,       /* a required check failed; refused to start */
+	CL_EXIT_USAGE = 2,      /* bad command line */
+	CL_EXIT_CONFIG = 3,     /* bad configuration file or override */
+	CL_EXIT_GAVE_UP = 4,    /* --supervise: QEMU kept failing, --max-restarts reached */
+	CL_EXIT_EXEC = 5,       /* QEMU could not be started */
+};
+
+struct cl_supervise_opts {
+	const char *qmp_path;   /* for the orderly system_powerdown; NULL = signals only */
+	int max_restarts;       /* -1 = unlimited */
+	unsigned restart_delay; /* first backoff delay in seconds (doubles up to 60) */
+	unsigned stop_timeout;  /* seconds between system_powerdown and SIGTERM */
+};
+
+/* Supervise: start QEMU, restart it with exponential backoff when it exits, forward
+ * SIGTERM/SIGINT/SIGHUP as an orderly shutdown (QMP system_powerdown, then SIGTERM after
+ * stop_timeout, SIGKILL 10 s later). Returns a CL_EXIT_* code. */
+int cl_supervise(const struct cl_argv *a, const struct cl_supervise_opts *o);
+
+/* QMP: connect to the socket, negotiate, send one command ("system_powerdown", "quit").
+ * With wait_exit, wait up to timeout_s for QEMU to close the connection (it exited). */
+int cl_qmp_command(const char *sock_path, const char *command, bool wait_exit, unsigned timeout_s,
+		   struct cm_err *e);
+
+#endif
