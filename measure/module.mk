@@ -8,7 +8,10 @@ $(LIBMEASURE): $(LIBMEASURE_SRCS:%.c=$(OBJ)/%.o)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(BIN)/cocoon-measure: $(MEASURE_CLI_SRCS:%.c=$(OBJ)/%.o) $(LIBMEASURE)
+# The `cert` command verifies RA-TLS certificates with cocoon-ratls's own verifier
+# (libcocoonratls, guest/ratls/module.mk): the auditor runs what the appliance runs.
+# libmeasure itself depends only on OpenSSL, json-c and libc.
+$(BIN)/cocoon-measure: $(MEASURE_CLI_SRCS:%.c=$(OBJ)/%.o) $(LIBRATLS) $(LIBMEASURE)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) $^ -o $@ $(BASE_LIBS)
 

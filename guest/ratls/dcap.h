@@ -11,6 +11,7 @@
 
 /* A DCAP verification result worth caching (independent of the per-policy checks). */
 struct cr_dcap_result {
+	int tcb;                   /* enum cm_tcb_status */
 	char tcb_status[48];
 	uint8_t root_key_id[48];   /* the trust anchor that verified it */
 	int64_t valid_until;       /* collateral / certificate windows end (0 = unknown) */

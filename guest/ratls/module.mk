@@ -1,6 +1,7 @@
 # cocoon-ratls: the RA-TLS server, forwarder and SOCKS5 proxy (docs/ratls.md).
 # libcocoonratls.a holds everything but main.c; cocoon-measure's `cert` command links it
 # too, so the auditor verifies certificates with the very code the appliance uses.
+# (Library paths are spelled out: this file is included before measure/module.mk.)
 RATLS_SRCS := $(filter-out guest/ratls/main.c,$(sort $(wildcard guest/ratls/*.c)))
 LIBRATLS := $(LIBDIR)/libcocoonratls.a
 
@@ -9,5 +10,22 @@ $(LIBRATLS): $(RATLS_SRCS:%.c=$(OBJ)/%.o)
 	rm -f $@
 	$(AR) rcs $@ $^
 
+$(BIN)/cocoon-ratls: $(OBJ)/guest/ratls/main.o $(LIBRATLS) $(LIBDIR)/libcocoon-attest.a $(LIBDIR)/libmeasure.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) $^ -o $@ $(ATTEST_SIM_LIBS) $(BASE_LIBS)
+
+PROGRAMS += $(BIN)/cocoon-ratls
+
 test_pow_DEPS := $(LIBRATLS)
 test_ratls_cert_DEPS := $(LIBRATLS)
+test_ratls_config_DEPS := $(LIBRATLS)
+test_ratls_peerinfo_DEPS := $(LIBRATLS)
+test_ratls_verify_DEPS := $(LIBRATLS) $(SIMCA_OBJS)
+test_ratls_tls_DEPS := $(LIBRATLS) $(SIMCA_OBJS)
+
+INTEGRATION_TESTS += tests/integration/ratls_mutual tests/integration/ratls_load
+BENCHES += tests/bench/bench_ratls
+
+# nginx: the TLS 1.3 terminator baseline of the benchmark; valgrind: leak check in
+# tests/integration/ratls_load; openssl: the CLI checks of the certificate tests.
+DEPS_PACKAGES += nginx-light valgrind openssl

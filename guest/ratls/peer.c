@@ -177,6 +177,11 @@ static void cache_put(struct att_cache *c, const uint8_t key[32], const struct c
 {
 	if (!c->cap)
 		return;
+	for (struct att_entry *x = c->buckets[bucket_of(c, key)]; x; x = x->hnext)
+		if (!memcmp(x->key, key, 32)) { /* re-verified (other anchor): replace */
+			cache_remove(c, x);
+			break;
+		}
 	while (c->n >= c->cap && c->tail) {
 		c->st.evicted++;
 		cache_remove(c, c->tail);
@@ -402,6 +407,7 @@ int cr_peer_verify(struct cr_verifier *v, const struct cr_policy *p, X509 *cert,
 		cache_put(&v->cache, key, &res, (int64_t)now);
 	}
 	snprintf(out->tcb_status, sizeof(out->tcb_status), "%s", res.tcb_status);
+	memcpy(out->root_key_id, res.root_key_id, sizeof(out->root_key_id));
 	/* Policy (TCB status accepted, debug, allowlists) on every connection. */
 	const char *check = NULL;
 	rc = cr_dcap_policy_check(p->dcap, &q, &res, out->image_hash, &check, e);

@@ -52,6 +52,7 @@ struct cr_peer {
 	uint8_t image_hash[CM_IMAGE_HASH_LEN];
 	uint8_t report_data[CR_REPORT_DATA_LEN];
 	char tcb_status[48];
+	uint8_t root_key_id[48];     /* Cocoon's collateral_root_hash (zero when unattested) */
 	bool has_event_log;          /* replayed and equal to RTMR3 */
 	const char *failed_check;    /* static name of the failed check, NULL when accepted */
 };

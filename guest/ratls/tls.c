@@ -42,24 +42,31 @@ static int verify_cb(int ok, X509_STORE_CTX *xs)
 	X509 *leaf = X509_STORE_CTX_get_current_cert(xs);
 	if (!ok) {
 		int err = X509_STORE_CTX_get_error(xs);
-		if (err == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT)
-			return 1;
-		if (err == X509_V_ERR_UNHANDLED_CRITICAL_EXTENSION && leaf && crit_ext_ok(leaf))
-			return 1;
-		snprintf(st->error, sizeof(st->error), "certificate: %s", X509_verify_cert_error_string(err));
-		st->verified = false;
-		return 0;
+		bool forgiven = err == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT ||
+				(err == X509_V_ERR_UNHANDLED_CRITICAL_EXTENSION && leaf && crit_ext_ok(leaf));
+		if (!forgiven) {
+			snprintf(st->error, sizeof(st->error), "certificate: %s", X509_verify_cert_error_string(err));
+			st->verified = false;
+			st->checked = true;
+			st->verdict = -EBADMSG;
+			return 0;
+		}
 	}
-	struct cm_err e = {0};
-	st->verdict = cr_peer_verify(st->verifier, st->policy, leaf, time(NULL), &st->peer, &e);
-	if (st->verdict) {
-		snprintf(st->error, sizeof(st->error), "%s: %s", st->peer.failed_check ? st->peer.failed_check : "peer",
-			 e.msg);
-		st->verified = false;
+	/* The leaf's attestation, once per handshake (OpenSSL may call back more than once
+	 * at depth 0, with ok = 0 for a forgiven error or ok = 1). */
+	if (!st->checked) {
+		st->checked = true;
+		struct cm_err e = {0};
+		st->verdict = leaf ? cr_peer_verify(st->verifier, st->policy, leaf, time(NULL), &st->peer, &e) : -EBADMSG;
+		if (st->verdict)
+			snprintf(st->error, sizeof(st->error), "%s: %s",
+				 st->peer.failed_check ? st->peer.failed_check : "peer", leaf ? e.msg : "no certificate");
+		st->verified = st->verdict == 0;
+	}
+	if (!st->verified) {
 		X509_STORE_CTX_set_error(xs, X509_V_ERR_APPLICATION_VERIFICATION);
 		return 0;
 	}
-	st->verified = true;
 	return 1;
 }
 
@@ -98,6 +105,7 @@ SSL *cr_tls_new(SSL_CTX *ctx, int fd, bool server, struct cr_tls_peer *st, struc
 	if (!ssl || SSL_set_fd(ssl, fd) != 1 || SSL_set_ex_data(ssl, peer_idx, st) != 1)
 		goto fail;
 	st->verified = false;
+	st->checked = false;
 	st->verdict = -EAGAIN;
 	st->error[0] = 0;
 	if (server) {
@@ -119,8 +127,8 @@ fail:
 int cr_tls_check_verified(SSL *ssl, struct cm_err *e)
 {
 	struct cr_tls_peer *st = SSL_get_ex_data(ssl, peer_idx);
-	if (!st || !st->verified || st->verdict != 0 || SSL_session_reused(ssl) ||
-	    SSL_get_verify_result(ssl) != X509_V_OK)
+	/* SSL_get_verify_result() keeps the forgiven self-signed error: not used. */
+	if (!st || !st->verified || st->verdict != 0 || SSL_session_reused(ssl))
 		return cm_fail(e, -EPERM, "peer not verified%s%s", st && st->error[0] ? ": " : "",
 			       st ? st->error : "");
 	return 0;

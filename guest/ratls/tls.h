@@ -16,6 +16,7 @@ struct cr_tls_peer {
 	struct cr_verifier *verifier;
 	const struct cr_policy *policy;
 	struct cr_peer peer;
+	bool checked;      /* cr_peer_verify ran in this handshake */
 	bool verified;     /* cr_peer_verify accepted the leaf in this handshake */
 	int verdict;       /* its return code */
 	char error[CM_ERR_MAX + 128];

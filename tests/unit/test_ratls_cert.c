@@ -188,6 +188,7 @@ static void test_cert_write_load_roundtrip_key_0600(void **state)
 		if (!strstr((char *)txt, needles[i]))
 			fail_msg("openssl x509 -text lacks \"%s\":\n%s", needles[i], txt);
 	free(txt);
+	free(dir);
 	free(quote);
 	X509_free(x);
 	X509_free(x2);

@@ -1,0 +1,334 @@
+/* cocoon-ratls configuration (see config.h). */
+#include "guest/ratls/config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "guest/ratls/pow.h"
+
+void cr_config_defaults(struct cr_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->cert_refresh = 3600;
+	c->cache_entries = 10000;
+	c->cache_ttl = 3600;
+	c->proxy = (struct cr_proxy_conf){
+		.max_conns = 4096,
+		.handshake_timeout = 10,
+		.idle_timeout = 300,
+		.shutdown_grace = 10,
+		.buf_size = 16384,
+		.pow_difficulty = CR_POW_DEFAULT_DIFFICULTY,
+		.pow_max = CR_POW_CLIENT_MAX_DIFFICULTY,
+	};
+	c->npolicies = 2;
+	snprintf(c->policies[0].name, sizeof(c->policies[0].name), "any");
+	c->policies[0].type = CR_POLICY_ANY;
+	snprintf(c->policies[1].name, sizeof(c->policies[1].name), "tdx");
+	c->policies[1].type = CR_POLICY_TDX;
+}
+
+static struct cr_policy_conf *policy_slot(struct cr_config *c, const char *name, struct cm_err *e)
+{
+	for (int i = 0; i < c->npolicies; i++)
+		if (!strcmp(c->policies[i].name, name))
+			return &c->policies[i];
+	if (c->npolicies >= CR_MAX_CONF_POLICIES) {
+		cm_fail(e, -ENOSPC, "too many policies (max %d)", CR_MAX_CONF_POLICIES);
+		return NULL;
+	}
+	if (!*name || strlen(name) >= sizeof(c->policies[0].name)) {
+		cm_fail(e, -EINVAL, "bad policy name '%s'", name);
+		return NULL;
+	}
+	struct cr_policy_conf *p = &c->policies[c->npolicies++];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	return p;
+}
+
+static int set_type(struct cr_policy_conf *p, const char *t, struct cm_err *e)
+{
+	if (!strcmp(t, "any"))
+		p->type = CR_POLICY_ANY;
+	else if (!strcmp(t, "tdx"))
+		p->type = CR_POLICY_TDX;
+	else
+		return cm_fail(e, -EINVAL, "policy %s: unknown type '%s' (any, tdx)", p->name, t);
+	return 0;
+}
+
+static int copy_str(char *dst, size_t n, const char *src, const char *what, struct cm_err *e)
+{
+	if (strlen(src) >= n)
+		return cm_fail(e, -ENAMETOOLONG, "%s too long", what);
+	memcpy(dst, src, strlen(src) + 1);
+	return 0;
+}
+
+int cr_config_add_policy_spec(struct cr_config *c, const char *spec, struct cm_err *e)
+{
+	char buf[PATH_MAX * 3];
+	if (copy_str(buf, sizeof(buf), spec, "policy spec", e))
+		return -ENAMETOOLONG;
+	char *eq = strchr(buf, '=');
+	if (!eq)
+		return cm_fail(e, -EINVAL, "policy spec '%s' is not NAME=TYPE[,key=value...]", spec);
+	*eq = 0;
+	struct cr_policy_conf *p = policy_slot(c, buf, e);
+	if (!p)
+		return -EINVAL;
+	char *save = NULL;
+	char *tok = strtok_r(eq + 1, ",", &save);
+	if (!tok || set_type(p, tok, e))
+		return tok ? -EINVAL : cm_fail(e, -EINVAL, "policy %s: missing type", p->name);
+	while ((tok = strtok_r(NULL, ",", &save))) {
+		char *v = strchr(tok, '=');
+		if (!v)
+			return cm_fail(e, -EINVAL, "policy %s: '%s' is not key=value", p->name, tok);
+		*v++ = 0;
+		int rc;
+		if (!strcmp(tok, "root"))
+			rc = copy_str(p->root, sizeof(p->root), v, "root", e);
+		else if (!strcmp(tok, "collateral"))
+			rc = copy_str(p->collateral, sizeof(p->collateral), v, "collateral", e);
+		else if (!strcmp(tok, "policy"))
+			rc = copy_str(p->measure_policy, sizeof(p->measure_policy), v, "policy", e);
+		else
+			rc = cm_fail(e, -EINVAL, "policy %s: unknown key '%s'", p->name, tok);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int cr_config_add_listener_spec(struct cr_config *c, enum cr_mode mode, const char *spec, struct cm_err *e)
+{
+	if (c->nlisteners >= CR_MAX_CONF_LISTENERS)
+		return cm_fail(e, -ENOSPC, "too many listeners (max %d)", CR_MAX_CONF_LISTENERS);
+	struct cr_listener_conf l = {.mode = mode};
+	char buf[600];
+	if (copy_str(buf, sizeof(buf), spec, "listener spec", e))
+		return -ENAMETOOLONG;
+	char *at = strrchr(buf, '@');
+	snprintf(l.policy, sizeof(l.policy), "%s", mode == CR_MODE_REVERSE ? "any" : "tdx");
+	if (at) {
+		*at = 0;
+		if (copy_str(l.policy, sizeof(l.policy), at + 1, "policy name", e))
+			return -EINVAL;
+	}
+	if (mode == CR_MODE_SOCKS5) {
+		if (copy_str(l.listen, sizeof(l.listen), buf, "listen address", e))
+			return -EINVAL;
+	} else {
+		/* LISTEN:TARGET where LISTEN is PORT or HOST:PORT: the target is the last
+		 * HOST:PORT (or [V6]:PORT) */
+		char *sep = NULL;
+		char *p = buf + strlen(buf);
+		int colons = 0;
+		while (p > buf) {
+			p--;
+			if (*p == ']')
+				while (p > buf && *p != '[')
+					p--;
+			if (*p == ':' && ++colons == 2) {
+				sep = p;
+				break;
+			}
+		}
+		if (!sep)
+			return cm_fail(e, -EINVAL, "listener '%s' is not LISTEN:HOST:PORT", spec);
+		*sep = 0;
+		if (copy_str(l.listen, sizeof(l.listen), buf, "listen address", e) ||
+		    copy_str(l.target, sizeof(l.target), sep + 1, "target address", e))
+			return -EINVAL;
+	}
+	c->listeners[c->nlisteners++] = l;
+	return 0;
+}
+
+/* ---- JSON ------------------------------------------------------------------------------------ */
+
+static int jint(json_object *v, const char *k, int lo, int hi, int *out, struct cm_err *e)
+{
+	if (!json_object_is_type(v, json_type_int))
+		return cm_fail(e, -EINVAL, "config: %s must be an integer", k);
+	int64_t x = json_object_get_int64(v);
+	if (x < lo || x > hi)
+		return cm_fail(e, -EINVAL, "config: %s = %lld outside %d..%d", k, (long long)x, lo, hi);
+	*out = (int)x;
+	return 0;
+}
+
+static int jstr(json_object *v, const char *k, char *dst, size_t n, struct cm_err *e)
+{
+	if (!json_object_is_type(v, json_type_string))
+		return cm_fail(e, -EINVAL, "config: %s must be a string", k);
+	return copy_str(dst, n, json_object_get_string(v), k, e);
+}
+
+static int load_listeners(struct cr_config *c, json_object *arr, enum cr_mode mode, const char *k, struct cm_err *e)
+{
+	if (!json_object_is_type(arr, json_type_array))
+		return cm_fail(e, -EINVAL, "config: %s must be an array", k);
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		json_object *o = json_object_array_get_idx(arr, i);
+		if (!json_object_is_type(o, json_type_object))
+			return cm_fail(e, -EINVAL, "config: %s[%zu] must be an object", k, i);
+		if (c->nlisteners >= CR_MAX_CONF_LISTENERS)
+			return cm_fail(e, -ENOSPC, "too many listeners");
+		struct cr_listener_conf l = {.mode = mode};
+		snprintf(l.policy, sizeof(l.policy), "%s", mode == CR_MODE_REVERSE ? "any" : "tdx");
+		json_object_object_foreach(o, key, val)
+		{
+			int rc;
+			if (!strcmp(key, "listen"))
+				rc = jstr(val, "listen", l.listen, sizeof(l.listen), e);
+			else if (!strcmp(key, mode == CR_MODE_REVERSE ? "backend" : "target") && mode != CR_MODE_SOCKS5)
+				rc = jstr(val, key, l.target, sizeof(l.target), e);
+			else if (!strcmp(key, "policy"))
+				rc = jstr(val, "policy", l.policy, sizeof(l.policy), e);
+			else
+				rc = cm_fail(e, -EINVAL, "config: %s[%zu]: unknown key '%s'", k, i, key);
+			if (rc)
+				return rc;
+		}
+		if (!l.listen[0] || (mode != CR_MODE_SOCKS5 && !l.target[0]))
+			return cm_fail(e, -EINVAL, "config: %s[%zu]: listen and %s required", k, i,
+				       mode == CR_MODE_REVERSE ? "backend" : "target");
+		c->listeners[c->nlisteners++] = l;
+	}
+	return 0;
+}
+
+static int load_policies(struct cr_config *c, json_object *obj, struct cm_err *e)
+{
+	if (!json_object_is_type(obj, json_type_object))
+		return cm_fail(e, -EINVAL, "config: policies must be an object");
+	json_object_object_foreach(obj, name, po)
+	{
+		struct cr_policy_conf *p = policy_slot(c, name, e);
+		if (!p)
+			return -EINVAL;
+		if (!json_object_is_type(po, json_type_object))
+			return cm_fail(e, -EINVAL, "config: policy %s must be an object", name);
+		json_object_object_foreach(po, key, val)
+		{
+			int rc;
+			char t[16];
+			if (!strcmp(key, "type"))
+				rc = jstr(val, key, t, sizeof(t), e) ?: set_type(p, t, e);
+			else if (!strcmp(key, "policy"))
+				rc = jstr(val, key, p->measure_policy, sizeof(p->measure_policy), e);
+			else if (!strcmp(key, "root"))
+				rc = jstr(val, key, p->root, sizeof(p->root), e);
+			else if (!strcmp(key, "collateral"))
+				rc = jstr(val, key, p->collateral, sizeof(p->collateral), e);
+			else
+				rc = cm_fail(e, -EINVAL, "config: policy %s: unknown key '%s'", name, key);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+int cr_config_load(struct cr_config *c, const char *path, struct cm_err *e)
+{
+	uint8_t *buf;
+	size_t len;
+	int rc = cm_read_file(path, 1 << 20, &buf, &len, e);
+	if (rc)
+		return rc;
+	struct json_tokener *tok = json_tokener_new();
+	json_object *root = tok ? json_tokener_parse_ex(tok, (const char *)buf, (int)len) : NULL;
+	if (!root || json_tokener_get_error(tok) != json_tokener_success ||
+	    json_tokener_get_parse_end(tok) != len || !json_object_is_type(root, json_type_object)) {
+		size_t off = tok ? json_tokener_get_parse_end(tok) : 0;
+		json_object_put(root);
+		json_tokener_free(tok);
+		free(buf);
+		return cm_fail(e, -EINVAL, "%s: not a JSON object (near offset %zu)", path, off);
+	}
+	json_tokener_free(tok);
+	free(buf);
+	bool lc = false;
+	json_object_object_foreach(root, key, val)
+	{
+		struct cr_proxy_conf *x = &c->proxy;
+		int bs = 0;
+		if (!strcmp(key, "attest"))
+			rc = jstr(val, key, c->attest, sizeof(c->attest), e);
+		else if (!strcmp(key, "cert_dir"))
+			rc = jstr(val, key, c->cert_dir, sizeof(c->cert_dir), e);
+		else if (!strcmp(key, "event_log"))
+			rc = jstr(val, key, c->event_log, sizeof(c->event_log), e);
+		else if (!strcmp(key, "cert_refresh"))
+			rc = jint(val, key, 1, 86400 / 2, &c->cert_refresh, e);
+		else if (!strcmp(key, "cache_entries"))
+			rc = jint(val, key, 0, 1000000, &c->cache_entries, e);
+		else if (!strcmp(key, "cache_ttl"))
+			rc = jint(val, key, 1, 86400 * 7, &c->cache_ttl, e);
+		else if (!strcmp(key, "pow_difficulty"))
+			rc = jint(val, key, 0, CR_POW_CLIENT_MAX_DIFFICULTY, &x->pow_difficulty, e);
+		else if (!strcmp(key, "pow_max"))
+			rc = jint(val, key, 0, CR_POW_CLIENT_MAX_DIFFICULTY, &x->pow_max, e);
+		else if (!strcmp(key, "max_connections"))
+			rc = jint(val, key, 1, 1000000, &x->max_conns, e);
+		else if (!strcmp(key, "handshake_timeout"))
+			rc = jint(val, key, 1, 3600, &x->handshake_timeout, e);
+		else if (!strcmp(key, "idle_timeout"))
+			rc = jint(val, key, 0, 86400, &x->idle_timeout, e);
+		else if (!strcmp(key, "shutdown_grace"))
+			rc = jint(val, key, 0, 3600, &x->shutdown_grace, e);
+		else if (!strcmp(key, "buffer_size")) {
+			rc = jint(val, key, 4096, 1 << 24, &bs, e);
+			x->buf_size = (size_t)bs;
+		} else if (!strcmp(key, "log_connections")) {
+			lc = json_object_get_boolean(val);
+			x->log_connections = lc;
+			rc = json_object_is_type(val, json_type_boolean) ? 0
+				: cm_fail(e, -EINVAL, "config: log_connections must be a boolean");
+		} else if (!strcmp(key, "serialize_info")) {
+			x->serialize_info = json_object_get_boolean(val);
+			rc = json_object_is_type(val, json_type_boolean) ? 0
+				: cm_fail(e, -EINVAL, "config: serialize_info must be a boolean");
+		} else if (!strcmp(key, "policies"))
+			rc = load_policies(c, val, e);
+		else if (!strcmp(key, "reverse"))
+			rc = load_listeners(c, val, CR_MODE_REVERSE, key, e);
+		else if (!strcmp(key, "forward"))
+			rc = load_listeners(c, val, CR_MODE_FORWARD, key, e);
+		else if (!strcmp(key, "socks5"))
+			rc = load_listeners(c, val, CR_MODE_SOCKS5, key, e);
+		else
+			rc = cm_fail(e, -EINVAL, "config: unknown key '%s'", key);
+		if (rc)
+			break;
+	}
+	json_object_put(root);
+	return rc ? cm_err_prefix(e, "%s", path), rc : 0;
+}
+
+int cr_config_check(const struct cr_config *c, struct cm_err *e)
+{
+	if (!c->attest[0] == !c->cert_dir[0])
+		return cm_fail(e, -EINVAL, "choose exactly one certificate source: attest (tdx|sim) or cert_dir");
+	if (c->attest[0] && strcmp(c->attest, "tdx") && strcmp(c->attest, "sim"))
+		return cm_fail(e, -EINVAL, "attest must be tdx or sim, not '%s'", c->attest);
+	if (!c->nlisteners)
+		return cm_fail(e, -EINVAL, "no listeners (reverse, forward or socks5)");
+	for (int i = 0; i < c->nlisteners; i++) {
+		bool found = false;
+		for (int j = 0; j < c->npolicies; j++)
+			found |= !strcmp(c->policies[j].name, c->listeners[i].policy);
+		if (!found)
+			return cm_fail(e, -EINVAL, "listener %s: unknown policy '%s'", c->listeners[i].listen,
+				       c->listeners[i].policy);
+	}
+	return 0;
+}

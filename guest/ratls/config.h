@@ -1,0 +1,51 @@
+/* cocoon-ratls configuration: a JSON file and/or command-line flags (docs/ratls.md).
+ *
+ * {
+ *   "attest": "tdx" | "sim",            quote backend for in-process certificates, or
+ *   "cert_dir": "/run/cocoon/tls",      cert.pem/key.pem made by `gen-cert` (reloaded on change)
+ *   "event_log": "/run/cocoon/rtmr3.log",  embedded in generated certificates
+ *   "cert_refresh": 3600,               seconds between generated certificates
+ *   "pow_difficulty": 20, "pow_max": 28,
+ *   "max_connections": 4096, "handshake_timeout": 10, "idle_timeout": 300,
+ *   "shutdown_grace": 10, "buffer_size": 16384, "cache_entries": 10000, "cache_ttl": 3600,
+ *   "log_connections": false, "serialize_info": false,
+ *   "policies": { "NAME": { "type": "tdx"|"any", "policy": "measure-policy.json",
+ *                           "root": "root.pem", "collateral": "/run/cocoon/collateral" } },
+ *   "reverse": [ { "listen": "0.0.0.0:11001", "backend": "127.0.0.1:11101", "policy": "NAME" } ],
+ *   "forward": [ { "listen": "127.0.0.1:9000", "target": "10.0.0.2:11001", "policy": "NAME" } ],
+ *   "socks5":  [ { "listen": "127.0.0.1:8116", "policy": "NAME" } ]
+ * }
+ * Unknown keys are errors. Built-in policies: "any" and "tdx" (Intel root, default
+ * libmeasure policy, no collateral unless configured). */
+#ifndef COCOON_RATLS_CONFIG_H
+#define COCOON_RATLS_CONFIG_H
+
+#include "guest/ratls/peer.h"
+#include "guest/ratls/proxy.h"
+
+#define CR_MAX_CONF_POLICIES 16
+#define CR_MAX_CONF_LISTENERS 64
+
+struct cr_config {
+	char attest[16];
+	char cert_dir[PATH_MAX];
+	char event_log[PATH_MAX];
+	int cert_refresh;
+	int cache_entries, cache_ttl;
+	struct cr_proxy_conf proxy;
+	int npolicies;
+	struct cr_policy_conf policies[CR_MAX_CONF_POLICIES];
+	int nlisteners;
+	struct cr_listener_conf listeners[CR_MAX_CONF_LISTENERS];
+};
+
+void cr_config_defaults(struct cr_config *c);
+int cr_config_load(struct cr_config *c, const char *path, struct cm_err *e);
+/* "LISTEN:TARGET[@POLICY]" (reverse/forward) or "LISTEN[@POLICY]" (socks5). */
+int cr_config_add_listener_spec(struct cr_config *c, enum cr_mode mode, const char *spec, struct cm_err *e);
+/* "NAME=TYPE[,root=PEM][,collateral=PATH][,policy=JSON]" */
+int cr_config_add_policy_spec(struct cr_config *c, const char *spec, struct cm_err *e);
+/* Validate (ranges, listener policies exist, identity source chosen). */
+int cr_config_check(const struct cr_config *c, struct cm_err *e);
+
+#endif

@@ -1,0 +1,67 @@
+/* The cocoon-ratls data path: one epoll loop, non-blocking sockets, bounded buffers.
+ *
+ *   reverse  LISTEN (TLS server, PoW challenge first) -> BACKEND plaintext
+ *   forward  LISTEN plaintext -> TARGET (PoW answer, TLS client)
+ *   socks5   LISTEN plaintext SOCKS5 CONNECT -> requested address (PoW answer, TLS client)
+ *
+ * Every listener names a policy of the verifier. Data moves through two buffers per
+ * connection (one per direction); a side is read only while the buffer it fills has room
+ * (backpressure), EOF is propagated as half-close (shutdown(SHUT_WR) / TLS close_notify),
+ * handshakes and idle connections time out, a connection limit applies. SIGTERM/SIGINT
+ * stop accepting and let open connections finish for the grace period. */
+#ifndef COCOON_RATLS_PROXY_H
+#define COCOON_RATLS_PROXY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <sys/socket.h>
+
+#include <openssl/ssl.h>
+
+#include "guest/ratls/peer.h"
+
+enum cr_mode { CR_MODE_REVERSE = 0, CR_MODE_FORWARD, CR_MODE_SOCKS5 };
+
+struct cr_proxy_conf {
+	int max_conns;          /* open connections (client side) at most */
+	int handshake_timeout;  /* seconds from accept to the first relayed byte path */
+	int idle_timeout;       /* seconds without traffic in either direction */
+	int shutdown_grace;     /* seconds open connections get after SIGTERM */
+	size_t buf_size;        /* bytes per direction per connection */
+	int pow_difficulty;     /* reverse: difficulty asked of clients (0..28) */
+	int pow_max;            /* forward/socks5: highest difficulty solved (<= 28) */
+	bool log_connections;   /* one line per connection open/close */
+	bool serialize_info;    /* Cocoon's AttestedPeerInfo frame to the plaintext side */
+};
+
+struct cr_listener_conf {
+	enum cr_mode mode;
+	char listen[256];       /* [HOST:]PORT */
+	char target[256];       /* reverse: BACKEND, forward: TARGET; socks5: "" */
+	char policy[64];
+};
+
+struct cr_proxy;
+
+/* Called once a second from the loop (certificate rotation, collateral reload). */
+typedef void (*cr_tick_fn)(struct cr_proxy *px, void *arg);
+
+struct cr_proxy *cr_proxy_new(const struct cr_proxy_conf *conf, struct cr_verifier *v, struct cm_err *e);
+void cr_proxy_free(struct cr_proxy *px);
+int cr_proxy_add_listener(struct cr_proxy *px, const struct cr_listener_conf *l, struct cm_err *e);
+/* Install a certificate and key for new connections (open ones keep theirs). */
+int cr_proxy_set_identity(struct cr_proxy *px, X509 *cert, EVP_PKEY *key, struct cm_err *e);
+/* The bound port of listener i (for tests using port 0). */
+int cr_proxy_listener_port(const struct cr_proxy *px, int i);
+/* Run until SIGTERM/SIGINT (plus the grace period) or cr_proxy_stop(). */
+int cr_proxy_run(struct cr_proxy *px, cr_tick_fn tick, void *arg, struct cm_err *e);
+void cr_proxy_stop(struct cr_proxy *px);
+
+/* Parse "[HOST:]PORT", "[V6]:PORT" (HOST numeric unless resolve). */
+int cr_parse_addr(const char *s, bool resolve, struct sockaddr_storage *ss, socklen_t *len, struct cm_err *e);
+
+/* Structured log line (logfmt) to stderr: ts=... level=... event=... then fmt. */
+void cr_log(const char *level, const char *event, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#endif

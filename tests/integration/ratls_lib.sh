@@ -1,0 +1,45 @@
+# Shared helpers of the cocoon-ratls integration tests (sourced).
+set -euo pipefail
+BUILD=${BUILD:-build}
+RATLS=$BUILD/bin/cocoon-ratls
+MEASURE=$BUILD/bin/cocoon-measure
+ENGINE=$BUILD/tests/ratls-engine
+LOAD=$BUILD/tests/ratls-load
+WORK=$(mktemp -d /tmp/ratls-it.XXXXXX)
+export COCOON_SIM_DIR=$WORK/sim
+PIDS=()
+cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; for f in "$WORK"/*.log; do echo "--- $f" >&2; tail -n 20 "$f" >&2; done; exit 1; }
+ok() { echo "ok - $*"; }
+
+# start_engine NAME [ARGS...]: sets ENGINE_PORT
+start_engine() {
+	local name=$1; shift
+	rm -f "$WORK/$name.port"
+	"$ENGINE" --port-file "$WORK/$name.port" "$@" >"$WORK/$name.log" 2>&1 &
+	PIDS+=($!)
+	for _ in $(seq 100); do [ -s "$WORK/$name.port" ] && break; sleep 0.05; done
+	ENGINE_PORT=$(cat "$WORK/$name.port")
+}
+
+# start_ratls NAME ARGS...: sets RATLS_PID and PORTS (bound ports in listener order)
+start_ratls() {
+	local name=$1; shift
+	"$RATLS" run "$@" 2>"$WORK/$name.log" &
+	RATLS_PID=$!
+	PIDS+=($RATLS_PID)
+	for _ in $(seq 200); do
+		grep -q "event=started" "$WORK/$name.log" 2>/dev/null && break
+		kill -0 "$RATLS_PID" 2>/dev/null || fail "$name exited: $(cat "$WORK/$name.log")"
+		sleep 0.05
+	done
+	grep -q "event=started" "$WORK/$name.log" || fail "$name did not start"
+	PORTS=($(sed -n 's/.*event=listening .* port=\([0-9]*\) .*/\1/p' "$WORK/$name.log"))
+}
+
+nfds() { ls "/proc/$1/fd" | wc -l; }

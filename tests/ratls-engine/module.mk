@@ -1,0 +1,13 @@
+# Test tools for cocoon-ratls: an OpenAI-style streaming engine and a load generator.
+# Built with `make` (prerequisites of `all`), not installed.
+RATLS_TOOLS := $(BUILD)/tests/ratls-engine $(BUILD)/tests/ratls-load
+
+$(BUILD)/tests/ratls-engine: $(OBJ)/tests/ratls-engine/engine.o
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) $^ -o $@ -lpthread
+
+$(BUILD)/tests/ratls-load: $(OBJ)/tests/ratls-engine/loadgen.o $(LIBRATLS) $(LIBDIR)/libmeasure.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) $^ -o $@ -lpthread $(BASE_LIBS)
+
+all: $(RATLS_TOOLS)

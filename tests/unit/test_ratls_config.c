@@ -1,0 +1,115 @@
+/* cocoon-ratls configuration: JSON file, listener and policy flags, validation. */
+#include "tests/unit/testutil.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "guest/ratls/config.h"
+
+static char *write_tmp(const char *text)
+{
+	static char path[600];
+	char *dir = test_tmpdir();
+	snprintf(path, sizeof(path), "%s/ratls.json", dir);
+	free(dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+static void test_config_file_loads_policies_and_listeners(void **state)
+{
+	(void)state;
+	struct cr_config c;
+	struct cm_err e = {0};
+	cr_config_defaults(&c);
+	const char *json = "{\"attest\":\"sim\",\"pow_difficulty\":0,\"idle_timeout\":30,\"buffer_size\":65536,"
+			   "\"policies\":{\"workers\":{\"type\":\"tdx\",\"root\":\"/r.pem\",\"collateral\":\"/coll\"}},"
+			   "\"reverse\":[{\"listen\":\"0.0.0.0:11001\",\"backend\":\"127.0.0.1:11101\",\"policy\":\"workers\"},"
+			   "{\"listen\":\"11002\",\"backend\":\"127.0.0.1:11102\",\"policy\":\"any\"}],"
+			   "\"forward\":[{\"listen\":\"127.0.0.1:9000\",\"target\":\"10.0.0.2:11001\",\"policy\":\"workers\"}],"
+			   "\"socks5\":[{\"listen\":\"127.0.0.1:8116\",\"policy\":\"workers\"}]}";
+	assert_int_equal(cr_config_load(&c, write_tmp(json), &e), 0);
+	assert_int_equal(cr_config_check(&c, &e), 0);
+	assert_string_equal(c.attest, "sim");
+	assert_int_equal(c.proxy.pow_difficulty, 0);
+	assert_int_equal(c.proxy.idle_timeout, 30);
+	assert_int_equal(c.proxy.buf_size, 65536);
+	assert_int_equal(c.npolicies, 3); /* any, tdx, workers */
+	assert_string_equal(c.policies[2].name, "workers");
+	assert_int_equal(c.policies[2].type, CR_POLICY_TDX);
+	assert_string_equal(c.policies[2].collateral, "/coll");
+	assert_int_equal(c.nlisteners, 4);
+	assert_int_equal(c.listeners[0].mode, CR_MODE_REVERSE);
+	assert_string_equal(c.listeners[0].target, "127.0.0.1:11101");
+	assert_int_equal(c.listeners[2].mode, CR_MODE_FORWARD);
+	assert_int_equal(c.listeners[3].mode, CR_MODE_SOCKS5);
+	assert_string_equal(c.listeners[3].policy, "workers");
+}
+
+static void test_config_rejects_unknown_keys_and_bad_values(void **state)
+{
+	(void)state;
+	const char *bad[] = {
+		"{\"atest\":\"sim\"}",
+		"{\"pow_difficulty\":29}",
+		"{\"pow_difficulty\":\"20\"}",
+		"{\"reverse\":[{\"listen\":\"1\"}]}",
+		"{\"reverse\":[{\"listen\":\"1\",\"backend\":\"2\",\"extra\":1}]}",
+		"{\"policies\":{\"p\":{\"type\":\"fake\"}}}",
+		"[1]",
+		"{\"attest\":\"sim\"} trailing",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct cr_config c;
+		struct cm_err e = {0};
+		cr_config_defaults(&c);
+		if (cr_config_load(&c, write_tmp(bad[i]), &e) == 0)
+			fail_msg("accepted bad config %s", bad[i]);
+	}
+}
+
+static void test_listener_specs_parse_hosts_ports_and_policies(void **state)
+{
+	(void)state;
+	struct cr_config c;
+	struct cm_err e = {0};
+	cr_config_defaults(&c);
+	assert_int_equal(cr_config_add_listener_spec(&c, CR_MODE_REVERSE, "11001:localhost:11101@tdx", &e), 0);
+	assert_string_equal(c.listeners[0].listen, "11001");
+	assert_string_equal(c.listeners[0].target, "localhost:11101");
+	assert_string_equal(c.listeners[0].policy, "tdx");
+	assert_int_equal(cr_config_add_listener_spec(&c, CR_MODE_FORWARD, "127.0.0.1:9000:[::1]:443", &e), 0);
+	assert_string_equal(c.listeners[1].listen, "127.0.0.1:9000");
+	assert_string_equal(c.listeners[1].target, "[::1]:443");
+	assert_string_equal(c.listeners[1].policy, "tdx"); /* forward default */
+	assert_int_equal(cr_config_add_listener_spec(&c, CR_MODE_REVERSE, "[::]:1:h:2", &e), 0);
+	assert_string_equal(c.listeners[2].listen, "[::]:1");
+	assert_string_equal(c.listeners[2].policy, "any"); /* reverse default */
+	assert_int_equal(cr_config_add_listener_spec(&c, CR_MODE_SOCKS5, "127.0.0.1:8116@w", &e), 0);
+	assert_string_equal(c.listeners[3].listen, "127.0.0.1:8116");
+	assert_int_equal(cr_config_add_listener_spec(&c, CR_MODE_REVERSE, "11001", &e), -EINVAL);
+	c.attest[0] = 's';
+	assert_int_equal(cr_config_check(&c, &e), -EINVAL); /* policy 'w' undefined */
+	assert_int_equal(cr_config_add_policy_spec(&c, "w=tdx,root=/a.pem,collateral=/c", &e), 0);
+	snprintf(c.attest, sizeof(c.attest), "sim");
+	assert_int_equal(cr_config_check(&c, &e), 0);
+	assert_int_equal(cr_config_add_policy_spec(&c, "x=tdx,rot=/a", &e), -EINVAL);
+	assert_int_equal(cr_config_add_policy_spec(&c, "y", &e), -EINVAL);
+	snprintf(c.cert_dir, sizeof(c.cert_dir), "/x");
+	assert_int_equal(cr_config_check(&c, &e), -EINVAL); /* two certificate sources */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_config_file_loads_policies_and_listeners),
+		cmocka_unit_test(test_config_rejects_unknown_keys_and_bad_values),
+		cmocka_unit_test(test_listener_specs_parse_hosts_ports_and_policies),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

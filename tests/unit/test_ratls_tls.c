@@ -1,0 +1,300 @@
+/* RA-TLS handshakes (guest/ratls/tls.c) over a socketpair: TLS 1.3 only, mutual, the
+ * verify callback's forgiven and fatal errors, no tickets. */
+#include "tests/unit/test_ratls_ca.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "guest/ratls/tls.h"
+
+static struct testca *T;
+static struct cr_verifier *V;
+
+static int setup(void **state)
+{
+	(void)state;
+	T = testca_new();
+	V = testca_verifier(T, NULL, 64);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	cr_verifier_free(V);
+	testca_free(T);
+	return 0;
+}
+
+struct side {
+	SSL_CTX *ctx;
+	SSL *ssl;
+	struct cr_tls_peer st;
+	int fd;
+	int done; /* 1 ok, -1 failed */
+};
+
+/* Drive both handshakes; returns 1 when both completed. */
+static int handshake(struct side *s, struct side *c)
+{
+	for (int i = 0; i < 200 && (!s->done || !c->done); i++) {
+		struct side *x[2] = {c, s};
+		for (int j = 0; j < 2; j++) {
+			if (x[j]->done)
+				continue;
+			int r = SSL_do_handshake(x[j]->ssl);
+			if (r == 1) {
+				x[j]->done = 1;
+				continue;
+			}
+			int err = SSL_get_error(x[j]->ssl, r);
+			if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE)
+				x[j]->done = -1;
+		}
+		if (s->done == -1 || c->done == -1)
+			break;
+	}
+	ERR_clear_error();
+	return s->done == 1 && c->done == 1;
+}
+
+static void pair(struct side *s, struct side *c, X509 *scert, EVP_PKEY *skey, X509 *ccert, EVP_PKEY *ckey,
+		 const char *spol, const char *cpol)
+{
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+	struct cm_err e = {0};
+	memset(s, 0, sizeof(*s));
+	memset(c, 0, sizeof(*c));
+	s->ctx = cr_tls_ctx_new(true, scert, skey, &e);
+	c->ctx = cr_tls_ctx_new(false, ccert, ckey, &e);
+	assert_non_null(s->ctx);
+	assert_non_null(c->ctx);
+	s->st.verifier = c->st.verifier = V;
+	s->st.policy = cr_verifier_policy(V, spol);
+	c->st.policy = cr_verifier_policy(V, cpol);
+	s->fd = sv[0];
+	c->fd = sv[1];
+	s->ssl = cr_tls_new(s->ctx, s->fd, true, &s->st, &e);
+	c->ssl = cr_tls_new(c->ctx, c->fd, false, &c->st, &e);
+	assert_non_null(s->ssl);
+	assert_non_null(c->ssl);
+}
+
+static void unpair(struct side *s, struct side *c)
+{
+	struct side *x[2] = {s, c};
+	for (int i = 0; i < 2; i++) {
+		SSL_free(x[i]->ssl);
+		SSL_CTX_free(x[i]->ctx);
+		close(x[i]->fd);
+	}
+}
+
+static void test_mutual_handshake_verifies_both_quotes(void **state)
+{
+	(void)state;
+	EVP_PKEY *ks, *kc;
+	X509 *xs = testca_cert(T, &ks, 0, time(NULL) - 60), *xc = testca_cert(T, &kc, 1, time(NULL) - 60);
+	struct side s, c;
+	pair(&s, &c, xs, ks, xc, kc, "sim", "sim");
+	assert_int_equal(handshake(&s, &c), 1);
+	struct cm_err e = {0};
+	assert_int_equal(cr_tls_check_verified(s.ssl, &e), 0);
+	assert_int_equal(cr_tls_check_verified(c.ssl, &e), 0);
+	assert_true(s.st.peer.attested && c.st.peer.attested);
+	assert_memory_not_equal(s.st.peer.image_hash, c.st.peer.image_hash, 32); /* each saw the other */
+	assert_int_equal(SSL_version(c.ssl), TLS1_3_VERSION);
+	const char *suite = SSL_CIPHER_get_name(SSL_get_current_cipher(c.ssl));
+	assert_true(!strcmp(suite, "TLS_AES_256_GCM_SHA384") || !strcmp(suite, "TLS_AES_128_GCM_SHA256"));
+	/* exchange data; the server sends no session ticket */
+	size_t n;
+	assert_int_equal(SSL_write_ex(c.ssl, "ping", 4, &n), 1);
+	char buf[8];
+	int r = 0;
+	for (int i = 0; i < 10 && r != 1; i++)
+		r = SSL_read_ex(s.ssl, buf, 4, &n);
+	assert_int_equal(r, 1);
+	assert_int_equal(SSL_write_ex(s.ssl, "pong", 4, &n), 1);
+	r = 0;
+	for (int i = 0; i < 10 && r != 1; i++)
+		r = SSL_read_ex(c.ssl, buf, 4, &n);
+	assert_int_equal(r, 1);
+	SSL_SESSION *sess = SSL_get1_session(c.ssl);
+	assert_false(sess && SSL_SESSION_has_ticket(sess));
+	assert_false(sess && SSL_SESSION_is_resumable(sess));
+	SSL_SESSION_free(sess);
+	unpair(&s, &c);
+	X509_free(xs);
+	X509_free(xc);
+	EVP_PKEY_free(ks);
+	EVP_PKEY_free(kc);
+}
+
+static void test_server_requires_client_certificate(void **state)
+{
+	(void)state;
+	EVP_PKEY *ks;
+	X509 *xs = testca_cert(T, &ks, 0, time(NULL) - 60);
+	struct side s, c;
+	pair(&s, &c, xs, ks, NULL, NULL, "any", "sim");
+	assert_int_equal(handshake(&s, &c), 0);
+	assert_int_equal(s.done, -1);
+	unpair(&s, &c);
+	X509_free(xs);
+	EVP_PKEY_free(ks);
+}
+
+static void test_client_rejects_server_with_wrong_report_data(void **state)
+{
+	(void)state;
+	struct cm_err e = {0};
+	EVP_PKEY *ks = cr_key_new(&e), *other = cr_key_new(&e), *kc;
+	size_t qlen;
+	uint8_t *q = testca_quote(T, other, 0, &qlen);
+	X509 *xs = NULL, *xc = testca_cert(T, &kc, 0, time(NULL) - 60);
+	assert_int_equal(cr_cert_build(ks, q, qlen, NULL, 0, time(NULL) - 60, &xs, &e), 0);
+	struct side s, c;
+	pair(&s, &c, xs, ks, xc, kc, "sim", "sim");
+	assert_int_equal(handshake(&s, &c), 0);
+	assert_int_equal(c.done, -1);
+	assert_non_null(strstr(c.st.error, "report_data"));
+	unpair(&s, &c);
+	free(q);
+	X509_free(xs);
+	X509_free(xc);
+	EVP_PKEY_free(ks);
+	EVP_PKEY_free(kc);
+	EVP_PKEY_free(other);
+}
+
+static void test_expired_and_future_certificates_fail_the_handshake(void **state)
+{
+	(void)state;
+	time_t cases[2] = {time(NULL) - 2 * 86400, time(NULL) + 120};
+	const char *want[2] = {"expired", "not yet valid"};
+	for (int i = 0; i < 2; i++) {
+		EVP_PKEY *ks, *kc;
+		X509 *xs = testca_cert(T, &ks, 0, time(NULL) - 60), *xc = testca_cert(T, &kc, 0, cases[i]);
+		struct side s, c;
+		pair(&s, &c, xs, ks, xc, kc, "sim", "sim");
+		assert_int_equal(handshake(&s, &c), 0);
+		assert_non_null(strstr(s.st.error, want[i]));
+		unpair(&s, &c);
+		X509_free(xs);
+		X509_free(xc);
+		EVP_PKEY_free(ks);
+		EVP_PKEY_free(kc);
+	}
+}
+
+static void test_unknown_critical_extension_fails_the_handshake(void **state)
+{
+	(void)state;
+	EVP_PKEY *ks, *kc;
+	X509 *xs = testca_cert(T, &ks, 0, time(NULL) - 60), *xc = testca_cert(T, &kc, 0, time(NULL) - 60);
+	ASN1_OBJECT *o = OBJ_txt2obj("1.2.3.4.5", 1);
+	ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
+	ASN1_OCTET_STRING_set(os, (const unsigned char *)"x", 1);
+	X509_EXTENSION *ext = X509_EXTENSION_create_by_OBJ(NULL, o, 1, os);
+	X509_add_ext(xc, ext, -1);
+	assert_true(X509_sign(xc, kc, NULL) > 0);
+	X509_EXTENSION_free(ext);
+	ASN1_OCTET_STRING_free(os);
+	ASN1_OBJECT_free(o);
+	struct side s, c;
+	pair(&s, &c, xs, ks, xc, kc, "any", "sim");
+	assert_int_equal(handshake(&s, &c), 0);
+	assert_non_null(strstr(s.st.error, "critical extension"));
+	unpair(&s, &c);
+	X509_free(xs);
+	X509_free(xc);
+	EVP_PKEY_free(ks);
+	EVP_PKEY_free(kc);
+}
+
+static void test_certificate_chain_is_rejected(void **state)
+{
+	(void)state;
+	EVP_PKEY *ks, *kc, *kca;
+	X509 *xs = testca_cert(T, &ks, 0, time(NULL) - 60), *xc = testca_cert(T, &kc, 0, time(NULL) - 60);
+	X509 *xca = testca_cert(T, &kca, 0, time(NULL) - 60);
+	struct side s, c;
+	pair(&s, &c, xs, ks, xc, kc, "any", "sim");
+	/* the client sends its leaf plus an extra certificate */
+	assert_int_equal(SSL_add1_chain_cert(c.ssl, xca), 1);
+	assert_int_equal(handshake(&s, &c), 0);
+	assert_int_equal(s.done, -1);
+	assert_non_null(strstr(s.st.error, "chain"));
+	unpair(&s, &c);
+	X509_free(xs);
+	X509_free(xc);
+	X509_free(xca);
+	EVP_PKEY_free(ks);
+	EVP_PKEY_free(kc);
+	EVP_PKEY_free(kca);
+}
+
+static void test_tls12_peer_is_refused(void **state)
+{
+	(void)state;
+	EVP_PKEY *ks, *kc;
+	X509 *xs = testca_cert(T, &ks, 0, time(NULL) - 60), *xc = testca_cert(T, &kc, 0, time(NULL) - 60);
+	struct side s, c;
+	pair(&s, &c, xs, ks, xc, kc, "any", "sim");
+	SSL_set_min_proto_version(c.ssl, TLS1_2_VERSION);
+	SSL_set_max_proto_version(c.ssl, TLS1_2_VERSION);
+	assert_int_equal(handshake(&s, &c), 0);
+	unpair(&s, &c);
+	X509_free(xs);
+	X509_free(xc);
+	EVP_PKEY_free(ks);
+	EVP_PKEY_free(kc);
+}
+
+static void test_cocoon_v1_certificates_are_accepted(void **state)
+{
+	(void)state;
+	/* Cocoon never sets the version: OpenSSL 3.0 emits v1 certificates carrying v3
+	 * extensions. Both sides must accept them (specs/ratls.md §3). */
+	EVP_PKEY *ks, *kc;
+	X509 *xs = testca_cert(T, &ks, 0, time(NULL) - 60), *xc = testca_cert(T, &kc, 1, time(NULL) - 60);
+	X509 *v1[2] = {xs, xc};
+	EVP_PKEY *k[2] = {ks, kc};
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(X509_set_version(v1[i], X509_VERSION_1), 1);
+		assert_true(X509_sign(v1[i], k[i], NULL) > 0);
+		assert_int_equal(X509_get_version(v1[i]), X509_VERSION_1);
+	}
+	struct side s, c;
+	pair(&s, &c, xs, ks, xc, kc, "sim", "sim");
+	assert_int_equal(handshake(&s, &c), 1);
+	struct cm_err e = {0};
+	assert_int_equal(cr_tls_check_verified(s.ssl, &e), 0);
+	assert_int_equal(cr_tls_check_verified(c.ssl, &e), 0);
+	unpair(&s, &c);
+	X509_free(xs);
+	X509_free(xc);
+	EVP_PKEY_free(ks);
+	EVP_PKEY_free(kc);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mutual_handshake_verifies_both_quotes),
+		cmocka_unit_test(test_server_requires_client_certificate),
+		cmocka_unit_test(test_client_rejects_server_with_wrong_report_data),
+		cmocka_unit_test(test_expired_and_future_certificates_fail_the_handshake),
+		cmocka_unit_test(test_unknown_critical_extension_fails_the_handshake),
+		cmocka_unit_test(test_certificate_chain_is_rejected),
+		cmocka_unit_test(test_tls12_peer_is_refused),
+		cmocka_unit_test(test_cocoon_v1_certificates_are_accepted),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

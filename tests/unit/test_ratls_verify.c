@@ -1,0 +1,429 @@
+/* Peer certificate verification (guest/ratls/peer.c + dcap.c on libmeasure's verifier):
+ * acceptance, binding, every rejection case, attestation cache, collateral reload. */
+#include "tests/unit/test_ratls_ca.h"
+
+#include <errno.h>
+#include <unistd.h>
+
+#include <openssl/x509v3.h>
+
+#include "measure/collateral.h"
+
+static struct testca *T;
+
+static int setup(void **state)
+{
+	(void)state;
+	T = testca_new();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	testca_free(T);
+	return 0;
+}
+
+static const struct cr_policy *pol(struct cr_verifier *v, const char *name)
+{
+	const struct cr_policy *p = cr_verifier_policy(v, name);
+	assert_non_null(p);
+	return p;
+}
+
+/* Build a certificate for k carrying q (and log), verify it now under policy name. */
+static int verify_built(struct cr_verifier *v, const char *name, EVP_PKEY *k, const uint8_t *q, size_t qlen,
+			const char *log, struct cr_peer *p, struct cm_err *e)
+{
+	X509 *x = NULL;
+	assert_int_equal(cr_cert_build(k, q, qlen, (const uint8_t *)log, log ? strlen(log) : 0, time(NULL) - 60, &x, e),
+			 0);
+	int rc = cr_peer_verify(v, pol(v, name), x, time(NULL), p, e);
+	X509_free(x);
+	return rc;
+}
+
+static void test_verify_accepts_bound_sim_quote_then_hits_cache(void **state)
+{
+	(void)state;
+	struct cr_verifier *v = testca_verifier(T, NULL, 16);
+	EVP_PKEY *k;
+	time_t now = time(NULL);
+	X509 *x = testca_cert(T, &k, 0, now - 60);
+	struct cr_peer p;
+	struct cm_err e = {0};
+	int rc = cr_peer_verify(v, pol(v, "sim"), x, now, &p, &e);
+	if (rc)
+		fail_msg("verify: %s (%s)", e.msg, p.failed_check);
+	assert_true(p.attested);
+	assert_false(p.cached);
+	assert_true(p.has_event_log);
+	assert_string_equal(p.tcb_status, "UpToDate");
+	uint8_t ih[32], pk[32];
+	cm_image_hash(&p.regs, ih);
+	assert_memory_equal(ih, p.image_hash, 32);
+	assert_int_equal(cr_key_raw_public(k, pk, &e), 0);
+	assert_memory_equal(pk, p.pubkey, 32);
+	/* second time: evidence from the cache, policy still applied */
+	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, now, &p, &e), 0);
+	assert_true(p.cached);
+	struct cr_cache_stats st;
+	cr_verifier_stats(v, &st);
+	assert_int_equal(st.hits, 1);
+	assert_int_equal(st.entries, 1);
+	X509_free(x);
+	EVP_PKEY_free(k);
+	cr_verifier_free(v);
+}
+
+static void test_verify_rejects_wrong_report_data(void **state)
+{
+	(void)state;
+	struct cr_verifier *v = testca_verifier(T, NULL, 16);
+	struct cm_err e = {0};
+	EVP_PKEY *k = cr_key_new(&e), *other = cr_key_new(&e);
+	size_t qlen;
+	uint8_t *q = testca_quote(T, other, 0, &qlen); /* bound to another key */
+	struct cr_peer p;
+	assert_int_equal(verify_built(v, "sim", k, q, qlen, NULL, &p, &e), -EBADMSG);
+	assert_string_equal(p.failed_check, "report_data");
+	free(q);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(other);
+	cr_verifier_free(v);
+}
+
+static void test_verify_rejects_expired_and_not_yet_valid(void **state)
+{
+	(void)state;
+	struct cr_verifier *v = testca_verifier(T, NULL, 16);
+	EVP_PKEY *k;
+	time_t nb = time(NULL) - 60;
+	X509 *x = testca_cert(T, &k, 0, nb);
+	struct cr_peer p;
+	struct cm_err e = {0};
+	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, nb + 86400 + 1, &p, &e), -EBADMSG);
+	assert_non_null(strstr(e.msg, "expired"));
+	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, nb - 1, &p, &e), -EBADMSG);
+	assert_non_null(strstr(e.msg, "not yet valid"));
+	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, nb + 86400, &p, &e), 0); /* inclusive */
+	X509_free(x);
+	EVP_PKEY_free(k);
+	cr_verifier_free(v);
+}
+
+static char *write_policy(const char *image_hash_hex)
+{
+	static char path[600];
+	char *dir = test_tmpdir();
+	X509 *root = cm_x509_load_pem_file(T->root, NULL);
+	uint8_t id[48];
+	char idhex[97];
+	assert_int_equal(cm_root_key_id(root, id), 0);
+	X509_free(root);
+	cm_hex_encode(id, 48, idhex, sizeof(idhex));
+	snprintf(path, sizeof(path), "%s/policy.json", dir);
+	FILE *f = fopen(path, "w");
+	fprintf(f, "{\"root_key_ids\":[\"%s\"],\"image_hashes\":[\"%s\"]}\n", idhex, image_hash_hex);
+	fclose(f);
+	free(dir);
+	return path;
+}
+
+static void test_verify_rejects_disallowed_image_hash(void **state)
+{
+	(void)state;
+	EVP_PKEY *k;
+	time_t now = time(NULL);
+	X509 *x = testca_cert(T, &k, 0, now - 60);
+	struct cr_peer p;
+	struct cm_err e = {0};
+	/* find the real image hash with a permissive policy */
+	struct cr_verifier *v = testca_verifier(T, NULL, 16);
+	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, now, &p, &e), 0);
+	cr_verifier_free(v);
+	char good[65], bad[65];
+	cm_hex_encode(p.image_hash, 32, good, sizeof(good));
+	memcpy(bad, good, sizeof(bad));
+	bad[0] = bad[0] == '0' ? '1' : '0';
+
+	v = testca_verifier(T, write_policy(bad), 16);
+	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, now, &p, &e), -EACCES);
+	assert_string_equal(p.failed_check, "policy_image_hash");
+	/* a cached evidence result does not bypass the allowlist */
+	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, now, &p, &e), -EACCES);
+	assert_true(p.cached);
+	cr_verifier_free(v);
+
+	v = testca_verifier(T, write_policy(good), 16);
+	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, now, &p, &e), 0);
+	cr_verifier_free(v);
+	X509_free(x);
+	EVP_PKEY_free(k);
+}
+
+static X509 *resign_with_ext(X509 *x, EVP_PKEY *k, const char *oid, int critical)
+{
+	ASN1_OBJECT *o = OBJ_txt2obj(oid, 1);
+	ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
+	ASN1_OCTET_STRING_set(os, (const unsigned char *)"x", 1);
+	X509_EXTENSION *ext = X509_EXTENSION_create_by_OBJ(NULL, o, critical, os);
+	assert_int_equal(X509_add_ext(x, ext, -1), 1);
+	assert_true(X509_sign(x, k, NULL) > 0);
+	X509_EXTENSION_free(ext);
+	ASN1_OCTET_STRING_free(os);
+	ASN1_OBJECT_free(o);
+	return x;
+}
+
+static void test_verify_rejects_unknown_critical_extension(void **state)
+{
+	(void)state;
+	struct cr_verifier *v = testca_verifier(T, NULL, 16);
+	EVP_PKEY *k;
+	time_t now = time(NULL);
+	struct cr_peer p;
+	struct cm_err e = {0};
+	X509 *x = testca_cert(T, &k, 0, now - 60);
+	resign_with_ext(x, k, "1.3.6.1.4.1.12345.9", 0);
+	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, now, &p, &e), 0); /* non-critical: fine */
+	X509_free(x);
+	EVP_PKEY_free(k);
+	x = testca_cert(T, &k, 0, now - 60);
+	resign_with_ext(x, k, "1.3.6.1.4.1.12345.9", 1);
+	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, now, &p, &e), -EBADMSG);
+	assert_non_null(strstr(e.msg, "unknown critical extension 1.3.6.1.4.1.12345.9"));
+	assert_int_equal(cr_peer_verify(v, pol(v, "any"), x, now, &p, &e), -EBADMSG); /* any policy too */
+	X509_free(x);
+	EVP_PKEY_free(k);
+	cr_verifier_free(v);
+}
+
+/* A certificate with Cocoon's extensions, for any key, signed by signer (self if NULL). */
+static X509 *raw_cert(EVP_PKEY *key, EVP_PKEY *signer, const char *issuer_cn, const uint8_t *q, size_t qlen)
+{
+	X509 *x = X509_new();
+	X509_set_version(x, X509_VERSION_3);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
+	X509_gmtime_adj(X509_getm_notBefore(x), -60);
+	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC, (const unsigned char *)"localhost", -1,
+				   -1, 0);
+	X509_NAME *iss = X509_NAME_new();
+	X509_NAME_add_entry_by_txt(iss, "CN", MBSTRING_ASC, (const unsigned char *)issuer_cn, -1, -1, 0);
+	X509_set_issuer_name(x, iss);
+	X509_NAME_free(iss);
+	X509_set_pubkey(x, key);
+	ASN1_OBJECT *o = OBJ_txt2obj(CR_OID_QUOTE, 1);
+	ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
+	ASN1_OCTET_STRING_set(os, q, (int)qlen);
+	X509_EXTENSION *ext = X509_EXTENSION_create_by_OBJ(NULL, o, 1, os);
+	X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	ASN1_OCTET_STRING_free(os);
+	ASN1_OBJECT_free(o);
+	EVP_PKEY *s = signer ? signer : key;
+	assert_true(X509_sign(x, s, EVP_PKEY_id(s) == EVP_PKEY_ED25519 ? NULL : EVP_sha256()) > 0);
+	return x;
+}
+
+static void test_verify_rejects_non_ed25519_key(void **state)
+{
+	(void)state;
+	struct cr_verifier *v = testca_verifier(T, NULL, 16);
+	EVP_PKEY *ec = EVP_EC_gen("P-256");
+	uint8_t q[64] = {0};
+	X509 *x = raw_cert(ec, NULL, "localhost", q, sizeof(q));
+	struct cr_peer p;
+	struct cm_err e = {0};
+	assert_int_equal(cr_peer_verify(v, pol(v, "any"), x, time(NULL), &p, &e), -EBADMSG);
+	assert_non_null(strstr(e.msg, "not Ed25519"));
+	X509_free(x);
+	EVP_PKEY_free(ec);
+	cr_verifier_free(v);
+}
+
+static void test_verify_rejects_certificate_issued_by_another_key(void **state)
+{
+	(void)state;
+	struct cr_verifier *v = testca_verifier(T, NULL, 16);
+	struct cm_err e = {0};
+	EVP_PKEY *k = cr_key_new(&e), *ca = cr_key_new(&e);
+	size_t qlen;
+	uint8_t *q = testca_quote(T, k, 0, &qlen);
+	struct cr_peer p;
+	/* leaf of a chain: issuer differs, signed by the CA key */
+	X509 *x = raw_cert(k, ca, "Some CA", q, qlen);
+	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, time(NULL), &p, &e), -EBADMSG);
+	assert_non_null(strstr(e.msg, "not self-signed"));
+	X509_free(x);
+	/* same names but signed by another key */
+	x = raw_cert(k, ca, "localhost", q, qlen);
+	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, time(NULL), &p, &e), -EBADMSG);
+	X509_free(x);
+	free(q);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(ca);
+	cr_verifier_free(v);
+}
+
+static void test_verify_rejects_broken_quote(void **state)
+{
+	(void)state;
+	struct cr_verifier *v = testca_verifier(T, NULL, 16);
+	struct cm_err e = {0};
+	EVP_PKEY *k = cr_key_new(&e);
+	size_t qlen;
+	uint8_t *q = testca_quote(T, k, 0, &qlen);
+	struct cr_peer p;
+	/* a flipped byte in the TD body (MRTD) breaks the quote signature */
+	q[48 + 136] ^= 1;
+	assert_int_equal(verify_built(v, "sim", k, q, qlen, NULL, &p, &e), -EBADMSG);
+	assert_string_equal(p.failed_check, "quote_signature");
+	/* truncated */
+	assert_int_equal(verify_built(v, "sim", k, q, 600, NULL, &p, &e), -EBADMSG);
+	assert_string_equal(p.failed_check, "quote_format");
+	/* no quote at all, under tdx; accepted under any */
+	assert_int_equal(verify_built(v, "sim", k, NULL, 0, NULL, &p, &e), -EBADMSG);
+	assert_string_equal(p.failed_check, "quote_missing");
+	assert_int_equal(verify_built(v, "any", k, NULL, 0, NULL, &p, &e), 0);
+	assert_false(p.attested);
+	free(q);
+	EVP_PKEY_free(k);
+	cr_verifier_free(v);
+}
+
+static void test_verify_rejects_event_log_not_matching_rtmr3(void **state)
+{
+	(void)state;
+	struct cr_verifier *v = testca_verifier(T, NULL, 16);
+	struct cm_err e = {0};
+	EVP_PKEY *k = cr_key_new(&e);
+	size_t qlen;
+	uint8_t *q = testca_quote(T, k, 0, &qlen);
+	struct cr_peer p;
+	assert_int_equal(verify_built(v, "sim", k, q, qlen, "cocoon:spec.tree=ffff\ncocoon:tdx_inited\n", &p, &e),
+			 -EBADMSG);
+	assert_string_equal(p.failed_check, "event_log");
+	assert_int_equal(verify_built(v, "sim", k, q, qlen, test_event_log, &p, &e), 0);
+	assert_true(p.has_event_log);
+	free(q);
+	EVP_PKEY_free(k);
+	cr_verifier_free(v);
+}
+
+static void test_verify_rejects_quote_from_untrusted_root(void **state)
+{
+	(void)state;
+	/* a second CA: its quotes do not chain to T's root */
+	struct testca *other = testca_new();
+	struct cr_verifier *v = testca_verifier(T, NULL, 16);
+	EVP_PKEY *k;
+	X509 *x = testca_cert(other, &k, 0, time(NULL) - 60);
+	struct cr_peer p;
+	struct cm_err e = {0};
+	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, time(NULL), &p, &e), -EBADMSG);
+	assert_false(p.attested);
+	X509_free(x);
+	EVP_PKEY_free(k);
+	cr_verifier_free(v);
+	testca_free(other);
+}
+
+static void test_cache_is_bounded_lru(void **state)
+{
+	(void)state;
+	struct cr_verifier *v = testca_verifier(T, NULL, 2);
+	time_t now = time(NULL);
+	struct cr_peer p;
+	struct cm_err e = {0};
+	X509 *x[3];
+	EVP_PKEY *k[3];
+	for (int i = 0; i < 3; i++) {
+		x[i] = testca_cert(T, &k[i], i, now - 60);
+		assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x[i], now, &p, &e), 0);
+	}
+	struct cr_cache_stats st;
+	cr_verifier_stats(v, &st);
+	assert_int_equal(st.entries, 2);
+	assert_int_equal(st.evicted, 1);
+	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x[0], now, &p, &e), 0);
+	assert_false(p.cached); /* the oldest was evicted */
+	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x[2], now, &p, &e), 0);
+	assert_true(p.cached);
+	/* entries expire: cache_ttl is 3600 s */
+	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x[2], now + 3601, &p, &e), 0);
+	assert_false(p.cached);
+	for (int i = 0; i < 3; i++) {
+		X509_free(x[i]);
+		EVP_PKEY_free(k[i]);
+	}
+	cr_verifier_free(v);
+}
+
+static void test_collateral_reloaded_when_file_changes(void **state)
+{
+	(void)state;
+	struct cr_verifier *v = testca_verifier(T, NULL, 16);
+	struct cm_err e = {0};
+	assert_int_equal(cr_verifier_refresh(v, &e), 0); /* unchanged */
+	/* rewrite the same bundle: new mtime */
+	uint8_t *buf;
+	size_t len;
+	assert_int_equal(cm_read_file(T->collateral, 1 << 22, &buf, &len, &e), 0);
+	usleep(20000);
+	FILE *f = fopen(T->collateral, "w");
+	fwrite(buf, 1, len, f);
+	fclose(f);
+	assert_int_equal(cr_verifier_refresh(v, &e), 1);
+	/* a corrupt bundle is refused and the previous collateral kept */
+	usleep(20000);
+	f = fopen(T->collateral, "w");
+	fwrite(buf, 1, len / 2, f);
+	fclose(f);
+	assert_true(cr_verifier_refresh(v, &e) < 0);
+	EVP_PKEY *k;
+	X509 *x = testca_cert(T, &k, 0, time(NULL) - 60);
+	struct cr_peer p;
+	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, time(NULL), &p, &e), 0);
+	f = fopen(T->collateral, "w");
+	fwrite(buf, 1, len, f);
+	fclose(f);
+	free(buf);
+	X509_free(x);
+	EVP_PKEY_free(k);
+	cr_verifier_free(v);
+}
+
+static void test_any_policy_refuses_allowlists(void **state)
+{
+	(void)state;
+	struct cm_err e = {0};
+	struct cr_verifier *v = cr_verifier_new(4, 60, &e);
+	struct cr_policy_conf c = {.type = CR_POLICY_ANY};
+	snprintf(c.name, sizeof(c.name), "bad");
+	snprintf(c.measure_policy, sizeof(c.measure_policy), "%s", write_policy("00"));
+	assert_int_equal(cr_verifier_add_policy(v, &c, &e), -EINVAL);
+	cr_verifier_free(v);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_verify_accepts_bound_sim_quote_then_hits_cache),
+		cmocka_unit_test(test_verify_rejects_wrong_report_data),
+		cmocka_unit_test(test_verify_rejects_expired_and_not_yet_valid),
+		cmocka_unit_test(test_verify_rejects_disallowed_image_hash),
+		cmocka_unit_test(test_verify_rejects_unknown_critical_extension),
+		cmocka_unit_test(test_verify_rejects_non_ed25519_key),
+		cmocka_unit_test(test_verify_rejects_certificate_issued_by_another_key),
+		cmocka_unit_test(test_verify_rejects_broken_quote),
+		cmocka_unit_test(test_verify_rejects_event_log_not_matching_rtmr3),
+		cmocka_unit_test(test_verify_rejects_quote_from_untrusted_root),
+		cmocka_unit_test(test_cache_is_bounded_lru),
+		cmocka_unit_test(test_collateral_reloaded_when_file_changes),
+		cmocka_unit_test(test_any_policy_refuses_allowlists),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
