@@ -17,6 +17,7 @@
 #   COCOON_CACHE    cache directory (default ${XDG_CACHE_HOME:-$HOME/.cache}/cocoon)
 #   IMAGE_LOCK      lock file (default: packages.lock next to this script)
 #   IMAGE_LIST      package list for `lock` (default: packages.list next to this script)
+#   APT_ETC         apt configuration directory read for the mirror (default /etc/apt)
 #
 # Lock format (one package per line, '#' comments):  NAME VERSION ARCH SUITE SHA256
 # The .deb is located through the suite's Packages.xz (Filename field, exact Version match) and
@@ -28,6 +29,7 @@ LOCK=${IMAGE_LOCK:-$here/packages.lock}
 LIST=${IMAGE_LIST:-$here/packages.list}
 CACHE=${COCOON_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cocoon}
 COMPONENT=main
+APT_ETC=${APT_ETC:-/etc/apt}
 
 die() { echo "debfetch: error: $*" >&2; exit 1; }
 log() { echo "debfetch: $*" >&2; }
@@ -36,7 +38,7 @@ log() { echo "debfetch: $*" >&2; }
 find_mirror() {
     if [ -n "${DEBIAN_MIRROR:-}" ]; then echo "${DEBIAN_MIRROR%/}"; return; fi
     local f uri
-    for f in /etc/apt/sources.list.d/*.sources; do
+    for f in "$APT_ETC"/sources.list.d/*.sources; do
         [ -f "$f" ] || continue
         uri=$(awk 'BEGIN{IGNORECASE=1}
                    /^[ \t]*#/ {next}
@@ -47,13 +49,13 @@ find_mirror() {
                    END {if (u != "" && t ~ /(^| )deb( |$)/) print u}' "$f" | head -n1)
         if [ -n "$uri" ]; then echo "${uri%/}"; return; fi
     done
-    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    for f in "$APT_ETC"/sources.list "$APT_ETC"/sources.list.d/*.list; do
         [ -f "$f" ] || continue
         uri=$(awk '$1 == "deb" { for (i = 2; i <= NF; i++) { if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; continue }
                                  if ($i ~ /^https?:\/\// && $i !~ /security/) { print $i; exit } break } }' "$f" | head -n1)
         if [ -n "$uri" ]; then echo "${uri%/}"; return; fi
     done
-    die "no Debian mirror in /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list; set DEBIAN_MIRROR"
+    die "no Debian mirror in $APT_ETC/sources.list.d/*.sources or $APT_ETC/sources.list; set DEBIAN_MIRROR"
 }
 
 sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
@@ -97,7 +99,7 @@ resolve_filename() { # NAME VERSION ARCH SUITE -> "Filename SHA256"
         if [ -n "$hit" ]; then echo "$hit"; return; fi
     done
     local have
-    have=$(stanzas "$name" "$idx" | awk '{print $1}' | tr '\n' ' ')
+    have=$(stanzas "$name" "$idx" | awk '{print $1}' | tr '\n' ' ' | sed 's/ $//')
     die "the mirror no longer has $name $version ($suite/$arch)${have:+; it has: $have}. Run 'make image-lock' to re-pin deliberately."
 }
 

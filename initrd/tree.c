@@ -195,6 +195,16 @@ static int new_entry(struct mi_entry *en, enum mi_kind kind, const char *path, u
 	return 0;
 }
 
+/* Add en once its payload was allocated (alloc: the new allocation, NULL on failure). */
+static int add_allocated(struct mi_tree *t, struct mi_entry *en, const void *alloc, struct cm_err *e)
+{
+	if (!alloc) {
+		entry_free(en);
+		return cm_fail(e, -ENOMEM, "out of memory");
+	}
+	return add_entry(t, en, e);
+}
+
 int mi_add_dir(struct mi_tree *t, const char *path, int mode, struct cm_err *e)
 {
 	struct mi_entry en;
@@ -217,11 +227,7 @@ int mi_add_file(struct mi_tree *t, const char *path, const char *host, int mode,
 	if (rc < 0)
 		return rc;
 	en.src = strdup(host);
-	if (!en.src) {
-		entry_free(&en);
-		return cm_fail(e, -ENOMEM, "out of memory");
-	}
-	return add_entry(t, &en, e);
+	return add_allocated(t, &en, en.src, e);
 }
 
 int mi_add_data(struct mi_tree *t, const char *path, const void *data, size_t len, int mode,
@@ -234,14 +240,10 @@ int mi_add_data(struct mi_tree *t, const char *path, const void *data, size_t le
 	if (rc < 0)
 		return rc;
 	en.data = malloc(len ? len : 1);
-	if (!en.data) {
-		entry_free(&en);
-		return cm_fail(e, -ENOMEM, "out of memory");
-	}
-	if (len)
+	if (en.data && len)
 		memcpy(en.data, data, len);
 	en.len = len;
-	return add_entry(t, &en, e);
+	return add_allocated(t, &en, en.data, e);
 }
 
 int mi_add_symlink(struct mi_tree *t, const char *path, const char *target, struct cm_err *e)
@@ -253,11 +255,7 @@ int mi_add_symlink(struct mi_tree *t, const char *path, const char *target, stru
 	if (rc < 0)
 		return rc;
 	en.target = strdup(target);
-	if (!en.target) {
-		entry_free(&en);
-		return cm_fail(e, -ENOMEM, "out of memory");
-	}
-	return add_entry(t, &en, e);
+	return add_allocated(t, &en, en.target, e);
 }
 
 static int join(char *out, size_t outsz, const char *a, const char *b, struct cm_err *e)
@@ -349,9 +347,14 @@ int mi_add_listfile(struct mi_tree *t, const char *listpath, const char *const *
 		free(buf);
 		return cm_fail(e, -EINVAL, "%s: contains a NUL byte", listpath);
 	}
-	char *save = NULL;
 	unsigned lineno = 0;
-	for (char *line = strtok_r((char *)buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	char *next = (char *)buf;
+	while (next && *next) {
+		char *line = next;
+		char *nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		next = nl ? nl + 1 : NULL;
 		lineno++;
 		char *hash = strchr(line, '#');
 		if (hash)

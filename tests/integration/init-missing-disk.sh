@@ -8,6 +8,6 @@ DISK_TIMEOUT=3
 vm_run --initrd "$INITRD" --append "$(appliance_cmdline)" --spec "$WORK/spec"
 console_has "${FATAL_RE}" "one FATAL line"
 console_has '^cocoon-init: FATAL disks: .*"root"' "names the missing root disk"
-[ "$(grep -cE "$FATAL_RE" "$CONSOLE")" = 1 ] || fail "expected exactly one FATAL line"
+[ "$(console_text | grep -cE "$FATAL_RE")" = 1 ] || fail "expected exactly one FATAL line"
 console_lacks 'switched to the verified root'
-pass "missing root disk halts: $(grep -E "$FATAL_RE" "$CONSOLE")"
+pass "missing root disk halts: $(console_text | grep -E "$FATAL_RE")"

@@ -12,4 +12,4 @@ vm_run --initrd "$INITRD" --append "$(appliance_cmdline)" --disk "root=$WORK/roo
 console_has 'device-mapper: verity: .*data block 0 is corrupted' "dm-verity reports the block"
 console_lacks 'switched to the verified root'
 console_lacks 'cocoon-init: supervisor:'
-pass "corrupted root block halts: $(grep -m1 -E 'verity: .*corrupted' "$CONSOLE")"
+pass "corrupted root block halts: $(console_text | grep -m1 -E 'verity: .*corrupted')"

@@ -10,6 +10,6 @@ last=${good: -1}
 ROOT_HASH=${good:0:63}$([ "$last" = 0 ] && echo 1 || echo 0)
 vm_run --initrd "$INITRD" --append "$(appliance_cmdline)" --disk "root=$WORK/root.img:ro" --spec "$WORK/spec"
 console_has '^cocoon-init: FATAL root: .*root hash' "names the root hash"
-[ "$(grep -cE "$FATAL_RE" "$CONSOLE")" = 1 ] || fail "expected exactly one FATAL line"
+[ "$(console_text | grep -cE "$FATAL_RE")" = 1 ] || fail "expected exactly one FATAL line"
 console_lacks 'switched to the verified root'
-pass "wrong root hash halts: $(grep -E "$FATAL_RE" "$CONSOLE")"
+pass "wrong root hash halts: $(console_text | grep -E "$FATAL_RE")"

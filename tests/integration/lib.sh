@@ -160,20 +160,31 @@ vm_monitor() {
         fail "cannot reach the QEMU monitor"
 }
 
+# vm_boot_until_ready ARGS...: vm_start --monitor ARGS, wait for the test service's
+# "svc: ready" line (or a FATAL line), press the power button, wait for the power-off.
+vm_boot_until_ready() {
+    vm_start --monitor "$@"
+    wait_console '^svc: ready|^cocoon-init: FATAL' 150
+    # After a FATAL line cocoon-init powers off by itself.
+    if ! console_text | grep -qE "$FATAL_RE"; then vm_monitor system_powerdown; fi
+    vm_wait
+}
+
 # wait_console REGEX SECONDS: wait until the console log has a matching line.
 wait_console() {
     local re=$1 secs=$2 i
     for ((i = 0; i < secs * 5; i++)); do
-        grep -qE -- "$re" "$CONSOLE" 2>/dev/null && return 0
+        console_text | grep -qE -- "$re" && return 0
         if [ -n "$VM_PID" ] && ! kill -0 "$VM_PID" 2>/dev/null; then break; fi
         sleep 0.2
     done
     fail "console never showed /$re/ within ${secs}s"
 }
 
-# Assertions on the console log.
-console_has() { grep -qE -- "$1" "$CONSOLE" || fail "console lacks /$1/${2:+ ($2)}"; }
-console_lacks() { if grep -qE -- "$1" "$CONSOLE"; then fail "console unexpectedly has /$1/${2:+ ($2)}"; fi; }
+# Assertions on the console log (carriage returns from the guest tty's ONLCR removed).
+console_text() { tr -d '\r' < "$CONSOLE" 2>/dev/null || true; }
+console_has() { console_text | grep -qE -- "$1" || fail "console lacks /$1/${2:+ ($2)}"; }
+console_lacks() { if console_text | grep -qE -- "$1"; then fail "console unexpectedly has /$1/${2:+ ($2)}"; fi; }
 
 # ---- the appliance (cocoon-init) -----------------------------------------------------------
 # require_appliance: cocoon-init ($BIN/cocoon-init, built by make from guest/init) and the
@@ -214,3 +225,40 @@ appliance_cmdline() {
 
 # The single FATAL line cocoon-init prints on any refusal (then it powers off).
 FATAL_RE='^cocoon-init: FATAL [a-z_0-9-]+: '
+
+# make_model_volume NAME OUT: an erofs model volume (one file, weights.txt) with an appended
+# verity tree (Cocoon's model UUID and salt). Sets MODEL_HASH and MODEL_BLOCKS.
+make_model_volume() {
+    local name=$1 out=$2 src=$WORK/model-$1
+    mkdir -p "$src"
+    echo "model-$name-weights" > "$src/weights.txt"
+    head -c 65536 /dev/zero | tr '\0' 'w' > "$src/padding.bin"   # several blocks: a real hash tree
+    mkfs.erofs --quiet -T"$SOURCE_DATE_EPOCH" -U"$EROFS_UUID" --all-root "$out" "$src" ||
+        fail "mkfs.erofs (model) failed"
+    verity_append "$out" "$MODEL_VERITY_UUID"
+    MODEL_HASH=$VERITY_HASH
+    MODEL_BLOCKS=$VERITY_BLOCKS
+}
+
+# A service that prints what the boot gave it, then keeps running.
+# Lines: "svc: root=<testfile>", "svc: env=<GREETING>", "svc: rtmr3.log <line>" (the event
+# log), "svc: model=<weights>" when /models/x exists, and "svc: ready".
+SVC_REPORT='echo "svc: root=$(cat /etc/testfile)"; echo "svc: env=$GREETING";
+while read -r l; do echo "svc: rtmr3.log $l"; done < /run/cocoon/rtmr3.log;
+if [ -d /models/x ]; then echo "svc: model=$(cat /models/x/weights.txt)"; fi;
+echo "svc: ready"'
+
+# json_str TEXT: TEXT as a JSON string literal (quotes, backslashes, newlines escaped).
+json_str() {
+    local s=$1
+    s=${s//\\/\\\\}; s=${s//\"/\\\"}; s=${s//$'\n'/ }
+    printf '"%s"' "$s"
+}
+
+# sha256 FILE
+sha256() { sha256sum "$1" | cut -d' ' -f1; }
+
+# console_rtmr3: the RTMR3 value cocoon-init logged after "cocoon:tdx_inited".
+console_rtmr3() {
+    console_text | grep -oE '^cocoon-init: rtmr3 [0-9a-f]{96}' | tail -n1 | awk '{print $3}'
+}
