@@ -19,6 +19,8 @@ IMAGE=${IMAGE:-images/default}
 TIMEOUT=${DEMO_TIMEOUT:-600}
 PORT=${DEMO_PORT:-18443}
 work=$top/$BUILD/demo
+# jget FILE KEY: a top-level string field of a JSON file
+jget() { python3 -c 'import json,sys; v=json.load(open(sys.argv[1])).get(sys.argv[2]); print(v if v is not None else "")' "$1" "$2"; }
 say() { printf '\033[1mdemo:\033[0m %s\n' "$*"; }
 die() { echo "demo: FAILED: $*" >&2; [ -f "$work/log/worker-0.console.log" ] && tail -25 "$work/log/worker-0.console.log" >&2; exit 1; }
 
@@ -30,13 +32,17 @@ fi
 IMAGE=$(cd "$IMAGE" && pwd)
 roothash=$(sed -n 's/.*cocoon.roothash=\([0-9a-f]*\).*/\1/p' "$IMAGE/cmdline")
 
-rm -rf "$work" && mkdir -p "$work/spec/runtime" "$work/log" "$work/run"
+# The persistent disk survives between runs: the first boot formats it, later boots open it.
+mkdir -p "$work"
+find "$work" -mindepth 1 -maxdepth 1 ! -name persistent.img -exec rm -rf {} +
+mkdir -p "$work/spec/runtime" "$work/log" "$work/run"
 # The demo spec: the RA-TLS server in reverse mode in front of a (here absent) engine.
 cat > "$work/spec/cocoon.json" <<JSON
 {
   "version": 1,
   "gpu": "off",
   "persistent": { "mount": "/data" },
+  "network": { "interface": "eth0", "address": "10.0.2.15/24", "gateway": "10.0.2.2" },
   "services": [
     { "name": "ratls", "argv": ["/usr/bin/cocoon-ratls", "run", "--attest", "sim",
                                 "-R", "0.0.0.0:8443:127.0.0.1:8000@any", "--pow-difficulty", "8"],
@@ -47,7 +53,7 @@ JSON
 # The sim CA, generated here so that this host can verify the guest's sim quotes
 # (runtime/ is not measured; docs/boot.md).
 "$BIN/cocoon-sim" --dir "$work/spec/runtime/sim" init >/dev/null || die "cocoon-sim init failed"
-truncate -s 256M "$work/persistent.img"
+[ -f "$work/persistent.img" ] || truncate -s 256M "$work/persistent.img"
 cat > "$work/node.conf" <<CONF
 [node]
 type = worker
@@ -79,34 +85,36 @@ until grep -qs "service ratls started" "$console" "$serial"; do
     sleep 2
 done
 log=$(cat "$console" "$serial" 2>/dev/null | tr -d '\r')
-line() { echo "$log" | grep -o "cocoon-init: $1.*" | head -1; }
+line() { echo "$log" | grep -Eo "cocoon-init: $1.*" | head -1; }
 say "appliance up:"
-for pat in "root verified" "attestation backend" "rtmr3 [0-9a-f]" "volume persistent" "service ratls started"; do
+for pat in "root verified" "attestation backend" "rtmr3 [0-9a-f]{96}" "volume persistent" "network:" "service ratls started"; do
     echo "    $(line "$pat")"
 done
 
 got_root=$(line "root verified" | awk '{print $4}')
 [ "$got_root" = "$roothash" ] || die "guest verified root $got_root, image has $roothash"
-got_rtmr3=$(line "rtmr3 [0-9a-f]" | awk '{print $3}')
-want_rtmr3=$("$BIN/cocoon-measure" spec "$work/spec" --debug --json | sed -n 's/.*"rtmr3": *"\([0-9a-f]*\)".*/\1/p')
+got_rtmr3=$(line "rtmr3 [0-9a-f]{96}" | awk '{print $3}')
+"$BIN/cocoon-measure" spec "$work/spec" --debug --json > "$work/spec.json" || die "cocoon-measure spec failed"
+want_rtmr3=$(jget "$work/spec.json" rtmr3)
 say "RTMR3 guest     $got_rtmr3"
 say "RTMR3 predicted $want_rtmr3 (cocoon-measure spec --debug)"
 [ -n "$got_rtmr3" ] && [ "$got_rtmr3" = "$want_rtmr3" ] || die "RTMR3 differs from the prediction"
-line "volume persistent: formatted" >/dev/null || die "persistent volume not formatted"
+line "volume persistent: (formatted|opened)" >/dev/null || die "persistent volume neither formatted nor opened"
 
 say "fetching the RA-TLS certificate through the port forward (PoW, TLS 1.3) and verifying it"
 ok=0
 for _ in $(seq 1 30); do
     if "$BIN/cocoon-measure" cert "127.0.0.1:$PORT" --root "$work/spec/runtime/sim/root.pem" \
-        --collateral "$work/spec/runtime/sim/collateral.json" --json > "$work/cert.json" 2> "$work/cert.err"; then
+        --collateral "$work/spec/runtime/sim/collateral.json" --policy "$work/spec/runtime/sim/policy.json" \
+        --json > "$work/cert.json" 2> "$work/cert.err"; then
         ok=1; break
     fi
     sleep 2
 done
 [ $ok = 1 ] || die "cocoon-measure cert failed: $(cat "$work/cert.err")"
-cert_rtmr3=$(sed -n 's/.*"rtmr3": *"\([0-9a-f]*\)".*/\1/p' "$work/cert.json" | head -1)
-image_hash=$(sed -n 's/.*"image_hash": *"\([0-9a-f]*\)".*/\1/p' "$work/cert.json" | head -1)
-verdict=$(sed -n 's/.*"verdict": *"\([a-z]*\)".*/\1/p' "$work/cert.json" | head -1)
+cert_rtmr3=$(jget "$work/cert.json" rtmr3)
+image_hash=$(jget "$work/cert.json" image_hash)
+verdict=$(jget "$work/cert.json" verdict)
 say "certificate verdict $verdict, image hash $image_hash"
 [ "$verdict" = ok ] || die "certificate verdict $verdict"
 [ "$cert_rtmr3" = "$want_rtmr3" ] || die "the certificate's quote has RTMR3 $cert_rtmr3"
