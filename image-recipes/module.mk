@@ -47,3 +47,4 @@ image:
 check-repro:
 	image-recipes/check-repro default
 CLEAN_EXTRA += images
+INTEGRATION_TESTS += tests/integration/image_appliance.sh

@@ -8,26 +8,36 @@
 #     fetched through the QEMU port forward, verifies with `cocoon-measure cert` against the
 #     sim root, carrying the predicted RTMR3 and an image hash;
 #   - an ACPI power-button press shuts the appliance down in order.
-# Environment: BUILD (default build), IMAGE (default images/default; built when missing),
+# Environment: BUILD (default build), DEMO_IMAGE (boot this image directory instead of
+# building images/default from the checkout),
 # DEMO_TIMEOUT (seconds to wait for the boot, default 600), DEMO_PORT (default 18443).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 top=$(pwd)
 BUILD=${BUILD:-build}
 BIN=$top/$BUILD/bin
-IMAGE=${IMAGE:-images/default}
+IMAGE=images/default
 TIMEOUT=${DEMO_TIMEOUT:-600}
 PORT=${DEMO_PORT:-18443}
 work=$top/$BUILD/demo
-# jget FILE KEY: a top-level string field of a JSON file
-jget() { python3 -c 'import json,sys; v=json.load(open(sys.argv[1])).get(sys.argv[2]); print(v if v is not None else "")' "$1" "$2"; }
+# jget FILE KEY[.SUBKEY]: a field of a JSON file ("" when absent)
+jget() {
+    python3 -c 'import json,sys
+v = json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."):
+    v = v.get(k) if isinstance(v, dict) else None
+print("" if v is None else (str(v).lower() if isinstance(v, bool) else v))' "$1" "$2"
+}
 say() { printf '\033[1mdemo:\033[0m %s\n' "$*"; }
 die() { echo "demo: FAILED: $*" >&2; [ -f "$work/log/worker-0.console.log" ] && tail -25 "$work/log/worker-0.console.log" >&2; exit 1; }
 
 for p in cocoon-launch cocoon-measure cocoon-sim; do [ -x "$BIN/$p" ] || die "$BIN/$p missing (run make)"; done
-if [ ! -f "$IMAGE/manifest.json" ]; then
-    say "building the appliance image (image-recipes/build-image; first run creates the pinned build root)"
-    image-recipes/build-image default "$top/$IMAGE" >/dev/null || die "image build failed"
+if [ -z "${DEMO_IMAGE:-}" ]; then
+    say "building the appliance image from this checkout (image-recipes/build-image; the first run creates the pinned build root)"
+    image-recipes/build-image default "$top/$IMAGE" > "$BUILD/demo-image.log" 2>&1 ||
+        { tail -20 "$BUILD/demo-image.log" >&2; die "image build failed (log: $BUILD/demo-image.log)"; }
+else
+    IMAGE=$DEMO_IMAGE
 fi
 IMAGE=$(cd "$IMAGE" && pwd)
 roothash=$(sed -n 's/.*cocoon.roothash=\([0-9a-f]*\).*/\1/p' "$IMAGE/cmdline")
@@ -45,6 +55,7 @@ cat > "$work/spec/cocoon.json" <<JSON
   "network": { "interface": "eth0", "address": "10.0.2.15/24", "gateway": "10.0.2.2" },
   "services": [
     { "name": "ratls", "argv": ["/usr/bin/cocoon-ratls", "run", "--attest", "sim",
+                                "--event-log", "/run/cocoon/rtmr3.log",
                                 "-R", "0.0.0.0:8443:127.0.0.1:8000@any", "--pow-difficulty", "8"],
       "restart": "always" }
   ]
@@ -112,12 +123,15 @@ for _ in $(seq 1 30); do
     sleep 2
 done
 [ $ok = 1 ] || die "cocoon-measure cert failed: $(cat "$work/cert.err")"
-cert_rtmr3=$(jget "$work/cert.json" rtmr3)
+cert_rtmr3=$(jget "$work/cert.json" measurements.rtmr3)
+log_ok=$(jget "$work/cert.json" event_log_matches_rtmr3)
 image_hash=$(jget "$work/cert.json" image_hash)
 verdict=$(jget "$work/cert.json" verdict)
 say "certificate verdict $verdict, image hash $image_hash"
 [ "$verdict" = ok ] || die "certificate verdict $verdict"
 [ "$cert_rtmr3" = "$want_rtmr3" ] || die "the certificate's quote has RTMR3 $cert_rtmr3"
+[ "$log_ok" = true ] || die "the certificate's RTMR3 event log does not replay to the quote's RTMR3"
+say "the certificate's quote carries the predicted RTMR3 and its event log replays to it"
 
 say "pressing the ACPI power button (cocoon-launch stop)"
 "$BIN/cocoon-launch" stop "$work/node.conf" --timeout 120 >/dev/null || die "cocoon-launch stop failed"
