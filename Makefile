@@ -51,7 +51,7 @@ pkg_libs = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS ?= -O2 -g
-ALL_CFLAGS := -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN_FLAGS) -I. \
+ALL_CFLAGS := -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN_FLAGS) -I. -ffile-prefix-map=$(CURDIR)=. \
               -DCOCOON_VERSION='"$(VERSION)"' $(call pkg_cflags,$(BASE_PKGS))
 ALL_LDFLAGS := $(LDFLAGS) $(SAN_FLAGS)
 BASE_LIBS := $(call pkg_libs,$(BASE_PKGS))
