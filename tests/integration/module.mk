@@ -1,0 +1,37 @@
+# tests/integration: real boots of the pinned Debian kernel under QEMU TCG (docs/testing.md).
+DEPS_PACKAGES += qemu-system-x86 erofs-utils cryptsetup-bin socat busybox-static e2fsprogs coreutils
+
+$(BUILD)/tests/integration/testinit: $(OBJ)/tests/integration/testinit.o
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) $^ -o $@ -lkmod -lcryptsetup
+
+INTEGRATION_TESTS += tests/integration/debfetch.sh tests/integration/boot-harness.sh
+# The boot tests need the kernel, the initrd builder and the test init.
+integration-test test-integration: $(GUEST_KERNEL_DIR)/kver $(BIN)/cocoon-mkinitrd \
+	$(BUILD)/tests/integration/testinit
+
+# Scenarios that boot the appliance (cocoon-init from guest/init as /init of $(BUILD)/initrd.img).
+# They are registered when the tree builds cocoon-init; each fails with a clear message if
+# $(BIN)/cocoon-init or $(BUILD)/initrd.img is missing when run directly.
+APPLIANCE_TESTS := init-service init-persistent init-persistent-foreign init-luks-tampered \
+	init-verity-corrupt init-model-corrupt init-missing-disk init-wrong-roothash \
+	init-powerdown init-sigterm
+# RTMR3 against `cocoon-measure spec` (measure/cli/cmd_spec.c) when the tree has it.
+ifneq ($(wildcard measure/cli/cmd_spec.c),)
+APPLIANCE_TESTS += init-rtmr3
+endif
+ifneq ($(filter $(BIN)/cocoon-init,$(PROGRAMS)),)
+INTEGRATION_TESTS += $(APPLIANCE_TESTS:%=tests/integration/%.sh)
+integration-test test-integration: $(BUILD)/initrd.img
+endif
+
+# make demo: boot the appliance and print RTMR3, the verified root hash and the volumes
+# (tests/integration/demo.sh; persistent disk kept in $(BUILD)/demo).
+.PHONY: demo
+ifneq ($(filter $(BIN)/cocoon-init,$(PROGRAMS)),)
+demo: all $(GUEST_KERNEL_DIR)/kver $(BUILD)/initrd.img
+	BUILD=$(BUILD) tests/integration/demo.sh
+else
+demo:
+	@echo "make demo needs cocoon-init (guest/init) in the tree" >&2; exit 1
+endif
