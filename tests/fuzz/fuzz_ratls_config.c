@@ -1,7 +1,8 @@
 /* libFuzzer target: cocoon-ratls' configuration parsers (guest/ratls/config.c).
  * Input starting with '{' (after blanks): a JSON config file, loaded through a memfd
  * path exactly like --config FILE, then checked. Otherwise: lines "R spec", "F spec",
- * "S spec" (reverse/forward/socks5 listener flags) and "P spec" (--policy), then checked. */
+ * "S spec" (reverse/forward/socks5 listener flags) and "P spec" (--policy), then checked.
+ * Every listener's addresses then go through cr_parse_addr() (numeric only: no DNS). */
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -55,6 +56,20 @@ static void load_flags(struct cr_config *c, const uint8_t *data, size_t size)
 	cr_config_check(c, &e);
 }
 
+static void parse_addrs(const struct cr_config *c)
+{
+	struct cm_err e = {0};
+	struct sockaddr_storage ss;
+	socklen_t len;
+	for (int i = 0; i < c->nlisteners; i++) {
+		if (cr_parse_addr(c->listeners[i].listen, false, &ss, &len, &e) == 0 && len > sizeof(ss))
+			abort();
+		if (c->listeners[i].target[0] && cr_parse_addr(c->listeners[i].target, false, &ss, &len, &e) == 0 &&
+		    len > sizeof(ss))
+			abort();
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct cr_config c; /* large (paths): not on the stack */
@@ -66,5 +81,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		load_json(&c, data, size);
 	else
 		load_flags(&c, data, size);
+	parse_addrs(&c);
 	return 0;
 }
