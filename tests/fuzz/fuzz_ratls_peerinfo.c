@@ -54,23 +54,31 @@ static const uint8_t *take_tl(struct rd *r, size_t *len)
 	return p;
 }
 
+/* The address as text must parse back (inet_pton) to the peer's address, with its port;
+ * no address (NULL, other families) is an empty string and port 0. */
 static void check_addr(struct rd *r, const struct sockaddr_storage *ss)
 {
-	char want[INET6_ADDRSTRLEN] = "";
-	int port = 0;
-	if (ss && ss->ss_family == AF_INET) {
-		const struct sockaddr_in *a = (const void *)ss;
-		inet_ntop(AF_INET, &a->sin_addr, want, sizeof(want));
-		port = ntohs(a->sin_port);
-	} else if (ss && ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *a = (const void *)ss;
-		inet_ntop(AF_INET6, &a->sin6_addr, want, sizeof(want));
-		port = ntohs(a->sin6_port);
-	}
 	size_t n;
 	const uint8_t *ip = take_tl(r, &n);
-	if (n != strlen(want) || memcmp(ip, want, n) || take_i32(r) != port)
+	int port = take_i32(r);
+	char txt[64];
+	if (n >= sizeof(txt))
 		abort();
+	memcpy(txt, ip, n);
+	txt[n] = 0;
+	uint8_t back[16];
+	if (ss && ss->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const void *)ss;
+		if (inet_pton(AF_INET, txt, back) != 1 || memcmp(back, &a->sin_addr, 4) || port != ntohs(a->sin_port))
+			abort();
+	} else if (ss && ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const void *)ss;
+		if (inet_pton(AF_INET6, txt, back) != 1 || memcmp(back, &a->sin6_addr, 16) ||
+		    port != ntohs(a->sin6_port))
+			abort();
+	} else if (n || port) {
+		abort();
+	}
 }
 
 /* Fill an address from the input: family selector, then 16 address bytes and a port. */
