@@ -2,6 +2,7 @@
 #
 #   make deps            install the Debian packages the build and tests need (root)
 #   make                 build libraries and programs into build/bin
+#   make demo            build the appliance image, boot it in QEMU, verify it from the host
 #   make test            unit tests (normal + ASan/UBSan build), then integration tests
 #   make fuzz            build the libFuzzer targets (clang) and run each for FUZZ_SECONDS
 #   make bench           benchmarks, reported as ratios against a named baseline
@@ -26,7 +27,7 @@ FUZZ_SECONDS ?= 60
 FIXTURES ?= $(abspath $(CURDIR)/../shared/fixtures)
 export FIXTURES
 
-VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
 ifeq ($(SANITIZE),1)
 BUILD ?= build/asan
@@ -50,7 +51,7 @@ pkg_libs = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS ?= -O2 -g
-ALL_CFLAGS := -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN_FLAGS) -I. \
+ALL_CFLAGS := -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN_FLAGS) -I. -ffile-prefix-map=$(CURDIR)=. \
               -DCOCOON_VERSION='"$(VERSION)"' $(call pkg_cflags,$(BASE_PKGS))
 ALL_LDFLAGS := $(LDFLAGS) $(SAN_FLAGS)
 BASE_LIBS := $(call pkg_libs,$(BASE_PKGS))
@@ -130,6 +131,13 @@ fuzz: fuzz-build
 	  echo "== fuzz_$(f) for $(FUZZ_SECONDS)s"; \
 	  $(FUZZ_BIN)/fuzz_$(f) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	    -artifact_prefix=$(FUZZ_BIN)/artifacts/$(f)/ $(FUZZ_BIN)/corpus/$(f) $(FUZZ_BIN)/seeds/$(f);)
+
+# ---- the main job ------------------------------------------------------------------------
+# Build the production image (when missing), boot it under QEMU with cocoon-launch (TCG,
+# sim attestation), verify it from the host and shut it down (host-launcher/demo/demo.sh).
+.PHONY: demo
+demo: all
+	host-launcher/demo/demo.sh
 
 # ---- benchmarks ----------------------------------------------------------------------
 bench: all $(BENCHES)

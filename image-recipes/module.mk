@@ -8,7 +8,8 @@
 # The mirror comes from apt's configuration or DEBIAN_MIRROR; see image-recipes/debfetch.sh.
 DEBFETCH := image-recipes/debfetch.sh
 IMAGE_LOCK_FILE := image-recipes/packages.lock
-GUEST_KERNEL_DIR := $(BUILD)/guest-kernel
+# One extraction for every build flavour (the SANITIZE=1 build reads the same kernel).
+GUEST_KERNEL_DIR := build/guest-kernel
 DEPS_PACKAGES += curl xz-utils dpkg kmod
 
 $(GUEST_KERNEL_DIR)/kver: $(IMAGE_LOCK_FILE) $(DEBFETCH)
@@ -19,3 +20,31 @@ guest-kernel: $(GUEST_KERNEL_DIR)/kver
 
 image-lock:
 	$(DEBFETCH) lock
+
+# The pinned trixie build root (image-recipes/buildroot.sh): guest programs are compiled and
+# the image tools run there. `make buildroot` creates or refreshes it from buildroot.lock.
+BUILDROOT_DIR := $(BUILD)/buildroot
+DEPS_PACKAGES += mmdebstrap apt-utils cryptsetup-bin tar util-linux
+
+$(BUILDROOT_DIR)/.lock-sha256: image-recipes/buildroot.lock image-recipes/buildroot.sh image-recipes/debfetch.sh
+	image-recipes/buildroot.sh create $(BUILDROOT_DIR)
+
+.PHONY: buildroot
+buildroot: $(BUILDROOT_DIR)/.lock-sha256
+
+image-lock: image-lock-buildroot
+.PHONY: image-lock-buildroot
+image-lock-buildroot:
+	image-recipes/buildroot.sh lock
+
+INTEGRATION_TESTS += tests/integration/image_build_model.sh
+INTEGRATION_TESTS += tests/integration/image_compile_repro.sh
+
+# The production image (image-recipes/build-image) and its reproducibility check.
+.PHONY: image check-repro
+image:
+	image-recipes/build-image default
+check-repro:
+	image-recipes/check-repro default
+CLEAN_EXTRA += images
+INTEGRATION_TESTS += tests/integration/image_appliance.sh

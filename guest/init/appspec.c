@@ -276,6 +276,36 @@ static int parse_model(json_object *o, struct ci_model *m, int idx, struct cm_er
 	return 0;
 }
 
+/* "network": {"interface": "eth0", "address": "10.0.2.15/24", "gateway": "10.0.2.2"} */
+static int parse_network(json_object *v, struct ci_net *n, struct cm_err *e)
+{
+	static const char *const nkeys[] = {"interface", "address", "gateway", NULL};
+	const char *str;
+	int r;
+	if (!json_object_is_type(v, json_type_object))
+		return cm_fail(e, -EINVAL, "spec: network must be an object");
+	if ((r = only_keys(v, nkeys, "network", e)) < 0 || (r = get_str(v, "interface", true, &str, "network", e)) < 0)
+		return r;
+	size_t l = strlen(str);
+	if (l == 0 || l >= sizeof n->ifname || strspn(str, "abcdefghijklmnopqrstuvwxyz0123456789") != l)
+		return cm_fail(e, -EINVAL, "network: interface must be 1..15 of [a-z0-9]");
+	memcpy(n->ifname, str, l + 1);
+	if ((r = get_str(v, "address", true, &str, "network", e)) < 0 ||
+	    (r = ci_net_parse_cidr(str, &n->addr, &n->prefix, e)) < 0)
+		return r;
+	if ((r = get_str(v, "gateway", false, &str, "network", e)) < 0)
+		return r;
+	if (str) {
+		unsigned p;
+		char buf[24];
+		snprintf(buf, sizeof buf, "%.15s/32", str);
+		if ((r = ci_net_parse_cidr(buf, &n->gateway, &p, e)) < 0)
+			return cm_fail(e, -EINVAL, "network: gateway \"%s\" is not an IPv4 address", str);
+	}
+	n->configured = true;
+	return 0;
+}
+
 int ci_spec_parse(const char *json, size_t len, struct ci_spec *s, struct cm_err *e)
 {
 	memset(s, 0, sizeof *s);
@@ -301,7 +331,7 @@ int ci_spec_parse(const char *json, size_t len, struct ci_spec *s, struct cm_err
 			return cm_fail(e, -EINVAL, "spec: trailing data at byte %zu", i);
 		}
 	int r = 0;
-	static const char *const keys[] = {"version", "services", "models", "gpu", "persistent", NULL};
+	static const char *const keys[] = {"version", "services", "models", "gpu", "persistent", "network", NULL};
 	json_object *v;
 	uint64_t ver;
 	const char *str;
@@ -325,6 +355,8 @@ int ci_spec_parse(const char *json, size_t len, struct ci_spec *s, struct cm_err
 		r = cm_fail(e, -EINVAL, "spec: gpu must be required or off");
 		goto out;
 	}
+	if (json_object_object_get_ex(root, "network", &v) && (r = parse_network(v, &s->network, e)) < 0)
+		goto out;
 	if (json_object_object_get_ex(root, "persistent", &v)) {
 		static const char *const pkeys[] = {"mount", NULL};
 		if (!json_object_is_type(v, json_type_object)) {

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "guest/init/net.h"
 #include "measure/util.h"
 
 #define CI_SPEC_FILE "cocoon.json"
@@ -52,6 +53,7 @@ struct ci_spec {
 	bool gpu_required;
 	bool persistent;             /* a "persistent" object is present */
 	char persistent_mount[128];  /* absolute path in the new root (default /data) */
+	struct ci_net network;       /* "network": one static IPv4 interface (lo is always up) */
 };
 
 /* Parse the JSON text of cocoon.json. */

@@ -1,5 +1,6 @@
 /* cocoon-init steps 6..11: attestation, spec, GPU, keys, volumes, switch_root,
  * supervisor. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <openssl/crypto.h>
 
 #include "guest/attest/attest.h"
+#include "guest/init/net.h"
 #include "guest/init/appspec.h"
 #include "guest/init/boot.h"
 #include "guest/init/gpu.h"
@@ -270,6 +272,24 @@ static void shutdown_hook(void)
 	}
 }
 
+/* Loopback always (services talk to each other over 127.0.0.1); the spec's interface
+ * when it names one. */
+static void step_network(const struct ci_boot *b)
+{
+	struct cm_err e = {0};
+	if (ci_net_up(&spec.network, b->cmd.timeout_s * 1000u, &e) < 0)
+		ci_fatal("network", "%s", e.msg);
+	if (spec.network.configured) {
+		char a[INET_ADDRSTRLEN] = "", g[INET_ADDRSTRLEN] = "none";
+		inet_ntop(AF_INET, &spec.network.addr, a, sizeof a);
+		if (spec.network.gateway)
+			inet_ntop(AF_INET, &spec.network.gateway, g, sizeof g);
+		ci_log("network: %s %s/%u, gateway %s", spec.network.ifname, a, spec.network.prefix, g);
+	} else {
+		ci_log("network: loopback only");
+	}
+}
+
 void ci_boot_rest(struct ci_boot *b)
 {
 	struct cm_err e = {0};
@@ -279,6 +299,7 @@ void ci_boot_rest(struct ci_boot *b)
 	step_gpu(b);
 	step_keys_and_persistent(b);
 	step_models(b);
+	step_network(b);
 	ci_disks_close(&b->disks);
 	if (ci_switch_root(SYSROOT, &e) < 0)
 		ci_fatal("switch_root", "%s", e.msg);

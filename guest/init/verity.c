@@ -2,6 +2,7 @@
 #include "guest/init/verity.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <libcryptsetup.h>
 #include <stdio.h>
 #include <string.h>
@@ -75,17 +76,20 @@ int ci_verity_check_roothash(const struct ci_verity *v, struct crypt_device *cd,
 	if (crypt_get_verity_info(cd, &vp) < 0)
 		return cm_fail(e, -EINVAL, "verity %s: cannot read superblock parameters", v->name);
 	/* Superblock (512 bytes) at hash_offset, hash levels from the next block, the
-	 * single top-level block first (cryptsetup/kernel layout). */
-	uint64_t top = v->hash_offset + VERITY_BLOCK;
+	 * single top-level block first (cryptsetup/kernel layout). A one-block volume has
+	 * no hash level: its root hash covers data block 0 itself. */
+	bool no_levels = v->data_blocks == 1;
+	const char *dev = no_levels ? v->data_dev : v->hash_dev;
+	uint64_t top = no_levels ? 0 : v->hash_offset + VERITY_BLOCK;
 	uint8_t block[VERITY_BLOCK], digest[32];
-	int fd = open(v->hash_dev, O_RDONLY | O_CLOEXEC);
+	int fd = open(dev, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return cm_fail(e, -errno, "verity %s: open %s (%s)", v->name, v->hash_dev, strerror(errno));
+		return cm_fail(e, -errno, "verity %s: open %s (%s)", v->name, dev, strerror(errno));
 	ssize_t n = pread(fd, block, sizeof block, (off_t)top);
 	close(fd);
 	if (n != (ssize_t)sizeof block)
-		return cm_fail(e, -EIO, "verity %s: cannot read the top hash block at byte %llu of %s", v->name,
-			       (unsigned long long)top, v->hash_dev);
+		return cm_fail(e, -EIO, "verity %s: cannot read the %s at byte %llu of %s", v->name,
+			       no_levels ? "data block" : "top hash block", (unsigned long long)top, dev);
 	struct cm_hash *h = cm_hash_new(CM_SHA256);
 	if (!h)
 		return cm_fail(e, -ENOMEM, "out of memory");

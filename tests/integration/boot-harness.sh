@@ -3,6 +3,7 @@
 # a small test PID 1 (testinit.c) that loads the modules (libkmod), finds the disks by
 # serial, opens the verity root (libcryptsetup), mounts erofs, overlay and the 9p spec share.
 # Also checks that the initrd is byte-identical when rebuilt.
+IT_PLAIN_QEMU=1  # the harness self-test: its own QEMU shape (vsock, no OVMF)
 source "$(dirname "$0")/lib.sh"
 require_boot_assets
 TESTINIT=$BUILD/tests/integration/testinit

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # cocoon-init halts with a message naming the disk that never appeared (no "root" disk).
+IT_PLAIN_QEMU=1  # no root disk: the launcher would always attach one
 source "$(dirname "$0")/lib.sh"
 require_appliance
 make_appliance_root "$WORK/root.img"

@@ -42,16 +42,11 @@ die() { echo "error: $*" >&2; exit 1; }
 # pinned by version and by the SHA256 of the signed Packages index (the bookworm host's
 # libc is not touched). Sets QROOT. Mirror: the host's apt configuration, or
 # COCOON_DEBIAN_MIRROR. Cache: COCOON_CACHE_DIR (default /var/cache/cocoon). Needs root.
+# The Debian mirror: the same rule as every other fetch (image-recipes/debfetch.sh: apt's
+# configuration, DEBIAN_MIRROR overrides; COCOON_DEBIAN_MIRROR is kept as an alias).
 _launch_mirror() {
-	if [ -n "${COCOON_DEBIAN_MIRROR:-}" ]; then echo "$COCOON_DEBIAN_MIRROR"; return; fi
-	local m
-	m=$(awk '/^URIs:/{print $2}' /etc/apt/sources.list.d/*.sources 2>/dev/null | grep -v -- '-security' | head -n1 || true)
-	if [ -z "$m" ]; then
-		m=$(awk '$1=="deb"{for(i=2;i<=NF;i++) if($i ~ /^[a-z]+:\/\//){print $i; exit}}' \
-			/etc/apt/sources.list 2>/dev/null | grep -v -- '-security' | head -n1 || true)
-	fi
-	[ -n "$m" ] || die "no Debian mirror in the apt configuration; set COCOON_DEBIAN_MIRROR"
-	echo "$m"
+	DEBIAN_MIRROR=${DEBIAN_MIRROR:-${COCOON_DEBIAN_MIRROR:-}} "$(dirname "${BASH_SOURCE[0]}")/../../image-recipes/debfetch.sh" mirror ||
+		die "no Debian mirror in the apt configuration; set DEBIAN_MIRROR"
 }
 
 QEMU_VERSION="1:11.1.3+ds-1~bpo13+1"

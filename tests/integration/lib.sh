@@ -262,3 +262,16 @@ sha256() { sha256sum "$1" | cut -d' ' -f1; }
 console_rtmr3() {
     console_text | grep -oE '^cocoon-init: rtmr3 [0-9a-f]{96}' | tail -n1 | awk '{print $3}'
 }
+
+# ---- boots go through the launcher ---------------------------------------------------------
+# Every scenario boots with `cocoon-launch run --no-tdx` (tests/integration/launch_vm.sh): the
+# launcher's machine shape (q35, OVMF, virtio-blk serials, 9p spec, virtio-net, consoles, QMP)
+# with the test's kernel, initrd and disks. The launcher always attaches a root disk, so a
+# scenario about a machine without one sets IT_PLAIN_QEMU=1 and keeps the plain vm_start above.
+if [ "${IT_PLAIN_QEMU:-0}" != 1 ]; then
+    [ -x "$BIN/cocoon-launch" ] || fail "$BIN/cocoon-launch is missing (run make)"
+    FIXTURES=${FIXTURES:-$REPO/../shared/fixtures}
+    source "$IT_DIR/launch_vm.sh"
+    vm_start() { launch_vm_start "$@"; }
+    vm_monitor() { launch_vm_powerdown; }
+fi

@@ -25,13 +25,3 @@ INTEGRATION_TESTS += $(APPLIANCE_TESTS:%=tests/integration/%.sh)
 integration-test test-integration: $(BUILD)/initrd.img
 endif
 
-# make demo: boot the appliance and print RTMR3, the verified root hash and the volumes
-# (tests/integration/demo.sh; persistent disk kept in $(BUILD)/demo).
-.PHONY: demo
-ifneq ($(filter $(BIN)/cocoon-init,$(PROGRAMS)),)
-demo: all $(GUEST_KERNEL_DIR)/kver $(BUILD)/initrd.img
-	BUILD=$(BUILD) tests/integration/demo.sh
-else
-demo:
-	@echo "make demo needs cocoon-init (guest/init) in the tree" >&2; exit 1
-endif

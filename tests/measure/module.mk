@@ -4,11 +4,12 @@
 # python3-pefile: independent Authenticode computation in test_pe (tests/measure/authenticode.py).
 DEPS_PACKAGES += python3 python3-pefile
 
-# A real signed Debian kernel for test_pe, pinned by version and sha256, downloaded
-# through apt's configured mirror (tests/measure/fetch-kernel.sh) and cached in build/cache.
+# A real signed Debian kernel for test_pe: the guest kernel pinned (version + sha256) in
+# image-recipes/packages.lock, fetched and extracted by image-recipes/debfetch.sh.
 MEASURE_KERNEL := build/cache/kernel/vmlinuz
-$(MEASURE_KERNEL): tests/measure/fetch-kernel.sh
-	tests/measure/fetch-kernel.sh $@
+$(MEASURE_KERNEL): $(GUEST_KERNEL_DIR)/kver
+	@mkdir -p $(@D)
+	cp $(GUEST_KERNEL_DIR)/vmlinuz $@
 $(TESTBIN)/test_pe: | $(MEASURE_KERNEL)
 $(TESTBIN)/test_predict: | $(MEASURE_KERNEL)
 

@@ -1,6 +1,7 @@
 /* cocoon-init: the measured spec file cocoon.json (guest/init/appspec.c). */
 #include "tests/unit/testutil.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,6 +128,48 @@ static void test_spec_rejects_bad_documents(void **state)
 	}
 }
 
+static void test_spec_network(void **state)
+{
+	(void)state;
+	struct ci_spec s;
+	struct cm_err e;
+	assert_int_equal(parse("{\"version\":1,\"network\":{\"interface\":\"eth0\",\"address\":\"10.0.2.15/24\","
+			       "\"gateway\":\"10.0.2.2\"}}", &s, &e), 0);
+	assert_true(s.network.configured);
+	assert_string_equal(s.network.ifname, "eth0");
+	assert_int_equal(s.network.addr, htonl(0x0a00020f));
+	assert_int_equal(s.network.prefix, 24);
+	assert_int_equal(s.network.gateway, htonl(0x0a000202));
+	ci_spec_free(&s);
+	/* no network object: loopback only */
+	assert_int_equal(parse("{\"version\":1}", &s, &e), 0);
+	assert_false(s.network.configured);
+	ci_spec_free(&s);
+	/* without a gateway: no default route */
+	assert_int_equal(parse("{\"version\":1,\"network\":{\"interface\":\"eth1\",\"address\":\"192.168.7.2/32\"}}",
+			       &s, &e), 0);
+	assert_int_equal(s.network.gateway, 0);
+	ci_spec_free(&s);
+	const char *bad[] = {
+		"{\"version\":1,\"network\":[]}",
+		"{\"version\":1,\"network\":{\"address\":\"10.0.2.15/24\"}}",
+		"{\"version\":1,\"network\":{\"interface\":\"eth0\"}}",
+		"{\"version\":1,\"network\":{\"interface\":\"eth0\",\"address\":\"10.0.2.15\"}}",
+		"{\"version\":1,\"network\":{\"interface\":\"eth0\",\"address\":\"10.0.2.15/33\"}}",
+		"{\"version\":1,\"network\":{\"interface\":\"eth0\",\"address\":\"10.0.2/24\"}}",
+		"{\"version\":1,\"network\":{\"interface\":\"eth0\",\"address\":\"10.0.2.15/24x\"}}",
+		"{\"version\":1,\"network\":{\"interface\":\"Eth0!\",\"address\":\"10.0.2.15/24\"}}",
+		"{\"version\":1,\"network\":{\"interface\":\"averyverylongname0\",\"address\":\"10.0.2.15/24\"}}",
+		"{\"version\":1,\"network\":{\"interface\":\"eth0\",\"address\":\"10.0.2.15/24\",\"gateway\":\"x\"}}",
+		"{\"version\":1,\"network\":{\"interface\":\"eth0\",\"address\":\"10.0.2.15/24\",\"dns\":\"1.1.1.1\"}}",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		if (parse(bad[i], &s, &e) >= 0)
+			fail_msg("accepted: %s", bad[i]);
+		assert_true(e.msg[0] != '\0');
+	}
+}
+
 static void test_spec_load_from_directory(void **state)
 {
 	(void)state;
@@ -155,6 +198,7 @@ int main(void)
 		cmocka_unit_test(test_spec_minimal_has_no_volumes),
 		cmocka_unit_test(test_spec_dependency_cycle_rejected),
 		cmocka_unit_test(test_spec_rejects_bad_documents),
+		cmocka_unit_test(test_spec_network),
 		cmocka_unit_test(test_spec_load_from_directory),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

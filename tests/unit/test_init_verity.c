@@ -114,6 +114,22 @@ static void test_verity_accepts_matching_image(void **state)
 	}
 }
 
+/* One data block: dm-verity has no hash level, the root hash is SHA-256(salt || block 0). */
+static void test_verity_accepts_one_block_volume(void **state)
+{
+	(void)state;
+	struct img m;
+	struct cm_err e = {0};
+	img_make(&m, 1, "sha256");
+	struct ci_verity v = spec_of(&m);
+	if (load_and_check(&v, &e) < 0)
+		fail_msg("1 block: %s", e.msg);
+	v.roothash[5] ^= 1;
+	assert_true(load_and_check(&v, &e) < 0);
+	assert_non_null(strstr(e.msg, "does not match"));
+	img_free(&m);
+}
+
 static void test_verity_wrong_root_hash_named(void **state)
 {
 	(void)state;
@@ -180,6 +196,7 @@ int main(void)
 	crypt_set_log_callback(NULL, NULL, NULL);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_verity_accepts_matching_image),
+		cmocka_unit_test(test_verity_accepts_one_block_volume),
 		cmocka_unit_test(test_verity_wrong_root_hash_named),
 		cmocka_unit_test(test_verity_tampered_tree_detected),
 		cmocka_unit_test(test_verity_superblock_pins),
