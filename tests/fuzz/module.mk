@@ -18,3 +18,81 @@ fuzz_acpi_SEEDS := $(FUZZ_ACPI_SEEDS)
 fuzz-build: $(FUZZ_ACPI_SEEDS)
 fuzz_vmjson_SRCS := tests/fuzz/fuzz_vmjson.c $(LIBMEASURE_SRCS)
 fuzz_vmjson_SEEDS := tests/fuzz/seeds/vm.json
+
+# cocoon-ratls: every parser of peer-controlled bytes in guest/ratls (docs/ratls.md).
+# Seeds that cannot be committed (certificates minted by the sim backend, the PoW vectors
+# of the fixtures) are generated into $(RFUZZ_GEN) by the rules below (made by
+# fuzz-build, so `make fuzz` copies them into the seed corpus).
+# (The Makefile sets FUZZ_BIN after including the module.mk files: rule targets here
+# spell its value, build/fuzz.)
+RFUZZ_BIN := build/fuzz
+RFUZZ_GEN := $(RFUZZ_BIN)/gen
+RFUZZ_SIM := $(RFUZZ_BIN)/ratls_sim
+RFUZZ_PEER := guest/ratls/peer.c guest/ratls/dcap.c guest/ratls/cert.c
+RFUZZ_PROXY := guest/ratls/tls.c guest/ratls/pow.c guest/ratls/peerinfo.c $(RFUZZ_PEER)
+
+FUZZERS += ratls_pow ratls_socks5 ratls_config ratls_peerinfo ratls_cert ratls_eventlog
+fuzz_ratls_pow_SRCS = tests/fuzz/fuzz_ratls_pow.c guest/ratls/pow.c $(LIBMEASURE_SRCS)
+fuzz_ratls_pow_SEEDS = $(RFUZZ_GEN)/ratls_pow/*.bin
+# proxy.c is #included by the target (socks_request() is static).
+fuzz_ratls_socks5_SRCS = tests/fuzz/fuzz_ratls_socks5.c $(RFUZZ_PROXY) $(LIBMEASURE_SRCS)
+fuzz_ratls_socks5_SEEDS = $(RFUZZ_GEN)/ratls_socks5/*.bin
+fuzz_ratls_socks5_LIBS := -ldl
+fuzz_ratls_config_SRCS = tests/fuzz/fuzz_ratls_config.c guest/ratls/config.c guest/ratls/proxy.c \
+	$(RFUZZ_PROXY) $(LIBMEASURE_SRCS)
+fuzz_ratls_config_SEEDS := tests/fuzz/seeds/ratls_config.json tests/fuzz/seeds/ratls_config_flags.txt
+fuzz_ratls_peerinfo_SRCS = tests/fuzz/fuzz_ratls_peerinfo.c guest/ratls/peerinfo.c $(LIBMEASURE_SRCS)
+fuzz_ratls_peerinfo_SEEDS = $(RFUZZ_GEN)/ratls_peerinfo/*.bin
+fuzz_ratls_cert_SRCS = tests/fuzz/fuzz_ratls_cert.c $(RFUZZ_PEER) $(LIBMEASURE_SRCS)
+fuzz_ratls_cert_SEEDS = $(RFUZZ_GEN)/ratls_cert/*.der
+fuzz_ratls_eventlog_SRCS = tests/fuzz/fuzz_ratls_eventlog.c $(RFUZZ_PEER) guest/attest/simca.c $(LIBMEASURE_SRCS)
+fuzz_ratls_eventlog_SEEDS := tests/fuzz/seeds/ratls_rtmr3.log
+
+# (Prerequisites of fuzz-build itself: the Makefile's `.SECONDARY:` would not remake a
+# missing order-only prerequisite of an up-to-date fuzzer.)
+fuzz-build: $(patsubst %,$(RFUZZ_GEN)/ratls_%/.stamp,pow socks5 peerinfo cert)
+
+# Challenge ‖ response of every solution and check of the Cocoon PoW vector.
+$(RFUZZ_GEN)/ratls_pow/.stamp: $(FIXTURES)/pow/cocoon_pow_vector.json
+	@rm -rf $(@D) && mkdir -p $(@D)
+	jq -r '.salt_hex as $$s | (.solutions[], .checks[]) | "\(.difficulty_bits) \($$s) \(.response_hex)"' $< | \
+	  { i=0; while read -r d s r; do i=$$((i + 1)); \
+	    printf '91128e41%02x000000%s%s' "$$d" "$$s" "$$r" | xxd -r -p > $(@D)/vector_$$i.bin; done; }
+	touch $@
+
+# SOCKS5 CONNECT requests: IPv4, IPv6, a numeric and a named host (what clients send).
+$(RFUZZ_GEN)/ratls_socks5/.stamp:
+	@rm -rf $(@D) && mkdir -p $(@D)
+	printf '050100017f0000012af8' | xxd -r -p > $(@D)/ipv4.bin
+	printf '0501000400000000000000000000000000000001206c' | xxd -r -p > $(@D)/ipv6.bin
+	printf '05010003%02x%s2af8' 8 "$$(printf 10.0.0.2 | xxd -p)" | xxd -r -p > $(@D)/host_numeric.bin
+	printf '05010003%02x%s01bb' 14 "$$(printf worker.example | xxd -p)" | xxd -r -p > $(@D)/host_name.bin
+	touch $@
+
+# Peers: attested with IPv4 addresses, unattested with IPv6, a small output buffer.
+$(RFUZZ_GEN)/ratls_peerinfo/.stamp:
+	@rm -rf $(@D) && mkdir -p $(@D)
+	{ printf '\x03\x00\x04\x01\x0a\x00\x00\x02'; head -c 12 /dev/zero; printf '\x2a\xf8\x01\x7f\x00\x00\x01'; \
+	  head -c 12 /dev/zero; printf '\x2b\x4d'; seq 1000 | head -c 560; } > $(@D)/attested_v4.bin
+	{ printf '\x02\x00\x04\x02\xfe\x80'; head -c 14 /dev/zero; printf '\x2a\xf8\x02\x00\x00'; head -c 13 /dev/zero; \
+	  printf '\x01\x20\x6c'; seq 1000 | head -c 560; } > $(@D)/unattested_v6.bin
+	{ printf '\x01\x80\x00\x03'; seq 2000 | head -c 620; } > $(@D)/small_buffer.bin
+	touch $@
+
+# Certificates: two attested by the sim backend (a fresh state directory, RTMR3 extended
+# with the seed event log, which gen-cert embeds; one without the log) and one
+# unattested self-signed Ed25519 certificate from the openssl CLI.
+$(RFUZZ_GEN)/ratls_cert/.stamp: tests/fuzz/seeds/ratls_rtmr3.log | $(BIN)/cocoon-ratls $(BIN)/cocoon-sim
+	@rm -rf $(@D) $(RFUZZ_SIM) && mkdir -p $(@D)/tmp
+	$(BIN)/cocoon-sim --dir $(RFUZZ_SIM) init >/dev/null
+	while read -r m; do $(BIN)/cocoon-sim --dir $(RFUZZ_SIM) extend-event "$$m" >/dev/null; done < $<
+	COCOON_SIM_DIR=$(RFUZZ_SIM) $(BIN)/cocoon-ratls gen-cert --attest sim --out $(@D)/tmp --event-log $< >/dev/null
+	openssl x509 -in $(@D)/tmp/cert.pem -outform DER -out $(@D)/attested_eventlog.der
+	COCOON_SIM_DIR=$(RFUZZ_SIM) $(BIN)/cocoon-ratls gen-cert --attest sim --out $(@D)/tmp >/dev/null
+	openssl x509 -in $(@D)/tmp/cert.pem -outform DER -out $(@D)/attested.der
+	openssl req -x509 -newkey ed25519 -nodes -keyout $(@D)/tmp/key.pem -days 1 -outform DER \
+	  -subj "/C=AE/ST=DUBAI/O=TDLib Development/OU=Security/CN=localhost" -out $(@D)/unattested.der 2>/dev/null
+	rm -rf $(@D)/tmp
+	touch $@
+# jq and xxd generate the ratls seeds above (make fuzz-build).
+DEPS_PACKAGES += jq xxd
