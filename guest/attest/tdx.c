@@ -221,7 +221,9 @@ static int quote_once(struct tdx_priv *p, const char *dir, const uint8_t rd[64],
 	if (n < 0)
 		return cm_fail(e, (int)n, "tdx: read %s (%s)", path, strerror((int)-n));
 	prov[n] = '\0';
-	if (strncmp(prov, "tdx_guest", 9) != 0)
+	if (n > 0 && prov[n - 1] == '\n')
+		prov[n - 1] = '\0';
+	if (strcmp(prov, "tdx_guest") != 0) /* the kernel module's name, exactly */
 		return cm_fail(e, -ENODEV, "tdx: report provider is \"%.20s\", not tdx_guest", prov);
 	unsigned long long g1, g2, g3;
 	int r = read_generation(p, dir, &g1, e);

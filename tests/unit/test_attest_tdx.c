@@ -413,6 +413,8 @@ static void test_tdx_quote_checks_provider_and_reportdata(void **state)
 	f->provider = "sev_guest";
 	assert_int_equal(quote(t, &e), -ENODEV);
 	assert_non_null(strstr(e.msg, "not tdx_guest"));
+	f->provider = "tdx_guest_shim"; /* the exact name, not a prefix of another */
+	assert_int_equal(quote(t, &e), -ENODEV);
 	f->provider = "tdx_guest";
 	f->echo_reportdata = false; /* the fixture's own REPORTDATA */
 	assert_int_equal(quote(t, &e), -EINVAL);
