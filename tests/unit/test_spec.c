@@ -33,11 +33,8 @@ static void git_tree(const char *dir, char out[65])
 	snprintf(cmd, sizeof(cmd),
 		 "cd '%s' && git -c init.defaultBranch=main init -q --object-format=sha256 . && "
 		 "git -c core.autocrlf=false add -A && git write-tree", dir);
-	FILE *p = popen(cmd, "r");
-	assert_non_null(p);
-	assert_non_null(fgets(out, 65, p));
-	pclose(p);
-	out[64] = 0;
+	run_reference(cmd, out, 65);
+	assert_int_equal(strlen(out), 64);
 }
 
 static void our_tree(const char *dir, char out[65])

@@ -56,3 +56,19 @@ char *test_tmpdir(void)
 	assert_non_null(d);
 	return strdup(d);
 }
+
+void run_reference(const char *cmd, char *out, size_t outsz)
+{
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	char line[512];
+	char *got = fgets(line, sizeof(line), p);
+	int status = pclose(p);
+	if (!got || status != 0) {
+		print_error("reference command failed (status %d): %s\n", status, cmd);
+		fail();
+	}
+	line[strcspn(line, "\n")] = 0;
+	assert_true(strlen(line) < outsz);
+	memcpy(out, line, strlen(line) + 1);
+}

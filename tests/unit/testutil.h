@@ -22,6 +22,11 @@ void assert_hex_equal_impl(const uint8_t *buf, const char *hex, const char *file
 /* Decode hex into a new buffer (fails the test on bad hex). */
 uint8_t *hex_to_bytes(const char *hex, size_t *len);
 
+/* Run a shell command of an independent reference tool (python3, git, ...), require exit
+ * status 0, and return its first output line without the newline (fails the test if the
+ * line does not fit in outsz). */
+void run_reference(const char *cmd, char *out, size_t outsz);
+
 /* A fresh private temporary directory (removed by the caller or left in /tmp). */
 char *test_tmpdir(void);
 
