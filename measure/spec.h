@@ -7,7 +7,7 @@
  * and spec.meta. Only regular files (mode 100644, or 100755 when the owner may execute)
  * and directories are accepted; empty directories vanish as in git. Anything git would
  * treat differently is refused instead of guessed: symlinks, special files, nested
- * .git, .gitignore files (ignore rules are not implemented), files over
+ * .git, .gitignore files (git's ignore rules are not evaluated, so such input is refused), files over
  * CM_SPEC_FILE_MAX bytes. */
 #ifndef COCOON_MEASURE_SPEC_H
 #define COCOON_MEASURE_SPEC_H

@@ -120,11 +120,13 @@ static int str_array(json_object *o, const char *key, char **out, int max, bool 
 	return 0;
 }
 
-static int parse_service(json_object *o, struct ci_service *sv, int idx, struct cm_err *e)
+/* The common head of a named list entry (services[i], models[i]): an object with only the
+ * allowed keys and a valid "name", copied to name (CI_NAME_MAX + 1 bytes); where becomes
+ * "<kind> <name>" for the messages that follow. */
+static int parse_named(json_object *o, const char *const *keys, const char *list, const char *kind, int idx,
+		       char *name, char *where, size_t wheresz, struct cm_err *e)
 {
-	static const char *const keys[] = {"name", "argv", "env", "restart", "backoff_ms", "after", NULL};
-	char where[64];
-	snprintf(where, sizeof where, "services[%d]", idx);
+	snprintf(where, wheresz, "%s[%d]", list, idx);
 	if (!json_object_is_type(o, json_type_object))
 		return cm_fail(e, -EINVAL, "%s must be an object", where);
 	int r = only_keys(o, keys, where, e);
@@ -135,8 +137,19 @@ static int parse_service(json_object *o, struct ci_service *sv, int idx, struct 
 		return r;
 	if (!valid_name(s))
 		return cm_fail(e, -EINVAL, "%s: name \"%.40s\" must be 1..%d of [a-z0-9_-]", where, s, CI_NAME_MAX);
-	snprintf(sv->name, sizeof sv->name, "%s", s);
-	snprintf(where, sizeof where, "service %s", sv->name);
+	snprintf(name, CI_NAME_MAX + 1, "%s", s);
+	snprintf(where, wheresz, "%s %s", kind, name);
+	return 0;
+}
+
+static int parse_service(json_object *o, struct ci_service *sv, int idx, struct cm_err *e)
+{
+	static const char *const keys[] = {"name", "argv", "env", "restart", "backoff_ms", "after", NULL};
+	char where[64];
+	int r = parse_named(o, keys, "services", "service", idx, sv->name, where, sizeof where, e);
+	if (r < 0)
+		return r;
+	const char *s;
 	int n;
 	if ((r = str_array(o, "argv", sv->argv, CI_MAX_ARGS, true, &n, where, e)) < 0)
 		return r;
@@ -229,19 +242,10 @@ static int parse_model(json_object *o, struct ci_model *m, int idx, struct cm_er
 {
 	static const char *const keys[] = {"name", "roothash", "data_blocks", "serial", "hash_serial", NULL};
 	char where[64];
-	snprintf(where, sizeof where, "models[%d]", idx);
-	if (!json_object_is_type(o, json_type_object))
-		return cm_fail(e, -EINVAL, "%s must be an object", where);
-	int r = only_keys(o, keys, where, e);
+	int r = parse_named(o, keys, "models", "model", idx, m->name, where, sizeof where, e);
 	if (r < 0)
 		return r;
 	const char *s;
-	if ((r = get_str(o, "name", true, &s, where, e)) < 0)
-		return r;
-	if (!valid_name(s))
-		return cm_fail(e, -EINVAL, "%s: name \"%.40s\" must be 1..%d of [a-z0-9_-]", where, s, CI_NAME_MAX);
-	snprintf(m->name, sizeof m->name, "%s", s);
-	snprintf(where, sizeof where, "model %s", m->name);
 	if ((r = get_str(o, "roothash", true, &s, where, e)) < 0)
 		return r;
 	if (strlen(s) != 64 || cm_hex_decode_exact(s, 64, m->roothash, 32) < 0)
