@@ -1,20 +1,25 @@
 #!/usr/bin/env bash
 # buildroot.sh: the pinned Debian trixie build root.
 #
-#   buildroot.sh lock            resolve the dependency closure of buildroot.list against the
-#                                mirror (one unpinned mmdebstrap run) and pin every package
-#                                (name, version, arch, suite, sha256) in buildroot.lock
+#   buildroot.sh lock [OUT]      resolve the dependency closure of buildroot.list against the
+#                                mirror (one unpinned mmdebstrap run, apt verifying the suite with
+#                                the pinned keyring) and pin every package (name, version, arch,
+#                                suite, sha256 from the signed index) in buildroot.lock (or OUT)
 #   buildroot.sh create DIR      create DIR from exactly the pinned .debs: each is fetched by
 #                                exact version and sha256-verified (debfetch.sh), served from a
 #                                local flat repository, and installed by mmdebstrap; DIR/.lock-sha256
-#                                records which lock built it (re-used when unchanged)
+#                                records which lock built it (re-used when unchanged), DIR/.lock
+#                                is a copy of it. With COCOON_STALE_PINS=warn and pins the mirror
+#                                no longer serves, the lock is a temporary re-resolved closure
+#                                (debfetch.sh effective-lock), announced loudly.
 #
-# Environment: DEBIAN_MIRROR, COCOON_CACHE (see debfetch.sh), SOURCE_DATE_EPOCH (default 0).
+# Environment: DEBIAN_MIRROR, DEBIAN_SNAPSHOT, COCOON_STALE_PINS, COCOON_CACHE (see debfetch.sh),
+# BUILDROOT_LOCK (default buildroot.lock next to this script), SOURCE_DATE_EPOCH (default 0).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 LIST=$here/buildroot.list
-LOCK=$here/buildroot.lock
+LOCK=${BUILDROOT_LOCK:-$here/buildroot.lock}
 CACHE=${COCOON_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cocoon}
 DEBFETCH=$here/debfetch.sh
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-0}
@@ -27,20 +32,21 @@ need() { command -v "$1" >/dev/null || die "$1 is missing (run: sudo make deps)"
 packages() { sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$LIST" | awk '{print $1}'; }
 
 cmd_lock() {
+    local dest=${1:-$LOCK} mirror out keyring
     need mmdebstrap
     [ "$(id -u)" = 0 ] || die "must run as root (mmdebstrap --mode=root)"
-    local mirror out
     mirror=$("$DEBFETCH" mirror)
+    keyring=$(KEYRING_LOCK=$LOCK "$DEBFETCH" keyring)
     tmp=$(mktemp -d)  # global: the EXIT trap needs it
     trap 'rm -rf "$tmp"' EXIT
     log "resolving the closure of $(packages | wc -l) packages (unpinned mmdebstrap run)"
-    mmdebstrap --quiet --mode=root --variant=apt --include="$(packages | paste -sd, -)" \
+    mmdebstrap --quiet --mode=root --variant=apt --include="$(packages | paste -sd, -)" --keyring="$keyring" \
         trixie "$tmp/root" "deb $mirror trixie main" >&2 ||
         die "mmdebstrap could not resolve buildroot.list against the mirror"
     chroot "$tmp/root" dpkg-query -W -f '${Package} ${Version} ${Architecture}\n' | LC_ALL=C sort > "$tmp/installed"
     # sha256 of each from the mirror's amd64 index (it lists Architecture: all packages too;
     # it is the index debfetch.sh verifies against, so the lock names its arch, amd64)
-    idx=$(COCOON_CACHE=$CACHE "$DEBFETCH" index trixie amd64)
+    idx=$(COCOON_CACHE=$CACHE KEYRING_LOCK=$LOCK "$DEBFETCH" index trixie amd64)
     out=$tmp/lock
     {
         echo "# Pinned trixie build root: the full dependency closure of buildroot.list."
@@ -55,12 +61,13 @@ cmd_lock() {
         [ -n "$sha" ] || die "$name $version ($arch) is installed but not in the trixie amd64 index"
         echo "$name $version amd64 trixie $sha" >> "$out"
     done < "$tmp/installed"
-    mv "$out" "$LOCK"
-    log "pinned $(grep -vc '^#' "$LOCK") packages in $LOCK"
+    KEYRING_LOCK=$LOCK "$DEBFETCH" release-date trixie >> "$out"
+    mv "$out" "$dest"
+    log "pinned $(grep -vc '^#' "$dest") packages in $dest"
 }
 
 cmd_create() {
-    local dir=${1:?usage: buildroot.sh create DIR} want repo names
+    local dir=${1:?usage: buildroot.sh create DIR} want repo names lock
     need mmdebstrap
     need apt-ftparchive
     [ "$(id -u)" = 0 ] || die "must run as root (mmdebstrap --mode=root, chroot)"
@@ -70,13 +77,22 @@ cmd_create() {
         log "build root $dir is current"
         return
     fi
-    names=$(awk '!/^#/ && NF {print $1}' "$LOCK")
+    # The pins, or (COCOON_STALE_PINS=warn, pins gone from the mirror) a re-resolved closure.
+    lock=$(KEYRING_LOCK=$LOCK "$DEBFETCH" effective-lock "$LOCK" "$here/buildroot.sh lock")
+    if [ "$lock" != "$LOCK" ]; then
+        want=$(sha256sum "$lock" | cut -d' ' -f1)
+        if [ -f "$dir/.lock-sha256" ] && [ "$(cat "$dir/.lock-sha256")" = "$want" ]; then
+            log "build root $dir is current (built from the temporary lock $lock)"
+            return
+        fi
+    fi
+    names=$(awk '!/^#/ && NF {print $1}' "$lock")
     repo=$CACHE/buildroot-repo/$want
     rm -rf "$repo" && mkdir -p "$repo"
     log "fetching $(echo "$names" | wc -l) pinned packages"
     # Hard links (or copies) named by sha256: apt-ftparchive must see plain files in the repo.
     # shellcheck disable=SC2086
-    IMAGE_LOCK=$LOCK COCOON_CACHE=$CACHE "$DEBFETCH" fetch $names > "$repo/.paths"
+    IMAGE_LOCK=$lock KEYRING_LOCK=$LOCK COCOON_CACHE=$CACHE "$DEBFETCH" fetch $names > "$repo/.paths"
     local deb
     while read -r deb; do
         local sha
@@ -93,15 +109,16 @@ cmd_create() {
         die "mmdebstrap failed to create the build root from the pinned packages"
     # Every installed package must be exactly the pinned one.
     chroot "$dir.tmp" dpkg-query -W -f '${Package} ${Version}\n' | LC_ALL=C sort > "$dir.tmp/.installed"
-    awk '!/^#/ && NF {print $1, $2}' "$LOCK" | LC_ALL=C sort | diff - "$dir.tmp/.installed" >&2 ||
-        die "the build root does not match buildroot.lock (see diff above)"
+    awk '!/^#/ && NF {print $1, $2}' "$lock" | LC_ALL=C sort | diff - "$dir.tmp/.installed" >&2 ||
+        die "the build root does not match $lock (see diff above)"
     echo "$want" > "$dir.tmp/.lock-sha256"
+    cp "$lock" "$dir.tmp/.lock"
     rm -rf "$dir" && mv "$dir.tmp" "$dir"
     log "build root ready: $dir"
 }
 
 case "${1:-}" in
-    lock) cmd_lock ;;
+    lock) shift; cmd_lock "$@" ;;
     create) shift; cmd_create "$@" ;;
     *) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
 esac

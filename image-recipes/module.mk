@@ -10,7 +10,17 @@ DEBFETCH := image-recipes/debfetch.sh
 IMAGE_LOCK_FILE := image-recipes/packages.lock
 # One extraction for every build flavour (the SANITIZE=1 build reads the same kernel).
 GUEST_KERNEL_DIR := build/guest-kernel
-DEPS_PACKAGES += curl xz-utils dpkg kmod
+DEPS_PACKAGES += curl xz-utils dpkg kmod gpgv jq
+
+# Stale pins (docs/auditor-guide.md): `make image`, `make guest-kernel` and `make check-repro`
+# are strict (a pin the mirror and the snapshot no longer serve is an error); `make test` builds
+# from a temporary re-resolved lock with a loud warning, so that Debian's archive churn does not
+# turn the tests red. `make check-pins` lists the stale pins and fails when there are any.
+test integration-test test-integration: export COCOON_STALE_PINS = warn
+image check-repro guest-kernel: export COCOON_STALE_PINS = strict
+.PHONY: check-pins
+check-pins:
+	$(DEBFETCH) check-pins image-recipes/packages.lock image-recipes/buildroot.lock
 
 $(GUEST_KERNEL_DIR)/kver: $(IMAGE_LOCK_FILE) $(DEBFETCH)
 	$(DEBFETCH) kernel $(GUEST_KERNEL_DIR)

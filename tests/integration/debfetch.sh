@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
-# image-recipes/debfetch.sh against a local file:// mirror (no network): the mirror is read
-# from apt's configuration (deb822 and one-line formats, security archives skipped);
-# `lock` pins the newest version with its sha256; `kernel` downloads, verifies, caches and
-# extracts vmlinuz + lib/modules with a generated modules.dep; a cached file is re-verified;
-# a wrong sha256 and a version the mirror no longer has fail with messages naming them.
+# image-recipes/debfetch.sh against local file:// mirrors signed by a test key (no network):
+# the mirror is read from apt's configuration (deb822 and one-line formats, security archives
+# skipped); indexes are trusted only through a gpgv-verified InRelease (the test key's keyring
+# accepted, pinned as a debian-archive-keyring package or given directly; Debian's keyring
+# refused; a Packages.xz other than the signed one, another suite's Release and an expired
+# Valid-Until refused); `lock` pins the newest version with its sha256 and release date;
+# `kernel` downloads, verifies, caches and extracts vmlinuz + lib/modules with a generated
+# modules.dep; a cached file is re-verified; a wrong sha256 fails naming it. A pin the mirror
+# replaced (backports keep only the newest revision): strict fetches fail naming the package,
+# what the mirror has and both ways out; DEBIAN_SNAPSHOT fetches the identical package from a
+# snapshot-style tree; COCOON_STALE_PINS=warn builds from a temporary lock with a loud warning;
+# check-pins lists it and fails; `make guest-kernel` stays strict; the test-tooling resolver
+# picks the newest revision with an upstream version constraint.
 source "$(dirname "$0")/lib.sh"
 DF=$REPO/image-recipes/debfetch.sh
 export COCOON_CACHE=$WORK/cache IMAGE_LOCK=$WORK/packages.lock IMAGE_LIST=$WORK/packages.list
@@ -37,39 +45,71 @@ if env -u DEBIAN_MIRROR APT_ETC="$WORK/apt3" "$DF" mirror 2> "$WORK/err"; then f
 grep -q 'set DEBIAN_MIRROR' "$WORK/err" || fail "no-mirror message: $(cat "$WORK/err")"
 pass "mirror from deb822 .sources, one-line sources.list, DEBIAN_MIRROR"
 
-# -- a local mirror with a fake kernel package in two versions
+# -- a signing key for the local mirrors (the test's own archive key)
+export GNUPGHOME=$WORK/gnupg
+mkdir -m 700 -p "$GNUPGHOME"
+check "test key generated" gpg --batch --quiet --passphrase '' --quick-gen-key 'cocoon test archive <archive@example.invalid>' ed25519 sign never
+gpg --batch --export > "$WORK/test-keyring.gpg"
+[ -s "$WORK/test-keyring.gpg" ] || fail "no test keyring exported"
+
+# sign_suite ROOT SUITE [RELEASE-EXTRA]: Release over main/binary-amd64/Packages.xz, clear-signed
+# into InRelease by the test key.
+sign_suite() {
+    local d=$1/dists/$2 p=main/binary-amd64/Packages.xz
+    {
+        printf 'Origin: Test\nSuite: %s\nCodename: %s\nDate: Sat, 05 Dec 2026 02:11:04 UTC\n' "$2" "$2"
+        [ -z "${3:-}" ] || printf '%s\n' "$3"
+        printf 'Components: main\nArchitectures: amd64\nSHA256:\n %s %s %s\n' "$(sha256 "$d/$p")" "$(stat -c %s "$d/$p")" "$p"
+    } > "$d/Release"
+    rm -f "$d/InRelease"
+    gpg --batch --quiet --digest-algo SHA256 --clearsign -o "$d/InRelease" "$d/Release"
+}
+
 PKG=linux-image-9.9.9-test-amd64
 KV=9.9.9-test
-M=$WORK/mirror
-mkdir -p "$M/dists/trixie-backports/main/binary-amd64" "$M/pool/main/l/linux"
-mkdeb() { # VERSION -> pool path
+mkdeb() { # VERSION OUTDIR -> pool path (relative to the mirror root)
     local v=$1 root=$WORK/debroot-$1
-    mkdir -p "$root/DEBIAN" "$root/boot" "$root/usr/lib/modules/$KV/kernel"
-    echo "vmlinuz $v" > "$root/boot/vmlinuz-$KV"
-    echo "CONFIG_TEST=y" > "$root/boot/config-$KV"
-    : > "$root/usr/lib/modules/$KV/modules.order"
-    : > "$root/usr/lib/modules/$KV/modules.builtin"
-    : > "$root/usr/lib/modules/$KV/modules.builtin.modinfo"
-    printf 'Package: %s\nVersion: %s\nArchitecture: amd64\nMaintainer: test <t@example.invalid>\nDescription: test\n' \
-        "$PKG" "$v" > "$root/DEBIAN/control"
-    dpkg-deb --root-owner-group -Zxz --build "$root" "$M/pool/main/l/linux/${PKG}_${v}_amd64.deb" >/dev/null
+    if [ ! -f "$WORK/debs/${PKG}_${v}_amd64.deb" ]; then
+        mkdir -p "$root/DEBIAN" "$root/boot" "$root/usr/lib/modules/$KV/kernel" "$WORK/debs"
+        echo "vmlinuz $v" > "$root/boot/vmlinuz-$KV"
+        echo "CONFIG_TEST=y" > "$root/boot/config-$KV"
+        : > "$root/usr/lib/modules/$KV/modules.order"
+        : > "$root/usr/lib/modules/$KV/modules.builtin"
+        : > "$root/usr/lib/modules/$KV/modules.builtin.modinfo"
+        printf 'Package: %s\nVersion: %s\nArchitecture: amd64\nMaintainer: test <t@example.invalid>\nDescription: test\n' \
+            "$PKG" "$v" > "$root/DEBIAN/control"
+        dpkg-deb --root-owner-group -Zxz --build "$root" "$WORK/debs/${PKG}_${v}_amd64.deb" >/dev/null
+    fi
+    mkdir -p "$2/pool/main/l/linux"
+    cp "$WORK/debs/${PKG}_${v}_amd64.deb" "$2/pool/main/l/linux/"
     echo "pool/main/l/linux/${PKG}_${v}_amd64.deb"
 }
-: > "$M/Packages"
-for v in 1.0-1 1.1-1~bpo13+1 1.1-1~bpo13; do
-    f=$(mkdeb "$v")
-    printf 'Package: %s\nVersion: %s\nArchitecture: amd64\nFilename: %s\nSize: %s\nSHA256: %s\n\n' \
-        "$PKG" "$v" "$f" "$(stat -c %s "$M/$f")" "$(sha256 "$M/$f")" >> "$M/Packages"
-done
-xz -c "$M/Packages" > "$M/dists/trixie-backports/main/binary-amd64/Packages.xz"
-export DEBIAN_MIRROR=file://$M
-echo "$PKG trixie-backports amd64" > "$IMAGE_LIST"
-"$DF" lock 2> "$WORK/err" || fail "lock failed: $(cat "$WORK/err")"
-want="$PKG 1.1-1~bpo13+1 amd64 trixie-backports $(sha256 "$M/pool/main/l/linux/${PKG}_1.1-1~bpo13+1_amd64.deb")"
-grep -qxF "$want" "$IMAGE_LOCK" || fail "lock does not pin the newest version: $(grep -v '^#' "$IMAGE_LOCK")"
-pass "lock pins the newest version with its sha256"
+# mk_mirror ROOT SUITE VERSION...: a signed suite serving the fake kernel in these versions.
+mk_mirror() {
+    local root=$1 suite=$2 v f
+    shift 2
+    mkdir -p "$root/dists/$suite/main/binary-amd64"
+    : > "$root/Packages.$suite"
+    for v in "$@"; do
+        f=$(mkdeb "$v" "$root")
+        printf 'Package: %s\nVersion: %s\nArchitecture: amd64\nFilename: %s\nSize: %s\nSHA256: %s\n\n' \
+            "$PKG" "$v" "$f" "$(stat -c %s "$root/$f")" "$(sha256 "$root/$f")" >> "$root/Packages.$suite"
+    done
+    xz -c "$root/Packages.$suite" > "$root/dists/$suite/main/binary-amd64/Packages.xz"
+    sign_suite "$root" "$suite"
+}
 
-"$DF" kernel "$WORK/k" 2> "$WORK/err" || fail "kernel failed: $(cat "$WORK/err")"
+M=$WORK/mirror
+mk_mirror "$M" trixie-backports 1.0-1 1.1-1~bpo13+1 1.1-1~bpo13
+export DEBIAN_MIRROR=file://$M DEBIAN_KEYRING=$WORK/test-keyring.gpg
+echo "$PKG trixie-backports amd64" > "$IMAGE_LIST"
+check "lock against the signed test mirror" "$DF" lock
+want="$PKG 1.1-1~bpo13+1 amd64 trixie-backports $(sha256 "$M/pool/main/l/linux/${PKG}_1.1-1~bpo13+1_amd64.deb")"
+check "lock pins the newest version with its sha256" grep -qxF "$want" "$IMAGE_LOCK"
+check "lock records the suite's release date" grep -qxF "# release-date: trixie-backports 20261205T021104Z" "$IMAGE_LOCK"
+pass "lock pins the newest version with its sha256 and the Release date"
+
+check "kernel fetch" "$DF" kernel "$WORK/k"
 [ "$(cat "$WORK/k/vmlinuz")" = "vmlinuz 1.1-1~bpo13+1" ] || fail "wrong vmlinuz extracted"
 [ "$(cat "$WORK/k/kver")" = "$KV" ] || fail "wrong kver"
 [ -f "$WORK/k/lib/modules/$KV/modules.dep" ] && [ -f "$WORK/k/lib/modules/$KV/modules.dep.bin" ] ||
@@ -78,24 +118,113 @@ deb=$COCOON_CACHE/debs/${PKG}_1.1-1~bpo13+1_amd64.deb
 [ -f "$deb" ] || fail "not cached at $deb"
 pass "kernel fetched, verified, cached and extracted (vmlinuz, kver, modules.dep)"
 
+# -- trust: only indexes signed by a key of the keyring, only the Packages the Release signs
+refetch_index() { rm -rf "$COCOON_CACHE/dists"; "$DF" index trixie-backports; }
+rm -rf "$COCOON_CACHE/dists"
+check_fails "Debian's keyring refuses the test mirror" "is not signed by a key of" \
+    env DEBIAN_KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg "$DF" index trixie-backports
+check "the test keyring accepts it" refetch_index
+cp "$M/dists/trixie-backports/InRelease" "$WORK/InRelease.good"
+sed -i 's/^Codename: trixie-backports/Codename: trixie-backportz/' "$M/dists/trixie-backports/InRelease"
+check_fails "an InRelease whose signed text was edited is refused" "is not signed by a key of" refetch_index
+cp "$WORK/InRelease.good" "$M/dists/trixie-backports/InRelease"
+mkdir -p "$M/dists/other/main/binary-amd64"
+cp "$M/dists/trixie-backports/main/binary-amd64/Packages.xz" "$M/dists/other/main/binary-amd64/"
+sign_suite "$M" other
+cp "$M/dists/other/InRelease" "$M/dists/trixie-backports/InRelease"
+check_fails "another suite's signed Release is refused" "is the Release of another suite" refetch_index
+sign_suite "$M" trixie-backports "Valid-Until: Sat, 05 Dec 2020 02:11:04 UTC"
+check_fails "an expired Valid-Until is refused" "expired at Sat, 05 Dec 2020" refetch_index
+sign_suite "$M" trixie-backports
+cp "$M/dists/trixie-backports/main/binary-amd64/Packages.xz" "$WORK/Packages.xz.good"
+echo 'Package: evil' | xz -c > "$M/dists/trixie-backports/main/binary-amd64/Packages.xz"
+check_fails "a Packages.xz the signed Release does not list is refused" "the signed Release lists" refetch_index
+cp "$WORK/Packages.xz.good" "$M/dists/trixie-backports/main/binary-amd64/Packages.xz"
+check "the restored mirror verifies again" refetch_index
+
+# The pinned keyring package: debian-archive-keyring by version + sha256 (KEYRING_LOCK), fetched
+# by its pool path; here it carries the test key.
+KR=$WORK/krroot
+mkdir -p "$KR/DEBIAN" "$KR/usr/share/keyrings" "$M/pool/main/d/debian-archive-keyring"
+cp "$WORK/test-keyring.gpg" "$KR/usr/share/keyrings/debian-archive-keyring.pgp"
+printf 'Package: debian-archive-keyring\nVersion: 9999.1\nArchitecture: all\nMaintainer: test <t@example.invalid>\nDescription: test\n' > "$KR/DEBIAN/control"
+krdeb=$M/pool/main/d/debian-archive-keyring/debian-archive-keyring_9999.1_all.deb
+dpkg-deb --root-owner-group -Zxz --build "$KR" "$krdeb" >/dev/null
+echo "debian-archive-keyring 9999.1 amd64 trixie $(sha256 "$krdeb")" > "$WORK/keyring.lock"
+rm -rf "$COCOON_CACHE/dists"
+check "the pinned keyring package verifies the mirror" env -u DEBIAN_KEYRING KEYRING_LOCK="$WORK/keyring.lock" "$DF" index trixie-backports
+echo "debian-archive-keyring 9999.1 amd64 trixie $(printf '1%.0s' {1..64})" > "$WORK/keyring.bad.lock"
+rm -rf "$COCOON_CACHE/dists"
+check_fails "a keyring package with another sha256 is refused" "cannot fetch the pinned debian-archive-keyring 9999.1" \
+    env -u DEBIAN_KEYRING KEYRING_LOCK="$WORK/keyring.bad.lock" "$DF" index trixie-backports
+pass "indexes trusted only through gpgv (test key accepted, pinned keyring package, Debian's refused, edits refused)"
+
 # Served from the cache without the mirror; a corrupted cache entry is fetched again.
 mv "$M/pool" "$M/pool.off"
 [ "$("$DF" fetch "$PKG" 2>/dev/null)" = "$deb" ] || fail "cache hit did not work without the mirror"
 echo corrupt >> "$deb"
-if "$DF" fetch "$PKG" 2> "$WORK/err"; then fail "a corrupted cache entry was accepted"; fi
-grep -q "cannot download $PKG" "$WORK/err" || fail "unexpected message: $(cat "$WORK/err")"
+check_fails "a corrupted cache entry without the mirror" "cannot download $PKG" "$DF" fetch "$PKG"
 mv "$M/pool.off" "$M/pool"
 [ "$("$DF" fetch "$PKG" 2>/dev/null)" = "$deb" ] || fail "re-download after corruption failed"
 [ "$(sha256 "$deb")" = "$(awk -v p="$PKG" '$1 == p {print $5}' "$IMAGE_LOCK")" ] || fail "cache holds a bad file"
 pass "cache re-verified on every use; corrupted entry replaced"
 
-# Wrong sha256 in the lock; a version the mirror no longer has.
+# Wrong sha256 in the lock.
+cp "$IMAGE_LOCK" "$WORK/good.lock"
 rm -rf "$COCOON_CACHE/debs"
 sed -i "s/ [0-9a-f]\{64\}\$/ $(printf '0%.0s' {1..64})/" "$IMAGE_LOCK"
-if "$DF" fetch "$PKG" 2> "$WORK/err"; then fail "a wrong sha256 was accepted"; fi
-grep -q "but the lock pins 0000" "$WORK/err" || fail "sha mismatch message: $(cat "$WORK/err")"
-echo "$PKG 0.9-1 amd64 trixie-backports $(printf '0%.0s' {1..64})" > "$IMAGE_LOCK"
-if "$DF" fetch "$PKG" 2> "$WORK/err"; then fail "a missing version was accepted"; fi
-grep -q "the mirror no longer has $PKG 0.9-1 (trixie-backports/amd64)" "$WORK/err" ||
-    fail "missing-version message: $(cat "$WORK/err")"
-pass "wrong sha256 and vanished version fail naming the package: $(tail -n1 "$WORK/err")"
+check_fails "a wrong sha256 in the lock" "but the lock pins 0000" "$DF" fetch "$PKG"
+cp "$WORK/good.lock" "$IMAGE_LOCK"
+pass "a wrong sha256 fails naming it"
+
+# -- a pin the mirror replaced: backports now serve 1.1-2~bpo13+1 only; a snapshot-style tree
+# (<base>/<timestamp>/dists/...) taken at the lock's release date still has 1.1-1~bpo13+1.
+rm -rf "$M" "$COCOON_CACHE"
+mk_mirror "$M" trixie-backports 1.1-2~bpo13+1
+S=$WORK/snapshot
+mk_mirror "$S/20261205T021104Z" trixie-backports 1.0-1 1.1-1~bpo13+1
+check_fails "strict fetch of a vanished pin" \
+    "the mirror no longer serves $PKG 1.1-1~bpo13+1 (trixie-backports/amd64), pinned in $IMAGE_LOCK; it has: 1.1-2~bpo13+1" \
+    "$DF" kernel "$WORK/k2"
+cp "$WORK/err" "$WORK/stale.err"
+check "the message names DEBIAN_SNAPSHOT" grep -q "set DEBIAN_SNAPSHOT=" "$WORK/stale.err"
+check "the message names the snapshot timestamp" grep -q "trixie-backports 20261205T021104Z" "$WORK/stale.err"
+check "the message names make image-lock" grep -q "run 'make image-lock' to re-pin deliberately" "$WORK/stale.err"
+check_fails "make guest-kernel stays strict under make test's warn mode" "the mirror no longer serves $PKG 1.1-1~bpo13+1" \
+    env COCOON_STALE_PINS=warn make -s -C "$REPO" guest-kernel GUEST_KERNEL_DIR="$WORK/k-make" DEBFETCH="$DF"
+pass "a vanished pin fails strictly: $(grep -m1 'no longer serves' "$WORK/stale.err")"
+
+check "kernel from the snapshot" env DEBIAN_SNAPSHOT="file://$S" "$DF" kernel "$WORK/k2"
+check "the snapshot gives the identical package" diff -r "$WORK/k" "$WORK/k2"
+pass "DEBIAN_SNAPSHOT fetches the pinned version, identical artifacts"
+
+rm -rf "$COCOON_CACHE/debs"
+cp "$IMAGE_LOCK" "$WORK/before.lock"
+check "warn mode builds from a temporary lock" env COCOON_STALE_PINS=warn "$DF" kernel "$WORK/k3"
+cp "$WORK/err" "$WORK/warn.err"
+[ "$(cat "$WORK/k3/vmlinuz")" = "vmlinuz 1.1-2~bpo13+1" ] || fail "warn mode did not take the mirror's version"
+check "warn mode names the stale pin loudly" grep -q "WARNING:   stale: $PKG 1.1-1~bpo13+1" "$WORK/warn.err"
+check "the lock file is not rewritten" cmp "$IMAGE_LOCK" "$WORK/before.lock"
+pass "COCOON_STALE_PINS=warn: temporary lock, loud warning, lock untouched"
+
+check_fails "check-pins lists the stale pin and fails" "stale: $IMAGE_LOCK: $PKG 1.1-1~bpo13+1 (trixie-backports/amd64); the mirror has: 1.1-2~bpo13+1" \
+    "$DF" check-pins "$IMAGE_LOCK"
+check "lock re-pins deliberately" "$DF" lock
+check "check-pins passes on a fresh lock" "$DF" check-pins "$IMAGE_LOCK"
+pass "check-pins: non-zero with the stale pin listed, zero after make image-lock"
+
+# -- test tooling: pinned by upstream version, the newest Debian revision the mirror serves
+mk_mirror "$M" trixie-backports 10.0.2+ds-1~bpo13+1 11.1.3+ds-1~bpo13+1 11.1.3+ds-2~bpo13+1
+mk_mirror "$M" trixie 10.0.2+ds-1
+PKG=qemu-test
+mk_mirror "$M" trixie-backports 1:9.2.0+ds-1~bpo13+1 1:11.1.3+ds-2~bpo13+1 1:11.1.3+ds-1~bpo13+1
+mk_mirror "$M" trixie 1:10.0.2+ds-1 1:11.2.0+ds-1
+check "tool resolves" "$DF" tool qemu-test 10.1 trixie-backports trixie
+cp "$WORK/out" "$WORK/tool1.out"
+check "tool picks the newest revision across suites" grep -qx "qemu-test 1:11.2.0+ds-1 trixie $(sha256 "$M/pool/main/l/linux/qemu-test_1:11.2.0+ds-1_amd64.deb")" "$WORK/tool1.out"
+check "tool within one suite" "$DF" tool qemu-test 10.1 trixie-backports
+cp "$WORK/out" "$WORK/tool2.out"
+check "tool picks the newest backports revision" grep -q "^qemu-test 1:11.1.3+ds-2~bpo13+1 trixie-backports " "$WORK/tool2.out"
+check_fails "tool refuses when nothing meets the constraint" "no qemu-test with upstream version >= 12" \
+    "$DF" tool qemu-test 12 trixie-backports trixie
+pass "test tooling: newest revision meeting the upstream constraint ($(cat "$WORK/tool1.out"))"

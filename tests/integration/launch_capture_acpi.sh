@@ -79,7 +79,7 @@ else
 	bad "cocoon-measure image: '$r0a' '$r0c' $(cat "$T/m.err")"
 fi
 
-# The same capture with the production QEMU (trixie-backports 11.1.3, cached chroot; the
+# The same capture with QEMU >= 10.1 from trixie (test tooling, cached chroot; the
 # wrapper strips the root prefix from the paths).
 launch_qemu11_root
 Q=$(mktemp -d "$QROOT/tmp/acpi.XXXXXX")

@@ -38,42 +38,52 @@ launch_test_image() {
 
 die() { echo "error: $*" >&2; exit 1; }
 
-# launch_qemu11_root: a cached Debian trixie root with trixie-backports qemu-system-x86
-# pinned by version and by the SHA256 of the signed Packages index (the bookworm host's
-# libc is not touched). Sets QROOT. Mirror: the host's apt configuration, or
-# COCOON_DEBIAN_MIRROR. Cache: COCOON_CACHE_DIR (default /var/cache/cocoon). Needs root.
 # The Debian mirror: the same rule as every other fetch (image-recipes/debfetch.sh: apt's
 # configuration, DEBIAN_MIRROR overrides; COCOON_DEBIAN_MIRROR is kept as an alias).
-_launch_mirror() {
-	DEBIAN_MIRROR=${DEBIAN_MIRROR:-${COCOON_DEBIAN_MIRROR:-}} "$(dirname "${BASH_SOURCE[0]}")/../../image-recipes/debfetch.sh" mirror ||
-		die "no Debian mirror in the apt configuration; set DEBIAN_MIRROR"
+_launch_debfetch() {
+	DEBIAN_MIRROR=${DEBIAN_MIRROR:-${COCOON_DEBIAN_MIRROR:-}} "$(dirname "${BASH_SOURCE[0]}")/../../image-recipes/debfetch.sh" "$@"
 }
 
-QEMU_VERSION="1:11.1.3+ds-1~bpo13+1"
-QEMU_SHA256="447decc4b3c245edc1d0940bdf97c87e07b2e3bd4b24c4d0c7155d860d52bd5f"
+# launch_qemu11_root: QEMU >= 10.1 (the first with the tdx-guest object) from Debian trixie,
+# in a cached trixie root (the bookworm host's libc is not touched). Test tooling is pinned by
+# upstream version, not by Debian revision (docs/testing.md): the newest qemu-system-x86 with
+# upstream version >= QEMU_MIN that trixie-backports or trixie serves, resolved through the
+# suites' signed InRelease and the Packages sha256 (debfetch.sh tool), installed by
+# mmdebstrap with apt verifying against the pinned debian-archive-keyring, then checked: the
+# installed version and the index sha256 are the resolved ones and `-object help` lists
+# tdx-guest. Prints the build it uses; sets QROOT and QEMU_VERSION. Cache: COCOON_CACHE_DIR
+# (default /var/cache/cocoon). Needs root.
+QEMU_MIN=10.1
 launch_qemu11_root() {
-	[ "$(id -u)" = 0 ] || die "the QEMU 11 root needs root (mmdebstrap root mode, chroot)"
+	[ "$(id -u)" = 0 ] || die "the QEMU root needs root (mmdebstrap root mode, chroot)"
 	command -v mmdebstrap >/dev/null || die "mmdebstrap missing (make deps installs it)"
-	local CACHE=${COCOON_CACHE_DIR:-/var/cache/cocoon} ROOT M got inst
-	ROOT="$CACHE/qemu-trixie-bpo-${QEMU_VERSION//[:~+]/_}"
+	local CACHE=${COCOON_CACHE_DIR:-/var/cache/cocoon} ROOT M got inst name suite sha keyring
+	M=$(_launch_debfetch mirror) || die "no Debian mirror in the apt configuration; set DEBIAN_MIRROR"
+	read -r name QEMU_VERSION suite sha < <(_launch_debfetch tool qemu-system-x86 "$QEMU_MIN" trixie-backports trixie) ||
+		die "cannot resolve qemu-system-x86 >= $QEMU_MIN from the mirror's signed indexes"
+	keyring=$(_launch_debfetch keyring) || die "cannot get the pinned Debian keyring"
+	ROOT="$CACHE/qemu-trixie-${QEMU_VERSION//[:~+]/_}"
 	mkdir -p "$CACHE"
 	exec 9>"$CACHE/.qemu-root.lock"
 	flock 9
-	if [ "$(cat "$ROOT/.cocoon-ready" 2>/dev/null || true)" != "$QEMU_VERSION $QEMU_SHA256" ]; then
-		M=$(_launch_mirror)
-		echo "preparing trixie root with qemu-system-x86=$QEMU_VERSION in $ROOT (mirror from apt config)"
+	if [ "$(cat "$ROOT/.cocoon-ready" 2>/dev/null || true)" != "$QEMU_VERSION $sha" ]; then
+		echo "preparing trixie root with qemu-system-x86=$QEMU_VERSION ($suite) in $ROOT (mirror from apt config)"
 		rm -rf "$ROOT" "$ROOT.tmp"
-		mmdebstrap --quiet --variant=apt --aptopt='APT::Install-Recommends "false"' \
+		mmdebstrap --quiet --variant=apt --aptopt='APT::Install-Recommends "false"' --keyring="$keyring" \
 			--include="qemu-system-x86=$QEMU_VERSION" --skip=cleanup/apt/lists \
 			--setup-hook='mkdir -p "$1/etc/apt/preferences.d"; printf "Package: qemu-* seabios\nPin: release n=trixie-backports\nPin-Priority: 990\n" > "$1/etc/apt/preferences.d/qemu"' \
-			trixie "$ROOT.tmp" "deb $M trixie main" "deb $M trixie-backports main"
+			trixie "$ROOT.tmp" "deb $M trixie main" "deb $M trixie-backports main" ||
+			die "mmdebstrap could not install qemu-system-x86=$QEMU_VERSION"
 		got=$(chroot "$ROOT.tmp" apt-cache show "qemu-system-x86=$QEMU_VERSION" | awk '/^SHA256:/{print $2; exit}')
-		[ "$got" = "$QEMU_SHA256" ] || die "qemu-system-x86 $QEMU_VERSION has SHA256 $got in the index, pinned $QEMU_SHA256"
+		[ "$got" = "$sha" ] || die "qemu-system-x86 $QEMU_VERSION has SHA256 $got in apt's index, $sha in the signed index debfetch.sh read"
 		inst=$(chroot "$ROOT.tmp" dpkg-query -W -f='${Version}' qemu-system-x86)
-		[ "$inst" = "$QEMU_VERSION" ] || die "installed qemu-system-x86 is $inst, pinned $QEMU_VERSION"
-		echo "$QEMU_VERSION $QEMU_SHA256" > "$ROOT.tmp/.cocoon-ready"
+		[ "$inst" = "$QEMU_VERSION" ] || die "installed qemu-system-x86 is $inst, resolved $QEMU_VERSION"
+		chroot "$ROOT.tmp" qemu-system-x86_64 -object help | grep -qw tdx-guest ||
+			die "qemu-system-x86 $QEMU_VERSION has no tdx-guest object"
+		echo "$QEMU_VERSION $sha" > "$ROOT.tmp/.cocoon-ready"
 		mv "$ROOT.tmp" "$ROOT"
 	fi
 	flock -u 9
+	echo "test tooling: qemu-system-x86 $QEMU_VERSION sha256 $sha ($suite, upstream >= $QEMU_MIN)"
 	QROOT=$ROOT
 }

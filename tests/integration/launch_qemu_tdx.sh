@@ -2,10 +2,11 @@
 # cocoon-launch argv against the option parser of trixie-backports QEMU (>= 10.1, TDX).
 #
 # QEMU comes from a cached trixie root (mmdebstrap; the bookworm host's libc is not
-# touched), qemu-system-x86 pinned by exact version and by the SHA256 the signed
-# Packages index lists for it. The Debian mirror is taken from the host's apt
-# configuration (COCOON_DEBIAN_MIRROR overrides). Cache: COCOON_CACHE_DIR (default
-# /var/cache/cocoon when root). First run ~1 min, later runs reuse the root.
+# touched): test tooling pinned by upstream version (>= 10.1), the newest Debian revision
+# the mirror serves, verified through the signed indexes (launch_lib.sh, docs/testing.md);
+# the build used is printed. The Debian mirror is taken from the host's apt configuration
+# (DEBIAN_MIRROR overrides). Cache: COCOON_CACHE_DIR (default /var/cache/cocoon when root).
+# First run ~1.5 min, later runs reuse the root.
 #
 # What each test proves, and where QEMU stops on a host without TDX:
 #  1. TDX argv, -accel kvm: every option parses and the tdx-guest object is created; QEMU

@@ -51,6 +51,20 @@ fail() {
 }
 pass() { echo "ok: $TEST_NAME: $*"; }
 
+# check DESC CMD...: run CMD (stdout to $WORK/out, stderr to $WORK/err); a non-zero exit fails
+# the test naming DESC. check_fails DESC TEXT CMD...: CMD must exit non-zero and say TEXT.
+check() {
+    local desc=$1
+    shift
+    "$@" > "$WORK/out" 2> "$WORK/err" || fail "$desc: '$*' exited with $?: $(tail -n 5 "$WORK/err")"
+}
+check_fails() {
+    local desc=$1 text=$2
+    shift 2
+    if "$@" > "$WORK/out" 2> "$WORK/err"; then fail "$desc: '$*' succeeded"; fi
+    grep -qF -- "$text" "$WORK/out" "$WORK/err" || fail "$desc: the message lacks '$text': $(tail -n 5 "$WORK/err")"
+}
+
 need_file() { [ -e "$1" ] || fail "$1 is missing ($2)"; }
 
 require_boot_assets() {
