@@ -73,6 +73,22 @@ require_boot_assets() {
     need_file "$BIN/cocoon-mkinitrd" "run 'make'"
     KVER=$(cat "$KERNEL_DIR/kver")
     command -v "$QEMU" >/dev/null || fail "$QEMU not found (make deps installs qemu-system-x86)"
+    qemu_tooling
+}
+
+# qemu_tooling: the TCG boots run the host's Debian qemu-system-x86 (installed by `make deps`,
+# verified by apt). Test tooling is pinned by upstream version (docs/testing.md): require
+# >= QEMU_TCG_MIN and print the build used (version and the sha256 of apt's signed index).
+QEMU_TCG_MIN=7.2
+qemu_tooling() {
+    local v up sha
+    if [ "$QEMU" != qemu-system-x86_64 ]; then echo "test tooling: QEMU=$QEMU ($("$QEMU" --version | head -n1))"; return; fi
+    v=$(dpkg-query -W -f='${Version}' qemu-system-x86 2>/dev/null) || fail "qemu-system-x86 is not installed (make deps)"
+    up=${v#*:}; up=${up%-*}
+    dpkg --compare-versions "$up" ge "$QEMU_TCG_MIN" || fail "qemu-system-x86 $v is older than $QEMU_TCG_MIN"
+    sha=$(apt-cache show "qemu-system-x86=$v" 2>/dev/null | awk '/^SHA256:/ {print $2; exit}')
+    [ -n "$sha" ] || sha="unknown (no longer in the apt index)"
+    echo "test tooling: qemu-system-x86 $v sha256 $sha (host, upstream >= $QEMU_TCG_MIN)"
 }
 
 # make_initrd OUT MODULE_LIST LISTFILE... : cocoon-mkinitrd with the pinned kernel's modules.
