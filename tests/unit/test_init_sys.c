@@ -84,6 +84,95 @@ static void test_copy_tree_limits_and_special_files(void **state)
 	free(dstbase);
 }
 
+static mode_t mode_of(const char *dir, const char *rel)
+{
+	char p[600];
+	struct stat st;
+	snprintf(p, sizeof p, "%s/%s", dir, rel);
+	assert_int_equal(lstat(p, &st), 0);
+	return st.st_mode & 07777;
+}
+
+/* What the copy holds is exactly what cm_spec_tree_hash measures: directories without a
+ * file (which git drops) are not copied, and modes are 0755/0644 from the owner-execute
+ * bit (the hash sees nothing else), whatever the host set. */
+static void test_copy_tree_holds_only_what_is_measured(void **state)
+{
+	(void)state;
+	char *src = test_tmpdir(), *dstbase = test_tmpdir();
+	char dst[300], p[400];
+	snprintf(p, sizeof p, "%s/empty", src);
+	assert_int_equal(mkdir(p, 0755), 0);
+	snprintf(p, sizeof p, "%s/nested", src);
+	assert_int_equal(mkdir(p, 0700), 0);
+	snprintf(p, sizeof p, "%s/nested/empty", src);
+	assert_int_equal(mkdir(p, 0755), 0);
+	snprintf(p, sizeof p, "%s/etc", src);
+	assert_int_equal(mkdir(p, 0700), 0);
+	put(src, "cocoon.json", "{}\n", 0400);
+	put(src, "etc/run.sh", "#!/bin/sh\n", 0700);
+	put(src, "etc/odd", "x\n", 04711);
+	struct cm_err e = {0};
+	snprintf(dst, sizeof dst, "%.250s/spec", dstbase);
+	mode_t old = umask(0);
+	int r = ci_copy_tree(src, dst, 100, 1 << 20, &e);
+	umask(old);
+	assert_int_equal(r, 0);
+	snprintf(p, sizeof p, "%s/empty", dst);
+	assert_int_equal(access(p, F_OK), -1);
+	snprintf(p, sizeof p, "%s/nested", dst);
+	assert_int_equal(access(p, F_OK), -1);
+	assert_int_equal(mode_of(dst, "etc"), 0755);
+	assert_int_equal(mode_of(dst, "cocoon.json"), 0644);
+	assert_int_equal(mode_of(dst, "etc/run.sh"), 0755);
+	assert_int_equal(mode_of(dst, "etc/odd"), 0755);
+	uint8_t h1[32], h2[32];
+	assert_int_equal(cm_spec_tree_hash(src, h1, &e), 0);
+	assert_int_equal(cm_spec_tree_hash(dst, h2, &e), 0);
+	assert_memory_equal(h1, h2, 32);
+	rm_rf(src);
+	rm_rf(dstbase);
+	free(src);
+	free(dstbase);
+}
+
+/* The 9p server may replace a file between the copy's fstatat and its open: a FIFO must
+ * be refused at once (a blocking open would hang PID 1), and so must any other file. */
+static void test_open_regular_refuses_a_swapped_file(void **state)
+{
+	(void)state;
+	char *dir = test_tmpdir(), p[400];
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dfd >= 0);
+	put(dir, "f", "content\n", 0644);
+	put(dir, "g", "other\n", 0644);
+	struct stat seen;
+	assert_int_equal(fstatat(dfd, "f", &seen, AT_SYMLINK_NOFOLLOW), 0);
+	struct cm_err e = {0};
+	/* unchanged: opened, and reads block normally (O_NONBLOCK cleared) */
+	int fd = ci_open_regular_at(dfd, "f", &seen, &e);
+	assert_true(fd >= 0);
+	assert_int_equal(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+	char buf[16];
+	assert_int_equal(read(fd, buf, sizeof buf), 8);
+	close(fd);
+	/* a FIFO in its place: refused without blocking (alarm turns a hang into a failure) */
+	snprintf(p, sizeof p, "%s/f", dir);
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(mkfifo(p, 0644), 0);
+	alarm(5);
+	assert_true(ci_open_regular_at(dfd, "f", &seen, &e) < 0);
+	alarm(0);
+	assert_non_null(strstr(e.msg, "changed"));
+	/* another regular file in its place (same type, different inode): refused */
+	assert_int_equal(renameat(dfd, "g", dfd, "f"), 0);
+	assert_true(ci_open_regular_at(dfd, "f", &seen, &e) < 0);
+	assert_non_null(strstr(e.msg, "changed"));
+	close(dfd);
+	rm_rf(dir);
+	free(dir);
+}
+
 /* A chain of n nested directories "d/d/.../d" under a new temporary directory. */
 static char *nested_tree(int n)
 {
@@ -169,6 +258,8 @@ int main(void)
 		cmocka_unit_test(test_copy_tree_preserves_the_measured_content),
 		cmocka_unit_test(test_copy_tree_limits_and_special_files),
 		cmocka_unit_test(test_copy_tree_bounds_nesting_depth),
+		cmocka_unit_test(test_copy_tree_holds_only_what_is_measured),
+		cmocka_unit_test(test_open_regular_refuses_a_swapped_file),
 		cmocka_unit_test(test_module_list_lines),
 		cmocka_unit_test(test_shipped_module_list_parses),
 		cmocka_unit_test(test_fatal_line_is_one_line),
