@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "guest/init/cmdline.h"
+#include "guest/cmdline/cmdline.h"
 #include "guest/init/disks.h"
 
 struct ci_boot {

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "guest/init/boot.h"
-#include "guest/init/cmdline.h"
+#include "guest/cmdline/cmdline.h"
 #include "guest/init/disks.h"
 #include "guest/init/log.h"
 #include "guest/init/modules.h"
@@ -29,12 +29,8 @@ static struct ci_boot boot;
 
 static void step_cmdline(void)
 {
-	char text[4200];
 	struct cm_err e = {0};
-	int n = ci_read_text("/proc/cmdline", text, sizeof text);
-	if (n < 0)
-		ci_fatal("cmdline", "cannot read /proc/cmdline (%s)", strerror(-n));
-	if (ci_cmdline_parse(text, &boot.cmd, &e) < 0)
+	if (ci_cmdline_load("/proc/cmdline", &boot.cmd, &e) < 0)
 		ci_fatal("cmdline", "%s", e.msg);
 	struct ci_fatal_policy p = {.debug_shell = boot.cmd.debug, .is_pid1 = true};
 	ci_fatal_set_policy(&p);
