@@ -27,12 +27,15 @@
 
 static struct ci_boot boot;
 
+static int measure_debug_shell(struct cm_err *e) { return ci_boot_measure_debug_shell(&boot, e); }
+
 static void step_cmdline(void)
 {
 	struct cm_err e = {0};
 	if (ci_cmdline_load("/proc/cmdline", &boot.cmd, &e) < 0)
 		ci_fatal("cmdline", "%s", e.msg);
-	struct ci_fatal_policy p = {.debug_shell = boot.cmd.debug, .is_pid1 = true};
+	struct ci_fatal_policy p = {
+		.debug_shell = boot.cmd.debug, .is_pid1 = true, .measure_shell = measure_debug_shell};
 	ci_fatal_set_policy(&p);
 	ci_log("cmdline: roothash %s, %llu root blocks, attest %s%s", boot.cmd.roothash_hex,
 	       (unsigned long long)boot.cmd.rootblocks, boot.cmd.attest, boot.cmd.debug ? ", debug" : "");

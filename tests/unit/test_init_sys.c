@@ -9,9 +9,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "guest/attest/attest.h"
+#include "guest/init/boot.h"
 #include "guest/init/log.h"
 #include "guest/init/modules.h"
 #include "guest/init/sys.h"
+#include "measure/rtmr3.h"
 #include "measure/spec.h"
 
 static void put(const char *dir, const char *rel, const char *content, mode_t mode)
@@ -252,6 +255,93 @@ static void test_fatal_line_is_one_line(void **state)
 	assert_string_equal(ci_fatal_format(buf, sizeof buf, "root", "bad\nhash\tx"), "FATAL root: bad hash x");
 }
 
+/* The event log at path replays to the backend's RTMR3; returns the log's text. */
+static char *log_replays_to_rtmr3(struct ca_backend *b, const char *path)
+{
+	uint8_t *log, want[48], got[48];
+	size_t len;
+	struct cm_err e = {0};
+	assert_int_equal(cm_read_file(path, 1 << 16, &log, &len, &e), 0);
+	assert_int_equal(cm_rtmr3_replay(log, len, want, NULL, &e), 0);
+	assert_int_equal(ca_read(b, 3, got, &e), 0);
+	assert_memory_equal(got, want, 48);
+	char *text = calloc(1, len + 1);
+	assert_non_null(text);
+	memcpy(text, log, len);
+	free(log);
+	return text;
+}
+
+/* cocoon.debug: the debug shell is measured (RTMR3 and event log) before it starts, with
+ * the backend opened for it when the FATAL came before the attestation step. */
+static void test_debug_shell_is_measured(void **state)
+{
+	(void)state;
+	char *dir = test_tmpdir(), sim[300], evlog[300];
+	snprintf(sim, sizeof sim, "%.250s/sim", dir);
+	snprintf(evlog, sizeof evlog, "%.250s/run/cocoon/rtmr3.log", dir);
+	setenv("COCOON_SIM_DIR", sim, 1);
+	struct ca_backend *b = NULL;
+	struct cm_err e = {0};
+	assert_int_equal(ci_debug_shell_measure(&b, "sim", evlog, &e), 0);
+	assert_non_null(b);
+	char *text = log_replays_to_rtmr3(b, evlog);
+	assert_string_equal(text, CM_EVENT_DEBUG_SHELL "\n");
+	free(text);
+	/* a backend already open (FATAL after step 6): the event follows the boot's events
+	 * (a fresh sim TD: its registers persist in its directory) */
+	ca_close(b);
+	b = NULL;
+	assert_int_equal(unlink(evlog), 0);
+	snprintf(sim, sizeof sim, "%.250s/sim2", dir);
+	setenv("COCOON_SIM_DIR", sim, 1);
+	assert_int_equal(ca_open("sim", evlog, &b, &e), 0);
+	assert_int_equal(ca_extend_event(b, 3, "cocoon:spec.tree=00", &e), 0);
+	assert_int_equal(ci_debug_shell_measure(&b, "sim", evlog, &e), 0);
+	text = log_replays_to_rtmr3(b, evlog);
+	assert_string_equal(text, "cocoon:spec.tree=00\n" CM_EVENT_DEBUG_SHELL "\n");
+	free(text);
+	ca_close(b);
+	/* no backend: refused, nothing opened */
+	b = NULL;
+	assert_true(ci_debug_shell_measure(&b, "nope", evlog, &e) < 0);
+	assert_null(b);
+	unsetenv("COCOON_SIM_DIR");
+	rm_rf(dir);
+	free(dir);
+}
+
+static int hook_calls, hook_rc;
+static int hook(struct cm_err *e)
+{
+	hook_calls++;
+	return hook_rc ? cm_fail(e, hook_rc, "extend failed") : 0;
+}
+
+/* ci_fatal starts the shell only after the measurement succeeded. */
+static void test_debug_shell_needs_the_measurement(void **state)
+{
+	(void)state;
+	struct cm_err e = {0};
+	struct ci_fatal_policy p = {.debug_shell = false, .measure_shell = hook};
+	ci_fatal_set_policy(&p);
+	assert_true(ci_fatal_shell_allowed(&e) < 0); /* no cocoon.debug */
+	assert_int_equal(hook_calls, 0);
+	p = (struct ci_fatal_policy){.debug_shell = true};
+	ci_fatal_set_policy(&p);
+	assert_true(ci_fatal_shell_allowed(&e) < 0); /* nothing to measure it with */
+	p.measure_shell = hook;
+	ci_fatal_set_policy(&p);
+	hook_rc = -EIO;
+	assert_int_equal(ci_fatal_shell_allowed(&e), -EIO);
+	assert_int_equal(hook_calls, 1);
+	hook_rc = 0;
+	assert_int_equal(ci_fatal_shell_allowed(&e), 0);
+	assert_int_equal(hook_calls, 2);
+	p = (struct ci_fatal_policy){0};
+	ci_fatal_set_policy(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -263,6 +353,8 @@ int main(void)
 		cmocka_unit_test(test_module_list_lines),
 		cmocka_unit_test(test_shipped_module_list_parses),
 		cmocka_unit_test(test_fatal_line_is_one_line),
+		cmocka_unit_test(test_debug_shell_is_measured),
+		cmocka_unit_test(test_debug_shell_needs_the_measurement),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
