@@ -26,5 +26,11 @@ int ci_debug_shell_measure(struct ca_backend **backend, const char *name, const 
 	if (ca_extend_event(*backend, 3, CM_EVENT_DEBUG_SHELL, e) < 0)
 		return cm_err_prefix(e, "RTMR3 extend %s", CM_EVENT_DEBUG_SHELL);
 	ci_log("rtmr3 extend \"%s\"", CM_EVENT_DEBUG_SHELL);
+	uint8_t r[48];
+	char hex[97];
+	if (ca_read(*backend, 3, r, e) < 0)
+		return cm_err_prefix(e, "read RTMR3");
+	cm_hex_encode(r, 48, hex, sizeof hex);
+	ci_log("rtmr3 %s", hex);
 	return 0;
 }
