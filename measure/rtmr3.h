@@ -17,6 +17,9 @@
 #define CM_EVENT_SPEC_TREE_PREFIX "cocoon:spec.tree="
 #define CM_EVENT_DEBUG "cocoon:cocoon_debug"
 #define CM_EVENT_TDX_INITED "cocoon:tdx_inited"
+/* Extended by cocoon-init (cocoon.debug only) before a FATAL starts the debug shell: any
+ * quote taken afterwards shows that a root shell ran (docs/boot.md "Debug shell"). */
+#define CM_EVENT_DEBUG_SHELL "cocoon:debug_shell"
 
 /* Validate a message (non-empty, printable ASCII, bounded) and hash it. */
 int cm_rtmr3_event_digest(const char *msg, size_t len, uint8_t out[48], struct cm_err *e);

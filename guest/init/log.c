@@ -72,6 +72,15 @@ void ci_log(const char *fmt, ...)
 
 void ci_fatal_set_policy(const struct ci_fatal_policy *p) { policy = *p; }
 
+int ci_fatal_shell_allowed(struct cm_err *e)
+{
+	if (!policy.debug_shell)
+		return cm_fail(e, -EPERM, "cocoon.debug is not set");
+	if (!policy.measure_shell)
+		return cm_fail(e, -EPERM, "nothing can measure the debug shell");
+	return policy.measure_shell(e);
+}
+
 const char *ci_fatal_format(char *buf, unsigned long size, const char *step, const char *reason)
 {
 	/* One line: newlines or control characters in the reason are replaced. */
@@ -104,6 +113,15 @@ void ci_fatal(const char *step, const char *fmt, ...)
 		for (size_t i = 0; i < sizeof shells / sizeof shells[0]; i++) {
 			if (access(shells[i], X_OK) != 0)
 				continue;
+			/* A shell without a trace in RTMR3 could replay the normal events and
+			 * quote as a clean boot: extend first, or no shell. */
+			struct cm_err e = {0};
+			if (ci_fatal_shell_allowed(&e) < 0) {
+				char l[CM_ERR_MAX + 64];
+				snprintf(l, sizeof l, "cocoon.debug: no debug shell (%s)", e.msg);
+				emit(l);
+				break;
+			}
 			emit("cocoon.debug: starting a debug shell");
 			pid_t pid = fork();
 			if (pid == 0) {

@@ -6,6 +6,8 @@
 
 #include <stdbool.h>
 
+#include "measure/util.h"
+
 /* (Re)open /dev/console and /dev/kmsg (after devtmpfs is mounted). Safe to call twice. */
 void ci_log_open(void);
 /* Without console (unit tests, tools) lines go to stderr. */
@@ -15,8 +17,14 @@ void ci_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 struct ci_fatal_policy {
 	bool debug_shell; /* cocoon.debug: exec a shell if the initrd/root has one */
 	bool is_pid1;     /* poweroff; otherwise exit(1) (tests, non-PID-1 runs) */
+	/* Called before the debug shell starts: RTMR3 <- "cocoon:debug_shell". No hook,
+	 * or a failing one, means no shell (the FATAL path powers off as without debug). */
+	int (*measure_shell)(struct cm_err *e);
 };
 void ci_fatal_set_policy(const struct ci_fatal_policy *p);
+/* Whether ci_fatal may start the debug shell now: cocoon.debug set and measure_shell
+ * succeeded (it is called here). Returns 0, or < 0 with the reason in e. */
+int ci_fatal_shell_allowed(struct cm_err *e);
 /* Format the FATAL line into buf (for tests); returns buf. */
 const char *ci_fatal_format(char *buf, unsigned long size, const char *step, const char *reason);
 __attribute__((noreturn)) void ci_fatal(const char *step, const char *fmt, ...)

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "guest/init/boot.h"
-#include "guest/init/cmdline.h"
+#include "guest/cmdline/cmdline.h"
 #include "guest/init/disks.h"
 #include "guest/init/log.h"
 #include "guest/init/modules.h"
@@ -27,16 +27,15 @@
 
 static struct ci_boot boot;
 
+static int measure_debug_shell(struct cm_err *e) { return ci_boot_measure_debug_shell(&boot, e); }
+
 static void step_cmdline(void)
 {
-	char text[4200];
 	struct cm_err e = {0};
-	int n = ci_read_text("/proc/cmdline", text, sizeof text);
-	if (n < 0)
-		ci_fatal("cmdline", "cannot read /proc/cmdline (%s)", strerror(-n));
-	if (ci_cmdline_parse(text, &boot.cmd, &e) < 0)
+	if (ci_cmdline_load("/proc/cmdline", &boot.cmd, &e) < 0)
 		ci_fatal("cmdline", "%s", e.msg);
-	struct ci_fatal_policy p = {.debug_shell = boot.cmd.debug, .is_pid1 = true};
+	struct ci_fatal_policy p = {
+		.debug_shell = boot.cmd.debug, .is_pid1 = true, .measure_shell = measure_debug_shell};
 	ci_fatal_set_policy(&p);
 	ci_log("cmdline: roothash %s, %llu root blocks, attest %s%s", boot.cmd.roothash_hex,
 	       (unsigned long long)boot.cmd.rootblocks, boot.cmd.attest, boot.cmd.debug ? ", debug" : "");

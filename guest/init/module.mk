@@ -13,7 +13,7 @@ $(LIBCOCOON_INIT): $(INIT_SRCS:%.c=$(OBJ)/%.o)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(BIN)/cocoon-init: $(OBJ)/guest/init/main.o $(LIBCOCOON_INIT) $(LIBDIR)/libcocoon-keys.a $(LIBDIR)/libcocoon-attest.a $(LIBDIR)/libmeasure.a
+$(BIN)/cocoon-init: $(OBJ)/guest/init/main.o $(LIBCOCOON_INIT) $(LIBCOCOON_CMDLINE) $(LIBDIR)/libcocoon-keys.a $(LIBDIR)/libcocoon-attest.a $(LIBDIR)/libmeasure.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) $^ -o $@ $(GUEST_LIBS) $(BASE_LIBS)
 
@@ -24,7 +24,7 @@ DEPS_PACKAGES += e2fsprogs
 INIT_MODULES_LIST := guest/init/modules.list
 
 # Unit tests (tests/unit/test_init_*.c, test_attest_tdx.c, test_keys.c).
-GUEST_TEST_DEPS := $(LIBCOCOON_INIT) $(LIBDIR)/libcocoon-keys.a $(LIBDIR)/libcocoon-attest.a
+GUEST_TEST_DEPS := $(LIBCOCOON_INIT) $(LIBCOCOON_CMDLINE) $(LIBDIR)/libcocoon-keys.a $(LIBDIR)/libcocoon-attest.a
 GUEST_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_init_*.c tests/unit/test_attest_tdx.c \
 	tests/unit/test_keys*.c))
 $(foreach t,$(GUEST_TESTS),$(eval test_$(t)_DEPS := $$(GUEST_TEST_DEPS)))
@@ -36,5 +36,5 @@ FUZZERS += init_luks init_spec
 fuzz_init_luks_SRCS = tests/fuzz/fuzz_init_luks.c guest/init/luks.c $(LIBMEASURE_SRCS)
 fuzz_init_luks_SEEDS := tests/fuzz/seeds/init_luks.json
 fuzz_init_luks_LIBS := -lcryptsetup -lblkid
-fuzz_init_spec_SRCS = tests/fuzz/fuzz_init_spec.c guest/init/appspec.c guest/init/net.c guest/init/cmdline.c $(LIBMEASURE_SRCS)
+fuzz_init_spec_SRCS = tests/fuzz/fuzz_init_spec.c guest/init/appspec.c guest/init/net.c guest/cmdline/cmdline.c $(LIBMEASURE_SRCS)
 fuzz_init_spec_SEEDS := tests/fuzz/seeds/init_spec.json tests/fuzz/seeds/init_cmdline.txt

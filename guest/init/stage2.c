@@ -60,6 +60,11 @@ static void extend(const char *step, const char *msg)
 	ci_log("rtmr3 extend \"%s\"", msg);
 }
 
+int ci_boot_measure_debug_shell(const struct ci_boot *b, struct cm_err *e)
+{
+	return ci_debug_shell_measure(&attest, b->cmd.attest, EVENT_LOG, e);
+}
+
 /* The sim backend's CA may be seeded by the host from the spec's unmeasured runtime/sim/
  * (made with `cocoon-sim init --dir SPEC/runtime/sim`), so that a host-side verifier can
  * check this guest's sim quotes against a root it knows. Only for cocoon.attest=sim,

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,14 +96,76 @@ int ci_early_mounts(struct cm_err *e)
 	return 0;
 }
 
+int ci_open_regular_at(int dirfd, const char *name, const struct stat *seen, struct cm_err *e)
+{
+	/* O_NONBLOCK: a FIFO or device swapped in since the fstatat must not block PID 1 in
+	 * open(); the descriptor is then checked to be the very file that was seen. */
+	int fd = openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return cm_fail(e, -errno, "open %s (%s)", name, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		int err = errno;
+		close(fd);
+		return cm_fail(e, -err, "stat %s (%s)", name, strerror(err));
+	}
+	if (!S_ISREG(st.st_mode) || st.st_dev != seen->st_dev || st.st_ino != seen->st_ino) {
+		close(fd);
+		return cm_fail(e, -ESTALE, "%s changed while it was copied (now %s)", name,
+			       S_ISREG(st.st_mode) ? "another file" : "not a regular file");
+	}
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		int err = errno;
+		close(fd);
+		return cm_fail(e, -err, "fcntl %s (%s)", name, strerror(err));
+	}
+	return fd;
+}
+
+/* One regular file: content from the checked descriptor, mode 0755 or 0644 from the
+ * owner-execute bit (all the spec tree hash sees of a mode). */
+static int copy_file(int sdir, int ddir, const char *name, const struct stat *seen, size_t *bytes,
+		     size_t max_bytes, const char *rel, struct cm_err *e)
+{
+	int in = ci_open_regular_at(sdir, name, seen, e);
+	if (in < 0)
+		return cm_err_prefix(e, "copy %s", rel);
+	struct stat st;
+	int r = fstat(in, &st) < 0 ? cm_fail(e, -errno, "stat %s/%s (%s)", rel, name, strerror(errno)) : 0;
+	mode_t mode = (st.st_mode & S_IXUSR) ? 0755 : 0644;
+	int out = r ? -1 : openat(ddir, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	if (!r && (out < 0 || fchmod(out, mode) < 0))
+		r = cm_fail(e, -errno, "copy %s/%s (%s)", rel, name, strerror(errno));
+	char buf[65536];
+	ssize_t n = 0;
+	while (!r && (n = read(in, buf, sizeof buf)) > 0) {
+		*bytes += (size_t)n;
+		if (*bytes > max_bytes)
+			r = cm_fail(e, -E2BIG, "more than %zu bytes", max_bytes);
+		else if (write(out, buf, (size_t)n) != n)
+			r = cm_fail(e, -EIO, "write %s/%s (%s)", rel, name, strerror(errno));
+	}
+	if (n < 0 && r == 0)
+		r = cm_fail(e, -errno, "read %s/%s (%s)", rel, name, strerror(errno));
+	close(in);
+	if (out >= 0 && close(out) < 0 && r == 0)
+		r = cm_fail(e, -errno, "close %s/%s (%s)", rel, name, strerror(errno));
+	return r;
+}
+
+/* Copies the directory open at sfd into dfd; *kept counts the entries copied (a
+ * directory counts only when something below it was: git, and so the spec tree hash,
+ * drops empty directories, and the copy must hold nothing the hash does not see). */
 static int copy_rec(int sfd, int dfd, int depth, size_t *files, size_t max_files, size_t *bytes, size_t max_bytes,
-		    const char *rel, struct cm_err *e)
+		    const char *rel, size_t *kept, struct cm_err *e)
 {
 	DIR *d = fdopendir(sfd);
 	if (!d) {
 		close(sfd);
 		return cm_fail(e, -errno, "opendir %s (%s)", rel, strerror(errno));
 	}
+	*kept = 0;
 	int r = 0;
 	struct dirent *de;
 	while ((de = readdir(d)) != NULL) {
@@ -125,13 +188,14 @@ static int copy_rec(int sfd, int dfd, int depth, size_t *files, size_t max_files
 					    CI_COPY_MAX_DEPTH);
 				break;
 			}
-			if (mkdirat(dfd, de->d_name, st.st_mode & 07755) < 0 && errno != EEXIST) {
+			bool created = mkdirat(dfd, de->d_name, 0755) == 0;
+			if (!created && errno != EEXIST) {
 				r = cm_fail(e, -errno, "mkdir %s/%s (%s)", rel, de->d_name, strerror(errno));
 				break;
 			}
 			int s2 = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			int d2 = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (s2 < 0 || d2 < 0) {
+			if (s2 < 0 || d2 < 0 || fchmod(d2, 0755) < 0) {
 				r = cm_fail(e, -errno, "open %s/%s (%s)", rel, de->d_name, strerror(errno));
 				if (s2 >= 0)
 					close(s2);
@@ -141,10 +205,17 @@ static int copy_rec(int sfd, int dfd, int depth, size_t *files, size_t max_files
 			}
 			char sub[PATH_MAX];
 			snprintf(sub, sizeof sub, "%s/%s", rel, de->d_name);
-			r = copy_rec(s2, d2, depth + 1, files, max_files, bytes, max_bytes, sub, e);
+			size_t below;
+			r = copy_rec(s2, d2, depth + 1, files, max_files, bytes, max_bytes, sub, &below, e);
 			close(d2);
 			if (r < 0)
 				break;
+			if (below > 0)
+				++*kept;
+			else if (created && unlinkat(dfd, de->d_name, AT_REMOVEDIR) < 0) {
+				r = cm_fail(e, -errno, "rmdir %s (%s)", sub, strerror(errno));
+				break;
+			}
 		} else if (S_ISLNK(st.st_mode)) {
 			char target[PATH_MAX];
 			ssize_t n = readlinkat(dirfd(d), de->d_name, target, sizeof target - 1);
@@ -157,37 +228,12 @@ static int copy_rec(int sfd, int dfd, int depth, size_t *files, size_t max_files
 				r = cm_fail(e, -errno, "symlink %s/%s (%s)", rel, de->d_name, strerror(errno));
 				break;
 			}
+			++*kept;
 		} else if (S_ISREG(st.st_mode)) {
-			int in = openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-			int out = openat(dfd, de->d_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 0755);
-			if (in < 0 || out < 0) {
-				r = cm_fail(e, -errno, "copy %s/%s (%s)", rel, de->d_name, strerror(errno));
-				if (in >= 0)
-					close(in);
-				if (out >= 0)
-					close(out);
-				break;
-			}
-			char buf[65536];
-			ssize_t n;
-			while ((n = read(in, buf, sizeof buf)) > 0) {
-				*bytes += (size_t)n;
-				if (*bytes > max_bytes) {
-					r = cm_fail(e, -E2BIG, "more than %zu bytes", max_bytes);
-					break;
-				}
-				if (write(out, buf, (size_t)n) != n) {
-					r = cm_fail(e, -EIO, "write %s/%s (%s)", rel, de->d_name, strerror(errno));
-					break;
-				}
-			}
-			if (n < 0 && r == 0)
-				r = cm_fail(e, -errno, "read %s/%s (%s)", rel, de->d_name, strerror(errno));
-			close(in);
-			if (close(out) < 0 && r == 0)
-				r = cm_fail(e, -errno, "close %s/%s (%s)", rel, de->d_name, strerror(errno));
+			r = copy_file(dirfd(d), dfd, de->d_name, &st, bytes, max_bytes, rel, e);
 			if (r < 0)
 				break;
+			++*kept;
 		} else {
 			r = cm_fail(e, -EINVAL, "%s/%s is not a regular file, directory or symlink", rel, de->d_name);
 			break;
@@ -210,8 +256,8 @@ int ci_copy_tree(const char *src, const char *dst, size_t max_files, size_t max_
 		close(s);
 		return cm_fail(e, -errno, "open %s (%s)", dst, strerror(errno));
 	}
-	size_t files = 0, bytes = 0;
-	r = copy_rec(s, d, 0, &files, max_files, &bytes, max_bytes, src, e);
+	size_t files = 0, bytes = 0, kept;
+	r = copy_rec(s, d, 0, &files, max_files, &bytes, max_bytes, src, &kept, e);
 	close(d);
 	return r;
 }

@@ -8,6 +8,7 @@
 
 #include <json-c/json.h>
 
+#include "guest/cmdline/cmdline.h"
 #include "guest/ratls/pow.h"
 
 void cr_config_defaults(struct cr_config *c)
@@ -330,5 +331,20 @@ int cr_config_check(const struct cr_config *c, struct cm_err *e)
 			return cm_fail(e, -EINVAL, "listener %s: unknown policy '%s'", c->listeners[i].listen,
 				       c->listeners[i].policy);
 	}
+	return 0;
+}
+
+int cr_attest_resolve(const char *name, const char *cmdline_path, char *out, size_t n, struct cm_err *e)
+{
+	if (strcmp(name, "cmdline")) {
+		if (out != name)
+			snprintf(out, n, "%s", name);
+		return 0;
+	}
+	/* init's own parser (guest/cmdline): the same quotes, "--" and duplicate rules */
+	struct ci_cmdline c;
+	if (ci_cmdline_load(cmdline_path, &c, e))
+		return cm_err_prefix(e, "--attest cmdline");
+	snprintf(out, n, "%s", c.attest);
 	return 0;
 }

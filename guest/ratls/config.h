@@ -45,6 +45,10 @@ int cr_config_load(struct cr_config *c, const char *path, struct cm_err *e);
 int cr_config_add_listener_spec(struct cr_config *c, enum cr_mode mode, const char *spec, struct cm_err *e);
 /* "NAME=TYPE[,root=PEM][,collateral=PATH][,policy=JSON]" */
 int cr_config_add_policy_spec(struct cr_config *c, const char *spec, struct cm_err *e);
+/* The quote backend named by --attest/"attest": "cmdline" is the backend cocoon-init uses,
+ * cocoon.attest= on the kernel command line read from cmdline_path (/proc/cmdline);
+ * any other name is copied as is. */
+int cr_attest_resolve(const char *name, const char *cmdline_path, char *out, size_t n, struct cm_err *e);
 /* Validate (ranges, listener policies exist, identity source chosen). */
 int cr_config_check(const struct cr_config *c, struct cm_err *e);
 

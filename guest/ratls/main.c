@@ -45,25 +45,6 @@ static int die(const char *what, const char *why)
 	return 1;
 }
 
-/* "cmdline": the backend cocoon-init uses, from cocoon.attest= on /proc/cmdline
- * (default tdx), so the measured spec can name one argv for every boot mode. */
-static const char *resolve_attest(const char *name, char *buf, size_t n)
-{
-	if (!name || strcmp(name, "cmdline"))
-		return name;
-	snprintf(buf, n, "tdx");
-	FILE *f = fopen("/proc/cmdline", "r");
-	char line[4096];
-	if (f && fgets(line, sizeof(line), f)) {
-		for (char *tok = strtok(line, " \n"); tok; tok = strtok(NULL, " \n"))
-			if (!strncmp(tok, "cocoon.attest=", 14))
-				snprintf(buf, n, "%s", tok + 14);
-	}
-	if (f)
-		fclose(f);
-	return buf;
-}
-
 /* ---- gen-cert ------------------------------------------------------------------------- */
 
 static int cmd_gen_cert(int argc, char **argv)
@@ -97,8 +78,10 @@ static int cmd_gen_cert(int argc, char **argv)
 	if (!attest || !out || optind != argc)
 		return usage(stderr, 2);
 	char abuf[32];
-	attest = resolve_attest(attest, abuf, sizeof(abuf));
 	struct cm_err e = {0};
+	if (cr_attest_resolve(attest, "/proc/cmdline", abuf, sizeof(abuf), &e))
+		return die("no quote backend", e.msg);
+	attest = abuf;
 	struct ca_backend *b = NULL;
 	EVP_PKEY *key = NULL;
 	X509 *cert = NULL;
@@ -264,9 +247,9 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (optind != argc)
 		return usage(stderr, 2);
-	char abuf[32];
-	if (!strcmp(conf.attest, "cmdline"))
-		snprintf(conf.attest, sizeof(conf.attest), "%s", resolve_attest("cmdline", abuf, sizeof(abuf)));
+	if (conf.attest[0] &&
+	    cr_attest_resolve(conf.attest, "/proc/cmdline", conf.attest, sizeof(conf.attest), &e))
+		return die("no quote backend", e.msg), 2;
 	if (cr_config_check(&conf, &e))
 		return die("invalid configuration", e.msg), 2;
 

@@ -10,7 +10,7 @@ $(LIBRATLS): $(RATLS_SRCS:%.c=$(OBJ)/%.o)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(BIN)/cocoon-ratls: $(OBJ)/guest/ratls/main.o $(LIBRATLS) $(LIBDIR)/libcocoon-attest.a $(LIBDIR)/libmeasure.a
+$(BIN)/cocoon-ratls: $(OBJ)/guest/ratls/main.o $(LIBRATLS) $(LIBCOCOON_CMDLINE) $(LIBDIR)/libcocoon-attest.a $(LIBDIR)/libmeasure.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) $^ -o $@ $(ATTEST_SIM_LIBS) $(BASE_LIBS)
 
@@ -18,7 +18,7 @@ PROGRAMS += $(BIN)/cocoon-ratls
 
 test_pow_DEPS := $(LIBRATLS)
 test_ratls_cert_DEPS := $(LIBRATLS)
-test_ratls_config_DEPS := $(LIBRATLS)
+test_ratls_config_DEPS := $(LIBRATLS) $(LIBCOCOON_CMDLINE)
 test_ratls_peerinfo_DEPS := $(LIBRATLS)
 test_ratls_verify_DEPS := $(LIBRATLS) $(SIMCA_OBJS)
 test_ratls_tls_DEPS := $(LIBRATLS) $(SIMCA_OBJS)

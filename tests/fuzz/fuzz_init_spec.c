@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "guest/init/appspec.h"
-#include "guest/init/cmdline.h"
+#include "guest/cmdline/cmdline.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -38,7 +38,7 @@ fuzz_ratls_pow_SEEDS = $(RFUZZ_GEN)/ratls_pow/*.bin
 fuzz_ratls_socks5_SRCS = tests/fuzz/fuzz_ratls_socks5.c $(RFUZZ_PROXY) $(LIBMEASURE_SRCS)
 fuzz_ratls_socks5_SEEDS = $(RFUZZ_GEN)/ratls_socks5/*.bin
 fuzz_ratls_socks5_LIBS := -ldl
-fuzz_ratls_config_SRCS = tests/fuzz/fuzz_ratls_config.c guest/ratls/config.c guest/ratls/proxy.c \
+fuzz_ratls_config_SRCS = tests/fuzz/fuzz_ratls_config.c guest/ratls/config.c guest/cmdline/cmdline.c guest/ratls/proxy.c \
 	$(RFUZZ_PROXY) $(LIBMEASURE_SRCS)
 fuzz_ratls_config_SEEDS := tests/fuzz/seeds/ratls_config.json tests/fuzz/seeds/ratls_config_flags.txt
 fuzz_ratls_peerinfo_SRCS = tests/fuzz/fuzz_ratls_peerinfo.c guest/ratls/peerinfo.c $(LIBMEASURE_SRCS)

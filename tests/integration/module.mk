@@ -18,7 +18,7 @@ APPLIANCE_TESTS := init-service init-persistent init-persistent-foreign init-luk
 	init-powerdown init-sigterm
 # RTMR3 against `cocoon-measure spec` (measure/cli/cmd_spec.c) when the tree has it.
 ifneq ($(wildcard measure/cli/cmd_spec.c),)
-APPLIANCE_TESTS += init-rtmr3
+APPLIANCE_TESTS += init-rtmr3 init-debug-shell
 endif
 ifneq ($(filter $(BIN)/cocoon-init,$(PROGRAMS)),)
 INTEGRATION_TESTS += $(APPLIANCE_TESTS:%=tests/integration/%.sh)

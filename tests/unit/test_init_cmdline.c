@@ -1,10 +1,10 @@
-/* cocoon-init: the measured kernel command line keys (guest/init/cmdline.c). */
+/* cocoon-init: the measured kernel command line keys (guest/cmdline/cmdline.c). */
 #include "tests/unit/testutil.h"
 
 #include <errno.h>
 #include <string.h>
 
-#include "guest/init/cmdline.h"
+#include "guest/cmdline/cmdline.h"
 
 #define RH "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define BASE "cocoon.roothash=" RH " cocoon.rootblocks=1024"

@@ -9,9 +9,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "guest/attest/attest.h"
+#include "guest/init/boot.h"
 #include "guest/init/log.h"
 #include "guest/init/modules.h"
 #include "guest/init/sys.h"
+#include "measure/rtmr3.h"
 #include "measure/spec.h"
 
 static void put(const char *dir, const char *rel, const char *content, mode_t mode)
@@ -82,6 +85,95 @@ static void test_copy_tree_limits_and_special_files(void **state)
 	rm_rf(dstbase);
 	free(src);
 	free(dstbase);
+}
+
+static mode_t mode_of(const char *dir, const char *rel)
+{
+	char p[600];
+	struct stat st;
+	snprintf(p, sizeof p, "%s/%s", dir, rel);
+	assert_int_equal(lstat(p, &st), 0);
+	return st.st_mode & 07777;
+}
+
+/* What the copy holds is exactly what cm_spec_tree_hash measures: directories without a
+ * file (which git drops) are not copied, and modes are 0755/0644 from the owner-execute
+ * bit (the hash sees nothing else), whatever the host set. */
+static void test_copy_tree_holds_only_what_is_measured(void **state)
+{
+	(void)state;
+	char *src = test_tmpdir(), *dstbase = test_tmpdir();
+	char dst[300], p[400];
+	snprintf(p, sizeof p, "%s/empty", src);
+	assert_int_equal(mkdir(p, 0755), 0);
+	snprintf(p, sizeof p, "%s/nested", src);
+	assert_int_equal(mkdir(p, 0700), 0);
+	snprintf(p, sizeof p, "%s/nested/empty", src);
+	assert_int_equal(mkdir(p, 0755), 0);
+	snprintf(p, sizeof p, "%s/etc", src);
+	assert_int_equal(mkdir(p, 0700), 0);
+	put(src, "cocoon.json", "{}\n", 0400);
+	put(src, "etc/run.sh", "#!/bin/sh\n", 0700);
+	put(src, "etc/odd", "x\n", 04711);
+	struct cm_err e = {0};
+	snprintf(dst, sizeof dst, "%.250s/spec", dstbase);
+	mode_t old = umask(0);
+	int r = ci_copy_tree(src, dst, 100, 1 << 20, &e);
+	umask(old);
+	assert_int_equal(r, 0);
+	snprintf(p, sizeof p, "%s/empty", dst);
+	assert_int_equal(access(p, F_OK), -1);
+	snprintf(p, sizeof p, "%s/nested", dst);
+	assert_int_equal(access(p, F_OK), -1);
+	assert_int_equal(mode_of(dst, "etc"), 0755);
+	assert_int_equal(mode_of(dst, "cocoon.json"), 0644);
+	assert_int_equal(mode_of(dst, "etc/run.sh"), 0755);
+	assert_int_equal(mode_of(dst, "etc/odd"), 0755);
+	uint8_t h1[32], h2[32];
+	assert_int_equal(cm_spec_tree_hash(src, h1, &e), 0);
+	assert_int_equal(cm_spec_tree_hash(dst, h2, &e), 0);
+	assert_memory_equal(h1, h2, 32);
+	rm_rf(src);
+	rm_rf(dstbase);
+	free(src);
+	free(dstbase);
+}
+
+/* The 9p server may replace a file between the copy's fstatat and its open: a FIFO must
+ * be refused at once (a blocking open would hang PID 1), and so must any other file. */
+static void test_open_regular_refuses_a_swapped_file(void **state)
+{
+	(void)state;
+	char *dir = test_tmpdir(), p[400];
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dfd >= 0);
+	put(dir, "f", "content\n", 0644);
+	put(dir, "g", "other\n", 0644);
+	struct stat seen;
+	assert_int_equal(fstatat(dfd, "f", &seen, AT_SYMLINK_NOFOLLOW), 0);
+	struct cm_err e = {0};
+	/* unchanged: opened, and reads block normally (O_NONBLOCK cleared) */
+	int fd = ci_open_regular_at(dfd, "f", &seen, &e);
+	assert_true(fd >= 0);
+	assert_int_equal(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+	char buf[16];
+	assert_int_equal(read(fd, buf, sizeof buf), 8);
+	close(fd);
+	/* a FIFO in its place: refused without blocking (alarm turns a hang into a failure) */
+	snprintf(p, sizeof p, "%s/f", dir);
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(mkfifo(p, 0644), 0);
+	alarm(5);
+	assert_true(ci_open_regular_at(dfd, "f", &seen, &e) < 0);
+	alarm(0);
+	assert_non_null(strstr(e.msg, "changed"));
+	/* another regular file in its place (same type, different inode): refused */
+	assert_int_equal(renameat(dfd, "g", dfd, "f"), 0);
+	assert_true(ci_open_regular_at(dfd, "f", &seen, &e) < 0);
+	assert_non_null(strstr(e.msg, "changed"));
+	close(dfd);
+	rm_rf(dir);
+	free(dir);
 }
 
 /* A chain of n nested directories "d/d/.../d" under a new temporary directory. */
@@ -163,15 +255,106 @@ static void test_fatal_line_is_one_line(void **state)
 	assert_string_equal(ci_fatal_format(buf, sizeof buf, "root", "bad\nhash\tx"), "FATAL root: bad hash x");
 }
 
+/* The event log at path replays to the backend's RTMR3; returns the log's text. */
+static char *log_replays_to_rtmr3(struct ca_backend *b, const char *path)
+{
+	uint8_t *log, want[48], got[48];
+	size_t len;
+	struct cm_err e = {0};
+	assert_int_equal(cm_read_file(path, 1 << 16, &log, &len, &e), 0);
+	assert_int_equal(cm_rtmr3_replay(log, len, want, NULL, &e), 0);
+	assert_int_equal(ca_read(b, 3, got, &e), 0);
+	assert_memory_equal(got, want, 48);
+	char *text = calloc(1, len + 1);
+	assert_non_null(text);
+	memcpy(text, log, len);
+	free(log);
+	return text;
+}
+
+/* cocoon.debug: the debug shell is measured (RTMR3 and event log) before it starts, with
+ * the backend opened for it when the FATAL came before the attestation step. */
+static void test_debug_shell_is_measured(void **state)
+{
+	(void)state;
+	char *dir = test_tmpdir(), sim[300], evlog[300];
+	snprintf(sim, sizeof sim, "%.250s/sim", dir);
+	snprintf(evlog, sizeof evlog, "%.250s/run/cocoon/rtmr3.log", dir);
+	setenv("COCOON_SIM_DIR", sim, 1);
+	struct ca_backend *b = NULL;
+	struct cm_err e = {0};
+	assert_int_equal(ci_debug_shell_measure(&b, "sim", evlog, &e), 0);
+	assert_non_null(b);
+	char *text = log_replays_to_rtmr3(b, evlog);
+	assert_string_equal(text, CM_EVENT_DEBUG_SHELL "\n");
+	free(text);
+	/* a backend already open (FATAL after step 6): the event follows the boot's events
+	 * (a fresh sim TD: its registers persist in its directory) */
+	ca_close(b);
+	b = NULL;
+	assert_int_equal(unlink(evlog), 0);
+	snprintf(sim, sizeof sim, "%.250s/sim2", dir);
+	setenv("COCOON_SIM_DIR", sim, 1);
+	assert_int_equal(ca_open("sim", evlog, &b, &e), 0);
+	assert_int_equal(ca_extend_event(b, 3, "cocoon:spec.tree=00", &e), 0);
+	assert_int_equal(ci_debug_shell_measure(&b, "sim", evlog, &e), 0);
+	text = log_replays_to_rtmr3(b, evlog);
+	assert_string_equal(text, "cocoon:spec.tree=00\n" CM_EVENT_DEBUG_SHELL "\n");
+	free(text);
+	ca_close(b);
+	/* no backend: refused, nothing opened */
+	b = NULL;
+	assert_true(ci_debug_shell_measure(&b, "nope", evlog, &e) < 0);
+	assert_null(b);
+	unsetenv("COCOON_SIM_DIR");
+	rm_rf(dir);
+	free(dir);
+}
+
+static int hook_calls, hook_rc;
+static int hook(struct cm_err *e)
+{
+	hook_calls++;
+	return hook_rc ? cm_fail(e, hook_rc, "extend failed") : 0;
+}
+
+/* ci_fatal starts the shell only after the measurement succeeded. */
+static void test_debug_shell_needs_the_measurement(void **state)
+{
+	(void)state;
+	struct cm_err e = {0};
+	struct ci_fatal_policy p = {.debug_shell = false, .measure_shell = hook};
+	ci_fatal_set_policy(&p);
+	assert_true(ci_fatal_shell_allowed(&e) < 0); /* no cocoon.debug */
+	assert_int_equal(hook_calls, 0);
+	p = (struct ci_fatal_policy){.debug_shell = true};
+	ci_fatal_set_policy(&p);
+	assert_true(ci_fatal_shell_allowed(&e) < 0); /* nothing to measure it with */
+	p.measure_shell = hook;
+	ci_fatal_set_policy(&p);
+	hook_rc = -EIO;
+	assert_int_equal(ci_fatal_shell_allowed(&e), -EIO);
+	assert_int_equal(hook_calls, 1);
+	hook_rc = 0;
+	assert_int_equal(ci_fatal_shell_allowed(&e), 0);
+	assert_int_equal(hook_calls, 2);
+	p = (struct ci_fatal_policy){0};
+	ci_fatal_set_policy(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_copy_tree_preserves_the_measured_content),
 		cmocka_unit_test(test_copy_tree_limits_and_special_files),
 		cmocka_unit_test(test_copy_tree_bounds_nesting_depth),
+		cmocka_unit_test(test_copy_tree_holds_only_what_is_measured),
+		cmocka_unit_test(test_open_regular_refuses_a_swapped_file),
 		cmocka_unit_test(test_module_list_lines),
 		cmocka_unit_test(test_shipped_module_list_parses),
 		cmocka_unit_test(test_fatal_line_is_one_line),
+		cmocka_unit_test(test_debug_shell_is_measured),
+		cmocka_unit_test(test_debug_shell_needs_the_measurement),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "guest/cmdline/cmdline.h"
 #include "guest/ratls/config.h"
 
 static char *write_tmp(const char *text)
@@ -104,12 +106,53 @@ static void test_listener_specs_parse_hosts_ports_and_policies(void **state)
 	assert_int_equal(cr_config_check(&c, &e), -EINVAL); /* two certificate sources */
 }
 
+/* cocoon-ratls --attest cmdline must read the kernel command line exactly as cocoon-init
+ * does: after "--" the words are init's argv, not keys (a host appending
+ * "-- cocoon.attest=sim" to the measured line must not switch ratls to sim). */
+static void test_attest_cmdline_agrees_with_init(void **state)
+{
+	(void)state;
+	static const char *const lines[] = {
+		"console=hvc0 cocoon.roothash=" "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+		" cocoon.rootblocks=8 -- cocoon.attest=sim\n",
+		"cocoon.roothash=" "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+		" cocoon.rootblocks=8 \"cocoon.attest=sim\" quiet\n",
+	};
+	char *dir = test_tmpdir(), path[300], got[16];
+	snprintf(path, sizeof(path), "%.280s/cmdline", dir);
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		FILE *f = fopen(path, "w");
+		assert_non_null(f);
+		fputs(lines[i], f);
+		fclose(f);
+		struct ci_cmdline c;
+		struct cm_err e = {0};
+		assert_int_equal(ci_cmdline_load(path, &c, &e), 0);
+		assert_int_equal(cr_attest_resolve("cmdline", path, got, sizeof(got), &e), 0);
+		assert_string_equal(got, c.attest);
+	}
+	/* a line init refuses (duplicate key) gives ratls no backend either */
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("cocoon.attest=tdx cocoon.attest=sim\n", f);
+	fclose(f);
+	struct cm_err e = {0};
+	assert_true(cr_attest_resolve("cmdline", path, got, sizeof(got), &e) < 0);
+	assert_non_null(strstr(e.msg, "twice"));
+	assert_int_equal(cr_attest_resolve("sim", path, got, sizeof(got), &e), 0);
+	assert_string_equal(got, "sim");
+	unlink(path);
+	rmdir(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config_file_loads_policies_and_listeners),
 		cmocka_unit_test(test_config_rejects_unknown_keys_and_bad_values),
 		cmocka_unit_test(test_listener_specs_parse_hosts_ports_and_policies),
+		cmocka_unit_test(test_attest_cmdline_agrees_with_init),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,9 +1,10 @@
 /* Parser for the measured kernel command line. */
-#include "guest/init/cmdline.h"
+#include "guest/cmdline/cmdline.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define CMDLINE_MAX 4096
@@ -148,4 +149,22 @@ int ci_cmdline_parse(const char *text, struct ci_cmdline *c, struct cm_err *e)
 	if (!seen[K_ROOTBLOCKS])
 		return cm_fail(e, -EINVAL, "cocoon.rootblocks= missing from the kernel command line");
 	return 0;
+}
+
+int ci_cmdline_load(const char *path, struct ci_cmdline *c, struct cm_err *e)
+{
+	uint8_t *buf;
+	size_t n;
+	int r = cm_read_file(path, CMDLINE_MAX + 1, &buf, &n, e);
+	if (r < 0)
+		return r;
+	if (n > 0 && buf[n - 1] == '\n')
+		n--; /* the kernel's one trailing newline */
+	char text[CMDLINE_MAX + 2];
+	memcpy(text, buf, n);
+	text[n] = '\0';
+	free(buf);
+	if (memchr(text, '\0', n))
+		return cm_fail(e, -EINVAL, "%s holds a NUL byte", path);
+	return ci_cmdline_parse(text, c, e);
 }

@@ -1,8 +1,10 @@
-/* The measured kernel command line (RTMR2): the cocoon.* keys cocoon-init obeys.
+/* The measured kernel command line (RTMR2): the cocoon.* keys cocoon-init obeys. The one
+ * parser of it: cocoon-ratls (--attest cmdline) links this too, so no guest program reads
+ * the line differently (quotes, "--", duplicates).
  * docs/boot.md lists every key. Unknown cocoon.* keys, duplicates and malformed
  * values are errors (a typo in a measured cmdline must not be silently ignored). */
-#ifndef COCOON_INIT_CMDLINE_H
-#define COCOON_INIT_CMDLINE_H
+#ifndef COCOON_GUEST_CMDLINE_H
+#define COCOON_GUEST_CMDLINE_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -29,5 +31,9 @@ struct ci_cmdline {
 /* Parse a whole /proc/cmdline text (kernel quoting rules: whitespace separated,
  * double quotes group). Requires cocoon.roothash and cocoon.rootblocks. */
 int ci_cmdline_parse(const char *text, struct ci_cmdline *c, struct cm_err *e);
+
+/* Read path (/proc/cmdline; at most 4096 bytes, one trailing newline dropped) and parse
+ * it with ci_cmdline_parse. */
+int ci_cmdline_load(const char *path, struct ci_cmdline *c, struct cm_err *e);
 
 #endif
