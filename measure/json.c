@@ -8,11 +8,13 @@
 #include "measure/util.h"
 
 /* A single quote outside a double-quoted string (json-c 0.16 takes 'x' as a string even
- * with JSON_TOKENER_STRICT). */
-static bool single_quote_outside_strings(const char *s, size_t len)
+ * with JSON_TOKENER_STRICT), or a NUL byte (never valid JSON text; json-c stops there). */
+static bool not_json_text(const char *s, size_t len)
 {
 	bool in_str = false;
 	for (size_t i = 0; i < len; i++) {
+		if (s[i] == 0)
+			return true;
 		if (in_str && s[i] == '\\')
 			i++;
 		else if (s[i] == '"')
@@ -25,7 +27,7 @@ static bool single_quote_outside_strings(const char *s, size_t len)
 
 json_object *cm_json_parse_strict(const char *text, size_t len)
 {
-	if (len > INT32_MAX || single_quote_outside_strings(text, len))
+	if (len > INT32_MAX || not_json_text(text, len))
 		return NULL;
 	json_tokener *tok = json_tokener_new();
 	if (!tok)

@@ -3,7 +3,7 @@
  *
  * It generates (P-256, OpenSSL) a test root CA, a "PCK Platform CA", a PCK leaf with a
  * proper SGX extension (OID 1.2.840.113741.1.13.1: PPID, TCB components, PCESVN, CPUSVN,
- * PCE-ID, FMSPC, SGX type), a TCB signing certificate, the root CA CRL and the PCK CRL
+ * PCE-ID, FMSPC, SGX type), a TCB signing certificate (CN "Intel SGX TCB Signing", as the verifier requires), the root CA CRL and the PCK CRL
  * (optionally revoking the PCK leaf or CA), TCB info and QE identity JSON signed over the
  * exact text, all packed in a collateral bundle of the fixtures' shape; and it mints TDX
  * quotes (v4 TD 1.0, or v5 TD 1.5) in the exact DCAP layout: Intel QE vendor id, QE

@@ -235,8 +235,9 @@ static void test_tcb_info_parse_fields(void **state)
 	assert_hex_equal(qi.mrsigner, "dc9e2a7c6f948f17474e34a7fc43ed030f7c1563f1babddf6340c82e0e54a8c5");
 	assert_int_equal(qi.levels[0].isvsvn, 4);
 	cm_qe_identity_free(&qi);
-	assert_int_equal(cm_tcb_info_parse("{\"id\":\"TDX\",\"version\":2}", 26, &ti, &e), -EBADMSG);
-	assert_int_equal(cm_tcb_info_parse("{\"id\":\"XYZ\"}", 12, &ti, &e), -EBADMSG);
+	static const char v2[] = "{\"id\":\"TDX\",\"version\":2}", xyz[] = "{\"id\":\"XYZ\"}";
+	assert_int_equal(cm_tcb_info_parse(v2, strlen(v2), &ti, &e), -EBADMSG);
+	assert_int_equal(cm_tcb_info_parse(xyz, strlen(xyz), &ti, &e), -EBADMSG);
 }
 
 static void test_iso8601(void **state)
