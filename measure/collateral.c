@@ -12,10 +12,15 @@
 #include <openssl/x509v3.h>
 
 #include "measure/digest.h"
+#include "measure/json.h"
 
 #define PCK_MEMO 16
 #define AK_MEMO 4
 #define BUNDLE_MAX (4u << 20)
+/* root CA, root CA CRL, TCB signing cert, TCB info, QE identity signing cert, QE identity,
+ * PCK CA, PCK CRL */
+#define WINDOWS_MAX 8
+#define TCB_SIGNER_CN "Intel SGX TCB Signing"
 
 /* One validity window, checked in table order. */
 struct window {
@@ -42,7 +47,8 @@ struct cm_collateral {
 	struct cm_tcb_info tcb;
 	struct cm_qe_identity qe;
 	int n_windows;
-	struct window windows[10];
+	bool windows_overflow; /* add_window found the table full: the load fails */
+	struct window windows[WINDOWS_MAX];
 	int memo_next;
 	struct pck_memo memo[PCK_MEMO];
 	int ak_next;
@@ -216,15 +222,32 @@ static X509_CRL *crl_from_hex(const char *hex, size_t len)
 	return crl;
 }
 
-static void add_window(struct cm_collateral *c, const char *nyv, const char *exp, const char *what, int64_t from,
-		       int64_t to)
+static int add_window(struct cm_collateral *c, const char *nyv, const char *exp, const char *what, int64_t from,
+		      int64_t to)
 {
+	if (c->n_windows >= WINDOWS_MAX) {
+		c->windows_overflow = true;
+		return -E2BIG;
+	}
 	c->windows[c->n_windows++] = (struct window){nyv, exp, what, from, to};
+	return 0;
+}
+
+/* Every window recorded and readable. */
+static int windows_check(const struct cm_collateral *c, const char **check, struct cm_err *e)
+{
+	if (c->windows_overflow)
+		return FAIL("collateral_format", -EBADMSG, "more than %d validity windows", WINDOWS_MAX);
+	for (int i = 0; i < c->n_windows; i++)
+		if (c->windows[i].from == INT64_MIN || c->windows[i].to == INT64_MIN)
+			return FAIL("collateral_format", -EBADMSG, "%s has an unreadable validity time",
+				    c->windows[i].what);
+	return 0;
 }
 
 static void add_cert_window(struct cm_collateral *c, const char *nyv, const char *exp, const char *what, X509 *x)
 {
-	add_window(c, nyv, exp, what, asn1_unix(X509_get0_notBefore(x)), asn1_unix(X509_get0_notAfter(x)));
+	(void)add_window(c, nyv, exp, what, asn1_unix(X509_get0_notBefore(x)), asn1_unix(X509_get0_notAfter(x)));
 }
 
 /* Verify leaf via untrusted to the anchor, with CRLs, ignoring time (windows are checked
@@ -250,29 +273,91 @@ static int chain_verify(X509 *anchor, X509 *leaf, STACK_OF(X509) *untrusted, STA
 	return err;
 }
 
+/* The root copy a chain carries must be the trust anchor itself, byte for byte (Intel's QVL
+ * compares it with the trusted root), not merely a certificate with its key and subject. */
+static bool is_anchor(X509 *x, X509 *anchor)
+{
+	uint8_t *a = NULL, *b = NULL;
+	int na = i2d_X509(x, &a), nb = i2d_X509(anchor, &b);
+	bool eq = na > 0 && na == nb && memcmp(a, b, (size_t)na) == 0;
+	OPENSSL_free(a);
+	OPENSSL_free(b);
+	return eq;
+}
+
+/* The PCK CA copy in a quote's chain and the bundle's PCK CRL issuer: same key and subject
+ * (both are verified to the anchor; Intel re-issues CA certificates with the same key). */
 static bool same_key(X509 *a, X509 *b)
 {
 	return EVP_PKEY_eq(X509_get0_pubkey(a), X509_get0_pubkey(b)) == 1 &&
 	       X509_NAME_cmp(X509_get_subject_name(a), X509_get_subject_name(b)) == 0;
 }
 
-/* An issuer chain [signer, root]: root must be the anchor, signer verified to it. */
-static int issuer_chain(struct cm_collateral *c, const char *pem, size_t len, const char *name, X509 **signer,
-			const char **check, struct cm_err *e)
+static bool last_is_anchor(STACK_OF(X509) *sk, X509 *anchor)
+{
+	return sk_X509_num(sk) > 0 && is_anchor(sk_X509_value(sk, sk_X509_num(sk) - 1), anchor);
+}
+
+static bool is_ca(X509 *x)
+{
+	return (X509_get_extension_flags(x) & EXFLAG_CA) != 0;
+}
+
+static bool cn_is(X509 *x, const char *want)
+{
+	char cn[256] = "";
+	int n = X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn, sizeof(cn));
+	return n > 0 && (size_t)n == strlen(want) && strcmp(cn, want) == 0;
+}
+
+/* "... PCK Platform CA" / "... PCK Processor CA" (Intel's CNs; the sim CA's end the same way). */
+static enum cm_pck_ca pck_ca_kind(X509 *x)
+{
+	char cn[256] = "";
+	int n = X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn, sizeof(cn));
+	static const char plat[] = "PCK Platform CA", proc[] = "PCK Processor CA";
+	if (n >= (int)sizeof(plat) - 1 && strcmp(cn + n - (sizeof(plat) - 1), plat) == 0)
+		return CM_PCK_CA_PLATFORM;
+	if (n >= (int)sizeof(proc) - 1 && strcmp(cn + n - (sizeof(proc) - 1), proc) == 0)
+		return CM_PCK_CA_PROCESSOR;
+	return CM_PCK_CA_UNKNOWN;
+}
+
+/* What signs a piece of collateral: the TCB signing certificate (TCB info, QE identity) or
+ * a PCK CA (the PCK CRL). */
+enum issuer_kind { ISSUER_TCB_SIGNER, ISSUER_PCK_CA };
+
+/* An issuer chain of Intel's shape, exactly [issuer, root]: the root is the anchor, the issuer
+ * verifies to it, and is a CA:FALSE "Intel SGX TCB Signing" certificate (ISSUER_TCB_SIGNER,
+ * check "collateral_signer") or a CA:TRUE PCK Platform/Processor CA (ISSUER_PCK_CA, check
+ * "pck_crl"). */
+static int issuer_chain(struct cm_collateral *c, const char *pem, size_t len, const char *name,
+			enum issuer_kind kind, X509 **signer, const char **check, struct cm_err *e)
 {
 	STACK_OF(X509) *sk = cm_pem_chain_parse((const uint8_t *)pem, len, e);
 	if (!sk)
 		return FAIL("collateral_format", -EBADMSG, "%s: %s", name, e ? e->msg : "bad PEM");
 	int rc = 0;
-	if (sk_X509_num(sk) < 2) {
-		rc = FAIL("collateral_format", -EBADMSG, "%s: expected [signer, root]", name);
-		goto out;
-	}
-	if (!same_key(sk_X509_value(sk, sk_X509_num(sk) - 1), c->anchor)) {
+	const char *who = kind == ISSUER_TCB_SIGNER ? "collateral_signer" : "pck_crl";
+	if (!last_is_anchor(sk, c->anchor)) {
 		rc = FAIL("trust_anchor", -EACCES, "%s: root certificate is not the trust anchor", name);
 		goto out;
 	}
-	int err = chain_verify(c->anchor, sk_X509_value(sk, 0), sk, c->crls);
+	if (sk_X509_num(sk) != 2) {
+		rc = FAIL(who, -EACCES, "%s: expected exactly [issuer, root], got %d certificates", name,
+			  sk_X509_num(sk));
+		goto out;
+	}
+	X509 *x = sk_X509_value(sk, 0);
+	if (kind == ISSUER_TCB_SIGNER && (is_ca(x) || !cn_is(x, TCB_SIGNER_CN))) {
+		rc = FAIL(who, -EACCES, "%s: the signer is not a CA:FALSE \"" TCB_SIGNER_CN "\" certificate", name);
+		goto out;
+	}
+	if (kind == ISSUER_PCK_CA && (!is_ca(x) || pck_ca_kind(x) == CM_PCK_CA_UNKNOWN)) {
+		rc = FAIL(who, -EACCES, "%s: the CRL issuer is not a CA:TRUE PCK Platform or Processor CA", name);
+		goto out;
+	}
+	int err = chain_verify(c->anchor, x, sk, c->crls);
 	if (err) {
 		rc = FAIL(err == X509_V_ERR_CERT_REVOKED ? "collateral_cert_revoked" : "collateral_chain", -EACCES,
 			  "%s: certificate chain does not verify (%s)", name, X509_verify_cert_error_string(err));
@@ -296,7 +381,7 @@ static int signed_json(struct cm_collateral *c, json_object *o, const char *chai
 	uint8_t rs[64];
 	if (cm_hex_decode_exact(sig, sl, rs, 64))
 		return FAIL("collateral_format", -EBADMSG, "%s is not 64 bytes of hex", sig_key);
-	int rc = issuer_chain(c, chain, cl, chain_key, signer, check, e);
+	int rc = issuer_chain(c, chain, cl, chain_key, ISSUER_TCB_SIGNER, signer, check, e);
 	if (rc)
 		return rc;
 	if (cm_ecdsa_p256_verify(X509_get0_pubkey(*signer), (const uint8_t *)b, bl, rs) != 1)
@@ -349,18 +434,14 @@ int cm_collateral_load(const char *bundle, size_t len, X509 *anchor, struct cm_c
 		rc = FAIL("trust_anchor", -EINVAL, "trust anchor has no usable EC public key");
 		goto fail;
 	}
+	if (X509_verify(c->anchor, c->anchor_key) != 1) { /* the chains' root copies equal it */
+		ERR_clear_error();
+		rc = FAIL("trust_anchor", -EACCES, "trust anchor's self-signature does not verify");
+		goto fail;
+	}
 	add_cert_window(c, "root_ca_not_yet_valid", "root_ca_expired", "root CA certificate", c->anchor);
 
-	json_tokener *tok = json_tokener_new();
-	if (tok) {
-		o = json_tokener_parse_ex(tok, bundle, (int)len);
-		if (json_tokener_get_error(tok) != json_tokener_success ||
-		    json_tokener_get_parse_end(tok) != len) {
-			json_object_put(o);
-			o = NULL;
-		}
-		json_tokener_free(tok);
-	}
+	o = cm_json_parse_strict(bundle, len);
 	if (!o || !json_object_is_type(o, json_type_object)) {
 		rc = FAIL("collateral_format", -EBADMSG, "collateral bundle is not a JSON object");
 		goto fail;
@@ -374,7 +455,7 @@ int cm_collateral_load(const char *bundle, size_t len, X509 *anchor, struct cm_c
 		size_t pl;
 		const char *pem = get_str(o, chains[i], &pl);
 		STACK_OF(X509) *sk = pem ? cm_pem_chain_parse((const uint8_t *)pem, pl, e) : NULL;
-		bool anchored = sk && sk_X509_num(sk) >= 2 && same_key(sk_X509_value(sk, sk_X509_num(sk) - 1), c->anchor);
+		bool anchored = sk && last_is_anchor(sk, c->anchor);
 		bool parsed = sk != NULL;
 		sk_X509_pop_free(sk, X509_free);
 		if (!parsed) {
@@ -395,7 +476,7 @@ int cm_collateral_load(const char *bundle, size_t len, X509 *anchor, struct cm_c
 	}
 	if ((rc = crl_check(c->root_crl, c->anchor, "root CA CRL", "root_ca_crl", check, e)))
 		goto fail;
-	add_window(c, "root_ca_crl_not_yet_valid", "root_ca_crl_expired", "root CA CRL",
+	(void)add_window(c, "root_ca_crl_not_yet_valid", "root_ca_crl_expired", "root CA CRL",
 		   asn1_unix(X509_CRL_get0_lastUpdate(c->root_crl)), asn1_unix(X509_CRL_get0_nextUpdate(c->root_crl)));
 	c->crls = sk_X509_CRL_new_null();
 	if (!c->crls || !sk_X509_CRL_push(c->crls, c->root_crl) || !X509_CRL_up_ref(c->root_crl)) {
@@ -413,7 +494,7 @@ int cm_collateral_load(const char *bundle, size_t len, X509 *anchor, struct cm_c
 		*check = "tcb_info_format";
 		goto fail;
 	}
-	add_window(c, "tcb_info_not_yet_valid", "tcb_info_expired", "TCB info", c->tcb.issue_date, c->tcb.next_update);
+	(void)add_window(c, "tcb_info_not_yet_valid", "tcb_info_expired", "TCB info", c->tcb.issue_date, c->tcb.next_update);
 	if ((rc = signed_json(c, o, "qe_identity_issuer_chain", "qe_identity", "qe_identity_signature", "QE identity",
 			      "qe_identity_signature", &qe_signer, &qe_body, &qe_len, check, e)))
 		goto fail;
@@ -424,7 +505,7 @@ int cm_collateral_load(const char *bundle, size_t len, X509 *anchor, struct cm_c
 		*check = "qe_identity_format";
 		goto fail;
 	}
-	add_window(c, "qe_identity_not_yet_valid", "qe_identity_expired", "QE identity", c->qe.issue_date,
+	(void)add_window(c, "qe_identity_not_yet_valid", "qe_identity_expired", "QE identity", c->qe.issue_date,
 		   c->qe.next_update);
 
 	/* PCK CRL: signed by the PCK CA of pck_crl_issuer_chain, which chains to the anchor. */
@@ -434,7 +515,7 @@ int cm_collateral_load(const char *bundle, size_t len, X509 *anchor, struct cm_c
 		rc = FAIL("collateral_format", -EBADMSG, "collateral bundle lacks pck_crl_issuer_chain");
 		goto fail;
 	}
-	if ((rc = issuer_chain(c, chain, cl, "pck_crl_issuer_chain", &c->pck_ca, check, e)))
+	if ((rc = issuer_chain(c, chain, cl, "pck_crl_issuer_chain", ISSUER_PCK_CA, &c->pck_ca, check, e)))
 		goto fail;
 	add_cert_window(c, "pck_ca_cert_not_yet_valid", "pck_ca_cert_expired", "PCK CA certificate", c->pck_ca);
 	s = get_str(o, "pck_crl", &n);
@@ -444,28 +525,21 @@ int cm_collateral_load(const char *bundle, size_t len, X509 *anchor, struct cm_c
 	}
 	if ((rc = crl_check(c->pck_crl, c->pck_ca, "PCK CRL", "pck_crl", check, e)))
 		goto fail;
-	add_window(c, "pck_crl_not_yet_valid", "pck_crl_expired", "PCK CRL",
+	(void)add_window(c, "pck_crl_not_yet_valid", "pck_crl_expired", "PCK CRL",
 		   asn1_unix(X509_CRL_get0_lastUpdate(c->pck_crl)), asn1_unix(X509_CRL_get0_nextUpdate(c->pck_crl)));
 	if (!sk_X509_CRL_push(c->crls, c->pck_crl) || !X509_CRL_up_ref(c->pck_crl)) {
 		rc = FAIL("collateral_format", -ENOMEM, "out of memory");
 		goto fail;
 	}
-	char cn[256] = "";
-	X509_NAME_get_text_by_NID(X509_get_subject_name(c->pck_ca), NID_commonName, cn, sizeof(cn));
-	c->ca = strstr(cn, "Platform") ? CM_PCK_CA_PLATFORM : strstr(cn, "Processor") ? CM_PCK_CA_PROCESSOR
-										     : CM_PCK_CA_UNKNOWN;
+	c->ca = pck_ca_kind(c->pck_ca);
 
 	s = get_str(o, "pck_certificate_chain", &n);
 	if (s && n && !(c->ext_pck_chain = cm_pem_chain_parse((const uint8_t *)s, n, e))) {
 		rc = FAIL("collateral_format", -EBADMSG, "pck_certificate_chain: %s", e ? e->msg : "bad PEM");
 		goto fail;
 	}
-	for (int i = 0; i < c->n_windows; i++)
-		if (c->windows[i].from == INT64_MIN || c->windows[i].to == INT64_MIN) {
-			rc = FAIL("collateral_format", -EBADMSG, "%s has an unreadable validity time", c->windows[i].what);
-			goto fail;
-		}
-	rc = 0;
+	if ((rc = windows_check(c, check, e)))
+		goto fail;
 	*out = c;
 	c = NULL;
 fail:
@@ -560,15 +634,16 @@ static int pck_verify(struct cm_collateral *c, const struct cm_quote *q, const u
 			    "quote carries certification data type %u and the bundle has no pck_certificate_chain",
 			    q->cert_type);
 	}
+	/* Intel's shape, [PCK, PCK CA, root] (Intel's QVL reports a missing root) */
 	int num = sk_X509_num(sk);
-	if (num < 2) {
-		rc = FAIL("pck_chain", -EBADMSG, "PCK chain has %d certificate(s); need leaf and CA", num);
+	if (num != 3) {
+		rc = FAIL("pck_chain", -EBADMSG, "PCK chain has %d certificate(s); need [PCK, PCK CA, root]%s", num,
+			  num == 2 ? ": the root CA certificate is missing" : "");
 		goto out;
 	}
 	X509 *leaf = sk_X509_value(sk, 0), *ca = sk_X509_value(sk, 1);
-	X509 *last = sk_X509_value(sk, num - 1);
-	if (num >= 3 && !same_key(last, c->anchor)) {
-		rc = FAIL("pck_chain", -EACCES, "root of the quote's PCK chain is not the trust anchor");
+	if (!last_is_anchor(sk, c->anchor)) {
+		rc = FAIL("pck_chain", -EACCES, "root of the PCK chain is not the trust anchor");
 		goto out;
 	}
 	if (!same_key(ca, c->pck_ca) ||

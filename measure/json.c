@@ -1,9 +1,46 @@
 #include "measure/json.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "measure/util.h"
+
+/* A single quote outside a double-quoted string (json-c 0.16 takes 'x' as a string even
+ * with JSON_TOKENER_STRICT), or a NUL byte (never valid JSON text; json-c stops there). */
+static bool not_json_text(const char *s, size_t len)
+{
+	bool in_str = false;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == 0)
+			return true;
+		if (in_str && s[i] == '\\')
+			i++;
+		else if (s[i] == '"')
+			in_str = !in_str;
+		else if (!in_str && s[i] == '\'')
+			return true;
+	}
+	return false;
+}
+
+json_object *cm_json_parse_strict(const char *text, size_t len)
+{
+	if (len > INT32_MAX || not_json_text(text, len))
+		return NULL;
+	json_tokener *tok = json_tokener_new();
+	if (!tok)
+		return NULL;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	json_object *o = json_tokener_parse_ex(tok, text, (int)len);
+	if (json_tokener_get_error(tok) != json_tokener_success || json_tokener_get_parse_end(tok) != len) {
+		json_object_put(o);
+		o = NULL;
+	}
+	json_tokener_free(tok);
+	return o;
+}
 
 json_object *cm_json_hex(const uint8_t *p, size_t n)
 {

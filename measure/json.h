@@ -15,6 +15,11 @@ void cm_json_add_int(json_object *obj, const char *key, int64_t v);
 void cm_json_add_bool(json_object *obj, const char *key, int v);
 json_object *cm_json_hex(const uint8_t *p, size_t n);
 
+/* Parse exactly one JSON value from text[0..len) as RFC 8259 says: json-c's strict mode (no
+ * trailing commas, comments, ...), plus what json-c 0.16 still accepts in strict mode refused
+ * (single-quoted strings), and nothing but the value in the input. NULL if it is not. */
+json_object *cm_json_parse_strict(const char *text, size_t len);
+
 /* Print pretty JSON followed by a newline. Returns 0 or -EIO. */
 int cm_json_print(json_object *obj, FILE *f);
 

@@ -52,6 +52,14 @@ STACK_OF(X509) *cm_pem_chain_parse(const uint8_t *pem, size_t len, struct cm_err
 				sk_X509_num(sk));
 			goto fail;
 		}
+		/* A damaged END line ("-----EXD ...") would make the END of the next certificate
+		 * close this one, and OpenSSL reads the block as one certificate: the base64 body
+		 * holds no '-', so any between the BEGIN and END lines is refused. */
+		if (memchr(b + sizeof(begin) - 1, '-', (size_t)(en - b) - (sizeof(begin) - 1))) {
+			cm_fail(e, -EBADMSG, "certificate %d of the PEM chain has a damaged END line",
+				sk_X509_num(sk));
+			goto fail;
+		}
 		size_t blk = (size_t)(en - b) + sizeof(end) - 1;
 		if (sk_X509_num(sk) >= CM_PCK_CHAIN_MAX) {
 			cm_fail(e, -EBADMSG, "PEM chain has more than %d certificates", CM_PCK_CHAIN_MAX);

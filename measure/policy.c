@@ -205,9 +205,11 @@ int cm_policy_check(const struct cm_policy *p, const struct cm_quote *q, enum cm
 	if (debug && !p->allow_debug)
 		return REJECT("policy_debug", "debug %s is not accepted by the policy", td ? "TD" : "enclave");
 	if (td) {
-		/* TUD bits 1..7 and SEC bits other than SEPT_VE_DISABLE/PKS/KL are reserved (dcap-qvl validate_td10). */
+		/* Reserved (dcap-qvl validate_attrs / TDAttributes::parse): TUD bits 1..7, SEC bits other
+		 * than SEPT_VE_DISABLE/PKS/KL, and OTHER bits 32..62; bit 63 (PERFMON) is allowed. Intel's
+		 * QVL leaves TD attributes to the appraisal policy (docs/verification.md). */
 		uint64_t reserved =
-			0x00000000fffffffeull & ~(CM_TD_ATTR_SEPT_VE_DISABLE | CM_TD_ATTR_PKS | CM_TD_ATTR_KL);
+			0x7ffffffffffffffeull & ~(CM_TD_ATTR_SEPT_VE_DISABLE | CM_TD_ATTR_PKS | CM_TD_ATTR_KL);
 		if (attr & reserved)
 			return REJECT("policy_td_attributes", "reserved TD attribute bits are set (%016llx)",
 				      (unsigned long long)attr);

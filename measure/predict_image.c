@@ -349,7 +349,7 @@ int cm_measure_image(const char *vm_json, json_object **out, struct cm_err *e)
 	if (rc)
 		cm_err_prefix(e, "firmware %s", im.in[IN_FIRMWARE].path);
 	if (!rc)
-		rc = cm_tdvf_mrtd(im.in[IN_FIRMWARE].buf, im.in[IN_FIRMWARE].len, &tdvf, im.order, mrtd, e);
+		rc = cm_tdvf_mrtd(im.in[IN_FIRMWARE].buf, im.in[IN_FIRMWARE].len, &tdvf, im.mem, im.order, mrtd, e);
 	if (!rc && im.spec_dir)
 		rc = cm_rtmr3_spec_events(im.spec_dir, im.debug, r3, &n3, tree, e);
 	if (!rc && im.in[IN_RTMR0_LOG].buf)

@@ -10,6 +10,8 @@
 
 #include <json-c/json.h>
 
+#include "measure/json.h"
+
 static const char *const status_names[CM_TCB_STATUS_COUNT] = {
 	[CM_TCB_UP_TO_DATE] = "UpToDate",
 	[CM_TCB_SW_HARDENING_NEEDED] = "SWHardeningNeeded",
@@ -114,12 +116,27 @@ static int get_date(struct rd *r, json_object *o, const char *key, int64_t *out)
 	return 0;
 }
 
-static int parse_level_common(struct rd *r, json_object *lv, struct cm_tcb_level *l)
+#define ST(s) (1u << (s))
+/* The status sets Intel's QVL parsers accept (anything else is malformed collateral):
+ * TCB info levels: VALID_TCB_INFO_STATUSES (TcbStatus.h; TcbLevel::parseTcbLevelCommon);
+ * QE identity levels: parseStringToTcbStatus (EnclaveIdentityV2::parseTcbLevels);
+ * TDX module levels: any string at parse time in Intel's QVL, judged when matched (step 5
+ * of cm_tcb_evaluate); here any status name this file knows. */
+#define PLATFORM_STATUSES                                                                              \
+	(ST(CM_TCB_UP_TO_DATE) | ST(CM_TCB_SW_HARDENING_NEEDED) | ST(CM_TCB_CONFIGURATION_NEEDED) |   \
+	 ST(CM_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED) | ST(CM_TCB_OUT_OF_DATE) |                   \
+	 ST(CM_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED) | ST(CM_TCB_REVOKED))
+#define QE_STATUSES                                                                                    \
+	(ST(CM_TCB_UP_TO_DATE) | ST(CM_TCB_CONFIGURATION_NEEDED) | ST(CM_TCB_OUT_OF_DATE) |            \
+	 ST(CM_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED) | ST(CM_TCB_REVOKED))
+#define MODULE_STATUSES (ST(CM_TCB_NOT_SUPPORTED) - 1u)
+
+static int parse_level_common(struct rd *r, json_object *lv, unsigned allowed, struct cm_tcb_level *l)
 {
 	json_object *st = field(r, lv, "tcbStatus", json_type_string);
 	if (!st)
 		return -EBADMSG;
-	if (cm_tcb_status_parse(json_object_get_string(st), &l->status) || l->status == CM_TCB_NOT_SUPPORTED)
+	if (cm_tcb_status_parse(json_object_get_string(st), &l->status) || !(allowed & ST(l->status)))
 		return cm_fail(r->e, -EBADMSG, "%s: unknown tcbStatus \"%s\"", r->what, json_object_get_string(st));
 	if (get_date(r, lv, "tcbDate", &l->tcb_date))
 		return -EBADMSG;
@@ -159,8 +176,43 @@ static int parse_components(struct rd *r, json_object *tcb, const char *key, uin
 	return 0;
 }
 
-/* Levels of the form {"tcb":{"isvsvn":N}, ...} (module and QE identities). */
-static int parse_isv_levels(struct rd *r, json_object *o, struct cm_tcb_level **out, int *n_out)
+/* Level order of Intel's QVL, highest first; levels that compare equal are duplicates,
+ * which Intel's parsers reject. Module and QE identity levels: by ISVSVN
+ * (TdxModuleTcbLevel::operator>, a std::set<..., std::greater>). */
+static int cmp_isvsvn_desc(const void *a, const void *b)
+{
+	const struct cm_tcb_level *x = a, *y = b;
+	return (int)y->isvsvn - (int)x->isvsvn;
+}
+
+/* Platform levels (TcbLevel::operator> in AttestationParsers/src/Json/TcbLevel.cpp): the SGX
+ * TCB components compared as a vector (lexicographically), then PCESVN, and for TDX TCB info
+ * with equal PCESVN the TDX TCB components as a vector. */
+static int cmp_sgx_desc(const void *a, const void *b)
+{
+	const struct cm_tcb_level *x = a, *y = b;
+	int c = memcmp(y->sgx, x->sgx, 16);
+	return c ? c : (int)y->pcesvn - (int)x->pcesvn;
+}
+
+static int cmp_tdx_desc(const void *a, const void *b)
+{
+	const struct cm_tcb_level *x = a, *y = b;
+	int c = cmp_sgx_desc(a, b);
+	return c ? c : memcmp(y->tdx, x->tdx, 16);
+}
+
+static int sort_levels(struct rd *r, struct cm_tcb_level *lv, int n, int (*cmp)(const void *, const void *))
+{
+	qsort(lv, (size_t)n, sizeof(*lv), cmp);
+	for (int i = 1; i < n; i++)
+		if (cmp(&lv[i - 1], &lv[i]) == 0)
+			return cm_fail(r->e, -EBADMSG, "%s: duplicated TCB levels", r->what);
+	return 0;
+}
+
+/* Levels of the form {"tcb":{"isvsvn":N}, ...} (module and QE identities), sorted. */
+static int parse_isv_levels(struct rd *r, json_object *o, unsigned allowed, struct cm_tcb_level **out, int *n_out)
 {
 	json_object *arr = field(r, o, "tcbLevels", json_type_array);
 	if (!arr)
@@ -177,11 +229,11 @@ static int parse_isv_levels(struct rd *r, json_object *o, struct cm_tcb_level **
 		json_object *l = json_object_array_get_idx(arr, i), *tcb;
 		int64_t svn;
 		if (!json_object_is_type(l, json_type_object) || !(tcb = field(r, l, "tcb", json_type_object)) ||
-		    get_int(r, tcb, "isvsvn", 0, 65535, &svn) || parse_level_common(r, l, &lv[i]))
+		    get_int(r, tcb, "isvsvn", 0, 65535, &svn) || parse_level_common(r, l, allowed, &lv[i]))
 			return -EBADMSG;
 		lv[i].isvsvn = (uint16_t)svn;
 	}
-	return 0;
+	return sort_levels(r, lv, (int)n, cmp_isvsvn_desc);
 }
 
 static int parse_module(struct rd *r, json_object *m, struct cm_tdx_module *out, bool with_levels)
@@ -195,7 +247,7 @@ static int parse_module(struct rd *r, json_object *m, struct cm_tdx_module *out,
 	if (!id || (size_t)json_object_get_string_len(id) >= sizeof(out->id))
 		return cm_fail(r->e, -EBADMSG, "%s: bad tdxModuleIdentities id", r->what);
 	memcpy(out->id, json_object_get_string(id), (size_t)json_object_get_string_len(id) + 1);
-	return parse_isv_levels(r, m, &out->levels, &out->n_levels);
+	return parse_isv_levels(r, m, MODULE_STATUSES, &out->levels, &out->n_levels);
 }
 
 static json_object *parse_text(struct rd *r, const char *json, size_t len)
@@ -204,16 +256,8 @@ static json_object *parse_text(struct rd *r, const char *json, size_t len)
 		cm_fail(r->e, -EFBIG, "%s: too large", r->what);
 		return NULL;
 	}
-	json_tokener *tok = json_tokener_new();
-	if (!tok) {
-		cm_fail(r->e, -ENOMEM, "out of memory");
-		return NULL;
-	}
-	json_object *o = json_tokener_parse_ex(tok, json, (int)len);
-	enum json_tokener_error jerr = json_tokener_get_error(tok);
-	size_t used = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
-	if (!o || jerr != json_tokener_success || used != len || !json_object_is_type(o, json_type_object)) {
+	json_object *o = cm_json_parse_strict(json, len);
+	if (!o || !json_object_is_type(o, json_type_object)) {
 		json_object_put(o);
 		cm_fail(r->e, -EBADMSG, "%s: not a single JSON object", r->what);
 		return NULL;
@@ -295,9 +339,11 @@ int cm_tcb_info_parse(const char *json, size_t len, struct cm_tcb_info *t, struc
 		L->pcesvn = (uint16_t)v;
 		if (t->tdx && parse_components(&r, tcb, "tdxtcbcomponents", L->tdx))
 			goto out;
-		if (parse_level_common(&r, l, L))
+		if (parse_level_common(&r, l, PLATFORM_STATUSES, L))
 			goto out;
 	}
+	if (sort_levels(&r, t->levels, t->n_levels, t->tdx ? cmp_tdx_desc : cmp_sgx_desc))
+		goto out;
 	rc = 0;
 out:
 	json_object_put(o);
@@ -314,12 +360,6 @@ void cm_tcb_info_free(struct cm_tcb_info *t)
 		free(t->modules[i].levels);
 	free(t->levels);
 	memset(t, 0, sizeof(*t));
-}
-
-static int cmp_isvsvn_desc(const void *a, const void *b)
-{
-	const struct cm_tcb_level *x = a, *y = b;
-	return (int)y->isvsvn - (int)x->isvsvn;
 }
 
 int cm_qe_identity_parse(const char *json, size_t len, struct cm_qe_identity *q, struct cm_err *e)
@@ -352,20 +392,21 @@ int cm_qe_identity_parse(const char *json, size_t len, struct cm_qe_identity *q,
 	    get_int(&r, o, "tcbEvaluationDataNumber", 0, INT32_MAX, &v))
 		goto out;
 	q->eval_number = (int)v;
+	/* Little-endian, as Intel's QVL reads them (EnclaveReportVerifier::vectorToUint32 swaps
+	 * the bytes of the hex string): "01000000" is MISCSELECT bit 0. */
 	if (get_hex(&r, o, "miscselect", b4, 4))
 		goto out;
-	q->miscselect = (uint32_t)b4[0] << 24 | (uint32_t)b4[1] << 16 | (uint32_t)b4[2] << 8 | b4[3];
+	q->miscselect = cm_le32(b4);
 	if (get_hex(&r, o, "miscselectMask", b4, 4))
 		goto out;
-	q->miscselect_mask = (uint32_t)b4[0] << 24 | (uint32_t)b4[1] << 16 | (uint32_t)b4[2] << 8 | b4[3];
+	q->miscselect_mask = cm_le32(b4);
 	if (get_hex(&r, o, "attributes", q->attributes, 16) ||
 	    get_hex(&r, o, "attributesMask", q->attributes_mask, 16) || get_hex(&r, o, "mrsigner", q->mrsigner, 32) ||
 	    get_int(&r, o, "isvprodid", 0, 65535, &v))
 		goto out;
 	q->isvprodid = (uint16_t)v;
-	if (parse_isv_levels(&r, o, &q->levels, &q->n_levels))
+	if (parse_isv_levels(&r, o, QE_STATUSES, &q->levels, &q->n_levels))
 		goto out;
-	qsort(q->levels, (size_t)q->n_levels, sizeof(*q->levels), cmp_isvsvn_desc);
 	rc = 0;
 out:
 	json_object_put(o);
@@ -496,6 +537,10 @@ int cm_tcb_evaluate(const struct cm_tcb_info *ti, const struct cm_qe_identity *q
 	if (!qel)
 		return FAIL("tcb_not_supported", -EBADMSG, "QE ISVSVN %u is below every QE identity level", qe->isv_svn);
 	out->qe_status = qel->status;
+	/* Intel's EnclaveReportVerifier: every QE status other than UpToDate and Revoked counts
+	 * as OutOfDate (ConfigurationNeeded, OutOfDateConfigurationNeeded). */
+	enum cm_tcb_status qst = qel->status == CM_TCB_UP_TO_DATE || qel->status == CM_TCB_REVOKED ? qel->status
+												   : CM_TCB_OUT_OF_DATE;
 
 	/* 4. platform level (matchTcbLevels) */
 	const struct cm_tcb_level *sgxl = NULL, *tdxl = NULL;
@@ -524,7 +569,7 @@ int cm_tcb_evaluate(const struct cm_tcb_info *ti, const struct cm_qe_identity *q
 	if (!td) {
 		out->platform_status = sgxl->status;
 		out->tcb_date = sgxl->tcb_date;
-		out->status = converge(sgxl->status, qel->status);
+		out->status = converge(sgxl->status, qst);
 		adv_union(out, &sgxl->adv);
 		adv_union(out, &qel->adv);
 		return 0;
@@ -554,8 +599,7 @@ int cm_tcb_evaluate(const struct cm_tcb_info *ti, const struct cm_qe_identity *q
 	enum cm_tcb_status st = converge(tdxl->status, mstat);
 
 	/* 6. TD 1.5 relaunch (checkForRelaunch) */
-	if (st != CM_TCB_REVOKED && q->body_type == CM_BODY_TD15 && qel->status != CM_TCB_OUT_OF_DATE &&
-	    qel->status != CM_TCB_REVOKED &&
+	if (st != CM_TCB_REVOKED && q->body_type == CM_BODY_TD15 && qst == CM_TCB_UP_TO_DATE &&
 	    (sgxl->status == CM_TCB_UP_TO_DATE || sgxl->status == CM_TCB_SW_HARDENING_NEEDED ||
 	     sgxl->status == CM_TCB_CONFIGURATION_NEEDED || sgxl->status == CM_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED) &&
 	    (st == CM_TCB_OUT_OF_DATE || st == CM_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED) && ver > 0 &&
@@ -579,7 +623,7 @@ int cm_tcb_evaluate(const struct cm_tcb_info *ti, const struct cm_qe_identity *q
 	}
 
 	/* 7. converge with the QE status; 8. advisories */
-	out->status = st == CM_TCB_REVOKED ? st : converge(st, qel->status);
+	out->status = st == CM_TCB_REVOKED ? st : converge(st, qst);
 	adv_union(out, &tdxl->adv);
 	if (ml)
 		adv_union(out, &ml->adv);

@@ -58,7 +58,7 @@ struct cm_tdx_module {
 	uint8_t attributes[8];
 	uint8_t attributes_mask[8];
 	int n_levels;
-	struct cm_tcb_level *levels;
+	struct cm_tcb_level *levels;   /* sorted by descending isvsvn */
 };
 
 struct cm_tcb_info {
@@ -74,7 +74,7 @@ struct cm_tcb_info {
 	int n_modules;
 	struct cm_tdx_module modules[CM_MODULES_MAX];
 	int n_levels;
-	struct cm_tcb_level *levels;   /* in served (descending) order */
+	struct cm_tcb_level *levels;   /* in Intel's QVL order (TcbLevel::operator>), highest first */
 };
 
 struct cm_qe_identity {

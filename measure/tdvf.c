@@ -22,6 +22,13 @@ static const uint8_t guid_tdx_metadata[16] = { /* e9eaf9f3-168e-44d5-a8eb-7f4d87
 #define PAGE 4096u
 #define CHUNK 256u
 
+struct ram_entry {
+	uint64_t start, len;
+	int added;
+};
+
+#define MAX_RAM_ENTRIES (2 + 2 * CM_TDVF_MAX_SECTIONS)
+
 const char *cm_tdvf_type_name(uint32_t type)
 {
 	switch (type) {
@@ -79,6 +86,26 @@ static int find_guided_entry(const uint8_t *fw, size_t len, const uint8_t guid[1
 		remaining -= elen;
 	}
 	return cm_fail(e, -ENOENT, "no TDX metadata offset entry in the OVMF GUIDed table");
+}
+
+/* No two sections overlap (QEMU would map one page twice) and together they cover at most
+ * CM_TDVF_MAX_SECTION_MEM: the MRTD's work is bounded. Sections must not wrap 2^64. */
+static int sections_bounded(const struct cm_tdvf *t, struct cm_err *e)
+{
+	uint64_t total = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct cm_tdvf_section *s = &t->s[i];
+		if (s->gpa + s->mem_size < s->gpa)
+			return cm_fail(e, -EINVAL, "TDVF section %zu wraps the address space", i);
+		for (size_t j = 0; j < i; j++)
+			if (s->gpa < t->s[j].gpa + t->s[j].mem_size && t->s[j].gpa < s->gpa + s->mem_size)
+				return cm_fail(e, -EINVAL, "TDVF section %zu overlaps section %zu", i, j);
+		total += s->mem_size; /* no overflow: disjoint ranges inside 2^64 */
+	}
+	if (total > CM_TDVF_MAX_SECTION_MEM)
+		return cm_fail(e, -E2BIG, "TDVF sections cover 0x%llx bytes, over the cap of 0x%llx",
+			       (unsigned long long)total, (unsigned long long)CM_TDVF_MAX_SECTION_MEM);
+	return 0;
 }
 
 int cm_tdvf_parse(const uint8_t *fw, size_t len, struct cm_tdvf *t, struct cm_err *e)
@@ -146,16 +173,17 @@ int cm_tdvf_parse(const uint8_t *fw, size_t len, struct cm_tdvf *t, struct cm_er
 		if (!has_data && s->raw_size != 0)
 			return cm_fail(e, -EINVAL, "TDVF section %u (at 0x%zx): %s with raw data", i, at,
 				       cm_tdvf_type_name(s->type));
-		if (has_data && ((uint64_t)s->data_offset + s->raw_size > len))
-			return cm_fail(e, -EINVAL, "TDVF section %u (at 0x%zx): data 0x%x+0x%x beyond the image",
-				       i, at, s->data_offset, s->raw_size);
+		/* QEMU (tdx_finalize_vm) copies MemoryDataSize bytes from DataOffset for BFV/CFV. */
+		if (has_data && (s->mem_size > len || s->data_offset > len - s->mem_size))
+			return cm_fail(e, -EINVAL, "TDVF section %u (at 0x%zx): data 0x%x+0x%llx beyond the image",
+				       i, at, s->data_offset, (unsigned long long)s->mem_size);
 		/* MR.EXTEND reads MemoryDataSize bytes of firmware (dstack); require them present. */
 		if ((s->attributes & CM_TDVF_ATTR_EXTENDMR) &&
 		    (!has_data || s->mem_size > len || s->data_offset > len - s->mem_size))
 			return cm_fail(e, -EINVAL, "TDVF section %u (at 0x%zx): MR.EXTEND beyond the image data",
 				       i, at);
 	}
-	return 0;
+	return sections_bounded(t, e);
 }
 
 static int page_add(struct cm_hash *h, uint64_t gpa)
@@ -179,13 +207,22 @@ static int mr_extend_page(struct cm_hash *h, uint64_t gpa, const uint8_t *data)
 	return cm_hash_update(h, buf, sizeof(buf));
 }
 
-int cm_tdvf_mrtd(const uint8_t *fw, size_t len, const struct cm_tdvf *t, enum cm_page_order order,
+static int ram_entries(const struct cm_tdvf *t, uint64_t mem, struct ram_entry *r, size_t *n,
+		       const struct cm_tdvf_section **hob, struct cm_err *e);
+
+int cm_tdvf_mrtd(const uint8_t *fw, size_t len, const struct cm_tdvf *t, uint64_t mem, enum cm_page_order order,
 		 uint8_t out[48], struct cm_err *e)
 {
+	struct ram_entry r[MAX_RAM_ENTRIES];
+	size_t nr;
+	int rc = sections_bounded(t, e);
+	if (!rc)
+		rc = ram_entries(t, mem, r, &nr, NULL, e);
+	if (rc)
+		return rc;
 	struct cm_hash *h = cm_hash_new(CM_SHA384);
 	if (!h)
 		return cm_fail(e, -ENOMEM, "out of memory");
-	int rc = 0;
 	for (size_t i = 0; i < t->n && !rc; i++) {
 		const struct cm_tdvf_section *s = &t->s[i];
 		uint64_t pages = s->mem_size / PAGE;
@@ -220,13 +257,6 @@ int cm_tdvf_mrtd(const uint8_t *fw, size_t len, const struct cm_tdvf *t, enum cm
 
 /* ---- TD HOB (qemu hw/i386/tdvf-hob.c, target/i386/kvm/tdx.c) ---- */
 
-struct ram_entry {
-	uint64_t start, len;
-	int added;
-};
-
-#define MAX_RAM_ENTRIES (2 + 2 * CM_TDVF_MAX_SECTIONS)
-
 static int ram_cmp(const void *a, const void *b)
 {
 	const struct ram_entry *x = a, *y = b;
@@ -240,7 +270,7 @@ static int accept_range(struct ram_entry *r, size_t *n, uint64_t addr, uint64_t 
 		if (!(addr + len <= r[i].start || addr >= r[i].start + r[i].len))
 			break;
 	if (i == *n || r[i].start > addr || r[i].start + r[i].len < addr + len)
-		return cm_fail(e, -EINVAL, "TDVF section 0x%llx+0x%llx is not inside one RAM entry",
+		return cm_fail(e, -EINVAL, "TDVF section 0x%llx+0x%llx is not inside one RAM entry of the guest",
 			       (unsigned long long)addr, (unsigned long long)len);
 	if (r[i].added)
 		return 0;
@@ -255,15 +285,14 @@ static int accept_range(struct ram_entry *r, size_t *n, uint64_t addr, uint64_t 
 	return 0;
 }
 
-int cm_tdvf_td_hob(const struct cm_tdvf *t, uint64_t mem, uint8_t **out, size_t *len,
-		   struct cm_err *e)
+/* QEMU's RAM entries for a q35 TD with mem bytes, TD_HOB and TempMem sections accepted
+ * into them (tdx_init_ram_entries / tdx_accept_ram_range): each must lie inside one. */
+static int ram_entries(const struct cm_tdvf *t, uint64_t mem, struct ram_entry *r, size_t *n_out,
+		       const struct cm_tdvf_section **hob_out, struct cm_err *e)
 {
-	*out = NULL;
-	*len = 0;
 	if (mem < (16u << 20) || mem > (1ull << 46))
-		return cm_fail(e, -EINVAL, "memory size %llu bytes out of range",
+		return cm_fail(e, -EINVAL, "guest memory size %llu bytes out of range",
 			       (unsigned long long)mem);
-	struct ram_entry r[MAX_RAM_ENTRIES];
 	size_t n = 0;
 	uint64_t lowmem = mem >= 0xB0000000ull ? 0x80000000ull : 0xB0000000ull;
 	if (mem >= lowmem) {
@@ -283,6 +312,23 @@ int cm_tdvf_td_hob(const struct cm_tdvf *t, uint64_t mem, uint8_t **out, size_t 
 		if (rc)
 			return rc;
 	}
+	*n_out = n;
+	if (hob_out)
+		*hob_out = hob;
+	return 0;
+}
+
+int cm_tdvf_td_hob(const struct cm_tdvf *t, uint64_t mem, uint8_t **out, size_t *len,
+		   struct cm_err *e)
+{
+	*out = NULL;
+	*len = 0;
+	struct ram_entry r[MAX_RAM_ENTRIES];
+	size_t n = 0;
+	const struct cm_tdvf_section *hob = NULL;
+	int rc = ram_entries(t, mem, r, &n, &hob, e);
+	if (rc)
+		return rc;
 	if (!hob)
 		return cm_fail(e, -EINVAL, "TDVF metadata has no TD_HOB section");
 	qsort(r, n, sizeof(r[0]), ram_cmp);

@@ -12,6 +12,9 @@
 
 #define CM_TDVF_MAX_SECTIONS 32
 #define CM_TDVF_MAX_IMAGE (64u << 20)
+/* Cap on the memory all sections cover together (the MRTD hashes a 128-byte PAGE.ADD record
+ * per 4 KiB page of it): 256 MiB, ~50 times what OVMF's TDVF declares (about 4.6 MiB). */
+#define CM_TDVF_MAX_SECTION_MEM (256ull << 20)
 
 enum cm_tdvf_type {
 	CM_TDVF_BFV = 0,
@@ -45,7 +48,9 @@ enum cm_page_order {
 };
 
 /* Locate and validate the TDVF metadata (GUIDed table walk from the footer at
- * len-0x30, QEMU's checks). Errors name the field and file offset. */
+ * len-0x30, QEMU's checks: BFV/CFV DataOffset + MemoryDataSize inside the image, no two
+ * sections overlapping, all sections together at most CM_TDVF_MAX_SECTION_MEM). Errors name
+ * the field and file offset. */
 int cm_tdvf_parse(const uint8_t *fw, size_t len, struct cm_tdvf *t, struct cm_err *e);
 
 const char *cm_tdvf_type_name(uint32_t type);
@@ -54,8 +59,9 @@ int cm_page_order_parse(const char *s, enum cm_page_order *o);
 const char *cm_page_order_name(enum cm_page_order o);
 
 /* MRTD: one SHA-384 over the 128-byte PAGE.ADD / MR.EXTEND records and the
- * extended firmware bytes, sections in metadata order. */
-int cm_tdvf_mrtd(const uint8_t *fw, size_t len, const struct cm_tdvf *t, enum cm_page_order order,
+ * extended firmware bytes, sections in metadata order. mem: the guest's RAM in bytes; TD_HOB
+ * and TempMem sections must lie inside it as QEMU lays it out (else QEMU refuses the VM). */
+int cm_tdvf_mrtd(const uint8_t *fw, size_t len, const struct cm_tdvf *t, uint64_t mem, enum cm_page_order order,
 		 uint8_t out[48], struct cm_err *e);
 
 /* The TD HOB QEMU writes for a q35 guest with mem bytes of RAM, without the

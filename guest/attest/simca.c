@@ -32,6 +32,7 @@ enum { SER_ROOT = 1, SER_PCK_CA = 2, SER_TCB = 3, SER_PCK = 4 };
 struct ca_simca {
 	EVP_PKEY *root_key, *pck_ca_key, *tcb_key, *pck_key, *ak;
 	X509 *root, *pck_ca, *tcb, *pck;
+	X509 *root_copy; /* re-issued root placed in chains (reissued_root_in_chains), else NULL */
 	char *collateral;
 	size_t collateral_len;
 	bool chain_in_bundle;
@@ -463,8 +464,10 @@ static void qe_identity_json(struct sb *b, const struct ca_simca_params *p)
 	sb_time(b, p->qe_from);
 	sb_printf(b, ",\"nextUpdate\":");
 	sb_time(b, p->qe_to);
-	sb_printf(b, ",\"tcbEvaluationDataNumber\":17,\"miscselect\":\"00000000\",\"miscselectMask\":\"FFFFFFFF\","
-		     "\"attributes\":\"11000000000000000000000000000000\","
+	sb_printf(b, ",\"tcbEvaluationDataNumber\":17,\"miscselect\":\"%s\",\"miscselectMask\":\"%s\",",
+		  p->qe_miscselect ? p->qe_miscselect : "00000000",
+		  p->qe_miscselect_mask ? p->qe_miscselect_mask : "FFFFFFFF");
+	sb_printf(b, "\"attributes\":\"11000000000000000000000000000000\","
 		     "\"attributesMask\":\"FBFFFFFFFFFFFFFF0000000000000000\",\"mrsigner\":\"");
 	sb_hex(b, td_qe_mrsigner, 32, true);
 	sb_printf(b, "\",\"isvprodid\":2,");
@@ -489,19 +492,31 @@ static int signed_body(json_object *o, const char *key, const char *sigkey, EVP_
 	return 0;
 }
 
+/* The root certificate as the chains carry it. */
+static X509 *chain_root(const struct ca_simca *ca)
+{
+	return ca->root_copy ? ca->root_copy : ca->root;
+}
+
 static int build_collateral(struct ca_simca *ca, const struct ca_simca_params *p)
 {
 	int rc = -ENOMEM;
 	struct sb pck_chain = {0}, tcb_chain = {0}, tcb = {0}, qe = {0};
 	char *root_crl = crl_hex(ca->root, ca->root_key, p->root_crl_from, p->root_crl_to,
 				 p->revoke_pck_ca ? SER_PCK_CA : 0, p->cert_from);
-	char *pck_crl = crl_hex(ca->pck_ca, ca->pck_ca_key, p->pck_crl_from, p->pck_crl_to,
-				p->revoke_pck ? SER_PCK : 0, p->cert_from);
+	X509 *crl_ca = p->pck_crl_by_tcb_signer ? ca->tcb : ca->pck_ca;
+	char *pck_crl = crl_hex(crl_ca, p->pck_crl_by_tcb_signer ? ca->tcb_key : ca->pck_ca_key, p->pck_crl_from,
+				p->pck_crl_to, p->revoke_pck ? SER_PCK : 0, p->cert_from);
+	EVP_PKEY *signer_key = p->signer == CA_SIMCA_SIGNER_PCK_CA     ? ca->pck_ca_key
+			       : p->signer == CA_SIMCA_SIGNER_PCK_LEAF ? ca->pck_key
+								       : ca->tcb_key;
 	json_object *o = json_object_new_object();
-	pem_append(&pck_chain, ca->pck_ca);
-	pem_append(&pck_chain, ca->root);
-	pem_append(&tcb_chain, ca->tcb);
-	pem_append(&tcb_chain, ca->root);
+	pem_append(&pck_chain, crl_ca);
+	pem_append(&pck_chain, chain_root(ca));
+	if (p->signer == CA_SIMCA_SIGNER_PCK_LEAF)
+		pem_append(&tcb_chain, ca->pck);
+	pem_append(&tcb_chain, p->signer == CA_SIMCA_SIGNER_TCB ? ca->tcb : ca->pck_ca);
+	pem_append(&tcb_chain, chain_root(ca));
 	tcb_info_json(&tcb, p);
 	qe_identity_json(&qe, p);
 	if (!o || !root_crl || !pck_crl || pck_chain.oom || tcb_chain.oom || tcb.oom || qe.oom)
@@ -510,16 +525,16 @@ static int build_collateral(struct ca_simca *ca, const struct ca_simca_params *p
 	add_str(o, "root_ca_crl", root_crl, strlen(root_crl));
 	add_str(o, "pck_crl", pck_crl, strlen(pck_crl));
 	add_str(o, "tcb_info_issuer_chain", tcb_chain.p, tcb_chain.len);
-	if (signed_body(o, "tcb_info", "tcb_info_signature", ca->tcb_key, &tcb))
+	if (signed_body(o, "tcb_info", "tcb_info_signature", signer_key, &tcb))
 		goto out;
 	add_str(o, "qe_identity_issuer_chain", tcb_chain.p, tcb_chain.len);
-	if (signed_body(o, "qe_identity", "qe_identity_signature", ca->tcb_key, &qe))
+	if (signed_body(o, "qe_identity", "qe_identity_signature", signer_key, &qe))
 		goto out;
 	if (p->chain_in_bundle) {
 		struct sb full = {0};
 		pem_append(&full, ca->pck);
 		pem_append(&full, ca->pck_ca);
-		pem_append(&full, ca->root);
+		pem_append(&full, chain_root(ca));
 		if (full.oom) {
 			free(full.p);
 			goto out;
@@ -563,12 +578,15 @@ struct ca_simca *ca_simca_new(const struct ca_simca_params *p, struct cm_err *e)
 		ca->pck_ca = make_cert("Cocoon Sim PCK Platform CA", ca->root, ca->root_key, ca->pck_ca_key, SER_PCK_CA,
 				       p->cert_from, p->cert_to, 1, NULL);
 	if (ca->root)
-		ca->tcb = make_cert("Cocoon Sim TCB Signing", ca->root, ca->root_key, ca->tcb_key, SER_TCB, p->cert_from,
+		ca->tcb = make_cert("Intel SGX TCB Signing", ca->root, ca->root_key, ca->tcb_key, SER_TCB, p->cert_from,
 				    p->cert_to, 0, NULL);
 	if (ca->pck_ca)
 		ca->pck = make_cert("Cocoon Sim PCK Certificate", ca->pck_ca, ca->pck_ca_key, ca->pck_key, SER_PCK,
 				    p->pck_from, p->pck_to, 0, p);
-	if (!ca->root || !ca->pck_ca || !ca->tcb || !ca->pck) {
+	if (ca->root && p->reissued_root_in_chains)
+		ca->root_copy = make_cert("Cocoon Sim Root CA", NULL, ca->root_key, ca->root_key, SER_ROOT + 100,
+					  p->cert_from, p->cert_to, 2, NULL);
+	if (!ca->root || !ca->pck_ca || !ca->tcb || !ca->pck || (p->reissued_root_in_chains && !ca->root_copy)) {
 		cm_fail(e, -EIO, "sim CA: certificate generation failed");
 		goto fail;
 	}
@@ -598,6 +616,7 @@ void ca_simca_free(struct ca_simca *ca)
 	EVP_PKEY_free(ca->pck_key);
 	EVP_PKEY_free(ca->ak);
 	X509_free(ca->root);
+	X509_free(ca->root_copy);
 	X509_free(ca->pck_ca);
 	X509_free(ca->tcb);
 	X509_free(ca->pck);
@@ -625,7 +644,7 @@ int ca_simca_quote(const struct ca_simca *ca, const struct ca_simca_td *td, uint
 	struct sb chain = {0};
 	pem_append(&chain, ca->pck);
 	pem_append(&chain, ca->pck_ca);
-	pem_append(&chain, ca->root);
+	pem_append(&chain, chain_root(ca));
 	if (chain.oom)
 		return cm_fail(e, -ENOMEM, "out of memory");
 	/* type 5: the PEM chain (real quotes end it with "\n\0"); type 3: encrypted PPID (384),
@@ -676,6 +695,7 @@ int ca_simca_quote(const struct ca_simca *ca, const struct ca_simca_td *td, uint
 	cm_put_le32(s + 130, (uint32_t)cert6_len);
 	uint8_t *rep = s + 134, *auth = rep + 384 + 64 + 2;
 	memcpy(rep + 0, td->tee_tcb_svn, 16);       /* cpu_svn */
+	cm_put_le32(rep + 16, td->qe_miscselect);
 	rep[48] = 0x11;                             /* attributes: INIT | PROVISIONKEY-style QE flags */
 	cm_sha256("cocoon-sim QE", 13, rep + 64);  /* mr_enclave */
 	memcpy(rep + 128, td_qe_mrsigner, 32);

@@ -3,7 +3,7 @@
  *
  * It generates (P-256, OpenSSL) a test root CA, a "PCK Platform CA", a PCK leaf with a
  * proper SGX extension (OID 1.2.840.113741.1.13.1: PPID, TCB components, PCESVN, CPUSVN,
- * PCE-ID, FMSPC, SGX type), a TCB signing certificate, the root CA CRL and the PCK CRL
+ * PCE-ID, FMSPC, SGX type), a TCB signing certificate (CN "Intel SGX TCB Signing", as the verifier requires), the root CA CRL and the PCK CRL
  * (optionally revoking the PCK leaf or CA), TCB info and QE identity JSON signed over the
  * exact text, all packed in a collateral bundle of the fixtures' shape; and it mints TDX
  * quotes (v4 TD 1.0, or v5 TD 1.5) in the exact DCAP layout: Intel QE vendor id, QE
@@ -42,6 +42,12 @@ struct ca_simca_isv_level {
 	const char *advisories;
 };
 
+enum ca_simca_signer {
+	CA_SIMCA_SIGNER_TCB = 0,  /* the TCB signing certificate, chain [signer, root] (Intel's shape) */
+	CA_SIMCA_SIGNER_PCK_CA,   /* the PCK Platform CA key, chain [PCK CA, root] */
+	CA_SIMCA_SIGNER_PCK_LEAF, /* the PCK leaf key, chain [PCK leaf, PCK CA, root] */
+};
+
 struct ca_simca_module {
 	uint8_t version; /* id "TDX_%02X" */
 	int n_levels;
@@ -71,6 +77,15 @@ struct ca_simca_params {
 	/* Quotes carry certification data type 3 (encrypted PPID, CPUSVN, PCESVN, PCE-ID)
 	 * instead of the PEM chain, and the bundle carries pck_certificate_chain. */
 	bool chain_in_bundle;
+	/* QE identity miscselect / miscselectMask hex as served (NULL: "00000000" / "FFFFFFFF"). */
+	const char *qe_miscselect, *qe_miscselect_mask;
+	/* Who signs TCB info and QE identity (tests of the signer identity checks). */
+	enum ca_simca_signer signer;
+	/* pck_crl_issuer_chain is [TCB signer, root] and the PCK CRL is signed by the TCB key. */
+	bool pck_crl_by_tcb_signer;
+	/* Every chain (collateral and quote) carries a re-issued copy of the root: same key and
+	 * subject, another serial number. */
+	bool reissued_root_in_chains;
 };
 
 /* Defaults: every window [now - 1 day, now + 30 days]; one UpToDate level matching the
@@ -90,6 +105,7 @@ struct ca_simca_td {
 	uint8_t report_data[64];
 	uint8_t mr_servicetd[48];
 	uint16_t qe_isvsvn;
+	uint32_t qe_miscselect; /* QE report MISCSELECT (little-endian in the report) */
 };
 void ca_simca_td_default(struct ca_simca_td *td);
 

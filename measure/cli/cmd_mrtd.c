@@ -1,19 +1,22 @@
-/* cocoon-measure mrtd FIRMWARE [--page-order per-page|per-section] [--json] */
+/* cocoon-measure mrtd FIRMWARE [--page-order per-page|per-section] [--memory SIZE] [--json] */
 #include <getopt.h>
 #include <stdlib.h>
 
 #include "measure/cli/cli.h"
 #include "measure/digest.h"
 #include "measure/json.h"
+#include "measure/predict_image.h"
 #include "measure/tdvf.h"
 
 static void help(void)
 {
-	printf("usage: cocoon-measure mrtd FIRMWARE [--page-order per-page|per-section] [--json]\n\n"
+	printf("usage: cocoon-measure mrtd FIRMWARE [--page-order per-page|per-section] [--memory SIZE] [--json]\n\n"
 	       "Compute the MRTD of an OVMF/TDVF image: find the TDVF metadata, validate its\n"
 	       "sections as QEMU does, and hash the PAGE.ADD / MR.EXTEND record stream.\n\n"
 	       "  --page-order per-page     each page added then extended (current KVM; default)\n"
 	       "  --page-order per-section  all pages of a section added, then extended (older stacks)\n"
+	       "  --memory SIZE             guest RAM (bytes, or 2048M / 2G; default 2G): TD_HOB and\n"
+	       "                            TempMem sections must lie inside it, as QEMU requires\n"
 	       "  --json                    machine-readable output\n"
 	       "  --help                    this text\n\n"
 	       "Exit codes: 0 ok, 1 unreadable or malformed firmware, 2 usage.\n");
@@ -23,19 +26,25 @@ int cmd_mrtd(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"page-order", required_argument, NULL, 'p'},
+		{"memory", required_argument, NULL, 'm'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{0, 0, 0, 0},
 	};
 	int json = 0, c;
 	enum cm_page_order order = CM_PAGE_ORDER_PER_PAGE;
+	uint64_t mem = 2ull << 30;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "p:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:m:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (cm_page_order_parse(optarg, &order))
 				return cli_usage_error("mrtd", "--page-order must be per-page or per-section");
+			break;
+		case 'm':
+			if (cm_parse_size(optarg, &mem))
+				return cli_usage_error("mrtd", "--memory must be a size (bytes, or 2048M / 2G)");
 			break;
 		case 'j': json = 1; break;
 		case 'h': help(); return CLI_OK;
@@ -53,7 +62,7 @@ int cmd_mrtd(int argc, char **argv)
 	struct cm_tdvf t;
 	uint8_t mrtd[48], sha[32];
 	int rc;
-	if (cm_tdvf_parse(fw, len, &t, &err) || cm_tdvf_mrtd(fw, len, &t, order, mrtd, &err)) {
+	if (cm_tdvf_parse(fw, len, &t, &err) || cm_tdvf_mrtd(fw, len, &t, mem, order, mrtd, &err)) {
 		rc = cli_error(CLI_INVALID_INPUT, "%s: %s", path, err.msg);
 	} else {
 		json_object *o = json_object_new_object();

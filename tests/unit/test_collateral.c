@@ -111,6 +111,59 @@ static void test_missing_or_malformed_fields(void **state)
 	assert_string_equal(load_check("{}"), "collateral_format");
 }
 
+/* Issue 13 §14: json-c's default mode accepts trailing commas, comments and single quotes;
+ * the bundle and the signed texts are parsed strictly. */
+static void test_lenient_json_is_refused(void **state)
+{
+	(void)state;
+	size_t len;
+	uint8_t *raw = fixture_read(TDX_COLL, &len);
+	char *b = malloc(len + 16);
+	/* a trailing comma, then a comment, before the bundle's closing brace */
+	static const char *const tails[] = {",}", "/* c */}", "//c\n}"};
+	size_t close = len;
+	while (close && raw[close - 1] != '}')
+		close--;
+	assert_true(close > 0);
+	for (size_t i = 0; i < 3; i++) {
+		memcpy(b, raw, close - 1);
+		strcpy(b + close - 1, tails[i]);
+		const char *check = load_check(b);
+		assert_non_null(check); /* NULL: the bundle loaded */
+		assert_string_equal(check, "collateral_format");
+	}
+	free(b);
+	free(raw);
+	static const char *const bad[] = {",}", "/**/}"};
+	struct cm_err e = {0};
+	for (int k = 0; k < 2; k++) {
+		const char *key = k ? "qe_identity" : "tcb_info";
+		char *t = bundle_field(key);
+		size_t n = strlen(t);
+		for (size_t i = 0; i < 2; i++) {
+			char *m = malloc(n + 8);
+			memcpy(m, t, n - 1);
+			strcpy(m + n - 1, bad[i]);
+			struct cm_tcb_info ti;
+			struct cm_qe_identity qi;
+			int rc = k ? cm_qe_identity_parse(m, strlen(m), &qi, &e) : cm_tcb_info_parse(m, strlen(m), &ti, &e);
+			assert_int_equal(rc, -EBADMSG);
+			free(m);
+		}
+		/* single-quoted key */
+		char *q = strdup(t);
+		char *id = strstr(q, "\"id\"");
+		assert_non_null(id);
+		id[0] = id[3] = '\'';
+		struct cm_tcb_info ti;
+		struct cm_qe_identity qi;
+		int rc = k ? cm_qe_identity_parse(q, n, &qi, &e) : cm_tcb_info_parse(q, n, &ti, &e);
+		assert_int_equal(rc, -EBADMSG);
+		free(q);
+		free(t);
+	}
+}
+
 static void test_signature_over_exact_bytes(void **state)
 {
 	(void)state;
@@ -182,8 +235,9 @@ static void test_tcb_info_parse_fields(void **state)
 	assert_hex_equal(qi.mrsigner, "dc9e2a7c6f948f17474e34a7fc43ed030f7c1563f1babddf6340c82e0e54a8c5");
 	assert_int_equal(qi.levels[0].isvsvn, 4);
 	cm_qe_identity_free(&qi);
-	assert_int_equal(cm_tcb_info_parse("{\"id\":\"TDX\",\"version\":2}", 26, &ti, &e), -EBADMSG);
-	assert_int_equal(cm_tcb_info_parse("{\"id\":\"XYZ\"}", 12, &ti, &e), -EBADMSG);
+	static const char v2[] = "{\"id\":\"TDX\",\"version\":2}", xyz[] = "{\"id\":\"XYZ\"}";
+	assert_int_equal(cm_tcb_info_parse(v2, strlen(v2), &ti, &e), -EBADMSG);
+	assert_int_equal(cm_tcb_info_parse(xyz, strlen(xyz), &ti, &e), -EBADMSG);
 }
 
 static void test_iso8601(void **state)
@@ -250,6 +304,7 @@ int main(void)
 		cmocka_unit_test(test_window_of_tdx_bundle),
 		cmocka_unit_test(test_missing_or_malformed_fields),
 		cmocka_unit_test(test_signature_over_exact_bytes),
+		cmocka_unit_test(test_lenient_json_is_refused),
 		cmocka_unit_test(test_crl_issuers_checked),
 		cmocka_unit_test(test_tcb_info_parse_fields),
 		cmocka_unit_test(test_iso8601),

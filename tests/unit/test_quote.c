@@ -359,6 +359,17 @@ static void test_pem_chain_quirks(void **state)
 	assert_null(cm_pem_chain_parse(pem, 200, &e));
 	assert_non_null(strstr(e.msg, "no END line"));
 
+	/* a damaged END line of the leaf must not swallow the next certificate (issue 13 §14) */
+	memcpy(buf, pem, plen);
+	uint8_t *end = memmem(buf, plen, "-----END CERTIFICATE-----", 25);
+	assert_non_null(end);
+	end[6] = 'X'; /* "-----EXD CERTIFICATE-----": OpenSSL reads on to the next END */
+	sk = cm_pem_chain_parse(buf, plen, &e);
+	if (sk)
+		print_error("damaged END line accepted: %d certificates\n", sk_X509_num(sk));
+	assert_null(sk);
+	assert_non_null(strstr(e.msg, "certificate 0"));
+
 	/* empty */
 	assert_null(cm_pem_chain_parse((const uint8_t *)"\n\0", 2, &e));
 	free(buf);

@@ -471,6 +471,124 @@ static void test_qe_identity_status_converges(void **state)
 	expect(&p, &td, ANY_STATUS, CM_VERDICT_OK, NULL, "UpToDate");
 }
 
+/* Issue 13 §11: Intel's QVL reads miscselect / miscselectMask as little-endian
+ * (EnclaveReportVerifier::vectorToUint32 swaps the bytes of the hex string). */
+static void test_qe_miscselect_is_little_endian(void **state)
+{
+	(void)state;
+	struct ca_simca_params p;
+	struct ca_simca_td td;
+	ca_simca_params_default(&p, NOW);
+	ca_simca_td_default(&td);
+	td.qe_miscselect = 1;
+	p.qe_miscselect = "01000000";
+	expect(&p, &td, ANY_STATUS, CM_VERDICT_OK, NULL, "UpToDate");
+	p.qe_miscselect = "00000001";
+	expect(&p, &td, ANY_STATUS, CM_VERDICT_INVALID, "qe_identity_mismatch", NULL);
+	/* the mask is little-endian too: "FF000000" keeps only the low byte */
+	td.qe_miscselect = 0x00000201;
+	p.qe_miscselect = "01000000";
+	p.qe_miscselect_mask = "FF000000";
+	expect(&p, &td, ANY_STATUS, CM_VERDICT_OK, NULL, "UpToDate");
+}
+
+/* Issue 13 §12: TDX module identity levels are ordered by ISVSVN, descending
+ * (TdxModuleIdentity's std::set<TdxModuleTcbLevel, std::greater>), not taken in JSON order;
+ * platform levels are ordered as TcbLevel::operator> does; duplicates are malformed. */
+static void test_tcb_levels_in_intel_order(void **state)
+{
+	(void)state;
+	struct ca_simca_params p;
+	struct ca_simca_td td;
+	ca_simca_td_default(&td);
+	ca_simca_params_default(&p, NOW);
+	p.modules[0].n_levels = 2;
+	p.modules[0].levels[0] = (struct ca_simca_isv_level){2, "OutOfDate", NULL};
+	p.modules[0].levels[1] = (struct ca_simca_isv_level){4, "UpToDate", NULL};
+	expect(&p, &td, ANY_STATUS, CM_VERDICT_OK, NULL, "UpToDate");
+	p.modules[0].levels[0].isvsvn = 4;
+	expect(&p, &td, ANY_STATUS, CM_VERDICT_INVALID, "tcb_info_format", NULL);
+	/* platform levels served ascending: the highest matching level wins */
+	ca_simca_params_default(&p, NOW);
+	p.n_levels = 2;
+	p.levels[1] = p.levels[0];
+	p.levels[0].sgx[0] = 1;
+	p.levels[0].status = "OutOfDate";
+	expect(&p, &td, ANY_STATUS, CM_VERDICT_OK, NULL, "UpToDate");
+	/* equal SGX components: PCESVN, then the TDX components decide */
+	p.levels[0] = p.levels[1];
+	p.levels[0].pcesvn = 12;
+	p.levels[0].status = "OutOfDate";
+	expect(&p, &td, ANY_STATUS, CM_VERDICT_OK, NULL, "UpToDate");
+	p.levels[0] = p.levels[1];
+	p.levels[0].tdx[2] = 2;
+	p.levels[0].status = "OutOfDate";
+	expect(&p, &td, ANY_STATUS, CM_VERDICT_OK, NULL, "UpToDate");
+	p.levels[0] = p.levels[1];
+	p.levels[0].status = "OutOfDate";
+	expect(&p, &td, ANY_STATUS, CM_VERDICT_INVALID, "tcb_info_format", NULL);
+}
+
+/* Issue 13 §13: status strings Intel's parsers reject are malformed collateral. QE identity:
+ * parseStringToTcbStatus (UpToDate, ConfigurationNeeded, OutOfDate,
+ * OutOfDateConfigurationNeeded, Revoked), and EnclaveReportVerifier treats every status other
+ * than UpToDate and Revoked as OutOfDate. TCB info levels: VALID_TCB_INFO_STATUSES (no
+ * TDRelaunchAdvised). */
+static void test_unknown_statuses_are_malformed(void **state)
+{
+	(void)state;
+	struct ca_simca_params p;
+	struct ca_simca_td td;
+	ca_simca_td_default(&td);
+	ca_simca_params_default(&p, NOW);
+	p.qe_levels[0].status = "SWHardeningNeeded";
+	expect(&p, &td, ANY_STATUS, CM_VERDICT_INVALID, "qe_identity_format", NULL);
+	p.qe_levels[0].status = "TDRelaunchAdvised";
+	expect(&p, &td, ANY_STATUS, CM_VERDICT_INVALID, "qe_identity_format", NULL);
+	p.qe_levels[0].status = "ConfigurationNeeded";
+	expect(&p, &td, ANY_STATUS, CM_VERDICT_OK, NULL, "OutOfDate");
+	p.qe_levels[0].status = "OutOfDateConfigurationNeeded";
+	expect(&p, &td, ANY_STATUS, CM_VERDICT_OK, NULL, "OutOfDate");
+	ca_simca_params_default(&p, NOW);
+	p.levels[0].status = "TDRelaunchAdvised";
+	expect(&p, &td, ANY_STATUS, CM_VERDICT_INVALID, "tcb_info_format", NULL);
+	p.levels[0].status = "TDRelaunchAdvisedConfigurationNeeded";
+	expect(&p, &td, ANY_STATUS, CM_VERDICT_INVALID, "tcb_info_format", NULL);
+}
+
+/* Issue 13 §2: TCB info and QE identity must be signed by a TCB signing certificate
+ * ([signer, root], CA:FALSE, CN "Intel SGX TCB Signing"); the PCK CRL by a PCK CA. */
+static void test_collateral_signer_identity(void **state)
+{
+	(void)state;
+	struct ca_simca_params p;
+	struct ca_simca_td td;
+	ca_simca_td_default(&td);
+	ca_simca_params_default(&p, NOW);
+	p.signer = CA_SIMCA_SIGNER_PCK_CA;
+	expect(&p, &td, ANY_STATUS, CM_VERDICT_INVALID, "collateral_signer", NULL);
+	p.signer = CA_SIMCA_SIGNER_PCK_LEAF;
+	expect(&p, &td, ANY_STATUS, CM_VERDICT_INVALID, "collateral_signer", NULL);
+	ca_simca_params_default(&p, NOW);
+	p.pck_crl_by_tcb_signer = true;
+	expect(&p, &td, ANY_STATUS, CM_VERDICT_INVALID, "pck_crl", NULL);
+}
+
+/* Issue 13 §14: the root inside every chain must be the trust anchor itself (byte-equal),
+ * not merely a certificate with its key and subject. */
+static void test_reissued_root_in_chains(void **state)
+{
+	(void)state;
+	struct ca_simca_params p;
+	struct ca_simca_td td;
+	ca_simca_td_default(&td);
+	ca_simca_params_default(&p, NOW);
+	p.reissued_root_in_chains = true;
+	expect(&p, &td, ANY_STATUS, CM_VERDICT_INVALID, "trust_anchor", NULL);
+	p.chain_in_bundle = true;
+	expect(&p, &td, ANY_STATUS, CM_VERDICT_INVALID, "trust_anchor", NULL);
+}
+
 static void test_td15_relaunch_advised(void **state)
 {
 	(void)state;
@@ -616,6 +734,15 @@ static void test_policy_td_attributes(void **state)
 	ca_simca_td_default(&td);
 	td.td_attributes[1] = 1; /* reserved SEC bit 8 */
 	expect(&p, &td, "{\"root_key_ids\":[]}", CM_VERDICT_REJECTED, "policy_td_attributes", NULL);
+	/* OTHER bits 32-62 are reserved (dcap-qvl rejects them too); bit 63 PERFMON is allowed */
+	for (int bit = 32; bit <= 62; bit += 30) {
+		ca_simca_td_default(&td);
+		td.td_attributes[bit / 8] |= (uint8_t)(1u << (bit % 8));
+		expect(&p, &td, "{\"root_key_ids\":[]}", CM_VERDICT_REJECTED, "policy_td_attributes", NULL);
+	}
+	ca_simca_td_default(&td);
+	td.td_attributes[7] = 0x80;
+	expect(&p, &td, "{\"root_key_ids\":[]}", CM_VERDICT_OK, NULL, NULL);
 	ca_simca_td_default(&td);
 	td.td15 = true;
 	td.mr_servicetd[0] = 1;
@@ -644,6 +771,11 @@ int main(void)
 		cmocka_unit_test(test_tdx_module_identity),
 		cmocka_unit_test(test_qe_identity_status_converges),
 		cmocka_unit_test(test_td15_relaunch_advised),
+		cmocka_unit_test(test_qe_miscselect_is_little_endian),
+		cmocka_unit_test(test_tcb_levels_in_intel_order),
+		cmocka_unit_test(test_unknown_statuses_are_malformed),
+		cmocka_unit_test(test_collateral_signer_identity),
+		cmocka_unit_test(test_reissued_root_in_chains),
 		cmocka_unit_test(test_policy_allowlists),
 		cmocka_unit_test(test_policy_root_key_id),
 		cmocka_unit_test(test_policy_td_attributes),

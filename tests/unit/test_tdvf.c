@@ -68,8 +68,8 @@ static void test_mrtd_both_orders_match_python_reference(void **state)
 	struct cm_err e = {0};
 	assert_int_equal(cm_tdvf_parse(fw, fwlen, &t, &e), 0);
 	uint8_t page[48], sect[48];
-	assert_int_equal(cm_tdvf_mrtd(fw, fwlen, &t, CM_PAGE_ORDER_PER_PAGE, page, &e), 0);
-	assert_int_equal(cm_tdvf_mrtd(fw, fwlen, &t, CM_PAGE_ORDER_PER_SECTION, sect, &e), 0);
+	assert_int_equal(cm_tdvf_mrtd(fw, fwlen, &t, 2ull << 30, CM_PAGE_ORDER_PER_PAGE, page, &e), 0);
+	assert_int_equal(cm_tdvf_mrtd(fw, fwlen, &t, 2ull << 30, CM_PAGE_ORDER_PER_SECTION, sect, &e), 0);
 	assert_memory_not_equal(page, sect, 48);
 	char ref[97];
 	python_mrtd("per-page", ref);
@@ -89,9 +89,9 @@ static void test_mrtd_differs_from_ubuntu_firmware_value(void **state)
 	struct cm_err e = {0};
 	uint8_t m[48];
 	assert_int_equal(cm_tdvf_parse(fw, fwlen, &t, &e), 0);
-	assert_int_equal(cm_tdvf_mrtd(fw, fwlen, &t, CM_PAGE_ORDER_PER_PAGE, m, &e), 0);
+	assert_int_equal(cm_tdvf_mrtd(fw, fwlen, &t, 2ull << 30, CM_PAGE_ORDER_PER_PAGE, m, &e), 0);
 	assert_memory_not_equal(m, ubuntu, 48);
-	assert_int_equal(cm_tdvf_mrtd(fw, fwlen, &t, CM_PAGE_ORDER_PER_SECTION, m, &e), 0);
+	assert_int_equal(cm_tdvf_mrtd(fw, fwlen, &t, 2ull << 30, CM_PAGE_ORDER_PER_SECTION, m, &e), 0);
 	assert_memory_not_equal(m, ubuntu, 48);
 	free(ubuntu);
 }
@@ -103,13 +103,13 @@ static void test_mrtd_changes_with_one_bfv_byte(void **state)
 	struct cm_err e = {0};
 	uint8_t a[48], b[48];
 	assert_int_equal(cm_tdvf_parse(fw, fwlen, &t, &e), 0);
-	assert_int_equal(cm_tdvf_mrtd(fw, fwlen, &t, CM_PAGE_ORDER_PER_PAGE, a, &e), 0);
+	assert_int_equal(cm_tdvf_mrtd(fw, fwlen, &t, 2ull << 30, CM_PAGE_ORDER_PER_PAGE, a, &e), 0);
 	fw[0x100000] ^= 1; /* inside BFV */
-	assert_int_equal(cm_tdvf_mrtd(fw, fwlen, &t, CM_PAGE_ORDER_PER_PAGE, b, &e), 0);
+	assert_int_equal(cm_tdvf_mrtd(fw, fwlen, &t, 2ull << 30, CM_PAGE_ORDER_PER_PAGE, b, &e), 0);
 	fw[0x100000] ^= 1;
 	assert_memory_not_equal(a, b, 48);
 	fw[0x1000] ^= 1; /* inside CFV: not extended */
-	assert_int_equal(cm_tdvf_mrtd(fw, fwlen, &t, CM_PAGE_ORDER_PER_PAGE, b, &e), 0);
+	assert_int_equal(cm_tdvf_mrtd(fw, fwlen, &t, 2ull << 30, CM_PAGE_ORDER_PER_PAGE, b, &e), 0);
 	fw[0x1000] ^= 1;
 	assert_memory_equal(a, b, 48);
 }
@@ -257,14 +257,55 @@ static void test_parse_rejects_mr_extend_size_that_wraps(void **state)
 	memcpy(c, fw, fwlen);
 	cm_put_le64(c + s0 + 8, 0);                   /* GPA 0: GPA + size does not wrap */
 	cm_put_le64(c + s0 + 16, 0ull - 0x84000);     /* 0x84000 + size == 2^64 */
-	expect_parse_error(c, fwlen, "MR.EXTEND beyond");
+	expect_parse_error(c, fwlen, "beyond the image"); /* BFV/CFV data bound, before MR.EXTEND */
 	struct cm_tdvf t;
 	struct cm_err e = {0};
 	assert_int_equal(cm_tdvf_parse(fw, fwlen, &t, &e), 0);
 	t.s[0].mem_size = 0ull - 0x84000; /* a caller-built table gets the same check */
 	uint8_t mrtd[48];
-	assert_true(cm_tdvf_mrtd(fw, fwlen, &t, CM_PAGE_ORDER_PER_PAGE, mrtd, &e) < 0);
+	assert_true(cm_tdvf_mrtd(fw, fwlen, &t, 2ull << 30, CM_PAGE_ORDER_PER_PAGE, mrtd, &e) < 0);
 	free(c);
+}
+
+/* Issue 13 §3: MRTD work is bounded by QEMU's own rules. The fixture's section table starts
+ * at 0x3ff640 + 16; section i is 32 bytes at s0 + 32 * i (order: BFV, CFV, TempMem, TempMem,
+ * TD_HOB, TempMem). */
+static void test_mrtd_work_is_bounded(void **state)
+{
+	(void)state;
+	size_t s0 = 0x3ff640 + 16;
+	uint8_t *c = malloc(fwlen);
+	/* CFV: QEMU copies MemoryDataSize bytes from DataOffset, so they must be in the image */
+	memcpy(c, fw, fwlen);
+	cm_put_le64(c + s0 + 32 + 16, 0x1000000);
+	expect_parse_error(c, fwlen, "beyond the image");
+	/* overlapping sections: TempMem 2 on top of the TD_HOB */
+	memcpy(c, fw, fwlen);
+	cm_put_le64(c + s0 + 3 * 32 + 8, 0x809000);
+	expect_parse_error(c, fwlen, "overlaps");
+	/* the documented cap: a TempMem of 2^64 - 1 MiB bytes would hash for years */
+	memcpy(c, fw, fwlen);
+	cm_put_le64(c + s0 + 2 * 32 + 8, 0x100000000ull);
+	cm_put_le64(c + s0 + 2 * 32 + 16, 0xFFFFFFFFFF7EE000ull - 0x100000000ull);
+	expect_parse_error(c, fwlen, "cap");
+	free(c);
+	/* TD_HOB and TempMem inside guest RAM */
+	struct cm_tdvf t;
+	struct cm_err e = {0};
+	uint8_t mrtd[48];
+	assert_int_equal(cm_tdvf_parse(fw, fwlen, &t, &e), 0);
+	assert_int_equal(cm_tdvf_mrtd(fw, fwlen, &t, 2ull << 30, CM_PAGE_ORDER_PER_PAGE, mrtd, &e), 0);
+	t.s[2].gpa = 0xC0000000ull; /* in the PCI hole of a 2 GiB guest */
+	assert_true(cm_tdvf_mrtd(fw, fwlen, &t, 2ull << 30, CM_PAGE_ORDER_PER_PAGE, mrtd, &e) < 0);
+	assert_non_null(strstr(e.msg, "RAM"));
+	t.s[2].gpa = 0x1000000; /* just above a 16 MiB guest's RAM */
+	assert_true(cm_tdvf_mrtd(fw, fwlen, &t, 16u << 20, CM_PAGE_ORDER_PER_PAGE, mrtd, &e) < 0);
+	assert_non_null(strstr(e.msg, "RAM"));
+	/* a caller-built table gets the cap too */
+	t.s[2].gpa = 0x100000000ull;
+	t.s[2].mem_size = CM_TDVF_MAX_SECTION_MEM;
+	assert_true(cm_tdvf_mrtd(fw, fwlen, &t, 64ull << 30, CM_PAGE_ORDER_PER_PAGE, mrtd, &e) < 0);
+	assert_non_null(strstr(e.msg, "cap"));
 }
 
 static void test_parse_rejects_bad_guided_table(void **state)
@@ -357,6 +398,7 @@ int main(void)
 		cmocka_unit_test(test_parse_rejects_bad_descriptor),
 		cmocka_unit_test(test_parse_rejects_bad_sections),
 		cmocka_unit_test(test_parse_rejects_mr_extend_size_that_wraps),
+		cmocka_unit_test(test_mrtd_work_is_bounded),
 		cmocka_unit_test(test_parse_rejects_bad_guided_table),
 		cmocka_unit_test(test_parse_rejects_bad_metadata_offset),
 		cmocka_unit_test(test_td_hob_and_cfv_need_their_sections),
