@@ -192,6 +192,10 @@ check "the message names the snapshot timestamp" grep -q "trixie-backports 20261
 check "the message names make image-lock" grep -q "run 'make image-lock' to re-pin deliberately" "$WORK/stale.err"
 check_fails "make guest-kernel stays strict under make test's warn mode" "the mirror no longer serves $PKG 1.1-1~bpo13+1" \
     env COCOON_STALE_PINS=warn make -s -C "$REPO" guest-kernel GUEST_KERNEL_DIR="$WORK/k-make" DEBFETCH="$DF"
+check_fails "make image stays strict under make test's warn mode, before any build step" "the mirror no longer serves $PKG 1.1-1~bpo13+1" \
+    env COCOON_STALE_PINS=warn make -s -C "$REPO" image
+cp "$WORK/err" "$WORK/image.err"
+check "make image stopped before building" bash -c "! grep -q 'build root' '$WORK/image.err'"
 pass "a vanished pin fails strictly: $(grep -m1 'no longer serves' "$WORK/stale.err")"
 
 check "kernel from the snapshot" env DEBIAN_SNAPSHOT="file://$S" "$DF" kernel "$WORK/k2"
