@@ -10,7 +10,10 @@ $(LAUNCH_LIB): $(LAUNCH_LIB_SRCS:%.c=$(OBJ)/%.o)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(BIN)/cocoon-launch: $(OBJ)/host-launcher/main.o $(LAUNCH_LIB) $(LIBDIR)/libmeasure.a
+# The program: main.c dispatches to one file per subcommand (host-launcher/cli/cmd_*.c).
+LAUNCH_CLI_SRCS := host-launcher/main.c $(sort $(wildcard host-launcher/cli/*.c))
+
+$(BIN)/cocoon-launch: $(LAUNCH_CLI_SRCS:%.c=$(OBJ)/%.o) $(LAUNCH_LIB) $(LIBDIR)/libmeasure.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) $^ -o $@ $(BASE_LIBS)
 
