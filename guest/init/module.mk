@@ -1,6 +1,6 @@
 # cocoon-init: PID 1 of the appliance's initrd (docs/boot.md).
-# (libudev is not needed: disks are found with a raw uevent netlink socket + sysfs.)
-GUEST_PKGS := libcryptsetup libkmod blkid
+# libudev finds the disks (enumeration + kernel uevent monitor; no udevd in the initrd).
+GUEST_PKGS := libcryptsetup libkmod blkid libudev
 EXTRA_CFLAGS_guest := $(call pkg_cflags,$(GUEST_PKGS))
 GUEST_LIBS := $(call pkg_libs,$(GUEST_PKGS))
 
