@@ -1,5 +1,5 @@
 # initrd: cocoon-mkinitrd, the deterministic initramfs builder (docs/initrd.md).
-MKINITRD_LIB_SRCS := initrd/tree.c initrd/elfdeps.c initrd/kmods.c initrd/compress.c
+MKINITRD_LIB_SRCS := initrd/tree.c initrd/elfdeps.c initrd/listfile.c initrd/kmods.c initrd/compress.c
 LIBMKINITRD := $(LIBDIR)/libmkinitrd.a
 MKINITRD_LIBS := -lzstd -lz
 DEPS_PACKAGES += libzstd-dev zlib1g-dev kmod
