@@ -68,6 +68,26 @@ DEPS_PACKAGES := build-essential pkg-config git ca-certificates curl \
 	libcryptsetup-dev libkmod-dev libudev-dev libblkid-dev libtss2-dev libxml2-dev \
 	clang libclang-rt-14-dev llvm
 
+# Shared by every module.mk, so that none depends on the order they are included in: a
+# module names another's library with $(call lib,NAME) and another's variables only in
+# deferred (`=`) assignments or recipes, never in an immediate (`:=`) one or a rule line.
+# (The pinned guest kernel's directory is shared too: one extraction for every build flavour.)
+GUEST_KERNEL_DIR := build/guest-kernel
+
+# lib: the path of a module's static library.
+lib = $(LIBDIR)/lib$(1).a
+# static_lib: the archive rule of a module's library, the objects of SOURCES:
+#   $(eval $(call static_lib,NAME,SOURCES))   ->   $(call lib,NAME)
+define static_lib
+$(call lib,$(1)): $(patsubst %.c,$(OBJ)/%.o,$(2))
+	@mkdir -p $$(@D)
+	rm -f $$@
+	$$(AR) rcs $$@ $$^
+endef
+
+# Prerequisites may name variables set later ($$(test_NAME_DEPS) in tests/unit/module.mk).
+.SECONDEXPANSION:
+
 # compile_c: one object rule for every C file, with header dependencies.
 $(OBJ)/%.o: %.c
 	@mkdir -p $(@D)

@@ -78,6 +78,9 @@ int cl_build_argv(const struct cl_config *c, const struct cl_boot *b, struct cl_
 	if (c->tdx && !kvm)
 		return cm_fail(e, -EINVAL, "TDX needs KVM (accel tcg is only for --no-tdx test boots)");
 	const bool probe = b->probe_dir != NULL;
+	if (probe && cl_path_check(b->probe_dir) < 0)
+		return cm_fail(e, -EINVAL, "probe output directory '%s' cannot go into a QEMU option "
+				       "(a path without commas or control characters)", b->probe_dir);
 	const char *img = c->image_dir;
 	const char *type = cl_node_type_name(c->type);
 	char mem[32];

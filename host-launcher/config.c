@@ -68,7 +68,7 @@ static int parse_bool(const char *s, bool *out)
 	return -EINVAL;
 }
 
-static int set_path(char *dst, const char *v)
+int cl_path_check(const char *v)
 {
 	size_t n = strlen(v);
 	if (n == 0 || n >= CL_PATH_MAX)
@@ -79,7 +79,14 @@ static int set_path(char *dst, const char *v)
 	for (const char *p = v; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			return -EINVAL;
-	memcpy(dst, v, n + 1);
+	return 0;
+}
+
+static int set_path(char *dst, const char *v)
+{
+	if (cl_path_check(v) < 0)
+		return -EINVAL;
+	memcpy(dst, v, strlen(v) + 1);
 	return 0;
 }
 

@@ -80,6 +80,11 @@ int cl_config_finish(struct cl_config *c, struct cm_err *e);
 
 const char *cl_node_type_name(enum cl_node_type t);
 
+/* Can this path stand inside a QEMU option value (-chardev file,path=...)? 1 to
+ * CL_PATH_MAX - 1 bytes, no ',' (QEMU's option separator) and no control characters.
+ * Every config path key and capture-acpi's --out pass it. Returns 0 or -EINVAL. */
+int cl_path_check(const char *v);
+
 /* Effective per-instance values. */
 uint32_t cl_config_cid(const struct cl_config *c);
 unsigned cl_config_host_port(const struct cl_config *c, size_t i);

@@ -1,16 +1,14 @@
 # cocoon-launch (host launcher) and cocoon-acpi-probe (static /init of the ACPI probe guest).
-# (libmeasure.a is named by path: measure/module.mk is included after this file.)
 LAUNCH_LIB_SRCS := host-launcher/config.c host-launcher/image.c host-launcher/argv.c \
 	host-launcher/check.c host-launcher/run.c host-launcher/unit.c host-launcher/acpi.c \
 	host-launcher/acpi_wire.c
-LAUNCH_LIB := $(LIBDIR)/liblaunch.a
+LAUNCH_LIB := $(call lib,launch)
+$(eval $(call static_lib,launch,$(LAUNCH_LIB_SRCS)))
 
-$(LAUNCH_LIB): $(LAUNCH_LIB_SRCS:%.c=$(OBJ)/%.o)
-	@mkdir -p $(@D)
-	rm -f $@
-	$(AR) rcs $@ $^
+# The program: main.c dispatches to one file per subcommand (host-launcher/cli/cmd_*.c).
+LAUNCH_CLI_SRCS := host-launcher/main.c $(sort $(wildcard host-launcher/cli/*.c))
 
-$(BIN)/cocoon-launch: $(OBJ)/host-launcher/main.o $(LAUNCH_LIB) $(LIBDIR)/libmeasure.a
+$(BIN)/cocoon-launch: $(LAUNCH_CLI_SRCS:%.c=$(OBJ)/%.o) $(LAUNCH_LIB) $(call lib,measure)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) $^ -o $@ $(BASE_LIBS)
 
@@ -40,7 +38,7 @@ endif
 endif
 
 # Fuzzing: config, --set, manifest.json and capture-acpi log parsers (first byte selects).
-# '=' (not ':='): LIBMEASURE_SRCS comes from measure/module.mk, included later.
+# '=': LIBMEASURE_SRCS comes from measure/module.mk.
 FUZZERS += launch
 fuzz_launch_SRCS = host-launcher/fuzz/fuzz_launch.c $(LAUNCH_LIB_SRCS) $(LIBMEASURE_SRCS)
 fuzz_launch_SEEDS = $(wildcard host-launcher/examples/*.conf tests/unit/golden/launch/*.conf)

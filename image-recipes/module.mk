@@ -8,8 +8,7 @@
 # The mirror comes from apt's configuration or DEBIAN_MIRROR; see image-recipes/debfetch.sh.
 DEBFETCH := image-recipes/debfetch.sh
 IMAGE_LOCK_FILE := image-recipes/packages.lock
-# One extraction for every build flavour (the SANITIZE=1 build reads the same kernel).
-GUEST_KERNEL_DIR := build/guest-kernel
+# GUEST_KERNEL_DIR (the Makefile): one extraction for every build flavour.
 DEPS_PACKAGES += curl xz-utils dpkg kmod gpgv jq
 
 # Stale pins (docs/auditor-guide.md): `make image`, `make guest-kernel` and `make check-repro`

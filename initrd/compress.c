@@ -1,5 +1,5 @@
 /* cocoon-mkinitrd: pinned compressor configurations (the initrd bytes are measured). */
-#include "initrd/mkinitrd.h"
+#include "initrd/compress.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* cocoon-mkinitrd: the shared-library closure of ELF binaries (PT_INTERP + DT_NEEDED),
  * parsed directly (no ldd, no running the binary). ELF64 little-endian only. */
-#include "initrd/mkinitrd.h"
+#include "initrd/elfdeps.h"
 
 #include <elf.h>
 #include <errno.h>

@@ -8,7 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "initrd/mkinitrd.h"
+#include "initrd/compress.h"
+#include "initrd/elfdeps.h"
+#include "initrd/kmods.h"
+#include "initrd/listfile.h"
+#include "initrd/tree.h"
 
 #define MAX_LIBDIRS 32
 #define MAX_MODULES 512

@@ -1,15 +1,12 @@
 # initrd: cocoon-mkinitrd, the deterministic initramfs builder (docs/initrd.md).
-MKINITRD_LIB_SRCS := initrd/tree.c initrd/elfdeps.c initrd/kmods.c initrd/compress.c
-LIBMKINITRD := $(LIBDIR)/libmkinitrd.a
+MKINITRD_LIB_SRCS := initrd/tree.c initrd/elfdeps.c initrd/listfile.c initrd/kmods.c initrd/compress.c
+LIBMKINITRD := $(call lib,mkinitrd)
 MKINITRD_LIBS := -lzstd -lz
 DEPS_PACKAGES += libzstd-dev zlib1g-dev kmod
 
-$(LIBMKINITRD): $(MKINITRD_LIB_SRCS:%.c=$(OBJ)/%.o)
-	@mkdir -p $(@D)
-	rm -f $@
-	$(AR) rcs $@ $^
+$(eval $(call static_lib,mkinitrd,$(MKINITRD_LIB_SRCS)))
 
-$(BIN)/cocoon-mkinitrd: $(OBJ)/initrd/main.o $(LIBMKINITRD) $(LIBDIR)/libmeasure.a
+$(BIN)/cocoon-mkinitrd: $(OBJ)/initrd/main.o $(LIBMKINITRD) $(call lib,measure)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) $^ -o $@ $(MKINITRD_LIBS) $(BASE_LIBS)
 

@@ -10,7 +10,7 @@ ATTEST_SIM_LIBS :=
 -include guest/attest/sim.mk
 
 ATTEST_SRCS := guest/attest/attest.c guest/attest/tdx.c $(ATTEST_SIM_SRCS)
-LIBCOCOON_ATTEST := $(LIBDIR)/libcocoon-attest.a
+LIBCOCOON_ATTEST := $(call lib,cocoon-attest)
 
 ifneq ($(strip $(ATTEST_SIM_SRCS)),)
 $(OBJ)/guest/attest/attest.o: ALL_CFLAGS += -DCA_HAVE_SIM
@@ -18,10 +18,7 @@ endif
 # Rebuild the dispatcher when sim.mk appears or goes.
 $(OBJ)/guest/attest/attest.o $(OBJ)/tests/unit/test_attest_tdx.o: $(wildcard guest/attest/sim.mk)
 
-$(LIBCOCOON_ATTEST): $(ATTEST_SRCS:%.c=$(OBJ)/%.o)
-	@mkdir -p $(@D)
-	rm -f $@
-	$(AR) rcs $@ $^
+$(eval $(call static_lib,cocoon-attest,$(ATTEST_SRCS)))
 ifneq ($(strip $(ATTEST_SIM_SRCS)),)
 $(OBJ)/tests/unit/test_attest_tdx.o: ALL_CFLAGS += -DCA_HAVE_SIM
 endif

@@ -70,7 +70,7 @@ static void step_root(void)
 {
 	struct cm_err e = {0};
 	char dev[300], mapper[300];
-	if (ci_disks_open(&boot.disks, "", "/dev", &e) < 0)
+	if (ci_disks_open(&boot.disks, "/dev", &e) < 0)
 		ci_fatal("disks", "%s", e.msg);
 	ci_boot_wait_disk("root", dev, sizeof dev);
 	struct ci_verity v = {

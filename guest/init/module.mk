@@ -1,19 +1,16 @@
 # cocoon-init: PID 1 of the appliance's initrd (docs/boot.md).
-# (libudev is not needed: disks are found with a raw uevent netlink socket + sysfs.)
-GUEST_PKGS := libcryptsetup libkmod blkid
+# libudev finds the disks (enumeration + kernel uevent monitor; no udevd in the initrd).
+GUEST_PKGS := libcryptsetup libkmod blkid libudev
 EXTRA_CFLAGS_guest := $(call pkg_cflags,$(GUEST_PKGS))
 GUEST_LIBS := $(call pkg_libs,$(GUEST_PKGS))
 
 # Everything but main.c goes into a library the unit tests link.
 INIT_SRCS := $(filter-out guest/init/main.c,$(sort $(wildcard guest/init/*.c)))
-LIBCOCOON_INIT := $(LIBDIR)/libcocoon-init.a
+LIBCOCOON_INIT := $(call lib,cocoon-init)
+$(eval $(call static_lib,cocoon-init,$(INIT_SRCS)))
 
-$(LIBCOCOON_INIT): $(INIT_SRCS:%.c=$(OBJ)/%.o)
-	@mkdir -p $(@D)
-	rm -f $@
-	$(AR) rcs $@ $^
-
-$(BIN)/cocoon-init: $(OBJ)/guest/init/main.o $(LIBCOCOON_INIT) $(LIBCOCOON_CMDLINE) $(LIBDIR)/libcocoon-keys.a $(LIBDIR)/libcocoon-attest.a $(LIBDIR)/libmeasure.a
+$(BIN)/cocoon-init: $(OBJ)/guest/init/main.o $(LIBCOCOON_INIT) $(LIBCOCOON_CMDLINE) $(call lib,cocoon-keys) \
+		$(call lib,cocoon-attest) $(call lib,measure)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) $^ -o $@ $(GUEST_LIBS) $(BASE_LIBS)
 
@@ -24,14 +21,14 @@ DEPS_PACKAGES += e2fsprogs
 INIT_MODULES_LIST := guest/init/modules.list
 
 # Unit tests (tests/unit/test_init_*.c, test_attest_tdx.c, test_keys.c).
-GUEST_TEST_DEPS := $(LIBCOCOON_INIT) $(LIBCOCOON_CMDLINE) $(LIBDIR)/libcocoon-keys.a $(LIBDIR)/libcocoon-attest.a
+GUEST_TEST_DEPS := $(LIBCOCOON_INIT) $(LIBCOCOON_CMDLINE) $(call lib,cocoon-keys) $(call lib,cocoon-attest)
 GUEST_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_init_*.c tests/unit/test_attest_tdx.c \
 	tests/unit/test_keys*.c))
 $(foreach t,$(GUEST_TESTS),$(eval test_$(t)_DEPS := $$(GUEST_TEST_DEPS)))
-$(foreach t,$(GUEST_TESTS),$(eval test_$(t)_LIBS := $$(GUEST_LIBS) $$(ATTEST_SIM_LIBS)))
+$(foreach t,$(GUEST_TESTS),$(eval test_$(t)_LIBS = $$(GUEST_LIBS) $$(ATTEST_SIM_LIBS)))
 
 # libFuzzer targets (make fuzz): the LUKS2 metadata check on host-controlled headers,
-# the spec and cmdline parsers. `=` because LIBMEASURE_SRCS is set by a later module.mk.
+# the spec and cmdline parsers. `=` because LIBMEASURE_SRCS is set by measure/module.mk.
 FUZZERS += init_luks init_spec
 fuzz_init_luks_SRCS = tests/fuzz/fuzz_init_luks.c guest/init/luks.c $(LIBMEASURE_SRCS)
 fuzz_init_luks_SEEDS := tests/fuzz/seeds/init_luks.json

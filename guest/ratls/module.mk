@@ -1,16 +1,11 @@
 # cocoon-ratls: the RA-TLS server, forwarder and SOCKS5 proxy (docs/ratls.md).
 # libcocoonratls.a holds everything but main.c; cocoon-measure's `cert` command links it
 # too, so the auditor verifies certificates with the very code the appliance uses.
-# (Library paths are spelled out: this file is included before measure/module.mk.)
 RATLS_SRCS := $(filter-out guest/ratls/main.c,$(sort $(wildcard guest/ratls/*.c)))
-LIBRATLS := $(LIBDIR)/libcocoonratls.a
+LIBRATLS := $(call lib,cocoonratls)
+$(eval $(call static_lib,cocoonratls,$(RATLS_SRCS)))
 
-$(LIBRATLS): $(RATLS_SRCS:%.c=$(OBJ)/%.o)
-	@mkdir -p $(@D)
-	rm -f $@
-	$(AR) rcs $@ $^
-
-$(BIN)/cocoon-ratls: $(OBJ)/guest/ratls/main.o $(LIBRATLS) $(LIBCOCOON_CMDLINE) $(LIBDIR)/libcocoon-attest.a $(LIBDIR)/libmeasure.a
+$(BIN)/cocoon-ratls: $(OBJ)/guest/ratls/main.o $(LIBRATLS) $(LIBCOCOON_CMDLINE) $(call lib,cocoon-attest) $(call lib,measure)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) $^ -o $@ $(ATTEST_SIM_LIBS) $(BASE_LIBS)
 
@@ -20,8 +15,9 @@ test_pow_DEPS := $(LIBRATLS)
 test_ratls_cert_DEPS := $(LIBRATLS)
 test_ratls_config_DEPS := $(LIBRATLS) $(LIBCOCOON_CMDLINE)
 test_ratls_peerinfo_DEPS := $(LIBRATLS)
-test_ratls_verify_DEPS := $(LIBRATLS) $(SIMCA_OBJS)
-test_ratls_tls_DEPS := $(LIBRATLS) $(SIMCA_OBJS)
+# '=': SIMCA_OBJS comes from guest/attest/sim.mk.
+test_ratls_verify_DEPS = $(LIBRATLS) $(SIMCA_OBJS)
+test_ratls_tls_DEPS = $(LIBRATLS) $(SIMCA_OBJS)
 
 INTEGRATION_TESTS += tests/integration/ratls_mutual tests/integration/ratls_load
 BENCHES += tests/bench/bench_ratls

@@ -68,6 +68,18 @@ else
 	bad "bad config: status $st: $out"
 fi
 
+# 3b. capture-acpi --out reaches QEMU's option syntax (-chardev file,path=DIR/...): a comma or
+# a control character in it is refused before anything is created or started (issue 13, 10)
+for o in "$T/acpi,mux=on" "$T/acpi$(printf '\t')x"; do
+	out=$("$L" capture-acpi "$T/node.conf" --kernel /nonexistent --initrd /nonexistent --out "$o" 2>&1); st=$?
+	if [ $st = 2 ] && grep -q "^error: --out: bad value .* (a path without commas or control characters)" <<<"$out" &&
+	   [ ! -e "$o" ]; then
+		ok "capture-acpi refuses --out $(printf %q "${o#"$T"/}") before creating it"
+	else
+		bad "capture-acpi --out $(printf %q "$o"): status $st: $out"
+	fi
+done
+
 # 4. a tampered image is refused before QEMU starts
 cp -r "$T/img" "$T/img2"
 echo "console=hvc0 init=/bin/sh" > "$T/img2/cmdline"

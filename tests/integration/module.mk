@@ -20,7 +20,7 @@ APPLIANCE_TESTS := init-service init-persistent init-persistent-foreign init-luk
 ifneq ($(wildcard measure/cli/cmd_spec.c),)
 APPLIANCE_TESTS += init-rtmr3 init-debug-shell
 endif
-ifneq ($(filter $(BIN)/cocoon-init,$(PROGRAMS)),)
+ifneq ($(wildcard guest/init/main.c),)
 INTEGRATION_TESTS += $(APPLIANCE_TESTS:%=tests/integration/%.sh)
 integration-test test-integration: $(BUILD)/initrd.img
 endif

@@ -19,14 +19,14 @@ integration-test test-integration: | $(MEASURE_KERNEL)
 
 # libFuzzer targets for the CCEL / TDVF metadata / PE parsers (make fuzz).
 FUZZERS += ccel tdvf pe
-fuzz_ccel_SRCS := tests/fuzz/fuzz_ccel.c $(LIBMEASURE_SRCS)
+fuzz_ccel_SRCS = tests/fuzz/fuzz_ccel.c $(LIBMEASURE_SRCS)
 # Seeds: the table and the log without its 0xFF padding (18101 bytes, generated from the fixture).
 MEASURE_CCEL_SEED := build/cache/fuzz/ccel_unpadded.dat
 $(MEASURE_CCEL_SEED): $(FIXTURES)/tdx/ccel/ccel_data.dat
 	@mkdir -p $(@D)
 	head -c 18101 $< >$@
 fuzz_ccel_SEEDS := $(MEASURE_CCEL_SEED) $(FIXTURES)/tdx/ccel/ccel_table.dat
-fuzz_tdvf_SRCS := tests/fuzz/fuzz_tdvf.c $(LIBMEASURE_SRCS)
+fuzz_tdvf_SRCS = tests/fuzz/fuzz_tdvf.c $(LIBMEASURE_SRCS)
 # Seed: the last 64 KiB of OVMF.fd (GUIDed table, TDVF metadata); the harness puts it at the
 # end of a zeroed 4 MiB image (libFuzzer inputs stop at 1 MiB).
 MEASURE_TDVF_SEED := build/cache/fuzz/ovmf_tail.fd
@@ -39,7 +39,7 @@ fuzz_tdvf_SEEDS := $(MEASURE_TDVF_SEED)
 MEASURE_PE_SEED := build/cache/kernel/vmlinuz.head
 $(MEASURE_PE_SEED): $(MEASURE_KERNEL)
 	head -c 65536 $< >$@
-fuzz_pe_SRCS := tests/fuzz/fuzz_pe.c $(LIBMEASURE_SRCS)
+fuzz_pe_SRCS = tests/fuzz/fuzz_pe.c $(LIBMEASURE_SRCS)
 fuzz_pe_SEEDS := $(MEASURE_PE_SEED) $(MEASURE_KERNEL)
 fuzz-build: $(MEASURE_PE_SEED) $(MEASURE_CCEL_SEED) $(MEASURE_TDVF_SEED)
 BENCHES += tests/bench/bench_measure.sh

@@ -6,7 +6,7 @@ $(BUILD)/tests/ratls-engine: $(OBJ)/tests/ratls-engine/engine.o
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) $^ -o $@ -lpthread
 
-$(BUILD)/tests/ratls-load: $(OBJ)/tests/ratls-engine/loadgen.o $(LIBRATLS) $(LIBDIR)/libmeasure.a
+$(BUILD)/tests/ratls-load: $(OBJ)/tests/ratls-engine/loadgen.o $(call lib,cocoonratls) $(call lib,measure)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) $^ -o $@ -lpthread $(BASE_LIBS)
 

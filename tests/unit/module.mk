@@ -5,9 +5,8 @@ CMOCKA_LIBS := $(call pkg_libs,cmocka)
 UNIT_TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_TESTS += $(UNIT_TEST_SRCS:tests/unit/%.c=$(TESTBIN)/%)
 
-.SECONDEXPANSION:
-$(TESTBIN)/test_%: $(OBJ)/tests/unit/test_%.o $$(test_$$*_DEPS) $(OBJ)/tests/unit/testutil.o $(LIBMEASURE)
+$(TESTBIN)/test_%: $(OBJ)/tests/unit/test_%.o $$(test_$$*_DEPS) $(OBJ)/tests/unit/testutil.o $(call lib,measure)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) $(OBJ)/tests/unit/test_$*.o $(OBJ)/tests/unit/testutil.o $(test_$*_DEPS) \
-		$(LIBMEASURE) -o $@ \
+		$(call lib,measure) -o $@ \
 		$(test_$*_LIBS) $(CMOCKA_LIBS) $(BASE_LIBS)

@@ -139,6 +139,30 @@ static void tdx_with_tcg_is_refused(void **s)
 	assert_non_null(strstr(e.msg, "TDX needs KVM"));
 }
 
+/* The probe directory lands in -chardev file,path=DIR/...: a comma there would add
+ * chardev options, so the same check as for config paths refuses it (issue 13, 10). */
+static void probe_dir_with_comma_or_control_is_refused(void **s)
+{
+	(void)s;
+	struct cl_config c;
+	load_conf(GOLDEN_DIR "/notdx.conf", &c);
+	static const char *const bad[] = { "/tmp/acpi,mux=on", "/tmp/acpi\nx", "/tmp/a\x7f", "" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct cl_boot b = { .accel = "tcg", .cmdline = "x", .console = "file", .probe_kernel = "/k",
+				     .probe_initrd = "/i", .probe_dir = bad[i] };
+		struct cl_argv a;
+		struct cm_err e = { 0 };
+		assert_int_equal(cl_build_argv(&c, &b, &a, &e), -EINVAL);
+		assert_non_null(strstr(e.msg, "probe output directory"));
+	}
+	struct cl_boot ok = { .accel = "tcg", .cmdline = "x", .console = "file", .probe_kernel = "/k,1",
+			      .probe_initrd = "/i", .probe_dir = "/tmp/acpi" };
+	struct cl_argv a;
+	struct cm_err e = { 0 };
+	assert_int_equal(cl_build_argv(&c, &ok, &a, &e), 0); /* -kernel takes a plain file name */
+	cl_argv_free(&a);
+}
+
 static void no_tdx_argv_has_no_tdx_object(void **s)
 {
 	(void)s;
@@ -545,6 +569,7 @@ int main(void)
 		cmocka_unit_test(golden_argv_instance3),
 		cmocka_unit_test(tdx_argv_has_tdx_guest_object_and_machine),
 		cmocka_unit_test(tdx_with_tcg_is_refused),
+		cmocka_unit_test(probe_dir_with_comma_or_control_is_refused),
 		cmocka_unit_test(no_tdx_argv_has_no_tdx_object),
 		cmocka_unit_test(config_unknown_key_names_key_and_line),
 		cmocka_unit_test(config_duplicate_key_names_both_lines),

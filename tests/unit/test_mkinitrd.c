@@ -13,7 +13,11 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "initrd/mkinitrd.h"
+#include "initrd/compress.h"
+#include "initrd/elfdeps.h"
+#include "initrd/kmods.h"
+#include "initrd/listfile.h"
+#include "initrd/tree.h"
 
 static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *f)
 {

@@ -8,7 +8,7 @@ fuzz_verify_SEEDS := $(wildcard $(FIXTURES)/tdx/quotes/*.bin $(FIXTURES)/tdx/quo
 	$(FIXTURES)/tdx/quotes/*.json)
 
 # make bench: quote verification throughput vs @phala/dcap-qvl (tests/bench/bench_verify.sh).
-$(BUILD)/bench/bench_verify: $(OBJ)/tests/bench/bench_verify.o $(LIBDIR)/libmeasure.a
+$(BUILD)/bench/bench_verify: $(OBJ)/tests/bench/bench_verify.o $(call lib,measure)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) $^ -o $@ $(BASE_LIBS)
 

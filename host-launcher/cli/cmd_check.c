@@ -1,0 +1,85 @@
+/* cocoon-launch check: host preflight with a verdict (text or JSON). */
+#include "host-launcher/cli/cli.h"
+
+#include <stdio.h>
+
+#include <json-c/json.h>
+
+#include "host-launcher/check.h"
+#include "host-launcher/run.h"
+#include "measure/json.h"
+
+static const char check_help[] =
+	"usage: cocoon-launch check [CONFIG] [--set KEY=VALUE]... [--instance N] [--no-tdx] [--json]\n"
+	"Host preflight: one line per check and a verdict. Exit 0 when every required check\n"
+	"passes, 1 otherwise. Without CONFIG only the host is checked (TDX, KVM, QEMU, QGS, memory).\n"
+	"Test options: --sys DIR --proc DIR --dev DIR (roots of sysfs, procfs and /dev).\n";
+
+int cmd_check(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		SHARED_LONGOPTS,
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "sys", required_argument, NULL, OPT_SYS },
+		{ "proc", required_argument, NULL, OPT_PROC },
+		{ "dev", required_argument, NULL, OPT_DEV },
+		{ 0, 0, 0, 0 },
+	};
+	struct cli_cfg_opts o = { .instance = -1 };
+	struct cl_host h;
+	cl_host_default(&h);
+	int json = 0, ch, rc = 0;
+	optind = 1;
+	while ((ch = cli_next_opt(argc, argv, lo, &o, "check", &rc)) != -1) {
+		switch (ch) {
+		case OPT_FAILED: return rc;
+		case OPT_JSON: json = 1; break;
+		case OPT_SYS: h.sys = optarg; break;
+		case OPT_PROC: h.proc = optarg; break;
+		case OPT_DEV: h.dev = optarg; break;
+		case OPT_HELP: fputs(check_help, stdout); return 0;
+		default: return cli_usage_error("check", "bad option", NULL);
+		}
+	}
+	if (argc - optind > 1)
+		return cli_usage_error("check", "at most one CONFIG", argv[optind + 1]);
+	struct cl_config c;
+	const struct cl_config *cp = NULL;
+	if (optind < argc) {
+		rc = cli_load_config(&c, argv[optind], &o);
+		if (rc)
+			return rc;
+		cp = &c;
+	}
+	static struct cl_report r;
+	cl_check_host(cp, &h, &r);
+	if (json) {
+		json_object *root = json_object_new_object(), *arr = json_object_new_array();
+		for (size_t i = 0; i < r.n; i++) {
+			json_object *x = json_object_new_object();
+			cm_json_add_str(x, "name", r.c[i].name);
+			cm_json_add_str(x, "status", r.c[i].status == CL_FAIL ? "fail" : cl_status_name(r.c[i].status));
+			cm_json_add_bool(x, "required", r.c[i].required);
+			cm_json_add_str(x, "detail", r.c[i].detail);
+			json_object_array_add(arr, x);
+		}
+		json_object_object_add(root, "checks", arr);
+		cm_json_add_str(root, "verdict", r.ok ? "pass" : "fail");
+		cm_json_print(root, stdout);
+		json_object_put(root);
+	} else {
+		for (size_t i = 0; i < r.n; i++)
+			printf("%-4s %-22s %s%s\n", cl_status_name(r.c[i].status), r.c[i].name, r.c[i].detail,
+			       r.c[i].status == CL_FAIL && !r.c[i].required ? " (not required)" : "");
+		size_t fails = 0;
+		for (size_t i = 0; i < r.n; i++)
+			fails += r.c[i].status == CL_FAIL && r.c[i].required;
+		if (r.ok)
+			printf("verdict: PASS: this host can run the %s\n",
+			       cp && !cp->tdx ? "node without TDX (NOT confidential)" : "confidential node");
+		else
+			printf("verdict: FAIL: %zu required check(s) failed; cocoon-launch run will not start a %s "
+			       "node here\n", fails, cp && !cp->tdx ? "" : "confidential");
+	}
+	return r.ok ? CL_EXIT_OK : CL_EXIT_FAIL;
+}

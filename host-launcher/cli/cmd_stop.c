@@ -1,0 +1,48 @@
+/* cocoon-launch stop: orderly guest shutdown through QMP. */
+#include "host-launcher/cli/cli.h"
+
+#include <stdio.h>
+
+#include "host-launcher/argv.h"
+#include "host-launcher/run.h"
+
+static const char stop_help[] =
+	"usage: cocoon-launch stop CONFIG [--set KEY=VALUE]... [--instance N] [--timeout S]\n"
+	"Ask the guest to power off (QMP system_powerdown) and wait until QEMU exits (default 90 s).\n";
+
+int cmd_stop(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		SHARED_LONGOPTS,
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ 0, 0, 0, 0 },
+	};
+	struct cli_cfg_opts o = { .instance = -1 };
+	unsigned timeout = 90;
+	int ch, rc = 0;
+	optind = 1;
+	while ((ch = cli_next_opt(argc, argv, lo, &o, "stop", &rc)) != -1) {
+		switch (ch) {
+		case OPT_FAILED: return rc;
+		case OPT_TIMEOUT:
+			if (cli_parse_uint(optarg, 3600, &timeout) < 0)
+				return cli_usage_error("stop", "--timeout wants 0-3600 seconds", optarg);
+			break;
+		case OPT_HELP: fputs(stop_help, stdout); return 0;
+		default: return cli_usage_error("stop", "bad option", NULL);
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error("stop", "exactly one CONFIG expected", NULL);
+	struct cl_config c;
+	rc = cli_load_config(&c, argv[optind], &o);
+	if (rc)
+		return rc;
+	char qmp[CL_PATH_MAX + 16];
+	cl_qmp_path(&c, qmp, sizeof(qmp));
+	struct cm_err e = { 0 };
+	if (cl_qmp_command(qmp, "system_powerdown", true, timeout, &e) < 0)
+		return cli_error(CL_EXIT_FAIL, "%s", e.msg);
+	printf("%s %u stopped\n", cl_node_type_name(c.type), c.instance);
+	return 0;
+}
