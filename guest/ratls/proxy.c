@@ -717,7 +717,7 @@ static int socks_request(struct conn *c, struct cm_err *e)
 	case 1: need = 4 + 4 + 2; break;
 	case 4: need = 4 + 16 + 2; break;
 	case 3: need = 5 + (size_t)c->pre[4] + 2; break;
-	default: return cm_fail(e, -EPROTO, "SOCKS5 address type %u unknown", c->pre[3]);
+	default: return cm_fail(e, -EAFNOSUPPORT, "SOCKS5 address type %u unknown", c->pre[3]);
 	}
 	if (c->pre_len < need)
 		return 0;
@@ -736,19 +736,31 @@ static int socks_request(struct conn *c, struct cm_err *e)
 		a->sin6_port = htons(port);
 		c->dst_len = sizeof(*a);
 	} else {
-		char host[256], spec[300];
+		/* Host names are refused, never resolved: DNS is the host's (a blocking lookup
+		 * would stall the loop, and the answer is untrusted anyway); Cocoon's clients
+		 * send addresses. A numeric address sent as a name is taken as is. */
+		char host[256];
 		size_t hl = c->pre[4];
 		if (!hl)
 			return cm_fail(e, -EPROTO, "SOCKS5 empty host name");
 		memcpy(host, c->pre + 5, hl);
 		host[hl] = 0;
 		for (size_t i = 0; i < hl; i++)
-			if (host[i] <= 0x20 || host[i] >= 0x7f || host[i] == ':')
+			if (host[i] <= 0x20 || host[i] >= 0x7f)
 				return cm_fail(e, -EPROTO, "SOCKS5 host name has invalid characters");
-		snprintf(spec, sizeof(spec), "%s:%u", host, port);
-		int rc = cr_parse_addr(spec, true, &c->dst, &c->dst_len, e);
-		if (rc)
-			return rc;
+		struct sockaddr_in *a4 = (void *)&c->dst;
+		struct sockaddr_in6 *a6 = (void *)&c->dst;
+		if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+			a4->sin_family = AF_INET;
+			a4->sin_port = htons(port);
+			c->dst_len = sizeof(*a4);
+		} else if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+			a6->sin6_family = AF_INET6;
+			a6->sin6_port = htons(port);
+			c->dst_len = sizeof(*a6);
+		} else {
+			return cm_fail(e, -EAFNOSUPPORT, "SOCKS5 host name '%s': host names are not resolved", host);
+		}
 	}
 	return 1;
 }
@@ -889,7 +901,8 @@ static void step(struct conn *c, uint32_t events, bool on_client)
 			if (r < 0) {
 				cr_log("warn", "socks_rejected", "conn=%llu peer=%s error=\"%s\"", (unsigned long long)c->id,
 				       c->peer, e.msg);
-				socks_fail(c, r == -ENOTSUP ? 7 : 1, "bad SOCKS5 request");
+				/* 7 command not supported, 8 address type not supported, 1 failure */
+				socks_fail(c, r == -ENOTSUP ? 7 : r == -EAFNOSUPPORT ? 8 : 1, "bad SOCKS5 request");
 				return;
 			}
 			if (r > 0) {
