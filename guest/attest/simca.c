@@ -606,6 +606,24 @@ fail:
 	return NULL;
 }
 
+int ca_simca_reissue_collateral(struct ca_simca *ca, const struct ca_simca_params *p, struct cm_err *e)
+{
+	if (!ca->root_key || !ca->pck_ca_key || !ca->tcb_key || !ca->tcb)
+		return cm_fail(e, -EINVAL, "sim CA: a loaded CA cannot re-sign collateral");
+	char *old = ca->collateral;
+	size_t old_len = ca->collateral_len;
+	ca->collateral = NULL;
+	int rc = build_collateral(ca, p);
+	ERR_clear_error();
+	if (rc) {
+		ca->collateral = old;
+		ca->collateral_len = old_len;
+		return cm_fail(e, -EIO, "sim CA: collateral generation failed");
+	}
+	free(old);
+	return 0;
+}
+
 void ca_simca_free(struct ca_simca *ca)
 {
 	if (!ca)

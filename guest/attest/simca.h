@@ -118,6 +118,10 @@ X509 *ca_simca_root(const struct ca_simca *ca); /* borrowed */
 /* The collateral bundle (JSON text, NUL-terminated). */
 const char *ca_simca_collateral(const struct ca_simca *ca, size_t *len);
 
+/* Sign a new collateral bundle with the same keys and certificates (its CRLs, TCB info
+ * and QE identity from p: windows, levels, revocations), replacing the current one. */
+int ca_simca_reissue_collateral(struct ca_simca *ca, const struct ca_simca_params *p, struct cm_err *e);
+
 /* Mint a quote (malloc'd). */
 int ca_simca_quote(const struct ca_simca *ca, const struct ca_simca_td *td, uint8_t **quote, size_t *len,
 		   struct cm_err *e);

@@ -19,6 +19,8 @@ void cr_config_defaults(struct cr_config *c)
 	c->cache_ttl = 3600;
 	c->proxy = (struct cr_proxy_conf){
 		.max_conns = 4096,
+		.max_pow_conns = 0, /* a quarter of max_conns */
+		.max_pow_conns_per_source = 64,
 		.handshake_timeout = 10,
 		.idle_timeout = 300,
 		.shutdown_grace = 10,
@@ -193,6 +195,8 @@ static int load_listeners(struct cr_config *c, json_object *arr, enum cr_mode mo
 				rc = jstr(val, key, l.target, sizeof(l.target), e);
 			else if (!strcmp(key, "policy"))
 				rc = jstr(val, "policy", l.policy, sizeof(l.policy), e);
+			else if (!strcmp(key, "max_connections"))
+				rc = jint(val, "max_connections", 1, 1000000, &l.max_conns, e);
 			else
 				rc = cm_fail(e, -EINVAL, "config: %s[%zu]: unknown key '%s'", k, i, key);
 			if (rc)
@@ -280,6 +284,10 @@ int cr_config_load(struct cr_config *c, const char *path, struct cm_err *e)
 			rc = jint(val, key, 0, CR_POW_CLIENT_MAX_DIFFICULTY, &x->pow_max, e);
 		else if (!strcmp(key, "max_connections"))
 			rc = jint(val, key, 1, 1000000, &x->max_conns, e);
+		else if (!strcmp(key, "max_pow_connections"))
+			rc = jint(val, key, 1, 1000000, &x->max_pow_conns, e);
+		else if (!strcmp(key, "max_pow_connections_per_source"))
+			rc = jint(val, key, 1, 1000000, &x->max_pow_conns_per_source, e);
 		else if (!strcmp(key, "handshake_timeout"))
 			rc = jint(val, key, 1, 3600, &x->handshake_timeout, e);
 		else if (!strcmp(key, "idle_timeout"))
@@ -323,7 +331,13 @@ int cr_config_check(const struct cr_config *c, struct cm_err *e)
 		return cm_fail(e, -EINVAL, "attest must be tdx or sim, not '%s'", c->attest);
 	if (!c->nlisteners)
 		return cm_fail(e, -EINVAL, "no listeners (reverse, forward or socks5)");
+	if (c->proxy.max_pow_conns > c->proxy.max_conns)
+		return cm_fail(e, -EINVAL, "max_pow_connections %d above max_connections %d", c->proxy.max_pow_conns,
+			       c->proxy.max_conns);
 	for (int i = 0; i < c->nlisteners; i++) {
+		if (c->listeners[i].max_conns > c->proxy.max_conns)
+			return cm_fail(e, -EINVAL, "listener %s: max_connections %d above the total %d",
+				       c->listeners[i].listen, c->listeners[i].max_conns, c->proxy.max_conns);
 		bool found = false;
 		for (int j = 0; j < c->npolicies; j++)
 			found |= !strcmp(c->policies[j].name, c->listeners[i].policy);

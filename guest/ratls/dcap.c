@@ -168,6 +168,23 @@ int cr_dcap_policy_reload_collateral(struct cr_dcap_policy *p, const struct cr_p
 	return load_collateral(p, c->collateral, e);
 }
 
+/* The earliest end among the bundle's windows (CRL nextUpdate, TCB info / QE identity
+ * nextUpdate, issuer certificates) and the quote's own PCK leaf and CA certificates. */
+static int64_t valid_until(struct cm_collateral *c, const struct cm_quote *q, int64_t t, int64_t collateral_end)
+{
+	const struct cm_pck_info *pck;
+	const char *check = NULL;
+	struct cm_err e = {0};
+	int64_t end = collateral_end ? collateral_end : INT64_MAX;
+	if (cm_collateral_pck(c, q, t, &pck, &check, &e))
+		return t; /* cannot happen after a successful verification: do not cache */
+	if (pck->leaf_to < end)
+		end = pck->leaf_to;
+	if (pck->ca_to < end)
+		end = pck->ca_to;
+	return end;
+}
+
 int cr_dcap_verify(struct cr_dcap_policy *p, const struct cm_quote *q, int64_t t, struct cr_dcap_result *out,
 		   const char **check, struct cm_err *e)
 {
@@ -185,7 +202,7 @@ int cr_dcap_verify(struct cr_dcap_policy *p, const struct cm_quote *q, int64_t t
 			out->tcb = (int)r.tcb.status;
 			snprintf(out->tcb_status, sizeof(out->tcb_status), "%s", cm_tcb_status_name(r.tcb.status));
 			memcpy(out->root_key_id, r.root_key_id, 48);
-			out->valid_until = r.collateral_expiry;
+			out->valid_until = valid_until(p->bundles[i], q, t, r.collateral_expiry);
 			return 0;
 		}
 		/* report the most relevant failure: one not about picking the wrong bundle */
@@ -196,11 +213,6 @@ int cr_dcap_verify(struct cr_dcap_policy *p, const struct cm_quote *q, int64_t t
 	}
 	*check = first.failed_check ? first.failed_check : "quote_verification";
 	return cm_fail(e, -EBADMSG, "quote does not verify: %s", first.message);
-}
-
-bool cr_dcap_same_anchor(const struct cr_dcap_policy *p, const struct cr_dcap_result *r)
-{
-	return !memcmp(p->anchor_id, r->root_key_id, 48);
 }
 
 int cr_dcap_policy_check(const struct cr_dcap_policy *p, const struct cm_quote *q, const struct cr_dcap_result *r,

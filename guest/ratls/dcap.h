@@ -14,7 +14,7 @@ struct cr_dcap_result {
 	int tcb;                   /* enum cm_tcb_status */
 	char tcb_status[48];
 	uint8_t root_key_id[48];   /* the trust anchor that verified it */
-	int64_t valid_until;       /* collateral / certificate windows end (0 = unknown) */
+	int64_t valid_until;       /* earliest end of the collateral and PCK certificate windows */
 };
 
 struct cr_dcap_policy;
@@ -26,8 +26,6 @@ void cr_dcap_policy_free(struct cr_dcap_policy *p);
 /* Signatures, PCK chain, collateral and TCB evaluation at time t. */
 int cr_dcap_verify(struct cr_dcap_policy *p, const struct cm_quote *q, int64_t t, struct cr_dcap_result *out,
 		   const char **check, struct cm_err *e);
-/* Was a cached result verified with this policy's trust anchor? */
-bool cr_dcap_same_anchor(const struct cr_dcap_policy *p, const struct cr_dcap_result *r);
 /* The policy's allowlists and accepted TCB statuses. -EACCES when rejected. */
 int cr_dcap_policy_check(const struct cr_dcap_policy *p, const struct cm_quote *q, const struct cr_dcap_result *r,
 			 const uint8_t image_hash[32], const char **check, struct cm_err *e);

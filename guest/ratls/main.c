@@ -29,7 +29,8 @@ static int usage(FILE *f, int rc)
 		"       cocoon-ratls run [--config FILE] [-R [HOST:]PORT:BACKEND[@POLICY]]... [-F [HOST:]PORT:TARGET[@POLICY]]...\n"
 		"                        [-S [HOST:]PORT[@POLICY]]... [--attest tdx|sim|cmdline | --cert-dir DIR] [--event-log FILE]\n"
 		"                        [--policy NAME=TYPE[,root=PEM][,collateral=PATH][,policy=JSON]]...\n"
-		"                        [--pow-difficulty N] [--pow-max N] [--max-conns N] [--handshake-timeout S]\n"
+		"                        [--pow-difficulty N] [--pow-max N] [--max-conns N] [--max-pow-conns N]\n"
+		"                        [--max-pow-conns-per-source N] [--handshake-timeout S]\n"
 		"                        [--idle-timeout S] [--shutdown-grace S] [--buffer BYTES] [--cert-refresh S]\n"
 		"                        [--log-connections] [--serialize-info]\n\n"
 		"RA-TLS (Cocoon-compatible: PoW preamble, TLS 1.3, attested Ed25519 certificates) in front of\n"
@@ -204,7 +205,8 @@ static int cmd_run(int argc, char **argv)
 		{"handshake-timeout", required_argument, NULL, 4}, {"idle-timeout", required_argument, NULL, 5},
 		{"shutdown-grace", required_argument, NULL, 6}, {"buffer", required_argument, NULL, 7},
 		{"cert-refresh", required_argument, NULL, 8}, {"log-connections", no_argument, NULL, 9},
-		{"serialize-info", no_argument, NULL, 10},
+		{"serialize-info", no_argument, NULL, 10}, {"max-pow-conns", required_argument, NULL, 11},
+		{"max-pow-conns-per-source", required_argument, NULL, 12},
 		{"help", no_argument, NULL, 'h'}, {0},
 	};
 	static struct cr_config conf;
@@ -237,6 +239,8 @@ static int cmd_run(int argc, char **argv)
 		case 8: bad |= parse_int(optarg, 1, 43200, &conf.cert_refresh); break;
 		case 9: x->log_connections = true; break;
 		case 10: x->serialize_info = true; break;
+		case 11: bad |= parse_int(optarg, 1, 1000000, &x->max_pow_conns); break;
+		case 12: bad |= parse_int(optarg, 1, 1000000, &x->max_pow_conns_per_source); break;
 		case 'h': return usage(stdout, 0);
 		default: return usage(stderr, 2);
 		}

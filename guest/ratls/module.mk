@@ -19,9 +19,11 @@ test_ratls_peerinfo_DEPS := $(LIBRATLS)
 test_ratls_verify_DEPS = $(LIBRATLS) $(SIMCA_OBJS)
 test_ratls_tls_DEPS = $(LIBRATLS) $(SIMCA_OBJS)
 
-INTEGRATION_TESTS += tests/integration/ratls_mutual tests/integration/ratls_load
+INTEGRATION_TESTS += tests/integration/ratls_mutual tests/integration/ratls_load tests/integration/ratls_dns \
+	tests/integration/ratls_flood
 BENCHES += tests/bench/bench_ratls
 
 # nginx: the TLS 1.3 terminator baseline of the benchmark; valgrind: leak check in
-# tests/integration/ratls_load; openssl: the CLI checks of the certificate tests.
-DEPS_PACKAGES += nginx-light valgrind openssl
+# tests/integration/ratls_load; openssl: the CLI checks of the certificate tests; iproute2:
+# loopback up in the private network namespace of tests/integration/ratls_dns.
+DEPS_PACKAGES += nginx-light valgrind openssl iproute2

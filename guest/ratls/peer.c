@@ -98,8 +98,17 @@ int cr_cert_inspect(X509 *cert, time_t now, struct cr_cert_info *info, struct cm
 
 /* ---- attestation cache ------------------------------------------------------------------ */
 
+/* An entry belongs to (SHA-256 of the quote, policy, collateral generation of the policy):
+ * a result is only ever reused by the policy whose collateral produced it, and a reload
+ * of that collateral flushes the policy's entries (the generation guards the rest). */
+struct att_key {
+	uint8_t quote_hash[32];
+	uint32_t policy;
+	uint64_t generation;
+};
+
 struct att_entry {
-	uint8_t key[32];
+	struct att_key key;
 	struct cr_dcap_result res;
 	int64_t expires;
 	struct att_entry *hnext, *prev, *next;
@@ -113,9 +122,14 @@ struct att_cache {
 	struct cr_cache_stats st;
 };
 
-static size_t bucket_of(const struct att_cache *c, const uint8_t key[32])
+static size_t bucket_of(const struct att_cache *c, const struct att_key *k)
 {
-	return (size_t)cm_le64(key) % c->nbuckets;
+	return (size_t)(cm_le64(k->quote_hash) ^ k->policy) % c->nbuckets;
+}
+
+static bool key_eq(const struct att_key *a, const struct att_key *b)
+{
+	return !memcmp(a->quote_hash, b->quote_hash, 32) && a->policy == b->policy && a->generation == b->generation;
 }
 
 static void lru_unlink(struct att_cache *c, struct att_entry *x)
@@ -144,7 +158,7 @@ static void lru_push(struct att_cache *c, struct att_entry *x)
 
 static void cache_remove(struct att_cache *c, struct att_entry *x)
 {
-	struct att_entry **pp = &c->buckets[bucket_of(c, x->key)];
+	struct att_entry **pp = &c->buckets[bucket_of(c, &x->key)];
 	while (*pp && *pp != x)
 		pp = &(*pp)->hnext;
 	if (*pp)
@@ -154,10 +168,10 @@ static void cache_remove(struct att_cache *c, struct att_entry *x)
 	c->n--;
 }
 
-static struct att_entry *cache_get(struct att_cache *c, const uint8_t key[32], int64_t now)
+static struct att_entry *cache_get(struct att_cache *c, const struct att_key *key, int64_t now)
 {
 	for (struct att_entry *x = c->buckets[bucket_of(c, key)]; x; x = x->hnext) {
-		if (memcmp(x->key, key, 32))
+		if (!key_eq(&x->key, key))
 			continue;
 		if (now >= x->expires) {
 			c->st.expired++;
@@ -173,12 +187,12 @@ static struct att_entry *cache_get(struct att_cache *c, const uint8_t key[32], i
 	return NULL;
 }
 
-static void cache_put(struct att_cache *c, const uint8_t key[32], const struct cr_dcap_result *r, int64_t now)
+static void cache_put(struct att_cache *c, const struct att_key *key, const struct cr_dcap_result *r, int64_t now)
 {
 	if (!c->cap)
 		return;
 	for (struct att_entry *x = c->buckets[bucket_of(c, key)]; x; x = x->hnext)
-		if (!memcmp(x->key, key, 32)) { /* re-verified (other anchor): replace */
+		if (key_eq(&x->key, key)) { /* re-verified after expiry: replace */
 			cache_remove(c, x);
 			break;
 		}
@@ -189,7 +203,7 @@ static void cache_put(struct att_cache *c, const uint8_t key[32], const struct c
 	struct att_entry *x = calloc(1, sizeof(*x));
 	if (!x)
 		return;
-	memcpy(x->key, key, 32);
+	x->key = *key;
 	x->res = *r;
 	x->expires = now + c->ttl;
 	if (r->valid_until && r->valid_until < x->expires)
@@ -201,6 +215,16 @@ static void cache_put(struct att_cache *c, const uint8_t key[32], const struct c
 	c->n++;
 }
 
+/* Drop every entry of a policy (its collateral was reloaded). */
+static void cache_flush_policy(struct att_cache *c, uint32_t policy)
+{
+	for (struct att_entry *x = c->head, *n; x; x = n) {
+		n = x->next;
+		if (x->key.policy == policy)
+			cache_remove(c, x);
+	}
+}
+
 /* ---- policies ----------------------------------------------------------------------------- */
 
 #define MAX_POLICIES 32
@@ -209,6 +233,8 @@ struct cr_policy {
 	struct cr_policy_conf conf;
 	struct cr_dcap_policy *dcap; /* libmeasure policy, anchor and collateral */
 	uint64_t collateral_sig;    /* fingerprint of the collateral files last loaded */
+	uint32_t id;                /* identity in the attestation cache (1..) */
+	uint64_t generation;        /* collateral loads so far (part of the cache key) */
 };
 
 struct cr_verifier {
@@ -299,6 +325,7 @@ int cr_verifier_add_policy(struct cr_verifier *v, const struct cr_policy_conf *c
 	}
 	if (c->collateral[0])
 		p->collateral_sig = collateral_fingerprint(c->collateral);
+	p->id = (uint32_t)v->npolicies + 1;
 	v->policies[v->npolicies++] = p;
 	return 0;
 }
@@ -333,6 +360,8 @@ int cr_verifier_refresh(struct cr_verifier *v, struct cm_err *e)
 			continue;
 		}
 		p->collateral_sig = sig;
+		p->generation++;
+		cache_flush_policy(&v->cache, p->id);
 		reloaded++;
 	}
 	return rc ? rc : reloaded;
@@ -391,12 +420,13 @@ int cr_peer_verify(struct cr_verifier *v, const struct cr_policy *p, X509 *cert,
 		out->has_event_log = true;
 	}
 
-	/* DCAP verification (signatures, PCK chain, collateral, TCB), cached by quote hash. */
-	uint8_t key[32];
-	cm_sha256(ci.quote, ci.quote_len, key);
+	/* DCAP verification (signatures, PCK chain, collateral, TCB), cached per (quote hash,
+	 * policy, collateral generation). */
+	struct att_key key = {.policy = p->id, .generation = p->generation};
+	cm_sha256(ci.quote, ci.quote_len, key.quote_hash);
 	struct cr_dcap_result res;
-	struct att_entry *hit = cache_get(&v->cache, key, (int64_t)now);
-	if (hit && cr_dcap_same_anchor(p->dcap, &hit->res)) {
+	struct att_entry *hit = cache_get(&v->cache, &key, (int64_t)now);
+	if (hit) {
 		res = hit->res;
 		out->cached = true;
 	} else {
@@ -404,7 +434,7 @@ int cr_peer_verify(struct cr_verifier *v, const struct cr_policy *p, X509 *cert,
 		rc = cr_dcap_verify(p->dcap, &q, (int64_t)now, &res, &check, e);
 		if (rc)
 			return fail_check(out, check ? check : "quote_verification", rc);
-		cache_put(&v->cache, key, &res, (int64_t)now);
+		cache_put(&v->cache, &key, &res, (int64_t)now);
 	}
 	snprintf(out->tcb_status, sizeof(out->tcb_status), "%s", res.tcb_status);
 	memcpy(out->root_key_id, res.root_key_id, sizeof(out->root_key_id));

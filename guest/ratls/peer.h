@@ -9,8 +9,10 @@
  * `tdx` requires a TD quote whose REPORTDATA is SHA-512(raw public key), verified by
  * libmeasure (signatures, PCK chain, collateral, TCB status) and checked against the
  * policy's allowlists; an RTMR3 event log extension, when present, must replay to RTMR3.
- * Successful DCAP verifications are cached by SHA-256(quote) (bounded LRU, expiring at
- * the collateral's end or the cache TTL); REPORTDATA and allowlists run every time. */
+ * Successful DCAP verifications are cached per (SHA-256(quote), policy, collateral
+ * generation) (bounded LRU, expiring at the earliest end of the collateral and PCK
+ * certificate windows or the cache TTL; a collateral reload flushes the policy's
+ * entries); REPORTDATA and allowlists run every time. */
 #ifndef COCOON_RATLS_PEER_H
 #define COCOON_RATLS_PEER_H
 

@@ -27,6 +27,12 @@
 
 enum ep_kind { EP_LISTENER = 1, EP_SIGNAL, EP_CONN_C, EP_CONN_U };
 
+/* Why accept() refused a connection (the budget that was full). */
+enum refusal { REF_TOTAL, REF_LISTENER, REF_POW, REF_SOURCE, NREFUSALS };
+static const char *const refusal_name[NREFUSALS] = {"total", "listener", "pow", "source"};
+
+struct conn;
+
 struct ep {
 	enum ep_kind kind;
 	void *ptr;
@@ -42,6 +48,10 @@ struct listener {
 	int port;
 	bool paused;
 	char name[300];
+	int max_conns, nconns;           /* this listener's budget and use */
+	int npow;                        /* reverse: connections still in the PoW */
+	struct conn *pow_head;           /* ... linked through conn.inpow_next */
+	uint64_t refused[NREFUSALS];     /* refusals not logged yet */
 };
 
 enum state {
@@ -87,6 +97,8 @@ struct conn {
 	char peer[64];
 	struct conn *prev, *next;
 	struct conn *solve_next;
+	bool in_pow;                  /* counted in l->npow */
+	struct conn *inpow_prev, *inpow_next; /* l->pow_head list */
 };
 
 struct cr_proxy {
@@ -100,6 +112,7 @@ struct cr_proxy {
 	struct conn *conns;    /* all open connections */
 	struct conn *dead;     /* closed during this loop turn, freed after it */
 	int nconns;
+	int max_pow;           /* conf.max_pow_conns resolved */
 	uint64_t next_id;
 	bool stopping, stop_now;
 	time_t stop_deadline;
@@ -206,6 +219,7 @@ struct cr_proxy *cr_proxy_new(const struct cr_proxy_conf *conf, struct cr_verifi
 	px->conf = *conf;
 	if (px->conf.buf_size < 4096)
 		px->conf.buf_size = 4096;
+	px->max_pow = conf->max_pow_conns > 0 ? conf->max_pow_conns : conf->max_conns / 4 > 0 ? conf->max_conns / 4 : 1;
 	px->verifier = v;
 	px->sigfd = -1;
 	px->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -248,6 +262,11 @@ int cr_proxy_add_listener(struct cr_proxy *px, const struct cr_listener_conf *lc
 	l->conf = *lc;
 	l->policy = pol;
 	l->fd = -1;
+	/* A reverse listener faces the network: by default a quarter of all slots stays for
+	 * the other listeners. */
+	l->max_conns = lc->max_conns > 0 ? lc->max_conns : px->conf.max_conns;
+	if (lc->max_conns <= 0 && lc->mode == CR_MODE_REVERSE && px->conf.max_conns >= 4)
+		l->max_conns = px->conf.max_conns - px->conf.max_conns / 4;
 	static const char *const mname[] = {"reverse", "forward", "socks5"};
 	snprintf(l->name, sizeof(l->name), "%s:%s", mname[lc->mode], lc->listen);
 	struct sockaddr_storage ss;
@@ -291,6 +310,88 @@ int cr_proxy_listener_port(const struct cr_proxy *px, int i)
 
 /* ---- connections ------------------------------------------------------------------------------ */
 
+/* The same source: the IPv4 address, the /64 of an IPv6 address (one host's usual
+ * allocation), the whole address when either is IPv4-mapped. */
+static bool same_source(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr == ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	if (a->ss_family != AF_INET6)
+		return false;
+	const struct in6_addr *x = &((const struct sockaddr_in6 *)a)->sin6_addr;
+	const struct in6_addr *y = &((const struct sockaddr_in6 *)b)->sin6_addr;
+	return !memcmp(x, y, IN6_IS_ADDR_V4MAPPED(x) || IN6_IS_ADDR_V4MAPPED(y) ? 16 : 8);
+}
+
+/* The budget a new connection from src on l would exceed, or -1 when it fits. */
+static int refusal(const struct cr_proxy *px, const struct listener *l, const struct sockaddr_storage *src)
+{
+	if (px->nconns >= px->conf.max_conns)
+		return REF_TOTAL;
+	if (l->nconns >= l->max_conns)
+		return REF_LISTENER;
+	if (l->conf.mode != CR_MODE_REVERSE)
+		return -1;
+	if (l->npow >= px->max_pow)
+		return REF_POW;
+	int n = 0, max = px->conf.max_pow_conns_per_source;
+	for (const struct conn *c = l->pow_head; max > 0 && c; c = c->inpow_next)
+		if (same_source(&c->src, src) && ++n >= max)
+			return REF_SOURCE;
+	return -1;
+}
+
+static int refusal_limit(const struct cr_proxy *px, const struct listener *l, int r)
+{
+	return r == REF_TOTAL ? px->conf.max_conns : r == REF_LISTENER ? l->max_conns
+		: r == REF_POW ? px->max_pow : px->conf.max_pow_conns_per_source;
+}
+
+/* One summary line per listener and reason since the last call (once a second). */
+static void log_refusals(struct cr_proxy *px)
+{
+	for (int i = 0; i < px->nlisteners; i++) {
+		struct listener *l = px->listeners[i];
+		for (int r = 0; r < NREFUSALS; r++) {
+			if (!l->refused[r])
+				continue;
+			cr_log("warn", "conn_limit", "listener=%s reason=%s limit=%d refused=%llu", l->name,
+			       refusal_name[r], refusal_limit(px, l, r), (unsigned long long)l->refused[r]);
+			l->refused[r] = 0;
+		}
+	}
+}
+
+static void pow_enter(struct conn *c)
+{
+	struct listener *l = c->l;
+	c->in_pow = true;
+	c->inpow_prev = NULL;
+	c->inpow_next = l->pow_head;
+	if (l->pow_head)
+		l->pow_head->inpow_prev = c;
+	l->pow_head = c;
+	l->npow++;
+}
+
+static void pow_leave(struct conn *c)
+{
+	if (!c->in_pow)
+		return;
+	struct listener *l = c->l;
+	if (c->inpow_prev)
+		c->inpow_prev->inpow_next = c->inpow_next;
+	else
+		l->pow_head = c->inpow_next;
+	if (c->inpow_next)
+		c->inpow_next->inpow_prev = c->inpow_prev;
+	c->inpow_prev = c->inpow_next = NULL;
+	c->in_pow = false;
+	l->npow--;
+}
+
 static void conn_close(struct conn *c, const char *why)
 {
 	if (c->dead)
@@ -321,6 +422,8 @@ static void conn_close(struct conn *c, const char *why)
 	c->next = px->dead;
 	px->dead = c;
 	px->nconns--;
+	pow_leave(c);
+	c->l->nconns--;
 }
 
 static void conn_free(struct conn *c)
@@ -717,7 +820,7 @@ static int socks_request(struct conn *c, struct cm_err *e)
 	case 1: need = 4 + 4 + 2; break;
 	case 4: need = 4 + 16 + 2; break;
 	case 3: need = 5 + (size_t)c->pre[4] + 2; break;
-	default: return cm_fail(e, -EPROTO, "SOCKS5 address type %u unknown", c->pre[3]);
+	default: return cm_fail(e, -EAFNOSUPPORT, "SOCKS5 address type %u unknown", c->pre[3]);
 	}
 	if (c->pre_len < need)
 		return 0;
@@ -736,19 +839,31 @@ static int socks_request(struct conn *c, struct cm_err *e)
 		a->sin6_port = htons(port);
 		c->dst_len = sizeof(*a);
 	} else {
-		char host[256], spec[300];
+		/* Host names are refused, never resolved: DNS is the host's (a blocking lookup
+		 * would stall the loop, and the answer is untrusted anyway); Cocoon's clients
+		 * send addresses. A numeric address sent as a name is taken as is. */
+		char host[256];
 		size_t hl = c->pre[4];
 		if (!hl)
 			return cm_fail(e, -EPROTO, "SOCKS5 empty host name");
 		memcpy(host, c->pre + 5, hl);
 		host[hl] = 0;
 		for (size_t i = 0; i < hl; i++)
-			if (host[i] <= 0x20 || host[i] >= 0x7f || host[i] == ':')
+			if (host[i] <= 0x20 || host[i] >= 0x7f)
 				return cm_fail(e, -EPROTO, "SOCKS5 host name has invalid characters");
-		snprintf(spec, sizeof(spec), "%s:%u", host, port);
-		int rc = cr_parse_addr(spec, true, &c->dst, &c->dst_len, e);
-		if (rc)
-			return rc;
+		struct sockaddr_in *a4 = (void *)&c->dst;
+		struct sockaddr_in6 *a6 = (void *)&c->dst;
+		if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+			a4->sin_family = AF_INET;
+			a4->sin_port = htons(port);
+			c->dst_len = sizeof(*a4);
+		} else if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+			a6->sin6_family = AF_INET6;
+			a6->sin6_port = htons(port);
+			c->dst_len = sizeof(*a6);
+		} else {
+			return cm_fail(e, -EAFNOSUPPORT, "SOCKS5 host name '%s': host names are not resolved", host);
+		}
 	}
 	return 1;
 }
@@ -786,6 +901,7 @@ static void step(struct conn *c, uint32_t events, bool on_client)
 			}
 			if (r > 0) {
 				c->pre_len = 0;
+				pow_leave(c);
 				if (cr_pow_check(&c->ch, c->pre, &e)) {
 					cr_log("warn", "pow_rejected", "conn=%llu listener=%s peer=%s error=\"%s\"",
 					       (unsigned long long)c->id, c->l->name, c->peer, e.msg);
@@ -889,7 +1005,8 @@ static void step(struct conn *c, uint32_t events, bool on_client)
 			if (r < 0) {
 				cr_log("warn", "socks_rejected", "conn=%llu peer=%s error=\"%s\"", (unsigned long long)c->id,
 				       c->peer, e.msg);
-				socks_fail(c, r == -ENOTSUP ? 7 : 1, "bad SOCKS5 request");
+				/* 7 command not supported, 8 address type not supported, 1 failure */
+				socks_fail(c, r == -ENOTSUP ? 7 : r == -EAFNOSUPPORT ? 8 : 1, "bad SOCKS5 request");
 				return;
 			}
 			if (r > 0) {
@@ -1032,13 +1149,14 @@ static void accept_conns(struct cr_proxy *px, struct listener *l)
 			}
 			return;
 		}
-		char peer[64];
-		addr_str(&ss, peer, sizeof(peer));
-		if (px->nconns >= px->conf.max_conns) {
-			cr_log("warn", "conn_limit", "listener=%s peer=%s limit=%d", l->name, peer, px->conf.max_conns);
+		int why = refusal(px, l, &ss);
+		if (why >= 0) {
+			l->refused[why]++; /* logged by log_refusals() */
 			close(fd);
 			continue;
 		}
+		char peer[64];
+		addr_str(&ss, peer, sizeof(peer));
 		struct conn *c = calloc(1, sizeof(*c));
 		if (!c) {
 			close(fd);
@@ -1063,6 +1181,9 @@ static void accept_conns(struct cr_proxy *px, struct listener *l)
 			px->conns->prev = c;
 		px->conns = c;
 		px->nconns++;
+		l->nconns++;
+		if (l->conf.mode == CR_MODE_REVERSE)
+			pow_enter(c);
 		if (px->conf.log_connections)
 			cr_log("info", "conn_open", "conn=%llu listener=%s peer=%s", (unsigned long long)c->id, l->name,
 			       peer);
@@ -1144,7 +1265,8 @@ int cr_proxy_run(struct cr_proxy *px, cr_tick_fn tick, void *arg, struct cm_err 
 	px->sig_ep = (struct ep){EP_SIGNAL, px};
 	struct epoll_event sev = {.events = EPOLLIN, .data.ptr = &px->sig_ep};
 	epoll_ctl(px->epfd, EPOLL_CTL_ADD, px->sigfd, &sev);
-	cr_log("info", "started", "listeners=%d max_conns=%d", px->nlisteners, px->conf.max_conns);
+	cr_log("info", "started", "listeners=%d max_conns=%d max_pow_conns=%d max_pow_conns_per_source=%d",
+	       px->nlisteners, px->conf.max_conns, px->max_pow, px->conf.max_pow_conns_per_source);
 	time_t last_tick = time(NULL);
 	struct epoll_event evs[256];
 	while (!px->stop_now) {
@@ -1206,6 +1328,7 @@ int cr_proxy_run(struct cr_proxy *px, cr_tick_fn tick, void *arg, struct cm_err 
 		time_t now = time(NULL);
 		if (now != last_tick) {
 			last_tick = now;
+			log_refusals(px);
 			check_timeouts(px, now);
 			for (int i = 0; i < px->nlisteners; i++) {
 				struct listener *l = px->listeners[i];
@@ -1223,6 +1346,7 @@ int cr_proxy_run(struct cr_proxy *px, cr_tick_fn tick, void *arg, struct cm_err 
 	while (px->conns)
 		conn_close(px->conns, "shutdown");
 	reap(px);
+	log_refusals(px);
 	cr_log("info", "stopped", "listeners=%d", px->nlisteners);
 	return 0;
 }

@@ -7,8 +7,12 @@
  * Every listener names a policy of the verifier. Data moves through two buffers per
  * connection (one per direction); a side is read only while the buffer it fills has room
  * (backpressure), EOF is propagated as half-close (shutdown(SHUT_WR) / TLS close_notify),
- * handshakes and idle connections time out, a connection limit applies. SIGTERM/SIGINT
- * stop accepting and let open connections finish for the grace period. */
+ * handshakes and idle connections time out. Connection budgets: all listeners together
+ * (max_conns), each listener (its max_conns), the connections of a reverse listener still
+ * in the PoW (max_pow_conns) and those from one source address (max_pow_conns_per_source;
+ * IPv4 address or IPv6 /64); refusals are logged as one summary line per listener, reason
+ * and second. SIGTERM/SIGINT stop accepting and let open connections finish for the grace
+ * period. */
 #ifndef COCOON_RATLS_PROXY_H
 #define COCOON_RATLS_PROXY_H
 
@@ -24,7 +28,9 @@
 enum cr_mode { CR_MODE_REVERSE = 0, CR_MODE_FORWARD, CR_MODE_SOCKS5 };
 
 struct cr_proxy_conf {
-	int max_conns;          /* open connections (client side) at most */
+	int max_conns;          /* open connections (client side) at most, all listeners */
+	int max_pow_conns;      /* per reverse listener: connections still in the PoW (0 = max_conns / 4) */
+	int max_pow_conns_per_source; /* ... of them from one source address (0 = no limit) */
 	int handshake_timeout;  /* seconds from accept to the first relayed byte path */
 	int idle_timeout;       /* seconds without traffic in either direction */
 	int shutdown_grace;     /* seconds open connections get after SIGTERM */
@@ -40,6 +46,7 @@ struct cr_listener_conf {
 	char listen[256];       /* [HOST:]PORT */
 	char target[256];       /* reverse: BACKEND, forward: TARGET; socks5: "" */
 	char policy[64];
+	int max_conns;          /* this listener's budget (0 = max_conns, 3/4 of it for reverse) */
 };
 
 struct cr_proxy;

@@ -38,7 +38,6 @@ fuzz_ratls_pow_SEEDS = $(RFUZZ_GEN)/ratls_pow/*.bin
 # proxy.c is #included by the target (socks_request() is static).
 fuzz_ratls_socks5_SRCS = tests/fuzz/fuzz_ratls_socks5.c $(RFUZZ_PROXY) $(LIBMEASURE_SRCS)
 fuzz_ratls_socks5_SEEDS = $(RFUZZ_GEN)/ratls_socks5/*.bin
-fuzz_ratls_socks5_LIBS := -ldl
 fuzz_ratls_config_SRCS = tests/fuzz/fuzz_ratls_config.c guest/ratls/config.c guest/cmdline/cmdline.c guest/ratls/proxy.c \
 	$(RFUZZ_PROXY) $(LIBMEASURE_SRCS)
 fuzz_ratls_config_SEEDS := tests/fuzz/seeds/ratls_config.json tests/fuzz/seeds/ratls_config_flags.txt
@@ -61,12 +60,14 @@ $(RFUZZ_GEN)/ratls_pow/.stamp: $(FIXTURES)/pow/cocoon_pow_vector.json
 	    printf '91128e41%02x000000%s%s' "$$d" "$$s" "$$r" | xxd -r -p > $(@D)/vector_$$i.bin; done; }
 	touch $@
 
-# SOCKS5 CONNECT requests: IPv4, IPv6, a numeric and a named host (what clients send).
+# SOCKS5 CONNECT requests: IPv4, IPv6, numeric hosts sent as names (taken) and a named host
+# (refused).
 $(RFUZZ_GEN)/ratls_socks5/.stamp:
 	@rm -rf $(@D) && mkdir -p $(@D)
 	printf '050100017f0000012af8' | xxd -r -p > $(@D)/ipv4.bin
 	printf '0501000400000000000000000000000000000001206c' | xxd -r -p > $(@D)/ipv6.bin
 	printf '05010003%02x%s2af8' 8 "$$(printf 10.0.0.2 | xxd -p)" | xxd -r -p > $(@D)/host_numeric.bin
+	printf '05010003%02x%s2af8' 3 "$$(printf ::1 | xxd -p)" | xxd -r -p > $(@D)/host_numeric6.bin
 	printf '05010003%02x%s01bb' 14 "$$(printf worker.example | xxd -p)" | xxd -r -p > $(@D)/host_name.bin
 	touch $@
 

@@ -23,12 +23,15 @@ struct testca {
 
 static const char test_event_log[] = "cocoon:spec.tree=0123abcd\ncocoon:tdx_inited\n";
 
-static struct testca *testca_new(void)
+/* A CA made from p (NULL: the defaults at now), saved to a new directory. */
+static struct testca *testca_new_with(const struct ca_simca_params *params)
 {
 	struct testca *t = calloc(1, sizeof(*t));
 	struct ca_simca_params p;
 	struct cm_err e = {0};
 	ca_simca_params_default(&p, (int64_t)time(NULL));
+	if (params)
+		p = *params;
 	t->ca = ca_simca_new(&p, &e);
 	if (!t->ca)
 		fail_msg("simca: %s", e.msg);
@@ -38,6 +41,11 @@ static struct testca *testca_new(void)
 	snprintf(t->root, sizeof(t->root), "%s/root.pem", t->dir);
 	snprintf(t->collateral, sizeof(t->collateral), "%s/collateral.json", t->dir);
 	return t;
+}
+
+static struct testca *testca_new(void)
+{
+	return testca_new_with(NULL);
 }
 
 static void testca_free(struct testca *t)

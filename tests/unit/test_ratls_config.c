@@ -65,6 +65,9 @@ static void test_config_rejects_unknown_keys_and_bad_values(void **state)
 		"{\"policies\":{\"p\":{\"type\":\"fake\"}}}",
 		"[1]",
 		"{\"attest\":\"sim\"} trailing",
+		"{\"max_pow_connections\":0}",
+		"{\"max_pow_connections_per_source\":0}",
+		"{\"reverse\":[{\"listen\":\"1\",\"backend\":\"2\",\"max_connections\":0}]}",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct cr_config c;
@@ -73,6 +76,34 @@ static void test_config_rejects_unknown_keys_and_bad_values(void **state)
 		if (cr_config_load(&c, write_tmp(bad[i]), &e) == 0)
 			fail_msg("accepted bad config %s", bad[i]);
 	}
+}
+
+/* Connection budgets: the PoW budget (default a quarter of the total), per source, per
+ * listener; none may exceed the total. */
+static void test_config_connection_budgets(void **state)
+{
+	(void)state;
+	struct cr_config c;
+	struct cm_err e = {0};
+	cr_config_defaults(&c);
+	assert_int_equal(c.proxy.max_pow_conns, 0);
+	assert_int_equal(c.proxy.max_pow_conns_per_source, 64);
+	const char *json = "{\"attest\":\"sim\",\"max_connections\":100,\"max_pow_connections\":20,"
+			   "\"max_pow_connections_per_source\":3,"
+			   "\"reverse\":[{\"listen\":\"1\",\"backend\":\"2\",\"max_connections\":60}]}";
+	assert_int_equal(cr_config_load(&c, write_tmp(json), &e), 0);
+	assert_int_equal(cr_config_check(&c, &e), 0);
+	assert_int_equal(c.proxy.max_conns, 100);
+	assert_int_equal(c.proxy.max_pow_conns, 20);
+	assert_int_equal(c.proxy.max_pow_conns_per_source, 3);
+	assert_int_equal(c.listeners[0].max_conns, 60);
+	c.listeners[0].max_conns = 101;
+	assert_int_equal(cr_config_check(&c, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "above the total"));
+	c.listeners[0].max_conns = 100;
+	c.proxy.max_pow_conns = 101;
+	assert_int_equal(cr_config_check(&c, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "max_pow_connections"));
 }
 
 static void test_listener_specs_parse_hosts_ports_and_policies(void **state)
@@ -151,6 +182,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config_file_loads_policies_and_listeners),
 		cmocka_unit_test(test_config_rejects_unknown_keys_and_bad_values),
+		cmocka_unit_test(test_config_connection_budgets),
 		cmocka_unit_test(test_listener_specs_parse_hosts_ports_and_policies),
 		cmocka_unit_test(test_attest_cmdline_agrees_with_init),
 	};

@@ -396,6 +396,131 @@ static void test_collateral_reloaded_when_file_changes(void **state)
 	cr_verifier_free(v);
 }
 
+static void add_policy(struct cr_verifier *v, const char *name, const char *root, const char *collateral)
+{
+	struct cm_err e = {0};
+	struct cr_policy_conf c = {.type = CR_POLICY_TDX};
+	snprintf(c.name, sizeof(c.name), "%s", name);
+	snprintf(c.root, sizeof(c.root), "%s", root);
+	snprintf(c.collateral, sizeof(c.collateral), "%s", collateral);
+	if (cr_verifier_add_policy(v, &c, &e))
+		fail_msg("policy %s: %s", name, e.msg);
+}
+
+/* Verification of x under policy name at now fails the check (evidence, not from the cache). */
+static void assert_refused(struct cr_verifier *v, const char *name, X509 *x, time_t now, const char *check)
+{
+	struct cr_peer p;
+	struct cm_err e = {0};
+	assert_int_equal(cr_peer_verify(v, pol(v, name), x, now, &p, &e), -EBADMSG);
+	assert_false(p.cached);
+	assert_string_equal(p.failed_check, check);
+}
+
+/* A quote verified under one policy is not accepted from the cache under another policy
+ * with the same trust anchor: that policy's own collateral decides (here: it has none). */
+static void test_cache_is_per_policy(void **state)
+{
+	(void)state;
+	struct cr_verifier *v = testca_verifier(T, NULL, 16);
+	char *empty = test_tmpdir();
+	add_policy(v, "nocollateral", T->root, empty);
+	EVP_PKEY *k;
+	time_t now = time(NULL);
+	X509 *x = testca_cert(T, &k, 0, now - 60);
+	struct cr_peer p;
+	struct cm_err e = {0};
+	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, now, &p, &e), 0);
+	assert_refused(v, "nocollateral", x, now, "collateral_missing");
+	/* and the first policy's entry is still there */
+	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, now, &p, &e), 0);
+	assert_true(p.cached);
+	X509_free(x);
+	EVP_PKEY_free(k);
+	cr_verifier_free(v);
+	free(empty);
+}
+
+static void write_collateral(const struct testca *t)
+{
+	size_t len;
+	const char *b = ca_simca_collateral(t->ca, &len);
+	usleep(20000); /* a new mtime */
+	FILE *f = fopen(t->collateral, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(b, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* A CA of its own (params p), its verifier and a certificate whose evidence was verified
+ * at now and then came from the cache at cached_at. */
+struct own {
+	struct testca *t;
+	struct cr_verifier *v;
+	EVP_PKEY *k;
+	X509 *x;
+};
+
+static void own_new(struct own *o, const struct ca_simca_params *p, time_t now, time_t cached_at)
+{
+	o->t = testca_new_with(p);
+	o->v = testca_verifier(o->t, NULL, 16);
+	o->x = testca_cert(o->t, &o->k, 0, now - 60);
+	struct cr_peer peer;
+	struct cm_err e = {0};
+	assert_int_equal(cr_peer_verify(o->v, pol(o->v, "sim"), o->x, now, &peer, &e), 0);
+	assert_int_equal(cr_peer_verify(o->v, pol(o->v, "sim"), o->x, cached_at, &peer, &e), 0);
+	assert_true(peer.cached);
+}
+
+static void own_free(struct own *o)
+{
+	X509_free(o->x);
+	EVP_PKEY_free(o->k);
+	cr_verifier_free(o->v);
+	testca_free(o->t);
+}
+
+/* A collateral reload flushes the policy's cached results: a PCK certificate the new CRL
+ * revokes is refused at once. */
+static void test_collateral_reload_flushes_cache(void **state)
+{
+	(void)state;
+	time_t now = time(NULL);
+	struct ca_simca_params cp;
+	ca_simca_params_default(&cp, (int64_t)now);
+	struct own o;
+	own_new(&o, &cp, now, now);
+	struct cm_err e = {0};
+	cp.revoke_pck = true;
+	assert_int_equal(ca_simca_reissue_collateral(o.t->ca, &cp, &e), 0);
+	write_collateral(o.t);
+	assert_int_equal(cr_verifier_refresh(o.v, &e), 1);
+	assert_refused(o.v, "sim", o.x, now, "pck_revoked");
+	own_free(&o);
+}
+
+/* A cached result expires at the earliest end of what verified it: the quote's PCK
+ * certificate, the PCK CRL, TCB info and QE identity (each 2 minutes ahead here, well
+ * inside the cache TTL). */
+static void test_cache_expiry_capped_at_earliest_window_end(void **state)
+{
+	(void)state;
+	static const char *const checks[] = {"pck_cert_expired", "pck_crl_expired", "tcb_info_expired",
+					     "qe_identity_expired"};
+	for (int i = 0; i < 4; i++) {
+		time_t now = time(NULL);
+		struct ca_simca_params cp;
+		ca_simca_params_default(&cp, (int64_t)now);
+		int64_t *end[] = {&cp.pck_to, &cp.pck_crl_to, &cp.tcb_to, &cp.qe_to};
+		*end[i] = (int64_t)now + 120;
+		struct own o;
+		own_new(&o, &cp, now, now + 60);
+		assert_refused(o.v, "sim", o.x, now + 121, checks[i]);
+		own_free(&o);
+	}
+}
+
 static void test_any_policy_refuses_allowlists(void **state)
 {
 	(void)state;
@@ -423,6 +548,9 @@ int main(void)
 		cmocka_unit_test(test_verify_rejects_quote_from_untrusted_root),
 		cmocka_unit_test(test_cache_is_bounded_lru),
 		cmocka_unit_test(test_collateral_reloaded_when_file_changes),
+		cmocka_unit_test(test_cache_is_per_policy),
+		cmocka_unit_test(test_collateral_reload_flushes_cache),
+		cmocka_unit_test(test_cache_expiry_capped_at_earliest_window_end),
 		cmocka_unit_test(test_any_policy_refuses_allowlists),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
