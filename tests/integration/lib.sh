@@ -81,6 +81,7 @@ verity_append() {
         --salt="$VERITY_SALT" --uuid="$uuid" --root-hash-file="$f.roothash" >/dev/null ||
         fail "veritysetup format $f failed"
     VERITY_HASH=$(cat "$f.roothash")
+    [[ "$VERITY_HASH" =~ ^[0-9a-f]{64}$ ]] || fail "veritysetup format $f gave no root hash"
     VERITY_BLOCKS=$n
 }
 
