@@ -30,7 +30,7 @@ die() { echo "demo: FAILED: $*" >&2; [ -f "$work/log/worker-0.console.log" ] && 
 fail() { die "$@"; }
 source tests/integration/check_lib.sh   # free_port
 PORT=${DEMO_PORT:-$(free_port)}
-[[ "$PORT" =~ ^[1-9][0-9]{0,4}$ ]] || die "DEMO_PORT '$PORT' is not a port"
+port_ok "$PORT" || die "DEMO_PORT '$PORT' is not a port"
 
 for p in cocoon-launch cocoon-measure cocoon-sim; do [ -x "$BIN/$p" ] || die "$BIN/$p missing (run make)"; done
 if [ -z "${DEMO_IMAGE:-}" ]; then

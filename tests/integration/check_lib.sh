@@ -7,6 +7,7 @@
 #   jq_get FILE FILTER            jq -e -r: the filter must give exactly one value, not null/false
 #   jq_uint FILE FILTER           the same, and the value must be a decimal integer
 #   free_port                     a TCP port the kernel just gave out (bind to port 0)
+#   port_ok VALUE                 VALUE is one TCP port number (1..65535)
 #
 # Why a subshell: bash ignores `set -e` inside any command that is part of `||`, `&&` or an
 # `if` condition, and an expansion error (`$((x))` on a non-number) aborts the whole command
@@ -78,6 +79,8 @@ free_port() {
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 s.bind(("0.0.0.0", 0))
 print(s.getsockname()[1])') || check_fail "free_port: cannot bind port 0"
-    [[ "$p" =~ ^[1-9][0-9]{0,4}$ ]] || check_fail "free_port: '$p' is not a port"
+    port_ok "$p" || check_fail "free_port: '$p' is not a port"
     printf '%s\n' "$p"
 }
+
+port_ok() { [[ "$1" =~ ^[1-9][0-9]{0,4}$ ]] && [ "$1" -le 65535 ]; }

@@ -18,9 +18,6 @@ fail() { echo "FAIL: $*" >&2; for f in "$WORK"/*.log; do [ -f "$f" ] || continue
 ok() { echo "ok - $*"; }
 source "$(dirname "${BASH_SOURCE[0]}")/check_lib.sh"
 
-# port_ok VALUE: VALUE is one TCP port number (1..65535).
-port_ok() { [[ "$1" =~ ^[1-9][0-9]{0,4}$ ]] && [ "$1" -le 65535 ]; }
-
 # start_engine NAME [ARGS...]: sets ENGINE_PORT
 start_engine() {
 	local name=$1; shift
