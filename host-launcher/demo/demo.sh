@@ -10,7 +10,8 @@
 #   - an ACPI power-button press shuts the appliance down in order.
 # Environment: BUILD (default build), DEMO_IMAGE (boot this image directory instead of
 # building images/default from the checkout),
-# DEMO_TIMEOUT (seconds to wait for the boot, default 600), DEMO_PORT (default 18443).
+# DEMO_TIMEOUT (seconds to wait for the boot, default 600), DEMO_PORT (the host port forwarded to
+# the guest's 8443; default: a free port the kernel picks).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 top=$(pwd)
@@ -18,18 +19,18 @@ BUILD=${BUILD:-build}
 BIN=$top/$BUILD/bin
 IMAGE=images/default
 TIMEOUT=${DEMO_TIMEOUT:-600}
-PORT=${DEMO_PORT:-18443}
 work=$top/$BUILD/demo
-# jget FILE KEY[.SUBKEY]: a field of a JSON file ("" when absent)
+# jget FILE KEY[.SUBKEY]: a field of a JSON file ("" when absent); invalid JSON is an error.
 jget() {
-    python3 -c 'import json,sys
-v = json.load(open(sys.argv[1]))
-for k in sys.argv[2].split("."):
-    v = v.get(k) if isinstance(v, dict) else None
-print("" if v is None else (str(v).lower() if isinstance(v, bool) else v))' "$1" "$2"
+    jq -r --arg k "$2" 'getpath($k | split(".")) | if . == null then "" else tostring end' "$1" ||
+        die "$1 is not JSON (reading $2)"
 }
 say() { printf '\033[1mdemo:\033[0m %s\n' "$*"; }
 die() { echo "demo: FAILED: $*" >&2; [ -f "$work/log/worker-0.console.log" ] && tail -25 "$work/log/worker-0.console.log" >&2; exit 1; }
+fail() { die "$@"; }
+source tests/integration/check_lib.sh   # free_port
+PORT=${DEMO_PORT:-$(free_port)}
+port_ok "$PORT" || die "DEMO_PORT '$PORT' is not a port"
 
 for p in cocoon-launch cocoon-measure cocoon-sim; do [ -x "$BIN/$p" ] || die "$BIN/$p missing (run make)"; done
 if [ -z "${DEMO_IMAGE:-}" ]; then
@@ -96,15 +97,15 @@ until grep -qs "service ratls started" "$console" "$serial"; do
     sleep 2
 done
 log=$(cat "$console" "$serial" 2>/dev/null | tr -d '\r')
-line() { echo "$log" | grep -Eo "cocoon-init: $1.*" | head -1; }
+line() { grep -Eo -m1 "cocoon-init: $1.*" <<<"$log"; }
 say "appliance up:"
 for pat in "root verified" "attestation backend" "rtmr3 [0-9a-f]{96}" "volume persistent" "network:" "service ratls started"; do
     echo "    $(line "$pat")"
 done
 
-got_root=$(line "root verified" | awk '{print $4}')
+got_root=$(line "root verified" | awk '{print $4}') || die "the guest logged no 'root verified' line"
 [ "$got_root" = "$roothash" ] || die "guest verified root $got_root, image has $roothash"
-got_rtmr3=$(line "rtmr3 [0-9a-f]{96}" | awk '{print $3}')
+got_rtmr3=$(line "rtmr3 [0-9a-f]{96}" | awk '{print $3}') || die "the guest logged no RTMR3 value"
 "$BIN/cocoon-measure" spec "$work/spec" --debug --json > "$work/spec.json" || die "cocoon-measure spec failed"
 want_rtmr3=$(jget "$work/spec.json" rtmr3)
 say "RTMR3 guest     $got_rtmr3"

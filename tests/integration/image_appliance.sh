@@ -17,11 +17,14 @@ img=$top/$BUILD/it-image
 t=$(mktemp -d)
 trap 'rm -rf "$t"' EXIT
 fail() { echo "FAIL: image_appliance: $*" >&2; exit 1; }
+source tests/integration/check_lib.sh
 n=0
 ok() { echo "ok: image_appliance: $*"; n=$((n + 1)); }
 
 image-recipes/build-image it "$img" > "$t/build.log" 2>&1 || { tail -30 "$t/build.log"; fail "build-image"; }
-ok "image built: $(sed -n 's/.*"root_hash": "\([0-9a-f]*\)".*/\1/p' "$img/manifest.json")"
+root_hash=$(jq_get "$img/manifest.json" .root_hash)
+[[ "$root_hash" =~ ^[0-9a-f]{64}$ ]] || fail "manifest.json root_hash '$root_hash' is not 64 hex digits"
+ok "image built: $root_hash"
 
 prof=image-recipes/profiles/q35-2cpu-2g-qemu11.1.3-notdx
 python3 - "$img" "$prof" "$M" <<'PY' || fail "measurements.json disagrees"
@@ -62,7 +65,7 @@ print("ok: image_appliance: RTMR2 events of base, sim and debug+sim = hashlib ov
 PY
 n=$((n + 2))
 
-DEMO_IMAGE=$img BUILD=$BUILD DEMO_PORT=${IT_PORT:-18453} host-launcher/demo/demo.sh > "$t/demo.log" 2>&1 ||
+DEMO_IMAGE=$img BUILD=$BUILD DEMO_PORT=$(free_port) host-launcher/demo/demo.sh > "$t/demo.log" 2>&1 ||
     { cat "$t/demo.log"; fail "the production image did not boot and verify (demo)"; }
 grep -a "demo:" "$t/demo.log" | sed 's/\x1b\[[0-9;]*m//g' | sed 's/^/   /'
 ok "production image booted under sim through cocoon-launch, verified from the host, shut down in order"

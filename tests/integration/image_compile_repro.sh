@@ -9,11 +9,12 @@ BUILD=${BUILD:-build}
 export BUILDROOT=${BUILDROOT:-$top/$BUILD/buildroot}
 t=$(mktemp -d)
 trap 'rm -rf "$t"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+fail() { echo "FAIL: image_compile_repro: $*" >&2; exit 1; }
 # A second checkout of the same tracked files at another path.
 mkdir -p "$t/elsewhere/checkout"
-git ls-files -z | xargs -0 -I{} cp --parents {} "$t/elsewhere/checkout/" 2>/dev/null || true
-git -C "$t/elsewhere/checkout" init -q && git -C "$t/elsewhere/checkout" add -A >/dev/null
+git ls-files -z | xargs -0 -I{} cp -P --parents {} "$t/elsewhere/checkout/" || fail "cannot copy the tracked files"
+git -C "$t/elsewhere/checkout" init -q || fail "git init"
+git -C "$t/elsewhere/checkout" add -A >/dev/null || fail "git add"
 targets="build/bin/cocoon-measure"
 VERSION=repro-test TZ=UTC image-recipes/compile.sh "$t/a" $targets > "$t/log1" 2>&1 || { tail -20 "$t/log1"; fail "build 1"; }
 (cd "$t/elsewhere/checkout" && umask 077 && VERSION=repro-test TZ=Pacific/Auckland BUILDROOT=$BUILDROOT \
@@ -21,7 +22,9 @@ VERSION=repro-test TZ=UTC image-recipes/compile.sh "$t/a" $targets > "$t/log1" 2
 for f in $targets; do
     b=$(basename "$f")
     cmp "$t/a/$b" "$t/b/$b" || fail "$b differs between the two builds"
-    if strings "$t/a/$b" | grep -E "$top|$t|/work/" >/dev/null; then fail "$b contains a host path"; fi
+    strings "$t/a/$b" > "$t/$b.strings" || fail "strings $b"
+    [ -s "$t/$b.strings" ] || fail "strings found nothing in $b"
+    if grep -qE "$top|$t|/work/" "$t/$b.strings"; then fail "$b contains a host path"; fi
 done
 echo "ok: $targets identical across checkouts, umask and TZ; no host paths"
 echo "image_compile_repro: 1 passed, 0 failed"

@@ -12,8 +12,8 @@ vm_boot_until_ready --initrd "$INITRD" --append "$(appliance_cmdline cocoon.debu
     --disk "root=$WORK/root.img:ro" --disk "persistent=$WORK/persistent.img" --spec "$WORK/spec"
 console_has '^cocoon-init: volume persistent: formatted'
 # LUKS2 JSON area starts at 4096 (primary header); change the first "aes" to "bes".
-off=$(grep -abo -m1 '"aes-' "$WORK/persistent.img" | head -n1 | cut -d: -f1)
-[ -n "$off" ] || fail "no cipher name in the LUKS2 JSON area"
+off=$(grep -abo -m1 '"aes-' "$WORK/persistent.img" | head -n1 | cut -d: -f1) || fail "cannot search the LUKS2 header"
+[[ "$off" =~ ^[0-9]+$ ]] || fail "no cipher name in the LUKS2 JSON area (got '$off')"
 printf 'b' | dd of="$WORK/persistent.img" bs=1 seek=$((off + 1)) conv=notrunc status=none
 before=$(sha256 "$WORK/persistent.img")
 vm_run --initrd "$INITRD" --append "$(appliance_cmdline cocoon.debug)" \

@@ -18,7 +18,7 @@ boot() {
 boot
 console_has '^cocoon-init: volume persistent: formatted'
 console_has '^svc: wrote marker'
-head -c 6 "$WORK/persistent.img" | od -An -c | grep -q 'L   U   K   S' || fail "the persistent disk has no LUKS header"
+[ "$(head -c 4 "$WORK/persistent.img")" = LUKS ] || fail "the persistent disk has no LUKS header"
 if grep -q 'written-by-boot-1' "$WORK/persistent.img"; then fail "the marker is in plaintext on the disk"; fi
 cp "$CONSOLE" "$WORK/console-boot1.log"
 boot

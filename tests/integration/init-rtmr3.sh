@@ -17,10 +17,10 @@ vm_boot_until_ready --initrd "$INITRD" --append "$(appliance_cmdline)" \
     --disk "root=$WORK/root.img:ro" --spec "$WORK/spec"
 console_lacks "$FATAL_RE"
 guest=$(console_rtmr3)
-[ -n "$guest" ] || fail "cocoon-init logged no RTMR3 value"
+[[ "$guest" =~ ^[0-9a-f]{96}$ ]] || fail "cocoon-init logged no RTMR3 value (got '$guest')"
 "$BIN/cocoon-measure" spec "$WORK/spec" --json > "$WORK/predict.json" || fail "cocoon-measure spec failed"
-predicted=$(grep -oE '"rtmr3": *"[0-9a-f]{96}"' "$WORK/predict.json" | head -n1 | grep -oE '[0-9a-f]{96}')
-[ -n "$predicted" ] || fail "no rtmr3 in cocoon-measure spec output: $(cat "$WORK/predict.json")"
+predicted=$(jq_get "$WORK/predict.json" .rtmr3)
+[[ "$predicted" =~ ^[0-9a-f]{96}$ ]] || fail "no rtmr3 in cocoon-measure spec output: $(cat "$WORK/predict.json")"
 [ "$guest" = "$predicted" ] || fail "guest RTMR3 $guest != predicted $predicted"
 console_text | sed -n 's/^svc: rtmr3.log //p' > "$WORK/rtmr3.log"
 [ -s "$WORK/rtmr3.log" ] || fail "the service printed no event log"

@@ -8,7 +8,7 @@
 #  - another vCPU count gives other tables (MADT), the same shape gives the same bytes;
 #  - VM.json is accepted by `cocoon-measure image --vm` and RTMR0 follows the shape.
 # Not covered here: a TDX guest (no TDX hardware); see docs/operator-guide.md.
-set -uo pipefail
+set -euo pipefail
 
 BUILD=${BUILD:-build}
 FIXTURES=${FIXTURES:-../shared/fixtures}
@@ -39,7 +39,7 @@ persistent_disk = $T/persistent.img
 model.qwen = $T/model.img
 memory = 1G
 vcpus = 2
-ports = 28443:8443
+ports = $(free_port):8443
 vsock_cid = 0
 accel = tcg
 EOF
@@ -71,9 +71,10 @@ else
 	bad "shape dependence not as expected"
 fi
 
-r0a=$("$M" image --vm "$T/a/VM.json" 2>"$T/m.err" | awk '/^rtmr0:/{print $2}')
-r0c=$("$M" image --vm "$T/c/VM.json" 2>>"$T/m.err" | awk '/^rtmr0:/{print $2}')
-if [ ${#r0a} = 96 ] && [ ${#r0c} = 96 ] && [ "$r0a" != "$r0c" ]; then
+rtmr0_of() { "$M" image --vm "$1" 2>>"$T/m.err" | awk '/^rtmr0:/{print $2}'; }
+sta=0; r0a=$(rtmr0_of "$T/a/VM.json") || sta=$?
+stc=0; r0c=$(rtmr0_of "$T/c/VM.json") || stc=$?
+if [ "$sta$stc" = 00 ] && [[ "$r0a" =~ ^[0-9a-f]{96}$ ]] && [[ "$r0c" =~ ^[0-9a-f]{96}$ ]] && [ "$r0a" != "$r0c" ]; then
 	ok "cocoon-measure image --vm VM.json predicts RTMR0 per shape ($r0a vs $r0c)"
 else
 	bad "cocoon-measure image: '$r0a' '$r0c' $(cat "$T/m.err")"

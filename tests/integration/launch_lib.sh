@@ -1,4 +1,5 @@
 # Helpers shared by the cocoon-launch integration tests (sourced, not run).
+source "$(dirname "${BASH_SOURCE[0]}")/check_lib.sh"
 
 # Results: ok/bad count; launch_summary prints "N passed, N failed" and sets the status.
 pass=0

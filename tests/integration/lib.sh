@@ -25,6 +25,7 @@ MODEL_VERITY_UUID=645ac31f-7610-42e1-8434-9d733699eac0
 EROFS_UUID=3c0c0a11-7e57-4b00-8000-000000000001
 
 TEST_NAME=$(basename "$0")
+source "$IT_DIR/check_lib.sh"
 WORK=$(mktemp -d "/tmp/cocoon-it.${TEST_NAME}.XXXXXX")
 CONSOLE=$WORK/console.log
 VM_PID=
@@ -50,20 +51,6 @@ fail() {
     exit 1
 }
 pass() { echo "ok: $TEST_NAME: $*"; }
-
-# check DESC CMD...: run CMD (stdout to $WORK/out, stderr to $WORK/err); a non-zero exit fails
-# the test naming DESC. check_fails DESC TEXT CMD...: CMD must exit non-zero and say TEXT.
-check() {
-    local desc=$1
-    shift
-    "$@" > "$WORK/out" 2> "$WORK/err" || fail "$desc: '$*' exited with $?: $(tail -n 5 "$WORK/err")"
-}
-check_fails() {
-    local desc=$1 text=$2
-    shift 2
-    if "$@" > "$WORK/out" 2> "$WORK/err"; then fail "$desc: '$*' succeeded"; fi
-    grep -qF -- "$text" "$WORK/out" "$WORK/err" || fail "$desc: the message lacks '$text': $(tail -n 5 "$WORK/err")"
-}
 
 need_file() { [ -e "$1" ] || fail "$1 is missing ($2)"; }
 
@@ -110,6 +97,7 @@ verity_append() {
         --salt="$VERITY_SALT" --uuid="$uuid" --root-hash-file="$f.roothash" >/dev/null ||
         fail "veritysetup format $f failed"
     VERITY_HASH=$(cat "$f.roothash")
+    [[ "$VERITY_HASH" =~ ^[0-9a-f]{64}$ ]] || fail "veritysetup format $f gave no root hash"
     VERITY_BLOCKS=$n
 }
 
@@ -124,11 +112,15 @@ make_rootfs() {
     ROOT_BLOCKS=$VERITY_BLOCKS
 }
 
-# flip_byte FILE OFFSET: invert one byte in place.
+# flip_byte FILE OFFSET: invert one byte in place (the offset must lie inside the file).
 flip_byte() {
     local f=$1 off=$2 b
+    [[ "$off" =~ ^[0-9]+$ ]] && [ "$off" -lt "$(stat -c %s "$f")" ] || fail "flip_byte: offset '$off' is outside $f"
     b=$(od -An -tu1 -j "$off" -N1 "$f" | tr -d ' ')
-    printf "$(printf '\\%03o' $((b ^ 0xff)))" | dd of="$f" bs=1 seek="$off" conv=notrunc status=none
+    [[ "$b" =~ ^[0-9]{1,3}$ ]] || fail "flip_byte: cannot read byte $off of $f"
+    printf "$(printf '\\%03o' $((b ^ 0xff)))" | dd of="$f" bs=1 seek="$off" conv=notrunc status=none ||
+        fail "flip_byte: cannot write byte $off of $f"
+    [ "$(od -An -tu1 -j "$off" -N1 "$f" | tr -d ' ')" = $((b ^ 0xff)) ] || fail "flip_byte: byte $off of $f unchanged"
 }
 
 # ---- the one QEMU invocation ------------------------------------------------------------
@@ -212,9 +204,16 @@ wait_console() {
 }
 
 # Assertions on the console log (carriage returns from the guest tty's ONLCR removed).
+# A missing console log fails console_has and console_lacks alike (an absent log lacks everything).
 console_text() { tr -d '\r' < "$CONSOLE" 2>/dev/null || true; }
-console_has() { console_text | grep -qE -- "$1" || fail "console lacks /$1/${2:+ ($2)}"; }
-console_lacks() { if console_text | grep -qE -- "$1"; then fail "console unexpectedly has /$1/${2:+ ($2)}"; fi; }
+console_has() {
+    [ -f "$CONSOLE" ] || fail "no console log $CONSOLE"
+    console_text | grep -qE -- "$1" || fail "console lacks /$1/${2:+ ($2)}"
+}
+console_lacks() {
+    [ -f "$CONSOLE" ] || fail "no console log $CONSOLE"
+    if console_text | grep -qE -- "$1"; then fail "console unexpectedly has /$1/${2:+ ($2)}"; fi
+}
 
 # ---- the appliance (cocoon-init) -----------------------------------------------------------
 # require_appliance: cocoon-init ($BIN/cocoon-init, built by make from guest/init) and the

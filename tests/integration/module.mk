@@ -1,10 +1,14 @@
 # tests/integration: real boots of the pinned Debian kernel under QEMU TCG (docs/testing.md).
 DEPS_PACKAGES += qemu-system-x86 erofs-utils cryptsetup-bin socat busybox-static e2fsprogs coreutils
+# jq -e: JSON values in the shell tests (check_lib.sh jq_get/jq_uint); python3: free_port.
+DEPS_PACKAGES += jq python3
 
 $(BUILD)/tests/integration/testinit: $(OBJ)/tests/integration/testinit.o
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) $^ -o $@ -lkmod -lcryptsetup
 
+# selftest_checks.sh: the checks the other shell tests rely on can fail (no VM, seconds).
+INTEGRATION_TESTS += tests/integration/selftest_checks.sh
 INTEGRATION_TESTS += tests/integration/debfetch.sh tests/integration/boot-harness.sh
 # The boot tests need the kernel, the initrd builder and the test init.
 integration-test test-integration: $(GUEST_KERNEL_DIR)/kver $(BIN)/cocoon-mkinitrd \

@@ -14,8 +14,9 @@ cleanup() {
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; for f in "$WORK"/*.log; do echo "--- $f" >&2; tail -n 20 "$f" >&2; done; exit 1; }
+fail() { echo "FAIL: $*" >&2; for f in "$WORK"/*.log; do [ -f "$f" ] || continue; echo "--- $f" >&2; tail -n 20 "$f" >&2; done; exit 1; }
 ok() { echo "ok - $*"; }
+source "$(dirname "${BASH_SOURCE[0]}")/check_lib.sh"
 
 # start_engine NAME [ARGS...]: sets ENGINE_PORT
 start_engine() {
@@ -24,7 +25,8 @@ start_engine() {
 	"$ENGINE" --port-file "$WORK/$name.port" "$@" >"$WORK/$name.log" 2>&1 &
 	PIDS+=($!)
 	for _ in $(seq 100); do [ -s "$WORK/$name.port" ] && break; sleep 0.05; done
-	ENGINE_PORT=$(cat "$WORK/$name.port")
+	ENGINE_PORT=$(cat "$WORK/$name.port" 2>/dev/null || true)
+	port_ok "$ENGINE_PORT" || fail "engine $name wrote no port (got '$ENGINE_PORT')"
 }
 
 # start_ratls NAME ARGS...: sets RATLS_PID and PORTS (bound ports in listener order)
@@ -39,7 +41,10 @@ start_ratls() {
 		sleep 0.05
 	done
 	grep -q "event=started" "$WORK/$name.log" || fail "$name did not start"
-	PORTS=($(sed -n 's/.*event=listening .* port=\([0-9]*\) .*/\1/p' "$WORK/$name.log"))
+	mapfile -t PORTS < <(sed -n 's/.*event=listening .* port=\([0-9]*\) .*/\1/p' "$WORK/$name.log")
+	[ "${#PORTS[@]}" -gt 0 ] || fail "$name logged no listening port"
+	local p
+	for p in "${PORTS[@]}"; do port_ok "$p" || fail "$name logged a bad port '$p'"; done
 }
 
 nfds() { ls "/proc/$1/fd" | wc -l; }

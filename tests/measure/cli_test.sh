@@ -1,7 +1,7 @@
 #!/bin/bash
 # Integration tests of cocoon-measure eventlog / mrtd / spec / image on the real fixtures.
 # Run by `make test` with BUILD and FIXTURES set.
-set -u
+set -euo pipefail
 B=${BUILD:-build}/bin/cocoon-measure
 F=${FIXTURES:?}/tdx
 K=build/cache/kernel/vmlinuz
@@ -11,14 +11,14 @@ trap 'rm -rf "$T"' EXIT
 fails=0
 pass() { echo "ok   $1"; }
 fail() { echo "FAIL $1"; fails=$((fails + 1)); }
-# jget FILE KEY  -> value of a top-level (dotted) JSON key
-jget() { $PY -c 'import json,sys
-v=json.load(open(sys.argv[1]))
-for k in sys.argv[2].split("."): v=v[k] if not isinstance(v,list) else v[int(k)]
-print(str(v).lower() if isinstance(v,bool) else v)' "$1" "$2"; }
+# jget FILE KEY -> the value at a dotted path (numbers index arrays); prints nothing and
+# exits non-zero when the path is absent or the file is not JSON (the eq that follows fails).
+jget() { jq -r --arg k "$2" 'getpath($k | split(".") | map(tonumber? // .)) |
+	if . == null then error("no \($k)") else . end' "$1"; }
 expect_rc() { # name want_rc cmd...
 	local name=$1 want=$2; shift 2
-	"$@" >"$T/out" 2>"$T/err"; local rc=$?
+	local rc=0
+	"$@" >"$T/out" 2>"$T/err" || rc=$?
 	if [ "$rc" = "$want" ]; then pass "$name (exit $rc)"; else fail "$name: exit $rc, want $want: $(head -c 300 "$T/err")"; fi
 }
 eq() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: got '$2' want '$3'"; fi; }

@@ -1,7 +1,7 @@
 #!/bin/bash
 # End to end: cocoon-sim (the sim attestation backend) extends and quotes, cocoon-measure
 # verifies with the state directory's root, collateral and policy. Run by `make test`.
-set -u
+set -euo pipefail
 BIN=${BUILD:-build}/bin
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
@@ -11,10 +11,12 @@ pass() { echo "ok   $1"; }
 fail() { echo "FAIL $1"; fails=$((fails + 1)); }
 expect_rc() { # name want_rc cmd...
 	local name=$1 want=$2; shift 2
-	"$@" >"$T/out" 2>"$T/err"; local rc=$?
+	local rc=0
+	"$@" >"$T/out" 2>"$T/err" || rc=$?
 	if [ "$rc" = "$want" ]; then pass "$name (exit $rc)"; else fail "$name: exit $rc, want $want: $(head -c 300 "$T/err")"; fi
 }
-jget() { python3 -c 'import json,sys; v=json.load(open(sys.argv[1])).get(sys.argv[2]); print("null" if v is None else v)' "$1" "$2"; }
+# jget FILE KEY: a top-level field ("null" when absent); invalid JSON prints nothing and fails.
+jget() { jq -r --arg k "$2" '.[$k]' "$1"; }
 eq() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: got '$2' want '$3'"; fi; }
 S="$BIN/cocoon-sim --dir $D"
 V() { "$BIN/cocoon-measure" quote "$1" --collateral "$D/collateral.json" --root "$D/root.pem" "${@:2}"; }
