@@ -247,9 +247,11 @@ static int sim_quote(struct ca_backend *b, const uint8_t report_data[CA_REPORT_D
 	return rc ? rc : ca_simca_quote(s->ca, &td, quote, len, e);
 }
 
-/* TDREPORT (specs/attestation.md §1.8) over the current registers. The REPORTMACSTRUCT
- * hashes are real (SHA-384 of TEE_TCB_INFO and TDINFO); the MAC stays zero: there is no
- * CPU key to MAC with, and nothing but a TDX module can check one. */
+/* TDREPORT (specs/attestation.md §1.8; sgx_report2_t) over the current registers:
+ * REPORTMACSTRUCT (256) | TEE_TCB_INFO (239) | reserved (17) | TDINFO (512). The
+ * REPORTMACSTRUCT hashes are real (SHA-384 of the 239-byte TEE_TCB_INFO and of TDINFO);
+ * the MAC stays zero: there is no CPU key to MAC with, and nothing but a TDX module (or
+ * the test seal server, tests/seal/) checks one. */
 static int sim_tdreport(struct ca_backend *b, const uint8_t report_data[CA_REPORT_DATA_LEN],
 			uint8_t report[CA_TDREPORT_LEN], struct cm_err *e)
 {
@@ -272,7 +274,7 @@ static int sim_tdreport(struct ca_backend *b, const uint8_t report_data[CA_REPOR
 	memcpy(info + 112, td.mr_owner, 48);
 	memcpy(info + 160, td.mr_owner_config, 48);
 	memcpy(info + 208, td.rtmr, 4 * 48);
-	if (cm_sha384(tcb, 256, mac + 32) || cm_sha384(info, 512, mac + 80))
+	if (cm_sha384(tcb, 239, mac + 32) || cm_sha384(info, 512, mac + 80))
 		return cm_fail(e, -EIO, "sim: hashing the TDREPORT failed");
 	return 0;
 }

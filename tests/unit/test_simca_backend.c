@@ -170,6 +170,11 @@ static void test_tdreport_carries_registers(void **state)
 	assert_memory_equal(rep + 512 + 208 + 3 * 48, r3, 48);
 	cm_sha384(rep + 512, 512, h);
 	assert_memory_equal(rep + 80, h, 48); /* tee_info_hash */
+	/* TEE_TCB_INFO is 239 bytes (sgx_report2.h tee_tcb_info_t), then 17 reserved bytes;
+	 * TEE_TCB_INFO_HASH covers the 239 bytes. */
+	cm_sha384(rep + 256, 239, h);
+	assert_memory_equal(rep + 32, h, 48);
+	assert_int_equal(rep[1] | rep[2] | rep[3], 0); /* subtype 0, version 0, reserved 0 */
 	b.ops->close(&b);
 }
 
