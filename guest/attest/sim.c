@@ -3,6 +3,7 @@
  * State directory $COCOON_SIM_DIR (default /run/cocoon/sim), shared by every process:
  *   root.pem          trust anchor of the software PCK CA (pass to the verifier with --root)
  *   collateral.json   matching collateral bundle, valid from now - 1 day to now + 30 days
+ *   sgx_collateral.json  the same for SGX quotes (the test seal server's enclave)
  *   policy.json       a verifier policy that pins this root's key id (else default policy)
  *   pck_chain.pem, ca_keys.pem, pck_key.pem, ak_key.pem   the CA (keys mode 0600)
  *   registers         MRTD, MRCONFIGID, MROWNER, MROWNERCONFIG, RTMR0..3 (8 x 48 bytes)

@@ -181,8 +181,9 @@ static void test_tdreport_carries_registers(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	static const char *const files[] = {"ak_key.pem", "ca_keys.pem", "collateral.json", "lock", "pck_chain.pem",
-					    "pck_key.pem", "policy.json", "registers", "root.pem"};
+	static const char *const files[] = {"ak_key.pem",  "ca_keys.pem", "collateral.json", "lock",
+					    "pck_chain.pem", "pck_key.pem", "policy.json",   "registers",
+					    "root.pem",    "sgx_collateral.json"};
 	char path[512];
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
