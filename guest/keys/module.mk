@@ -6,3 +6,12 @@ $(LIBCOCOON_KEYS): $(KEYS_SRCS:%.c=$(OBJ)/%.o)
 	@mkdir -p $(@D)
 	rm -f $@
 	$(AR) rcs $@ $^
+
+# libFuzzer targets (make fuzz): the seal server's response, the spec's seal settings.
+FUZZERS += seal_response seal_conf
+FUZZ_SEAL_SRCS = guest/keys/seal.c guest/keys/keys.c guest/keys/debug.c \
+	guest/keys/cocoon_seal.c guest/attest/attest.c guest/attest/tdx.c $(LIBMEASURE_SRCS)
+fuzz_seal_response_SRCS = tests/fuzz/fuzz_seal_response.c $(FUZZ_SEAL_SRCS)
+fuzz_seal_response_SEEDS := tests/fuzz/seeds/seal_response.bin
+fuzz_seal_conf_SRCS = tests/fuzz/fuzz_seal_conf.c $(FUZZ_SEAL_SRCS)
+fuzz_seal_conf_SEEDS := tests/fuzz/seeds/seal_conf.json
