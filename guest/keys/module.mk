@@ -1,5 +1,5 @@
 # guest/keys: key providers behind guest/keys/keys.h (debug now; seal, tpm2 later).
-KEYS_SRCS := $(sort $(wildcard guest/keys/*.c))
+KEYS_SRCS := $(filter-out guest/keys/cli.c,$(sort $(wildcard guest/keys/*.c)))
 LIBCOCOON_KEYS := $(LIBDIR)/libcocoon-keys.a
 
 $(LIBCOCOON_KEYS): $(KEYS_SRCS:%.c=$(OBJ)/%.o)
@@ -15,3 +15,9 @@ fuzz_seal_response_SRCS = tests/fuzz/fuzz_seal_response.c $(FUZZ_SEAL_SRCS)
 fuzz_seal_response_SEEDS := tests/fuzz/seeds/seal_response.bin
 fuzz_seal_conf_SRCS = tests/fuzz/fuzz_seal_conf.c $(FUZZ_SEAL_SRCS)
 fuzz_seal_conf_SEEDS := tests/fuzz/seeds/seal_conf.json
+
+# cocoon-keys: `seal-probe` runs the cocoon-seal client once (docs/keys.md).
+$(BIN)/cocoon-keys: $(OBJ)/guest/keys/cli.o $(LIBCOCOON_KEYS) $(LIBDIR)/libcocoon-attest.a $(LIBDIR)/libmeasure.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) $^ -o $@ $(BASE_LIBS) $(ATTEST_SIM_LIBS)
+PROGRAMS += $(BIN)/cocoon-keys

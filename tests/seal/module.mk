@@ -11,3 +11,7 @@ all: $(TEST_SEAL_SERVER)
 
 # tests/unit/test_keys_seal.c: the client against the test enclave.
 test_keys_seal_DEPS := $(OBJ)/tests/seal/enclave.o $(GUEST_TEST_DEPS)
+
+# cocoon-keys seal-probe against this server on the host (no QEMU).
+INTEGRATION_TESTS += tests/integration/seal_probe.sh
+integration-test test-integration: $(BIN)/cocoon-keys $(BIN)/cocoon-sim $(TEST_SEAL_SERVER)
