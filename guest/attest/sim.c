@@ -3,9 +3,13 @@
  * State directory $COCOON_SIM_DIR (default /run/cocoon/sim), shared by every process:
  *   root.pem          trust anchor of the software PCK CA (pass to the verifier with --root)
  *   collateral.json   matching collateral bundle, valid from now - 1 day to now + 30 days
+ *   sgx_collateral.json  the same for SGX quotes (the test seal server's enclave)
  *   policy.json       a verifier policy that pins this root's key id (else default policy)
  *   pck_chain.pem, ca_keys.pem, pck_key.pem, ak_key.pem   the CA (keys mode 0600)
  *   registers         MRTD, MRCONFIGID, MROWNER, MROWNERCONFIG, RTMR0..3 (8 x 48 bytes)
+ *   report_key        32 random bytes: the "CPU" key that MACs TDREPORTs (HMAC-SHA-256 over
+ *                     REPORTMACSTRUCT[0..224)), so a local verifier with the same state (the
+ *                     test seal server) can check them as SGX's EVERIFYREPORT2 would
  *   lock              serializes CA creation
  * The registers file is read under flock(LOCK_SH) and extended under flock(LOCK_EX), so
  * separate processes see one register state. extend: R = SHA-384(R || digest). A CA whose
@@ -20,6 +24,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
 #include "guest/attest/attest.h"
 #include "guest/attest/simca.h"
 #include "measure/collateral.h"
@@ -33,6 +42,7 @@
 struct sim {
 	char dir[256];
 	struct ca_simca *ca;
+	uint8_t report_key[32]; /* stands in for the CPU's REPORT key (TDREPORT MAC) */
 };
 
 static const char *state_dir(void)
@@ -135,6 +145,31 @@ static int init_registers(const struct sim *s, struct cm_err *e)
 	return rc;
 }
 
+/* Read report_key, creating it (O_EXCL, mode 0600) when absent. Called under the lock. */
+static int load_report_key(struct sim *s, struct cm_err *e)
+{
+	char path[300];
+	if (path_of(s, "report_key", path, sizeof(path), e))
+		return e->code;
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		uint8_t k[32];
+		bool ok = RAND_bytes(k, sizeof k) == 1 && write(fd, k, sizeof k) == (ssize_t)sizeof k && fsync(fd) == 0;
+		OPENSSL_cleanse(k, sizeof k);
+		if (close(fd) || !ok)
+			return cm_fail(e, -EIO, "sim: cannot create %s", path);
+	} else if (errno != EEXIST) {
+		return cm_fail(e, -errno, "sim: cannot create %s: %s", path, strerror(errno));
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, s->report_key, sizeof s->report_key) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n != (ssize_t)sizeof s->report_key)
+		return cm_fail(e, -EIO, "sim: %s must hold 32 bytes", path);
+	return 0;
+}
+
 static int sim_open(struct ca_backend *b, struct cm_err *e)
 {
 	struct sim *s = calloc(1, sizeof(*s));
@@ -165,7 +200,8 @@ static int sim_open(struct ca_backend *b, struct cm_err *e)
 			goto out;
 		}
 	}
-	rc = init_registers(s, e);
+	if (!(rc = init_registers(s, e)))
+		rc = load_report_key(s, e);
 out:
 	if (lock >= 0)
 		close(lock);
@@ -247,9 +283,11 @@ static int sim_quote(struct ca_backend *b, const uint8_t report_data[CA_REPORT_D
 	return rc ? rc : ca_simca_quote(s->ca, &td, quote, len, e);
 }
 
-/* TDREPORT (specs/attestation.md §1.8) over the current registers. The REPORTMACSTRUCT
- * hashes are real (SHA-384 of TEE_TCB_INFO and TDINFO); the MAC stays zero: there is no
- * CPU key to MAC with, and nothing but a TDX module can check one. */
+/* TDREPORT (specs/attestation.md §1.8; sgx_report2_t) over the current registers:
+ * REPORTMACSTRUCT (256) | TEE_TCB_INFO (239) | reserved (17) | TDINFO (512). The
+ * REPORTMACSTRUCT hashes are real (SHA-384 of the 239-byte TEE_TCB_INFO and of TDINFO);
+ * the MAC (bytes 224..256) is HMAC-SHA-256(report_key, REPORTMACSTRUCT[0..224)), the sim's
+ * stand-in for the CPU-keyed MAC (checked by the test seal server, tests/seal/). */
 static int sim_tdreport(struct ca_backend *b, const uint8_t report_data[CA_REPORT_DATA_LEN],
 			uint8_t report[CA_TDREPORT_LEN], struct cm_err *e)
 {
@@ -272,7 +310,10 @@ static int sim_tdreport(struct ca_backend *b, const uint8_t report_data[CA_REPOR
 	memcpy(info + 112, td.mr_owner, 48);
 	memcpy(info + 160, td.mr_owner_config, 48);
 	memcpy(info + 208, td.rtmr, 4 * 48);
-	if (cm_sha384(tcb, 256, mac + 32) || cm_sha384(info, 512, mac + 80))
+	struct sim *s = b->priv;
+	unsigned maclen = 0;
+	if (cm_sha384(tcb, 239, mac + 32) || cm_sha384(info, 512, mac + 80) ||
+	    !HMAC(EVP_sha256(), s->report_key, sizeof s->report_key, mac, 224, mac + 224, &maclen) || maclen != 32)
 		return cm_fail(e, -EIO, "sim: hashing the TDREPORT failed");
 	return 0;
 }
@@ -282,6 +323,7 @@ static void sim_close(struct ca_backend *b)
 	struct sim *s = b->priv;
 	if (s) {
 		ca_simca_free(s->ca);
+		OPENSSL_cleanse(s->report_key, sizeof s->report_key);
 		free(s);
 	}
 	b->priv = NULL;

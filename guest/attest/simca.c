@@ -19,6 +19,7 @@
 
 #include "measure/digest.h"
 #include "measure/pck.h"
+#include "measure/quote.h"
 
 static const uint8_t intel_qe_vendor[16] = {0x93, 0x9a, 0x72, 0x33, 0xf7, 0x9c, 0x4c, 0xa9,
 					    0x94, 0x0a, 0x0d, 0xb3, 0x95, 0x7f, 0x06, 0x07};
@@ -33,8 +34,8 @@ struct ca_simca {
 	EVP_PKEY *root_key, *pck_ca_key, *tcb_key, *pck_key, *ak;
 	X509 *root, *pck_ca, *tcb, *pck;
 	X509 *root_copy; /* re-issued root placed in chains (reissued_root_in_chains), else NULL */
-	char *collateral;
-	size_t collateral_len;
+	char *collateral, *sgx_collateral;
+	size_t collateral_len, sgx_collateral_len;
 	bool chain_in_bundle;
 	uint8_t pck_comps[16];
 	uint16_t pcesvn;
@@ -420,10 +421,10 @@ static void json_comps(struct sb *b, const char *key, const uint8_t c[16])
 	sb_printf(b, "]");
 }
 
-static void tcb_info_json(struct sb *b, const struct ca_simca_params *p)
+static void tcb_info_json(struct sb *b, const struct ca_simca_params *p, bool sgx)
 {
 	static const uint8_t zero48[48];
-	sb_printf(b, "{\"id\":\"TDX\",\"version\":3,\"issueDate\":");
+	sb_printf(b, "{\"id\":\"%s\",\"version\":3,\"issueDate\":", sgx ? "SGX" : "TDX");
 	sb_time(b, p->tcb_from);
 	sb_printf(b, ",\"nextUpdate\":");
 	sb_time(b, p->tcb_to);
@@ -431,24 +432,31 @@ static void tcb_info_json(struct sb *b, const struct ca_simca_params *p)
 	sb_hex(b, p->tcb_fmspc, 6, true);
 	sb_printf(b, "\",\"pceId\":\"");
 	sb_hex(b, p->pceid, 2, true);
-	sb_printf(b, "\",\"tcbType\":0,\"tcbEvaluationDataNumber\":17,\"tdxModule\":{\"mrsigner\":\"");
-	sb_hex(b, zero48, 48, true);
-	sb_printf(b, "\",\"attributes\":\"0000000000000000\",\"attributesMask\":\"FFFFFFFFFFFFFFFF\"},"
-		     "\"tdxModuleIdentities\":[");
-	for (int i = 0; i < p->n_modules; i++) {
-		sb_printf(b, "%s{\"id\":\"TDX_%02X\",\"mrsigner\":\"", i ? "," : "", p->modules[i].version);
+	sb_printf(b, "\",\"tcbType\":0,\"tcbEvaluationDataNumber\":17");
+	if (!sgx) { /* TDX only: the module identities */
+		sb_printf(b, ",\"tdxModule\":{\"mrsigner\":\"");
 		sb_hex(b, zero48, 48, true);
-		sb_printf(b, "\",\"attributes\":\"0000000000000000\",\"attributesMask\":\"FFFFFFFFFFFFFFFF\",");
-		json_isv_levels(b, p->modules[i].levels, p->modules[i].n_levels, p->tcb_from);
-		sb_printf(b, "}");
+		sb_printf(b, "\",\"attributes\":\"0000000000000000\",\"attributesMask\":\"FFFFFFFFFFFFFFFF\"},"
+			     "\"tdxModuleIdentities\":[");
+		for (int i = 0; i < p->n_modules; i++) {
+			sb_printf(b, "%s{\"id\":\"TDX_%02X\",\"mrsigner\":\"", i ? "," : "", p->modules[i].version);
+			sb_hex(b, zero48, 48, true);
+			sb_printf(b, "\",\"attributes\":\"0000000000000000\",\"attributesMask\":\"FFFFFFFFFFFFFFFF\",");
+			json_isv_levels(b, p->modules[i].levels, p->modules[i].n_levels, p->tcb_from);
+			sb_printf(b, "}");
+		}
+		sb_printf(b, "]");
 	}
-	sb_printf(b, "],\"tcbLevels\":[");
+	sb_printf(b, ",\"tcbLevels\":[");
 	for (int i = 0; i < p->n_levels; i++) {
 		const struct ca_simca_level *l = &p->levels[i];
 		sb_printf(b, "%s{\"tcb\":{", i ? "," : "");
 		json_comps(b, "sgxtcbcomponents", l->sgx);
-		sb_printf(b, ",\"pcesvn\":%u,", l->pcesvn);
-		json_comps(b, "tdxtcbcomponents", l->tdx);
+		sb_printf(b, ",\"pcesvn\":%u", l->pcesvn);
+		if (!sgx) {
+			sb_printf(b, ",");
+			json_comps(b, "tdxtcbcomponents", l->tdx);
+		}
 		sb_printf(b, "},\"tcbDate\":");
 		sb_time(b, p->tcb_from);
 		sb_printf(b, ",\"tcbStatus\":\"%s\"", l->status);
@@ -458,9 +466,10 @@ static void tcb_info_json(struct sb *b, const struct ca_simca_params *p)
 	sb_printf(b, "]}");
 }
 
-static void qe_identity_json(struct sb *b, const struct ca_simca_params *p)
+/* The TD QE (ISVPRODID 2) for TDX collateral; the SGX QE3 (ISVPRODID 1) for SGX. */
+static void qe_identity_json(struct sb *b, const struct ca_simca_params *p, bool sgx)
 {
-	sb_printf(b, "{\"id\":\"TD_QE\",\"version\":2,\"issueDate\":");
+	sb_printf(b, "{\"id\":\"%s\",\"version\":2,\"issueDate\":", sgx ? "QE" : "TD_QE");
 	sb_time(b, p->qe_from);
 	sb_printf(b, ",\"nextUpdate\":");
 	sb_time(b, p->qe_to);
@@ -470,7 +479,7 @@ static void qe_identity_json(struct sb *b, const struct ca_simca_params *p)
 	sb_printf(b, "\"attributes\":\"11000000000000000000000000000000\","
 		     "\"attributesMask\":\"FBFFFFFFFFFFFFFF0000000000000000\",\"mrsigner\":\"");
 	sb_hex(b, td_qe_mrsigner, 32, true);
-	sb_printf(b, "\",\"isvprodid\":2,");
+	sb_printf(b, "\",\"isvprodid\":%d,", sgx ? 1 : 2);
 	json_isv_levels(b, p->qe_levels, p->n_qe_levels, p->qe_from);
 	sb_printf(b, "}");
 }
@@ -498,7 +507,7 @@ static X509 *chain_root(const struct ca_simca *ca)
 	return ca->root_copy ? ca->root_copy : ca->root;
 }
 
-static int build_collateral(struct ca_simca *ca, const struct ca_simca_params *p)
+static int build_bundle(struct ca_simca *ca, const struct ca_simca_params *p, bool sgx, char **out, size_t *out_len)
 {
 	int rc = -ENOMEM;
 	struct sb pck_chain = {0}, tcb_chain = {0}, tcb = {0}, qe = {0};
@@ -517,8 +526,8 @@ static int build_collateral(struct ca_simca *ca, const struct ca_simca_params *p
 		pem_append(&tcb_chain, ca->pck);
 	pem_append(&tcb_chain, p->signer == CA_SIMCA_SIGNER_TCB ? ca->tcb : ca->pck_ca);
 	pem_append(&tcb_chain, chain_root(ca));
-	tcb_info_json(&tcb, p);
-	qe_identity_json(&qe, p);
+	tcb_info_json(&tcb, p, sgx);
+	qe_identity_json(&qe, p, sgx);
 	if (!o || !root_crl || !pck_crl || pck_chain.oom || tcb_chain.oom || tcb.oom || qe.oom)
 		goto out;
 	add_str(o, "pck_crl_issuer_chain", pck_chain.p, pck_chain.len);
@@ -544,10 +553,10 @@ static int build_collateral(struct ca_simca *ca, const struct ca_simca_params *p
 	}
 	size_t n;
 	const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
-	if (!s || !(ca->collateral = malloc(n + 1)))
+	if (!s || !(*out = malloc(n + 1)))
 		goto out;
-	memcpy(ca->collateral, s, n + 1);
-	ca->collateral_len = n;
+	memcpy(*out, s, n + 1);
+	*out_len = n;
 	rc = 0;
 out:
 	json_object_put(o);
@@ -594,7 +603,8 @@ struct ca_simca *ca_simca_new(const struct ca_simca_params *p, struct cm_err *e)
 	memcpy(ca->pck_comps, p->pck_comps, 16);
 	ca->pcesvn = p->pcesvn;
 	memcpy(ca->pceid, p->pceid, 2);
-	if (build_collateral(ca, p)) {
+	if (build_bundle(ca, p, false, &ca->collateral, &ca->collateral_len) ||
+	    build_bundle(ca, p, true, &ca->sgx_collateral, &ca->sgx_collateral_len)) {
 		cm_fail(e, -EIO, "sim CA: collateral generation failed");
 		goto fail;
 	}
@@ -610,17 +620,22 @@ int ca_simca_reissue_collateral(struct ca_simca *ca, const struct ca_simca_param
 {
 	if (!ca->root_key || !ca->pck_ca_key || !ca->tcb_key || !ca->tcb)
 		return cm_fail(e, -EINVAL, "sim CA: a loaded CA cannot re-sign collateral");
-	char *old = ca->collateral;
-	size_t old_len = ca->collateral_len;
-	ca->collateral = NULL;
-	int rc = build_collateral(ca, p);
+	char *tdx = NULL, *sgx = NULL;
+	size_t tdx_len = 0, sgx_len = 0;
+	int rc = build_bundle(ca, p, false, &tdx, &tdx_len);
+	rc = rc ? rc : build_bundle(ca, p, true, &sgx, &sgx_len);
 	ERR_clear_error();
 	if (rc) {
-		ca->collateral = old;
-		ca->collateral_len = old_len;
+		free(tdx);
+		free(sgx);
 		return cm_fail(e, -EIO, "sim CA: collateral generation failed");
 	}
-	free(old);
+	free(ca->collateral);
+	free(ca->sgx_collateral);
+	ca->collateral = tdx;
+	ca->collateral_len = tdx_len;
+	ca->sgx_collateral = sgx;
+	ca->sgx_collateral_len = sgx_len;
 	return 0;
 }
 
@@ -639,6 +654,7 @@ void ca_simca_free(struct ca_simca *ca)
 	X509_free(ca->tcb);
 	X509_free(ca->pck);
 	free(ca->collateral);
+	free(ca->sgx_collateral);
 	free(ca);
 }
 
@@ -654,28 +670,103 @@ const char *ca_simca_collateral(const struct ca_simca *ca, size_t *len)
 	return ca->collateral;
 }
 
+const char *ca_simca_sgx_collateral(const struct ca_simca *ca, size_t *len)
+{
+	if (len)
+		*len = ca->sgx_collateral_len;
+	return ca->sgx_collateral;
+}
+
 /* ---- quotes ------------------------------------------------------------------------------------ */
+
+/* The QE part shared by the v3 layout and the v4/v5 type-6 wrapper: QE report (signed by
+ * the PCK key, binding SHA-256(attestation key || auth data)), its signature, 32 bytes of
+ * auth data and the certification data (type 5: the PEM chain, real quotes end it with
+ * "\n\0"; type 3: encrypted PPID (384), CPUSVN (16), PCESVN (2), PCE-ID (2)). */
+struct qe_part {
+	struct sb chain;
+	size_t pem_len, len;
+};
+
+static int qe_part_init(const struct ca_simca *ca, struct qe_part *qp, struct cm_err *e)
+{
+	memset(qp, 0, sizeof(*qp));
+	pem_append(&qp->chain, ca->pck);
+	pem_append(&qp->chain, ca->pck_ca);
+	pem_append(&qp->chain, chain_root(ca));
+	if (qp->chain.oom) {
+		free(qp->chain.p);
+		return cm_fail(e, -ENOMEM, "out of memory");
+	}
+	qp->pem_len = ca->chain_in_bundle ? 384 + 16 + 2 + 2 : qp->chain.len + 1;
+	qp->len = 384 + 64 + 2 + 32 + 2 + 4 + qp->pem_len;
+	return 0;
+}
+
+static int qe_part_write(const struct ca_simca *ca, struct qe_part *qp, uint8_t *rep, const uint8_t ak[64],
+			 const uint8_t cpu_svn[16], uint32_t miscselect, uint16_t prod_id, uint16_t isv_svn)
+{
+	uint8_t *auth = rep + 384 + 64 + 2;
+	memcpy(rep + 0, cpu_svn, 16);
+	cm_put_le32(rep + 16, miscselect);
+	rep[48] = 0x11;                             /* attributes: INIT | PROVISIONKEY-style QE flags */
+	cm_sha256("cocoon-sim QE", 13, rep + 64);  /* mr_enclave */
+	memcpy(rep + 128, td_qe_mrsigner, 32);
+	cm_put_le16(rep + 256, prod_id);
+	cm_put_le16(rep + 258, isv_svn);
+	cm_put_le16(rep + 384 + 64, 32);
+	for (int i = 0; i < 32; i++)
+		auth[i] = (uint8_t)i;
+	int rc = 0;
+	struct cm_hash *hh = cm_hash_new(CM_SHA256);
+	if (!hh || cm_hash_update(hh, ak, 64) || cm_hash_update(hh, auth, 32) || cm_hash_final(hh, rep + 320))
+		rc = -EIO;
+	cm_hash_free(hh);
+	uint8_t *nested = auth + 32;
+	cm_put_le16(nested, ca->chain_in_bundle ? 3 : 5);
+	cm_put_le32(nested + 2, (uint32_t)qp->pem_len);
+	if (ca->chain_in_bundle) {
+		memset(nested + 6, 0x5c, 384); /* stands in for the RSA-3072 encrypted PPID */
+		memcpy(nested + 6 + 384, ca->pck_comps, 16);
+		cm_put_le16(nested + 6 + 400, ca->pcesvn);
+		memcpy(nested + 6 + 402, ca->pceid, 2);
+	} else {
+		memcpy(nested + 6, qp->chain.p, qp->chain.len);
+	}
+	free(qp->chain.p);
+	qp->chain.p = NULL;
+	if (rc || sign_raw(ca->pck_key, rep, 384, rep + 384))
+		return -EIO;
+	return 0;
+}
+
+/* Sign quote[0:signed_len] with the attestation key into sig; finish. */
+static int quote_finish(const struct ca_simca *ca, uint8_t *q, size_t signed_len, uint8_t *sig, int rc, size_t total,
+			uint8_t **quote, size_t *len, struct cm_err *e)
+{
+	if (rc || sign_raw(ca->ak, q, signed_len, sig)) {
+		free(q);
+		ERR_clear_error();
+		return cm_fail(e, -EIO, "sim CA: signing the quote failed");
+	}
+	*quote = q;
+	*len = total;
+	return 0;
+}
 
 int ca_simca_quote(const struct ca_simca *ca, const struct ca_simca_td *td, uint8_t **quote, size_t *len,
 		   struct cm_err *e)
 {
-	struct sb chain = {0};
-	pem_append(&chain, ca->pck);
-	pem_append(&chain, ca->pck_ca);
-	pem_append(&chain, chain_root(ca));
-	if (chain.oom)
-		return cm_fail(e, -ENOMEM, "out of memory");
-	/* type 5: the PEM chain (real quotes end it with "\n\0"); type 3: encrypted PPID (384),
-	 * CPUSVN (16), PCESVN (2), PCE-ID (2) */
-	size_t pem_len = ca->chain_in_bundle ? 384 + 16 + 2 + 2 : chain.len + 1;
+	struct qe_part qp;
+	if (qe_part_init(ca, &qp, e))
+		return e ? e->code : -ENOMEM;
 	size_t body_off = td->td15 ? 54 : 48, body_len = td->td15 ? 648 : 584;
 	size_t signed_len = body_off + body_len;
-	size_t cert6_len = 384 + 64 + 2 + 32 + 2 + 4 + pem_len;
-	size_t sig_len = 64 + 64 + 2 + 4 + cert6_len;
+	size_t sig_len = 64 + 64 + 2 + 4 + qp.len;
 	size_t total = signed_len + 4 + sig_len;
 	uint8_t *q = calloc(1, total);
 	if (!q) {
-		free(chain.p);
+		free(qp.chain.p);
 		return cm_fail(e, -ENOMEM, "out of memory");
 	}
 	/* header */
@@ -703,49 +794,68 @@ int ca_simca_quote(const struct ca_simca *ca, const struct ca_simca_td *td, uint
 		memcpy(b + 584, td->tee_tcb_svn2, 16);
 		memcpy(b + 600, td->mr_servicetd, 48);
 	}
-	/* signature data */
+	/* signature data: signature, attestation key, type 6 wrapping the QE part */
 	uint8_t *s = q + signed_len;
 	cm_put_le32(s, (uint32_t)sig_len);
 	s += 4;
-	uint8_t *sig = s, *ak = s + 64;
-	int rc = pub_raw(ca->ak, ak);
+	int rc = pub_raw(ca->ak, s + 64);
 	cm_put_le16(s + 128, 6);
-	cm_put_le32(s + 130, (uint32_t)cert6_len);
-	uint8_t *rep = s + 134, *auth = rep + 384 + 64 + 2;
-	memcpy(rep + 0, td->tee_tcb_svn, 16);       /* cpu_svn */
-	cm_put_le32(rep + 16, td->qe_miscselect);
-	rep[48] = 0x11;                             /* attributes: INIT | PROVISIONKEY-style QE flags */
-	cm_sha256("cocoon-sim QE", 13, rep + 64);  /* mr_enclave */
-	memcpy(rep + 128, td_qe_mrsigner, 32);
-	cm_put_le16(rep + 256, 2);                  /* isv_prod_id: TD QE */
-	cm_put_le16(rep + 258, td->qe_isvsvn);
-	cm_put_le16(rep + 384 + 64, 32);
-	for (int i = 0; i < 32; i++)
-		auth[i] = (uint8_t)i;
-	struct cm_hash *hh = cm_hash_new(CM_SHA256);
-	if (!hh || cm_hash_update(hh, ak, 64) || cm_hash_update(hh, auth, 32) || cm_hash_final(hh, rep + 320))
-		rc = -EIO;
-	cm_hash_free(hh);
-	uint8_t *nested = auth + 32;
-	cm_put_le16(nested, ca->chain_in_bundle ? 3 : 5);
-	cm_put_le32(nested + 2, (uint32_t)pem_len);
-	if (ca->chain_in_bundle) {
-		memset(nested + 6, 0x5c, 384); /* stands in for the RSA-3072 encrypted PPID */
-		memcpy(nested + 6 + 384, ca->pck_comps, 16);
-		cm_put_le16(nested + 6 + 400, ca->pcesvn);
-		memcpy(nested + 6 + 402, ca->pceid, 2);
-	} else {
-		memcpy(nested + 6, chain.p, chain.len);
+	cm_put_le32(s + 130, (uint32_t)qp.len);
+	rc = rc ? rc : qe_part_write(ca, &qp, s + 134, s + 64, td->tee_tcb_svn, td->qe_miscselect, 2, td->qe_isvsvn);
+	free(qp.chain.p);
+	return quote_finish(ca, q, signed_len, s, rc, total, quote, len, e);
+}
+
+void ca_simca_enclave_default(struct ca_simca_enclave *en)
+{
+	memset(en, 0, sizeof(*en));
+	static const uint8_t cpusvn[16] = {3, 3, 2, 2, 4, 1, 0, 5};
+	memcpy(en->cpu_svn, cpusvn, 16);
+	en->attributes[0] = 0x05; /* INIT | MODE64BIT, not DEBUG */
+	en->attributes[8] = 0x03; /* XFRM: x87 | SSE */
+	cm_sha256("cocoon-sim seal enclave", 23, en->mr_enclave);
+	cm_sha256("cocoon-sim enclave signer", 25, en->mr_signer);
+	en->qe_isvsvn = 4;
+}
+
+int ca_simca_sgx_quote(const struct ca_simca *ca, const struct ca_simca_enclave *en, uint8_t **quote, size_t *len,
+		       struct cm_err *e)
+{
+	struct qe_part qp;
+	if (qe_part_init(ca, &qp, e))
+		return e ? e->code : -ENOMEM;
+	size_t signed_len = CM_QUOTE_HEADER_LEN + CM_SGX_REPORT_LEN;
+	size_t sig_len = 64 + 64 + qp.len;
+	size_t total = signed_len + 4 + sig_len;
+	uint8_t *q = calloc(1, total);
+	if (!q) {
+		free(qp.chain.p);
+		return cm_fail(e, -ENOMEM, "out of memory");
 	}
-	free(chain.p);
-	if (rc || sign_raw(ca->pck_key, rep, 384, rep + 384) || sign_raw(ca->ak, q, signed_len, sig)) {
-		free(q);
-		ERR_clear_error();
-		return cm_fail(e, -EIO, "sim CA: signing the quote failed");
-	}
-	*quote = q;
-	*len = total;
-	return 0;
+	/* v3 header: QE SVN and PCE SVN in bytes 8..11 */
+	cm_put_le16(q, 3);
+	cm_put_le16(q + 2, 2);
+	cm_put_le32(q + 4, 0);
+	cm_put_le16(q + 8, en->qe_isvsvn);
+	cm_put_le16(q + 10, ca->pcesvn);
+	memcpy(q + 12, intel_qe_vendor, 16);
+	/* enclave report body (sgx_report_body_t) */
+	uint8_t *b = q + CM_QUOTE_HEADER_LEN;
+	memcpy(b + 0, en->cpu_svn, 16);
+	memcpy(b + 48, en->attributes, 16);
+	memcpy(b + 64, en->mr_enclave, 32);
+	memcpy(b + 128, en->mr_signer, 32);
+	cm_put_le16(b + 256, en->isv_prod_id);
+	cm_put_le16(b + 258, en->isv_svn);
+	memcpy(b + 320, en->report_data, 64);
+	/* signature data: signature, attestation key, the QE part directly (v3) */
+	uint8_t *s = q + signed_len;
+	cm_put_le32(s, (uint32_t)sig_len);
+	s += 4;
+	int rc = pub_raw(ca->ak, s + 64);
+	rc = rc ? rc : qe_part_write(ca, &qp, s + 128, s + 64, en->cpu_svn, 0, 1, en->qe_isvsvn);
+	free(qp.chain.p);
+	return quote_finish(ca, q, signed_len, s, rc, total, quote, len, e);
 }
 
 /* ---- persistence --------------------------------------------------------------------------------- */
@@ -809,7 +919,8 @@ int ca_simca_save(const struct ca_simca *ca, const char *dir, struct cm_err *e)
 	    (rc = write_pem(dir, "ca_keys.pem", NULL, 0, ca_keys, 3, e)) ||
 	    (rc = write_pem(dir, "pck_key.pem", NULL, 0, pk, 1, e)) ||
 	    (rc = write_pem(dir, "ak_key.pem", NULL, 0, ak, 1, e)) ||
-	    (rc = write_file(dir, "collateral.json", ca->collateral, ca->collateral_len, 0644, e)))
+	    (rc = write_file(dir, "collateral.json", ca->collateral, ca->collateral_len, 0644, e)) ||
+	    (rc = write_file(dir, "sgx_collateral.json", ca->sgx_collateral, ca->sgx_collateral_len, 0644, e)))
 		return rc;
 	return 0;
 }
@@ -860,6 +971,12 @@ struct ca_simca *ca_simca_load(const char *dir, struct cm_err *e)
 		goto fail;
 	ca->collateral = (char *)buf;
 	ca->collateral_len = len;
+	buf = NULL;
+	snprintf(path, sizeof(path), "%s/sgx_collateral.json", dir);
+	if (cm_read_file(path, 4u << 20, &buf, &len, e))
+		goto fail;
+	ca->sgx_collateral = (char *)buf;
+	ca->sgx_collateral_len = len;
 	if (!(ca->pck_key = read_key(dir, "pck_key.pem", e)) || !(ca->ak = read_key(dir, "ak_key.pem", e)))
 		goto fail;
 	sk_X509_pop_free(sk, X509_free);

@@ -126,8 +126,29 @@ int ca_simca_reissue_collateral(struct ca_simca *ca, const struct ca_simca_param
 int ca_simca_quote(const struct ca_simca *ca, const struct ca_simca_td *td, uint8_t **quote, size_t *len,
 		   struct cm_err *e);
 
-/* Persist to / restore from a directory: root.pem, collateral.json, pck_chain.pem and the
- * private keys (ca_keys.pem: root, PCK CA, TCB signing; pck_key.pem; ak_key.pem; mode 0600).
+/* An SGX enclave as a v3 quote shows it (the test seal server's enclave). */
+struct ca_simca_enclave {
+	uint8_t cpu_svn[16];
+	uint8_t attributes[16]; /* flags u64 LE (bit 1 DEBUG) || xfrm u64 */
+	uint8_t mr_enclave[32], mr_signer[32];
+	uint16_t isv_prod_id, isv_svn;
+	uint8_t report_data[64];
+	uint16_t qe_isvsvn;
+};
+/* Defaults: a production (non-debug) enclave with a fixed MRENCLAVE
+ * (SHA-256("cocoon-sim seal enclave")), ISVPRODID 0, ISVSVN 0, QE ISVSVN 4. */
+void ca_simca_enclave_default(struct ca_simca_enclave *en);
+/* Mint an SGX v3 quote (ECDSA P-256, the same PCK chain and attestation key as the TD
+ * quotes, QE3 with ISVPRODID 1), verifiable against ca_simca_sgx_collateral(). */
+int ca_simca_sgx_quote(const struct ca_simca *ca, const struct ca_simca_enclave *en, uint8_t **quote, size_t *len,
+		       struct cm_err *e);
+/* The SGX collateral bundle (TCB info id "SGX", QE identity id "QE"), NUL-terminated;
+ * saved as sgx_collateral.json. */
+const char *ca_simca_sgx_collateral(const struct ca_simca *ca, size_t *len);
+
+/* Persist to / restore from a directory: root.pem, collateral.json, sgx_collateral.json,
+ * pck_chain.pem and the private keys (ca_keys.pem: root, PCK CA, TCB signing; pck_key.pem;
+ * ak_key.pem; mode 0600).
  * A loaded CA mints quotes; it does not re-sign collateral. */
 int ca_simca_save(const struct ca_simca *ca, const char *dir, struct cm_err *e);
 struct ca_simca *ca_simca_load(const char *dir, struct cm_err *e);

@@ -157,7 +157,7 @@ static void step_persistent(uint8_t *key, bool have_key)
 		return;
 	if (!have_key)
 		ci_fatal("persistent", "the spec has a persistent volume but no key provider was selected "
-				       "(cocoon.keys= or cocoon.debug)");
+				       "(keys/cocoon-seal.json in the spec, cocoon.keys= or cocoon.debug)");
 	ci_boot_wait_disk("persistent", dev, sizeof dev);
 	int blank = ci_blank_check(dev, &e);
 	bool formatted = false;
@@ -194,7 +194,9 @@ static void step_persistent(uint8_t *key, bool have_key)
 static void step_keys_and_persistent(const struct ci_boot *b)
 {
 	struct cm_err e = {0};
-	const char *name = b->cmd.keys[0] ? b->cmd.keys : (b->cmd.debug ? "debug" : NULL);
+	/* cocoon.keys=, else cocoon-seal when the measured spec configures it, else debug
+	 * with cocoon.debug. Order (Cocoon's): spec.tree -> (debug) -> derive -> tdx_inited. */
+	const char *name = ck_select(b->cmd.keys, SPEC_DIR, b->cmd.debug);
 	struct ck_provider *kp = NULL;
 	uint8_t key[DISK_KEY_LEN];
 	bool have_key = false;

@@ -4,11 +4,25 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 extern const struct ck_ops ck_debug_ops;
+extern const struct ck_ops ck_seal_ops;
 
-static const struct ck_ops *const providers[] = {&ck_debug_ops};
+static const struct ck_ops *const providers[] = {&ck_debug_ops, &ck_seal_ops};
+
+const char *ck_select(const char *requested, const char *spec_dir, bool debug)
+{
+	if (requested && *requested)
+		return requested;
+	char path[512];
+	if (spec_dir && (size_t)snprintf(path, sizeof path, "%s/%s", spec_dir, CK_SPEC_SEAL_CONF) < sizeof path &&
+	    access(path, F_OK) == 0)
+		return "cocoon-seal";
+	return debug ? "debug" : NULL;
+}
 
 int ck_open(const char *name, const struct ck_env *env, struct ck_provider **out, struct cm_err *e)
 {
@@ -18,7 +32,7 @@ int ck_open(const char *name, const struct ck_env *env, struct ck_provider **out
 		if (name && strcmp(providers[i]->name, name) == 0)
 			ops = providers[i];
 	if (!ops)
-		return cm_fail(e, -ENOTSUP, "key provider \"%.32s\" is not available in this build (have: debug)",
+		return cm_fail(e, -ENOTSUP, "key provider \"%.32s\" is not available in this build (have: debug, cocoon-seal)",
 			       name ? name : "");
 	struct ck_provider *p = calloc(1, sizeof *p);
 	if (!p)

@@ -11,8 +11,8 @@
  *
  * Providers:
  *   debug   a fixed, publicly known key derivation; allowed only with cocoon.debug.
- *   seal    (later) Cocoon's seal-server over vsock: TDREPORT via ca_tdreport(),
- *           getPersistentKey(key_name) (image.md §8.4).
+ *   cocoon-seal  Cocoon's seal server over vsock: TDREPORT via ca_tdreport(),
+ *           getPersistentKey(key_name), 32-byte keys (seal.h, docs/keys.md).
  *   tpm2    (later) a TPM2 PolicyPCR-sealed secret.
  */
 #ifndef COCOON_GUEST_KEYS_H
@@ -53,6 +53,14 @@ struct ck_provider {
 };
 
 /* RTMR3 event of the debug provider: CM_EVENT_DEBUG ("cocoon:cocoon_debug"). */
+
+/* The measured spec's seal settings; their presence selects cocoon-seal. */
+#define CK_SPEC_SEAL_CONF "keys/cocoon-seal.json"
+
+/* Which provider a boot uses: the measured cmdline's cocoon.keys= when given; else
+ * cocoon-seal when the measured spec has keys/cocoon-seal.json; else debug with
+ * cocoon.debug; else none (NULL). */
+const char *ck_select(const char *requested, const char *spec_dir, bool debug);
 
 int ck_open(const char *name, const struct ck_env *env, struct ck_provider **out, struct cm_err *e);
 int ck_derive(struct ck_provider *p, const char *key_name, uint8_t *out, size_t len, struct cm_err *e);

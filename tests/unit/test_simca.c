@@ -750,6 +750,65 @@ static void test_policy_td_attributes(void **state)
 	expect(&p, &td, "{\"root_key_ids\":[],\"allow_mr_servicetd\":true}", CM_VERDICT_OK, NULL, NULL);
 }
 
+/* SGX v3 quotes (the test seal server's enclave) verify under the real verifier with the
+ * SGX collateral; the TDX bundle does not fit them; a debug enclave is rejected. */
+static const char *const ANY_ROOT = "{\"root_key_ids\":[]}";
+
+static void verify_sgx(const struct ca_simca_enclave *en, bool tdx_bundle, struct cm_verify_result *r,
+		       uint8_t mr_enclave[32])
+{
+	struct cm_err e = {0};
+	struct ca_simca_params p;
+	ca_simca_params_default(&p, NOW);
+	struct ca_simca *ca = ca_simca_new(&p, &e);
+	assert_non_null(ca);
+	uint8_t *quote;
+	size_t len, blen;
+	assert_int_equal(ca_simca_sgx_quote(ca, en, &quote, &len, &e), 0);
+	struct cm_quote q;
+	assert_int_equal(cm_quote_parse(quote, len, &q, &e), 0);
+	assert_int_equal(q.version, 3);
+	assert_int_equal(q.body_type, CM_BODY_SGX);
+	assert_int_equal(q.trailing, 0);
+	memcpy(mr_enclave, q.sgx.mr_enclave, 32);
+	assert_memory_equal(q.sgx.report_data, en->report_data, 64);
+	const char *bundle = tdx_bundle ? ca_simca_collateral(ca, &blen) : ca_simca_sgx_collateral(ca, &blen);
+	struct cm_policy pol;
+	assert_int_equal(cm_policy_parse(ANY_ROOT, strlen(ANY_ROOT), &pol, &e), 0);
+	struct cm_verify_opts o = {.time = NOW, .anchor = ca_simca_root(ca), .policy = &pol};
+	cm_verify_quote(&q, bundle, blen, &o, r);
+	cm_policy_free(&pol);
+	free(quote);
+	ca_simca_free(ca);
+}
+
+static void test_sgx_quote_verifies(void **state)
+{
+	(void)state;
+	struct ca_simca_enclave en;
+	ca_simca_enclave_default(&en);
+	memset(en.report_data, 0xab, 64);
+	struct cm_verify_result r;
+	uint8_t mre[32];
+	verify_sgx(&en, false, &r, mre);
+	if (r.verdict != CM_VERDICT_OK)
+		print_error("%s: %s\n", r.failed_check, r.message);
+	assert_int_equal(r.verdict, CM_VERDICT_OK);
+	assert_string_equal(cm_tcb_status_name(r.tcb.status), "UpToDate");
+	assert_false(r.is_td);
+	assert_memory_equal(r.mr_enclave, en.mr_enclave, 32);
+	assert_memory_equal(r.report_data, en.report_data, 64);
+
+	verify_sgx(&en, true, &r, mre); /* the TDX bundle is not for SGX quotes */
+	assert_int_equal(r.verdict, CM_VERDICT_INVALID);
+	assert_string_equal(r.failed_check, "tcb_info_mismatch");
+
+	en.attributes[0] |= 0x02; /* DEBUG */
+	verify_sgx(&en, false, &r, mre);
+	assert_int_equal(r.verdict, CM_VERDICT_REJECTED);
+	assert_string_equal(r.failed_check, "policy_debug");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -779,6 +838,7 @@ int main(void)
 		cmocka_unit_test(test_policy_allowlists),
 		cmocka_unit_test(test_policy_root_key_id),
 		cmocka_unit_test(test_policy_td_attributes),
+		cmocka_unit_test(test_sgx_quote_verifies),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/hmac.h>
+
 #include "guest/attest/attest.h"
 #include "guest/attest/simca.h"
 #include "measure/digest.h"
@@ -170,14 +172,28 @@ static void test_tdreport_carries_registers(void **state)
 	assert_memory_equal(rep + 512 + 208 + 3 * 48, r3, 48);
 	cm_sha384(rep + 512, 512, h);
 	assert_memory_equal(rep + 80, h, 48); /* tee_info_hash */
+	/* TEE_TCB_INFO is 239 bytes (sgx_report2.h tee_tcb_info_t), then 17 reserved bytes;
+	 * TEE_TCB_INFO_HASH covers the 239 bytes. */
+	cm_sha384(rep + 256, 239, h);
+	assert_memory_equal(rep + 32, h, 48);
+	assert_int_equal(rep[1] | rep[2] | rep[3], 0); /* subtype 0, version 0, reserved 0 */
+	/* MAC: HMAC-SHA-256 with the state's report_key over REPORTMACSTRUCT[0..224) */
+	size_t klen;
+	uint8_t *key = read_state("report_key", &klen), mac[32];
+	unsigned ml = 0;
+	assert_int_equal(klen, 32);
+	assert_non_null(HMAC(EVP_sha256(), key, 32, rep, 224, mac, &ml));
+	assert_memory_equal(rep + 224, mac, 32);
+	free(key);
 	b.ops->close(&b);
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	static const char *const files[] = {"ak_key.pem", "ca_keys.pem", "collateral.json", "lock", "pck_chain.pem",
-					    "pck_key.pem", "policy.json", "registers", "root.pem"};
+	static const char *const files[] = {"ak_key.pem",  "ca_keys.pem", "collateral.json", "lock",
+					    "pck_chain.pem", "pck_key.pem", "policy.json",   "registers",
+					    "report_key",  "root.pem",    "sgx_collateral.json"};
 	char path[512];
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
