@@ -15,6 +15,7 @@
 #include "host-launcher/acpi.h"
 #include "host-launcher/argv.h"
 #include "host-launcher/check.h"
+#include "host-launcher/cmd_ton.h"
 #include "host-launcher/config.h"
 #include "host-launcher/image.h"
 #include "host-launcher/run.h"
@@ -621,6 +622,8 @@ static const struct {
 	{ "stop", "orderly guest shutdown through QMP", cmd_stop },
 	{ "unit", "write systemd units for an instance", cmd_unit },
 	{ "capture-acpi", "capture the ACPI blobs of this machine shape", cmd_capture_acpi },
+	{ "publish", "prepare the root-contract message allowing a hash", cl_cmd_publish },
+	{ "registry", "is a hash allowed? read the root contract's state", cl_cmd_registry },
 };
 
 static void usage(FILE *f)

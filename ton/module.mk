@@ -23,11 +23,23 @@ TON_VECTORS := $(FIXTURES)/ton/ton_vectors.json
 
 # Seeds: every BoC and every address of the fixture, one file each.
 fuzz-build: $(TON_FUZZ_GEN)/.stamp
+TON_ADDR_KEYS := .key == "raw" or (.key | endswith("_urlsafe")) or (.key | endswith("_std_base64"))
 $(TON_FUZZ_GEN)/.stamp: $(TON_VECTORS)
 	@rm -rf $(@D) && mkdir -p $(@D)/boc $(@D)/addr
-	jq -r '[.. | objects | to_entries[] | select(.key | startswith("boc_hex")) | .value] | unique | .[]' $< | \
+	set -o pipefail; jq -r '[.. | objects | to_entries[] | select(.key | startswith("boc_hex")) | .value] | unique | .[]' $< | \
 	  { i=0; while read -r h; do i=$$((i + 1)); printf '%s' "$$h" | xxd -r -p > $(@D)/boc/v$$i.boc; done; }
-	jq -r '[.vectors[] | objects | to_entries[] | select(.key == "raw" or (.key | endswith("_urlsafe")) or \
-	  (.key | endswith("_std_base64"))) | .value] | unique | .[]' $< | \
+	set -o pipefail; jq -r '[.vectors[] | objects | to_entries[] | select($(TON_ADDR_KEYS)) | .value] | unique | .[]' $< | \
 	  { i=0; while read -r a; do i=$$((i + 1)); printf '%s' "$$a" > $(@D)/addr/a$$i.txt; done; }
 	touch $@
+
+# cocoon-launch's publish and registry commands (host-launcher/cmd_publish.c,
+# cmd_registry.c; host-launcher/main.c dispatches to them) are linked here with libton
+# and cocoon-measure's output helpers (measure/cli/common.c). The archives are named
+# again after them for the static link order.
+TON_LAUNCH_OBJS := $(OBJ)/host-launcher/cmd_publish.o $(OBJ)/host-launcher/cmd_registry.o \
+	$(OBJ)/measure/cli/common.o
+$(BIN)/cocoon-launch: $(TON_LAUNCH_OBJS) $(LIBTON)
+$(BIN)/cocoon-launch: private BASE_LIBS := $(LIBDIR)/liblaunch.a $(LIBDIR)/libmeasure.a $(BASE_LIBS)
+
+# test_ton_cli runs the two commands in-process on files the test builds.
+test_ton_cli_DEPS := $(TON_LAUNCH_OBJS) $(LIBDIR)/liblaunch.a $(LIBTON)
