@@ -9,7 +9,6 @@ $(LIBTON): $(TON_SRCS:%.c=$(OBJ)/%.o)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-test_ton_DEPS := $(LIBTON)
 
 # libFuzzer targets: the BoC reader (with the state parser and dictionary walks on what
 # it accepts) and the address parser, seeded from the fixture's vectors.
@@ -41,5 +40,7 @@ TON_LAUNCH_OBJS := $(OBJ)/host-launcher/cmd_publish.o $(OBJ)/host-launcher/cmd_r
 $(BIN)/cocoon-launch: $(TON_LAUNCH_OBJS) $(LIBTON)
 $(BIN)/cocoon-launch: private BASE_LIBS := $(LIBDIR)/liblaunch.a $(LIBDIR)/libmeasure.a $(BASE_LIBS)
 
-# test_ton_cli runs the two commands in-process on files the test builds.
-test_ton_cli_DEPS := $(TON_LAUNCH_OBJS) $(LIBDIR)/liblaunch.a $(LIBTON)
+# test_ton also runs the two commands in-process on files it builds; its publish --image
+# case boots nothing but measures the pinned guest kernel (as test_pe and test_predict).
+test_ton_DEPS := $(TON_LAUNCH_OBJS) $(LIBDIR)/liblaunch.a $(LIBTON)
+$(TESTBIN)/test_ton: | $(MEASURE_KERNEL)

@@ -4,13 +4,19 @@
 #include "tests/unit/testutil.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
 
+#include "host-launcher/cmd_ton.h"
+#include "host-launcher/image.h"
 #include "measure/digest.h"
+#include "measure/predict_image.h"
 #include "ton/cocoon.h"
 #include "ton/ton.h"
 
@@ -1138,6 +1144,320 @@ static void test_base64(void **state)
 	assert_true(ton_base64_decode("AB=C", 4, &out, &n) < 0);
 }
 
+/* ---- cocoon-launch publish / registry, in-process ---- */
+#define FIXTURE_IMAGE_HASH "04b3afd931d28680af91a15b09d672c40ad6b141f7f9089a8d67d595220f7436"
+#define ROOT_ADDR "EQBcXvP9DUA4k5tqUapcilt4kZnBzF0Ts7OW0Yp5FI0aN7g0"
+
+static char *cli_dir;
+
+static const char *tpath(const char *name)
+{
+	static char p[16][PATH_MAX];
+	static int i;
+	if (!cli_dir)
+		cli_dir = test_tmpdir();
+	i = (i + 1) % 16; /* callers keep a few at a time */
+	snprintf(p[i], sizeof(p[i]), "%s/%s", cli_dir, name);
+	return p[i];
+}
+
+static void write_text(const char *path, const void *data, size_t n)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, n, f), n);
+	fclose(f);
+}
+
+/* Run a command with a NULL-terminated argument list (argv[0] = the command name). */
+static int run_cmd(int (*fn)(int, char **), const char *name, ...)
+{
+	char *argv[32];
+	int argc = 0;
+	va_list ap;
+	argv[argc++] = (char *)name;
+	va_start(ap, name);
+	for (const char *a; (a = va_arg(ap, const char *)) && argc < 31;)
+		argv[argc++] = (char *)a;
+	va_end(ap);
+	argv[argc] = NULL;
+	fflush(stdout);
+	return fn(argc, argv);
+}
+
+static json_object *read_manifest(const char *path)
+{
+	json_object *m = json_object_from_file(path);
+	assert_non_null(m);
+	return m;
+}
+
+static const char *jpath(json_object *o, const char *a, const char *b)
+{
+	json_object *v = json_object_object_get(o, a);
+	if (b)
+		v = json_object_object_get(v, b);
+	assert_non_null(v);
+	return json_object_get_string(v);
+}
+
+/* publish for the fixture image hash: the AddWorkerType body op ‖ query_id ‖ hash. */
+static void test_publish_fixture_hash(void **state)
+{
+	(void)state;
+	const char *man = tpath("man-worker.json");
+	assert_int_equal(run_cmd(cl_cmd_publish, "publish", "--kind", "worker", "--hash", FIXTURE_IMAGE_HASH, "--root",
+				 ROOT_ADDR, "--manifest", man, NULL), 0);
+	json_object *m = read_manifest(man), *pub = json_object_object_get(m, "published");
+	assert_string_equal(jpath(pub, "message", "body_cell_data"), "e34b1c60" "0000000000000000" FIXTURE_IMAGE_HASH);
+	assert_string_equal(jpath(pub, "message", "op_name"), "cocoon_root_add_worker_type");
+	const char *hex = jpath(pub, "message", "body_boc_hex");
+	/* header of a one-cell BoC with CRC, d1 00 d2 58, the 44 bytes, then a CRC32C we check */
+	assert_int_equal(strncmp(hex, "b5ee9c7241010101002e000058e34b1c60000000000000000004b3afd9", 58), 0);
+	size_t n;
+	uint8_t *b = hex_to_bytes(hex, &n);
+	assert_int_equal(n, 61);
+	assert_int_equal(cm_le32(b + 57), ton_crc32c(b, 57));
+	struct ton_cell *c;
+	assert_int_equal(ton_boc_read(A, b, n, &c, 1, NULL), 1);
+	assert_int_equal(c->bits, 352);
+	/* base64 of the same bytes; the link carries base64url, TON Connect standard base64 */
+	char *b64 = ton_base64(b, n, false), *url = ton_base64(b, n, true);
+	assert_string_equal(jpath(pub, "message", "body_boc_base64"), b64);
+	char link[256];
+	snprintf(link, sizeof(link), "ton://transfer/%s?amount=50000000&bin=%s", ROOT_ADDR, url);
+	assert_string_equal(jpath(pub, "link", NULL), link);
+	json_object *tc = json_object_object_get(pub, "tonconnect_request");
+	json_object *m0 = json_object_array_get_idx(json_object_object_get(tc, "messages"), 0);
+	assert_string_equal(jpath(m0, "address", NULL), ROOT_ADDR);
+	assert_string_equal(jpath(m0, "amount", NULL), "50000000");
+	assert_string_equal(jpath(m0, "payload", NULL), b64);
+	assert_string_equal(jpath(tc, "network", NULL), "-239");
+	free(b64);
+	free(url);
+	free(b);
+	json_object_put(m);
+
+	/* Del, proxy, query id, amount, a testnet root given raw + testnet-flagged */
+	assert_int_equal(run_cmd(cl_cmd_publish, "publish", "--kind", "proxy", "--del", "--hash", FIXTURE_IMAGE_HASH,
+				 "--root", "kQBcXvP9DUA4k5tqUapcilt4kZnBzF0Ts7OW0Yp5FI0aNwO-", "--amount", "0.02",
+				 "--query-id", "7", "--manifest", man, "--json", NULL), 0);
+	m = read_manifest(man);
+	pub = json_object_object_get(m, "published");
+	assert_string_equal(jpath(pub, "message", "body_cell_data"), "3c41d0b2" "0000000000000007" FIXTURE_IMAGE_HASH);
+	assert_string_equal(jpath(pub, "amount_nanoton", NULL), "20000000");
+	assert_string_equal(jpath(pub, "root", "network"), "testnet");
+	assert_string_equal(jpath(json_object_object_get(pub, "tonconnect_request"), "network", NULL), "-3");
+	json_object_put(m);
+
+	/* model: SHA-256 of the full string; base64 hash input */
+	const char *model = "Qwen/Qwen3-8B@abc:def";
+	uint8_t mh[32];
+	ton_model_hash(model, mh);
+	char *mb64 = ton_base64(mh, 32, false), mhex[65];
+	cm_hex_encode(mh, 32, mhex, sizeof(mhex));
+	assert_int_equal(run_cmd(cl_cmd_publish, "publish", "--kind", "model", "--model", model, "--root", ROOT_ADDR,
+				 "--manifest", man, NULL), 0);
+	m = read_manifest(man);
+	assert_string_equal(jpath(json_object_object_get(m, "published"), "hash", NULL), mhex);
+	assert_string_equal(jpath(m, "model", NULL), model);
+	json_object_put(m);
+	assert_int_equal(run_cmd(cl_cmd_publish, "publish", "--kind", "model", "--hash", mb64, "--root", ROOT_ADDR,
+				 "--manifest", man, NULL), 0);
+	m = read_manifest(man);
+	assert_string_equal(jpath(json_object_object_get(m, "published"), "message", "body_cell_data") + 24, mhex);
+	json_object_put(m);
+	free(mb64);
+}
+
+static void test_publish_usage(void **state)
+{
+	(void)state;
+	const char *man = tpath("man-usage.json");
+	assert_int_equal(run_cmd(cl_cmd_publish, "publish", "--kind", "worker", "--hash", FIXTURE_IMAGE_HASH, NULL), 2);
+	assert_int_equal(run_cmd(cl_cmd_publish, "publish", "--kind", "client", "--hash", FIXTURE_IMAGE_HASH, "--root",
+				 ROOT_ADDR, NULL), 2);
+	assert_int_equal(run_cmd(cl_cmd_publish, "publish", "--kind", "worker", "--hash", FIXTURE_IMAGE_HASH, "--model",
+				 "x@y:z", "--root", ROOT_ADDR, NULL), 2);
+	assert_int_equal(run_cmd(cl_cmd_publish, "publish", "--kind", "worker", "--model", "x@y:z", "--root", ROOT_ADDR,
+				 "--manifest", man, NULL), 2);
+	assert_int_equal(run_cmd(cl_cmd_publish, "publish", "--kind", "worker", "--hash", "04b3", "--root", ROOT_ADDR,
+				 NULL), 2);
+	assert_int_equal(run_cmd(cl_cmd_publish, "publish", "--kind", "worker", "--hash", FIXTURE_IMAGE_HASH, "--root",
+				 ROOT_ADDR "x", NULL), 2);
+	static const char *const bad_amounts[] = { "0", "-1", "0.0000000001", "1e9", ".", "", "1.2.3" };
+	for (size_t i = 0; i < sizeof(bad_amounts) / sizeof(bad_amounts[0]); i++)
+		assert_int_equal(run_cmd(cl_cmd_publish, "publish", "--kind", "worker", "--hash", FIXTURE_IMAGE_HASH,
+					 "--root", ROOT_ADDR, "--amount", bad_amounts[i], NULL), 2);
+	assert_int_equal(run_cmd(cl_cmd_publish, "publish", "--kind", "worker", "--image", "/nonexistent", "--root",
+				 ROOT_ADDR, NULL), 2);
+	assert_int_equal(run_cmd(cl_cmd_publish, "publish", "--kind", "worker", "--hash", FIXTURE_IMAGE_HASH,
+				 "--query-id", "-1", "--root", ROOT_ADDR, NULL), 2);
+	assert_int_equal(run_cmd(cl_cmd_publish, "publish", "--help", NULL), 0);
+	assert_int_equal(access(man, F_OK), -1);
+}
+
+/* publish --image: the hash cm_measure_image computes for the same files, variant and spec. */
+static void test_publish_image(void **state)
+{
+	(void)state;
+	char kernel[PATH_MAX], fw[PATH_MAX], acpi[PATH_MAX];
+	snprintf(kernel, sizeof(kernel), "%s/build/cache/kernel/vmlinuz", getenv("PWD"));
+	assert_non_null(realpath(fixture_path("tdx/measure/OVMF.fd"), fw));
+	assert_non_null(realpath(fixture_path("tdx/measure/canonical-defaults/acpi_tables.bin"), acpi));
+	const char *img = tpath("image");
+	assert_int_equal(mkdir(img, 0755), 0);
+	char p[PATH_MAX + 32];
+	snprintf(p, sizeof(p), "%s/OVMF.fd", img);
+	assert_int_equal(symlink(fw, p), 0);
+	snprintf(p, sizeof(p), "%s/vmlinuz", img);
+	assert_int_equal(symlink(kernel, p), 0);
+	snprintf(p, sizeof(p), "%s/initrd.img", img);
+	write_text(p, "initrd bytes", 12);
+	snprintf(p, sizeof(p), "%s/cmdline", img);
+	write_text(p, "console=hvc0 cocoon.roothash=00\n", 32);
+	char man[2048], hex[5][65];
+	static const char *const art[] = { "OVMF.fd", "vmlinuz", "initrd.img", "cmdline", "rootfs.img" };
+	snprintf(p, sizeof(p), "%s/rootfs.img", img);
+	write_text(p, "rootfs", 6);
+	for (int i = 0; i < 5; i++) {
+		uint8_t h[32];
+		snprintf(p, sizeof(p), "%s/%s", img, art[i]);
+		assert_int_equal(cl_file_sha256(p, h, NULL), 0);
+		cm_hex_encode(h, 32, hex[i], sizeof(hex[i]));
+	}
+	snprintf(man, sizeof(man), "{\"artifacts\": {\"OVMF.fd\": {\"sha256\": \"%s\"}, \"vmlinuz\": {\"sha256\": \"%s\"}, "
+		 "\"initrd.img\": {\"sha256\": \"%s\"}, \"cmdline\": {\"sha256\": \"%s\"}, \"rootfs.img\": {\"sha256\": "
+		 "\"%s\"}}}", hex[0], hex[1], hex[2], hex[3], hex[4]);
+	snprintf(p, sizeof(p), "%s/manifest.json", img);
+	write_text(p, man, strlen(man));
+	/* the profile names its ACPI blob relative to itself */
+	const char *prof = tpath("profile");
+	assert_int_equal(mkdir(prof, 0755), 0);
+	snprintf(p, sizeof(p), "%s/tables.bin", prof);
+	assert_int_equal(symlink(acpi, p), 0);
+	snprintf(p, sizeof(p), "%s/VM.json", prof);
+	const char *vmj = "{\"memory\": \"2G\", \"cpus\": 2, \"acpi_tables\": \"tables.bin\"}";
+	write_text(p, vmj, strlen(vmj));
+	char vm[PATH_MAX + 32];
+	snprintf(vm, sizeof(vm), "%s", p);
+	const char *spec = tpath("spec");
+	assert_int_equal(mkdir(spec, 0755), 0);
+	snprintf(p, sizeof(p), "%s/worker.json", spec);
+	write_text(p, "{\"model\": \"m\"}\n", 15);
+
+	const char *out = tpath("man-image.json");
+	assert_int_equal(run_cmd(cl_cmd_publish, "publish", "--kind", "worker", "--image", img, "--vm", vm, "--spec", spec,
+				 "--variant", "debug", "--root", ROOT_ADDR, "--manifest", out, NULL), 0);
+	json_object *m = read_manifest(out);
+	const char *published = jpath(json_object_object_get(m, "published"), "hash", NULL);
+	assert_string_equal(jpath(m, "measurement", "image_hash"), published);
+	assert_string_equal(jpath(json_object_object_get(m, "published"), "hash_source", "variant"), "debug");
+
+	/* the same measurement through a VM.json written here */
+	char direct[4 * PATH_MAX];
+	snprintf(direct, sizeof(direct), "{\"memory\": \"2G\", \"cpus\": 2, \"acpi_tables\": \"%s\", \"firmware\": \"%s\", "
+		 "\"kernel\": \"%s\", \"initrd\": \"%s/initrd.img\", \"cmdline\": \"console=hvc0 cocoon.roothash=00 "
+		 "cocoon.debug\", \"debug\": true, \"spec_dir\": \"%s\"}", acpi, fw, kernel, img, spec);
+	const char *dvm = tpath("direct.json");
+	write_text(dvm, direct, strlen(direct));
+	json_object *o;
+	struct cm_err e = { 0 };
+	if (cm_measure_image(dvm, &o, &e))
+		fail_msg("%s", e.msg);
+	assert_string_equal(json_object_get_string(json_object_object_get(o, "image_hash")), published);
+	json_object_put(o);
+	/* the base variant differs (RTMR2 and RTMR3 change) */
+	assert_int_equal(run_cmd(cl_cmd_publish, "publish", "--kind", "worker", "--image", img, "--vm", vm, "--spec", spec,
+				 "--root", ROOT_ADDR, "--manifest", out, NULL), 0);
+	json_object *m2 = read_manifest(out);
+	assert_string_not_equal(jpath(json_object_object_get(m2, "published"), "hash", NULL), published);
+	json_object_put(m2);
+	json_object_put(m);
+	/* a release file that no longer matches manifest.json: refused */
+	snprintf(p, sizeof(p), "%s/initrd.img", img);
+	write_text(p, "other initrd", 12);
+	assert_int_equal(run_cmd(cl_cmd_publish, "publish", "--kind", "worker", "--image", img, "--vm", vm, "--spec", spec,
+				 "--root", ROOT_ADDR, "--manifest", out, NULL), 1);
+	assert_int_equal(run_cmd(cl_cmd_publish, "publish", "--kind", "worker", "--image", img, "--vm", vm, "--spec", spec,
+				 "--variant", "fast", "--root", ROOT_ADDR, "--manifest", out, NULL), 1);
+}
+
+static void test_registry(void **state)
+{
+	(void)state;
+	struct state_keys k;
+	make_keys(&k);
+	const struct ton_cell *data = state_cell(&k, 3, true, true, 3);
+	uint8_t *buf;
+	size_t len;
+	assert_int_equal(ton_boc_write(&data, 1, &(struct ton_boc_opts){ true, true }, &buf, &len, NULL), 0);
+	const char *boc = tpath("state.boc");
+	write_text(boc, buf, len);
+	char w0[65], w2[65], px[65], md[65], ab[65];
+	cm_hex_encode(k.worker[0], 32, w0, sizeof(w0));
+	cm_hex_encode(k.worker[2], 32, w2, sizeof(w2));
+	cm_hex_encode(k.proxy, 32, px, sizeof(px));
+	cm_hex_encode(k.model, 32, md, sizeof(md));
+	cm_hex_encode(k.absent, 32, ab, sizeof(ab));
+	assert_int_equal(run_cmd(cl_cmd_registry, "registry", "--state", boc, NULL), 0);
+	assert_int_equal(run_cmd(cl_cmd_registry, "registry", "--state", boc, "--hash", w0, NULL), 0);
+	assert_int_equal(run_cmd(cl_cmd_registry, "registry", "--state", boc, "--hash", w2, "--kind", "worker", NULL), 0);
+	assert_int_equal(run_cmd(cl_cmd_registry, "registry", "--state", boc, "--hash", w2, "--kind", "proxy", NULL), 5);
+	assert_int_equal(run_cmd(cl_cmd_registry, "registry", "--state", boc, "--hash", px, "--kind", "proxy", NULL), 0);
+	assert_int_equal(run_cmd(cl_cmd_registry, "registry", "--state", boc, "--hash", md, "--json", NULL), 0);
+	assert_int_equal(run_cmd(cl_cmd_registry, "registry", "--state", boc, "--hash", ab, NULL), 5);
+	/* base64 text, hex text, toncenter getAddressInformation JSON */
+	char *b64 = ton_base64(buf, len, false);
+	const char *t = tpath("state.b64");
+	write_text(t, b64, strlen(b64));
+	assert_int_equal(run_cmd(cl_cmd_registry, "registry", "--state", t, "--hash", w0, NULL), 0);
+	char *hx = malloc(2 * len + 2);
+	cm_hex_encode(buf, len, hx, 2 * len + 1);
+	strcat(hx, "\n");
+	write_text(t, hx, strlen(hx));
+	assert_int_equal(run_cmd(cl_cmd_registry, "registry", "--state", t, "--hash", ab, NULL), 5);
+	char *js = malloc(strlen(b64) + 128);
+	sprintf(js, "{\"ok\": true, \"result\": {\"balance\": \"1\", \"code\": \"\", \"data\": \"%s\"}}", b64);
+	write_text(t, js, strlen(js));
+	assert_int_equal(run_cmd(cl_cmd_registry, "registry", "--state", t, "--hash", px, NULL), 0);
+	free(js);
+	free(hx);
+	free(b64);
+	/* a damaged state: the CRC catches it */
+	buf[len / 2] ^= 0x10;
+	write_text(t, buf, len);
+	assert_int_equal(run_cmd(cl_cmd_registry, "registry", "--state", t, "--hash", w0, NULL), 1);
+	free(buf);
+	/* runGetMethod results (toncenter v2 and v3 stacks) */
+	static const struct {
+		const char *json;
+		int rc;
+	} gm[] = {
+		{ "{\"ok\":true,\"result\":{\"@type\":\"smc.runResult\",\"gas_used\":2768,\"stack\":[[\"num\",\"-0x1\"]],"
+		  "\"exit_code\":0}}", 0 },
+		{ "{\"ok\":true,\"result\":{\"stack\":[[\"num\",\"0x0\"]],\"exit_code\":0}}", 5 },
+		{ "{\"gas_used\":2768,\"exit_code\":0,\"stack\":[{\"type\":\"num\",\"value\":\"-0x1\"}]}", 0 },
+		{ "{\"gas_used\":2768,\"exit_code\":0,\"stack\":[{\"type\":\"num\",\"value\":\"0x0\"}]}", 5 },
+		{ "{\"ok\":true,\"result\":{\"stack\":[[\"num\",\"0x2\"]],\"exit_code\":0}}", 1 },
+		{ "{\"ok\":true,\"result\":{\"stack\":[],\"exit_code\":11}}", 1 },
+		{ "{\"ok\":false,\"error\":\"rate limit\",\"code\":429}", 1 },
+		{ "{\"stack\":[[\"cell\",\"te6\"]]}", 1 },
+		{ "{\"result\": 1}", 1 },
+		{ "{not json", 1 },
+		{ "not a boc", 1 },
+	};
+	for (size_t i = 0; i < sizeof(gm) / sizeof(gm[0]); i++) {
+		write_text(t, gm[i].json, strlen(gm[i].json));
+		if (run_cmd(cl_cmd_registry, "registry", "--state", t, "--hash", w0, NULL) != gm[i].rc)
+			fail_msg("%s: want exit %d", gm[i].json, gm[i].rc);
+	}
+	assert_int_equal(run_cmd(cl_cmd_registry, "registry", "--hash", w0, NULL), 2);
+	assert_int_equal(run_cmd(cl_cmd_registry, "registry", "--state", boc, "--hash", "zz", NULL), 2);
+	assert_int_equal(run_cmd(cl_cmd_registry, "registry", "--state", boc, "--kind", "client", NULL), 2);
+	assert_int_equal(run_cmd(cl_cmd_registry, "registry", "--state", tpath("missing"), NULL), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1159,6 +1479,10 @@ int main(void)
 		cmocka_unit_test(test_root_messages),
 		cmocka_unit_test(test_root_state),
 		cmocka_unit_test(test_root_state_malformed),
+		cmocka_unit_test(test_publish_fixture_hash),
+		cmocka_unit_test(test_publish_usage),
+		cmocka_unit_test(test_publish_image),
+		cmocka_unit_test(test_registry),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
