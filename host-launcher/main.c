@@ -1,9 +1,11 @@
 /* cocoon-launch: host preflight, QEMU for TDX (and for tests), supervision, systemd
- * units and ACPI capture for RTMR0 prediction. See docs/operator-guide.md. */
+ * units, ACPI capture for RTMR0 prediction, and publishing to Cocoon's root contract.
+ * See docs/operator-guide.md and docs/publishing.md. */
 #include <stdio.h>
 #include <string.h>
 
 #include "host-launcher/cli/cli.h"
+#include "host-launcher/cli/cmd_ton.h"
 #include "host-launcher/run.h"
 
 #ifndef COCOON_VERSION
@@ -19,6 +21,8 @@ static const struct {
 	{ "stop", "orderly guest shutdown through QMP", cmd_stop },
 	{ "unit", "write systemd units for an instance", cmd_unit },
 	{ "capture-acpi", "capture the ACPI blobs of this machine shape", cmd_capture_acpi },
+	{ "publish", "prepare the root-contract message allowing a hash", cl_cmd_publish },
+	{ "registry", "is a hash allowed? read the root contract's state", cl_cmd_registry },
 };
 
 static void usage(FILE *f)

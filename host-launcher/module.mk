@@ -8,7 +8,8 @@ $(eval $(call static_lib,launch,$(LAUNCH_LIB_SRCS)))
 # The program: main.c dispatches to one file per subcommand (host-launcher/cli/cmd_*.c).
 LAUNCH_CLI_SRCS := host-launcher/main.c $(sort $(wildcard host-launcher/cli/*.c))
 
-$(BIN)/cocoon-launch: $(LAUNCH_CLI_SRCS:%.c=$(OBJ)/%.o) $(LAUNCH_LIB) $(call lib,measure)
+# libton (ton/) holds the cell code of publish and registry; it uses libmeasure, so it comes first.
+$(BIN)/cocoon-launch: $(LAUNCH_CLI_SRCS:%.c=$(OBJ)/%.o) $(LAUNCH_LIB) $(call lib,ton) $(call lib,measure)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) $^ -o $@ $(BASE_LIBS)
 

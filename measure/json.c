@@ -86,3 +86,65 @@ int cm_json_print(json_object *obj, FILE *f)
 		return -EIO;
 	return 0;
 }
+
+static void print_text_at(json_object *o, const char *prefix, FILE *f)
+{
+	json_object_object_foreach(o, key, val)
+	{
+		char name[256];
+		snprintf(name, sizeof(name), "%s%s%s", prefix, *prefix ? "." : "", key);
+		switch (json_object_get_type(val)) {
+		case json_type_object:
+			print_text_at(val, name, f);
+			break;
+		case json_type_array: {
+			size_t n = json_object_array_length(val);
+			int scalars = n > 0;
+			for (size_t i = 0; i < n; i++) {
+				json_type t = json_object_get_type(json_object_array_get_idx(val, i));
+				if (t != json_type_int && t != json_type_boolean && t != json_type_double)
+					scalars = 0;
+			}
+			if (scalars) { /* numbers on one line: "key: 3,3,2" */
+				fprintf(f, "%s: ", name);
+				for (size_t i = 0; i < n; i++)
+					fprintf(f, "%s%s", i ? "," : "",
+						json_object_get_string(json_object_array_get_idx(val, i)));
+				fputc('\n', f);
+				break;
+			}
+			fprintf(f, "%s:%s\n", name, n ? "" : " (none)");
+			for (size_t i = 0; i < n; i++) {
+				json_object *it = json_object_array_get_idx(val, i);
+				if (json_object_is_type(it, json_type_object) || json_object_is_type(it, json_type_array))
+					fprintf(f, "  - %s\n", json_object_to_json_string_ext(it, JSON_C_TO_STRING_PLAIN |
+											   JSON_C_TO_STRING_NOSLASHESCAPE));
+				else
+					fprintf(f, "  - %s\n", json_object_get_string(it));
+			}
+			break;
+		}
+		case json_type_null:
+			fprintf(f, "%s: (none)\n", name);
+			break;
+		default:
+			fprintf(f, "%s: %s\n", name, json_object_get_string(val));
+		}
+	}
+}
+
+void cm_json_print_text(json_object *o, FILE *f)
+{
+	print_text_at(o, "", f);
+}
+
+int cm_json_emit(json_object *o, int json, FILE *f)
+{
+	if (json) {
+		if (cm_json_print(o, f))
+			return -EIO;
+	} else {
+		cm_json_print_text(o, f);
+	}
+	return fflush(f) == 0 && !ferror(f) ? 0 : -EIO;
+}

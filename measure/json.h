@@ -22,5 +22,9 @@ json_object *cm_json_parse_strict(const char *text, size_t len);
 
 /* Print pretty JSON followed by a newline. Returns 0 or -EIO. */
 int cm_json_print(json_object *obj, FILE *f);
+/* The same object as "key.sub: value" lines (the CLIs' text output). */
+void cm_json_print_text(json_object *o, FILE *f);
+/* cm_json_print (json != 0) or cm_json_print_text, flushed; 0 or -EIO. */
+int cm_json_emit(json_object *o, int json, FILE *f);
 
 #endif

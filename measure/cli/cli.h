@@ -33,7 +33,6 @@ void cli_print_hex(FILE *f, const char *key, const uint8_t *p, size_t n);
 
 /* Text rendering of a JSON result: one "key: value" line per scalar, nested objects
  * as "parent.key", arrays as indented "- item" lines. */
-void cli_print_text(json_object *o, FILE *f);
 
 /* Print o as JSON (json != 0) or text; returns CLI_OK or CLI_INVALID_INPUT on I/O error. */
 int cli_emit(json_object *o, int json);
