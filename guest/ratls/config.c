@@ -8,7 +8,7 @@
 
 #include <json-c/json.h>
 
-#include "guest/ratls/pow.h"
+#include "measure/ratls/pow.h"
 
 void cr_config_defaults(struct cr_config *c)
 {

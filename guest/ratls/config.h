@@ -20,7 +20,7 @@
 #ifndef COCOON_RATLS_CONFIG_H
 #define COCOON_RATLS_CONFIG_H
 
-#include "guest/ratls/peer.h"
+#include "measure/ratls/peer.h"
 #include "guest/ratls/proxy.h"
 
 #define CR_MAX_CONF_POLICIES 16

@@ -8,7 +8,7 @@
 #include <openssl/crypto.h>
 
 #include "guest/attest/attest.h"
-#include "guest/ratls/cert.h"
+#include "measure/ratls/cert.h"
 #include "measure/quote.h"
 
 int cr_identity_generate(struct ca_backend *b, const char *event_log, time_t not_before, EVP_PKEY **key,

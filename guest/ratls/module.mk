@@ -1,6 +1,7 @@
 # cocoon-ratls: the RA-TLS server, forwarder and SOCKS5 proxy (docs/ratls.md).
-# libcocoonratls.a holds everything but main.c; cocoon-measure's `cert` command links it
-# too, so the auditor verifies certificates with the very code the appliance uses.
+# libcocoonratls.a holds everything but main.c (loop, TLS, config, identity, logger); the
+# certificate format, its verifier and the PoW wire format are libmeasure's (measure/ratls/),
+# which cocoon-measure's `cert` command links too.
 # (Library paths are spelled out: this file is included before measure/module.mk.)
 RATLS_SRCS := $(filter-out guest/ratls/main.c,$(sort $(wildcard guest/ratls/*.c)))
 LIBRATLS := $(LIBDIR)/libcocoonratls.a
@@ -16,11 +17,9 @@ $(BIN)/cocoon-ratls: $(OBJ)/guest/ratls/main.o $(LIBRATLS) $(LIBDIR)/libcocoon-a
 
 PROGRAMS += $(BIN)/cocoon-ratls
 
-test_pow_DEPS := $(LIBRATLS)
-test_ratls_cert_DEPS := $(LIBRATLS)
 test_ratls_config_DEPS := $(LIBRATLS)
 test_ratls_peerinfo_DEPS := $(LIBRATLS)
-test_ratls_verify_DEPS := $(LIBRATLS) $(SIMCA_OBJS)
+test_ratls_verify_DEPS := $(SIMCA_OBJS)
 test_ratls_tls_DEPS := $(LIBRATLS) $(SIMCA_OBJS)
 
 INTEGRATION_TESTS += tests/integration/ratls_mutual tests/integration/ratls_load

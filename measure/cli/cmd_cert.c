@@ -10,9 +10,9 @@
 
 #include <openssl/pem.h>
 
-#include "guest/ratls/fetch.h"
-#include "guest/ratls/peer.h"
-#include "guest/ratls/pow.h"
+#include "measure/cli/fetch.h"
+#include "measure/ratls/peer.h"
+#include "measure/ratls/pow.h"
 #include "measure/cli/cli.h"
 #include "measure/json.h"
 #include "measure/quote.h"

@@ -1,5 +1,5 @@
 /* Fetch a peer's RA-TLS certificate (see fetch.h). */
-#include "guest/ratls/fetch.h"
+#include "measure/cli/fetch.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -11,9 +11,9 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#include "guest/ratls/cert.h"
-#include "guest/ratls/pow.h"
-#include "guest/ratls/proxy.h"
+#include "measure/ratls/addr.h"
+#include "measure/ratls/cert.h"
+#include "measure/ratls/pow.h"
 
 static int io_wait(int fd, short ev, int timeout_s)
 {

@@ -1,5 +1,5 @@
 /* Cocoon-format RA-TLS certificate builder (see cert.h). */
-#include "guest/ratls/cert.h"
+#include "measure/ratls/cert.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -5,7 +5,7 @@
  * evaluation) runs with a permissive policy so that its result can be cached by quote
  * hash; the policy proper (accepted TCB statuses, debug, root key ids, MRTD/RTMR/image
  * hash allowlists) runs on every connection through cm_policy_check. */
-#include "guest/ratls/dcap.h"
+#include "measure/ratls/dcap.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "guest/ratls/peer.h"
+#include "measure/ratls/peer.h"
 #include "measure/quote.h"
 #include "measure/util.h"
 

@@ -1,5 +1,5 @@
 /* Peer certificate verification, policies and the attestation cache (see peer.h). */
-#include "guest/ratls/peer.h"
+#include "measure/ratls/peer.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -11,7 +11,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
-#include "guest/ratls/dcap.h"
+#include "measure/ratls/dcap.h"
 #include "measure/digest.h"
 #include "measure/quote.h"
 #include "measure/rtmr3.h"

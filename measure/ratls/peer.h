@@ -22,7 +22,7 @@
 
 #include <openssl/x509.h>
 
-#include "guest/ratls/cert.h"
+#include "measure/ratls/cert.h"
 #include "measure/measurements.h"
 #include "measure/util.h"
 

@@ -1,5 +1,5 @@
 /* Cocoon proof-of-work preamble (see pow.h). */
-#include "guest/ratls/pow.h"
+#include "measure/ratls/pow.h"
 
 #include <errno.h>
 #include <string.h>

@@ -25,7 +25,7 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
-#include "guest/ratls/peer.h"
+#include "measure/ratls/peer.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

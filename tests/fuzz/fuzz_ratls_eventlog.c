@@ -15,8 +15,8 @@
 #include <openssl/err.h>
 
 #include "guest/attest/simca.h"
-#include "guest/ratls/cert.h"
-#include "guest/ratls/peer.h"
+#include "measure/ratls/cert.h"
+#include "measure/ratls/peer.h"
 #include "measure/rtmr3.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "guest/ratls/pow.h"
+#include "measure/ratls/pow.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,8 +9,8 @@
 #include <time.h>
 
 #include "guest/attest/simca.h"
-#include "guest/ratls/cert.h"
-#include "guest/ratls/peer.h"
+#include "measure/ratls/cert.h"
+#include "measure/ratls/peer.h"
 #include "measure/digest.h"
 #include "measure/rtmr3.h"
 #include "tests/unit/testutil.h"

@@ -10,7 +10,7 @@
 
 #include <openssl/x509v3.h>
 
-#include "guest/ratls/cert.h"
+#include "measure/ratls/cert.h"
 #include "measure/digest.h"
 
 static uint8_t *quote_fixture(size_t *len)
