@@ -15,9 +15,9 @@
 
 #include "host-launcher/argv.h"
 #include "host-launcher/image.h"
-#include "measure/digest.h"
-#include "measure/json.h"
-#include "measure/predict.h"
+#include "measure/core/digest.h"
+#include "measure/core/json.h"
+#include "measure/predict/predict.h"
 
 static int write_blob(const char *path, const uint8_t *p, size_t n, struct cm_err *e)
 {

@@ -19,7 +19,7 @@
 #include "host-launcher/image.h"
 #include "host-launcher/run.h"
 #include "host-launcher/unit.h"
-#include "measure/json.h"
+#include "measure/core/json.h"
 
 #ifndef COCOON_VERSION
 #define COCOON_VERSION "unknown"

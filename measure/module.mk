@@ -1,5 +1,8 @@
 # libmeasure (everything that parses, hashes or verifies evidence) and cocoon-measure.
-LIBMEASURE_SRCS := $(sort $(wildcard measure/*.c measure/ratls/*.c))
+# One folder per subsystem (docs/architecture.md): core, dcap, eventlog, predict, ratls;
+# cli/ is cocoon-measure itself.
+LIBMEASURE_DIRS := core dcap eventlog predict ratls
+LIBMEASURE_SRCS := $(sort $(foreach d,$(LIBMEASURE_DIRS),$(wildcard measure/$(d)/*.c)))
 LIBMEASURE := $(LIBDIR)/libmeasure.a
 MEASURE_CLI_SRCS := $(sort $(wildcard measure/cli/*.c))
 

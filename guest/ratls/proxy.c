@@ -20,9 +20,9 @@
 
 #include "guest/ratls/log.h"
 #include "guest/ratls/peerinfo.h"
+#include "guest/ratls/tls.h"
 #include "measure/ratls/addr.h"
 #include "measure/ratls/pow.h"
-#include "guest/ratls/tls.h"
 
 #define MAX_LISTENERS 64
 #define POW_STEP 20000 /* nonces per loop turn while solving (~6 ms) */

@@ -10,13 +10,13 @@
 
 #include <openssl/pem.h>
 
+#include "measure/cli/cli.h"
 #include "measure/cli/fetch.h"
+#include "measure/core/json.h"
+#include "measure/dcap/quote.h"
+#include "measure/eventlog/rtmr3.h"
 #include "measure/ratls/peer.h"
 #include "measure/ratls/pow.h"
-#include "measure/cli/cli.h"
-#include "measure/json.h"
-#include "measure/quote.h"
-#include "measure/rtmr3.h"
 
 static void help(void)
 {

@@ -7,7 +7,7 @@
 
 #include <openssl/x509.h>
 
-#include "measure/util.h"
+#include "measure/core/util.h"
 
 /* *chain_len = number of certificates the server sent (1 for a conforming server). */
 int cr_fetch_peer_cert(const char *host_port, int max_pow, int timeout_s, X509 **out, int *chain_len,

@@ -1,4 +1,4 @@
-#include "measure/der.h"
+#include "measure/core/der.h"
 
 #include <errno.h>
 

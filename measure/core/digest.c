@@ -1,4 +1,4 @@
-#include "measure/digest.h"
+#include "measure/core/digest.h"
 
 #include <errno.h>
 #include <stdbool.h>

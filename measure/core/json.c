@@ -1,9 +1,9 @@
-#include "measure/json.h"
+#include "measure/core/json.h"
 
 #include <errno.h>
 #include <stdlib.h>
 
-#include "measure/util.h"
+#include "measure/core/util.h"
 
 json_object *cm_json_hex(const uint8_t *p, size_t n)
 {

@@ -1,8 +1,8 @@
-#include "measure/measurements.h"
+#include "measure/core/measurements.h"
 
 #include <string.h>
 
-#include "measure/digest.h"
+#include "measure/core/digest.h"
 
 int cm_image_hash(const struct cm_td_regs *r, uint8_t out[CM_IMAGE_HASH_LEN])
 {

@@ -1,4 +1,4 @@
-#include "measure/util.h"
+#include "measure/core/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-#include "measure/collateral.h"
+#include "measure/dcap/collateral.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -11,7 +11,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "measure/digest.h"
+#include "measure/core/digest.h"
 
 #define PCK_MEMO 16
 #define AK_MEMO 4

@@ -21,10 +21,10 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "measure/pck.h"
-#include "measure/quote.h"
-#include "measure/tcb.h"
-#include "measure/util.h"
+#include "measure/core/util.h"
+#include "measure/dcap/pck.h"
+#include "measure/dcap/quote.h"
+#include "measure/dcap/tcb.h"
 
 /* The pinned Intel SGX Root CA (specs/attestation.md §2.8). */
 extern const char cm_intel_root_pem[];

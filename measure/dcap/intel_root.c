@@ -2,7 +2,7 @@
  * fixtures/tdx/quotes/intel_sgx_root_ca.pem, DER SHA-256 44a0196b...74d3). */
 #include <openssl/pem.h>
 
-#include "measure/collateral.h"
+#include "measure/dcap/collateral.h"
 
 const char cm_intel_root_pem[] =
 	"-----BEGIN CERTIFICATE-----\n"

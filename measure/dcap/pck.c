@@ -1,4 +1,4 @@
-#include "measure/pck.h"
+#include "measure/dcap/pck.h"
 
 #include <errno.h>
 #include <string.h>
@@ -7,7 +7,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "measure/der.h"
+#include "measure/core/der.h"
 
 /* 1.2.840.113741.1.13.1 */
 static const uint8_t sgx_ext_oid[] = {0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01};

@@ -9,7 +9,7 @@
 
 #include <openssl/x509.h>
 
-#include "measure/util.h"
+#include "measure/core/util.h"
 
 #define CM_PCK_CHAIN_MAX 8
 

@@ -1,4 +1,4 @@
-#include "measure/policy.h"
+#include "measure/dcap/policy.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -6,8 +6,8 @@
 
 #include <json-c/json.h>
 
-#include "measure/digest.h"
-#include "measure/measurements.h"
+#include "measure/core/digest.h"
+#include "measure/core/measurements.h"
 
 #define POLICY_MAX_LEN (1u << 20)
 #define POLICY_LIST_MAX 4096

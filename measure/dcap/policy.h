@@ -11,9 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "measure/quote.h"
-#include "measure/tcb.h"
-#include "measure/util.h"
+#include "measure/core/util.h"
+#include "measure/dcap/quote.h"
+#include "measure/dcap/tcb.h"
 
 #define CM_COCOON_ROOT_KEY_ID \
 	"46e403bd34f05a3f2817ab9badcaacc7ffc98e0f261008cd30dae936cace18d5dcf58eef31463613de1570d516200993"

@@ -1,4 +1,4 @@
-#include "measure/quote.h"
+#include "measure/dcap/quote.h"
 
 #include <errno.h>
 #include <string.h>

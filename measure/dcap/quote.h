@@ -10,8 +10,8 @@
 
 #include <json-c/json.h>
 
-#include "measure/measurements.h"
-#include "measure/util.h"
+#include "measure/core/measurements.h"
+#include "measure/core/util.h"
 
 #define CM_QUOTE_HEADER_LEN 48
 #define CM_SGX_REPORT_LEN 384

@@ -1,9 +1,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include "measure/json.h"
-#include "measure/pck.h"
-#include "measure/quote.h"
+#include "measure/core/json.h"
+#include "measure/dcap/pck.h"
+#include "measure/dcap/quote.h"
 
 static void add_sgx_report(json_object *o, const struct cm_sgx_report *r)
 {

@@ -1,4 +1,4 @@
-#include "measure/tcb.h"
+#include "measure/dcap/tcb.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -9,9 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "measure/pck.h"
-#include "measure/quote.h"
-#include "measure/util.h"
+#include "measure/core/util.h"
+#include "measure/dcap/pck.h"
+#include "measure/dcap/quote.h"
 
 /* Intel's status names (tcbStatus strings). NOT_SUPPORTED is "no matching level". */
 enum cm_tcb_status {

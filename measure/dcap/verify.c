@@ -1,4 +1,4 @@
-#include "measure/verify.h"
+#include "measure/dcap/verify.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -6,9 +6,9 @@
 
 #include <openssl/evp.h>
 
-#include "measure/digest.h"
-#include "measure/json.h"
-#include "measure/measurements.h"
+#include "measure/core/digest.h"
+#include "measure/core/json.h"
+#include "measure/core/measurements.h"
 
 const char *cm_verdict_name(enum cm_verdict v)
 {

@@ -11,10 +11,10 @@
 #include <json-c/json.h>
 #include <openssl/x509.h>
 
-#include "measure/collateral.h"
-#include "measure/policy.h"
-#include "measure/quote.h"
-#include "measure/tcb.h"
+#include "measure/dcap/collateral.h"
+#include "measure/dcap/policy.h"
+#include "measure/dcap/quote.h"
+#include "measure/dcap/tcb.h"
 
 enum cm_verdict {
 	CM_VERDICT_OK = 0,

@@ -1,5 +1,5 @@
 /* CCEL table and TCG2 crypto-agile event log: parse, replay, decode, anomalies. */
-#include "measure/eventlog.h"
+#include "measure/eventlog/eventlog.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "measure/digest.h"
-#include "measure/json.h"
+#include "measure/core/digest.h"
+#include "measure/core/json.h"
 
 #define TPM_ALG_SHA384 0x000c
 

@@ -9,7 +9,7 @@
 
 #include <json-c/json.h>
 
-#include "measure/util.h"
+#include "measure/core/util.h"
 
 #define CM_CCEL_TABLE_LEN 56
 #define CM_EVENTLOG_MAX_LEN (64u << 20)

@@ -1,10 +1,10 @@
-#include "measure/rtmr3.h"
+#include "measure/eventlog/rtmr3.h"
 
 #include <errno.h>
 #include <string.h>
 
-#include "measure/digest.h"
-#include "measure/json.h"
+#include "measure/core/digest.h"
+#include "measure/core/json.h"
 
 int cm_rtmr3_event_digest(const char *msg, size_t len, uint8_t out[48], struct cm_err *e)
 {

@@ -9,7 +9,7 @@
 
 #include <json-c/json.h>
 
-#include "measure/util.h"
+#include "measure/core/util.h"
 
 #define CM_RTMR3_EVENT_MAX 1024
 

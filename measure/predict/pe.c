@@ -1,11 +1,11 @@
 /* PE/COFF Authenticode as edk2 measures it, and QEMU's kernel header patches. */
-#include "measure/pe.h"
+#include "measure/predict/pe.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "measure/digest.h"
+#include "measure/core/digest.h"
 
 /* Feed img[off, off+n) to h, taking the first hdr_len bytes from hdr when set. */
 static int upd(struct cm_hash *h, const uint8_t *img, const uint8_t *hdr, size_t hdr_len, size_t off,

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "measure/util.h"
+#include "measure/core/util.h"
 
 #define CM_PE_MAX_SECTIONS 96
 #define CM_LINUX_HDR_LEN 0x280 /* bytes of the image QEMU may patch */

@@ -1,5 +1,5 @@
 /* RTMR0-3 prediction for QEMU direct boot with OVMF/TDVF (specs/measurement.md §3). */
-#include "measure/predict.h"
+#include "measure/predict/predict.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "measure/digest.h"
-#include "measure/eventlog.h"
-#include "measure/json.h"
-#include "measure/pe.h"
+#include "measure/core/digest.h"
+#include "measure/core/json.h"
+#include "measure/eventlog/eventlog.h"
+#include "measure/predict/pe.h"
 
 int cm_ovmf_profile_parse(const char *s, enum cm_ovmf_profile *p)
 {

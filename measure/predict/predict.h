@@ -10,8 +10,8 @@
 
 #include <json-c/json.h>
 
-#include "measure/tdvf.h"
-#include "measure/util.h"
+#include "measure/core/util.h"
+#include "measure/predict/tdvf.h"
 
 /* OVMF event-layout generations. */
 enum cm_ovmf_profile {

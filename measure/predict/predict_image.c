@@ -1,5 +1,5 @@
 /* Whole-image measurement from VM.json. */
-#include "measure/predict_image.h"
+#include "measure/predict/predict_image.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,13 +12,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "measure/digest.h"
-#include "measure/eventlog.h"
-#include "measure/json.h"
-#include "measure/measurements.h"
-#include "measure/rtmr3.h"
-#include "measure/spec.h"
-#include "measure/tdvf.h"
+#include "measure/core/digest.h"
+#include "measure/core/json.h"
+#include "measure/core/measurements.h"
+#include "measure/eventlog/eventlog.h"
+#include "measure/eventlog/rtmr3.h"
+#include "measure/predict/spec.h"
+#include "measure/predict/tdvf.h"
 
 #define MAX_FIRMWARE (64u << 20)
 #define MAX_KERNEL (256u << 20)

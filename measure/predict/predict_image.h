@@ -9,8 +9,8 @@
 
 #include <json-c/json.h>
 
-#include "measure/predict.h"
-#include "measure/util.h"
+#include "measure/core/util.h"
+#include "measure/predict/predict.h"
 
 /* RTMR3 events cocoon-init extends for a spec directory: cocoon:spec.tree=<hash>,
  * optional cocoon:cocoon_debug, cocoon:tdx_inited (DESIGN.md boot flow). ev needs

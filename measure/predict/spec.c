@@ -1,4 +1,4 @@
-#include "measure/spec.h"
+#include "measure/predict/spec.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "measure/digest.h"
+#include "measure/core/digest.h"
 
 struct entry {
 	char *name;

@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-#include "measure/util.h"
+#include "measure/core/util.h"
 
 #define CM_SPEC_FILE_MAX (10u << 20)  /* Cocoon's limit per file */
 #define CM_SPEC_MAX_DEPTH 32

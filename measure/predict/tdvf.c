@@ -1,12 +1,12 @@
 /* TDVF metadata, MRTD, TD HOB and CFV (specs/measurement.md §2, §3.3). */
-#include "measure/tdvf.h"
+#include "measure/predict/tdvf.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "measure/digest.h"
+#include "measure/core/digest.h"
 
 /* GUIDs in EFI byte order. */
 static const uint8_t guid_table_footer[16] = { /* 96b582de-1fb2-45f7-baea-a366c55a082d */

@@ -8,7 +8,7 @@
 
 #include <json-c/json.h>
 
-#include "measure/util.h"
+#include "measure/core/util.h"
 
 #define CM_TDVF_MAX_SECTIONS 32
 #define CM_TDVF_MAX_IMAGE (64u << 20)

@@ -7,7 +7,7 @@
 
 #include <sys/socket.h>
 
-#include "measure/util.h"
+#include "measure/core/util.h"
 
 /* Parse "[HOST:]PORT", "[V6]:PORT" (HOST numeric unless resolve). */
 int cr_parse_addr(const char *s, bool resolve, struct sockaddr_storage *ss, socklen_t *len, struct cm_err *e);

@@ -13,7 +13,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "measure/digest.h"
+#include "measure/core/digest.h"
 
 EVP_PKEY *cr_key_new(struct cm_err *e)
 {

@@ -19,7 +19,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "measure/util.h"
+#include "measure/core/util.h"
 
 #define CR_OID_QUOTE "1.3.6.1.4.1.12345.1"
 #define CR_OID_CLAIMS "1.3.6.1.4.1.12345.2"

@@ -14,9 +14,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "measure/collateral.h"
-#include "measure/policy.h"
-#include "measure/verify.h"
+#include "measure/dcap/collateral.h"
+#include "measure/dcap/policy.h"
+#include "measure/dcap/verify.h"
 
 #define MAX_BUNDLES 32
 #define BUNDLE_MAX (4u << 20)

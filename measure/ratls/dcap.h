@@ -5,9 +5,9 @@
 
 #include <stdint.h>
 
+#include "measure/core/util.h"
+#include "measure/dcap/quote.h"
 #include "measure/ratls/peer.h"
-#include "measure/quote.h"
-#include "measure/util.h"
 
 /* A DCAP verification result worth caching (independent of the per-policy checks). */
 struct cr_dcap_result {

@@ -11,10 +11,10 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "measure/core/digest.h"
+#include "measure/dcap/quote.h"
+#include "measure/eventlog/rtmr3.h"
 #include "measure/ratls/dcap.h"
-#include "measure/digest.h"
-#include "measure/quote.h"
-#include "measure/rtmr3.h"
 
 /* ---- structure ------------------------------------------------------------------------ */
 

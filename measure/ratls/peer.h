@@ -22,9 +22,9 @@
 
 #include <openssl/x509.h>
 
+#include "measure/core/measurements.h"
+#include "measure/core/util.h"
 #include "measure/ratls/cert.h"
-#include "measure/measurements.h"
-#include "measure/util.h"
 
 /* What a certificate carries (pointers borrowed from the X509). */
 struct cr_cert_info {

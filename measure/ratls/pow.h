@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "measure/util.h"
+#include "measure/core/util.h"
 
 #define CR_POW_CHALLENGE_LEN 24
 #define CR_POW_RESPONSE_LEN 12

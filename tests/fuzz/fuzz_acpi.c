@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "measure/predict.h"
+#include "measure/predict/predict.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -15,9 +15,9 @@
 #include <openssl/err.h>
 
 #include "guest/attest/simca.h"
+#include "measure/eventlog/rtmr3.h"
 #include "measure/ratls/cert.h"
 #include "measure/ratls/peer.h"
-#include "measure/rtmr3.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "measure/collateral.h"
-#include "measure/tcb.h"
+#include "measure/dcap/collateral.h"
+#include "measure/dcap/tcb.h"
 
 #define TDX_COLL "tdx/quotes/dcapqvl_tdx_quote_collateral.json"
 #define SGX_COLL "tdx/quotes/dcapqvl_sgx_quote_collateral.json"

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "measure/policy.h"
+#include "measure/dcap/policy.h"
 
 static void test_default_policy(void **state)
 {

@@ -7,7 +7,7 @@
 
 #include <openssl/x509v3.h>
 
-#include "measure/collateral.h"
+#include "measure/dcap/collateral.h"
 
 static struct testca *T;
 
