@@ -9,7 +9,7 @@
  * explicitly). The same inputs (file contents and the entry set) give the same bytes
  * regardless of host mtimes, owners, inode numbers or the order entries were added.
  *
- * Errors follow the project convention (measure/util.h): negative errno, struct cm_err. */
+ * Errors follow the project convention (measure/core/util.h): negative errno, struct cm_err. */
 #ifndef COCOON_INITRD_MKINITRD_H
 #define COCOON_INITRD_MKINITRD_H
 

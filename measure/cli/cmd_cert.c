@@ -1,6 +1,6 @@
 /* cocoon-measure cert FILE|HOST:PORT [--policy P] [--root CA.pem] [--collateral BUNDLE]
  * [--time UNIX] [--json]: read or fetch (PoW + TLS 1.3) an RA-TLS certificate and verify
- * it with cocoon-ratls's own verifier (guest/ratls/peer.h). */
+ * it with cocoon-ratls's own verifier (measure/ratls/peer.h). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* Adapter to libmeasure's quote verifier (see dcap.h): the one place cocoon-ratls and
- * `cocoon-measure cert` reach measure/verify.h.
+ * `cocoon-measure cert` reach measure/dcap/verify.h.
  *
  * Evidence verification (signatures, PCK chain and CRLs, collateral windows, TCB
  * evaluation) runs with a permissive policy so that its result can be cached by quote

@@ -1,5 +1,5 @@
 /* The adapter between cocoon-ratls and libmeasure's quote verifier: the only file that
- * calls it (measure/verify.h). Internal to guest/ratls (peer.c). */
+ * calls it (measure/dcap/verify.h). Internal to measure/ratls (peer.c). */
 #ifndef COCOON_RATLS_DCAP_H
 #define COCOON_RATLS_DCAP_H
 

@@ -1,4 +1,4 @@
-/* libFuzzer target: the VM.json parser of cocoon-measure image (measure/predict_image.c)
+/* libFuzzer target: the VM.json parser of cocoon-measure image (measure/predict/predict_image.c)
  * and its size strings. The input is written to VM.json in a private empty directory, so
  * the relative input paths it names resolve there and do not exist: the run stops after
  * parsing, at the first input it cannot open. */

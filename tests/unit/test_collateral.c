@@ -1,5 +1,5 @@
-/* Collateral bundles (measure/collateral.c) and the TCB info / QE identity parsers
- * (measure/tcb.c) on the fixture bundles and on mutations of them. */
+/* Collateral bundles (measure/dcap/collateral.c) and the TCB info / QE identity parsers
+ * (measure/dcap/tcb.c) on the fixture bundles and on mutations of them. */
 #include "tests/unit/testutil.h"
 
 #include <errno.h>
