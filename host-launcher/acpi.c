@@ -15,9 +15,9 @@
 
 #include "host-launcher/argv.h"
 #include "host-launcher/image.h"
-#include "measure/digest.h"
-#include "measure/json.h"
-#include "measure/predict.h"
+#include "measure/core/digest.h"
+#include "measure/core/json.h"
+#include "measure/predict/predict.h"
 
 static int write_blob(const char *path, const uint8_t *p, size_t n, struct cm_err *e)
 {
@@ -40,7 +40,7 @@ static int write_blob(const char *path, const uint8_t *p, size_t n, struct cm_er
 	return 0;
 }
 
-/* VM.json for `cocoon-measure image --vm` (measure/predict_image.h): the image's boot
+/* VM.json for `cocoon-measure image --vm` (measure/predict/predict_image.h): the image's boot
  * files, the effective cmdline, this shape's memory and vCPUs, the captured blobs. */
 static int write_vm_json(const struct cl_config *c, const char *cmdline, const char *out_dir,
 			 struct cm_err *e)

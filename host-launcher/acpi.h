@@ -5,7 +5,7 @@
 
 #include "host-launcher/acpi_wire.h"
 #include "host-launcher/config.h"
-#include "measure/util.h"
+#include "measure/core/util.h"
 
 #define CL_PROBE_CMDLINE "console=ttyS0 loglevel=1 panic=-1 rdinit=/init"
 

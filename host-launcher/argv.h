@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 #include "host-launcher/config.h"
-#include "measure/util.h"
+#include "measure/core/util.h"
 
 struct cl_argv {
 	char **v;   /* NULL-terminated */

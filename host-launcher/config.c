@@ -1,7 +1,7 @@
 /* INI configuration of cocoon-launch. */
 #include "host-launcher/config.h"
 
-#include "measure/predict_image.h" /* cm_parse_size */
+#include "measure/predict/predict_image.h" /* cm_parse_size */
 
 #include <ctype.h>
 #include <errno.h>

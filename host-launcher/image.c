@@ -10,7 +10,7 @@
 
 #include <json-c/json.h>
 
-#include "measure/digest.h"
+#include "measure/core/digest.h"
 
 #define MANIFEST_MAX (4 * 1024 * 1024)
 

@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "host-launcher/config.h"
-#include "measure/util.h"
+#include "measure/core/util.h"
 
 enum cl_artifact { CL_ART_OVMF, CL_ART_KERNEL, CL_ART_INITRD, CL_ART_CMDLINE, CL_ART_ROOTFS, CL_ART_N };
 

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 
 #include "host-launcher/argv.h"
-#include "measure/util.h"
+#include "measure/core/util.h"
 
 /* cocoon-launch exit codes (docs/operator-guide.md). */
 enum {

@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 #include "host-launcher/config.h"
-#include "measure/util.h"
+#include "measure/core/util.h"
 
 /* Render the template unit text and the per-instance drop-in (both malloc'ed).
  * config_path must be absolute; bin is the installed cocoon-launch path. */

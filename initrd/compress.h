@@ -3,7 +3,7 @@
 #define COCOON_INITRD_COMPRESS_H
 
 #include "initrd/tree.h"
-#include "measure/util.h"
+#include "measure/core/util.h"
 
 /* Compression with pinned parameters: "zstd" (libzstd level 19, single-threaded mode,
  * content checksum), "gzip" (zlib level 9, no name, mtime 0) or "none". */

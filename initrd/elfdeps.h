@@ -5,7 +5,7 @@
 #include <stddef.h>
 
 #include "initrd/tree.h"
-#include "measure/util.h"
+#include "measure/core/util.h"
 
 /* Add an ELF executable or library at path plus its program interpreter and the closure of
  * its DT_NEEDED libraries, each found in libdirs (NULL-terminated; NULL = the Debian

@@ -5,7 +5,7 @@
 #include <stddef.h>
 
 #include "initrd/tree.h"
-#include "measure/util.h"
+#include "measure/core/util.h"
 
 /* Kernel modules: kmoddir is <root>/lib/modules/<kver> with the kernel's modules.dep and
  * modules.builtin. Every module named in names (n entries, '-' and '_' equivalent) is

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "measure/util.h"
+#include "measure/core/util.h"
 
 #define MI_MAX_FILE (512u * 1024 * 1024) /* largest single file accepted */
 #define MI_MAX_PATH 1024u

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "measure/digest.h"
+#include "measure/core/digest.h"
 #include "ton/internal.h"
 #include "ton/ton.h"
 

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "measure/digest.h"
+#include "measure/core/digest.h"
 #include "ton/cocoon.h"
 
 const char *const ton_root_kind_names[TON_KIND_N] = { "worker", "proxy", "model" };

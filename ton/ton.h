@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "measure/util.h"
+#include "measure/core/util.h"
 
 #define TON_CELL_BITS 1023
 #define TON_CELL_BYTES 128

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "measure/rtmr3.h"
+#include "measure/eventlog/rtmr3.h"
 
 extern const struct ca_ops ca_tdx_ops;
 #ifdef CA_HAVE_SIM

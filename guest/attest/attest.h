@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "measure/util.h"
+#include "measure/core/util.h"
 
 #define CA_RTMR_COUNT 4
 #define CA_REPORT_DATA_LEN 64

@@ -31,9 +31,9 @@
 
 #include "guest/attest/attest.h"
 #include "guest/attest/simca.h"
-#include "measure/collateral.h"
-#include "measure/digest.h"
-#include "measure/json.h"
+#include "measure/core/digest.h"
+#include "measure/core/json.h"
+#include "measure/dcap/collateral.h"
 
 #define REG_COUNT 8 /* MRTD, MRCONFIGID, MROWNER, MROWNERCONFIG, RTMR0..3 */
 #define REG_FILE_LEN (REG_COUNT * 48)

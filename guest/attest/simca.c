@@ -17,9 +17,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "measure/digest.h"
-#include "measure/pck.h"
-#include "measure/quote.h"
+#include "measure/core/digest.h"
+#include "measure/dcap/pck.h"
+#include "measure/dcap/quote.h"
 
 static const uint8_t intel_qe_vendor[16] = {0x93, 0x9a, 0x72, 0x33, 0xf7, 0x9c, 0x4c, 0xa9,
 					    0x94, 0x0a, 0x0d, 0xb3, 0x95, 0x7f, 0x06, 0x07};

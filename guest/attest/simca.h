@@ -22,7 +22,7 @@
 #include <openssl/x509.h>
 
 #include "guest/attest/attest.h"
-#include "measure/util.h"
+#include "measure/core/util.h"
 
 #define CA_SIMCA_MAX_LEVELS 8
 

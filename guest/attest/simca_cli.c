@@ -17,9 +17,9 @@
 #include <json-c/json.h>
 
 #include "guest/attest/simca.h"
-#include "measure/collateral.h"
-#include "measure/digest.h"
-#include "measure/json.h"
+#include "measure/core/digest.h"
+#include "measure/core/json.h"
+#include "measure/dcap/collateral.h"
 
 static void help(void)
 {

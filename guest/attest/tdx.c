@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "measure/quote.h"
+#include "measure/dcap/quote.h"
 
 struct tdx_priv {
 	char root[1024];

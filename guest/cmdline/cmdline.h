@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "measure/util.h"
+#include "measure/core/util.h"
 
 enum ci_gpu_mode { CI_GPU_UNSET = 0, CI_GPU_REQUIRED, CI_GPU_OFF };
 

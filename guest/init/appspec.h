@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "guest/init/net.h"
-#include "measure/util.h"
+#include "measure/core/util.h"
 
 #define CI_SPEC_FILE "cocoon.json"
 #define CI_MAX_SERVICES 16

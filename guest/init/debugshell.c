@@ -6,7 +6,7 @@
 #include "guest/init/boot.h"
 #include "guest/init/log.h"
 #include "guest/init/sys.h"
-#include "measure/rtmr3.h"
+#include "measure/eventlog/rtmr3.h"
 
 int ci_debug_shell_measure(struct ca_backend **backend, const char *name, const char *event_log,
 			   struct cm_err *e)

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "measure/util.h"
+#include "measure/core/util.h"
 
 #define CI_SERIAL_MAX 20 /* VIRTIO_BLK_ID_BYTES */
 

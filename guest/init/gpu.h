@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 
-#include "measure/util.h"
+#include "measure/core/util.h"
 
 /* required: the measured spec ("gpu": "required") or cmdline (cocoon.gpu=required)
  * asks for a verified GPU. Returns 0 when no GPU is required; otherwise verifies or

@@ -6,7 +6,7 @@
 
 #include <stdbool.h>
 
-#include "measure/util.h"
+#include "measure/core/util.h"
 
 /* (Re)open /dev/console and /dev/kmsg (after devtmpfs is mounted). Safe to call twice. */
 void ci_log_open(void);

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "measure/digest.h"
+#include "measure/core/digest.h"
 
 /* ---- binary headers ---- */
 

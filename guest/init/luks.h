@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "measure/util.h"
+#include "measure/core/util.h"
 
 #define CI_LUKS_HDR_SIZE 16384u                /* binary header + JSON area, per copy */
 #define CI_LUKS_DATA_OFFSET (16u * 1024 * 1024) /* data segment; everything before is metadata */

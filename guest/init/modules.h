@@ -3,7 +3,7 @@
 #ifndef COCOON_INIT_MODULES_H
 #define COCOON_INIT_MODULES_H
 
-#include "measure/util.h"
+#include "measure/core/util.h"
 
 #define CI_MODULES_LIST "/etc/cocoon/modules"
 

@@ -23,8 +23,8 @@
 #include "guest/init/sys.h"
 #include "guest/init/verity.h"
 #include "guest/keys/keys.h"
-#include "measure/rtmr3.h"
-#include "measure/spec.h"
+#include "measure/eventlog/rtmr3.h"
+#include "measure/predict/spec.h"
 
 #define SYSROOT "/sysroot"
 #define SPEC_SHARE "/run/cocoon/spec-share"

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "measure/util.h"
+#include "measure/core/util.h"
 
 /* Step 1: devtmpfs /dev, proc, sysfs, tmpfs /run, configfs, devpts. */
 int ci_early_mounts(struct cm_err *e);

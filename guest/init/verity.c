@@ -9,7 +9,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "measure/digest.h"
+#include "measure/core/digest.h"
 
 #define VERITY_BLOCK 4096u
 

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "measure/util.h"
+#include "measure/core/util.h"
 
 struct ci_verity {
 	const char *name;        /* dm name, e.g. "root" */

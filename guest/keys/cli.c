@@ -14,7 +14,7 @@
 
 #include "guest/attest/attest.h"
 #include "guest/keys/seal.h"
-#include "measure/digest.h"
+#include "measure/core/digest.h"
 
 static int usage(void)
 {

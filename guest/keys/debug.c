@@ -9,8 +9,8 @@
 #include <openssl/crypto.h>
 
 #include "guest/keys/keys.h"
-#include "measure/digest.h"
-#include "measure/rtmr3.h"
+#include "measure/core/digest.h"
+#include "measure/eventlog/rtmr3.h"
 
 #define DEBUG_KEY_LABEL "cocoon debug key v1"
 

@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #include "guest/attest/attest.h"
-#include "measure/util.h"
+#include "measure/core/util.h"
 
 #define CK_KEY_MAX 64
 #define CK_NAME_MAX 64

@@ -20,11 +20,11 @@
 #include <openssl/err.h>
 #include <openssl/param_build.h>
 
-#include "measure/collateral.h"
-#include "measure/digest.h"
-#include "measure/policy.h"
-#include "measure/quote.h"
-#include "measure/verify.h"
+#include "measure/dcap/collateral.h"
+#include "measure/core/digest.h"
+#include "measure/dcap/policy.h"
+#include "measure/dcap/quote.h"
+#include "measure/dcap/verify.h"
 
 #define FAIL(chk, code, ...) (*check = (chk), cm_fail(e, (code), __VA_ARGS__))
 

@@ -34,7 +34,7 @@
 
 #include "guest/attest/attest.h"
 #include "guest/keys/keys.h"
-#include "measure/util.h"
+#include "measure/core/util.h"
 
 #define CK_SEAL_REQ_MAGIC 0x317a821cu  /* getPersistentKey */
 #define CK_SEAL_RESP_MAGIC 0x163a179au /* persistentKey */

@@ -9,7 +9,7 @@
 #include <json-c/json.h>
 
 #include "guest/cmdline/cmdline.h"
-#include "guest/ratls/pow.h"
+#include "measure/ratls/pow.h"
 
 void cr_config_defaults(struct cr_config *c)
 {

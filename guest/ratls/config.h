@@ -23,8 +23,8 @@
 #ifndef COCOON_RATLS_CONFIG_H
 #define COCOON_RATLS_CONFIG_H
 
-#include "guest/ratls/peer.h"
 #include "guest/ratls/proxy.h"
+#include "measure/ratls/peer.h"
 
 #define CR_MAX_CONF_POLICIES 16
 #define CR_MAX_CONF_LISTENERS 64

@@ -8,8 +8,8 @@
 #include <openssl/crypto.h>
 
 #include "guest/attest/attest.h"
-#include "guest/ratls/cert.h"
-#include "measure/quote.h"
+#include "measure/dcap/quote.h"
+#include "measure/ratls/cert.h"
 
 int cr_identity_generate(struct ca_backend *b, const char *event_log, time_t not_before, EVP_PKEY **key,
 			 X509 **cert, uint8_t image_hash[CM_IMAGE_HASH_LEN], struct cm_err *e)

@@ -10,8 +10,8 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "measure/measurements.h"
-#include "measure/util.h"
+#include "measure/core/measurements.h"
+#include "measure/core/util.h"
 
 struct ca_backend;
 

@@ -15,12 +15,13 @@
 #include <json-c/json.h>
 
 #include "guest/attest/attest.h"
-#include "guest/ratls/cert.h"
 #include "guest/ratls/config.h"
 #include "guest/ratls/identity.h"
-#include "guest/ratls/peer.h"
+#include "guest/ratls/log.h"
 #include "guest/ratls/proxy.h"
-#include "measure/json.h"
+#include "measure/core/json.h"
+#include "measure/ratls/cert.h"
+#include "measure/ratls/peer.h"
 
 static int usage(FILE *f, int rc)
 {

@@ -1,6 +1,7 @@
 # cocoon-ratls: the RA-TLS server, forwarder and SOCKS5 proxy (docs/ratls.md).
-# libcocoonratls.a holds everything but main.c; cocoon-measure's `cert` command links it
-# too, so the auditor verifies certificates with the very code the appliance uses.
+# libcocoonratls.a holds everything but main.c (loop, TLS, config, identity, logger); the
+# certificate format, its verifier and the PoW wire format are libmeasure's (measure/ratls/),
+# which cocoon-measure's `cert` command links too.
 RATLS_SRCS := $(filter-out guest/ratls/main.c,$(sort $(wildcard guest/ratls/*.c)))
 LIBRATLS := $(call lib,cocoonratls)
 $(eval $(call static_lib,cocoonratls,$(RATLS_SRCS)))
@@ -11,12 +12,10 @@ $(BIN)/cocoon-ratls: $(OBJ)/guest/ratls/main.o $(LIBRATLS) $(LIBCOCOON_CMDLINE) 
 
 PROGRAMS += $(BIN)/cocoon-ratls
 
-test_pow_DEPS := $(LIBRATLS)
-test_ratls_cert_DEPS := $(LIBRATLS)
 test_ratls_config_DEPS := $(LIBRATLS) $(LIBCOCOON_CMDLINE)
 test_ratls_peerinfo_DEPS := $(LIBRATLS)
 # '=': SIMCA_OBJS comes from guest/attest/sim.mk.
-test_ratls_verify_DEPS = $(LIBRATLS) $(SIMCA_OBJS)
+test_ratls_verify_DEPS = $(SIMCA_OBJS)
 test_ratls_tls_DEPS = $(LIBRATLS) $(SIMCA_OBJS)
 
 INTEGRATION_TESTS += tests/integration/ratls_mutual tests/integration/ratls_load tests/integration/ratls_dns \

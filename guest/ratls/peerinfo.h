@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
-#include "guest/ratls/peer.h"
+#include "measure/ratls/peer.h"
 
 #define CR_PEERINFO_MAX 1024
 

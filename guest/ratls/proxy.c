@@ -18,9 +18,11 @@
 
 #include <openssl/err.h>
 
+#include "guest/ratls/log.h"
 #include "guest/ratls/peerinfo.h"
-#include "guest/ratls/pow.h"
 #include "guest/ratls/tls.h"
+#include "measure/ratls/addr.h"
+#include "measure/ratls/pow.h"
 
 #define MAX_LISTENERS 64
 #define POW_STEP 20000 /* nonces per loop turn while solving (~6 ms) */
@@ -118,75 +120,6 @@ struct cr_proxy {
 	time_t stop_deadline;
 	sigset_t oldmask;
 };
-
-/* ---- logging ---------------------------------------------------------------------------- */
-
-void cr_log(const char *level, const char *event, const char *fmt, ...)
-{
-	char line[1024];
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	struct tm tm;
-	gmtime_r(&ts.tv_sec, &tm);
-	int n = snprintf(line, sizeof(line), "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s event=%s",
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-			 ts.tv_nsec / 1000000, level, event);
-	if (n < 0 || (size_t)n >= sizeof(line))
-		n = (int)sizeof(line) - 1;
-	if (fmt && *fmt) {
-		line[n++] = ' ';
-		va_list ap;
-		va_start(ap, fmt);
-		int m = vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
-		va_end(ap);
-		n = m < 0 ? n : (n + m >= (int)sizeof(line) ? (int)sizeof(line) - 1 : n + m);
-	}
-	/* one line, no control characters (messages may quote peer input) */
-	for (int i = 0; i < n; i++)
-		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
-			line[i] = '?';
-	line[n] = '\n';
-	(void)!write(STDERR_FILENO, line, (size_t)n + 1);
-}
-
-/* ---- addresses ---------------------------------------------------------------------------- */
-
-int cr_parse_addr(const char *s, bool resolve, struct sockaddr_storage *ss, socklen_t *len, struct cm_err *e)
-{
-	char host[256] = "0.0.0.0";
-	const char *port;
-	if (s[0] == '[') {
-		const char *end = strchr(s, ']');
-		if (!end || end[1] != ':' || (size_t)(end - s - 1) >= sizeof(host))
-			return cm_fail(e, -EINVAL, "bad address '%s'", s);
-		memcpy(host, s + 1, (size_t)(end - s - 1));
-		host[end - s - 1] = 0;
-		port = end + 2;
-	} else if (strchr(s, ':')) {
-		const char *c = strrchr(s, ':');
-		if ((size_t)(c - s) >= sizeof(host) || c == s)
-			return cm_fail(e, -EINVAL, "bad address '%s'", s);
-		memcpy(host, s, (size_t)(c - s));
-		host[c - s] = 0;
-		port = c + 1;
-	} else {
-		port = s;
-	}
-	char *endp;
-	long p = strtol(port, &endp, 10);
-	if (!*port || *endp || p < 0 || p > 65535)
-		return cm_fail(e, -EINVAL, "bad port in '%s'", s);
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV}, *res = NULL;
-	if (!resolve)
-		hints.ai_flags |= AI_NUMERICHOST;
-	int rc = getaddrinfo(host, port, &hints, &res);
-	if (rc || !res)
-		return cm_fail(e, -EINVAL, "cannot resolve '%s': %s", s, gai_strerror(rc));
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*len = res->ai_addrlen;
-	freeaddrinfo(res);
-	return 0;
-}
 
 static void addr_str(const struct sockaddr_storage *ss, char *out, size_t n)
 {

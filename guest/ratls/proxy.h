@@ -23,7 +23,7 @@
 
 #include <openssl/ssl.h>
 
-#include "guest/ratls/peer.h"
+#include "measure/ratls/peer.h"
 
 enum cr_mode { CR_MODE_REVERSE = 0, CR_MODE_FORWARD, CR_MODE_SOCKS5 };
 
@@ -64,11 +64,5 @@ int cr_proxy_listener_port(const struct cr_proxy *px, int i);
 /* Run until SIGTERM/SIGINT (plus the grace period) or cr_proxy_stop(). */
 int cr_proxy_run(struct cr_proxy *px, cr_tick_fn tick, void *arg, struct cm_err *e);
 void cr_proxy_stop(struct cr_proxy *px);
-
-/* Parse "[HOST:]PORT", "[V6]:PORT" (HOST numeric unless resolve). */
-int cr_parse_addr(const char *s, bool resolve, struct sockaddr_storage *ss, socklen_t *len, struct cm_err *e);
-
-/* Structured log line (logfmt) to stderr: ts=... level=... event=... then fmt. */
-void cr_log(const char *level, const char *event, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

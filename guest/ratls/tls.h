@@ -9,7 +9,7 @@
 
 #include <openssl/ssl.h>
 
-#include "guest/ratls/peer.h"
+#include "measure/ratls/peer.h"
 
 /* Per-connection verification state, attached to the SSL (cr_tls_attach). */
 struct cr_tls_peer {

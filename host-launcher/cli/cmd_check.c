@@ -7,7 +7,7 @@
 
 #include "host-launcher/check.h"
 #include "host-launcher/run.h"
-#include "measure/json.h"
+#include "measure/core/json.h"
 
 static const char check_help[] =
 	"usage: cocoon-launch check [CONFIG] [--set KEY=VALUE]... [--instance N] [--no-tdx] [--json]\n"

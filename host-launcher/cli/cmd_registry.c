@@ -12,7 +12,7 @@
 #include "host-launcher/cli/cli.h"
 #include "host-launcher/cli/cmd_ton.h"
 #include "host-launcher/run.h"
-#include "measure/json.h"
+#include "measure/core/json.h"
 #include "ton/cocoon.h"
 #include "ton/ton.h"
 

@@ -13,7 +13,7 @@
 #include "host-launcher/check.h"
 #include "host-launcher/image.h"
 #include "host-launcher/run.h"
-#include "measure/json.h"
+#include "measure/core/json.h"
 
 static const char run_help[] =
 	"usage: cocoon-launch run CONFIG [options]\n"

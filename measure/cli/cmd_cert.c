@@ -1,6 +1,6 @@
 /* cocoon-measure cert FILE|HOST:PORT [--policy P] [--root CA.pem] [--collateral BUNDLE]
  * [--time UNIX] [--json]: read or fetch (PoW + TLS 1.3) an RA-TLS certificate and verify
- * it with cocoon-ratls's own verifier (guest/ratls/peer.h). */
+ * it with cocoon-ratls's own verifier (measure/ratls/peer.h). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -10,13 +10,13 @@
 
 #include <openssl/pem.h>
 
-#include "guest/ratls/fetch.h"
-#include "guest/ratls/peer.h"
-#include "guest/ratls/pow.h"
 #include "measure/cli/cli.h"
-#include "measure/json.h"
-#include "measure/quote.h"
-#include "measure/rtmr3.h"
+#include "measure/cli/fetch.h"
+#include "measure/core/json.h"
+#include "measure/dcap/quote.h"
+#include "measure/eventlog/rtmr3.h"
+#include "measure/ratls/peer.h"
+#include "measure/ratls/pow.h"
 
 static void help(void)
 {

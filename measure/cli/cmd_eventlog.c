@@ -4,13 +4,13 @@
 #include <string.h>
 
 #include "measure/cli/cli.h"
-#include "measure/digest.h"
-#include "measure/eventlog.h"
-#include "measure/json.h"
-#include "measure/measurements.h"
-#include "measure/predict_image.h"
-#include "measure/quote.h"
-#include "measure/rtmr3.h"
+#include "measure/core/digest.h"
+#include "measure/core/json.h"
+#include "measure/core/measurements.h"
+#include "measure/dcap/quote.h"
+#include "measure/eventlog/eventlog.h"
+#include "measure/eventlog/rtmr3.h"
+#include "measure/predict/predict_image.h"
 
 static void help(void)
 {

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #include "measure/cli/cli.h"
-#include "measure/predict_image.h"
+#include "measure/predict/predict_image.h"
 
 static void help(void)
 {

@@ -3,10 +3,10 @@
 #include <stdlib.h>
 
 #include "measure/cli/cli.h"
-#include "measure/digest.h"
-#include "measure/json.h"
-#include "measure/predict_image.h"
-#include "measure/tdvf.h"
+#include "measure/core/digest.h"
+#include "measure/core/json.h"
+#include "measure/predict/predict_image.h"
+#include "measure/predict/tdvf.h"
 
 static void help(void)
 {

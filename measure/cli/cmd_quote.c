@@ -6,9 +6,9 @@
 #include <time.h>
 
 #include "measure/cli/cli.h"
-#include "measure/json.h"
-#include "measure/quote.h"
-#include "measure/verify.h"
+#include "measure/core/json.h"
+#include "measure/dcap/quote.h"
+#include "measure/dcap/verify.h"
 
 static void help(void)
 {

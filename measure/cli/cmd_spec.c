@@ -4,10 +4,10 @@
 #include <string.h>
 
 #include "measure/cli/cli.h"
-#include "measure/digest.h"
-#include "measure/json.h"
-#include "measure/predict_image.h"
-#include "measure/rtmr3.h"
+#include "measure/core/digest.h"
+#include "measure/core/json.h"
+#include "measure/eventlog/rtmr3.h"
+#include "measure/predict/predict_image.h"
 
 static void help(void)
 {

@@ -2,8 +2,8 @@
 
 #include <stdarg.h>
 
-#include "measure/json.h"
-#include "measure/util.h"
+#include "measure/core/json.h"
+#include "measure/core/util.h"
 
 int cli_error(int code, const char *fmt, ...)
 {

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "measure/verify.h"
+#include "measure/dcap/verify.h"
 
 static double now_s(void)
 {

@@ -1,10 +1,10 @@
 /* libFuzzer target: the etc/acpi/tables walk behind the derived etc/table-loader and RSDP
- * (measure/predict.c), as cocoon-measure image reads VM.json's acpi_tables. */
+ * (measure/predict/predict.c), as cocoon-measure image reads VM.json's acpi_tables. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "measure/predict.h"
+#include "measure/predict/predict.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "guest/init/luks.h"
-#include "measure/digest.h"
+#include "measure/core/digest.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "measure/pe.h"
+#include "measure/predict/pe.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -3,7 +3,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "measure/quote.h"
+#include "measure/dcap/quote.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

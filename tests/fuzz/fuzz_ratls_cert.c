@@ -1,6 +1,6 @@
 /* libFuzzer target: a peer's RA-TLS certificate as cocoon-ratls receives it in the TLS
  * handshake (DER), through cr_cert_inspect() at a fixed time and cr_peer_verify() under
- * the `any` policy and a `tdx` policy anchored at a sim root (guest/ratls/peer.c, the
+ * the `any` policy and a `tdx` policy anchored at a sim root (measure/ratls/peer.c, the
  * quote parser and verifier of libmeasure behind it, the RTMR3 event log replay).
  *
  * The sim root, collateral and policy are read from $COCOON_SIM_DIR (default
@@ -25,7 +25,7 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
-#include "guest/ratls/peer.h"
+#include "measure/ratls/peer.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

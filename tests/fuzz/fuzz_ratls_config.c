@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "guest/ratls/config.h"
+#include "measure/ratls/addr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

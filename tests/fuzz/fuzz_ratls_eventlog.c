@@ -1,6 +1,6 @@
 /* libFuzzer target: the RTMR3 event log a peer embeds in its RA-TLS certificate
  * (extension 1.3.6.1.4.1.12345.3.1), as cr_peer_verify() handles it. The input is the
- * log. It is replayed (measure/rtmr3.c, with the per-event JSON), then carried in a
+ * log. It is replayed (measure/eventlog/rtmr3.c, with the per-event JSON), then carried in a
  * certificate for a fixed Ed25519 key whose sim quote (a software PCK CA made once at
  * a fixed time) has REPORTDATA bound to the key and RTMR3 = the replay (or zero when the
  * log does not replay), and that certificate goes through cr_peer_verify() under a
@@ -15,9 +15,9 @@
 #include <openssl/err.h>
 
 #include "guest/attest/simca.h"
-#include "guest/ratls/cert.h"
-#include "guest/ratls/peer.h"
-#include "measure/rtmr3.h"
+#include "measure/eventlog/rtmr3.h"
+#include "measure/ratls/cert.h"
+#include "measure/ratls/peer.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

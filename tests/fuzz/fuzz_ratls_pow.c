@@ -1,4 +1,4 @@
-/* libFuzzer target: cocoon-ratls' proof-of-work preamble (guest/ratls/pow.c), the first
+/* libFuzzer target: cocoon-ratls' proof-of-work preamble (measure/ratls/pow.c), the first
  * bytes a peer sends. Input = 24 challenge bytes (what a client reads from a server) ‖
  * 12 response bytes (what a server reads from a client), zero-padded when short.
  * A decoded challenge must re-encode to the same bytes; an accepted response must carry
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "guest/ratls/pow.h"
+#include "measure/ratls/pow.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -3,7 +3,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "measure/rtmr3.h"
+#include "measure/eventlog/rtmr3.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

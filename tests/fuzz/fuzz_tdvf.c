@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "measure/tdvf.h"
+#include "measure/predict/tdvf.h"
 
 #define FW_SIZE (4u << 20)
 

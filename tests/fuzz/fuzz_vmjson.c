@@ -1,4 +1,4 @@
-/* libFuzzer target: the VM.json parser of cocoon-measure image (measure/predict_image.c)
+/* libFuzzer target: the VM.json parser of cocoon-measure image (measure/predict/predict_image.c)
  * and its size strings. The input is written to VM.json in a private empty directory, so
  * the relative input paths it names resolve there and do not exist: the run stops after
  * parsing, at the first input it cannot open. */
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "measure/predict_image.h"
+#include "measure/predict/predict_image.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -29,11 +29,11 @@ fuzz_vmjson_SEEDS := tests/fuzz/seeds/vm.json
 RFUZZ_BIN := build/fuzz
 RFUZZ_GEN := $(RFUZZ_BIN)/gen
 RFUZZ_SIM := $(RFUZZ_BIN)/ratls_sim
-RFUZZ_PEER := guest/ratls/peer.c guest/ratls/dcap.c guest/ratls/cert.c
-RFUZZ_PROXY := guest/ratls/tls.c guest/ratls/pow.c guest/ratls/peerinfo.c $(RFUZZ_PEER)
+# (The certificate verifier, measure/ratls/peer.c dcap.c cert.c, and pow.c are in $(LIBMEASURE_SRCS).)
+RFUZZ_PROXY := guest/ratls/tls.c guest/ratls/peerinfo.c guest/ratls/log.c
 
 FUZZERS += ratls_pow ratls_socks5 ratls_config ratls_peerinfo ratls_cert ratls_eventlog
-fuzz_ratls_pow_SRCS = tests/fuzz/fuzz_ratls_pow.c guest/ratls/pow.c $(LIBMEASURE_SRCS)
+fuzz_ratls_pow_SRCS = tests/fuzz/fuzz_ratls_pow.c $(LIBMEASURE_SRCS)
 fuzz_ratls_pow_SEEDS = $(RFUZZ_GEN)/ratls_pow/*.bin
 # proxy.c is #included by the target (socks_request() is static).
 fuzz_ratls_socks5_SRCS = tests/fuzz/fuzz_ratls_socks5.c $(RFUZZ_PROXY) $(LIBMEASURE_SRCS)
@@ -43,9 +43,9 @@ fuzz_ratls_config_SRCS = tests/fuzz/fuzz_ratls_config.c guest/ratls/config.c gue
 fuzz_ratls_config_SEEDS := tests/fuzz/seeds/ratls_config.json tests/fuzz/seeds/ratls_config_flags.txt
 fuzz_ratls_peerinfo_SRCS = tests/fuzz/fuzz_ratls_peerinfo.c guest/ratls/peerinfo.c $(LIBMEASURE_SRCS)
 fuzz_ratls_peerinfo_SEEDS = $(RFUZZ_GEN)/ratls_peerinfo/*.bin
-fuzz_ratls_cert_SRCS = tests/fuzz/fuzz_ratls_cert.c $(RFUZZ_PEER) $(LIBMEASURE_SRCS)
+fuzz_ratls_cert_SRCS = tests/fuzz/fuzz_ratls_cert.c $(LIBMEASURE_SRCS)
 fuzz_ratls_cert_SEEDS = $(RFUZZ_GEN)/ratls_cert/*.der
-fuzz_ratls_eventlog_SRCS = tests/fuzz/fuzz_ratls_eventlog.c $(RFUZZ_PEER) guest/attest/simca.c $(LIBMEASURE_SRCS)
+fuzz_ratls_eventlog_SRCS = tests/fuzz/fuzz_ratls_eventlog.c guest/attest/simca.c $(LIBMEASURE_SRCS)
 fuzz_ratls_eventlog_SEEDS := tests/fuzz/seeds/ratls_rtmr3.log
 
 # (Prerequisites of fuzz-build itself: the Makefile's `.SECONDARY:` would not remake a

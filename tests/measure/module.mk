@@ -1,5 +1,5 @@
 # Measurement prediction and event logs (issue 3): test inputs, fuzzers, benchmark.
-# Library code is measure/{eventlog,tdvf,pe,predict}*.c (picked up by measure/module.mk).
+# Library code is measure/eventlog/ and measure/predict/ (picked up by measure/module.mk).
 
 # python3-pefile: independent Authenticode computation in test_pe (tests/measure/authenticode.py).
 DEPS_PACKAGES += python3 python3-pefile

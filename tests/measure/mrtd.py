@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Independent MRTD reference (specs/measurement.md §2) used by tests/unit/test_tdvf.c.
 
-Written separately from measure/tdvf.c: walks the OVMF GUIDed table with QEMU's
+Written separately from measure/predict/tdvf.c: walks the OVMF GUIDed table with QEMU's
 algorithm (hw/i386/pc_sysfw_ovmf.c) and hashes the TDX module's record stream.
 usage: mrtd.py OVMF.fd per-page|per-section  -> prints the MRTD hex."""
 import hashlib

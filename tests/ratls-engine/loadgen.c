@@ -36,10 +36,10 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#include "guest/ratls/cert.h"
-#include "guest/ratls/peer.h"
-#include "guest/ratls/pow.h"
 #include "guest/ratls/tls.h"
+#include "measure/ratls/cert.h"
+#include "measure/ratls/peer.h"
+#include "measure/ratls/pow.h"
 
 enum mode { M_PLAIN, M_TLS, M_RATLS };
 

@@ -15,7 +15,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "measure/digest.h"
+#include "measure/core/digest.h"
 
 static const char *const mode_names[] = {"good",      "wrong-mrenclave", "debug",   "unbound",  "replay",
 					  "truncated", "extended",        "oversize", "tampered", "silent"};

@@ -16,8 +16,8 @@
 
 #include "guest/attest/attest.h"
 #include "guest/attest/tdx.h"
-#include "measure/digest.h"
-#include "measure/rtmr3.h"
+#include "measure/core/digest.h"
+#include "measure/eventlog/rtmr3.h"
 
 #define QUOTE_FIXTURE "tdx/quotes/dcapqvl_tdx_quote.bin"
 #define REPORTDATA_OFF 568

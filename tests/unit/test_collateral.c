@@ -1,13 +1,13 @@
-/* Collateral bundles (measure/collateral.c) and the TCB info / QE identity parsers
- * (measure/tcb.c) on the fixture bundles and on mutations of them. */
+/* Collateral bundles (measure/dcap/collateral.c) and the TCB info / QE identity parsers
+ * (measure/dcap/tcb.c) on the fixture bundles and on mutations of them. */
 #include "tests/unit/testutil.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "measure/collateral.h"
-#include "measure/tcb.h"
+#include "measure/dcap/collateral.h"
+#include "measure/dcap/tcb.h"
 
 #define TDX_COLL "tdx/quotes/dcapqvl_tdx_quote_collateral.json"
 #define SGX_COLL "tdx/quotes/dcapqvl_sgx_quote_collateral.json"

@@ -1,8 +1,8 @@
-/* measure/collateral.c's validity-window table (issue 12 §3): add_window is a file-static
+/* measure/dcap/collateral.c's validity-window table (issue 12 §3): add_window is a file-static
  * helper writing a fixed-size array, so this test includes the source file to reach it. */
 #include "tests/unit/testutil.h"
 
-#include "measure/collateral.c"
+#include "measure/dcap/collateral.c"
 
 static void test_window_table_is_bounded(void **state)
 {

@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "measure/eventlog.h"
-#include "measure/measurements.h"
-#include "measure/quote.h"
+#include "measure/core/measurements.h"
+#include "measure/dcap/quote.h"
+#include "measure/eventlog/eventlog.h"
 #include "tests/unit/testutil.h"
 
 #define LOG_END 18101 /* fixtures README §2 */

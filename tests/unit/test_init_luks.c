@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "guest/init/luks.h"
-#include "measure/digest.h"
+#include "measure/core/digest.h"
 
 #define VOL_SIZE (40u * 1024 * 1024)
 

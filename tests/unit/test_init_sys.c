@@ -14,8 +14,8 @@
 #include "guest/init/log.h"
 #include "guest/init/modules.h"
 #include "guest/init/sys.h"
-#include "measure/rtmr3.h"
-#include "measure/spec.h"
+#include "measure/eventlog/rtmr3.h"
+#include "measure/predict/spec.h"
 
 static void put(const char *dir, const char *rel, const char *content, mode_t mode)
 {

@@ -9,7 +9,7 @@
 
 #include "guest/attest/attest.h"
 #include "guest/keys/keys.h"
-#include "measure/digest.h"
+#include "measure/core/digest.h"
 
 /* An in-memory attestation backend: records RTMR3 like a TD would. */
 struct mem {

@@ -19,7 +19,7 @@
 #include "guest/attest/attest.h"
 #include "guest/keys/keys.h"
 #include "guest/keys/seal.h"
-#include "measure/digest.h"
+#include "measure/core/digest.h"
 #include "tests/seal/enclave.h"
 
 /* tests/unit/golden/seal_vector.py */

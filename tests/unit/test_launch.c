@@ -16,7 +16,7 @@
 #include "host-launcher/config.h"
 #include "host-launcher/image.h"
 #include "host-launcher/unit.h"
-#include "measure/digest.h"
+#include "measure/core/digest.h"
 #include "tests/unit/testutil.h"
 
 #define GOLDEN_DIR "tests/unit/golden/launch"

@@ -9,7 +9,7 @@
 #include "host-launcher/acpi.h"
 #include "host-launcher/acpi_wire.h"
 #include "host-launcher/config.h"
-#include "measure/digest.h"
+#include "measure/core/digest.h"
 #include "tests/unit/testutil.h"
 
 #define TABLES_FIXTURE "tdx/measure/runtime-capture/acpi_tables.bin"

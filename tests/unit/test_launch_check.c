@@ -9,7 +9,7 @@
 
 #include "host-launcher/check.h"
 #include "host-launcher/config.h"
-#include "measure/digest.h"
+#include "measure/core/digest.h"
 #include "tests/unit/testutil.h"
 
 struct fake {

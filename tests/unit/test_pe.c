@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "measure/pe.h"
+#include "measure/predict/pe.h"
 #include "tests/unit/testutil.h"
 
 #define KERNEL "build/cache/kernel/vmlinuz"

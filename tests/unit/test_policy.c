@@ -1,4 +1,4 @@
-/* Policy file parsing (measure/policy.c); applying allowlists is covered in test_simca. */
+/* Policy file parsing (measure/dcap/policy.c); applying allowlists is covered in test_simca. */
 #include "tests/unit/testutil.h"
 
 #include <errno.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "measure/policy.h"
+#include "measure/dcap/policy.h"
 
 static void test_default_policy(void **state)
 {

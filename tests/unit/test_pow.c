@@ -7,7 +7,7 @@
 
 #include <json-c/json.h>
 
-#include "guest/ratls/pow.h"
+#include "measure/ratls/pow.h"
 
 static json_object *vector(void)
 {

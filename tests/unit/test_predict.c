@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "measure/digest.h"
-#include "measure/eventlog.h"
-#include "measure/predict.h"
-#include "measure/predict_image.h"
+#include "measure/core/digest.h"
+#include "measure/eventlog/eventlog.h"
+#include "measure/predict/predict.h"
+#include "measure/predict/predict_image.h"
 #include "tests/unit/testutil.h"
 
 static uint8_t *fw;

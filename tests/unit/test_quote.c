@@ -8,9 +8,9 @@
 
 #include <openssl/x509.h>
 
-#include "measure/pck.h"
-#include "measure/quote.h"
-#include "measure/util.h"
+#include "measure/core/util.h"
+#include "measure/dcap/pck.h"
+#include "measure/dcap/quote.h"
 
 #define Q_COCOON "tdx/quotes/cocoon_quote.dat"
 #define Q_TDX "tdx/quotes/dcapqvl_tdx_quote.bin"

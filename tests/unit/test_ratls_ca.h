@@ -9,10 +9,10 @@
 #include <time.h>
 
 #include "guest/attest/simca.h"
-#include "guest/ratls/cert.h"
-#include "guest/ratls/peer.h"
-#include "measure/digest.h"
-#include "measure/rtmr3.h"
+#include "measure/core/digest.h"
+#include "measure/eventlog/rtmr3.h"
+#include "measure/ratls/cert.h"
+#include "measure/ratls/peer.h"
 #include "tests/unit/testutil.h"
 
 struct testca {

@@ -10,8 +10,8 @@
 
 #include <openssl/x509v3.h>
 
-#include "guest/ratls/cert.h"
-#include "measure/digest.h"
+#include "measure/core/digest.h"
+#include "measure/ratls/cert.h"
 
 static uint8_t *quote_fixture(size_t *len)
 {

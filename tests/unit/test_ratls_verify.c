@@ -1,4 +1,4 @@
-/* Peer certificate verification (guest/ratls/peer.c + dcap.c on libmeasure's verifier):
+/* Peer certificate verification (measure/ratls/peer.c + dcap.c on libmeasure's verifier):
  * acceptance, binding, every rejection case, attestation cache, collateral reload. */
 #include "tests/unit/test_ratls_ca.h"
 
@@ -7,7 +7,7 @@
 
 #include <openssl/x509v3.h>
 
-#include "measure/collateral.h"
+#include "measure/dcap/collateral.h"
 
 static struct testca *T;
 

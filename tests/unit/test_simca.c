@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include "guest/attest/simca.h"
-#include "measure/digest.h"
-#include "measure/measurements.h"
-#include "measure/verify.h"
+#include "measure/core/digest.h"
+#include "measure/core/measurements.h"
+#include "measure/dcap/verify.h"
 
 #define NOW 1800000000
 

@@ -14,8 +14,8 @@
 
 #include "guest/attest/attest.h"
 #include "guest/attest/simca.h"
-#include "measure/digest.h"
-#include "measure/verify.h"
+#include "measure/core/digest.h"
+#include "measure/dcap/verify.h"
 
 static char *dir;
 

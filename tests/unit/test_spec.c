@@ -8,10 +8,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "measure/digest.h"
-#include "measure/rtmr3.h"
-#include "measure/spec.h"
-#include "measure/util.h"
+#include "measure/core/digest.h"
+#include "measure/core/util.h"
+#include "measure/eventlog/rtmr3.h"
+#include "measure/predict/spec.h"
 
 static void put(const char *dir, const char *rel, const char *content, mode_t mode)
 {

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "measure/digest.h"
-#include "measure/tdvf.h"
+#include "measure/core/digest.h"
+#include "measure/predict/tdvf.h"
 #include "tests/unit/testutil.h"
 
 #define OVMF "tdx/measure/OVMF.fd"

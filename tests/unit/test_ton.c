@@ -15,8 +15,8 @@
 
 #include "host-launcher/cli/cmd_ton.h"
 #include "host-launcher/image.h"
-#include "measure/digest.h"
-#include "measure/predict_image.h"
+#include "measure/core/digest.h"
+#include "measure/predict/predict_image.h"
 #include "ton/cocoon.h"
 #include "ton/ton.h"
 

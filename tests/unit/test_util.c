@@ -7,10 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "measure/der.h"
-#include "measure/digest.h"
-#include "measure/measurements.h"
-#include "measure/util.h"
+#include "measure/core/der.h"
+#include "measure/core/digest.h"
+#include "measure/core/measurements.h"
+#include "measure/core/util.h"
 
 static void test_hex_roundtrip(void **state)
 {

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "measure/verify.h"
+#include "measure/dcap/verify.h"
 
 #define Q "tdx/quotes/"
 #define TDX_COLL Q "dcapqvl_tdx_quote_collateral.json"

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "measure/util.h"
+#include "measure/core/util.h"
 
 const char *fixture_path(const char *rel)
 {

@@ -1,0 +1,193 @@
+#include "measure/core/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int cm_fail(struct cm_err *e, int code, const char *fmt, ...)
+{
+	if (e) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+		va_end(ap);
+		e->code = code;
+	}
+	return code;
+}
+
+int cm_err_prefix(struct cm_err *e, const char *fmt, ...)
+{
+	if (!e)
+		return -EINVAL;
+	char prefix[CM_ERR_MAX], old[CM_ERR_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	va_end(ap);
+	memcpy(old, e->msg, sizeof(old));
+	old[sizeof(old) - 1] = 0;
+	/* "<prefix>: <old>", truncated to fit */
+	size_t pl = strnlen(prefix, CM_ERR_MAX - 3), room = CM_ERR_MAX - 1 - pl - 2;
+	size_t ol = strnlen(old, room);
+	memcpy(e->msg, prefix, pl);
+	memcpy(e->msg + pl, ": ", 2);
+	memcpy(e->msg + pl + 2, old, ol);
+	e->msg[pl + 2 + ol] = 0;
+	return e->code;
+}
+
+int cm_hex_encode(const uint8_t *in, size_t len, char *out, size_t outsz)
+{
+	static const char digits[] = "0123456789abcdef";
+	if (len > (SIZE_MAX - 1) / 2 || outsz < 2 * len + 1)
+		return -ENOSPC;
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * len] = 0;
+	return (int)(2 * len);
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int cm_hex_decode(const char *hex, size_t hexlen, uint8_t *out, size_t outsz, size_t *outlen)
+{
+	if (hexlen % 2)
+		return -EINVAL;
+	if (hexlen / 2 > outsz)
+		return -ENOSPC;
+	for (size_t i = 0; i < hexlen / 2; i++) {
+		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	if (outlen)
+		*outlen = hexlen / 2;
+	return 0;
+}
+
+int cm_hex_decode_exact(const char *hex, size_t hexlen, uint8_t *out, size_t n)
+{
+	if (hexlen != 2 * n)
+		return -EINVAL;
+	return cm_hex_decode(hex, hexlen, out, n, NULL);
+}
+
+int cm_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, struct cm_err *e)
+{
+	*buf = NULL;
+	*len = 0;
+	int fd = strcmp(path, "-") == 0 ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cm_fail(e, -errno, "cannot open %s (%s)", path, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) != 0) {
+		int err = errno;
+		close(fd);
+		return cm_fail(e, -err, "cannot stat %s (%s)", path, strerror(err));
+	}
+	if (S_ISDIR(st.st_mode)) {
+		close(fd);
+		return cm_fail(e, -EISDIR, "cannot read %s (it is a directory)", path);
+	}
+	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max) {
+		close(fd);
+		return cm_fail(e, -EFBIG, "cannot read %s (%lld bytes, limit %zu)", path,
+			       (long long)st.st_size, max);
+	}
+	size_t cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 65536;
+	if (cap > max + 1)
+		cap = max + 1;
+	uint8_t *p = malloc(cap);
+	if (!p) {
+		close(fd);
+		return cm_fail(e, -ENOMEM, "cannot read %s (out of memory)", path);
+	}
+	size_t n = 0;
+	for (;;) {
+		if (n + 1 >= cap) {
+			if (cap > max) {
+				/* Full at the limit: acceptable only if this is the end. */
+				char probe;
+				ssize_t pr;
+				do
+					pr = read(fd, &probe, 1);
+				while (pr < 0 && errno == EINTR);
+				if (pr == 0)
+					break;
+				int err = errno;
+				free(p);
+				close(fd);
+				if (pr < 0)
+					return cm_fail(e, -err, "cannot read %s (%s)", path, strerror(err));
+				return cm_fail(e, -EFBIG, "cannot read %s (larger than limit %zu)", path, max);
+			}
+			size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+			uint8_t *np = realloc(p, ncap);
+			if (!np) {
+				free(p);
+				close(fd);
+				return cm_fail(e, -ENOMEM, "cannot read %s (out of memory)", path);
+			}
+			p = np;
+			cap = ncap;
+		}
+		ssize_t r = read(fd, p + n, cap - 1 - n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			int err = errno;
+			free(p);
+			close(fd);
+			return cm_fail(e, -err, "cannot read %s (%s)", path, strerror(err));
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n > max) {
+			free(p);
+			close(fd);
+			return cm_fail(e, -EFBIG, "cannot read %s (larger than limit %zu)", path, max);
+		}
+	}
+	close(fd);
+	p[n] = 0;
+	*buf = p;
+	*len = n;
+	return 0;
+}
+
+bool cm_memeq_ct(const void *a, const void *b, size_t n)
+{
+	const volatile uint8_t *x = a, *y = b;
+	uint8_t d = 0;
+	for (size_t i = 0; i < n; i++)
+		d |= x[i] ^ y[i];
+	return d == 0;
+}
+
+bool cm_is_zero(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	uint8_t acc = 0;
+	for (size_t i = 0; i < n; i++)
+		acc |= b[i];
+	return acc == 0;
+}

@@ -1,0 +1,632 @@
+#include "measure/dcap/tcb.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "measure/core/json.h"
+
+static const char *const status_names[CM_TCB_STATUS_COUNT] = {
+	[CM_TCB_UP_TO_DATE] = "UpToDate",
+	[CM_TCB_SW_HARDENING_NEEDED] = "SWHardeningNeeded",
+	[CM_TCB_CONFIGURATION_NEEDED] = "ConfigurationNeeded",
+	[CM_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED] = "ConfigurationAndSWHardeningNeeded",
+	[CM_TCB_OUT_OF_DATE] = "OutOfDate",
+	[CM_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED] = "OutOfDateConfigurationNeeded",
+	[CM_TCB_REVOKED] = "Revoked",
+	[CM_TCB_TD_RELAUNCH_ADVISED] = "TDRelaunchAdvised",
+	[CM_TCB_TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED] = "TDRelaunchAdvisedConfigurationNeeded",
+	[CM_TCB_NOT_SUPPORTED] = "TcbNotSupported",
+};
+
+const char *cm_tcb_status_name(enum cm_tcb_status s)
+{
+	return (unsigned)s < CM_TCB_STATUS_COUNT ? status_names[s] : "Unknown";
+}
+
+int cm_tcb_status_parse(const char *name, enum cm_tcb_status *out)
+{
+	for (int i = 0; i < CM_TCB_STATUS_COUNT; i++)
+		if (name && strcmp(name, status_names[i]) == 0) {
+			*out = (enum cm_tcb_status)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+int cm_parse_iso8601(const char *s, int64_t *out)
+{
+	struct tm tm = {0};
+	int used = 0;
+	if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+			 &tm.tm_min, &tm.tm_sec, &used) != 6 || used != 19)
+		return -EINVAL;
+	const char *p = s + used;
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p))
+			return -EINVAL;
+		while (isdigit((unsigned char)*p))
+			p++;
+	}
+	if (strcmp(p, "Z") != 0)
+		return -EINVAL;
+	if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
+	    tm.tm_min > 59 || tm.tm_sec > 60)
+		return -EINVAL;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	*out = (int64_t)timegm(&tm);
+	return 0;
+}
+
+/* ---- JSON field readers ------------------------------------------------------------ */
+
+struct rd {
+	struct cm_err *e;
+	const char *what;
+};
+
+static json_object *field(struct rd *r, json_object *o, const char *key, json_type t)
+{
+	json_object *v;
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, t)) {
+		cm_fail(r->e, -EBADMSG, "%s: missing or mistyped field \"%s\"", r->what, key);
+		return NULL;
+	}
+	return v;
+}
+
+static int get_int(struct rd *r, json_object *o, const char *key, int64_t min, int64_t max, int64_t *out)
+{
+	json_object *v = field(r, o, key, json_type_int);
+	if (!v)
+		return -EBADMSG;
+	errno = 0;
+	int64_t x = json_object_get_int64(v);
+	if (errno || x < min || x > max)
+		return cm_fail(r->e, -EBADMSG, "%s: field \"%s\" out of range", r->what, key);
+	*out = x;
+	return 0;
+}
+
+static int get_hex(struct rd *r, json_object *o, const char *key, uint8_t *out, size_t n)
+{
+	json_object *v = field(r, o, key, json_type_string);
+	if (!v)
+		return -EBADMSG;
+	if (cm_hex_decode_exact(json_object_get_string(v), (size_t)json_object_get_string_len(v), out, n))
+		return cm_fail(r->e, -EBADMSG, "%s: field \"%s\" is not %zu bytes of hex", r->what, key, n);
+	return 0;
+}
+
+static int get_date(struct rd *r, json_object *o, const char *key, int64_t *out)
+{
+	json_object *v = field(r, o, key, json_type_string);
+	if (!v)
+		return -EBADMSG;
+	if (cm_parse_iso8601(json_object_get_string(v), out))
+		return cm_fail(r->e, -EBADMSG, "%s: field \"%s\" is not an ISO-8601 UTC time", r->what, key);
+	return 0;
+}
+
+#define ST(s) (1u << (s))
+/* The status sets Intel's QVL parsers accept (anything else is malformed collateral):
+ * TCB info levels: VALID_TCB_INFO_STATUSES (TcbStatus.h; TcbLevel::parseTcbLevelCommon);
+ * QE identity levels: parseStringToTcbStatus (EnclaveIdentityV2::parseTcbLevels);
+ * TDX module levels: any string at parse time in Intel's QVL, judged when matched (step 5
+ * of cm_tcb_evaluate); here any status name this file knows. */
+#define PLATFORM_STATUSES                                                                              \
+	(ST(CM_TCB_UP_TO_DATE) | ST(CM_TCB_SW_HARDENING_NEEDED) | ST(CM_TCB_CONFIGURATION_NEEDED) |   \
+	 ST(CM_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED) | ST(CM_TCB_OUT_OF_DATE) |                   \
+	 ST(CM_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED) | ST(CM_TCB_REVOKED))
+#define QE_STATUSES                                                                                    \
+	(ST(CM_TCB_UP_TO_DATE) | ST(CM_TCB_CONFIGURATION_NEEDED) | ST(CM_TCB_OUT_OF_DATE) |            \
+	 ST(CM_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED) | ST(CM_TCB_REVOKED))
+#define MODULE_STATUSES (ST(CM_TCB_NOT_SUPPORTED) - 1u)
+
+static int parse_level_common(struct rd *r, json_object *lv, unsigned allowed, struct cm_tcb_level *l)
+{
+	json_object *st = field(r, lv, "tcbStatus", json_type_string);
+	if (!st)
+		return -EBADMSG;
+	if (cm_tcb_status_parse(json_object_get_string(st), &l->status) || !(allowed & ST(l->status)))
+		return cm_fail(r->e, -EBADMSG, "%s: unknown tcbStatus \"%s\"", r->what, json_object_get_string(st));
+	if (get_date(r, lv, "tcbDate", &l->tcb_date))
+		return -EBADMSG;
+	json_object *adv;
+	if (json_object_object_get_ex(lv, "advisoryIDs", &adv)) {
+		if (!json_object_is_type(adv, json_type_array))
+			return cm_fail(r->e, -EBADMSG, "%s: advisoryIDs is not an array", r->what);
+		size_t n = json_object_array_length(adv);
+		if (n > CM_ADV_MAX)
+			return cm_fail(r->e, -EBADMSG, "%s: more than %d advisory IDs in a level", r->what, CM_ADV_MAX);
+		for (size_t i = 0; i < n; i++) {
+			json_object *a = json_object_array_get_idx(adv, i);
+			if (!json_object_is_type(a, json_type_string) ||
+			    (size_t)json_object_get_string_len(a) >= CM_ADV_LEN)
+				return cm_fail(r->e, -EBADMSG, "%s: bad advisory ID", r->what);
+			memcpy(l->adv.id[l->adv.n++], json_object_get_string(a),
+			       (size_t)json_object_get_string_len(a) + 1);
+		}
+	}
+	return 0;
+}
+
+static int parse_components(struct rd *r, json_object *tcb, const char *key, uint8_t out[16])
+{
+	json_object *arr = field(r, tcb, key, json_type_array);
+	if (!arr)
+		return -EBADMSG;
+	if (json_object_array_length(arr) != 16)
+		return cm_fail(r->e, -EBADMSG, "%s: \"%s\" must have 16 entries", r->what, key);
+	for (size_t i = 0; i < 16; i++) {
+		int64_t svn;
+		json_object *c = json_object_array_get_idx(arr, i);
+		if (!json_object_is_type(c, json_type_object) || get_int(r, c, "svn", 0, 255, &svn))
+			return cm_fail(r->e, -EBADMSG, "%s: bad \"%s\"[%zu]", r->what, key, i);
+		out[i] = (uint8_t)svn;
+	}
+	return 0;
+}
+
+/* Level order of Intel's QVL, highest first; levels that compare equal are duplicates,
+ * which Intel's parsers reject. Module and QE identity levels: by ISVSVN
+ * (TdxModuleTcbLevel::operator>, a std::set<..., std::greater>). */
+static int cmp_isvsvn_desc(const void *a, const void *b)
+{
+	const struct cm_tcb_level *x = a, *y = b;
+	return (int)y->isvsvn - (int)x->isvsvn;
+}
+
+/* Platform levels (TcbLevel::operator> in AttestationParsers/src/Json/TcbLevel.cpp): the SGX
+ * TCB components compared as a vector (lexicographically), then PCESVN, and for TDX TCB info
+ * with equal PCESVN the TDX TCB components as a vector. */
+static int cmp_sgx_desc(const void *a, const void *b)
+{
+	const struct cm_tcb_level *x = a, *y = b;
+	int c = memcmp(y->sgx, x->sgx, 16);
+	return c ? c : (int)y->pcesvn - (int)x->pcesvn;
+}
+
+static int cmp_tdx_desc(const void *a, const void *b)
+{
+	const struct cm_tcb_level *x = a, *y = b;
+	int c = cmp_sgx_desc(a, b);
+	return c ? c : memcmp(y->tdx, x->tdx, 16);
+}
+
+static int sort_levels(struct rd *r, struct cm_tcb_level *lv, int n, int (*cmp)(const void *, const void *))
+{
+	qsort(lv, (size_t)n, sizeof(*lv), cmp);
+	for (int i = 1; i < n; i++)
+		if (cmp(&lv[i - 1], &lv[i]) == 0)
+			return cm_fail(r->e, -EBADMSG, "%s: duplicated TCB levels", r->what);
+	return 0;
+}
+
+/* Levels of the form {"tcb":{"isvsvn":N}, ...} (module and QE identities), sorted. */
+static int parse_isv_levels(struct rd *r, json_object *o, unsigned allowed, struct cm_tcb_level **out, int *n_out)
+{
+	json_object *arr = field(r, o, "tcbLevels", json_type_array);
+	if (!arr)
+		return -EBADMSG;
+	size_t n = json_object_array_length(arr);
+	if (n == 0 || n > CM_TCB_LEVELS_MAX)
+		return cm_fail(r->e, -EBADMSG, "%s: %zu tcbLevels (need 1..%d)", r->what, n, CM_TCB_LEVELS_MAX);
+	struct cm_tcb_level *lv = calloc(n, sizeof(*lv));
+	if (!lv)
+		return cm_fail(r->e, -ENOMEM, "out of memory");
+	*out = lv;
+	*n_out = (int)n;
+	for (size_t i = 0; i < n; i++) {
+		json_object *l = json_object_array_get_idx(arr, i), *tcb;
+		int64_t svn;
+		if (!json_object_is_type(l, json_type_object) || !(tcb = field(r, l, "tcb", json_type_object)) ||
+		    get_int(r, tcb, "isvsvn", 0, 65535, &svn) || parse_level_common(r, l, allowed, &lv[i]))
+			return -EBADMSG;
+		lv[i].isvsvn = (uint16_t)svn;
+	}
+	return sort_levels(r, lv, (int)n, cmp_isvsvn_desc);
+}
+
+static int parse_module(struct rd *r, json_object *m, struct cm_tdx_module *out, bool with_levels)
+{
+	if (get_hex(r, m, "mrsigner", out->mrsigner, 48) || get_hex(r, m, "attributes", out->attributes, 8) ||
+	    get_hex(r, m, "attributesMask", out->attributes_mask, 8))
+		return -EBADMSG;
+	if (!with_levels)
+		return 0;
+	json_object *id = field(r, m, "id", json_type_string);
+	if (!id || (size_t)json_object_get_string_len(id) >= sizeof(out->id))
+		return cm_fail(r->e, -EBADMSG, "%s: bad tdxModuleIdentities id", r->what);
+	memcpy(out->id, json_object_get_string(id), (size_t)json_object_get_string_len(id) + 1);
+	return parse_isv_levels(r, m, MODULE_STATUSES, &out->levels, &out->n_levels);
+}
+
+static json_object *parse_text(struct rd *r, const char *json, size_t len)
+{
+	if (len > 1u << 22) {
+		cm_fail(r->e, -EFBIG, "%s: too large", r->what);
+		return NULL;
+	}
+	json_object *o = cm_json_parse_strict(json, len);
+	if (!o || !json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		cm_fail(r->e, -EBADMSG, "%s: not a single JSON object", r->what);
+		return NULL;
+	}
+	return o;
+}
+
+int cm_tcb_info_parse(const char *json, size_t len, struct cm_tcb_info *t, struct cm_err *e)
+{
+	struct rd r = {e, "TCB info"};
+	memset(t, 0, sizeof(*t));
+	json_object *o = parse_text(&r, json, len);
+	if (!o)
+		return e ? e->code : -EBADMSG;
+	int rc = -EBADMSG;
+	int64_t v;
+	json_object *id = field(&r, o, "id", json_type_string), *x;
+	if (!id)
+		goto out;
+	if (strcmp(json_object_get_string(id), "TDX") == 0)
+		t->tdx = true;
+	else if (strcmp(json_object_get_string(id), "SGX") != 0) {
+		cm_fail(e, -EBADMSG, "TCB info: unknown id \"%s\"", json_object_get_string(id));
+		goto out;
+	}
+	if (get_int(&r, o, "version", 0, 1000, &v))
+		goto out;
+	t->version = (int)v;
+	if (t->version < 3) {
+		cm_fail(e, -EBADMSG, "TCB info: version %d not supported (need 3)", t->version);
+		goto out;
+	}
+	if (get_date(&r, o, "issueDate", &t->issue_date) || get_date(&r, o, "nextUpdate", &t->next_update) ||
+	    get_hex(&r, o, "fmspc", t->fmspc, 6) || get_hex(&r, o, "pceId", t->pceid, 2) ||
+	    get_int(&r, o, "tcbType", 0, 1000, &v))
+		goto out;
+	t->tcb_type = (int)v;
+	if (get_int(&r, o, "tcbEvaluationDataNumber", 0, INT32_MAX, &v))
+		goto out;
+	t->eval_number = (int)v;
+	if (json_object_object_get_ex(o, "tdxModule", &x)) {
+		if (!json_object_is_type(x, json_type_object) || parse_module(&r, x, &t->tdx_module, false))
+			goto out;
+		t->has_tdx_module = true;
+	}
+	if (json_object_object_get_ex(o, "tdxModuleIdentities", &x)) {
+		if (!json_object_is_type(x, json_type_array) || json_object_array_length(x) > CM_MODULES_MAX) {
+			cm_fail(e, -EBADMSG, "TCB info: bad tdxModuleIdentities");
+			goto out;
+		}
+		for (size_t i = 0; i < json_object_array_length(x); i++) {
+			json_object *m = json_object_array_get_idx(x, i);
+			if (!json_object_is_type(m, json_type_object) ||
+			    parse_module(&r, m, &t->modules[t->n_modules++], true))
+				goto out;
+		}
+	}
+	json_object *arr = field(&r, o, "tcbLevels", json_type_array);
+	if (!arr)
+		goto out;
+	size_t n = json_object_array_length(arr);
+	if (n == 0 || n > CM_TCB_LEVELS_MAX) {
+		cm_fail(e, -EBADMSG, "TCB info: %zu tcbLevels (need 1..%d)", n, CM_TCB_LEVELS_MAX);
+		goto out;
+	}
+	t->levels = calloc(n, sizeof(*t->levels));
+	if (!t->levels) {
+		rc = cm_fail(e, -ENOMEM, "out of memory");
+		goto out;
+	}
+	t->n_levels = (int)n;
+	for (size_t i = 0; i < n; i++) {
+		json_object *l = json_object_array_get_idx(arr, i), *tcb;
+		struct cm_tcb_level *L = &t->levels[i];
+		if (!json_object_is_type(l, json_type_object) || !(tcb = field(&r, l, "tcb", json_type_object)) ||
+		    parse_components(&r, tcb, "sgxtcbcomponents", L->sgx) ||
+		    get_int(&r, tcb, "pcesvn", 0, 65535, &v))
+			goto out;
+		L->pcesvn = (uint16_t)v;
+		if (t->tdx && parse_components(&r, tcb, "tdxtcbcomponents", L->tdx))
+			goto out;
+		if (parse_level_common(&r, l, PLATFORM_STATUSES, L))
+			goto out;
+	}
+	if (sort_levels(&r, t->levels, t->n_levels, t->tdx ? cmp_tdx_desc : cmp_sgx_desc))
+		goto out;
+	rc = 0;
+out:
+	json_object_put(o);
+	if (rc)
+		cm_tcb_info_free(t);
+	return rc;
+}
+
+void cm_tcb_info_free(struct cm_tcb_info *t)
+{
+	if (!t)
+		return;
+	for (int i = 0; i < t->n_modules; i++)
+		free(t->modules[i].levels);
+	free(t->levels);
+	memset(t, 0, sizeof(*t));
+}
+
+int cm_qe_identity_parse(const char *json, size_t len, struct cm_qe_identity *q, struct cm_err *e)
+{
+	struct rd r = {e, "QE identity"};
+	memset(q, 0, sizeof(*q));
+	json_object *o = parse_text(&r, json, len);
+	if (!o)
+		return e ? e->code : -EBADMSG;
+	int rc = -EBADMSG;
+	int64_t v;
+	uint8_t b4[4];
+	json_object *id = field(&r, o, "id", json_type_string);
+	if (!id)
+		goto out;
+	if (strcmp(json_object_get_string(id), "TD_QE") == 0)
+		q->td = true;
+	else if (strcmp(json_object_get_string(id), "QE") != 0) {
+		cm_fail(e, -EBADMSG, "QE identity: unsupported id \"%s\"", json_object_get_string(id));
+		goto out;
+	}
+	if (get_int(&r, o, "version", 0, 1000, &v))
+		goto out;
+	q->version = (int)v;
+	if (q->version != 2) {
+		cm_fail(e, -EBADMSG, "QE identity: version %d not supported (need 2)", q->version);
+		goto out;
+	}
+	if (get_date(&r, o, "issueDate", &q->issue_date) || get_date(&r, o, "nextUpdate", &q->next_update) ||
+	    get_int(&r, o, "tcbEvaluationDataNumber", 0, INT32_MAX, &v))
+		goto out;
+	q->eval_number = (int)v;
+	/* Little-endian, as Intel's QVL reads them (EnclaveReportVerifier::vectorToUint32 swaps
+	 * the bytes of the hex string): "01000000" is MISCSELECT bit 0. */
+	if (get_hex(&r, o, "miscselect", b4, 4))
+		goto out;
+	q->miscselect = cm_le32(b4);
+	if (get_hex(&r, o, "miscselectMask", b4, 4))
+		goto out;
+	q->miscselect_mask = cm_le32(b4);
+	if (get_hex(&r, o, "attributes", q->attributes, 16) ||
+	    get_hex(&r, o, "attributesMask", q->attributes_mask, 16) || get_hex(&r, o, "mrsigner", q->mrsigner, 32) ||
+	    get_int(&r, o, "isvprodid", 0, 65535, &v))
+		goto out;
+	q->isvprodid = (uint16_t)v;
+	if (parse_isv_levels(&r, o, QE_STATUSES, &q->levels, &q->n_levels))
+		goto out;
+	rc = 0;
+out:
+	json_object_put(o);
+	if (rc)
+		cm_qe_identity_free(q);
+	return rc;
+}
+
+void cm_qe_identity_free(struct cm_qe_identity *q)
+{
+	if (!q)
+		return;
+	free(q->levels);
+	memset(q, 0, sizeof(*q));
+}
+
+/* ---- evaluation (Intel QVL: QuoteVerifier, TcbLevelCheck, TdxModuleCheck, TDRelaunchCheck) ---- */
+
+/* At most three levels are merged, each with at most CM_ADV_MAX IDs: always fits. */
+static void adv_union(struct cm_tcb_eval *dst, const struct cm_advisories *src)
+{
+	for (int i = 0; i < src->n; i++) {
+		bool have = false;
+		for (int j = 0; j < dst->n_adv && !have; j++)
+			have = strcmp(dst->adv[j], src->id[i]) == 0;
+		if (!have && dst->n_adv < 3 * CM_ADV_MAX)
+			memcpy(dst->adv[dst->n_adv++], src->id[i], CM_ADV_LEN);
+	}
+}
+
+static bool is_config_needed(enum cm_tcb_status s)
+{
+	return s == CM_TCB_CONFIGURATION_NEEDED || s == CM_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED ||
+	       s == CM_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED ||
+	       s == CM_TCB_TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED;
+}
+
+/* convergeTcbStatusWithTdxModuleStatus / convergeTcbStatusWithQeTcbStatus share the
+ * OutOfDate and Revoked rows. */
+static enum cm_tcb_status converge(enum cm_tcb_status level, enum cm_tcb_status other)
+{
+	if (other == CM_TCB_OUT_OF_DATE) {
+		if (level == CM_TCB_UP_TO_DATE || level == CM_TCB_SW_HARDENING_NEEDED)
+			return CM_TCB_OUT_OF_DATE;
+		if (level == CM_TCB_CONFIGURATION_NEEDED || level == CM_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED)
+			return CM_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED;
+	}
+	if (other == CM_TCB_REVOKED)
+		return CM_TCB_REVOKED;
+	return level;
+}
+
+static const struct cm_tdx_module *find_module(const struct cm_tcb_info *ti, uint8_t ver)
+{
+	char want[16];
+	snprintf(want, sizeof(want), "TDX_%02X", ver);
+	for (int i = 0; i < ti->n_modules; i++)
+		if (strcasecmp(ti->modules[i].id, want) == 0)
+			return &ti->modules[i];
+	return NULL;
+}
+
+#define FAIL(chk, code, ...) (*check = (chk), cm_fail(e, (code), __VA_ARGS__))
+
+int cm_tcb_evaluate(const struct cm_tcb_info *ti, const struct cm_qe_identity *qi, const struct cm_quote *q,
+		    const struct cm_pck_ext *pck, struct cm_tcb_eval *out, const char **check, struct cm_err *e)
+{
+	memset(out, 0, sizeof(*out));
+	bool td = q->tee_type == CM_TEE_TDX;
+	/* 1. pre-checks */
+	if (ti->tdx != td || ti->version < 3)
+		return FAIL("tcb_info_mismatch", -EBADMSG, "TCB info id %s v%d does not match a %s quote",
+			    ti->tdx ? "TDX" : "SGX", ti->version, td ? "TDX" : "SGX");
+	if (qi->td != td)
+		return FAIL("qe_identity_mismatch", -EBADMSG, "QE identity id %s does not match a %s quote",
+			    qi->td ? "TD_QE" : "QE", td ? "TDX" : "SGX");
+	if (memcmp(pck->fmspc, ti->fmspc, 6) != 0)
+		return FAIL("fmspc_mismatch", -EBADMSG,
+			    "PCK FMSPC %02x%02x%02x%02x%02x%02x does not match the TCB info FMSPC "
+			    "%02x%02x%02x%02x%02x%02x",
+			    pck->fmspc[0], pck->fmspc[1], pck->fmspc[2], pck->fmspc[3], pck->fmspc[4], pck->fmspc[5],
+			    ti->fmspc[0], ti->fmspc[1], ti->fmspc[2], ti->fmspc[3], ti->fmspc[4], ti->fmspc[5]);
+	if (memcmp(pck->pceid, ti->pceid, 2) != 0)
+		return FAIL("pceid_mismatch", -EBADMSG, "PCK PCE-ID does not match the TCB info pceId");
+
+	/* 2. TDX module identity (4.1.2.4.11) */
+	const struct cm_tdx_module *mod = NULL;
+	uint8_t ver = td ? q->td.tee_tcb_svn[1] : 0;
+	if (td) {
+		const uint8_t *mrsigner, *attrs;
+		if (ver > 0) {
+			mod = find_module(ti, ver);
+			if (!mod)
+				return FAIL("tdx_module_mismatch", -EBADMSG,
+					    "no tdxModuleIdentities entry TDX_%02X for TDX module version %u", ver, ver);
+			mrsigner = mod->mrsigner;
+			attrs = mod->attributes;
+		} else {
+			if (!ti->has_tdx_module)
+				return FAIL("tdx_module_mismatch", -EBADMSG, "TCB info has no tdxModule");
+			mrsigner = ti->tdx_module.mrsigner;
+			attrs = ti->tdx_module.attributes;
+		}
+		if (memcmp(q->td.mr_signer_seam, mrsigner, 48) != 0)
+			return FAIL("tdx_module_mismatch", -EBADMSG, "MRSIGNERSEAM does not match the TDX module identity");
+		for (int i = 0; i < 8; i++)
+			if (q->td.seam_attributes[i] != 0 || q->td.seam_attributes[i] != attrs[i])
+				return FAIL("tdx_module_mismatch", -EBADMSG,
+					    "SEAMATTRIBUTES do not match the TDX module identity");
+	}
+
+	/* 3. QE identity (4.1.2.9) */
+	const struct cm_sgx_report *qe = &q->qe_report;
+	if ((qe->misc_select & qi->miscselect_mask) != qi->miscselect)
+		return FAIL("qe_identity_mismatch", -EBADMSG, "QE MISCSELECT does not match the QE identity");
+	for (int i = 0; i < 16; i++)
+		if ((qe->attributes[i] & qi->attributes_mask[i]) != qi->attributes[i])
+			return FAIL("qe_identity_mismatch", -EBADMSG, "QE ATTRIBUTES do not match the QE identity");
+	if (memcmp(qe->mr_signer, qi->mrsigner, 32) != 0)
+		return FAIL("qe_identity_mismatch", -EBADMSG, "QE MRSIGNER does not match the QE identity");
+	if (qe->isv_prod_id != qi->isvprodid)
+		return FAIL("qe_identity_mismatch", -EBADMSG, "QE ISVPRODID %u does not match the QE identity (%u)",
+			    qe->isv_prod_id, qi->isvprodid);
+	const struct cm_tcb_level *qel = NULL;
+	for (int i = 0; i < qi->n_levels && !qel; i++)
+		if (qi->levels[i].isvsvn <= qe->isv_svn)
+			qel = &qi->levels[i];
+	if (!qel)
+		return FAIL("tcb_not_supported", -EBADMSG, "QE ISVSVN %u is below every QE identity level", qe->isv_svn);
+	out->qe_status = qel->status;
+	/* Intel's EnclaveReportVerifier: every QE status other than UpToDate and Revoked counts
+	 * as OutOfDate (ConfigurationNeeded, OutOfDateConfigurationNeeded). */
+	enum cm_tcb_status qst = qel->status == CM_TCB_UP_TO_DATE || qel->status == CM_TCB_REVOKED ? qel->status
+												   : CM_TCB_OUT_OF_DATE;
+
+	/* 4. platform level (matchTcbLevels) */
+	const struct cm_tcb_level *sgxl = NULL, *tdxl = NULL;
+	for (int i = 0; i < ti->n_levels && !tdxl; i++) {
+		const struct cm_tcb_level *L = &ti->levels[i];
+		bool ok = pck->pcesvn >= L->pcesvn;
+		for (int c = 0; c < 16 && ok; c++)
+			ok = pck->comp_svn[c] >= L->sgx[c];
+		if (!ok)
+			continue;
+		if (!td) {
+			sgxl = L;
+			break;
+		}
+		if (!sgxl)
+			sgxl = L;
+		bool tok = true;
+		for (int c = q->td.tee_tcb_svn[1] > 0 ? 2 : 0; c < 16 && tok; c++)
+			tok = q->td.tee_tcb_svn[c] >= L->tdx[c];
+		if (tok)
+			tdxl = L;
+	}
+	if (!sgxl)
+		return FAIL("tcb_not_supported", -EBADMSG,
+			    "no TCB level matches the PCK certificate's SGX TCB components and PCESVN");
+	if (!td) {
+		out->platform_status = sgxl->status;
+		out->tcb_date = sgxl->tcb_date;
+		out->status = converge(sgxl->status, qst);
+		adv_union(out, &sgxl->adv);
+		adv_union(out, &qel->adv);
+		return 0;
+	}
+	if (!tdxl)
+		return FAIL("tcb_not_supported", -EBADMSG, "no TCB level matches the TD's TEE_TCB_SVN");
+	out->platform_status = tdxl->status;
+	out->tcb_date = tdxl->tcb_date;
+
+	/* 5. TDX module TCB (checkTdxModuleTcbStatus) */
+	enum cm_tcb_status mstat = CM_TCB_UP_TO_DATE;
+	const struct cm_tcb_level *ml = NULL;
+	if (ver > 0) {
+		for (int i = 0; i < mod->n_levels && !ml; i++)
+			if (q->td.tee_tcb_svn[0] >= mod->levels[i].isvsvn)
+				ml = &mod->levels[i];
+		if (!ml)
+			return FAIL("tcb_not_supported", -EBADMSG, "TDX module SVN %u is below every level of %s",
+				    q->td.tee_tcb_svn[0], mod->id);
+		mstat = ml->status;
+		if (mstat != CM_TCB_UP_TO_DATE && mstat != CM_TCB_OUT_OF_DATE && mstat != CM_TCB_REVOKED)
+			return FAIL("tcb_not_supported", -EBADMSG, "unrecognized TDX module status %s",
+				    cm_tcb_status_name(mstat));
+		out->has_module_status = true;
+		out->module_status = mstat;
+	}
+	enum cm_tcb_status st = converge(tdxl->status, mstat);
+
+	/* 6. TD 1.5 relaunch (checkForRelaunch) */
+	if (st != CM_TCB_REVOKED && q->body_type == CM_BODY_TD15 && qst == CM_TCB_UP_TO_DATE &&
+	    (sgxl->status == CM_TCB_UP_TO_DATE || sgxl->status == CM_TCB_SW_HARDENING_NEEDED ||
+	     sgxl->status == CM_TCB_CONFIGURATION_NEEDED || sgxl->status == CM_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED) &&
+	    (st == CM_TCB_OUT_OF_DATE || st == CM_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED) && ver > 0 &&
+	    mstat == CM_TCB_OUT_OF_DATE) {
+		const uint8_t *svn2 = q->td.tee_tcb_svn2;
+		const struct cm_tcb_level *latest = &ti->levels[0];
+		int need0;
+		if (svn2[1] == 0) {
+			need0 = latest->tdx[0];
+		} else {
+			const struct cm_tdx_module *m2 = find_module(ti, svn2[1]);
+			if (!m2)
+				return FAIL("tdx_module_mismatch", -EBADMSG,
+					    "no tdxModuleIdentities entry for TEE_TCB_SVN2 module version %u", svn2[1]);
+			need0 = m2->levels[0].isvsvn;
+		}
+		if (svn2[0] >= need0 && svn2[2] >= latest->tdx[2])
+			st = is_config_needed(sgxl->status) || is_config_needed(st)
+				     ? CM_TCB_TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED
+				     : CM_TCB_TD_RELAUNCH_ADVISED;
+	}
+
+	/* 7. converge with the QE status; 8. advisories */
+	out->status = st == CM_TCB_REVOKED ? st : converge(st, qst);
+	adv_union(out, &tdxl->adv);
+	if (ml)
+		adv_union(out, &ml->adv);
+	adv_union(out, &qel->adv);
+	return 0;
+}

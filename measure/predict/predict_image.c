@@ -1,0 +1,443 @@
+/* Whole-image measurement from VM.json. */
+#include "measure/predict/predict_image.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "measure/core/digest.h"
+#include "measure/core/json.h"
+#include "measure/core/measurements.h"
+#include "measure/eventlog/eventlog.h"
+#include "measure/eventlog/rtmr3.h"
+#include "measure/predict/spec.h"
+#include "measure/predict/tdvf.h"
+
+#define MAX_FIRMWARE (64u << 20)
+#define MAX_KERNEL (256u << 20)
+#define MAX_INITRD (2048u << 20)
+#define MAX_ACPI (16u << 20)
+#define MAX_VM_JSON (1u << 20)
+
+int cm_rtmr3_spec_events(const char *dir, bool debug, struct cm_pevent ev[3], size_t *n,
+			 uint8_t tree[32], struct cm_err *e)
+{
+	*n = 0;
+	int rc = cm_spec_tree_hash(dir, tree, e);
+	if (rc)
+		return rc;
+	char msg[128], hex[65];
+	cm_hex_encode(tree, 32, hex, sizeof(hex));
+	snprintf(msg, sizeof(msg), "%s%s", CM_EVENT_SPEC_TREE_PREFIX, hex);
+	const char *msgs[3] = {msg, CM_EVENT_DEBUG, CM_EVENT_TDX_INITED};
+	for (int i = 0; i < 3; i++) {
+		if (i == 1 && !debug)
+			continue;
+		struct cm_pevent *x = &ev[(*n)++];
+		memset(x, 0, sizeof(*x));
+		x->imr = 3;
+		snprintf(x->desc, sizeof(x->desc), "%s", msgs[i]);
+		rc = cm_rtmr3_event_digest(msgs[i], strlen(msgs[i]), x->digest, e);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int cm_parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -EINVAL;
+	unsigned shift = 0;
+	if (*end) {
+		switch (*end) {
+		case 'K': case 'k': shift = 10; break;
+		case 'M': case 'm': shift = 20; break;
+		case 'G': case 'g': shift = 30; break;
+		case 'T': case 't': shift = 40; break;
+		default: return -EINVAL;
+		}
+		if (end[1] && strcmp(end + 1, "iB") && strcmp(end + 1, "B"))
+			return -EINVAL;
+	}
+	if (shift && v > (ULLONG_MAX >> shift))
+		return -ERANGE;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+/* ---- inputs ---- */
+
+enum { IN_FIRMWARE, IN_KERNEL, IN_INITRD, IN_ACPI, IN_RSDP, IN_LOADER, IN_RTMR0_LOG, IN_CMDLINE, IN_N };
+static const char *const in_names[IN_N] = {"firmware", "kernel", "initrd", "acpi_tables",
+					   "rsdp", "table_loader", "rtmr0_log", "cmdline_file"};
+static const size_t in_max[IN_N] = {MAX_FIRMWARE, MAX_KERNEL, MAX_INITRD, MAX_ACPI,
+				    4096, 1u << 20, 64u << 20, 1u << 20};
+
+struct input {
+	char *path;
+	uint8_t *buf;
+	size_t len;
+	bool mapped;
+	uint8_t sha256[32];
+};
+
+static uint8_t empty_file[1];
+
+/* Map a regular input file read-only (no copy: the hashes read the page cache
+ * directly). Inputs must not change while being measured. */
+static int map_input(struct input *in, size_t max, struct cm_err *e)
+{
+	int fd = open(in->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cm_fail(e, -errno, "cannot open %s (%s)", in->path, strerror(errno));
+	struct stat st;
+	int rc = 0;
+	if (fstat(fd, &st))
+		rc = cm_fail(e, -errno, "cannot stat %s", in->path);
+	else if (!S_ISREG(st.st_mode))
+		rc = cm_fail(e, -EINVAL, "%s is not a regular file", in->path);
+	else if ((uint64_t)st.st_size > max)
+		rc = cm_fail(e, -EFBIG, "%s: %lld bytes (limit %zu)", in->path, (long long)st.st_size, max);
+	if (!rc && st.st_size == 0) {
+		in->buf = empty_file;
+		in->len = 0;
+	} else if (!rc) {
+		void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+		if (p == MAP_FAILED)
+			rc = cm_fail(e, -errno, "cannot map %s (%s)", in->path, strerror(errno));
+		else {
+			in->buf = p;
+			in->len = (size_t)st.st_size;
+			in->mapped = true;
+		}
+	}
+	close(fd);
+	return rc;
+}
+
+struct image {
+	struct input in[IN_N];
+	char *cmdline;
+	uint64_t mem;
+	int64_t cpus;
+	bool debug;
+	char *spec_dir;
+	enum cm_ovmf_profile profile;
+	enum cm_page_order order;
+	enum cm_kernel_mode kmode;
+	uint8_t mrconfigid[48], mrowner[48], mrownerconfig[48];
+};
+
+static void image_free(struct image *im)
+{
+	for (int i = 0; i < IN_N; i++) {
+		free(im->in[i].path);
+		if (im->in[i].mapped)
+			munmap(im->in[i].buf, im->in[i].len);
+	}
+	free(im->cmdline);
+	free(im->spec_dir);
+}
+
+static char *resolve(const char *base_dir, const char *p)
+{
+	char *r;
+	if (p[0] == '/' || !base_dir[0])
+		r = strdup(p);
+	else if (asprintf(&r, "%s/%s", base_dir, p) < 0)
+		r = NULL;
+	return r;
+}
+
+static const char *jstr(json_object *o, const char *key)
+{
+	json_object *v;
+	if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static int set_path(struct image *im, int which, const char *dir, const char *p, struct cm_err *e)
+{
+	if (!p)
+		return 0;
+	if (!*p || !strcmp(p, "/dev/null")) /* tdx-measure's "not given" */
+		return 0;
+	im->in[which].path = resolve(dir, p);
+	return im->in[which].path ? 0 : cm_fail(e, -ENOMEM, "out of memory");
+}
+
+static int get_hex48(json_object *root, const char *key, uint8_t out[48], struct cm_err *e)
+{
+	json_object *v;
+	if (!json_object_object_get_ex(root, key, &v))
+		return 0;
+	const char *s = json_object_get_string(v);
+	if (!s || cm_hex_decode_exact(s, strlen(s), out, 48))
+		return cm_fail(e, -EINVAL, "VM.json: \"%s\" must be 96 hex digits", key);
+	return 0;
+}
+
+static int parse_vm(const char *path, struct image *im, struct cm_err *e)
+{
+	uint8_t *buf;
+	size_t len;
+	int rc = cm_read_file(path, MAX_VM_JSON, &buf, &len, e);
+	if (rc)
+		return rc;
+	json_tokener *tok = json_tokener_new();
+	json_object *root = json_tokener_parse_ex(tok, (const char *)buf, (int)len);
+	enum json_tokener_error jerr = json_tokener_get_error(tok);
+	size_t at = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	free(buf);
+	if (!root || jerr != json_tokener_success)
+		return cm_fail(e, -EINVAL, "%s: invalid JSON near offset %zu (%s)", path, at,
+			       json_tokener_error_desc(jerr));
+	if (!json_object_is_type(root, json_type_object)) {
+		json_object_put(root);
+		return cm_fail(e, -EINVAL, "%s: not a JSON object", path);
+	}
+	char *pd = strdup(path), *slash = pd ? strrchr(pd, '/') : NULL;
+	if (!pd) {
+		json_object_put(root);
+		return cm_fail(e, -ENOMEM, "out of memory");
+	}
+	if (slash)
+		*slash = 0;
+	else
+		pd[0] = 0;
+	im->profile = CM_OVMF_202411_202502;
+	im->order = CM_PAGE_ORDER_PER_PAGE;
+	im->kmode = CM_KERNEL_UNPATCHED;
+	json_object *bc = NULL, *direct = NULL, *v;
+	json_object_object_get_ex(root, "boot_config", &bc);
+	json_object_object_get_ex(root, "direct", &direct);
+	json_object *plat = bc ? bc : root, *boot = direct ? direct : root;
+	const char *fwp = jstr(root, "firmware") ? jstr(root, "firmware") : jstr(plat, "bios");
+	rc = set_path(im, IN_FIRMWARE, pd, fwp, e);
+	rc = rc ? rc : set_path(im, IN_KERNEL, pd, jstr(boot, "kernel"), e);
+	rc = rc ? rc : set_path(im, IN_INITRD, pd, jstr(boot, "initrd"), e);
+	rc = rc ? rc : set_path(im, IN_ACPI, pd, jstr(plat, "acpi_tables"), e);
+	rc = rc ? rc : set_path(im, IN_RSDP, pd, jstr(plat, "rsdp"), e);
+	rc = rc ? rc : set_path(im, IN_LOADER, pd, jstr(plat, "table_loader"), e);
+	rc = rc ? rc : set_path(im, IN_RTMR0_LOG, pd, jstr(root, "rtmr0_log"), e);
+	rc = rc ? rc : set_path(im, IN_CMDLINE, pd, jstr(boot, "cmdline_file"), e);
+	const char *s;
+	if (!rc && (s = jstr(boot, "cmdline")) && !(im->cmdline = strdup(s)))
+		rc = cm_fail(e, -ENOMEM, "out of memory");
+	if (!rc && im->cmdline && im->in[IN_CMDLINE].path)
+		rc = cm_fail(e, -EINVAL, "VM.json: give \"cmdline\" or \"cmdline_file\", not both");
+	if (!rc && (s = jstr(root, "spec_dir")) && !(im->spec_dir = resolve(pd, s)))
+		rc = cm_fail(e, -ENOMEM, "out of memory");
+	if (!rc) {
+		v = NULL;
+		json_object_object_get_ex(plat, "memory", &v);
+		if (!v)
+			rc = cm_fail(e, -EINVAL, "VM.json: \"memory\" is required (bytes or \"2048M\"/\"100G\")");
+		else if (json_object_is_type(v, json_type_int))
+			im->mem = (uint64_t)json_object_get_int64(v);
+		else if (!json_object_is_type(v, json_type_string) ||
+			 cm_parse_size(json_object_get_string(v), &im->mem))
+			rc = cm_fail(e, -EINVAL, "VM.json: bad \"memory\" value");
+	}
+	if (!rc && json_object_object_get_ex(plat, "cpus", &v))
+		im->cpus = json_object_get_int64(v);
+	if (!rc && json_object_object_get_ex(root, "debug", &v))
+		im->debug = json_object_get_boolean(v);
+	if (!rc && (s = jstr(root, "ovmf_profile")) && cm_ovmf_profile_parse(s, &im->profile))
+		rc = cm_fail(e, -EINVAL, "VM.json: ovmf_profile \"%s\" (pre202411 | 202411-202502 | 202505+)", s);
+	if (!rc && (s = jstr(root, "page_order")) && cm_page_order_parse(s, &im->order))
+		rc = cm_fail(e, -EINVAL, "VM.json: page_order \"%s\" (per-page | per-section)", s);
+	if (!rc && (s = jstr(root, "kernel_mode")) && cm_kernel_mode_parse(s, &im->kmode))
+		rc = cm_fail(e, -EINVAL, "VM.json: kernel_mode \"%s\" (unpatched | qemu-patched)", s);
+	rc = rc ? rc : get_hex48(root, "mrconfigid", im->mrconfigid, e);
+	rc = rc ? rc : get_hex48(root, "mrowner", im->mrowner, e);
+	rc = rc ? rc : get_hex48(root, "mrownerconfig", im->mrownerconfig, e);
+	if (!rc && !im->in[IN_FIRMWARE].path)
+		rc = cm_fail(e, -EINVAL, "VM.json: \"firmware\" is required");
+	if (!rc && !im->in[IN_ACPI].path && !im->in[IN_RTMR0_LOG].path)
+		rc = cm_fail(e, -EINVAL, "VM.json: \"acpi_tables\" (or \"rtmr0_log\") is required");
+	if (!rc && im->in[IN_INITRD].path && !im->in[IN_KERNEL].path)
+		rc = cm_fail(e, -EINVAL, "VM.json: \"initrd\" without \"kernel\"");
+	free(pd);
+	json_object_put(root);
+	return rc;
+}
+
+/* SHA-256 of every input, in a second thread while the measurement runs. */
+struct sha_job {
+	struct image *im;
+	int rc;
+};
+
+static void *sha_worker(void *arg)
+{
+	struct sha_job *j = arg;
+	for (int i = 0; i < IN_N && !j->rc; i++)
+		if (j->im->in[i].buf)
+			j->rc = cm_sha256(j->im->in[i].buf, j->im->in[i].len, j->im->in[i].sha256);
+	return NULL;
+}
+
+static int rtmr0_from_log(const struct input *in, struct cm_pevent **out, size_t *n, struct cm_err *e)
+{
+	struct cm_eventlog l;
+	int rc = cm_eventlog_parse(in->buf, in->len, &l, e);
+	if (rc) {
+		cm_eventlog_free(&l);
+		return cm_err_prefix(e, "rtmr0_log %s", in->path);
+	}
+	*out = calloc(l.n ? l.n : 1, sizeof(**out));
+	if (!*out) {
+		cm_eventlog_free(&l);
+		return cm_fail(e, -ENOMEM, "out of memory");
+	}
+	*n = cm_pevents_from_log(&l, 0, *out, l.n);
+	cm_eventlog_free(&l);
+	return 0;
+}
+
+int cm_measure_image(const char *vm_json, json_object **out, struct cm_err *e)
+{
+	*out = NULL;
+	struct image im;
+	memset(&im, 0, sizeof(im));
+	struct cm_prediction *p = NULL;
+	struct cm_pevent *log_events = NULL;
+	size_t n_log = 0;
+	int rc = parse_vm(vm_json, &im, e);
+	for (int i = 0; i < IN_N && !rc; i++)
+		if (im.in[i].path && (rc = map_input(&im.in[i], in_max[i], e)))
+			cm_err_prefix(e, "%s", in_names[i]);
+	if (rc)
+		goto out;
+	if (im.in[IN_CMDLINE].buf) {
+		size_t n = im.in[IN_CMDLINE].len;
+		const char *c = (const char *)im.in[IN_CMDLINE].buf;
+		while (n && (c[n - 1] == '\n' || c[n - 1] == '\r'))
+			n--;
+		if (memchr(c, 0, n)) {
+			rc = cm_fail(e, -EINVAL, "cmdline_file contains a NUL byte");
+			goto out;
+		}
+		im.cmdline = strndup(c, n);
+	}
+
+	pthread_t th;
+	struct sha_job job = {&im, 0};
+	bool threaded = pthread_create(&th, NULL, sha_worker, &job) == 0;
+	if (!threaded)
+		sha_worker(&job);
+
+	struct cm_tdvf tdvf;
+	uint8_t mrtd[48], tree[32];
+	struct cm_pevent r3[3];
+	size_t n3 = 0;
+	rc = cm_tdvf_parse(im.in[IN_FIRMWARE].buf, im.in[IN_FIRMWARE].len, &tdvf, e);
+	if (rc)
+		cm_err_prefix(e, "firmware %s", im.in[IN_FIRMWARE].path);
+	if (!rc)
+		rc = cm_tdvf_mrtd(im.in[IN_FIRMWARE].buf, im.in[IN_FIRMWARE].len, &tdvf, im.mem, im.order, mrtd, e);
+	if (!rc && im.spec_dir)
+		rc = cm_rtmr3_spec_events(im.spec_dir, im.debug, r3, &n3, tree, e);
+	if (!rc && im.in[IN_RTMR0_LOG].buf)
+		rc = rtmr0_from_log(&im.in[IN_RTMR0_LOG], &log_events, &n_log, e);
+	if (!rc && !(p = malloc(sizeof(*p))))
+		rc = cm_fail(e, -ENOMEM, "out of memory");
+	if (!rc) {
+		struct cm_predict_input in = {
+			.profile = im.profile, .kernel_mode = im.kmode,
+			.fw = im.in[IN_FIRMWARE].buf, .fw_len = im.in[IN_FIRMWARE].len, .tdvf = &tdvf,
+			.mem = im.mem,
+			.acpi_tables = im.in[IN_ACPI].buf, .acpi_tables_len = im.in[IN_ACPI].len,
+			.rsdp = im.in[IN_RSDP].buf, .rsdp_len = im.in[IN_RSDP].len,
+			.loader = im.in[IN_LOADER].buf, .loader_len = im.in[IN_LOADER].len,
+			.rtmr0_events = log_events, .n_rtmr0_events = n_log,
+			.kernel = im.in[IN_KERNEL].buf, .kernel_len = im.in[IN_KERNEL].len,
+			.initrd = im.in[IN_INITRD].buf,
+			.initrd_len = im.in[IN_INITRD].len,
+			.cmdline = im.cmdline,
+			.rtmr3_events = r3, .n_rtmr3_events = n3};
+		rc = cm_predict(&in, p, e);
+	}
+	if (threaded)
+		pthread_join(th, NULL);
+	if (!rc && job.rc)
+		rc = cm_fail(e, job.rc, "SHA-256 of the inputs failed");
+	if (rc)
+		goto out;
+
+	json_object *o = json_object_new_object();
+	cm_json_add_hex(o, "mrtd", mrtd, 48);
+	static const char *const rk[4] = {"rtmr0", "rtmr1", "rtmr2", "rtmr3"};
+	bool full = im.in[IN_KERNEL].buf != NULL;
+	for (int r = 0; r < 4; r++) {
+		if (!full && (r == 1 || r == 2))
+			json_object_object_add(o, rk[r], NULL);
+		else
+			cm_json_add_hex(o, rk[r], p->rtmr[r], 48);
+	}
+	if (full) {
+		struct cm_td_regs regs;
+		memcpy(regs.mrtd, mrtd, 48);
+		memcpy(regs.mrconfigid, im.mrconfigid, 48);
+		memcpy(regs.mrowner, im.mrowner, 48);
+		memcpy(regs.mrownerconfig, im.mrownerconfig, 48);
+		memcpy(regs.rtmr, p->rtmr, sizeof(regs.rtmr));
+		uint8_t ih[CM_IMAGE_HASH_LEN];
+		cm_image_hash(&regs, ih);
+		cm_json_add_hex(o, "image_hash", ih, sizeof(ih));
+	} else {
+		json_object_object_add(o, "image_hash", NULL); /* RTMR1/2 unknown without a kernel */
+	}
+	if (im.spec_dir)
+		cm_json_add_hex(o, "spec_tree", tree, 32);
+	json_object *prof = json_object_new_object();
+	cm_json_add_str(prof, "ovmf_profile", cm_ovmf_profile_name(im.profile));
+	cm_json_add_str(prof, "page_order", cm_page_order_name(im.order));
+	cm_json_add_str(prof, "kernel_mode", cm_kernel_mode_name(im.kmode));
+	cm_json_add_int(prof, "memory", (int64_t)im.mem);
+	if (im.cpus)
+		cm_json_add_int(prof, "cpus", im.cpus);
+	cm_json_add_bool(prof, "debug", im.debug);
+	cm_json_add_str(prof, "rtmr0_source", log_events ? "event-log" : "predicted");
+	if (im.cmdline)
+		cm_json_add_str(prof, "cmdline", im.cmdline);
+	json_object_object_add(o, "profile", prof);
+	json_object *inputs = json_object_new_object();
+	for (int i = 0; i < IN_N; i++) {
+		if (!im.in[i].path)
+			continue;
+		json_object *x = json_object_new_object();
+		cm_json_add_str(x, "path", im.in[i].path);
+		cm_json_add_int(x, "size", (int64_t)im.in[i].len);
+		cm_json_add_hex(x, "sha256", im.in[i].sha256, 32);
+		json_object_object_add(inputs, in_names[i], x);
+	}
+	if (im.spec_dir) {
+		json_object *x = json_object_new_object();
+		cm_json_add_str(x, "path", im.spec_dir);
+		cm_json_add_hex(x, "tree", tree, 32);
+		json_object_object_add(inputs, "spec_dir", x);
+	}
+	json_object_object_add(o, "inputs", inputs);
+	json_object_object_add(o, "events", cm_prediction_events_json(p));
+	*out = o;
+out:
+	free(log_events);
+	free(p);
+	image_free(&im);
+	return rc;
+}

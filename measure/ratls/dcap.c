@@ -1,0 +1,224 @@
+/* Adapter to libmeasure's quote verifier (see dcap.h): the one place cocoon-ratls and
+ * `cocoon-measure cert` reach measure/dcap/verify.h.
+ *
+ * Evidence verification (signatures, PCK chain and CRLs, collateral windows, TCB
+ * evaluation) runs with a permissive policy so that its result can be cached by quote
+ * hash; the policy proper (accepted TCB statuses, debug, root key ids, MRTD/RTMR/image
+ * hash allowlists) runs on every connection through cm_policy_check. */
+#include "measure/ratls/dcap.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "measure/dcap/collateral.h"
+#include "measure/dcap/policy.h"
+#include "measure/dcap/verify.h"
+
+#define MAX_BUNDLES 32
+#define BUNDLE_MAX (4u << 20)
+
+struct cr_dcap_policy {
+	enum cr_policy_type type;
+	struct cm_policy policy;     /* the configured policy */
+	struct cm_policy evidence;   /* permissive: evidence checks only */
+	X509 *anchor;                /* NULL = pinned Intel root */
+	uint8_t anchor_id[48];
+	int nbundles;
+	struct cm_collateral *bundles[MAX_BUNDLES];
+};
+
+static void free_bundles(struct cr_dcap_policy *p)
+{
+	for (int i = 0; i < p->nbundles; i++)
+		cm_collateral_free(p->bundles[i]);
+	p->nbundles = 0;
+}
+
+void cr_dcap_policy_free(struct cr_dcap_policy *p)
+{
+	if (!p)
+		return;
+	free_bundles(p);
+	cm_policy_free(&p->policy);
+	X509_free(p->anchor);
+	free(p);
+}
+
+static int load_bundle(const char *path, X509 *anchor, struct cm_collateral **out, struct cm_err *e)
+{
+	uint8_t *buf;
+	size_t len;
+	int rc = cm_read_file(path, BUNDLE_MAX, &buf, &len, e);
+	if (rc)
+		return rc;
+	const char *check = NULL;
+	rc = cm_collateral_load((const char *)buf, len, anchor, out, &check, e);
+	free(buf);
+	if (rc)
+		cm_err_prefix(e, "collateral %s (%s)", path, check ? check : "load");
+	return rc;
+}
+
+/* All bundles of a file or of the *.json files of a directory; all-or-nothing. */
+static int load_collateral(struct cr_dcap_policy *p, const char *path, struct cm_err *e)
+{
+	struct cm_collateral *nb[MAX_BUNDLES];
+	int n = 0, rc = 0;
+	struct stat st;
+	if (stat(path, &st))
+		return cm_fail(e, -errno, "collateral %s: %s", path, strerror(errno));
+	if (!S_ISDIR(st.st_mode)) {
+		rc = load_bundle(path, p->anchor, &nb[n], e);
+		if (!rc)
+			n++;
+	} else {
+		struct dirent **names = NULL;
+		int k = scandir(path, &names, NULL, alphasort);
+		for (int i = 0; i < k; i++) {
+			const char *d = names[i]->d_name;
+			size_t l = strlen(d);
+			if (!rc && d[0] != '.' && l > 5 && !strcmp(d + l - 5, ".json")) {
+				char fp[PATH_MAX + 256];
+				snprintf(fp, sizeof(fp), "%s/%s", path, d);
+				if (n >= MAX_BUNDLES)
+					rc = cm_fail(e, -ENOSPC, "collateral %s: more than %d bundles", path, MAX_BUNDLES);
+				else if (!(rc = load_bundle(fp, p->anchor, &nb[n], e)))
+					n++;
+			}
+			free(names[i]);
+		}
+		free(names);
+		if (k < 0)
+			rc = cm_fail(e, -errno, "collateral %s: %s", path, strerror(errno));
+	}
+	if (rc) {
+		for (int i = 0; i < n; i++)
+			cm_collateral_free(nb[i]);
+		return rc;
+	}
+	free_bundles(p);
+	memcpy(p->bundles, nb, sizeof(nb[0]) * (size_t)n);
+	p->nbundles = n;
+	return 0;
+}
+
+int cr_dcap_policy_load(const struct cr_policy_conf *c, struct cr_dcap_policy **out, struct cm_err *e)
+{
+	struct cr_dcap_policy *p = calloc(1, sizeof(*p));
+	if (!p)
+		return cm_fail(e, -ENOMEM, "out of memory");
+	p->type = c->type;
+	int rc = c->measure_policy[0] ? cm_policy_load(c->measure_policy, &p->policy, e)
+				      : (cm_policy_default(&p->policy) ? cm_fail(e, -ENOMEM, "out of memory") : 0);
+	if (rc)
+		goto fail;
+	if (c->type == CR_POLICY_ANY) {
+		/* Cocoon's `any` has no TdxInterface: it cannot enforce measurements. */
+		if (p->policy.n_mrtd || p->policy.n_rtmrs || p->policy.n_image_hashes || p->policy.has_report_data) {
+			rc = cm_fail(e, -EINVAL, "type 'any' cannot enforce measurement allowlists");
+			goto fail;
+		}
+		*out = p;
+		return 0;
+	}
+	if (c->root[0]) {
+		if (!(p->anchor = cm_x509_load_pem_file(c->root, e))) {
+			rc = -EINVAL;
+			goto fail;
+		}
+		if (cm_root_key_id(p->anchor, p->anchor_id)) {
+			rc = cm_fail(e, -EINVAL, "root %s: not a P-256 certificate", c->root);
+			goto fail;
+		}
+		/* The default policy pins Intel's root key id; with an explicit root and no
+		 * policy file, pin that root instead. */
+		if (!c->measure_policy[0])
+			memcpy(p->policy.root_key_ids[0], p->anchor_id, 48);
+	} else {
+		X509 *intel = cm_intel_root_new();
+		if (!intel || cm_root_key_id(intel, p->anchor_id)) {
+			X509_free(intel);
+			rc = cm_fail(e, -ENOMEM, "Intel root unavailable");
+			goto fail;
+		}
+		X509_free(intel);
+	}
+	p->evidence = (struct cm_policy){
+		.accepted_statuses = (1u << CM_TCB_STATUS_COUNT) - 1,
+		.allow_debug = true,
+		.allow_mr_servicetd = true,
+	};
+	if (c->collateral[0] && (rc = load_collateral(p, c->collateral, e)))
+		goto fail;
+	*out = p;
+	return 0;
+fail:
+	cr_dcap_policy_free(p);
+	return rc;
+}
+
+int cr_dcap_policy_reload_collateral(struct cr_dcap_policy *p, const struct cr_policy_conf *c, struct cm_err *e)
+{
+	if (p->type == CR_POLICY_ANY || !c->collateral[0])
+		return 0;
+	return load_collateral(p, c->collateral, e);
+}
+
+/* The earliest end among the bundle's windows (CRL nextUpdate, TCB info / QE identity
+ * nextUpdate, issuer certificates) and the quote's own PCK leaf and CA certificates. */
+static int64_t valid_until(struct cm_collateral *c, const struct cm_quote *q, int64_t t, int64_t collateral_end)
+{
+	const struct cm_pck_info *pck;
+	const char *check = NULL;
+	struct cm_err e = {0};
+	int64_t end = collateral_end ? collateral_end : INT64_MAX;
+	if (cm_collateral_pck(c, q, t, &pck, &check, &e))
+		return t; /* cannot happen after a successful verification: do not cache */
+	if (pck->leaf_to < end)
+		end = pck->leaf_to;
+	if (pck->ca_to < end)
+		end = pck->ca_to;
+	return end;
+}
+
+int cr_dcap_verify(struct cr_dcap_policy *p, const struct cm_quote *q, int64_t t, struct cr_dcap_result *out,
+		   const char **check, struct cm_err *e)
+{
+	memset(out, 0, sizeof(*out));
+	if (!p->nbundles) {
+		*check = "collateral_missing";
+		return cm_fail(e, -EBADMSG, "no collateral configured for this policy");
+	}
+	struct cm_verify_opts o = {.time = t, .anchor = p->anchor, .policy = &p->evidence};
+	struct cm_verify_result r, first;
+	bool have_first = false;
+	for (int i = 0; i < p->nbundles; i++) {
+		cm_verify_quote_with(q, p->bundles[i], &o, &r);
+		if (r.verdict == CM_VERDICT_OK) {
+			out->tcb = (int)r.tcb.status;
+			snprintf(out->tcb_status, sizeof(out->tcb_status), "%s", cm_tcb_status_name(r.tcb.status));
+			memcpy(out->root_key_id, r.root_key_id, 48);
+			out->valid_until = valid_until(p->bundles[i], q, t, r.collateral_expiry);
+			return 0;
+		}
+		/* report the most relevant failure: one not about picking the wrong bundle */
+		if (!have_first || (first.failed_check && strstr(first.failed_check, "mismatch"))) {
+			first = r;
+			have_first = true;
+		}
+	}
+	*check = first.failed_check ? first.failed_check : "quote_verification";
+	return cm_fail(e, -EBADMSG, "quote does not verify: %s", first.message);
+}
+
+int cr_dcap_policy_check(const struct cr_dcap_policy *p, const struct cm_quote *q, const struct cr_dcap_result *r,
+			 const uint8_t image_hash[32], const char **check, struct cm_err *e)
+{
+	(void)image_hash; /* cm_policy_check computes it from the quote */
+	int rc = cm_policy_check(&p->policy, q, (enum cm_tcb_status)r->tcb, r->root_key_id, check, e);
+	return rc ? -EACCES : 0;
+}

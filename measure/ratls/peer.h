@@ -1,0 +1,92 @@
+/* Verification of a peer's RA-TLS certificate: the one place where cocoon-ratls (in the
+ * TLS handshake) and `cocoon-measure cert` decide whether a certificate is acceptable
+ * (specs/ratls.md §4).
+ *
+ * cr_cert_inspect(): structure only: a self-signed Ed25519 leaf, signature valid, only
+ * known critical extensions besides Cocoon's quote (.1) and user claims (.2), claims equal
+ * to the key, validity window covering `now`.
+ * cr_peer_verify(): inspect, then per the named policy: `any` accepts without a quote;
+ * `tdx` requires a TD quote whose REPORTDATA is SHA-512(raw public key), verified by
+ * libmeasure (signatures, PCK chain, collateral, TCB status) and checked against the
+ * policy's allowlists; an RTMR3 event log extension, when present, must replay to RTMR3.
+ * Successful DCAP verifications are cached per (SHA-256(quote), policy, collateral
+ * generation) (bounded LRU, expiring at the earliest end of the collateral and PCK
+ * certificate windows or the cache TTL; a collateral reload flushes the policy's
+ * entries); REPORTDATA and allowlists run every time. */
+#ifndef COCOON_RATLS_PEER_H
+#define COCOON_RATLS_PEER_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <openssl/x509.h>
+
+#include "measure/core/measurements.h"
+#include "measure/core/util.h"
+#include "measure/ratls/cert.h"
+
+/* What a certificate carries (pointers borrowed from the X509). */
+struct cr_cert_info {
+	uint8_t pubkey[CR_PUBKEY_LEN];
+	const uint8_t *quote;
+	size_t quote_len;
+	const uint8_t *event_log;
+	size_t event_log_len;
+	int64_t not_before, not_after;
+};
+
+int cr_cert_inspect(X509 *cert, time_t now, struct cr_cert_info *info, struct cm_err *e);
+
+enum cr_policy_type { CR_POLICY_ANY = 0, CR_POLICY_TDX };
+
+struct cr_policy;  /* a named, loaded policy (peer.c) */
+struct cr_verifier; /* policies + attestation cache + collateral (peer.c) */
+
+/* The verified peer. */
+struct cr_peer {
+	bool attested;               /* a quote was verified */
+	bool cached;                 /* DCAP result came from the attestation cache */
+	uint8_t pubkey[CR_PUBKEY_LEN];
+	struct cm_td_regs regs;
+	uint8_t image_hash[CM_IMAGE_HASH_LEN];
+	uint8_t report_data[CR_REPORT_DATA_LEN];
+	char tcb_status[48];
+	uint8_t root_key_id[48];     /* Cocoon's collateral_root_hash (zero when unattested) */
+	bool has_event_log;          /* replayed and equal to RTMR3 */
+	const char *failed_check;    /* static name of the failed check, NULL when accepted */
+};
+
+/* Verdicts: 0 accepted; -EBADMSG evidence invalid (structure, signatures, binding);
+ * -EACCES rejected by policy. e names the reason, failed_check the check. */
+int cr_peer_verify(struct cr_verifier *v, const struct cr_policy *p, X509 *cert, time_t now,
+		   struct cr_peer *out, struct cm_err *e);
+
+/* ---- policies and the verifier ------------------------------------------------------ */
+
+struct cr_policy_conf {
+	char name[64];
+	enum cr_policy_type type;
+	char measure_policy[PATH_MAX]; /* libmeasure policy JSON ("" = its defaults) */
+	char root[PATH_MAX];           /* trust anchor PEM ("" = pinned Intel root) */
+	char collateral[PATH_MAX];     /* a collateral bundle file or a directory of *.json */
+};
+
+struct cr_verifier *cr_verifier_new(size_t cache_entries, int cache_ttl, struct cm_err *e);
+void cr_verifier_free(struct cr_verifier *v);
+/* Add (load) a named policy. */
+int cr_verifier_add_policy(struct cr_verifier *v, const struct cr_policy_conf *c, struct cm_err *e);
+const struct cr_policy *cr_verifier_policy(const struct cr_verifier *v, const char *name);
+const char *cr_policy_name(const struct cr_policy *p);
+/* Reload collateral of every policy whose file/directory changed; returns how many reloaded. */
+int cr_verifier_refresh(struct cr_verifier *v, struct cm_err *e);
+
+struct cr_cache_stats {
+	uint64_t hits, misses, expired, evicted;
+	size_t entries;
+};
+void cr_verifier_stats(const struct cr_verifier *v, struct cr_cache_stats *out);
+
+#endif
