@@ -71,7 +71,7 @@ fi
 # 3b. capture-acpi --out reaches QEMU's option syntax (-chardev file,path=DIR/...): a comma or
 # a control character in it is refused before anything is created or started (issue 13, 10)
 for o in "$T/acpi,mux=on" "$T/acpi$(printf '\t')x"; do
-	out=$("$L" capture-acpi "$T/node.conf" --kernel /nonexistent --initrd /nonexistent --out "$o" 2>&1); st=$?
+	st=0; out=$("$L" capture-acpi "$T/node.conf" --kernel /nonexistent --initrd /nonexistent --out "$o" 2>&1) || st=$?
 	if [ $st = 2 ] && grep -q "^error: --out: bad value .* (a path without commas or control characters)" <<<"$out" &&
 	   [ ! -e "$o" ]; then
 		ok "capture-acpi refuses --out $(printf %q "${o#"$T"/}") before creating it"
