@@ -28,5 +28,8 @@ endif
 ifneq ($(wildcard guest/init/main.c),)
 INTEGRATION_TESTS += $(APPLIANCE_TESTS:%=tests/integration/%.sh)
 integration-test test-integration: $(BUILD)/initrd.img
+# make bench: the persistent volume's integrity cost against plain aes-xts, in the guest.
+BENCHES += tests/bench/bench_persistent.sh
+tests/bench/bench_persistent.sh: $(BUILD)/initrd.img
 endif
 
