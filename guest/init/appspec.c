@@ -363,7 +363,7 @@ int ci_spec_parse(const char *json, size_t len, struct ci_spec *s, struct cm_err
 	if (json_object_object_get_ex(root, "network", &v) && (r = parse_network(v, &s->network, e)) < 0)
 		goto out;
 	if (json_object_object_get_ex(root, "persistent", &v)) {
-		static const char *const pkeys[] = {"mount", NULL};
+		static const char *const pkeys[] = {"mount", "integrity", NULL};
 		if (!json_object_is_type(v, json_type_object)) {
 			r = cm_fail(e, -EINVAL, "spec: persistent must be an object");
 			goto out;
@@ -377,6 +377,15 @@ int ci_spec_parse(const char *json, size_t len, struct ci_spec *s, struct cm_err
 		    strcmp(str, "/") == 0) {
 			r = cm_fail(e, -EINVAL, "persistent: mount must be an absolute path without \"..\"");
 			goto out;
+		}
+		json_object *in = NULL;
+		s->persistent_integrity = true;
+		if (json_object_object_get_ex(v, "integrity", &in)) {
+			if (!json_object_is_type(in, json_type_boolean)) {
+				r = cm_fail(e, -EINVAL, "persistent: integrity must be true or false");
+				goto out;
+			}
+			s->persistent_integrity = json_object_get_boolean(in);
 		}
 		s->persistent = true;
 		snprintf(s->persistent_mount, sizeof s->persistent_mount, "%s", str);

@@ -53,6 +53,7 @@ struct ci_spec {
 	bool gpu_required;
 	bool persistent;             /* a "persistent" object is present */
 	char persistent_mount[128];  /* absolute path in the new root (default /data) */
+	bool persistent_integrity;   /* "integrity" (default true): LUKS2 with dm-integrity tags */
 	struct ci_net network;       /* "network": one static IPv4 interface (lo is always up) */
 };
 

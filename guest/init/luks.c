@@ -180,14 +180,31 @@ static json_object *only_zero(json_object *root, const char *k, struct cm_err *e
 	return *r < 0 ? NULL : member(o, "0");
 }
 
-static int check_json(json_object *root, struct cm_err *e)
+static int check_integrity(json_object *seg, struct cm_err *e)
+{
+	static const char *const keys[] = {"type", "journal_encryption", "journal_integrity", NULL};
+	json_object *in = member(seg, "integrity");
+	int r;
+	if ((r = exact_keys(in, keys, "segments.0.integrity", e)) < 0 ||
+	    (r = want_str(in, "type", CI_LUKS_INTEGRITY, "segments.0.integrity", e)) < 0 ||
+	    (r = want_str(in, "journal_encryption", "none", "segments.0.integrity", e)) < 0 ||
+	    (r = want_str(in, "journal_integrity", "none", "segments.0.integrity", e)) < 0)
+		return r;
+	return 0;
+}
+
+static int check_json(json_object *root, bool integrity, struct cm_err *e)
 {
 	static const char *const top[] = {"keyslots", "tokens", "segments", "digests", "config", NULL};
 	static const char *const ks_keys[] = {"type", "key_size", "af", "area", "kdf", NULL};
 	static const char *const af_keys[] = {"type", "stripes", "hash", NULL};
 	static const char *const area_keys[] = {"type", "offset", "size", "encryption", "key_size", NULL};
 	static const char *const kdf_keys[] = {"type", "hash", "iterations", "salt", NULL};
-	static const char *const seg_keys[] = {"type", "offset", "size", "iv_tweak", "encryption", "sector_size", NULL};
+	static const char *const seg_plain[] = {"type", "offset", "size", "iv_tweak", "encryption", "sector_size", NULL};
+	static const char *const seg_integ[] = {"type",	      "offset",	     "size",	  "iv_tweak",
+						"encryption", "sector_size", "integrity", NULL};
+	const char *const *seg_keys = integrity ? seg_integ : seg_plain;
+	const int64_t vk = integrity ? CI_LUKS_VK_BYTES_INTEGRITY : CI_LUKS_VK_BYTES;
 	static const char *const dg_keys[] = {"type", "keyslots", "segments", "hash", "iterations", "salt", "digest", NULL};
 	static const char *const cfg_keys[] = {"json_size", "keyslots_size", NULL};
 	static const char *const none[] = {NULL};
@@ -213,7 +230,7 @@ static int check_json(json_object *root, struct cm_err *e)
 	if (!ks)
 		return r;
 	if ((r = exact_keys(ks, ks_keys, "keyslots.0", e)) < 0 || (r = want_str(ks, "type", "luks2", "keyslots.0", e)) < 0 ||
-	    (r = want_int(ks, "key_size", CI_LUKS_VK_BYTES, CI_LUKS_VK_BYTES, NULL, "keyslots.0", e)) < 0)
+	    (r = want_int(ks, "key_size", vk, vk, NULL, "keyslots.0", e)) < 0)
 		return r;
 	json_object *af = member(ks, "af");
 	if ((r = exact_keys(af, af_keys, "keyslots.0.af", e)) < 0 || (r = want_str(af, "type", "luks1", "keyslots.0.af", e)) < 0 ||
@@ -229,8 +246,10 @@ static int check_json(json_object *root, struct cm_err *e)
 	    (r = want_u64str(area, "offset", &aoff, "keyslots.0.area", e)) < 0 ||
 	    (r = want_u64str(area, "size", &asize, "keyslots.0.area", e)) < 0)
 		return r;
-	/* The key material must lie inside the keyslot area, after both header copies. */
-	if (aoff < 2 * CI_LUKS_HDR_SIZE || aoff % 4096 || asize < (uint64_t)CI_LUKS_VK_BYTES * 4000 ||
+	/* The key material (the whole volume key, 4000 stripes) must lie inside the keyslot
+	 * area, after both header copies. The area cipher is aes-xts with a 512-bit key in
+	 * both profiles; with integrity the volume key is longer (cipher + HMAC key). */
+	if (aoff < 2 * CI_LUKS_HDR_SIZE || aoff % 4096 || asize < (uint64_t)vk * 4000 ||
 	    asize > CI_LUKS_KEYSLOTS_SIZE || aoff + asize > CI_LUKS_DATA_OFFSET)
 		return cm_fail(e, -EINVAL, "LUKS2 JSON: invalid keyslot area (offset %llu, size %llu)",
 			       (unsigned long long)aoff, (unsigned long long)asize);
@@ -253,6 +272,8 @@ static int check_json(json_object *root, struct cm_err *e)
 	    (r = want_str(seg, "encryption", "aes-xts-plain64", "segments.0", e)) < 0 ||
 	    (r = want_int(seg, "sector_size", 4096, 4096, NULL, "segments.0", e)) < 0)
 		return r;
+	if (integrity && (r = check_integrity(seg, e)) < 0)
+		return r;
 	if (soff != CI_LUKS_DATA_OFFSET || tweak != 0)
 		return cm_fail(e, -EINVAL, "LUKS2 JSON: segments.0 offset %llu / iv_tweak %llu, expected %u / 0",
 			       (unsigned long long)soff, (unsigned long long)tweak, CI_LUKS_DATA_OFFSET);
@@ -269,7 +290,7 @@ static int check_json(json_object *root, struct cm_err *e)
 	return 0;
 }
 
-int ci_luks_check_metadata(const uint8_t *buf, size_t len, struct cm_err *e)
+int ci_luks_check_metadata(const uint8_t *buf, size_t len, bool integrity, struct cm_err *e)
 {
 	if (len < 2 * CI_LUKS_HDR_SIZE)
 		return cm_fail(e, -EINVAL, "LUKS2 metadata: %zu bytes, need %u", len, 2 * CI_LUKS_HDR_SIZE);
@@ -303,7 +324,7 @@ int ci_luks_check_metadata(const uint8_t *buf, size_t len, struct cm_err *e)
 		json_object_put(root);
 		return cm_fail(e, -EINVAL, "LUKS2 JSON area does not parse as one JSON object");
 	}
-	r = check_json(root, e);
+	r = check_json(root, integrity, e);
 	json_object_put(root);
 	return r;
 }
@@ -317,7 +338,7 @@ static void quiet_log(int level, const char *msg, void *usrptr)
 	(void)usrptr;
 }
 
-int ci_luks_check_loaded(const char *header_file, struct cm_err *e)
+int ci_luks_check_loaded(const char *header_file, bool integrity, struct cm_err *e)
 {
 	struct crypt_device *cd = NULL;
 	int r = crypt_init(&cd, header_file);
@@ -335,8 +356,8 @@ int ci_luks_check_loaded(const char *header_file, struct cm_err *e)
 		why = "not LUKS2";
 	else if (!cipher || !mode || strcmp(cipher, "aes") != 0 || strcmp(mode, "xts-plain64") != 0)
 		why = "cipher is not aes-xts-plain64";
-	else if (crypt_get_volume_key_size(cd) != (int)CI_LUKS_VK_BYTES)
-		why = "volume key is not 512 bits";
+	else if (crypt_get_volume_key_size(cd) != (int)(integrity ? CI_LUKS_VK_BYTES_INTEGRITY : CI_LUKS_VK_BYTES))
+		why = integrity ? "volume key is not 768 bits (aes-xts 512 + hmac 256)" : "volume key is not 512 bits";
 	else if (crypt_get_data_offset(cd) * 512 != CI_LUKS_DATA_OFFSET)
 		why = "data offset is not 16 MiB";
 	else if (crypt_get_sector_size(cd) != 4096)
@@ -349,6 +370,17 @@ int ci_luks_check_loaded(const char *header_file, struct cm_err *e)
 				break;
 			}
 		}
+	}
+	if (!why) {
+		struct crypt_params_integrity ip = {0};
+		int ir = crypt_get_integrity_info(cd, &ip);
+		bool has = ir == 0 && ip.integrity && ip.integrity[0];
+		if (integrity && (!has || strcmp(ip.integrity, CI_LUKS_INTEGRITY) != 0 ||
+				  ip.integrity_key_size != CI_LUKS_VK_BYTES_INTEGRITY - CI_LUKS_VK_BYTES ||
+				  ip.tag_size != CI_LUKS_TAG_BYTES))
+			why = "integrity is not " CI_LUKS_INTEGRITY " with a 256-bit key and 32-byte tags";
+		else if (!integrity && (ir != 0 || has || ip.tag_size != 0))
+			why = "the volume has integrity, the spec asks for none";
 	}
 	if (!why) {
 		size_t ksz = 0;
@@ -368,7 +400,7 @@ int ci_luks_check_loaded(const char *header_file, struct cm_err *e)
 	return 0;
 }
 
-int ci_luks_copy_and_check(const char *dev, const char *copy_path, struct cm_err *e)
+int ci_luks_copy_and_check(const char *dev, const char *copy_path, bool integrity, struct cm_err *e)
 {
 	int in = open(dev, O_RDONLY | O_CLOEXEC);
 	if (in < 0)
@@ -394,7 +426,7 @@ int ci_luks_copy_and_check(const char *dev, const char *copy_path, struct cm_err
 		goto out;
 	}
 	/* Validate the bytes we hold, write them to the private copy, open only the copy. */
-	if ((r = ci_luks_check_metadata(buf, got, e)) < 0)
+	if ((r = ci_luks_check_metadata(buf, got, integrity, e)) < 0)
 		goto out;
 	int fd = open(copy_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
@@ -414,7 +446,7 @@ int ci_luks_copy_and_check(const char *dev, const char *copy_path, struct cm_err
 		r = cm_fail(e, -EIO, "write %s", copy_path);
 		goto out;
 	}
-	r = ci_luks_check_loaded(copy_path, e);
+	r = ci_luks_check_loaded(copy_path, integrity, e);
 out:
 	free(buf);
 	return r;
@@ -438,7 +470,30 @@ int ci_luks_open(const char *dev, const char *header_copy, const char *name, con
 	return 0;
 }
 
-int ci_luks_format(const char *dev, const uint8_t *key, size_t keylen, struct cm_err *e)
+/* Integrity tags of a fresh volume are uninitialised: every sector reads as an
+ * authentication failure until written once. Write the whole mapped device with zeros
+ * through a temporary mapping without the dm-integrity journal (data and tags written
+ * once instead of twice). A crash during the wipe leaves a header without a file
+ * system: the next boot halts at mount; zero the disk to start over (docs/boot.md). */
+#define WIPE_NAME "cocoon-persistent-wipe"
+
+static int wipe_tags(struct crypt_device *cd, const uint8_t *key, size_t keylen, struct cm_err *e)
+{
+	int r = crypt_activate_by_passphrase(cd, WIPE_NAME, 0, (const char *)key, keylen,
+					     CRYPT_ACTIVATE_NO_JOURNAL | CRYPT_ACTIVATE_PRIVATE);
+	if (r < 0)
+		return cm_fail(e, r, "LUKS2 format: cannot map the new volume to initialise its integrity tags (%s)",
+			       strerror(-r));
+	r = crypt_wipe(cd, "/dev/mapper/" WIPE_NAME, CRYPT_WIPE_ZERO, 0, 0, 1024 * 1024, 0, NULL, NULL);
+	int d = crypt_deactivate(cd, WIPE_NAME);
+	if (r < 0)
+		return cm_fail(e, r, "LUKS2 format: initialising the integrity tags failed (%s)", strerror(-r));
+	if (d < 0)
+		return cm_fail(e, d, "LUKS2 format: cannot remove the mapping %s (%s)", WIPE_NAME, strerror(-d));
+	return 0;
+}
+
+int ci_luks_format(const char *dev, const uint8_t *key, size_t keylen, bool integrity, struct cm_err *e)
 {
 	struct crypt_device *cd = NULL;
 	struct crypt_pbkdf_type pbkdf = {
@@ -449,21 +504,24 @@ int ci_luks_format(const char *dev, const uint8_t *key, size_t keylen, struct cm
 	};
 	struct crypt_params_luks2 p2 = {
 		.pbkdf = &pbkdf,
+		.integrity = integrity ? CI_LUKS_INTEGRITY : NULL,
 		.data_alignment = CI_LUKS_DATA_OFFSET / 512,
 		.sector_size = 4096,
 	};
+	size_t vk = integrity ? CI_LUKS_VK_BYTES_INTEGRITY : CI_LUKS_VK_BYTES;
 	int r = crypt_init(&cd, dev);
 	if (r < 0)
 		return cm_fail(e, r, "LUKS2 format: open %s (%s)", dev, strerror(-r));
 	if ((r = crypt_set_metadata_size(cd, CI_LUKS_HDR_SIZE, CI_LUKS_KEYSLOTS_SIZE)) < 0 ||
-	    (r = crypt_format(cd, CRYPT_LUKS2, "aes", "xts-plain64", NULL, NULL, CI_LUKS_VK_BYTES, &p2)) < 0 ||
+	    (r = crypt_format(cd, CRYPT_LUKS2, "aes", "xts-plain64", NULL, NULL, vk, &p2)) < 0 ||
 	    (r = crypt_set_pbkdf_type(cd, &pbkdf)) < 0 ||
 	    (r = crypt_keyslot_add_by_volume_key(cd, 0, NULL, 0, (const char *)key, keylen)) < 0) {
 		crypt_free(cd);
 		return cm_fail(e, r, "LUKS2 format of %s failed (%s)", dev, strerror(-r));
 	}
+	r = integrity ? wipe_tags(cd, key, keylen, e) : 0;
 	crypt_free(cd);
-	return 0;
+	return r;
 }
 
 /* ---- blank detection ---- */

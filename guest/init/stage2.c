@@ -149,10 +149,26 @@ static void run_mkfs(const char *dev)
 		ci_fatal("persistent", "%s %s failed", prog, dev);
 }
 
+/* The mount of the opened volume. ext4 errors=panic: a metadata block that fails its
+ * integrity check later (EIO from dm-crypt) stops the TD instead of running on. */
+static void mount_persistent(const char *mnt)
+{
+	if (mount("/dev/mapper/persistent", mnt, "ext4", MS_NOSUID | MS_NODEV, "errors=panic") == 0)
+		return;
+	int err = errno;
+	if (err == EIO && spec.persistent_integrity)
+		ci_fatal("persistent", "mount ext4 on %s: %s: integrity error: a sector of the persistent volume "
+				       "failed its " CI_LUKS_INTEGRITY " check (changed outside this TD) or the disk failed; "
+				       "refusing to continue on it",
+			 spec.persistent_mount, strerror(err));
+	ci_fatal("persistent", "mount ext4 on %s (%s)", spec.persistent_mount, strerror(err));
+}
+
 static void step_persistent(uint8_t *key, bool have_key)
 {
 	struct cm_err e = {0};
 	char dev[300], mnt[300];
+	bool integ = spec.persistent_integrity;
 	if (!spec.persistent)
 		return;
 	if (!have_key)
@@ -164,7 +180,10 @@ static void step_persistent(uint8_t *key, bool have_key)
 	if (blank < 0)
 		ci_fatal("persistent", "%s", e.msg);
 	if (blank == 1) {
-		if (ci_luks_format(dev, key, DISK_KEY_LEN, &e) < 0)
+		if (integ)
+			ci_log("volume persistent: formatting with integrity (aes-xts-plain64 + " CI_LUKS_INTEGRITY
+			       "), writing every sector once to initialise the tags");
+		if (ci_luks_format(dev, key, DISK_KEY_LEN, integ, &e) < 0)
 			ci_fatal("persistent", "%s", e.msg);
 		formatted = true;
 	} else {
@@ -172,11 +191,11 @@ static void step_persistent(uint8_t *key, bool have_key)
 		 * ever used on it; anything else halts with the disk untouched. */
 		char why[CM_ERR_MAX];
 		snprintf(why, sizeof why, "%s", e.msg);
-		if (ci_luks_copy_and_check(dev, LUKS_COPY, &e) < 0)
-			ci_fatal("persistent", "%s is not blank (%s) and not an acceptable LUKS2 volume: %s", dev, why,
-				 e.msg);
+		if (ci_luks_copy_and_check(dev, LUKS_COPY, integ, &e) < 0)
+			ci_fatal("persistent", "%s is not blank (%s) and not an acceptable LUKS2 volume (%s): %s", dev, why,
+				 integ ? "integrity " CI_LUKS_INTEGRITY : "no integrity", e.msg);
 	}
-	if (formatted && ci_luks_copy_and_check(dev, LUKS_COPY, &e) < 0)
+	if (formatted && ci_luks_copy_and_check(dev, LUKS_COPY, integ, &e) < 0)
 		ci_fatal("persistent", "freshly formatted header fails validation: %s", e.msg);
 	if (ci_luks_open(dev, LUKS_COPY, "persistent", key, DISK_KEY_LEN, &e) < 0)
 		ci_fatal("persistent", "%s", e.msg);
@@ -185,10 +204,10 @@ static void step_persistent(uint8_t *key, bool have_key)
 	snprintf(mnt, sizeof mnt, "%s%s", SYSROOT, spec.persistent_mount);
 	if (ci_mkdir_p(mnt, &e) < 0)
 		ci_fatal("persistent", "%s", e.msg);
-	if (mount("/dev/mapper/persistent", mnt, "ext4", MS_NOSUID | MS_NODEV, NULL) < 0)
-		ci_fatal("persistent", "mount ext4 on %s (%s)", spec.persistent_mount, strerror(errno));
+	mount_persistent(mnt);
 	persistent_mounted = true;
-	ci_log("volume persistent: %s", formatted ? "formatted" : "opened");
+	ci_log("volume persistent: %s (%s)", formatted ? "formatted" : "opened",
+	       integ ? "integrity " CI_LUKS_INTEGRITY : "no integrity");
 }
 
 static void step_keys_and_persistent(const struct ci_boot *b)

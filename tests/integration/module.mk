@@ -18,6 +18,7 @@ integration-test test-integration: $(GUEST_KERNEL_DIR)/kver $(BIN)/cocoon-mkinit
 # They are registered when the tree builds cocoon-init; each fails with a clear message if
 # $(BIN)/cocoon-init or $(BUILD)/initrd.img is missing when run directly.
 APPLIANCE_TESTS := init-service init-persistent init-persistent-foreign init-luks-tampered \
+	init-persistent-integrity \
 	init-verity-corrupt init-model-corrupt init-missing-disk init-wrong-roothash \
 	init-powerdown init-sigterm
 # RTMR3 against `cocoon-measure spec` (measure/cli/cmd_spec.c) when the tree has it.
@@ -27,5 +28,8 @@ endif
 ifneq ($(wildcard guest/init/main.c),)
 INTEGRATION_TESTS += $(APPLIANCE_TESTS:%=tests/integration/%.sh)
 integration-test test-integration: $(BUILD)/initrd.img
+# make bench: the persistent volume's integrity cost against plain aes-xts, in the guest.
+BENCHES += tests/bench/bench_persistent.sh
+tests/bench/bench_persistent.sh: $(BUILD)/initrd.img
 endif
 

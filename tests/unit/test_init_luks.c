@@ -56,7 +56,7 @@ static void vol_free(struct vol *v)
 static void vol_format(struct vol *v)
 {
 	struct cm_err e = {0};
-	if (ci_luks_format(v->path, key, sizeof key, &e) < 0)
+	if (ci_luks_format(v->path, key, sizeof key, false, &e) < 0)
 		fail_msg("format: %s", e.msg);
 }
 
@@ -151,25 +151,31 @@ static void edit_json(struct vol *v, const char *from, const char *to, int nth)
 	free(buf);
 }
 
-/* Expect rejection with a message containing `what`, and the disk byte-identical. */
-static void expect_rejected(struct vol *v, const char *what)
+/* Expect rejection (for the profile with or without integrity) with a message
+ * containing `what`, and the disk byte-identical. */
+static void expect_rejected_as(struct vol *v, bool integrity, const char *what)
 {
 	struct cm_err e = {0};
 	uint8_t before[32], after[32];
 	file_sha(v->path, before);
-	if (ci_luks_copy_and_check(v->path, next_copy(v), &e) == 0)
-		fail_msg("accepted a header that should fail with \"%s\"", what);
+	if (ci_luks_copy_and_check(v->path, next_copy(v), integrity, &e) == 0)
+		fail_msg("accepted (integrity %d) a header that should fail with \"%s\"", integrity, what);
 	if (!strstr(e.msg, what))
 		fail_msg("message \"%s\" lacks \"%s\"", e.msg, what);
 	file_sha(v->path, after);
 	assert_memory_equal(before, after, 32);
 }
 
+static void expect_rejected(struct vol *v, const char *what)
+{
+	expect_rejected_as(v, false, what);
+}
+
 static void test_luks_own_format_passes_strict_check(void **state)
 {
 	struct vol *v = *state;
 	struct cm_err e = {0};
-	if (ci_luks_copy_and_check(v->path, next_copy(v), &e) < 0)
+	if (ci_luks_copy_and_check(v->path, next_copy(v), false, &e) < 0)
 		fail_msg("%s", e.msg);
 	/* the private copy holds exactly the metadata region */
 	uint8_t *a = read_meta(v->path), *b = read_meta(v->copy);
@@ -187,7 +193,7 @@ static void test_luks_own_format_passes_strict_check(void **state)
 	assert_int_equal(crypt_activate_by_passphrase(cd, NULL, 0, "wrong key wrong key wrong key 32", 32, 0), -EPERM);
 	crypt_free(cd);
 	/* the copy path must not exist yet (no following an attacker's file) */
-	assert_true(ci_luks_copy_and_check(v->path, v->copy, &e) < 0);
+	assert_true(ci_luks_copy_and_check(v->path, v->copy, false, &e) < 0);
 }
 
 static void test_luks_rejects_cipher_null(void **state)
@@ -268,6 +274,70 @@ static void test_luks_rejects_unexpected_members(void **state)
 	edit_json(v, "\"flags\":[\"allow-discards\"],", "", 0);
 	edit_json(v, "\"sector_size\":4096", "\"sector_size\":4096,\"integrity\":{\"type\":\"hmac(sha256)\"}", 0);
 	expect_rejected(v, "segments.0 has unexpected \"integrity\"");
+}
+
+/* The integrity profile exactly as libcryptsetup 2.6 writes it in the guest (crypt_format
+ * with integrity needs device-mapper, which unit tests do not have): from the plain
+ * profile, a 768-bit volume key (keyslot area 96 x 4000 bytes, still aes-xts/512) and
+ * the segment's integrity object. tests/integration/init-persistent-integrity.sh checks
+ * the real thing. */
+static void vk_size(struct vol *v, bool integrity)
+{
+	const char *ks[2] = {"\"key_size\":64,\"af\"", "\"key_size\":96,\"af\""};
+	const char *area[2] = {"\"size\":\"258048\"", "\"size\":\"385024\""};
+	edit_json(v, ks[!integrity], ks[integrity], 0);
+	edit_json(v, area[!integrity], area[integrity], 0);
+}
+
+static void to_integrity(struct vol *v)
+{
+	vk_size(v, true);
+	edit_json(v, "\"sector_size\":4096",
+		  "\"sector_size\":4096,\"integrity\":{\"type\":\"hmac(sha256)\",\"journal_encryption\":\"none\","
+		  "\"journal_integrity\":\"none\"}",
+		  0);
+}
+
+static void test_luks_integrity_profile_accepted_only_when_expected(void **state)
+{
+	struct vol *v = *state;
+	struct cm_err e = {0};
+	/* the plain profile is refused where the spec asks for integrity (no downgrade) */
+	expect_rejected_as(v, true, "keyslots.0.key_size = 64 outside 96..96");
+	vk_size(v, true);
+	expect_rejected_as(v, true, "segments.0 lacks \"integrity\"");
+	vk_size(v, false);
+	to_integrity(v);
+	if (ci_luks_copy_and_check(v->path, next_copy(v), true, &e) < 0)
+		fail_msg("%s", e.msg);
+	/* and the integrity profile where the spec turned it off */
+	expect_rejected_as(v, false, "keyslots.0.key_size");
+}
+
+static void test_luks_integrity_rejects_variants(void **state)
+{
+	struct vol *v = *state;
+	to_integrity(v);
+	edit_json(v, "hmac(sha256)", "hmac(sha512)", 0);
+	expect_rejected_as(v, true, "segments.0.integrity.type");
+	edit_json(v, "hmac(sha512)", "aead", 0); /* integrity handled by the cipher */
+	expect_rejected_as(v, true, "segments.0.integrity.type");
+	edit_json(v, "\"aead\"", "\"hmac(sha256)\"", 0);
+	edit_json(v, "\"journal_encryption\":\"none\"", "\"journal_encryption\":\"cbc(aes)\"", 0);
+	expect_rejected_as(v, true, "segments.0.integrity.journal_encryption");
+	edit_json(v, "\"journal_encryption\":\"cbc(aes)\"", "\"journal_encryption\":\"none\"", 0);
+	edit_json(v, "\"journal_integrity\":\"none\"", "\"journal_integrity\":\"none\",\"key_size\":32", 0);
+	expect_rejected_as(v, true, "segments.0.integrity has unexpected \"key_size\"");
+	edit_json(v, ",\"key_size\":32", "", 0);
+	edit_json(v, "\"key_size\":96,\"af\"", "\"key_size\":64,\"af\"", 0); /* no HMAC key */
+	expect_rejected_as(v, true, "keyslots.0.key_size");
+	edit_json(v, "\"key_size\":64,\"af\"", "\"key_size\":96,\"af\"", 0);
+	edit_json(v, "\"size\":\"385024\"", "\"size\":\"258048\"", 0); /* area too small for 96 x 4000 */
+	expect_rejected_as(v, true, "invalid keyslot area");
+	edit_json(v, "\"size\":\"258048\"", "\"size\":\"385024\"", 0);
+	struct cm_err e = {0};
+	if (ci_luks_copy_and_check(v->path, next_copy(v), true, &e) < 0) /* back to the profile */
+		fail_msg("%s", e.msg);
 }
 
 static void test_luks_rejects_broken_binary_headers(void **state)
@@ -352,6 +422,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_luks_rejects_other_pbkdf_profile, blank_setup, vol_teardown),
 		cmocka_unit_test_setup_teardown(test_luks_rejects_bad_offsets, formatted_setup, vol_teardown),
 		cmocka_unit_test_setup_teardown(test_luks_rejects_unexpected_members, formatted_setup, vol_teardown),
+		cmocka_unit_test_setup_teardown(test_luks_integrity_profile_accepted_only_when_expected, formatted_setup,
+						vol_teardown),
+		cmocka_unit_test_setup_teardown(test_luks_integrity_rejects_variants, formatted_setup, vol_teardown),
 		cmocka_unit_test_setup_teardown(test_luks_rejects_broken_binary_headers, blank_setup, vol_teardown),
 		cmocka_unit_test_setup_teardown(test_blank_check_accepts_only_zeroed_unsigned_disks, blank_setup, vol_teardown),
 		cmocka_unit_test_setup_teardown(test_blank_check_sees_filesystems, blank_setup, vol_teardown),

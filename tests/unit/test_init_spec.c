@@ -46,6 +46,7 @@ static void test_spec_full_example(void **state)
 	assert_int_equal(parse(j, &s, &e), 0);
 	assert_true(s.persistent);
 	assert_string_equal(s.persistent_mount, "/var/lib/app");
+	assert_true(s.persistent_integrity); /* default on */
 	assert_false(s.gpu_required);
 	assert_int_equal(s.n_models, 2);
 	assert_string_equal(s.models[0].serial, "model-qwen");
@@ -80,7 +81,12 @@ static void test_spec_minimal_has_no_volumes(void **state)
 	assert_int_equal(parse("{\"version\":1,\"persistent\":{},\"gpu\":\"required\"}", &s, &e), 0);
 	assert_true(s.persistent);
 	assert_string_equal(s.persistent_mount, "/data");
+	assert_true(s.persistent_integrity);
 	assert_true(s.gpu_required);
+	ci_spec_free(&s);
+	assert_int_equal(parse("{\"version\":1,\"persistent\":{\"integrity\":false}}", &s, &e), 0);
+	assert_true(s.persistent);
+	assert_false(s.persistent_integrity);
 	ci_spec_free(&s);
 }
 
@@ -113,6 +119,8 @@ static void test_spec_rejects_bad_documents(void **state)
 		"{\"version\":1,\"persistent\":{\"mount\":\"data\"}}",
 		"{\"version\":1,\"persistent\":{\"mount\":\"/a/../etc\"}}",
 		"{\"version\":1,\"persistent\":{\"mount\":\"/\"}}",
+		"{\"version\":1,\"persistent\":{\"integrity\":\"yes\"}}",
+		"{\"version\":1,\"persistent\":{\"integrity\":1}}",
 		"{\"version\":1,\"services\":[{\"name\":\"a\",\"argv\":[\"sh\"]}]}",
 		"{\"version\":1,\"services\":[{\"name\":\"a\",\"argv\":[]}]}",
 		"{\"version\":1,\"services\":[{\"name\":\"A\",\"argv\":[\"/a\"]}]}",
