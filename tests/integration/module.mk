@@ -19,7 +19,7 @@ integration-test test-integration: $(GUEST_KERNEL_DIR)/kver $(BIN)/cocoon-mkinit
 # $(BIN)/cocoon-init or $(BUILD)/initrd.img is missing when run directly.
 APPLIANCE_TESTS := init-service init-persistent init-persistent-foreign init-luks-tampered \
 	init-verity-corrupt init-model-corrupt init-missing-disk init-wrong-roothash \
-	init-powerdown init-sigterm
+	init-powerdown init-sigterm init-seal
 # RTMR3 against `cocoon-measure spec` (measure/cli/cmd_spec.c) when the tree has it.
 ifneq ($(wildcard measure/cli/cmd_spec.c),)
 APPLIANCE_TESTS += init-rtmr3 init-debug-shell
@@ -28,4 +28,6 @@ ifneq ($(wildcard guest/init/main.c),)
 INTEGRATION_TESTS += $(APPLIANCE_TESTS:%=tests/integration/%.sh)
 integration-test test-integration: $(BUILD)/initrd.img
 endif
+# init-seal boots against the test seal server (tests/seal/module.mk builds it).
+integration-test test-integration: $(BUILD)/tests/cocoon-test-seal-server
 
