@@ -1,5 +1,6 @@
 /* Strict parser of the appliance spec (json-c). */
 #include "guest/init/appspec.h"
+#include "guest/keys/keys.h" /* CK_APP_KEY_ENV */
 
 #include <ctype.h>
 #include <errno.h>
@@ -155,12 +156,14 @@ static int parse_service(json_object *o, struct ci_service *sv, int idx, struct 
 		return r;
 	if (n == 0 || sv->argv[0][0] != '/')
 		return cm_fail(e, -EINVAL, "%s: argv[0] must be an absolute path", where);
-	if ((r = str_array(o, "env", sv->env, CI_MAX_ENV, false, &n, where, e)) < 0)
+	if ((r = str_array(o, "env", sv->env, CI_SPEC_MAX_ENV, false, &n, where, e)) < 0)
 		return r;
 	for (int i = 0; i < n; i++) {
 		const char *eq = strchr(sv->env[i], '=');
 		if (!eq || eq == sv->env[i])
 			return cm_fail(e, -EINVAL, "%s: env[%d] must be KEY=value", where, i);
+		if (strncmp(sv->env[i], CK_APP_KEY_ENV "=", sizeof CK_APP_KEY_ENV) == 0)
+			return cm_fail(e, -EINVAL, "%s: env[%d]: " CK_APP_KEY_ENV " is set by cocoon-init", where, i);
 	}
 	sv->restart = CI_RESTART_ON_FAILURE;
 	if ((r = get_str(o, "restart", false, &s, where, e)) < 0)
@@ -464,6 +467,25 @@ int ci_spec_load(const char *dir, struct ci_spec *s, struct cm_err *e)
 	return r;
 }
 
+int ci_spec_add_env(struct ci_spec *s, const char *kv, struct cm_err *e)
+{
+	const char *eq = strchr(kv, '=');
+	if (!eq || eq == kv)
+		return cm_fail(e, -EINVAL, "environment entry must be KEY=value");
+	for (int i = 0; i < s->n_services; i++) {
+		struct ci_service *sv = &s->services[i];
+		int n = 0;
+		while (n < CI_MAX_ENV && sv->env[n])
+			n++;
+		if (n >= CI_MAX_ENV)
+			return cm_fail(e, -E2BIG, "service %s: no free environment slot for %.*s", sv->name,
+				       (int)(eq - kv), kv);
+		if (!(sv->env[n] = strdup(kv)))
+			return cm_fail(e, -ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
 void ci_spec_free(struct ci_spec *s)
 {
 	for (int i = 0; i < CI_MAX_SERVICES; i++) {
@@ -472,6 +494,7 @@ void ci_spec_free(struct ci_spec *s)
 			s->services[i].argv[j] = NULL;
 		}
 		for (int j = 0; j < CI_MAX_ENV && s->services[i].env[j]; j++) {
+			explicit_bzero(s->services[i].env[j], strlen(s->services[i].env[j])); /* APP_KEY */
 			free(s->services[i].env[j]);
 			s->services[i].env[j] = NULL;
 		}

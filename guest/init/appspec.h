@@ -17,6 +17,9 @@
 #define CI_MAX_MODELS 8
 #define CI_MAX_ARGS 64
 #define CI_MAX_ENV 64
+/* The spec may set CI_MAX_ENV - 1 variables per service: one slot is cocoon-init's
+ * (APP_KEY, ci_spec_add_env). */
+#define CI_SPEC_MAX_ENV (CI_MAX_ENV - 1)
 #define CI_MAX_AFTER 8
 #define CI_NAME_MAX 32
 #define CI_SPEC_MAX_BYTES (256 * 1024)
@@ -56,6 +59,10 @@ struct ci_spec {
 	bool persistent_integrity;   /* "integrity" (default true): LUKS2 with dm-integrity tags */
 	struct ci_net network;       /* "network": one static IPv4 interface (lo is always up) */
 };
+
+/* Append "KEY=value" (copied) to every service's environment; -E2BIG when a service has
+ * no free slot. cocoon-init adds APP_KEY this way after the keys step. */
+int ci_spec_add_env(struct ci_spec *s, const char *kv, struct cm_err *e);
 
 /* Parse the JSON text of cocoon.json. */
 int ci_spec_parse(const char *json, size_t len, struct ci_spec *s, struct cm_err *e);

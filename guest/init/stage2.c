@@ -229,7 +229,18 @@ static void step_keys_and_persistent(const struct ci_boot *b)
 				ci_fatal("keys", "%s", e.msg);
 			have_key = true;
 		}
+		/* Cocoon's init derives "app" after "disk_encryption" in every boot; services
+		 * get APP_KEY = base64 of it (never logged). */
+		char app[CK_APP_KEY_ENV_MAX];
+		if (ck_app_key_env(kp, app, sizeof app, &e) < 0)
+			ci_fatal("keys", "%s", e.msg);
+		int r = ci_spec_add_env(&spec, app, &e);
+		OPENSSL_cleanse(app, sizeof app);
+		if (r < 0)
+			ci_fatal("keys", "%s", e.msg);
 		ck_close(kp);
+		ci_log("keys: %s" CK_APP_KEY_NAME " derived; " CK_APP_KEY_ENV " set for %d service(s)",
+		       have_key ? DISK_KEY_NAME ", " : "", spec.n_services);
 	}
 	extend("keys", CM_EVENT_TDX_INITED);
 	log_rtmr3("after tdx_inited");
@@ -323,9 +334,11 @@ void ci_boot_rest(struct ci_boot *b)
 	step_attest(b);
 	step_spec_measure();
 	step_gpu(b);
+	/* The network comes up before the keys: a seal server reached over TCP (the test
+	 * transport, sim only) needs it; nothing in the guest listens before the services. */
+	step_network(b);
 	step_keys_and_persistent(b);
 	step_models(b);
-	step_network(b);
 	ci_disks_close(&b->disks);
 	if (ci_switch_root(SYSROOT, &e) < 0)
 		ci_fatal("switch_root", "%s", e.msg);

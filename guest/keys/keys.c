@@ -8,6 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
 extern const struct ck_ops ck_debug_ops;
 extern const struct ck_ops ck_seal_ops;
 
@@ -63,6 +66,23 @@ int ck_derive(struct ck_provider *p, const char *key_name, uint8_t *out, size_t 
 	if (r < 0)
 		return cm_err_prefix(e, "key provider %s: key %s", p->ops->name, key_name);
 	return 0;
+}
+
+int ck_app_key_env(struct ck_provider *p, char *out, size_t cap, struct cm_err *e)
+{
+	memset(out, 0, cap);
+	if (cap < CK_APP_KEY_ENV_MAX)
+		return cm_fail(e, -ENOSPC, "%s needs %zu bytes", CK_APP_KEY_ENV, (size_t)CK_APP_KEY_ENV_MAX);
+	uint8_t key[CK_APP_KEY_LEN];
+	int r = ck_derive(p, CK_APP_KEY_NAME, key, sizeof key, e);
+	if (r == 0) {
+		memcpy(out, CK_APP_KEY_ENV "=", sizeof CK_APP_KEY_ENV);
+		EVP_EncodeBlock((unsigned char *)out + sizeof CK_APP_KEY_ENV, key, (int)sizeof key);
+	} else {
+		memset(out, 0, cap);
+	}
+	OPENSSL_cleanse(key, sizeof key);
+	return r;
 }
 
 void ck_close(struct ck_provider *p)

@@ -62,6 +62,17 @@ struct ck_provider {
  * cocoon.debug; else none (NULL). */
 const char *ck_select(const char *requested, const char *spec_dir, bool debug);
 
+/* The application's key (Cocoon's init: key "app", services get APP_KEY=$(base64 < app.key)). */
+#define CK_APP_KEY_NAME "app"
+#define CK_APP_KEY_LEN 32
+#define CK_APP_KEY_ENV "APP_KEY"
+/* "APP_KEY=" + base64 of 32 bytes (44) + NUL */
+#define CK_APP_KEY_ENV_MAX (sizeof CK_APP_KEY_ENV + 1 + 4 * ((CK_APP_KEY_LEN + 2) / 3))
+
+/* Derive the "app" key with p and write "APP_KEY=<standard base64, padded>" to out (cap >=
+ * CK_APP_KEY_ENV_MAX). Every intermediate is wiped; on any failure out is all zeros. */
+int ck_app_key_env(struct ck_provider *p, char *out, size_t cap, struct cm_err *e);
+
 int ck_open(const char *name, const struct ck_env *env, struct ck_provider **out, struct cm_err *e);
 int ck_derive(struct ck_provider *p, const char *key_name, uint8_t *out, size_t len, struct cm_err *e);
 void ck_close(struct ck_provider *p);

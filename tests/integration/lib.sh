@@ -234,7 +234,7 @@ make_appliance_root() {
     rm -rf "$src"
     mkdir -p "$src/bin" "$src/etc" "$src/dev" "$src/proc" "$src/sys" "$src/run" "$src/tmp" "$src/data"
     cp "$bb" "$src/bin/busybox"
-    for a in sh cat echo ls sleep kill sync mount umount df sha256sum head grep touch rm mkdir; do
+    for a in sh cat echo ls sleep kill sync mount umount df sha256sum head grep touch rm mkdir base64; do
         ln -sf busybox "$src/bin/$a"
     done
     echo "cocoon-test-root" > "$src/etc/testfile"

@@ -36,6 +36,9 @@ echo "$A"
 [[ $A =~ ^key\ disk_encryption\ sha256\ [0-9a-f]{64}$ ]]
 [ "$A" = "$B" ]
 [ "$A" != "$C" ]
+# the server logs the fingerprint of what it handed out (init-seal.sh compares APP_KEY with it)
+grep -qF "(key disk_encryption sha256 ${A##* })" "$T/server.log"
+grep -qF "(key app sha256 ${C##* })" "$T/server.log"
 probe --key-name app --json | grep -q '"key_sha256"'
 serve good "$(printf '%064d' 7)"
 D=$(probe --key-name disk_encryption)

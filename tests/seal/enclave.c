@@ -196,6 +196,7 @@ int ts_handle(struct ts_enclave *x, const uint8_t *req, size_t len, uint8_t **re
 	      struct cm_err *e)
 {
 	*resp = NULL;
+	x->served_name[0] = 0;
 	if (x->mode == TS_REPLAY && x->first) {
 		if (!(*resp = malloc(x->first_len)))
 			return cm_fail(e, -ENOMEM, "out of memory");
@@ -220,6 +221,9 @@ int ts_handle(struct ts_enclave *x, const uint8_t *req, size_t len, uint8_t **re
 		OPENSSL_cleanse(key, sizeof key);
 		return cm_fail(e, -EIO, "key derivation or encryption failed");
 	}
+	cm_sha256(key, sizeof key, x->served_sha256);
+	memcpy(x->served_name, name, nn);
+	x->served_name[nn] = 0;
 	OPENSSL_cleanse(key, sizeof key);
 	struct ca_simca_enclave en = x->en;
 	cm_sha256(pub, 64, en.report_data);

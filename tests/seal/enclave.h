@@ -40,6 +40,10 @@ struct ts_enclave {
 	enum ts_mode mode;
 	uint8_t *first;            /* TS_REPLAY: the first response */
 	size_t first_len;
+	/* The key of the last ts_handle that derived one (tests compare fingerprints, e.g.
+	 * with the guest's APP_KEY): its name and SHA-256; served_name[0] == 0 when none. */
+	char served_name[257];
+	uint8_t served_sha256[32];
 };
 
 /* Load the CA and report key from sim_dir. */

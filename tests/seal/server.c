@@ -108,7 +108,13 @@ int main(int argc, char **argv)
 		}
 		e = (struct cm_err){0};
 		int rc = ts_serve_conn(&x, c, &e);
-		fprintf(stderr, "seal-server: request %s%s\n", rc ? "failed: " : "answered", rc ? e.msg : "");
+		char hex[65], served[64 + 96] = "";
+		if (!rc && x.served_name[0]) {
+			cm_hex_encode(x.served_sha256, 32, hex, sizeof hex);
+			/* %.64s: the name is the client's bytes (the test keys are [a-z_]) */
+			snprintf(served, sizeof served, " (key %.64s sha256 %s)", x.served_name, hex);
+		}
+		fprintf(stderr, "seal-server: request %s%s%s\n", rc ? "failed: " : "answered", rc ? e.msg : "", served);
 		close(c);
 	}
 }

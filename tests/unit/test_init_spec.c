@@ -231,6 +231,73 @@ static void test_spec_load_from_directory(void **state)
 	free(dir);
 }
 
+/* A spec with one service "a" and n env entries V0=0.. */
+static char *spec_with_env(int n)
+{
+	size_t cap = 128 + (size_t)n * 16, len;
+	char *j = malloc(cap);
+	assert_non_null(j);
+	len = (size_t)snprintf(j, cap, "{\"version\":1,\"services\":[{\"name\":\"a\",\"argv\":[\"/a\"],\"env\":[");
+	for (int i = 0; i < n; i++)
+		len += (size_t)snprintf(j + len, cap - len, "%s\"V%d=%d\"", i ? "," : "", i, i);
+	snprintf(j + len, cap - len, "]}]}");
+	return j;
+}
+
+/* APP_KEY is cocoon-init's (stage2: the key provider's "app" key): the spec may not set it,
+ * and one env slot per service stays free for it. */
+static void test_spec_app_key_env_reserved(void **state)
+{
+	(void)state;
+	const char *bad[] = {
+		"{\"version\":1,\"services\":[{\"name\":\"a\",\"argv\":[\"/a\"],\"env\":[\"APP_KEY=x\"]}]}",
+		"{\"version\":1,\"services\":[{\"name\":\"a\",\"argv\":[\"/a\"],\"env\":[\"A=1\",\"APP_KEY=\"]}]}",
+	};
+	expect_rejected(bad, 2, "APP_KEY is set by cocoon-init");
+	struct ci_spec s;
+	struct cm_err e;
+	char *j = spec_with_env(CI_SPEC_MAX_ENV);
+	assert_int_equal(parse(j, &s, &e), 0);
+	ci_spec_free(&s);
+	free(j);
+	j = spec_with_env(CI_SPEC_MAX_ENV + 1);
+	const char *over[] = {j};
+	expect_rejected(over, 1, "more than");
+	free(j);
+	/* APP_KEYX= and XAPP_KEY= are other names */
+	assert_int_equal(parse("{\"version\":1,\"services\":[{\"name\":\"a\",\"argv\":[\"/a\"],"
+			       "\"env\":[\"APP_KEYX=1\",\"XAPP_KEY=2\"]}]}", &s, &e), 0);
+	ci_spec_free(&s);
+}
+
+static void test_spec_add_env_to_every_service(void **state)
+{
+	(void)state;
+	struct ci_spec s;
+	struct cm_err e;
+	char *j = spec_with_env(CI_SPEC_MAX_ENV);
+	assert_int_equal(parse(j, &s, &e), 0);
+	free(j);
+	assert_int_equal(ci_spec_add_env(&s, "APP_KEY=abc", &e), 0);
+	assert_string_equal(s.services[0].env[CI_SPEC_MAX_ENV - 1], "V62=62");
+	assert_string_equal(s.services[0].env[CI_SPEC_MAX_ENV], "APP_KEY=abc");
+	assert_null(s.services[0].env[CI_SPEC_MAX_ENV + 1]);
+	/* the one slot is taken: a second variable does not fit */
+	assert_int_equal(ci_spec_add_env(&s, "OTHER=1", &e), -E2BIG);
+	ci_spec_free(&s);
+
+	assert_int_equal(parse("{\"version\":1,\"services\":[{\"name\":\"a\",\"argv\":[\"/a\"],\"env\":[\"A=1\"]},"
+			       "{\"name\":\"b\",\"argv\":[\"/b\"]}]}", &s, &e), 0);
+	assert_int_equal(ci_spec_add_env(&s, "APP_KEY=abc", &e), 0);
+	assert_string_equal(s.services[0].env[0], "A=1");
+	assert_string_equal(s.services[0].env[1], "APP_KEY=abc");
+	assert_null(s.services[0].env[2]);
+	assert_string_equal(s.services[1].env[0], "APP_KEY=abc");
+	assert_null(s.services[1].env[1]);
+	assert_int_equal(ci_spec_add_env(&s, "NOEQ", &e), -EINVAL);
+	ci_spec_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -241,6 +308,8 @@ int main(void)
 		cmocka_unit_test(test_spec_network),
 		cmocka_unit_test(test_spec_network_addresses_are_exact),
 		cmocka_unit_test(test_spec_load_from_directory),
+		cmocka_unit_test(test_spec_app_key_env_reserved),
+		cmocka_unit_test(test_spec_add_env_to_every_service),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

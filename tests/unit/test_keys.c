@@ -140,6 +140,47 @@ static void test_keys_rejects_bad_names_and_lengths(void **state)
 	assert_int_equal(ck_derive(p, "disk", k, 65, &e), -EINVAL);
 }
 
+/* APP_KEY (Cocoon's init: APP_KEY=$(base64 < app.key)): the provider's 32-byte "app" key in
+ * standard base64 with padding. Vector computed independently with python3:
+ * base64.b64encode(hashlib.sha512(b"cocoon debug key v1\x00app").digest()[:32]). */
+static void test_keys_app_key_env(void **state)
+{
+	struct ck_provider *p = ((struct kctx *)*state)->p;
+	struct cm_err e = {0};
+	char env[CK_APP_KEY_ENV_MAX];
+	assert_int_equal(ck_app_key_env(p, env, sizeof env, &e), 0);
+	assert_string_equal(env, "APP_KEY=6NEfYuTn0bmOTbTHaOtTTyOMH906bAtFgpvRjTzn54U=");
+	char small[CK_APP_KEY_ENV_MAX - 1];
+	memset(small, 'x', sizeof small);
+	assert_int_equal(ck_app_key_env(p, small, sizeof small, &e), -ENOSPC);
+	for (size_t i = 0; i < sizeof small; i++) /* nothing of the key is left in the buffer */
+		assert_int_equal(small[i], 0);
+}
+
+/* A provider whose derive fails: the error names the key, the buffer holds nothing. */
+static int failing_open(struct ck_provider *p, struct cm_err *e) { (void)p, (void)e; return 0; }
+static int failing_derive(struct ck_provider *p, const char *n, uint8_t *o, size_t l, struct cm_err *e)
+{
+	(void)p, (void)n;
+	memset(o, 0xaa, l);
+	return cm_fail(e, -EIO, "seal_timeout (no answer)");
+}
+static const struct ck_ops failing_ops = {.name = "failing", .open = failing_open, .derive = failing_derive};
+
+static void test_keys_app_key_env_failure(void **state)
+{
+	(void)state;
+	struct ck_provider p = {.ops = &failing_ops};
+	struct cm_err e = {0};
+	char env[CK_APP_KEY_ENV_MAX];
+	memset(env, 'x', sizeof env);
+	assert_int_equal(ck_app_key_env(&p, env, sizeof env, &e), -EIO);
+	assert_non_null(strstr(e.msg, "key app"));
+	assert_non_null(strstr(e.msg, "seal_timeout"));
+	for (size_t i = 0; i < sizeof env; i++)
+		assert_int_equal(env[i], 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -147,6 +188,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_keys_debug_measures_cocoon_debug, debug_setup, debug_teardown),
 		cmocka_unit_test_setup_teardown(test_keys_debug_key_is_fixed_per_name, debug_setup, debug_teardown),
 		cmocka_unit_test_setup_teardown(test_keys_rejects_bad_names_and_lengths, debug_setup, debug_teardown),
+		cmocka_unit_test_setup_teardown(test_keys_app_key_env, debug_setup, debug_teardown),
+		cmocka_unit_test(test_keys_app_key_env_failure),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
