@@ -139,6 +139,8 @@ int cm_policy_parse(const char *json, size_t len, struct cm_policy *p, struct cm
 			rc = get_bool(v, key, &p->allow_mr_servicetd, e);
 		} else if (strcmp(key, "allow_sgx") == 0) {
 			rc = get_bool(v, key, &p->allow_sgx, e);
+		} else if (strcmp(key, "allow_any_image") == 0) {
+			rc = get_bool(v, key, &p->allow_any_image, e);
 		} else if (strcmp(key, "mrtd") == 0) {
 			rc = hex_list(v, key, 48, 1, (void **)&p->mrtd, &p->n_mrtd, e);
 		} else if (strcmp(key, "rtmrs") == 0) {
@@ -177,6 +179,11 @@ int cm_policy_load(const char *path, struct cm_policy *p, struct cm_err *e)
 		cm_err_prefix(e, "%s", path);
 	free(buf);
 	return rc;
+}
+
+bool cm_policy_pins_image(const struct cm_policy *p)
+{
+	return p->n_mrtd || p->n_rtmrs || p->n_image_hashes;
 }
 
 static bool in_list(const uint8_t *list, size_t count, size_t n, const uint8_t *v)

@@ -24,6 +24,7 @@ struct cm_policy {
 	bool require_sept_ve_disable; /* TD quotes */
 	bool allow_mr_servicetd;      /* non-zero MRSERVICETD (TD 1.5) */
 	bool allow_sgx;               /* SGX enclave quotes at all */
+	bool allow_any_image;         /* says explicitly: no MRTD/RTMR/image hash allowlist */
 	size_t n_mrtd, n_rtmrs, n_image_hashes, n_root_key_ids;
 	uint8_t (*mrtd)[48];
 	uint8_t (*rtmrs)[4][48];
@@ -39,6 +40,9 @@ int cm_policy_default(struct cm_policy *p);
 int cm_policy_parse(const char *json, size_t len, struct cm_policy *p, struct cm_err *e);
 int cm_policy_load(const char *path, struct cm_policy *p, struct cm_err *e);
 void cm_policy_free(struct cm_policy *p);
+/* Whether p names the TD images it accepts: a non-empty mrtd, rtmrs or image_hashes list.
+ * Peer policies of cocoon-ratls must, unless allow_any_image is set (docs/ratls.md). */
+bool cm_policy_pins_image(const struct cm_policy *p);
 
 /* Apply p to a verified quote. tcb_status and root_key_id come from verification.
  * Returns 0, or -EACCES with *check set ("policy_tcb_status", "policy_debug",

@@ -168,6 +168,11 @@ int cr_dcap_policy_reload_collateral(struct cr_dcap_policy *p, const struct cr_p
 	return load_collateral(p, c->collateral, e);
 }
 
+const struct cm_policy *cr_dcap_policy_measure(const struct cr_dcap_policy *p)
+{
+	return &p->policy;
+}
+
 /* The earliest end among the bundle's windows (CRL nextUpdate, TCB info / QE identity
  * nextUpdate, issuer certificates) and the quote's own PCK leaf and CA certificates. */
 static int64_t valid_until(struct cm_collateral *c, const struct cm_quote *q, int64_t t, int64_t collateral_end)

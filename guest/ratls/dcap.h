@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "guest/ratls/peer.h"
+#include "measure/policy.h"
 #include "measure/quote.h"
 #include "measure/util.h"
 
@@ -22,6 +23,9 @@ struct cr_dcap_policy;
 int cr_dcap_policy_load(const struct cr_policy_conf *c, struct cr_dcap_policy **out, struct cm_err *e);
 int cr_dcap_policy_reload_collateral(struct cr_dcap_policy *p, const struct cr_policy_conf *c, struct cm_err *e);
 void cr_dcap_policy_free(struct cr_dcap_policy *p);
+
+/* The configured libmeasure policy (allowlists, allow_debug, allow_any_image). */
+const struct cm_policy *cr_dcap_policy_measure(const struct cr_dcap_policy *p);
 
 /* Signatures, PCK chain, collateral and TCB evaluation at time t. */
 int cr_dcap_verify(struct cr_dcap_policy *p, const struct cm_quote *q, int64_t t, struct cr_dcap_result *out,

@@ -266,6 +266,12 @@ static int cmd_run(int argc, char **argv)
 	for (int i = 0; i < conf.npolicies; i++)
 		if (cr_verifier_add_policy(rt.verifier, &conf.policies[i], &e))
 			goto out;
+	/* production peer policies name the images they accept (docs/ratls.md) */
+	for (int i = 0; i < conf.nlisteners; i++)
+		if (cr_policy_check_pinned(cr_verifier_policy(rt.verifier, conf.listeners[i].policy), &e)) {
+			cm_err_prefix(&e, "listener %s", conf.listeners[i].listen);
+			goto out;
+		}
 	px = cr_proxy_new(&conf.proxy, rt.verifier, &e);
 	if (!px)
 		goto out;
