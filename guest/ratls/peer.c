@@ -239,6 +239,8 @@ struct cr_policy {
 
 struct cr_verifier {
 	struct att_cache cache;
+	bool floor_on;
+	int64_t floor; /* tracked always (collateral issueDate), applied when floor_on */
 	int npolicies;
 	struct cr_policy *policies[MAX_POLICIES];
 };
@@ -274,6 +276,26 @@ void cr_verifier_free(struct cr_verifier *v)
 		free(v->policies[i]);
 	}
 	free(v);
+}
+
+static void raise_floor(struct cr_verifier *v, int64_t t)
+{
+	if (t > v->floor)
+		v->floor = t;
+}
+
+void cr_verifier_time_floor(struct cr_verifier *v, int64_t build_time)
+{
+	v->floor_on = true;
+	raise_floor(v, build_time);
+}
+
+int64_t cr_verifier_time(struct cr_verifier *v, int64_t t)
+{
+	if (!v->floor_on)
+		return t;
+	raise_floor(v, t);
+	return v->floor;
 }
 
 /* Fingerprint (names, sizes, mtimes) of a collateral file or directory. */
@@ -325,6 +347,7 @@ int cr_verifier_add_policy(struct cr_verifier *v, const struct cr_policy_conf *c
 	}
 	if (c->collateral[0])
 		p->collateral_sig = collateral_fingerprint(c->collateral);
+	raise_floor(v, cr_dcap_policy_newest_issue(p->dcap));
 	p->id = (uint32_t)v->npolicies + 1;
 	v->policies[v->npolicies++] = p;
 	return 0;
@@ -374,6 +397,7 @@ int cr_verifier_refresh(struct cr_verifier *v, struct cm_err *e)
 			continue;
 		}
 		p->collateral_sig = sig;
+		raise_floor(v, cr_dcap_policy_newest_issue(p->dcap));
 		p->generation++;
 		cache_flush_policy(&v->cache, p->id);
 		reloaded++;
@@ -414,6 +438,7 @@ int cr_peer_verify(struct cr_verifier *v, const struct cr_policy *p, X509 *cert,
 		   struct cr_peer *out, struct cm_err *e)
 {
 	memset(out, 0, sizeof(*out));
+	now = (time_t)cr_verifier_time(v, (int64_t)now);
 	struct cr_cert_info ci;
 	int rc = cr_cert_inspect(cert, now, &ci, e);
 	if (rc)

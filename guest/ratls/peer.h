@@ -90,6 +90,14 @@ int cr_policy_check_pinned(const struct cr_policy *p, struct cm_err *e);
 /* Reload collateral of every policy whose file/directory changed; returns how many reloaded. */
 int cr_verifier_refresh(struct cr_verifier *v, struct cm_err *e);
 
+/* Time floor (docs/threat-model.md "Time"): the host sets the guest clock, so once enabled,
+ * verification never runs at a time before the floor: the larger of build_time (e.g. the
+ * image's SOURCE_DATE_EPOCH), the newest issueDate of any collateral loaded, and the latest
+ * time a verification ran at (monotonic). cr_peer_verify applies it to its `now`. */
+void cr_verifier_time_floor(struct cr_verifier *v, int64_t build_time);
+/* max(t, floor) with the floor on (and the floor raised to it); t without. */
+int64_t cr_verifier_time(struct cr_verifier *v, int64_t t);
+
 struct cr_cache_stats {
 	uint64_t hits, misses, expired, evicted;
 	size_t entries;

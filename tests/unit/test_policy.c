@@ -152,6 +152,28 @@ static void test_allow_any_image_and_pinning(void **state)
 	cm_policy_free(&p);
 }
 
+static void test_min_tcb_evaluation_data_number(void **state)
+{
+	(void)state;
+	struct cm_policy p;
+	struct cm_err e = {0};
+	assert_int_equal(cm_policy_default(&p), 0);
+	assert_int_equal(p.min_tcb_eval_number, 0);
+	cm_policy_free(&p);
+	const char *ok = "{\"min_tcb_evaluation_data_number\":17}";
+	assert_int_equal(cm_policy_parse(ok, strlen(ok), &p, &e), 0);
+	assert_int_equal(p.min_tcb_eval_number, 17);
+	cm_policy_free(&p);
+	static const char *const bad[] = {
+		"{\"min_tcb_evaluation_data_number\":-1}",
+		"{\"min_tcb_evaluation_data_number\":\"17\"}",
+		"{\"min_tcb_evaluation_data_number\":1.5}",
+		"{\"min_tcb_evaluation_data_number\":4294967296}",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(cm_policy_parse(bad[i], strlen(bad[i]), &p, &e), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -160,6 +182,7 @@ int main(void)
 		cmocka_unit_test(test_parse_rejects_bad_policies),
 		cmocka_unit_test(test_load_policy_file),
 		cmocka_unit_test(test_allow_any_image_and_pinning),
+		cmocka_unit_test(test_min_tcb_evaluation_data_number),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

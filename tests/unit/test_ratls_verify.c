@@ -602,6 +602,86 @@ static void test_debug_events_refused_by_non_debug_policy(void **state)
 	cr_verifier_free(dbg);
 }
 
+/* The host sets the guest's clock: with the time floor on, verification never runs at a
+ * time before the floor (build time, newest collateral issueDate, latest time seen), so a
+ * clock held back cannot revive an expired certificate. */
+static void test_time_floor_refuses_clock_held_back(void **state)
+{
+	(void)state;
+	struct cm_err e = {0};
+	time_t now = time(NULL);
+	struct ca_simca_params cp;
+	ca_simca_params_default(&cp, (int64_t)now - 4 * 86400); /* collateral valid from 5 days ago */
+	struct testca *t = testca_new_with(&cp);
+	EVP_PKEY *k;
+	X509 *x = testca_cert(t, &k, 0, now - 3 * 86400); /* expired two days ago */
+	struct cr_peer p;
+	time_t back = now - 3 * 86400 + 3600;              /* the host's clock */
+	struct cr_verifier *v = testca_verifier(t, NULL, 4);
+	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, back, &p, &e), 0); /* without a floor */
+	cr_verifier_free(v);
+	v = testca_verifier(t, NULL, 4);
+	cr_verifier_time_floor(v, (int64_t)now);            /* e.g. the image's build time */
+	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, back, &p, &e), -EBADMSG);
+	assert_string_equal(p.failed_check, "certificate");
+	assert_non_null(strstr(e.msg, "expired"));
+	/* monotonic: a time seen once is the new floor */
+	assert_int_equal(cr_verifier_time(v, (int64_t)now + 500), (int64_t)now + 500);
+	assert_int_equal(cr_verifier_time(v, (int64_t)now), (int64_t)now + 500);
+	cr_verifier_free(v);
+	X509_free(x);
+	EVP_PKEY_free(k);
+	testca_free(t);
+}
+
+/* The floor starts at the newest issueDate of the loaded collateral (TCB info, QE identity). */
+static void test_time_floor_from_collateral_issue_date(void **state)
+{
+	(void)state;
+	struct cm_err e = {0};
+	uint8_t *buf;
+	size_t len;
+	assert_int_equal(cm_read_file(T->collateral, 1 << 22, &buf, &len, &e), 0);
+	X509 *root = cm_x509_load_pem_file(T->root, &e);
+	struct cm_collateral *c = NULL;
+	const char *check = NULL;
+	assert_int_equal(cm_collateral_load((const char *)buf, len, root, &c, &check, &e), 0);
+	int64_t issued = cm_collateral_tcb_info(c)->issue_date;
+	if (cm_collateral_qe_identity(c)->issue_date > issued)
+		issued = cm_collateral_qe_identity(c)->issue_date;
+	cm_collateral_free(c);
+	X509_free(root);
+	free(buf);
+	assert_true(issued > 1000);
+	struct cr_verifier *v = testca_verifier(T, NULL, 4);
+	assert_int_equal(cr_verifier_time(v, 1000), 1000); /* no floor unless enabled */
+	cr_verifier_time_floor(v, 0);
+	assert_int_equal(cr_verifier_time(v, 1000), issued);
+	cr_verifier_free(v);
+}
+
+/* A policy minimum tcbEvaluationDataNumber refuses older collateral (the sim CA's is 17). */
+static void test_min_tcb_evaluation_data_number_refuses_old_collateral(void **state)
+{
+	(void)state;
+	struct cm_err e = {0};
+	time_t now = time(NULL);
+	EVP_PKEY *k;
+	X509 *x = testca_cert(T, &k, 0, now - 60);
+	struct cr_peer p;
+	struct cr_verifier *v =
+		testca_verifier(T, write_policy_json("\"allow_any_image\":true,\"min_tcb_evaluation_data_number\":18"), 4);
+	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, now, &p, &e), -EACCES);
+	assert_string_equal(p.failed_check, "policy_tcb_evaluation_data_number");
+	assert_non_null(strstr(e.msg, "17"));
+	cr_verifier_free(v);
+	v = testca_verifier(T, write_policy_json("\"allow_any_image\":true,\"min_tcb_evaluation_data_number\":17"), 4);
+	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, now, &p, &e), 0);
+	cr_verifier_free(v);
+	X509_free(x);
+	EVP_PKEY_free(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -623,6 +703,9 @@ int main(void)
 		cmocka_unit_test(test_any_policy_refuses_allowlists),
 		cmocka_unit_test(test_policy_must_pin_image),
 		cmocka_unit_test(test_debug_events_refused_by_non_debug_policy),
+		cmocka_unit_test(test_time_floor_refuses_clock_held_back),
+		cmocka_unit_test(test_time_floor_from_collateral_issue_date),
+		cmocka_unit_test(test_min_tcb_evaluation_data_number_refuses_old_collateral),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
