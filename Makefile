@@ -137,6 +137,7 @@ FUZZ_BIN := build/fuzz
 FUZZ_CC ?= clang
 FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -g -O1 -I. -fsanitize=fuzzer,address,undefined \
                -fno-sanitize-recover=undefined -DCOCOON_VERSION='"fuzz"' -DCOCOON_FUZZING \
+               -DCOCOON_BUILD_TIME=$(BUILD_TIME) \
                $(call pkg_cflags,$(BASE_PKGS))
 define fuzz_rule
 $(FUZZ_BIN)/fuzz_$(1): $$(fuzz_$(1)_SRCS)
