@@ -28,6 +28,9 @@ FIXTURES ?= $(abspath $(CURDIR)/../shared/fixtures)
 export FIXTURES
 
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+# The build's time, reproducible: SOURCE_DATE_EPOCH, else the commit's time. cocoon-ratls
+# never verifies peers at an earlier time (its time floor, docs/threat-model.md "Time").
+BUILD_TIME ?= $(or $(SOURCE_DATE_EPOCH),$(shell git log -1 --format=%ct 2>/dev/null),0)
 
 ifeq ($(SANITIZE),1)
 BUILD ?= build/asan
@@ -52,7 +55,8 @@ pkg_libs = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN_FLAGS) -I. -ffile-prefix-map=$(CURDIR)=. \
-              -DCOCOON_VERSION='"$(VERSION)"' $(call pkg_cflags,$(BASE_PKGS))
+              -DCOCOON_VERSION='"$(VERSION)"' \
+              -DCOCOON_BUILD_TIME=$(BUILD_TIME) $(call pkg_cflags,$(BASE_PKGS))
 ALL_LDFLAGS := $(LDFLAGS) $(SAN_FLAGS)
 BASE_LIBS := $(call pkg_libs,$(BASE_PKGS))
 
@@ -133,6 +137,7 @@ FUZZ_BIN := build/fuzz
 FUZZ_CC ?= clang
 FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -g -O1 -I. -fsanitize=fuzzer,address,undefined \
                -fno-sanitize-recover=undefined -DCOCOON_VERSION='"fuzz"' -DCOCOON_FUZZING \
+               -DCOCOON_BUILD_TIME=$(BUILD_TIME) \
                $(call pkg_cflags,$(BASE_PKGS))
 define fuzz_rule
 $(FUZZ_BIN)/fuzz_$(1): $$(fuzz_$(1)_SRCS)

@@ -343,5 +343,5 @@ void ci_boot_rest(struct ci_boot *b)
 	if (ci_switch_root(SYSROOT, &e) < 0)
 		ci_fatal("switch_root", "%s", e.msg);
 	ci_log("switched to the verified root");
-	ci_supervise(&spec, shutdown_hook);
+	ci_supervise(&spec, shutdown_hook, b->cmd.debug);
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "guest/init/log.h"
+#include "guest/init/svclog.h"
 
 #define MAX_BUTTONS 8
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -53,6 +54,9 @@ struct svc_state {
 	long long start_ms; /* last start */
 	long long next_ms;  /* pending restart time, 0 = none */
 	unsigned backoff;
+	bool has_output;    /* out and log set up (at the first start attempt) */
+	int out[2];         /* stdout/stderr pipe (kept across restarts), -1 when none */
+	struct ci_svclog log;
 };
 
 static long long now_ms(void)
@@ -62,7 +66,7 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static pid_t spawn(const struct ci_service *sv)
+static pid_t spawn(const struct ci_service *sv, int out)
 {
 	pid_t pid = fork();
 	if (pid != 0)
@@ -71,8 +75,10 @@ static pid_t spawn(const struct ci_service *sv)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	setsid();
-	int fd = open("/dev/console", O_RDWR | O_NOCTTY);
-	int nul = open("/dev/null", O_RDONLY);
+	/* stdout/stderr: the supervisor's pipe to the service log (svclog.h), never the
+	 * console directly; /dev/null when the pipe could not be made */
+	int nul = open("/dev/null", O_RDWR);
+	int fd = out >= 0 ? out : nul;
 	if (nul >= 0)
 		dup2(nul, 0);
 	if (fd >= 0) {
@@ -147,7 +153,38 @@ static int find_pid(const struct ci_spec *s, const struct svc_state *st, pid_t p
 	return -1;
 }
 
-static void start_ready(struct ci_spec *s, struct svc_state *st)
+/* The service's output pipe and log, made at its first start. */
+static void open_output(const struct ci_service *sv, struct svc_state *st, int console)
+{
+	struct cm_err e = {0};
+	if (ci_svclog_open(&st->log, CI_SVCLOG_DIR, sv->name, CI_SVCLOG_CAP, console, &e) < 0)
+		ci_log("service %s: %s (output dropped until it can be opened)", sv->name, e.msg);
+	if (pipe2(st->out, O_CLOEXEC) < 0 || fcntl(st->out[0], F_SETFL, O_NONBLOCK) < 0) {
+		ci_log("service %s: output pipe (%s); output goes to /dev/null", sv->name, strerror(errno));
+		if (st->out[0] >= 0)
+			close(st->out[0]);
+		st->out[0] = st->out[1] = -1;
+	}
+}
+
+/* Move what the service wrote into its log (non-blocking). */
+static void drain(struct svc_state *st)
+{
+	static char buf[65536];
+	ssize_t r;
+	if (st->out[0] < 0)
+		return;
+	while ((r = read(st->out[0], buf, sizeof buf)) > 0)
+		ci_svclog_write(&st->log, buf, (size_t)r);
+}
+
+static void drain_all(const struct ci_spec *s, struct svc_state *st)
+{
+	for (int i = 0; i < s->n_services; i++)
+		drain(&st[i]);
+}
+
+static void start_ready(struct ci_spec *s, struct svc_state *st, int console)
 {
 	long long now = now_ms();
 	for (int k = 0; k < s->n_services; k++) {
@@ -163,7 +200,11 @@ static void start_ready(struct ci_spec *s, struct svc_state *st)
 				deps = false;
 		if (!deps)
 			continue;
-		pid_t pid = spawn(sv);
+		if (!st[i].has_output) {
+			open_output(sv, &st[i], console);
+			st[i].has_output = true;
+		}
+		pid_t pid = spawn(sv, st[i].out[1]);
 		if (pid < 0) {
 			ci_log("service %s: fork failed (%s); retrying", sv->name, strerror(errno));
 			st[i].backoff = ci_backoff_next(st[i].backoff, sv->backoff_ms, 0);
@@ -226,6 +267,7 @@ static void stop_all(struct ci_spec *s, struct svc_state *st, int sfd)
 	}
 	long long deadline = now_ms() + CI_STOP_GRACE_MS;
 	for (;;) {
+		drain_all(s, st);
 		reap(s, st, true);
 		bool any = false;
 		for (int i = 0; i < s->n_services; i++)
@@ -258,15 +300,26 @@ static void stop_all(struct ci_spec *s, struct svc_state *st, int sfd)
 	kill(-1, SIGKILL);
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
+	drain_all(s, st);
+	for (int i = 0; i < s->n_services; i++)
+		ci_svclog_close(&st[i].log);
 }
 
-void ci_supervise(struct ci_spec *s, ci_shutdown_hook hook)
+void ci_supervise(struct ci_spec *s, ci_shutdown_hook hook, bool debug)
 {
 	static struct ci_spec empty;
 	if (!s)
 		s = &empty;
 	struct svc_state st[CI_MAX_SERVICES];
 	memset(st, 0, sizeof st);
+	for (int i = 0; i < CI_MAX_SERVICES; i++) {
+		st[i].out[0] = st[i].out[1] = -1;
+		st[i].log.fd = st[i].log.console = -1;
+	}
+	/* service output reaches the host-visible console only with cocoon.debug */
+	int console = debug ? open("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC) : -1;
+	ci_log("service output: %s/<service>.log (%u bytes + one rotated file each)%s", CI_SVCLOG_DIR,
+	       CI_SVCLOG_CAP, console >= 0 ? ", copied to the console (cocoon.debug)" : "");
 	sigset_t mask;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -285,19 +338,24 @@ void ci_supervise(struct ci_spec *s, ci_shutdown_hook hook)
 
 	const char *why = NULL;
 	while (!why) {
-		start_ready(s, st);
+		start_ready(s, st, console);
 		long long now = now_ms(), next = -1;
 		for (int i = 0; i < s->n_services; i++)
 			if (st[i].pid == 0 && !st[i].finished && st[i].next_ms > 0 &&
 			    (next < 0 || st[i].next_ms < next))
 				next = st[i].next_ms;
 		int timeout = next < 0 ? -1 : (int)(next > now ? (next - now > 60000 ? 60000 : next - now) : 0);
-		struct pollfd p[1 + MAX_BUTTONS];
+		struct pollfd p[1 + MAX_BUTTONS + CI_MAX_SERVICES];
 		p[0] = (struct pollfd){.fd = sfd, .events = POLLIN};
 		for (int i = 0; i < nb; i++)
 			p[1 + i] = (struct pollfd){.fd = buttons[i], .events = POLLIN};
-		if (poll(p, (nfds_t)(1 + nb), timeout) < 0 && errno != EINTR)
+		for (int i = 0; i < s->n_services; i++) /* fd -1 (no pipe yet) is ignored by poll */
+			p[1 + nb + i] = (struct pollfd){.fd = st[i].out[0], .events = POLLIN};
+		if (poll(p, (nfds_t)(1 + nb + s->n_services), timeout) < 0 && errno != EINTR)
 			ci_fatal("supervisor", "poll (%s)", strerror(errno));
+		for (int i = 0; i < s->n_services; i++)
+			if (p[1 + nb + i].revents & POLLIN)
+				drain(&st[i]);
 		if (p[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			while (read(sfd, &si, sizeof si) == sizeof si) {

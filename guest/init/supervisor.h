@@ -23,7 +23,8 @@ unsigned ci_backoff_next(unsigned prev_ms, unsigned initial_ms, long long ran_ms
 typedef void (*ci_shutdown_hook)(void);
 
 /* Run forever; on a shutdown request stop services (reverse start order), call hook,
- * sync, print "shutdown complete" and power off. */
-__attribute__((noreturn)) void ci_supervise(struct ci_spec *spec, ci_shutdown_hook hook);
+ * sync, print "shutdown complete" and power off. Services' stdout/stderr go to their
+ * bounded log (svclog.h), and also to the console only when debug (cocoon.debug). */
+__attribute__((noreturn)) void ci_supervise(struct ci_spec *spec, ci_shutdown_hook hook, bool debug);
 
 #endif

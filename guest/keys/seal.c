@@ -159,7 +159,22 @@ int ck_seal_trust_load(const char *backend, const char *spec_dir, struct ck_seal
 		return cm_err_prefix(e, "SGX collateral for the seal enclave's quote");
 	}
 	t->collateral = (char *)buf;
+	t->now = ck_seal_time_floor(t->now, t->collateral, t->collateral_len, t->anchor);
 	return 0;
+}
+
+int64_t ck_seal_time_floor(int64_t now, const char *collateral, size_t len, X509 *anchor)
+{
+	int64_t floor = (int64_t)COCOON_BUILD_TIME;
+	struct cm_collateral *c = NULL;
+	const char *check = NULL;
+	if (cm_collateral_load(collateral, len, anchor, &c, &check, NULL) == 0) {
+		int64_t a = cm_collateral_tcb_info(c)->issue_date, b = cm_collateral_qe_identity(c)->issue_date;
+		floor = a > floor ? a : floor;
+		floor = b > floor ? b : floor;
+		cm_collateral_free(c);
+	}
+	return now > floor ? now : floor;
 }
 
 void ck_seal_trust_free(struct ck_seal_trust *t)

@@ -73,9 +73,13 @@ struct ck_seal_trust {
 };
 
 /* tdx: Intel's anchor and root key id, collateral <spec_dir>/runtime/seal-collateral.json.
- * sim: root.pem and sgx_collateral.json of $COCOON_SIM_DIR (default /run/cocoon/sim). */
+ * sim: root.pem and sgx_collateral.json of $COCOON_SIM_DIR (default /run/cocoon/sim).
+ * now = ck_seal_time_floor(time(NULL), collateral, anchor). */
 int ck_seal_trust_load(const char *backend, const char *spec_dir, struct ck_seal_trust *t, struct cm_err *e);
 void ck_seal_trust_free(struct ck_seal_trust *t);
+/* The host sets the clock (docs/threat-model.md "Time"): max(now, COCOON_BUILD_TIME, the
+ * newest TCB info / QE identity issueDate of the collateral when it loads against anchor). */
+int64_t ck_seal_time_floor(int64_t now, const char *collateral, size_t len, X509 *anchor);
 
 /* Is this server address allowed with this attestation backend? vsock always; tcp: and
  * unix: (test transports) only with the sim backend. */

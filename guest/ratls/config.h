@@ -19,7 +19,8 @@
  *   "socks5":  [ { "listen": "127.0.0.1:8116", "policy": "NAME" } ]
  * }
  * Unknown keys are errors. Built-in policies: "any" and "tdx" (Intel root, default
- * libmeasure policy, no collateral unless configured). */
+ * libmeasure policy, no collateral unless configured; it names no image, so a listener
+ * cannot use it until it is redefined with an allowlist: cr_policy_check_pinned). */
 #ifndef COCOON_RATLS_CONFIG_H
 #define COCOON_RATLS_CONFIG_H
 

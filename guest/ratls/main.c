@@ -267,6 +267,17 @@ static int cmd_run(int argc, char **argv)
 	for (int i = 0; i < conf.npolicies; i++)
 		if (cr_verifier_add_policy(rt.verifier, &conf.policies[i], &e))
 			goto out;
+	/* the host sets the clock: never verify at a time before the build or the newest
+	 * collateral issueDate, and never go back in time (docs/threat-model.md "Time") */
+	cr_verifier_time_floor(rt.verifier, (int64_t)COCOON_BUILD_TIME);
+	cr_log("info", "time_floor", "floor=%lld build_time=%lld", (long long)cr_verifier_time(rt.verifier, 0),
+	       (long long)COCOON_BUILD_TIME);
+	/* production peer policies name the images they accept (docs/ratls.md) */
+	for (int i = 0; i < conf.nlisteners; i++)
+		if (cr_policy_check_pinned(cr_verifier_policy(rt.verifier, conf.listeners[i].policy), &e)) {
+			cm_err_prefix(&e, "listener %s", conf.listeners[i].listen);
+			goto out;
+		}
 	px = cr_proxy_new(&conf.proxy, rt.verifier, &e);
 	if (!px)
 		goto out;

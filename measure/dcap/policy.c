@@ -139,6 +139,14 @@ int cm_policy_parse(const char *json, size_t len, struct cm_policy *p, struct cm
 			rc = get_bool(v, key, &p->allow_mr_servicetd, e);
 		} else if (strcmp(key, "allow_sgx") == 0) {
 			rc = get_bool(v, key, &p->allow_sgx, e);
+		} else if (strcmp(key, "allow_any_image") == 0) {
+			rc = get_bool(v, key, &p->allow_any_image, e);
+		} else if (strcmp(key, "min_tcb_evaluation_data_number") == 0) {
+			int64_t n = json_object_get_int64(v);
+			if (!json_object_is_type(v, json_type_int) || n < 0 || n > UINT32_MAX)
+				rc = cm_fail(e, -EINVAL, "policy: \"%s\" must be an integer 0..%u", key, UINT32_MAX);
+			else
+				p->min_tcb_eval_number = (uint32_t)n;
 		} else if (strcmp(key, "mrtd") == 0) {
 			rc = hex_list(v, key, 48, 1, (void **)&p->mrtd, &p->n_mrtd, e);
 		} else if (strcmp(key, "rtmrs") == 0) {
@@ -177,6 +185,24 @@ int cm_policy_load(const char *path, struct cm_policy *p, struct cm_err *e)
 		cm_err_prefix(e, "%s", path);
 	free(buf);
 	return rc;
+}
+
+bool cm_policy_pins_image(const struct cm_policy *p)
+{
+	return p->n_mrtd || p->n_rtmrs || p->n_image_hashes;
+}
+
+int cm_policy_check_collateral(const struct cm_policy *p, const struct cm_tcb_info *tcb,
+			       const struct cm_qe_identity *qe, const char **check, struct cm_err *e)
+{
+	int64_t min = p->min_tcb_eval_number;
+	if (tcb->eval_number < min || qe->eval_number < min) {
+		*check = "policy_tcb_evaluation_data_number";
+		return cm_fail(e, -EACCES,
+			       "collateral tcbEvaluationDataNumber (TCB info %d, QE identity %d) is below the "
+			       "policy minimum %lld", tcb->eval_number, qe->eval_number, (long long)min);
+	}
+	return 0;
 }
 
 static bool in_list(const uint8_t *list, size_t count, size_t n, const uint8_t *v)

@@ -24,6 +24,8 @@ struct cm_policy {
 	bool require_sept_ve_disable; /* TD quotes */
 	bool allow_mr_servicetd;      /* non-zero MRSERVICETD (TD 1.5) */
 	bool allow_sgx;               /* SGX enclave quotes at all */
+	bool allow_any_image;         /* says explicitly: no MRTD/RTMR/image hash allowlist */
+	uint32_t min_tcb_eval_number; /* min_tcb_evaluation_data_number of the collateral (0: any) */
 	size_t n_mrtd, n_rtmrs, n_image_hashes, n_root_key_ids;
 	uint8_t (*mrtd)[48];
 	uint8_t (*rtmrs)[4][48];
@@ -39,6 +41,9 @@ int cm_policy_default(struct cm_policy *p);
 int cm_policy_parse(const char *json, size_t len, struct cm_policy *p, struct cm_err *e);
 int cm_policy_load(const char *path, struct cm_policy *p, struct cm_err *e);
 void cm_policy_free(struct cm_policy *p);
+/* Whether p names the TD images it accepts: a non-empty mrtd, rtmrs or image_hashes list.
+ * Peer policies of cocoon-ratls must, unless allow_any_image is set (docs/ratls.md). */
+bool cm_policy_pins_image(const struct cm_policy *p);
 
 /* Apply p to a verified quote. tcb_status and root_key_id come from verification.
  * Returns 0, or -EACCES with *check set ("policy_tcb_status", "policy_debug",
@@ -46,5 +51,11 @@ void cm_policy_free(struct cm_policy *p);
  * "policy_mrtd", "policy_rtmrs", "policy_image_hash", "policy_report_data"). */
 int cm_policy_check(const struct cm_policy *p, const struct cm_quote *q, enum cm_tcb_status tcb_status,
 		    const uint8_t root_key_id[48], const char **check, struct cm_err *e);
+
+/* The collateral the quote verified against must have TCB info and QE identity
+ * tcbEvaluationDataNumber >= p->min_tcb_eval_number. -EACCES with *check
+ * "policy_tcb_evaluation_data_number" when older. */
+int cm_policy_check_collateral(const struct cm_policy *p, const struct cm_tcb_info *tcb,
+			       const struct cm_qe_identity *qe, const char **check, struct cm_err *e);
 
 #endif

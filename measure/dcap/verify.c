@@ -104,6 +104,8 @@ int cm_verify_quote_with(const struct cm_quote *q, struct cm_collateral *c, cons
 		p = &defp;
 	}
 	int rc = cm_policy_check(p, q, r->tcb.status, r->root_key_id, &check, &e);
+	if (!rc)
+		rc = cm_policy_check_collateral(p, cm_collateral_tcb_info(c), cm_collateral_qe_identity(c), &check, &e);
 	if (p == &defp)
 		cm_policy_free(&defp);
 	if (rc)

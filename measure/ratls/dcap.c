@@ -168,6 +168,23 @@ int cr_dcap_policy_reload_collateral(struct cr_dcap_policy *p, const struct cr_p
 	return load_collateral(p, c->collateral, e);
 }
 
+const struct cm_policy *cr_dcap_policy_measure(const struct cr_dcap_policy *p)
+{
+	return &p->policy;
+}
+
+int64_t cr_dcap_policy_newest_issue(const struct cr_dcap_policy *p)
+{
+	int64_t t = 0;
+	for (int i = 0; i < p->nbundles; i++) {
+		int64_t a = cm_collateral_tcb_info(p->bundles[i])->issue_date;
+		int64_t b = cm_collateral_qe_identity(p->bundles[i])->issue_date;
+		t = a > t ? a : t;
+		t = b > t ? b : t;
+	}
+	return t;
+}
+
 /* The earliest end among the bundle's windows (CRL nextUpdate, TCB info / QE identity
  * nextUpdate, issuer certificates) and the quote's own PCK leaf and CA certificates. */
 static int64_t valid_until(struct cm_collateral *c, const struct cm_quote *q, int64_t t, int64_t collateral_end)
@@ -199,6 +216,16 @@ int cr_dcap_verify(struct cr_dcap_policy *p, const struct cm_quote *q, int64_t t
 	for (int i = 0; i < p->nbundles; i++) {
 		cm_verify_quote_with(q, p->bundles[i], &o, &r);
 		if (r.verdict == CM_VERDICT_OK) {
+			struct cm_err pe = {0};
+			const char *pc = NULL;
+			if (cm_policy_check_collateral(&p->policy, cm_collateral_tcb_info(p->bundles[i]),
+						       cm_collateral_qe_identity(p->bundles[i]), &pc, &pe)) {
+				r.verdict = CM_VERDICT_REJECTED;
+				r.failed_check = pc;
+				snprintf(r.message, sizeof(r.message), "%s", pe.msg);
+			}
+		}
+		if (r.verdict == CM_VERDICT_OK) {
 			out->tcb = (int)r.tcb.status;
 			snprintf(out->tcb_status, sizeof(out->tcb_status), "%s", cm_tcb_status_name(r.tcb.status));
 			memcpy(out->root_key_id, r.root_key_id, 48);
@@ -212,6 +239,8 @@ int cr_dcap_verify(struct cr_dcap_policy *p, const struct cm_quote *q, int64_t t
 		}
 	}
 	*check = first.failed_check ? first.failed_check : "quote_verification";
+	if (first.verdict == CM_VERDICT_REJECTED)
+		return cm_fail(e, -EACCES, "%s", first.message);
 	return cm_fail(e, -EBADMSG, "quote does not verify: %s", first.message);
 }
 

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "measure/core/util.h"
+#include "measure/dcap/policy.h"
 #include "measure/dcap/quote.h"
 #include "measure/ratls/peer.h"
 
@@ -23,7 +24,14 @@ int cr_dcap_policy_load(const struct cr_policy_conf *c, struct cr_dcap_policy **
 int cr_dcap_policy_reload_collateral(struct cr_dcap_policy *p, const struct cr_policy_conf *c, struct cm_err *e);
 void cr_dcap_policy_free(struct cr_dcap_policy *p);
 
-/* Signatures, PCK chain, collateral and TCB evaluation at time t. */
+/* The configured libmeasure policy (allowlists, allow_debug, allow_any_image). */
+const struct cm_policy *cr_dcap_policy_measure(const struct cr_dcap_policy *p);
+
+/* The newest issueDate (TCB info, QE identity) of the loaded collateral; 0 without any. */
+int64_t cr_dcap_policy_newest_issue(const struct cr_dcap_policy *p);
+
+/* Signatures, PCK chain, collateral and TCB evaluation at time t; the collateral must also
+ * meet the policy's min_tcb_evaluation_data_number (-EACCES otherwise). */
 int cr_dcap_verify(struct cr_dcap_policy *p, const struct cm_quote *q, int64_t t, struct cr_dcap_result *out,
 		   const char **check, struct cm_err *e);
 /* The policy's allowlists and accepted TCB statuses. -EACCES when rejected. */

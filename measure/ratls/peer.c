@@ -239,6 +239,8 @@ struct cr_policy {
 
 struct cr_verifier {
 	struct att_cache cache;
+	bool floor_on;
+	int64_t floor; /* tracked always (collateral issueDate), applied when floor_on */
 	int npolicies;
 	struct cr_policy *policies[MAX_POLICIES];
 };
@@ -274,6 +276,26 @@ void cr_verifier_free(struct cr_verifier *v)
 		free(v->policies[i]);
 	}
 	free(v);
+}
+
+static void raise_floor(struct cr_verifier *v, int64_t t)
+{
+	if (t > v->floor)
+		v->floor = t;
+}
+
+void cr_verifier_time_floor(struct cr_verifier *v, int64_t build_time)
+{
+	v->floor_on = true;
+	raise_floor(v, build_time);
+}
+
+int64_t cr_verifier_time(struct cr_verifier *v, int64_t t)
+{
+	if (!v->floor_on)
+		return t;
+	raise_floor(v, t);
+	return v->floor;
 }
 
 /* Fingerprint (names, sizes, mtimes) of a collateral file or directory. */
@@ -325,6 +347,7 @@ int cr_verifier_add_policy(struct cr_verifier *v, const struct cr_policy_conf *c
 	}
 	if (c->collateral[0])
 		p->collateral_sig = collateral_fingerprint(c->collateral);
+	raise_floor(v, cr_dcap_policy_newest_issue(p->dcap));
 	p->id = (uint32_t)v->npolicies + 1;
 	v->policies[v->npolicies++] = p;
 	return 0;
@@ -341,6 +364,20 @@ const struct cr_policy *cr_verifier_policy(const struct cr_verifier *v, const ch
 const char *cr_policy_name(const struct cr_policy *p)
 {
 	return p->conf.name;
+}
+
+int cr_policy_check_pinned(const struct cr_policy *p, struct cm_err *e)
+{
+	if (p->conf.type == CR_POLICY_ANY)
+		return 0;
+	const struct cm_policy *m = cr_dcap_policy_measure(p->dcap);
+	if (cm_policy_pins_image(m) || m->allow_any_image)
+		return 0;
+	return cm_fail(e, -EINVAL,
+		       "policy %s names no image (no image_hashes, mrtd or rtmrs in its policy JSON%s%s); "
+		       "pin the images from the measured spec or say \"allow_any_image\": true",
+		       p->conf.name, p->conf.measure_policy[0] ? " " : ", which is libmeasure's default",
+		       p->conf.measure_policy);
 }
 
 int cr_verifier_refresh(struct cr_verifier *v, struct cm_err *e)
@@ -360,6 +397,7 @@ int cr_verifier_refresh(struct cr_verifier *v, struct cm_err *e)
 			continue;
 		}
 		p->collateral_sig = sig;
+		raise_floor(v, cr_dcap_policy_newest_issue(p->dcap));
 		p->generation++;
 		cache_flush_policy(&v->cache, p->id);
 		reloaded++;
@@ -381,10 +419,26 @@ static int fail_check(struct cr_peer *out, const char *check, int code)
 	return code;
 }
 
+/* The first debug event of a replayed RTMR3 log (one message per line), or NULL. */
+static const char *debug_event(const uint8_t *log, size_t len)
+{
+	static const char *const debug[] = {CM_EVENT_DEBUG, CM_EVENT_DEBUG_SHELL};
+	for (size_t off = 0; off < len;) {
+		const uint8_t *nl = memchr(log + off, '\n', len - off);
+		size_t l = (nl ? (size_t)(nl - log) : len) - off;
+		for (size_t i = 0; i < sizeof(debug) / sizeof(debug[0]); i++)
+			if (l == strlen(debug[i]) && !memcmp(log + off, debug[i], l))
+				return debug[i];
+		off += l + 1;
+	}
+	return NULL;
+}
+
 int cr_peer_verify(struct cr_verifier *v, const struct cr_policy *p, X509 *cert, time_t now,
 		   struct cr_peer *out, struct cm_err *e)
 {
 	memset(out, 0, sizeof(*out));
+	now = (time_t)cr_verifier_time(v, (int64_t)now);
 	struct cr_cert_info ci;
 	int rc = cr_cert_inspect(cert, now, &ci, e);
 	if (rc)
@@ -418,6 +472,11 @@ int cr_peer_verify(struct cr_verifier *v, const struct cr_policy *p, X509 *cert,
 			return fail_check(out, "event_log",
 					  cm_fail(e, -EBADMSG, "event log replay differs from the quote's RTMR3"));
 		out->has_event_log = true;
+		const char *dbg = debug_event(ci.event_log, ci.event_log_len);
+		if (dbg && !cr_dcap_policy_measure(p->dcap)->allow_debug)
+			return fail_check(out, "policy_debug_event",
+					  cm_fail(e, -EACCES, "event log shows %s: a debug appliance is not accepted "
+							      "by the policy", dbg));
 	}
 
 	/* DCAP verification (signatures, PCK chain, collateral, TCB), cached per (quote hash,

@@ -8,7 +8,9 @@
  * cr_peer_verify(): inspect, then per the named policy: `any` accepts without a quote;
  * `tdx` requires a TD quote whose REPORTDATA is SHA-512(raw public key), verified by
  * libmeasure (signatures, PCK chain, collateral, TCB status) and checked against the
- * policy's allowlists; an RTMR3 event log extension, when present, must replay to RTMR3.
+ * policy's allowlists; an RTMR3 event log extension, when present, must replay to RTMR3,
+ * and one that shows a debug event (cocoon:cocoon_debug, cocoon:debug_shell) is refused
+ * ("policy_debug_event") unless the policy allows debug.
  * Successful DCAP verifications are cached per (SHA-256(quote), policy, collateral
  * generation) (bounded LRU, expiring at the earliest end of the collateral and PCK
  * certificate windows or the cache TTL; a collateral reload flushes the policy's
@@ -80,8 +82,21 @@ void cr_verifier_free(struct cr_verifier *v);
 int cr_verifier_add_policy(struct cr_verifier *v, const struct cr_policy_conf *c, struct cm_err *e);
 const struct cr_policy *cr_verifier_policy(const struct cr_verifier *v, const char *name);
 const char *cr_policy_name(const struct cr_policy *p);
+/* A production peer policy names what it accepts: 0 for `any` (it attests nothing) and for a
+ * `tdx` policy with an MRTD, RTMR or image hash allowlist or an explicit
+ * "allow_any_image": true; else -EINVAL naming the policy. cocoon-ratls runs it on every
+ * listener's policy at start. */
+int cr_policy_check_pinned(const struct cr_policy *p, struct cm_err *e);
 /* Reload collateral of every policy whose file/directory changed; returns how many reloaded. */
 int cr_verifier_refresh(struct cr_verifier *v, struct cm_err *e);
+
+/* Time floor (docs/threat-model.md "Time"): the host sets the guest clock, so once enabled,
+ * verification never runs at a time before the floor: the larger of build_time (e.g. the
+ * image's SOURCE_DATE_EPOCH), the newest issueDate of any collateral loaded, and the latest
+ * time a verification ran at (monotonic). cr_peer_verify applies it to its `now`. */
+void cr_verifier_time_floor(struct cr_verifier *v, int64_t build_time);
+/* max(t, floor) with the floor on (and the floor raised to it); t without. */
+int64_t cr_verifier_time(struct cr_verifier *v, int64_t t);
 
 struct cr_cache_stats {
 	uint64_t hits, misses, expired, evicted;

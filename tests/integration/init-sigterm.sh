@@ -5,7 +5,7 @@ source "$(dirname "$0")/lib.sh"
 require_appliance
 make_appliance_root "$WORK/root.img"
 write_spec "$WORK/spec" '{"version": 1,
-  "services": [{"name": "stopper", "argv": ["/bin/sh", "-c", "echo svc: ready; sleep 1; kill -TERM 1; exec sleep 1000"],
+  "services": [{"name": "stopper", "argv": ["/bin/sh", "-c", "echo svc: ready >/dev/console; sleep 1; kill -TERM 1; exec sleep 1000"],
                 "restart": "no"}]}'
 vm_run --initrd "$INITRD" --append "$(appliance_cmdline)" --disk "root=$WORK/root.img:ro" --spec "$WORK/spec"
 console_has '^svc: ready'

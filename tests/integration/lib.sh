@@ -272,7 +272,9 @@ make_model_volume() {
 # A service that prints what the boot gave it, then keeps running.
 # Lines: "svc: root=<testfile>", "svc: env=<GREETING>", "svc: rtmr3.log <line>" (the event
 # log), "svc: model=<weights>" when /models/x exists, and "svc: ready".
-SVC_REPORT='echo "svc: root=$(cat /etc/testfile)"; echo "svc: env=$GREETING";
+# It writes to /dev/console itself: services' stdout/stderr go to their in-guest log
+# (/run/cocoon/log/<service>.log), and to the console only with cocoon.debug (docs/boot.md).
+SVC_REPORT='exec >/dev/console 2>&1; echo "svc: root=$(cat /etc/testfile)"; echo "svc: env=$GREETING";
 while read -r l; do echo "svc: rtmr3.log $l"; done < /run/cocoon/rtmr3.log;
 if [ -d /models/x ]; then echo "svc: model=$(cat /models/x/weights.txt)"; fi;
 echo "svc: ready"'

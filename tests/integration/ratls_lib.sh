@@ -48,3 +48,15 @@ start_ratls() {
 }
 
 nfds() { ls "/proc/$1/fd" | wc -l; }
+
+# sim_policy IMAGE_HASH: the --policy keys of a `tdx` policy for the sim TD (its root and
+# collateral in $COCOON_SIM_DIR, made by gen-cert) that pins IMAGE_HASH, as a production
+# peer policy must (docs/ratls.md "Production policies"); sets SIM.
+sim_policy() {
+	local ih=$1 rk
+	[[ "$ih" =~ ^[0-9a-f]{64}$ ]] || fail "sim_policy: bad image hash '$ih'"
+	rk=$(openssl x509 -in "$COCOON_SIM_DIR/root.pem" -noout -pubkey | openssl pkey -pubin -outform DER |
+		tail -c 65 | openssl dgst -sha384 -r | cut -d' ' -f1)
+	printf '{"root_key_ids":["%s"],"image_hashes":["%s"]}\n' "$rk" "$ih" >"$WORK/sim-policy.json"
+	SIM="root=$COCOON_SIM_DIR/root.pem,collateral=$COCOON_SIM_DIR/collateral.json,policy=$WORK/sim-policy.json"
+}

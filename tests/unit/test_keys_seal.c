@@ -20,6 +20,7 @@
 #include "guest/keys/keys.h"
 #include "guest/keys/seal.h"
 #include "measure/core/digest.h"
+#include "measure/dcap/collateral.h"
 #include "tests/seal/enclave.h"
 
 /* tests/unit/golden/seal_vector.py */
@@ -380,6 +381,36 @@ static void test_provider_selection(void **state)
 	ck_close(p);
 }
 
+/* The host sets the clock: the seal quote's SGX collateral is checked at a time never
+ * before the build (COCOON_BUILD_TIME) or the collateral's newest issueDate. */
+static void test_seal_time_floor(void **state)
+{
+	struct env *x = *state;
+	start(x, TS_GOOD, SECRET1);
+	struct cm_err e = {0};
+	struct cm_collateral *c = NULL;
+	const char *check = NULL;
+	assert_int_equal(cm_collateral_load(x->trust.collateral, x->trust.collateral_len, x->trust.anchor, &c, &check, &e),
+			 0);
+	int64_t issued = cm_collateral_tcb_info(c)->issue_date;
+	if (cm_collateral_qe_identity(c)->issue_date > issued)
+		issued = cm_collateral_qe_identity(c)->issue_date;
+	cm_collateral_free(c);
+	int64_t want = issued > (int64_t)COCOON_BUILD_TIME ? issued : (int64_t)COCOON_BUILD_TIME;
+	assert_true(want > 0);
+	assert_int_equal(ck_seal_time_floor(0, x->trust.collateral, x->trust.collateral_len, x->trust.anchor), want);
+	assert_int_equal(ck_seal_time_floor(want + 5, x->trust.collateral, x->trust.collateral_len, x->trust.anchor),
+			 want + 5);
+	/* trust_load applies it */
+	assert_true(x->trust.now >= want);
+	/* a clock held back before the collateral's issueDate still verifies at the floor */
+	x->trust.now = ck_seal_time_floor(issued - 3 * 86400, x->trust.collateral, x->trust.collateral_len,
+					  x->trust.anchor);
+	uint8_t key[32];
+	assert_int_equal(ck_seal_get_key(x->b, &x->conf, &x->trust, "disk_encryption", key, &check, &e), 0);
+	stop(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -390,6 +421,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_client_good, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_fails_closed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_provider_selection, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_seal_time_floor, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

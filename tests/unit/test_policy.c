@@ -113,6 +113,67 @@ static void test_load_policy_file(void **state)
 	free(dir);
 }
 
+/* A production peer policy names the images it accepts (docs/ratls.md "Production
+ * policies"): allowlists, or an explicit allow_any_image. */
+static void test_allow_any_image_and_pinning(void **state)
+{
+	(void)state;
+	struct cm_policy p;
+	struct cm_err e = {0};
+	assert_int_equal(cm_policy_default(&p), 0);
+	assert_false(p.allow_any_image);
+	assert_false(cm_policy_pins_image(&p));
+	cm_policy_free(&p);
+	const char *any = "{\"allow_any_image\":true}";
+	assert_int_equal(cm_policy_parse(any, strlen(any), &p, &e), 0);
+	assert_true(p.allow_any_image);
+	assert_false(cm_policy_pins_image(&p));
+	cm_policy_free(&p);
+	const char *bad = "{\"allow_any_image\":1}";
+	assert_int_equal(cm_policy_parse(bad, strlen(bad), &p, &e), -EINVAL);
+	char json[512], h[97];
+	memset(h, 'a', 96);
+	h[96] = 0;
+	const char *keys[] = {"mrtd", "image_hashes"};
+	for (int i = 0; i < 2; i++) {
+		snprintf(json, sizeof(json), "{\"%s\":[\"%.*s\"]}", keys[i], i ? 64 : 96, h);
+		assert_int_equal(cm_policy_parse(json, strlen(json), &p, &e), 0);
+		assert_true(cm_policy_pins_image(&p));
+		cm_policy_free(&p);
+	}
+	snprintf(json, sizeof(json), "{\"rtmrs\":[[\"%s\",\"%s\",\"%s\",\"%s\"]]}", h, h, h, h);
+	assert_int_equal(cm_policy_parse(json, strlen(json), &p, &e), 0);
+	assert_true(cm_policy_pins_image(&p));
+	cm_policy_free(&p);
+	/* an explicitly empty list pins nothing */
+	const char *empty = "{\"image_hashes\":[]}";
+	assert_int_equal(cm_policy_parse(empty, strlen(empty), &p, &e), 0);
+	assert_false(cm_policy_pins_image(&p));
+	cm_policy_free(&p);
+}
+
+static void test_min_tcb_evaluation_data_number(void **state)
+{
+	(void)state;
+	struct cm_policy p;
+	struct cm_err e = {0};
+	assert_int_equal(cm_policy_default(&p), 0);
+	assert_int_equal(p.min_tcb_eval_number, 0);
+	cm_policy_free(&p);
+	const char *ok = "{\"min_tcb_evaluation_data_number\":17}";
+	assert_int_equal(cm_policy_parse(ok, strlen(ok), &p, &e), 0);
+	assert_int_equal(p.min_tcb_eval_number, 17);
+	cm_policy_free(&p);
+	static const char *const bad[] = {
+		"{\"min_tcb_evaluation_data_number\":-1}",
+		"{\"min_tcb_evaluation_data_number\":\"17\"}",
+		"{\"min_tcb_evaluation_data_number\":1.5}",
+		"{\"min_tcb_evaluation_data_number\":4294967296}",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(cm_policy_parse(bad[i], strlen(bad[i]), &p, &e), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -120,6 +181,8 @@ int main(void)
 		cmocka_unit_test(test_parse_full_policy),
 		cmocka_unit_test(test_parse_rejects_bad_policies),
 		cmocka_unit_test(test_load_policy_file),
+		cmocka_unit_test(test_allow_any_image_and_pinning),
+		cmocka_unit_test(test_min_tcb_evaluation_data_number),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -55,21 +55,26 @@ static void testca_free(struct testca *t)
 	free(t);
 }
 
-/* A quote whose REPORTDATA is SHA-512(raw public key of `bind`), RTMR3 = replay of the
- * test event log, MRTD tweaked by `variant` (to get distinct image hashes). */
-static uint8_t *testca_quote(struct testca *t, EVP_PKEY *bind, int variant, size_t *len)
+/* A quote whose REPORTDATA is SHA-512(raw public key of `bind`), RTMR3 = replay of `log`
+ * (testca_quote: the test event log), MRTD tweaked by `variant` (to get distinct image
+ * hashes). */
+static uint8_t *testca_quote_log(struct testca *t, EVP_PKEY *bind, int variant, const char *log, size_t *len)
 {
 	struct ca_simca_td td;
 	struct cm_err e = {0};
 	ca_simca_td_default(&td);
 	assert_int_equal(cr_report_data(bind, td.report_data, &e), 0);
 	td.mr_td[0] ^= (uint8_t)variant;
-	assert_int_equal(cm_rtmr3_replay((const uint8_t *)test_event_log, strlen(test_event_log), td.rtmr[3], NULL, &e),
-			 0);
+	assert_int_equal(cm_rtmr3_replay((const uint8_t *)log, strlen(log), td.rtmr[3], NULL, &e), 0);
 	uint8_t *q = NULL;
 	if (ca_simca_quote(t->ca, &td, &q, len, &e))
 		fail_msg("simca quote: %s", e.msg);
 	return q;
+}
+
+static uint8_t *testca_quote(struct testca *t, EVP_PKEY *bind, int variant, size_t *len)
+{
+	return testca_quote_log(t, bind, variant, test_event_log, len);
 }
 
 /* An attested certificate for a new key (returned in *key). */

@@ -113,7 +113,8 @@ static void test_verify_rejects_expired_and_not_yet_valid(void **state)
 	cr_verifier_free(v);
 }
 
-static char *write_policy(const char *image_hash_hex)
+/* A policy file pinning the test root, plus `extra` JSON members. */
+static char *write_policy_json(const char *extra)
 {
 	static char path[600];
 	char *dir = test_tmpdir();
@@ -125,10 +126,17 @@ static char *write_policy(const char *image_hash_hex)
 	cm_hex_encode(id, 48, idhex, sizeof(idhex));
 	snprintf(path, sizeof(path), "%s/policy.json", dir);
 	FILE *f = fopen(path, "w");
-	fprintf(f, "{\"root_key_ids\":[\"%s\"],\"image_hashes\":[\"%s\"]}\n", idhex, image_hash_hex);
+	fprintf(f, "{\"root_key_ids\":[\"%s\"],%s}\n", idhex, extra);
 	fclose(f);
 	free(dir);
 	return path;
+}
+
+static char *write_policy(const char *image_hash_hex)
+{
+	char extra[200];
+	snprintf(extra, sizeof(extra), "\"image_hashes\":[\"%s\"]", image_hash_hex);
+	return write_policy_json(extra);
 }
 
 static void test_verify_rejects_disallowed_image_hash(void **state)
@@ -533,6 +541,147 @@ static void test_any_policy_refuses_allowlists(void **state)
 	cr_verifier_free(v);
 }
 
+/* Production peer policies name the images they accept: a tdx policy without an
+ * allowlist is refused unless it says allow_any_image (cocoon-ratls checks this for every
+ * listener's policy at start). */
+static void test_policy_must_pin_image(void **state)
+{
+	(void)state;
+	struct cm_err e = {0};
+	struct cr_verifier *v = testca_verifier(T, NULL, 4);
+	assert_int_equal(cr_policy_check_pinned(pol(v, "sim"), &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "allow_any_image"));
+	assert_int_equal(cr_policy_check_pinned(pol(v, "any"), &e), 0);
+	cr_verifier_free(v);
+	v = testca_verifier(T, write_policy_json("\"allow_any_image\":true"), 4);
+	assert_int_equal(cr_policy_check_pinned(pol(v, "sim"), &e), 0);
+	cr_verifier_free(v);
+	char h[65];
+	memset(h, '0', 64);
+	h[64] = 0;
+	v = testca_verifier(T, write_policy(h), 4);
+	assert_int_equal(cr_policy_check_pinned(pol(v, "sim"), &e), 0);
+	cr_verifier_free(v);
+}
+
+/* An event log showing the debug key provider (cocoon:cocoon_debug) or a debug shell is
+ * refused by every policy that does not allow debug, even with a matching RTMR3. */
+static void test_debug_events_refused_by_non_debug_policy(void **state)
+{
+	(void)state;
+	static const char *const logs[] = {
+		"cocoon:spec.tree=0123abcd\ncocoon:cocoon_debug\ncocoon:tdx_inited\n",
+		"cocoon:spec.tree=0123abcd\ncocoon:debug_shell\n",
+	};
+	struct cm_err e = {0};
+	struct cr_verifier *strict = testca_verifier(T, write_policy_json("\"allow_any_image\":true"), 4);
+	struct cr_verifier *dbg =
+		testca_verifier(T, write_policy_json("\"allow_any_image\":true,\"allow_debug\":true"), 4);
+	for (int i = 0; i < 2; i++) {
+		EVP_PKEY *k = cr_key_new(&e);
+		size_t qlen;
+		uint8_t *q = testca_quote_log(T, k, 0, logs[i], &qlen);
+		struct cr_peer p;
+		assert_int_equal(verify_built(strict, "sim", k, q, qlen, logs[i], &p, &e), -EACCES);
+		assert_string_equal(p.failed_check, "policy_debug_event");
+		assert_false(p.attested);
+		if (verify_built(dbg, "sim", k, q, qlen, logs[i], &p, &e))
+			fail_msg("debug policy: %s (%s)", e.msg, p.failed_check);
+		free(q);
+		EVP_PKEY_free(k);
+	}
+	/* the normal log passes the strict policy */
+	EVP_PKEY *k = cr_key_new(&e);
+	size_t qlen;
+	uint8_t *q = testca_quote(T, k, 0, &qlen);
+	struct cr_peer p;
+	assert_int_equal(verify_built(strict, "sim", k, q, qlen, test_event_log, &p, &e), 0);
+	free(q);
+	EVP_PKEY_free(k);
+	cr_verifier_free(strict);
+	cr_verifier_free(dbg);
+}
+
+/* The host sets the guest's clock: with the time floor on, verification never runs at a
+ * time before the floor (build time, newest collateral issueDate, latest time seen), so a
+ * clock held back cannot revive an expired certificate. */
+static void test_time_floor_refuses_clock_held_back(void **state)
+{
+	(void)state;
+	struct cm_err e = {0};
+	time_t now = time(NULL);
+	struct ca_simca_params cp;
+	ca_simca_params_default(&cp, (int64_t)now - 4 * 86400); /* collateral valid from 5 days ago */
+	struct testca *t = testca_new_with(&cp);
+	EVP_PKEY *k;
+	X509 *x = testca_cert(t, &k, 0, now - 3 * 86400); /* expired two days ago */
+	struct cr_peer p;
+	time_t back = now - 3 * 86400 + 3600;              /* the host's clock */
+	struct cr_verifier *v = testca_verifier(t, NULL, 4);
+	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, back, &p, &e), 0); /* without a floor */
+	cr_verifier_free(v);
+	v = testca_verifier(t, NULL, 4);
+	cr_verifier_time_floor(v, (int64_t)now);            /* e.g. the image's build time */
+	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, back, &p, &e), -EBADMSG);
+	assert_string_equal(p.failed_check, "certificate");
+	assert_non_null(strstr(e.msg, "expired"));
+	/* monotonic: a time seen once is the new floor */
+	assert_int_equal(cr_verifier_time(v, (int64_t)now + 500), (int64_t)now + 500);
+	assert_int_equal(cr_verifier_time(v, (int64_t)now), (int64_t)now + 500);
+	cr_verifier_free(v);
+	X509_free(x);
+	EVP_PKEY_free(k);
+	testca_free(t);
+}
+
+/* The floor starts at the newest issueDate of the loaded collateral (TCB info, QE identity). */
+static void test_time_floor_from_collateral_issue_date(void **state)
+{
+	(void)state;
+	struct cm_err e = {0};
+	uint8_t *buf;
+	size_t len;
+	assert_int_equal(cm_read_file(T->collateral, 1 << 22, &buf, &len, &e), 0);
+	X509 *root = cm_x509_load_pem_file(T->root, &e);
+	struct cm_collateral *c = NULL;
+	const char *check = NULL;
+	assert_int_equal(cm_collateral_load((const char *)buf, len, root, &c, &check, &e), 0);
+	int64_t issued = cm_collateral_tcb_info(c)->issue_date;
+	if (cm_collateral_qe_identity(c)->issue_date > issued)
+		issued = cm_collateral_qe_identity(c)->issue_date;
+	cm_collateral_free(c);
+	X509_free(root);
+	free(buf);
+	assert_true(issued > 1000);
+	struct cr_verifier *v = testca_verifier(T, NULL, 4);
+	assert_int_equal(cr_verifier_time(v, 1000), 1000); /* no floor unless enabled */
+	cr_verifier_time_floor(v, 0);
+	assert_int_equal(cr_verifier_time(v, 1000), issued);
+	cr_verifier_free(v);
+}
+
+/* A policy minimum tcbEvaluationDataNumber refuses older collateral (the sim CA's is 17). */
+static void test_min_tcb_evaluation_data_number_refuses_old_collateral(void **state)
+{
+	(void)state;
+	struct cm_err e = {0};
+	time_t now = time(NULL);
+	EVP_PKEY *k;
+	X509 *x = testca_cert(T, &k, 0, now - 60);
+	struct cr_peer p;
+	struct cr_verifier *v =
+		testca_verifier(T, write_policy_json("\"allow_any_image\":true,\"min_tcb_evaluation_data_number\":18"), 4);
+	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, now, &p, &e), -EACCES);
+	assert_string_equal(p.failed_check, "policy_tcb_evaluation_data_number");
+	assert_non_null(strstr(e.msg, "17"));
+	cr_verifier_free(v);
+	v = testca_verifier(T, write_policy_json("\"allow_any_image\":true,\"min_tcb_evaluation_data_number\":17"), 4);
+	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, now, &p, &e), 0);
+	cr_verifier_free(v);
+	X509_free(x);
+	EVP_PKEY_free(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -552,6 +701,11 @@ int main(void)
 		cmocka_unit_test(test_collateral_reload_flushes_cache),
 		cmocka_unit_test(test_cache_expiry_capped_at_earliest_window_end),
 		cmocka_unit_test(test_any_policy_refuses_allowlists),
+		cmocka_unit_test(test_policy_must_pin_image),
+		cmocka_unit_test(test_debug_events_refused_by_non_debug_policy),
+		cmocka_unit_test(test_time_floor_refuses_clock_held_back),
+		cmocka_unit_test(test_time_floor_from_collateral_issue_date),
+		cmocka_unit_test(test_min_tcb_evaluation_data_number_refuses_old_collateral),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

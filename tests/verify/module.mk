@@ -5,7 +5,7 @@
 FUZZERS += verify
 fuzz_verify_SRCS = tests/fuzz/fuzz_verify.c $(LIBMEASURE_SRCS)
 fuzz_verify_SEEDS := $(wildcard $(FIXTURES)/tdx/quotes/*.bin $(FIXTURES)/tdx/quotes/*.dat \
-	$(FIXTURES)/tdx/quotes/*.json)
+	$(FIXTURES)/tdx/quotes/*.json) tests/fuzz/seeds/policy.json
 
 # make bench: quote verification throughput vs @phala/dcap-qvl (tests/bench/bench_verify.sh).
 $(BUILD)/bench/bench_verify: $(OBJ)/tests/bench/bench_verify.o $(call lib,measure)
