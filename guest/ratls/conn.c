@@ -239,6 +239,18 @@ int cr_conn_pre_write(int fd, struct conn *c)
 	return 1;
 }
 
+enum step cr_conn_pre_flush(struct conn *c, enum state next, const char *why)
+{
+	int r = cr_conn_pre_write(c->fdc, c);
+	if (r < 0) {
+		cr_conn_close(c, why);
+		return STEP_STOP;
+	}
+	if (r > 0)
+		c->st = next;
+	return STEP_CONTINUE;
+}
+
 void cr_conn_pre_set(struct conn *c, const uint8_t *p, size_t n)
 {
 	memcpy(c->pre, p, n);
@@ -255,6 +267,14 @@ int cr_conn_connect_wait(struct conn *c, uint32_t *events, bool on_client)
 		return r;
 	*events = 0;
 	return 1;
+}
+
+int cr_conn_tls_new(struct conn *c, bool server)
+{
+	struct cm_err e = {0};
+	c->ssl = cr_tls_new(server ? c->px->srv_ctx : c->px->cli_ctx, server ? c->fdc : c->fdu, server, &c->tp, &e);
+	c->tls_on_c = server;
+	return c->ssl ? 0 : -EIO;
 }
 
 void cr_conn_log_peer(struct conn *c)

@@ -154,8 +154,13 @@ int cr_conn_connect_wait(struct conn *c, uint32_t *events, bool on_client);
  * 1 complete, 0 pending, <0 error or EOF. */
 int cr_conn_pre_read(int fd, struct conn *c, size_t want);
 int cr_conn_pre_write(int fd, struct conn *c);
+/* Write pre[] to the client side, then enter next; closes c with why when the client is gone. */
+enum step cr_conn_pre_flush(struct conn *c, enum state next, const char *why);
 /* Load n bytes into pre[] to be written. */
 void cr_conn_pre_set(struct conn *c, const uint8_t *p, size_t n);
+/* The TLS object of c: the server on the client side (reverse) or the client on the
+ * upstream side (forward, socks5), with the current contexts. 0 or -EIO. */
+int cr_conn_tls_new(struct conn *c, bool server);
 /* Drive c->ssl's handshake: 1 done and the peer verified, 0 pending, <0 failed (closed). */
 int cr_conn_handshake(struct conn *c);
 void cr_conn_log_peer(struct conn *c);

@@ -90,19 +90,16 @@ enum step cr_st_f_pow_solve(struct conn *c, uint32_t *events, bool on_client)
 enum step cr_st_f_pow_send(struct conn *c, uint32_t *events, bool on_client)
 {
 	(void)events, (void)on_client;
-	struct cm_err e = {0};
 	int r = cr_conn_pre_write(c->fdu, c);
 	if (r < 0) {
 		cr_upstream_fail(c, "target gone during PoW");
 		return STEP_STOP;
 	}
 	if (r > 0) {
-		c->ssl = cr_tls_new(c->px->cli_ctx, c->fdu, false, &c->tp, &e);
-		if (!c->ssl) {
+		if (cr_conn_tls_new(c, false)) {
 			cr_upstream_fail(c, "TLS setup failed");
 			return STEP_STOP;
 		}
-		c->tls_on_c = false;
 		c->st = ST_F_TLS;
 	}
 	return STEP_CONTINUE;

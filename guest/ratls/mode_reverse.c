@@ -24,14 +24,7 @@ void cr_reverse_start(struct conn *c)
 enum step cr_st_r_pow_send(struct conn *c, uint32_t *events, bool on_client)
 {
 	(void)events, (void)on_client;
-	int r = cr_conn_pre_write(c->fdc, c);
-	if (r < 0) {
-		cr_conn_close(c, "client gone during PoW");
-		return STEP_STOP;
-	}
-	if (r > 0)
-		c->st = ST_R_POW_RECV;
-	return STEP_CONTINUE;
+	return cr_conn_pre_flush(c, ST_R_POW_RECV, "client gone during PoW");
 }
 
 enum step cr_st_r_pow_recv(struct conn *c, uint32_t *events, bool on_client)
@@ -53,12 +46,10 @@ enum step cr_st_r_pow_recv(struct conn *c, uint32_t *events, bool on_client)
 		cr_conn_close(c, "bad PoW answer");
 		return STEP_STOP;
 	}
-	c->ssl = cr_tls_new(c->px->srv_ctx, c->fdc, true, &c->tp, &e);
-	if (!c->ssl) {
+	if (cr_conn_tls_new(c, true)) {
 		cr_conn_close(c, "TLS setup failed");
 		return STEP_STOP;
 	}
-	c->tls_on_c = true;
 	c->st = ST_R_TLS;
 	return STEP_CONTINUE;
 }

@@ -58,14 +58,7 @@ enum step cr_st_s_greet(struct conn *c, uint32_t *events, bool on_client)
 enum step cr_st_s_greet_reply(struct conn *c, uint32_t *events, bool on_client)
 {
 	(void)events, (void)on_client;
-	int r = cr_conn_pre_write(c->fdc, c);
-	if (r < 0) {
-		cr_conn_close(c, "client gone");
-		return STEP_STOP;
-	}
-	if (r > 0)
-		c->st = ST_S_REQUEST;
-	return STEP_CONTINUE;
+	return cr_conn_pre_flush(c, ST_S_REQUEST, "client gone");
 }
 
 enum step cr_st_s_request(struct conn *c, uint32_t *events, bool on_client)
