@@ -2,6 +2,7 @@
 #include "guest/ratls/budget.h"
 
 #include <netinet/in.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "guest/ratls/log.h"
@@ -33,7 +34,7 @@ int cr_budget_refusal(const struct cr_proxy *px, const struct listener *l, const
 	if (l->npow >= px->max_pow)
 		return REF_POW;
 	int n = 0, max = px->conf.max_pow_conns_per_source;
-	for (const struct conn *c = l->pow_head; max > 0 && c; c = c->inpow_next)
+	for (const struct conn *c = l->pow_head; max > 0 && c; c = c->inpow.next)
 		if (cr_budget_same_source(&c->src, src) && ++n >= max)
 			return REF_SOURCE;
 	return -1;
@@ -63,11 +64,7 @@ void cr_budget_pow_enter(struct conn *c)
 {
 	struct listener *l = c->l;
 	c->in_pow = true;
-	c->inpow_prev = NULL;
-	c->inpow_next = l->pow_head;
-	if (l->pow_head)
-		l->pow_head->inpow_prev = c;
-	l->pow_head = c;
+	cr_conn_list_push(&l->pow_head, c, offsetof(struct conn, inpow));
 	l->npow++;
 }
 
@@ -76,13 +73,7 @@ void cr_budget_pow_leave(struct conn *c)
 	if (!c->in_pow)
 		return;
 	struct listener *l = c->l;
-	if (c->inpow_prev)
-		c->inpow_prev->inpow_next = c->inpow_next;
-	else
-		l->pow_head = c->inpow_next;
-	if (c->inpow_next)
-		c->inpow_next->inpow_prev = c->inpow_prev;
-	c->inpow_prev = c->inpow_next = NULL;
+	cr_conn_list_unlink(&l->pow_head, c, offsetof(struct conn, inpow));
 	c->in_pow = false;
 	l->npow--;
 }

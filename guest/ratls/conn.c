@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -68,10 +69,7 @@ struct conn *cr_conn_open(struct cr_proxy *px, struct listener *l, int fd, const
 	c->tp.policy = l->policy;
 	c->started = c->last_io = time(NULL);
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
-	c->next = px->conns;
-	if (px->conns)
-		px->conns->prev = c;
-	px->conns = c;
+	cr_conn_list_push(&px->conns, c, offsetof(struct conn, all));
 	px->nconns++;
 	l->nconns++;
 	if (px->conf.log_connections)
@@ -79,6 +77,33 @@ struct conn *cr_conn_open(struct cr_proxy *px, struct listener *l, int fd, const
 	mode_start[l->conf.mode](c);
 	cr_conn_advance(c);
 	return c;
+}
+
+static struct conn_link *link_of(struct conn *c, size_t off)
+{
+	return (struct conn_link *)((char *)c + off);
+}
+
+void cr_conn_list_push(struct conn **head, struct conn *c, size_t off)
+{
+	struct conn_link *k = link_of(c, off);
+	k->prev = NULL;
+	k->next = *head;
+	if (*head)
+		link_of(*head, off)->prev = c;
+	*head = c;
+}
+
+void cr_conn_list_unlink(struct conn **head, struct conn *c, size_t off)
+{
+	struct conn_link *k = link_of(c, off);
+	if (k->prev)
+		link_of(k->prev, off)->next = k->next;
+	else
+		*head = k->next;
+	if (k->next)
+		link_of(k->next, off)->prev = k->prev;
+	k->prev = k->next = NULL;
 }
 
 void cr_conn_close(struct conn *c, const char *why)
@@ -102,13 +127,8 @@ void cr_conn_close(struct conn *c, const char *why)
 	if (c->fdu >= 0)
 		close(c->fdu);
 	c->fdc = c->fdu = -1;
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		px->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	c->next = px->dead;
+	cr_conn_list_unlink(&px->conns, c, offsetof(struct conn, all));
+	c->all.next = px->dead;
 	px->dead = c;
 	px->nconns--;
 	cr_budget_pow_leave(c);
@@ -130,7 +150,7 @@ void cr_conn_reap(struct cr_proxy *px)
 {
 	while (px->dead) {
 		struct conn *c = px->dead;
-		px->dead = c->next;
+		px->dead = c->all.next;
 		cr_conn_free(c);
 	}
 }
@@ -258,14 +278,14 @@ void cr_conn_pre_set(struct conn *c, const uint8_t *p, size_t n)
 	c->pre_off = 0;
 }
 
-int cr_conn_connect_wait(struct conn *c, uint32_t *events, bool on_client)
+int cr_conn_connect_wait(struct conn *c)
 {
-	if (!(*events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) || on_client)
+	if (!(c->events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) || c->on_client)
 		return 0;
 	int r = cr_conn_connect_done(c);
 	if (r)
 		return r;
-	*events = 0;
+	c->events = 0;
 	return 1;
 }
 
@@ -319,15 +339,15 @@ int cr_conn_handshake(struct conn *c)
 
 /* ---- dispatch ------------------------------------------------------------------------------- */
 
-static enum step st_relay(struct conn *c, uint32_t *events, bool on_client)
+static enum step st_relay(struct conn *c)
 {
-	cr_relay(c, *events, on_client);
+	cr_relay(c, c->events, c->on_client);
 	return STEP_STOP;
 }
 
-static enum step st_f_tls(struct conn *c, uint32_t *events, bool on_client)
+static enum step st_f_tls(struct conn *c)
 {
-	return (c->l->conf.mode == CR_MODE_SOCKS5 ? cr_st_s_tls : cr_st_f_tls)(c, events, on_client);
+	return (c->l->conf.mode == CR_MODE_SOCKS5 ? cr_st_s_tls : cr_st_f_tls)(c);
 }
 
 static const cr_state_fn states[NSTATES] = {
@@ -349,9 +369,11 @@ static const cr_state_fn states[NSTATES] = {
 
 void cr_conn_step(struct conn *c, uint32_t events, bool on_client)
 {
+	c->events = events;
+	c->on_client = on_client;
 	while (!c->dead) {
 		enum state before = c->st;
-		if (states[c->st](c, &events, on_client) == STEP_STOP || c->dead)
+		if (states[c->st](c) == STEP_STOP || c->dead)
 			return;
 		if (c->st == before) {
 			cr_conn_update_interest(c);

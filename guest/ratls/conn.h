@@ -31,6 +31,11 @@ enum refusal { REF_TOTAL, REF_LISTENER, REF_POW, REF_SOURCE, NREFUSALS };
 
 struct conn;
 
+/* A connection's links in one doubly linked list. */
+struct conn_link {
+	struct conn *prev, *next;
+};
+
 struct ep {
 	enum ep_kind kind;
 	void *ptr;
@@ -48,7 +53,7 @@ struct listener {
 	char name[300];
 	int max_conns, nconns;           /* this listener's budget and use */
 	int npow;                        /* reverse: connections still in the PoW */
-	struct conn *pow_head;           /* ... linked through conn.inpow_next */
+	struct conn *pow_head;           /* ... linked through conn.inpow */
 	uint64_t refused[NREFUSALS];     /* refusals not logged yet */
 };
 
@@ -74,6 +79,8 @@ struct conn {
 	struct listener *l;
 	uint64_t id;
 	enum state st;
+	uint32_t events;        /* what epoll reported in this turn (0: none, or used up) ... */
+	bool on_client;         /* ... for the client side's fd (else the upstream's) */
 	int fdc, fdu;           /* client side (accepted), upstream side (connected) */
 	bool regc, regu;        /* registered in epoll */
 	uint32_t evc, evu;      /* registered interest */
@@ -94,10 +101,9 @@ struct conn {
 	uint64_t bytes_c2u, bytes_u2c;
 	bool dead;
 	char peer[64];
-	struct conn *prev, *next;
-	struct conn *solve_next;
+	struct conn_link all;         /* px->conns (after close: px->dead, through all.next) */
 	bool in_pow;                  /* counted in l->npow */
-	struct conn *inpow_prev, *inpow_next; /* l->pow_head list */
+	struct conn_link inpow;       /* l->pow_head list */
 };
 
 struct cr_proxy {
@@ -124,14 +130,17 @@ enum step {
 	STEP_STOP,     /* nothing more in this turn: closed, relaying, or solving the PoW */
 };
 
-/* One state: events are what epoll reported for the fd of the side on_client (0 when
- * the state is entered without an event; a state may clear them for the next). */
-typedef enum step (*cr_state_fn)(struct conn *c, uint32_t *events, bool on_client);
+/* One state; c->events and c->on_client hold the event being handled. */
+typedef enum step (*cr_state_fn)(struct conn *c);
 
 /* A connection accepted on l from src (fd non-blocking): counted in the budgets, in the
  * first state of l's mode and run once. NULL when out of memory (fd closed); the
  * connection may come back already closed (on px->dead until cr_conn_reap). */
 struct conn *cr_conn_open(struct cr_proxy *px, struct listener *l, int fd, const struct sockaddr_storage *src);
+/* Push c at the head of a list / unlink it (its links cleared); off: offsetof(struct conn,
+ * all) or offsetof(struct conn, inpow). */
+void cr_conn_list_push(struct conn **head, struct conn *c, size_t off);
+void cr_conn_list_unlink(struct conn **head, struct conn *c, size_t off);
 /* Drive c with the events epoll reported on one of its sides. */
 void cr_conn_step(struct conn *c, uint32_t events, bool on_client);
 /* Run c's current state without an event (a new connection, the PoW solver's turn). */
@@ -147,9 +156,9 @@ void cr_conn_reap(struct cr_proxy *px);
 /* Non-blocking connect of fdu to dst; connect_done: 0 connected or -errno. */
 int cr_conn_start_connect(struct conn *c, const struct sockaddr_storage *dst, socklen_t len);
 int cr_conn_connect_done(struct conn *c);
-/* The connect of fdu after epoll reported events on one side: 0 still connecting, 1
- * connected (*events cleared: the next state starts without them), -errno failed. */
-int cr_conn_connect_wait(struct conn *c, uint32_t *events, bool on_client);
+/* The connect of fdu after c->events: 0 still connecting, 1 connected (c->events cleared:
+ * the next state starts without them), -errno failed. */
+int cr_conn_connect_wait(struct conn *c);
 /* Preamble I/O through pre[]: read up to want bytes / write pre[pre_off..pre_len).
  * 1 complete, 0 pending, <0 error or EOF. */
 int cr_conn_pre_read(int fd, struct conn *c, size_t want);

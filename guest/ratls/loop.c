@@ -47,7 +47,7 @@ static void accept_conns(struct cr_proxy *px, struct listener *l)
 static void check_timeouts(struct cr_proxy *px, time_t now)
 {
 	for (struct conn *c = px->conns, *n; c; c = n) {
-		n = c->next;
+		n = c->all.next;
 		if (c->st != ST_RELAY && now - c->started >= px->conf.handshake_timeout)
 			cr_conn_close(c, "handshake timeout");
 		else if (c->st == ST_RELAY && px->conf.idle_timeout > 0 && now - c->last_io >= px->conf.idle_timeout)
@@ -95,7 +95,7 @@ int cr_proxy_run(struct cr_proxy *px, cr_tick_fn tick, void *arg, struct cm_err 
 		if (px->stopping && (px->nconns == 0 || time(NULL) >= px->stop_deadline))
 			break;
 		bool solving = false;
-		for (struct conn *c = px->conns; c; c = c->next)
+		for (struct conn *c = px->conns; c; c = c->all.next)
 			if (c->st == ST_F_POW_SOLVE) {
 				solving = true;
 				break;
@@ -143,7 +143,7 @@ int cr_proxy_run(struct cr_proxy *px, cr_tick_fn tick, void *arg, struct cm_err 
 			}
 		}
 		if (solving)
-			for (struct conn *c = px->conns; c; c = c->next)
+			for (struct conn *c = px->conns; c; c = c->all.next)
 				if (c->st == ST_F_POW_SOLVE)
 					cr_conn_advance(c);
 		cr_conn_reap(px);

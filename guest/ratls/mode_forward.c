@@ -28,9 +28,9 @@ void cr_forward_start(struct conn *c)
 	c->st = ST_F_CONNECT;
 }
 
-enum step cr_st_f_connect(struct conn *c, uint32_t *events, bool on_client)
+enum step cr_st_f_connect(struct conn *c)
 {
-	int r = cr_conn_connect_wait(c, events, on_client);
+	int r = cr_conn_connect_wait(c);
 	if (r < 0) {
 		char msg[128];
 		snprintf(msg, sizeof(msg), "target connect failed: %s", strerror(-r));
@@ -42,9 +42,8 @@ enum step cr_st_f_connect(struct conn *c, uint32_t *events, bool on_client)
 	return STEP_CONTINUE;
 }
 
-enum step cr_st_f_pow_recv(struct conn *c, uint32_t *events, bool on_client)
+enum step cr_st_f_pow_recv(struct conn *c)
 {
-	(void)events, (void)on_client;
 	struct cm_err e = {0};
 	int r = cr_conn_pre_read(c->fdu, c, CR_POW_CHALLENGE_LEN);
 	if (r < 0) {
@@ -66,9 +65,8 @@ enum step cr_st_f_pow_recv(struct conn *c, uint32_t *events, bool on_client)
 	return STEP_CONTINUE;
 }
 
-enum step cr_st_f_pow_solve(struct conn *c, uint32_t *events, bool on_client)
+enum step cr_st_f_pow_solve(struct conn *c)
 {
-	(void)events, (void)on_client;
 	struct cm_err e = {0};
 	int64_t nonce;
 	int r = cr_pow_solve_range(&c->ch, c->pow_next, POW_STEP, &nonce, &e);
@@ -87,9 +85,8 @@ enum step cr_st_f_pow_solve(struct conn *c, uint32_t *events, bool on_client)
 	return STEP_CONTINUE;
 }
 
-enum step cr_st_f_pow_send(struct conn *c, uint32_t *events, bool on_client)
+enum step cr_st_f_pow_send(struct conn *c)
 {
-	(void)events, (void)on_client;
 	int r = cr_conn_pre_write(c->fdu, c);
 	if (r < 0) {
 		cr_upstream_fail(c, "target gone during PoW");
@@ -105,15 +102,10 @@ enum step cr_st_f_pow_send(struct conn *c, uint32_t *events, bool on_client)
 	return STEP_CONTINUE;
 }
 
-enum step cr_st_f_tls(struct conn *c, uint32_t *events, bool on_client)
+enum step cr_st_f_tls(struct conn *c)
 {
-	(void)events, (void)on_client;
 	int r = cr_conn_handshake(c);
 	if (r < 0)
 		return STEP_STOP;
-	if (r > 0 && cr_relay_start(c)) {
-		cr_conn_close(c, "out of memory");
-		return STEP_STOP;
-	}
-	return STEP_CONTINUE;
+	return r > 0 ? cr_relay_enter(c) : STEP_CONTINUE;
 }

@@ -21,15 +21,13 @@ void cr_reverse_start(struct conn *c)
 	c->st = ST_R_POW_SEND;
 }
 
-enum step cr_st_r_pow_send(struct conn *c, uint32_t *events, bool on_client)
+enum step cr_st_r_pow_send(struct conn *c)
 {
-	(void)events, (void)on_client;
 	return cr_conn_pre_flush(c, ST_R_POW_RECV, "client gone during PoW");
 }
 
-enum step cr_st_r_pow_recv(struct conn *c, uint32_t *events, bool on_client)
+enum step cr_st_r_pow_recv(struct conn *c)
 {
-	(void)events, (void)on_client;
 	struct cm_err e = {0};
 	int r = cr_conn_pre_read(c->fdc, c, CR_POW_RESPONSE_LEN);
 	if (r < 0) {
@@ -54,9 +52,8 @@ enum step cr_st_r_pow_recv(struct conn *c, uint32_t *events, bool on_client)
 	return STEP_CONTINUE;
 }
 
-enum step cr_st_r_tls(struct conn *c, uint32_t *events, bool on_client)
+enum step cr_st_r_tls(struct conn *c)
 {
-	(void)events, (void)on_client;
 	int r = cr_conn_handshake(c);
 	if (r < 0)
 		return STEP_STOP;
@@ -70,18 +67,14 @@ enum step cr_st_r_tls(struct conn *c, uint32_t *events, bool on_client)
 	return STEP_CONTINUE;
 }
 
-enum step cr_st_r_connect(struct conn *c, uint32_t *events, bool on_client)
+enum step cr_st_r_connect(struct conn *c)
 {
-	int r = cr_conn_connect_wait(c, events, on_client);
+	int r = cr_conn_connect_wait(c);
 	if (r < 0) {
 		char msg[128];
 		snprintf(msg, sizeof(msg), "backend connect failed: %s", strerror(-r));
 		cr_conn_close(c, msg);
 		return STEP_STOP;
 	}
-	if (r > 0 && cr_relay_start(c)) {
-		cr_conn_close(c, "out of memory");
-		return STEP_STOP;
-	}
-	return STEP_CONTINUE;
+	return r > 0 ? cr_relay_enter(c) : STEP_CONTINUE;
 }

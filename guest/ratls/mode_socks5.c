@@ -27,9 +27,8 @@ void cr_socks5_start(struct conn *c)
 }
 
 /* VER NMETHODS METHODS...: only "no authentication" is taken. */
-enum step cr_st_s_greet(struct conn *c, uint32_t *events, bool on_client)
+enum step cr_st_s_greet(struct conn *c)
 {
-	(void)events, (void)on_client;
 	int r = cr_conn_pre_read(c->fdc, c, 2);
 	if (r > 0 && c->pre[0] != CR_SOCKS5_VERSION) {
 		cr_conn_close(c, "not SOCKS5");
@@ -55,15 +54,13 @@ enum step cr_st_s_greet(struct conn *c, uint32_t *events, bool on_client)
 	return STEP_CONTINUE;
 }
 
-enum step cr_st_s_greet_reply(struct conn *c, uint32_t *events, bool on_client)
+enum step cr_st_s_greet_reply(struct conn *c)
 {
-	(void)events, (void)on_client;
 	return cr_conn_pre_flush(c, ST_S_REQUEST, "client gone");
 }
 
-enum step cr_st_s_request(struct conn *c, uint32_t *events, bool on_client)
+enum step cr_st_s_request(struct conn *c)
 {
-	(void)events, (void)on_client;
 	struct cm_err e = {0};
 	/* read exactly the request: pipelined application bytes stay in the socket */
 	int r = cr_conn_pre_read(c->fdc, c, cr_socks5_request_len(c->pre, c->pre_len));
@@ -93,9 +90,8 @@ enum step cr_st_s_request(struct conn *c, uint32_t *events, bool on_client)
 	return STEP_CONTINUE;
 }
 
-enum step cr_st_s_tls(struct conn *c, uint32_t *events, bool on_client)
+enum step cr_st_s_tls(struct conn *c)
 {
-	(void)events, (void)on_client;
 	struct cm_err e = {0};
 	int rr = SSL_do_handshake(c->ssl);
 	if (rr != 1) {
@@ -122,17 +118,12 @@ enum step cr_st_s_tls(struct conn *c, uint32_t *events, bool on_client)
 	return STEP_CONTINUE;
 }
 
-enum step cr_st_s_reply(struct conn *c, uint32_t *events, bool on_client)
+enum step cr_st_s_reply(struct conn *c)
 {
-	(void)events, (void)on_client;
 	int r = cr_conn_pre_write(c->fdc, c);
 	if (r < 0) {
 		cr_conn_close(c, "client gone");
 		return STEP_STOP;
 	}
-	if (r > 0 && cr_relay_start(c)) {
-		cr_conn_close(c, "out of memory");
-		return STEP_STOP;
-	}
-	return STEP_CONTINUE;
+	return r > 0 ? cr_relay_enter(c) : STEP_CONTINUE;
 }

@@ -13,23 +13,23 @@ void cr_reverse_start(struct conn *c);
 void cr_forward_start(struct conn *c);
 void cr_socks5_start(struct conn *c);
 
-enum step cr_st_r_pow_send(struct conn *c, uint32_t *events, bool on_client);
-enum step cr_st_r_pow_recv(struct conn *c, uint32_t *events, bool on_client);
-enum step cr_st_r_tls(struct conn *c, uint32_t *events, bool on_client);
-enum step cr_st_r_connect(struct conn *c, uint32_t *events, bool on_client);
+enum step cr_st_r_pow_send(struct conn *c);
+enum step cr_st_r_pow_recv(struct conn *c);
+enum step cr_st_r_tls(struct conn *c);
+enum step cr_st_r_connect(struct conn *c);
 
-enum step cr_st_f_connect(struct conn *c, uint32_t *events, bool on_client);
-enum step cr_st_f_pow_recv(struct conn *c, uint32_t *events, bool on_client);
-enum step cr_st_f_pow_solve(struct conn *c, uint32_t *events, bool on_client);
-enum step cr_st_f_pow_send(struct conn *c, uint32_t *events, bool on_client);
-enum step cr_st_f_tls(struct conn *c, uint32_t *events, bool on_client);
+enum step cr_st_f_connect(struct conn *c);
+enum step cr_st_f_pow_recv(struct conn *c);
+enum step cr_st_f_pow_solve(struct conn *c);
+enum step cr_st_f_pow_send(struct conn *c);
+enum step cr_st_f_tls(struct conn *c);
 
-enum step cr_st_s_greet(struct conn *c, uint32_t *events, bool on_client);
-enum step cr_st_s_greet_reply(struct conn *c, uint32_t *events, bool on_client);
-enum step cr_st_s_request(struct conn *c, uint32_t *events, bool on_client);
+enum step cr_st_s_greet(struct conn *c);
+enum step cr_st_s_greet_reply(struct conn *c);
+enum step cr_st_s_request(struct conn *c);
 /* ST_F_TLS of a socks5 listener: the upstream handshake, then the success reply. */
-enum step cr_st_s_tls(struct conn *c, uint32_t *events, bool on_client);
-enum step cr_st_s_reply(struct conn *c, uint32_t *events, bool on_client);
+enum step cr_st_s_tls(struct conn *c);
+enum step cr_st_s_reply(struct conn *c);
 
 /* Fail the upstream side: a SOCKS5 failure reply first on socks5 listeners, then close. */
 void cr_upstream_fail(struct conn *c, const char *why);

@@ -13,48 +13,26 @@
 
 enum { IO_AGAIN = -1, IO_ERR = -2 };
 
-static ssize_t side_read(struct conn *c, bool client, uint8_t *p, size_t n)
+/* Read (wr false) or write up to n bytes on one side, through TLS on the TLS side: the
+ * count, 0 at EOF (reads), IO_AGAIN or IO_ERR. */
+static ssize_t side_io(struct conn *c, bool client, uint8_t *p, size_t n, bool wr)
 {
 	int fd = client ? c->fdc : c->fdu;
 	if (c->ssl && c->tls_on_c == client) {
-		size_t got = 0;
-		int r = SSL_read_ex(c->ssl, p, n, &got);
+		size_t done = 0;
+		int r = wr ? SSL_write_ex(c->ssl, p, n, &done) : SSL_read_ex(c->ssl, p, n, &done);
 		if (r == 1)
-			return (ssize_t)got;
+			return (ssize_t)done;
 		int err = SSL_get_error(c->ssl, r);
 		if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
 			return IO_AGAIN;
-		if (err == SSL_ERROR_ZERO_RETURN)
+		if (!wr && err == SSL_ERROR_ZERO_RETURN)
 			return 0; /* close_notify */
 		ERR_clear_error();
 		return IO_ERR; /* includes EOF without close_notify (truncation) */
 	}
 	for (;;) {
-		ssize_t r = read(fd, p, n);
-		if (r >= 0)
-			return r;
-		if (errno == EINTR)
-			continue;
-		return errno == EAGAIN || errno == EWOULDBLOCK ? IO_AGAIN : IO_ERR;
-	}
-}
-
-static ssize_t side_write(struct conn *c, bool client, const uint8_t *p, size_t n)
-{
-	int fd = client ? c->fdc : c->fdu;
-	if (c->ssl && c->tls_on_c == client) {
-		size_t put = 0;
-		int r = SSL_write_ex(c->ssl, p, n, &put);
-		if (r == 1)
-			return (ssize_t)put;
-		int err = SSL_get_error(c->ssl, r);
-		if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
-			return IO_AGAIN;
-		ERR_clear_error();
-		return IO_ERR;
-	}
-	for (;;) {
-		ssize_t r = send(fd, p, n, MSG_NOSIGNAL);
+		ssize_t r = wr ? send(fd, p, n, MSG_NOSIGNAL) : read(fd, p, n);
 		if (r >= 0)
 			return r;
 		if (errno == EINTR)
@@ -90,7 +68,7 @@ static int pump_dir(struct conn *c, bool from_client, bool *rd_blocked)
 	int progress = 0;
 	/* read while there is room */
 	while (!*src_eof && !*rd_blocked && b->off + b->len < cap) {
-		ssize_t n = side_read(c, from_client, b->p + b->off + b->len, cap - b->off - b->len);
+		ssize_t n = side_io(c, from_client, b->p + b->off + b->len, cap - b->off - b->len, false);
 		if (n == IO_AGAIN) {
 			*rd_blocked = true;
 			break;
@@ -106,7 +84,7 @@ static int pump_dir(struct conn *c, bool from_client, bool *rd_blocked)
 	}
 	/* write what we have */
 	while (b->len) {
-		ssize_t n = side_write(c, !from_client, b->p + b->off, b->len);
+		ssize_t n = side_io(c, !from_client, b->p + b->off, b->len, true);
 		if (n == IO_AGAIN)
 			break;
 		if (n == IO_ERR)
@@ -194,6 +172,15 @@ int cr_relay_start(struct conn *c)
 	c->st = ST_RELAY;
 	c->last_io = time(NULL);
 	return 0;
+}
+
+enum step cr_relay_enter(struct conn *c)
+{
+	if (cr_relay_start(c)) {
+		cr_conn_close(c, "out of memory");
+		return STEP_STOP;
+	}
+	return STEP_CONTINUE;
 }
 
 void cr_relay_interest(const struct conn *c, uint32_t *wc, uint32_t *wu)

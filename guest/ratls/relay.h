@@ -10,6 +10,8 @@
 
 /* Allocate the buffers, queue the AttestedPeerInfo frame (serialize_info) and enter ST_RELAY. */
 int cr_relay_start(struct conn *c);
+/* cr_relay_start() as a state's last step: closes c when out of memory. */
+enum step cr_relay_enter(struct conn *c);
 /* Move what can be moved after epoll reported events on one side; closes c when both
  * directions are done or on an I/O error. */
 void cr_relay(struct conn *c, uint32_t events, bool on_client);

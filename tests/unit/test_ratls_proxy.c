@@ -189,7 +189,7 @@ static void test_budget_pow_and_source(void **state)
 	cr_budget_pow_leave(c[1]);
 	assert_int_equal(f->l.npow, 2);
 	assert_ptr_equal(f->l.pow_head, c[2]);
-	assert_ptr_equal(c[2]->inpow_next, c[0]);
+	assert_ptr_equal(c[2]->inpow.next, c[0]);
 	assert_int_equal(cr_budget_refusal(f->px, &f->l, &other), -1);
 	/* closing gives back every slot */
 	for (int i = 0; i < 3; i++) {
@@ -503,19 +503,22 @@ static void test_reverse_pow(void **state)
 	}
 }
 
+/* A test with a fresh proxy and listener (setup/teardown). */
+#define FIXTURE_TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_budget_same_source),
-		cmocka_unit_test_setup_teardown(test_budget_listener_and_total, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_budget_pow_and_source, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_relay_both_ways_and_half_close, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_relay_backpressure, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_socks5_greeting_and_refused_host_name, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_socks5_greetings_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_socks5_connect_then_pow_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_forward_pow_answered, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reverse_pow, setup, teardown),
+		FIXTURE_TEST(test_budget_listener_and_total),
+		FIXTURE_TEST(test_budget_pow_and_source),
+		FIXTURE_TEST(test_relay_both_ways_and_half_close),
+		FIXTURE_TEST(test_relay_backpressure),
+		FIXTURE_TEST(test_socks5_greeting_and_refused_host_name),
+		FIXTURE_TEST(test_socks5_greetings_refused),
+		FIXTURE_TEST(test_socks5_connect_then_pow_refused),
+		FIXTURE_TEST(test_forward_pow_answered),
+		FIXTURE_TEST(test_reverse_pow),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

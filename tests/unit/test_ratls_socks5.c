@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,48 +30,40 @@ static int parse_name(const char *name, uint16_t port, struct sockaddr_storage *
 	return cr_socks5_request_parse(p, 7 + strlen(name), dst, dl, e);
 }
 
-static void assert_v4(const struct sockaddr_storage *ss, socklen_t len, const char *ip, uint16_t port)
+/* dst holds ip:port, of the family of ip. */
+static void assert_addr(const struct sockaddr_storage *ss, socklen_t len, const char *ip, uint16_t port)
 {
-	const struct sockaddr_in *a = (const void *)ss;
-	char h[INET_ADDRSTRLEN];
-	assert_int_equal(a->sin_family, AF_INET);
-	assert_int_equal(len, sizeof(*a));
-	assert_string_equal(inet_ntop(AF_INET, &a->sin_addr, h, sizeof(h)), ip);
-	assert_int_equal(ntohs(a->sin_port), port);
-}
-
-static void assert_v6(const struct sockaddr_storage *ss, socklen_t len, const char *ip, uint16_t port)
-{
-	const struct sockaddr_in6 *a = (const void *)ss;
+	bool v6 = strchr(ip, ':') != NULL;
+	const struct sockaddr_in *a4 = (const void *)ss;
+	const struct sockaddr_in6 *a6 = (const void *)ss;
 	char h[INET6_ADDRSTRLEN];
-	assert_int_equal(a->sin6_family, AF_INET6);
-	assert_int_equal(len, sizeof(*a));
-	assert_string_equal(inet_ntop(AF_INET6, &a->sin6_addr, h, sizeof(h)), ip);
-	assert_int_equal(ntohs(a->sin6_port), port);
+	assert_int_equal(ss->ss_family, v6 ? AF_INET6 : AF_INET);
+	assert_int_equal(len, v6 ? sizeof(*a6) : sizeof(*a4));
+	assert_string_equal(inet_ntop(ss->ss_family, v6 ? (const void *)&a6->sin6_addr : (const void *)&a4->sin_addr, h,
+				      sizeof(h)), ip);
+	assert_int_equal(ntohs(v6 ? a6->sin6_port : a4->sin_port), port);
 }
 
-static void test_socks5_ipv4_and_ipv6_requests(void **state)
+/* IPv4, IPv6, and numeric addresses sent as names (taken as is). */
+static void test_socks5_requests_taken(void **state)
 {
 	(void)state;
-	struct sockaddr_storage d;
-	socklen_t dl = 0;
-	struct cm_err e = {0};
-	assert_int_equal(parse_hex("050100010a0000022af8", &d, &dl, &e), 1);
-	assert_v4(&d, dl, "10.0.0.2", 11000);
-	assert_int_equal(parse_hex("05010004" "fe800000000000000000000000000001" "01bb", &d, &dl, &e), 1);
-	assert_v6(&d, dl, "fe80::1", 443);
-}
-
-static void test_socks5_numeric_names_are_taken(void **state)
-{
-	(void)state;
-	struct sockaddr_storage d;
-	socklen_t dl = 0;
-	struct cm_err e = {0};
-	assert_int_equal(parse_name("10.0.0.2", 11000, &d, &dl, &e), 1);
-	assert_v4(&d, dl, "10.0.0.2", 11000);
-	assert_int_equal(parse_name("::1", 8300, &d, &dl, &e), 1);
-	assert_v6(&d, dl, "::1", 8300);
+	static const struct {
+		const char *hex, *ip;
+		uint16_t port;
+	} ok[] = {
+		{"050100010a0000022af8", "10.0.0.2", 11000},
+		{"05010004" "fe800000000000000000000000000001" "01bb", "fe80::1", 443},
+		{"0501000308" "31302e302e302e32" "2af8", "10.0.0.2", 11000},
+		{"0501000303" "3a3a31" "206c", "::1", 8300},
+	};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		struct sockaddr_storage d;
+		socklen_t dl = 0;
+		struct cm_err e = {0};
+		assert_int_equal(parse_hex(ok[i].hex, &d, &dl, &e), 1);
+		assert_addr(&d, dl, ok[i].ip, ok[i].port);
+	}
 }
 
 /* Host names are refused with "address type not supported" (0x08), never resolved. */
@@ -146,8 +139,7 @@ static void test_socks5_replies(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_socks5_ipv4_and_ipv6_requests),
-		cmocka_unit_test(test_socks5_numeric_names_are_taken),
+		cmocka_unit_test(test_socks5_requests_taken),
 		cmocka_unit_test(test_socks5_host_names_refused_with_0x08),
 		cmocka_unit_test(test_socks5_bad_requests),
 		cmocka_unit_test(test_socks5_request_len_incremental),
