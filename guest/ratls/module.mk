@@ -14,6 +14,8 @@ PROGRAMS += $(BIN)/cocoon-ratls
 
 test_ratls_config_DEPS := $(LIBRATLS) $(LIBCOCOON_CMDLINE)
 test_ratls_peerinfo_DEPS := $(LIBRATLS)
+test_ratls_socks5_DEPS := $(LIBRATLS)
+test_ratls_proxy_DEPS := $(LIBRATLS)
 # '=': SIMCA_OBJS comes from guest/attest/sim.mk.
 test_ratls_verify_DEPS = $(SIMCA_OBJS)
 test_ratls_tls_DEPS = $(LIBRATLS) $(SIMCA_OBJS)

@@ -35,10 +35,10 @@ RFUZZ_PROXY := guest/ratls/tls.c guest/ratls/peerinfo.c guest/ratls/log.c
 FUZZERS += ratls_pow ratls_socks5 ratls_config ratls_peerinfo ratls_cert ratls_eventlog
 fuzz_ratls_pow_SRCS = tests/fuzz/fuzz_ratls_pow.c $(LIBMEASURE_SRCS)
 fuzz_ratls_pow_SEEDS = $(RFUZZ_GEN)/ratls_pow/*.bin
-# proxy.c is #included by the target (socks_request() is static).
-fuzz_ratls_socks5_SRCS = tests/fuzz/fuzz_ratls_socks5.c $(RFUZZ_PROXY) $(LIBMEASURE_SRCS)
+# The parser of the proxy's SOCKS5 requests (guest/ratls/socks5.h).
+fuzz_ratls_socks5_SRCS = tests/fuzz/fuzz_ratls_socks5.c guest/ratls/socks5.c $(LIBMEASURE_SRCS)
 fuzz_ratls_socks5_SEEDS = $(RFUZZ_GEN)/ratls_socks5/*.bin
-fuzz_ratls_config_SRCS = tests/fuzz/fuzz_ratls_config.c guest/ratls/config.c guest/cmdline/cmdline.c guest/ratls/proxy.c \
+fuzz_ratls_config_SRCS = tests/fuzz/fuzz_ratls_config.c guest/ratls/config.c guest/cmdline/cmdline.c \
 	$(RFUZZ_PROXY) $(LIBMEASURE_SRCS)
 fuzz_ratls_config_SEEDS := tests/fuzz/seeds/ratls_config.json tests/fuzz/seeds/ratls_config_flags.txt
 fuzz_ratls_peerinfo_SRCS = tests/fuzz/fuzz_ratls_peerinfo.c guest/ratls/peerinfo.c $(LIBMEASURE_SRCS)

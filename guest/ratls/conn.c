@@ -1,0 +1,388 @@
+/* The connection core of cocoon-ratls (see conn.h): lifecycle, epoll interest, preamble
+ * I/O, connects and handshakes, and the dispatch to the state functions. */
+#include "guest/ratls/conn.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stddef.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+
+#include "guest/ratls/budget.h"
+#include "guest/ratls/log.h"
+#include "guest/ratls/modes.h"
+#include "guest/ratls/relay.h"
+
+/* ---- lifecycle ------------------------------------------------------------------------------ */
+
+static void addr_str(const struct sockaddr_storage *ss, char *out, size_t n)
+{
+	char h[INET6_ADDRSTRLEN] = "?";
+	int port = 0;
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const void *)ss;
+		inet_ntop(AF_INET, &a->sin_addr, h, sizeof(h));
+		port = ntohs(a->sin_port);
+		snprintf(out, n, "%s:%d", h, port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const void *)ss;
+		inet_ntop(AF_INET6, &a->sin6_addr, h, sizeof(h));
+		port = ntohs(a->sin6_port);
+		snprintf(out, n, "[%s]:%d", h, port);
+	} else {
+		snprintf(out, n, "?");
+	}
+}
+
+/* The first state of a new connection, per mode. */
+static void (*const mode_start[])(struct conn *c) = {
+	[CR_MODE_REVERSE] = cr_reverse_start,
+	[CR_MODE_FORWARD] = cr_forward_start,
+	[CR_MODE_SOCKS5] = cr_socks5_start,
+};
+
+struct conn *cr_conn_open(struct cr_proxy *px, struct listener *l, int fd, const struct sockaddr_storage *src)
+{
+	char peer[64];
+	addr_str(src, peer, sizeof(peer));
+	struct conn *c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return NULL;
+	}
+	c->px = px;
+	c->l = l;
+	c->id = ++px->next_id;
+	c->fdc = fd;
+	c->fdu = -1;
+	memcpy(&c->src, src, sizeof(*src));
+	c->epc = (struct ep){EP_CONN_C, c};
+	c->epu = (struct ep){EP_CONN_U, c};
+	c->tp.verifier = px->verifier;
+	c->tp.policy = l->policy;
+	c->started = c->last_io = time(NULL);
+	snprintf(c->peer, sizeof(c->peer), "%s", peer);
+	cr_conn_list_push(&px->conns, c, offsetof(struct conn, all));
+	px->nconns++;
+	l->nconns++;
+	if (px->conf.log_connections)
+		cr_log("info", "conn_open", "conn=%llu listener=%s peer=%s", (unsigned long long)c->id, l->name, peer);
+	mode_start[l->conf.mode](c);
+	cr_conn_advance(c);
+	return c;
+}
+
+static struct conn_link *link_of(struct conn *c, size_t off)
+{
+	return (struct conn_link *)((char *)c + off);
+}
+
+void cr_conn_list_push(struct conn **head, struct conn *c, size_t off)
+{
+	struct conn_link *k = link_of(c, off);
+	k->prev = NULL;
+	k->next = *head;
+	if (*head)
+		link_of(*head, off)->prev = c;
+	*head = c;
+}
+
+void cr_conn_list_unlink(struct conn **head, struct conn *c, size_t off)
+{
+	struct conn_link *k = link_of(c, off);
+	if (k->prev)
+		link_of(k->prev, off)->next = k->next;
+	else
+		*head = k->next;
+	if (k->next)
+		link_of(k->next, off)->prev = k->prev;
+	k->prev = k->next = NULL;
+}
+
+void cr_conn_close(struct conn *c, const char *why)
+{
+	if (c->dead)
+		return;
+	struct cr_proxy *px = c->px;
+	c->dead = true;
+	if (px->conf.log_connections || (why && strcmp(why, "done")))
+		cr_log(why && strcmp(why, "done") ? "warn" : "info", "conn_close",
+		       "conn=%llu listener=%s peer=%s reason=\"%s\" bytes_in=%llu bytes_out=%llu secs=%lld",
+		       (unsigned long long)c->id, c->l->name, c->peer, why ? why : "done",
+		       (unsigned long long)c->bytes_c2u, (unsigned long long)c->bytes_u2c,
+		       (long long)(time(NULL) - c->started));
+	if (c->ssl) {
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+	}
+	if (c->fdc >= 0)
+		close(c->fdc); /* also removes it from epoll */
+	if (c->fdu >= 0)
+		close(c->fdu);
+	c->fdc = c->fdu = -1;
+	cr_conn_list_unlink(&px->conns, c, offsetof(struct conn, all));
+	c->all.next = px->dead;
+	px->dead = c;
+	px->nconns--;
+	cr_budget_pow_leave(c);
+	c->l->nconns--;
+}
+
+void cr_conn_free(struct conn *c)
+{
+	if (c->c2u.p)
+		OPENSSL_cleanse(c->c2u.p, c->px->conf.buf_size);
+	if (c->u2c.p)
+		OPENSSL_cleanse(c->u2c.p, c->px->conf.buf_size);
+	free(c->c2u.p);
+	free(c->u2c.p);
+	free(c);
+}
+
+void cr_conn_reap(struct cr_proxy *px)
+{
+	while (px->dead) {
+		struct conn *c = px->dead;
+		px->dead = c->all.next;
+		cr_conn_free(c);
+	}
+}
+
+/* ---- epoll interest ------------------------------------------------------------------------- */
+
+static int set_interest(struct conn *c, int fd, bool *reg, uint32_t *cur, struct ep *ep, uint32_t want)
+{
+	if (fd < 0)
+		return 0;
+	if (*reg && *cur == want)
+		return 0;
+	struct epoll_event ev = {.events = want, .data.ptr = ep};
+	if (epoll_ctl(c->px->epfd, *reg ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev))
+		return -errno;
+	*reg = true;
+	*cur = want;
+	return 0;
+}
+
+static uint32_t hs_events(const struct conn *c)
+{
+	return c->hs_want == SSL_ERROR_WANT_WRITE ? EPOLLOUT : EPOLLIN;
+}
+
+void cr_conn_update_interest(struct conn *c)
+{
+	uint32_t wc = 0, wu = 0;
+	switch (c->st) {
+	case ST_R_POW_SEND: wc = EPOLLOUT; break;
+	case ST_R_POW_RECV: wc = EPOLLIN; break;
+	case ST_R_TLS: wc = hs_events(c); break;
+	case ST_R_CONNECT: wu = EPOLLOUT; break;
+	case ST_S_GREET: case ST_S_REQUEST: wc = EPOLLIN; break;
+	case ST_S_GREET_REPLY: case ST_S_REPLY: wc = EPOLLOUT; break;
+	case ST_F_CONNECT: wu = EPOLLOUT; break;
+	case ST_F_POW_RECV: wu = EPOLLIN; break;
+	case ST_F_POW_SOLVE: break;
+	case ST_F_POW_SEND: wu = EPOLLOUT; break;
+	case ST_F_TLS: wu = hs_events(c); break;
+	case ST_RELAY: cr_relay_interest(c, &wc, &wu); break;
+	case NSTATES: break;
+	}
+	if (set_interest(c, c->fdc, &c->regc, &c->evc, &c->epc, wc) ||
+	    set_interest(c, c->fdu, &c->regu, &c->evu, &c->epu, wu))
+		cr_conn_close(c, "epoll_ctl failed");
+}
+
+/* ---- connect, preamble I/O, handshake ------------------------------------------------------- */
+
+int cr_conn_start_connect(struct conn *c, const struct sockaddr_storage *dst, socklen_t len)
+{
+	c->fdu = socket(dst->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fdu < 0)
+		return -errno;
+	int one = 1;
+	setsockopt(c->fdu, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(c->fdu, (const struct sockaddr *)dst, len) && errno != EINPROGRESS)
+		return -errno;
+	return 0;
+}
+
+int cr_conn_connect_done(struct conn *c)
+{
+	int err = 0;
+	socklen_t l = sizeof(err);
+	if (getsockopt(c->fdu, SOL_SOCKET, SO_ERROR, &err, &l))
+		return -errno;
+	return -err;
+}
+
+/* Read into pre[] up to want bytes. 1 complete, 0 pending, <0 error/EOF. */
+int cr_conn_pre_read(int fd, struct conn *c, size_t want)
+{
+	while (c->pre_len < want) {
+		ssize_t n = read(fd, c->pre + c->pre_len, want - c->pre_len);
+		if (n > 0) {
+			c->pre_len += (size_t)n;
+			continue;
+		}
+		if (n == 0)
+			return -EPIPE;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 0;
+		if (errno != EINTR)
+			return -errno;
+	}
+	return 1;
+}
+
+int cr_conn_pre_write(int fd, struct conn *c)
+{
+	while (c->pre_off < c->pre_len) {
+		ssize_t n = send(fd, c->pre + c->pre_off, c->pre_len - c->pre_off, MSG_NOSIGNAL);
+		if (n > 0) {
+			c->pre_off += (size_t)n;
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n < 0 && errno == EINTR)
+			continue;
+		return -EPIPE;
+	}
+	c->pre_len = c->pre_off = 0;
+	return 1;
+}
+
+enum step cr_conn_pre_flush(struct conn *c, enum state next, const char *why)
+{
+	int r = cr_conn_pre_write(c->fdc, c);
+	if (r < 0) {
+		cr_conn_close(c, why);
+		return STEP_STOP;
+	}
+	if (r > 0)
+		c->st = next;
+	return STEP_CONTINUE;
+}
+
+void cr_conn_pre_set(struct conn *c, const uint8_t *p, size_t n)
+{
+	memcpy(c->pre, p, n);
+	c->pre_len = n;
+	c->pre_off = 0;
+}
+
+int cr_conn_connect_wait(struct conn *c)
+{
+	if (!(c->events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) || c->on_client)
+		return 0;
+	int r = cr_conn_connect_done(c);
+	if (r)
+		return r;
+	c->events = 0;
+	return 1;
+}
+
+int cr_conn_tls_new(struct conn *c, bool server)
+{
+	struct cm_err e = {0};
+	c->ssl = cr_tls_new(server ? c->px->srv_ctx : c->px->cli_ctx, server ? c->fdc : c->fdu, server, &c->tp, &e);
+	c->tls_on_c = server;
+	return c->ssl ? 0 : -EIO;
+}
+
+void cr_conn_log_peer(struct conn *c)
+{
+	const struct cr_peer *p = &c->tp.peer;
+	char ih[17] = "-";
+	if (p->attested)
+		cm_hex_encode(p->image_hash, 8, ih, sizeof(ih));
+	if (c->px->conf.log_connections)
+		cr_log("info", "peer_verified", "conn=%llu listener=%s peer=%s policy=%s attested=%d image_hash=%s cached=%d",
+		       (unsigned long long)c->id, c->l->name, c->peer, cr_policy_name(c->l->policy), p->attested, ih,
+		       p->cached);
+}
+
+int cr_conn_handshake(struct conn *c)
+{
+	int r = SSL_do_handshake(c->ssl);
+	if (r == 1) {
+		struct cm_err e = {0};
+		if (cr_tls_check_verified(c->ssl, &e)) {
+			cr_log("warn", "peer_rejected", "conn=%llu listener=%s peer=%s error=\"%s\"",
+			       (unsigned long long)c->id, c->l->name, c->peer, e.msg);
+			cr_conn_close(c, "peer not verified");
+			return -1;
+		}
+		cr_conn_log_peer(c);
+		return 1;
+	}
+	int err = SSL_get_error(c->ssl, r);
+	if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+		c->hs_want = err;
+		return 0;
+	}
+	unsigned long ossl = ERR_peek_error();
+	cr_log("warn", "handshake_failed", "conn=%llu listener=%s peer=%s error=\"%s%s%s\"", (unsigned long long)c->id,
+	       c->l->name, c->peer, c->tp.error[0] ? c->tp.error : "", c->tp.error[0] ? "; " : "",
+	       ossl ? ERR_reason_error_string(ossl) : "connection closed");
+	ERR_clear_error();
+	cr_conn_close(c, "handshake failed");
+	return -1;
+}
+
+/* ---- dispatch ------------------------------------------------------------------------------- */
+
+static enum step st_relay(struct conn *c)
+{
+	cr_relay(c, c->events, c->on_client);
+	return STEP_STOP;
+}
+
+static enum step st_f_tls(struct conn *c)
+{
+	return (c->l->conf.mode == CR_MODE_SOCKS5 ? cr_st_s_tls : cr_st_f_tls)(c);
+}
+
+static const cr_state_fn states[NSTATES] = {
+	[ST_R_POW_SEND] = cr_st_r_pow_send,
+	[ST_R_POW_RECV] = cr_st_r_pow_recv,
+	[ST_R_TLS] = cr_st_r_tls,
+	[ST_R_CONNECT] = cr_st_r_connect,
+	[ST_S_GREET] = cr_st_s_greet,
+	[ST_S_GREET_REPLY] = cr_st_s_greet_reply,
+	[ST_S_REQUEST] = cr_st_s_request,
+	[ST_F_CONNECT] = cr_st_f_connect,
+	[ST_F_POW_RECV] = cr_st_f_pow_recv,
+	[ST_F_POW_SOLVE] = cr_st_f_pow_solve,
+	[ST_F_POW_SEND] = cr_st_f_pow_send,
+	[ST_F_TLS] = st_f_tls,
+	[ST_S_REPLY] = cr_st_s_reply,
+	[ST_RELAY] = st_relay,
+};
+
+void cr_conn_step(struct conn *c, uint32_t events, bool on_client)
+{
+	c->events = events;
+	c->on_client = on_client;
+	while (!c->dead) {
+		enum state before = c->st;
+		if (states[c->st](c) == STEP_STOP || c->dead)
+			return;
+		if (c->st == before) {
+			cr_conn_update_interest(c);
+			return;
+		}
+	}
+}
+
+void cr_conn_advance(struct conn *c)
+{
+	cr_conn_step(c, 0, false);
+}
