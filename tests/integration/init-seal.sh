@@ -55,7 +55,7 @@ seal_start() {
 # served_key NAME: the SHA-256 of the last NAME key the server handed out.
 served_key() { grep -oE "\\(key $1 sha256 [0-9a-f]{64}\\)" "$SEAL_LOG" | tail -n1 | grep -oE '[0-9a-f]{64}' || true; }
 
-SVC='if [ -f /data/marker ]; then echo "svc: found $(cat /data/marker)";
+SVC='exec >/dev/console 2>&1; if [ -f /data/marker ]; then echo "svc: found $(cat /data/marker)";
 else echo "written-by-boot-1" > /data/marker && sync && echo "svc: wrote marker"; fi;
 set -- $(printf %s "$APP_KEY" | base64 -d | sha256sum); echo "svc: app_key ${#APP_KEY} chars sha256 $1";
 echo "svc: ready"; exec sleep 1000'
