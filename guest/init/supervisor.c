@@ -260,7 +260,7 @@ static void stop_all(struct ci_spec *s, struct svc_state *st, int sfd)
 		;
 }
 
-void ci_supervise(struct ci_spec *s, ci_shutdown_hook hook)
+void ci_supervise(struct ci_spec *s, ci_shutdown_hook hook, void *ctx)
 {
 	static struct ci_spec empty;
 	if (!s)
@@ -317,7 +317,7 @@ void ci_supervise(struct ci_spec *s, ci_shutdown_hook hook)
 	ci_log("shutdown: %s", why);
 	stop_all(s, st, sfd);
 	if (hook)
-		hook();
+		hook(ctx);
 	sync();
 	ci_log("shutdown complete");
 	ci_poweroff();

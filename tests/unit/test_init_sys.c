@@ -312,8 +312,9 @@ static void test_debug_shell_is_measured(void **state)
 }
 
 static int hook_calls, hook_rc;
-static int hook(struct cm_err *e)
+static int hook(void *ctx, struct cm_err *e)
 {
+	assert_ptr_equal(ctx, &hook_calls);
 	hook_calls++;
 	return hook_rc ? cm_fail(e, hook_rc, "extend failed") : 0;
 }
@@ -323,11 +324,11 @@ static void test_debug_shell_needs_the_measurement(void **state)
 {
 	(void)state;
 	struct cm_err e = {0};
-	struct ci_fatal_policy p = {.debug_shell = false, .measure_shell = hook};
+	struct ci_fatal_policy p = {.debug_shell = false, .measure_shell = hook, .ctx = &hook_calls};
 	ci_fatal_set_policy(&p);
 	assert_true(ci_fatal_shell_allowed(&e) < 0); /* no cocoon.debug */
 	assert_int_equal(hook_calls, 0);
-	p = (struct ci_fatal_policy){.debug_shell = true};
+	p = (struct ci_fatal_policy){.debug_shell = true, .ctx = &hook_calls};
 	ci_fatal_set_policy(&p);
 	assert_true(ci_fatal_shell_allowed(&e) < 0); /* nothing to measure it with */
 	p.measure_shell = hook;
