@@ -1,4 +1,5 @@
-/* cocoon-init helpers: spec tree copy, module list lines, the FATAL line format. */
+/* cocoon-init helpers: spec tree copy, module list lines, the FATAL line format, the
+ * debug shell's measurement and the boot state's disk key. */
 #include "tests/unit/testutil.h"
 
 #include <errno.h>
@@ -343,6 +344,22 @@ static void test_debug_shell_needs_the_measurement(void **state)
 	ci_fatal_set_policy(&p);
 }
 
+/* Step 9 without a persistent volume: the derived disk key does not outlive the step
+ * (the boot state keeps it only from step 8 to step 9). */
+static void test_boot_persistent_cleanses_the_disk_key(void **state)
+{
+	(void)state;
+	static struct ci_boot b;
+	memset(b.disk_key, 0xa5, sizeof b.disk_key);
+	b.have_disk_key = true;
+	b.spec.persistent = false;
+	ci_boot_persistent(&b);
+	static const uint8_t zero[CI_DISK_KEY_LEN];
+	assert_memory_equal(b.disk_key, zero, sizeof zero);
+	assert_false(b.have_disk_key);
+	assert_false(b.persistent_mounted);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -356,6 +373,7 @@ int main(void)
 		cmocka_unit_test(test_fatal_line_is_one_line),
 		cmocka_unit_test(test_debug_shell_is_measured),
 		cmocka_unit_test(test_debug_shell_needs_the_measurement),
+		cmocka_unit_test(test_boot_persistent_cleanses_the_disk_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
