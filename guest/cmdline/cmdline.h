@@ -15,12 +15,14 @@ enum ci_gpu_mode { CI_GPU_UNSET = 0, CI_GPU_REQUIRED, CI_GPU_OFF };
 
 #define CI_DEFAULT_TIMEOUT_S 60u
 #define CI_MAX_TIMEOUT_S 3600u
+/* The dm-verity data and hash block size of every volume (root, models; cocoon.rootblocks
+ * counts these): the one definition (image.md §4.2), used by guest/init/verity.c too. */
 #define CI_VERITY_BLOCK 4096u
 
 struct ci_cmdline {
 	uint8_t roothash[32];
 	char roothash_hex[65];   /* lower-case */
-	uint64_t rootblocks;     /* data blocks of 4096 bytes in front of the hash area */
+	uint64_t rootblocks;     /* data blocks (CI_VERITY_BLOCK) in front of the hash area */
 	char attest[8];          /* "tdx" (default) or "sim" */
 	char keys[16];           /* key provider ("" = none named) */
 	bool debug;              /* cocoon.debug */

@@ -9,6 +9,9 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "guest/init/boot.h"
+#include "guest/init/log.h"
+
 #define RESCAN_MS 250 /* fallback rescan period, in case a uevent is lost (ENOBUFS) */
 
 int ci_disks_open(struct ci_disks *d, const char *dev_dir, struct cm_err *e)
@@ -136,4 +139,19 @@ int ci_disk_wait(struct ci_disks *d, const char *serial, unsigned timeout_ms, ch
 			       name, d->dev_dir, name, timeout_ms / 1000);
 	return cm_fail(e, -ETIMEDOUT, "disk with serial \"%s\" never appeared (waited %u s)", serial,
 		       timeout_ms / 1000);
+}
+
+void ci_boot_disks(struct ci_boot *b)
+{
+	struct cm_err e = {0};
+	if (ci_disks_open(&b->disks, "/dev", &e) < 0)
+		ci_fatal("disks", "%s", e.msg);
+}
+
+void ci_boot_wait_disk(struct ci_boot *b, const char *serial, char *path, size_t pathsz)
+{
+	struct cm_err e = {0};
+	if (ci_disk_wait(&b->disks, serial, b->cmd.timeout_s * 1000u, path, pathsz, &e) < 0)
+		ci_fatal("disks", "%s", e.msg);
+	ci_log("disk %s: %s", serial, path);
 }

@@ -78,7 +78,7 @@ int ci_fatal_shell_allowed(struct cm_err *e)
 		return cm_fail(e, -EPERM, "cocoon.debug is not set");
 	if (!policy.measure_shell)
 		return cm_fail(e, -EPERM, "nothing can measure the debug shell");
-	return policy.measure_shell(e);
+	return policy.measure_shell(policy.ctx, e);
 }
 
 const char *ci_fatal_format(char *buf, unsigned long size, const char *step, const char *reason)

@@ -21,7 +21,8 @@ struct ci_fatal_policy {
 	bool is_pid1;     /* poweroff; otherwise exit(1) (tests, non-PID-1 runs) */
 	/* Called before the debug shell starts: RTMR3 <- "cocoon:debug_shell". No hook,
 	 * or a failing one, means no shell (the FATAL path powers off as without debug). */
-	int (*measure_shell)(struct cm_err *e);
+	int (*measure_shell)(void *ctx, struct cm_err *e);
+	void *ctx; /* measure_shell's first argument (cocoon-init: its struct ci_boot) */
 };
 void ci_fatal_set_policy(const struct ci_fatal_policy *p);
 /* Whether ci_fatal may start the debug shell now: cocoon.debug set and measure_shell

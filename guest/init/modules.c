@@ -6,8 +6,11 @@
 #include <libkmod.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
 
 #include "guest/init/log.h"
+#include "guest/init/boot.h"
 
 char *ci_modules_line(char *line, int *bad)
 {
@@ -102,4 +105,22 @@ int ci_modules_load(const char *list_path, const char *dirname, struct cm_err *e
 	kmod_unref(ctx);
 	fclose(f);
 	return r < 0 ? r : inserted;
+}
+
+void ci_boot_modules(struct ci_boot *b)
+{
+	(void)b;
+	struct cm_err e = {0};
+	if (access(CI_MODULES_LIST, F_OK) != 0) {
+		ci_log("modules: no %s, nothing to load", CI_MODULES_LIST);
+		return;
+	}
+	int n = ci_modules_load(CI_MODULES_LIST, NULL, &e);
+	if (n < 0)
+		ci_fatal("modules", "%s", e.msg);
+	ci_log("modules: %d loaded", n);
+	/* configfs may have been a module: mount it now (TSM reports need it). */
+	if (mount("configfs", "/sys/kernel/config", "configfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0 &&
+	    errno != EBUSY && errno != ENODEV && errno != ENOENT)
+		ci_log("configfs: not mounted (%s)", strerror(errno));
 }

@@ -13,6 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "guest/init/boot.h"
+#include "guest/init/log.h"
+
 int ci_net_parse_cidr(const char *s, uint32_t *addr, unsigned *prefix, struct cm_err *e)
 {
 	const char *slash = strchr(s, '/');
@@ -107,4 +110,23 @@ int ci_net_up(const struct ci_net *n, unsigned timeout_ms, struct cm_err *e)
 out:
 	close(fd);
 	return r;
+}
+
+/* Loopback always (services talk to each other over 127.0.0.1); the spec's interface
+ * when it names one. */
+void ci_boot_network(struct ci_boot *b)
+{
+	struct cm_err e = {0};
+	const struct ci_net *n = &b->spec.network;
+	if (ci_net_up(n, b->cmd.timeout_s * 1000u, &e) < 0)
+		ci_fatal("network", "%s", e.msg);
+	if (n->configured) {
+		char a[INET_ADDRSTRLEN] = "", g[INET_ADDRSTRLEN] = "none";
+		inet_ntop(AF_INET, &n->addr, a, sizeof a);
+		if (n->gateway)
+			inet_ntop(AF_INET, &n->gateway, g, sizeof g);
+		ci_log("network: %s %s/%u, gateway %s", n->ifname, a, n->prefix, g);
+	} else {
+		ci_log("network: loopback only");
+	}
 }

@@ -305,7 +305,7 @@ static void stop_all(struct ci_spec *s, struct svc_state *st, int sfd)
 		ci_svclog_close(&st[i].log);
 }
 
-void ci_supervise(struct ci_spec *s, ci_shutdown_hook hook, bool debug)
+void ci_supervise(struct ci_spec *s, ci_shutdown_hook hook, void *ctx, bool debug)
 {
 	static struct ci_spec empty;
 	if (!s)
@@ -375,7 +375,7 @@ void ci_supervise(struct ci_spec *s, ci_shutdown_hook hook, bool debug)
 	ci_log("shutdown: %s", why);
 	stop_all(s, st, sfd);
 	if (hook)
-		hook();
+		hook(ctx);
 	sync();
 	ci_log("shutdown complete");
 	ci_poweroff();

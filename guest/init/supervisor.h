@@ -19,12 +19,12 @@ bool ci_should_restart(enum ci_restart policy, int status);
 unsigned ci_backoff_next(unsigned prev_ms, unsigned initial_ms, long long ran_ms);
 
 /* Cleanup run at shutdown after all services stopped (unmount volumes, close dm
- * devices); registered by the boot code. */
-typedef void (*ci_shutdown_hook)(void);
+ * devices); registered by the boot code, called with its ctx. */
+typedef void (*ci_shutdown_hook)(void *ctx);
 
-/* Run forever; on a shutdown request stop services (reverse start order), call hook,
+/* Run forever; on a shutdown request stop services (reverse start order), call hook(ctx),
  * sync, print "shutdown complete" and power off. Services' stdout/stderr go to their
  * bounded log (svclog.h), and also to the console only when debug (cocoon.debug). */
-__attribute__((noreturn)) void ci_supervise(struct ci_spec *spec, ci_shutdown_hook hook, bool debug);
+__attribute__((noreturn)) void ci_supervise(struct ci_spec *spec, ci_shutdown_hook hook, void *ctx, bool debug);
 
 #endif

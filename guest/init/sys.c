@@ -14,6 +14,9 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "guest/init/boot.h"
+#include "guest/init/log.h"
+
 #ifndef RAMFS_MAGIC
 #define RAMFS_MAGIC 0x858458f6
 #endif
@@ -317,4 +320,13 @@ int ci_switch_root(const char *newroot, struct cm_err *e)
 	else
 		close(oldroot);
 	return 0;
+}
+
+void ci_boot_switch_root(struct ci_boot *b)
+{
+	struct cm_err e = {0};
+	ci_disks_close(&b->disks);
+	if (ci_switch_root(CI_SYSROOT, &e) < 0)
+		ci_fatal("switch_root", "%s", e.msg);
+	ci_log("switched to the verified root");
 }

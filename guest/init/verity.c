@@ -11,13 +11,11 @@
 
 #include "measure/core/digest.h"
 
-#define VERITY_BLOCK 4096u
-
 int ci_verity_load_pinned(const struct ci_verity *v, struct crypt_device **out, struct cm_err *e)
 {
 	struct crypt_device *cd = NULL;
 	*out = NULL;
-	if (v->data_blocks == 0 || v->data_blocks > UINT64_MAX / VERITY_BLOCK)
+	if (v->data_blocks == 0 || v->data_blocks > UINT64_MAX / CI_VERITY_BLOCK)
 		return cm_fail(e, -EINVAL, "verity %s: bad data block count %llu", v->name,
 			       (unsigned long long)v->data_blocks);
 	int r = crypt_init_data_device(&cd, v->hash_dev, v->data_dev);
@@ -45,7 +43,7 @@ int ci_verity_load_pinned(const struct ci_verity *v, struct crypt_device **out, 
 	} else if (vp.hash_type != 1) {
 		snprintf(why, sizeof why, "format type %u, expected 1", vp.hash_type);
 		bad = why;
-	} else if (vp.data_block_size != VERITY_BLOCK || vp.hash_block_size != VERITY_BLOCK) {
+	} else if (vp.data_block_size != CI_VERITY_BLOCK || vp.hash_block_size != CI_VERITY_BLOCK) {
 		snprintf(why, sizeof why, "block sizes %u/%u, expected 4096/4096", vp.data_block_size,
 			 vp.hash_block_size);
 		bad = why;
@@ -80,8 +78,8 @@ int ci_verity_check_roothash(const struct ci_verity *v, struct crypt_device *cd,
 	 * no hash level: its root hash covers data block 0 itself. */
 	bool no_levels = v->data_blocks == 1;
 	const char *dev = no_levels ? v->data_dev : v->hash_dev;
-	uint64_t top = no_levels ? 0 : v->hash_offset + VERITY_BLOCK;
-	uint8_t block[VERITY_BLOCK], digest[32];
+	uint64_t top = no_levels ? 0 : v->hash_offset + CI_VERITY_BLOCK;
+	uint8_t block[CI_VERITY_BLOCK], digest[32];
 	int fd = open(dev, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return cm_fail(e, -errno, "verity %s: open %s (%s)", v->name, dev, strerror(errno));

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "guest/cmdline/cmdline.h" /* CI_VERITY_BLOCK */
 #include "measure/core/util.h"
 
 struct ci_verity {
@@ -12,7 +13,7 @@ struct ci_verity {
 	const char *data_dev;    /* data device */
 	const char *hash_dev;    /* hash device (== data_dev for an appended tree) */
 	uint64_t hash_offset;    /* byte offset of the verity superblock on hash_dev */
-	uint64_t data_blocks;    /* expected data blocks (4096 bytes) */
+	uint64_t data_blocks;    /* expected data blocks (CI_VERITY_BLOCK bytes) */
 	uint8_t roothash[32];
 };
 

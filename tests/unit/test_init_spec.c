@@ -244,7 +244,7 @@ static char *spec_with_env(int n)
 	return j;
 }
 
-/* APP_KEY is cocoon-init's (stage2: the key provider's "app" key): the spec may not set it,
+/* APP_KEY is cocoon-init's (keys.c: the key provider's "app" key): the spec may not set it,
  * and one env slot per service stays free for it. */
 static void test_spec_app_key_env_reserved(void **state)
 {

@@ -1,4 +1,5 @@
-/* cocoon-init helpers: spec tree copy, module list lines, the FATAL line format. */
+/* cocoon-init helpers: spec tree copy, module list lines, the FATAL line format, the
+ * debug shell's measurement and the boot state's disk key. */
 #include "tests/unit/testutil.h"
 
 #include <errno.h>
@@ -312,8 +313,9 @@ static void test_debug_shell_is_measured(void **state)
 }
 
 static int hook_calls, hook_rc;
-static int hook(struct cm_err *e)
+static int hook(void *ctx, struct cm_err *e)
 {
+	assert_ptr_equal(ctx, &hook_calls);
 	hook_calls++;
 	return hook_rc ? cm_fail(e, hook_rc, "extend failed") : 0;
 }
@@ -323,11 +325,11 @@ static void test_debug_shell_needs_the_measurement(void **state)
 {
 	(void)state;
 	struct cm_err e = {0};
-	struct ci_fatal_policy p = {.debug_shell = false, .measure_shell = hook};
+	struct ci_fatal_policy p = {.debug_shell = false, .measure_shell = hook, .ctx = &hook_calls};
 	ci_fatal_set_policy(&p);
 	assert_true(ci_fatal_shell_allowed(&e) < 0); /* no cocoon.debug */
 	assert_int_equal(hook_calls, 0);
-	p = (struct ci_fatal_policy){.debug_shell = true};
+	p = (struct ci_fatal_policy){.debug_shell = true, .ctx = &hook_calls};
 	ci_fatal_set_policy(&p);
 	assert_true(ci_fatal_shell_allowed(&e) < 0); /* nothing to measure it with */
 	p.measure_shell = hook;
@@ -340,6 +342,22 @@ static void test_debug_shell_needs_the_measurement(void **state)
 	assert_int_equal(hook_calls, 2);
 	p = (struct ci_fatal_policy){0};
 	ci_fatal_set_policy(&p);
+}
+
+/* Step 9 without a persistent volume: the derived disk key does not outlive the step
+ * (the boot state keeps it only from step 8 to step 9). */
+static void test_boot_persistent_cleanses_the_disk_key(void **state)
+{
+	(void)state;
+	static struct ci_boot b;
+	memset(b.disk_key, 0xa5, sizeof b.disk_key);
+	b.have_disk_key = true;
+	b.spec.persistent = false;
+	ci_boot_persistent(&b);
+	static const uint8_t zero[CI_DISK_KEY_LEN];
+	assert_memory_equal(b.disk_key, zero, sizeof zero);
+	assert_false(b.have_disk_key);
+	assert_false(b.persistent_mounted);
 }
 
 int main(void)
@@ -355,6 +373,7 @@ int main(void)
 		cmocka_unit_test(test_fatal_line_is_one_line),
 		cmocka_unit_test(test_debug_shell_is_measured),
 		cmocka_unit_test(test_debug_shell_needs_the_measurement),
+		cmocka_unit_test(test_boot_persistent_cleanses_the_disk_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
