@@ -114,10 +114,15 @@ say "RTMR3 predicted $want_rtmr3 (cocoon-measure spec --debug)"
 line "volume persistent: (formatted|opened)" >/dev/null || die "persistent volume neither formatted nor opened"
 
 say "fetching the RA-TLS certificate through the port forward (PoW, TLS 1.3) and verifying it"
+# The demo boots with cocoon.debug (the debug key provider: there is no seal server here), so
+# the certificate's event log carries cocoon:cocoon_debug, which every policy without
+# allow_debug refuses (docs/verification.md). The check uses the sim policy plus allow_debug.
+jq -e '. + {"allow_debug": true}' "$work/spec/runtime/sim/policy.json" > "$work/policy-debug.json" ||
+    die "cannot write the demo's debug policy"
 ok=0
 for _ in $(seq 1 30); do
     if "$BIN/cocoon-measure" cert "127.0.0.1:$PORT" --root "$work/spec/runtime/sim/root.pem" \
-        --collateral "$work/spec/runtime/sim/collateral.json" --policy "$work/spec/runtime/sim/policy.json" \
+        --collateral "$work/spec/runtime/sim/collateral.json" --policy "$work/policy-debug.json" \
         --json > "$work/cert.json" 2> "$work/cert.err"; then
         ok=1; break
     fi
