@@ -13,7 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
 #include <linux/vm_sockets.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -22,6 +21,7 @@
 
 #include "measure/dcap/collateral.h"
 #include "measure/core/digest.h"
+#include "measure/core/json.h"
 #include "measure/dcap/policy.h"
 #include "measure/dcap/quote.h"
 #include "measure/dcap/verify.h"
@@ -30,86 +30,65 @@
 
 /* ---- spec settings ---------------------------------------------------------------------- */
 
-static int conf_u16(json_object *v, const char *key, uint16_t *out, struct cm_err *e)
+static int conf_u16(const struct cm_jv *v, uint16_t *out, struct cm_err *e)
 {
-	if (!json_object_is_type(v, json_type_int))
-		return cm_fail(e, -EINVAL, "%s: not an integer", key);
-	int64_t x = json_object_get_int64(v);
-	if (x < 0 || x > 65535)
-		return cm_fail(e, -ERANGE, "%s: %lld is out of range 0..65535", key, (long long)x);
-	*out = (uint16_t)x;
-	return 0;
+	int64_t x;
+	int rc = cm_jv_int(v, 0, 65535, &x, e);
+	if (rc == 0)
+		*out = (uint16_t)x;
+	return rc;
 }
 
-static int conf_mrenclave(json_object *v, struct ck_seal_conf *c, struct cm_err *e)
+static int conf_mrenclave(const struct cm_jv *v, struct ck_seal_conf *c, struct cm_err *e)
 {
-	if (!json_object_is_type(v, json_type_array))
-		return cm_fail(e, -EINVAL, "mrenclave: not an array");
-	size_t n = json_object_array_length(v);
-	if (n == 0 || n > CK_SEAL_MRENCLAVE_MAX)
-		return cm_fail(e, -EINVAL, "mrenclave: %zu entries (need 1..%d)", n, CK_SEAL_MRENCLAVE_MAX);
-	for (size_t i = 0; i < n; i++) {
-		json_object *x = json_object_array_get_idx(v, i);
-		const char *s = json_object_is_type(x, json_type_string) ? json_object_get_string(x) : NULL;
-		if (!s || strlen(s) != 64 || cm_hex_decode_exact(s, 64, c->mrenclave[i], 32) < 0)
-			return cm_fail(e, -EINVAL, "mrenclave[%zu]: not 64 hex digits", i);
+	size_t n;
+	int rc = cm_jv_array(v, 1, CK_SEAL_MRENCLAVE_MAX, &n, e);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct cm_jv x = cm_jv_elem(v, i);
+		rc = cm_jv_hex(&x, c->mrenclave[i], 32, e);
 	}
-	c->n_mrenclave = n;
-	return 0;
+	if (rc == 0)
+		c->n_mrenclave = n;
+	return rc;
 }
+
+#define SEAL_CONF_MAX (64 * 1024)
 
 int ck_seal_conf_parse(const char *json, size_t len, struct ck_seal_conf *c, struct cm_err *e)
 {
 	memset(c, 0, sizeof(*c));
 	snprintf(c->server, sizeof c->server, "%s", CK_SEAL_DEFAULT_SERVER);
 	c->timeout_ms = CK_SEAL_DEFAULT_TIMEOUT_MS;
-	if (len > 64 * 1024)
-		return cm_fail(e, -EFBIG, "%s: too large", CK_SEAL_CONF_FILE);
-	json_tokener *tok = json_tokener_new();
-	if (!tok)
-		return cm_fail(e, -ENOMEM, "out of memory");
-	json_object *o = json_tokener_parse_ex(tok, json, (int)len);
-	bool complete = o && json_tokener_get_error(tok) == json_tokener_success &&
-			json_tokener_get_parse_end(tok) == len;
-	json_tokener_free(tok);
-	int rc = 0;
-	if (!complete || !json_object_is_type(o, json_type_object)) {
-		rc = cm_fail(e, -EINVAL, "%s: not one JSON object", CK_SEAL_CONF_FILE);
+	struct cm_jv o;
+	int rc = cm_json_read(json, len, SEAL_CONF_MAX, CK_SEAL_CONF_FILE, &o, e);
+	static const char *const keys[] = {"server", "mrenclave", "isv_prod_id", "min_isv_svn", "timeout_ms", NULL};
+	if (rc || (rc = cm_jv_object(&o, keys, e)))
 		goto out;
-	}
-	json_object_object_foreach(o, key, v)
+	json_object_object_foreach(o.o, key, val)
 	{
+		struct cm_jv v = cm_jv_member(&o, key, val);
+		const char *s;
+		int64_t t;
 		if (strcmp(key, "server") == 0) {
-			const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-			if (!s || !*s || strlen(s) >= sizeof c->server)
-				rc = cm_fail(e, -EINVAL, "server: not a string of 1..%zu bytes", sizeof c->server - 1);
-			else
+			if (!(rc = cm_jv_str(&v, 1, sizeof c->server - 1, &s, e)))
 				snprintf(c->server, sizeof c->server, "%s", s);
 		} else if (strcmp(key, "mrenclave") == 0) {
-			rc = conf_mrenclave(v, c, e);
+			rc = conf_mrenclave(&v, c, e);
 		} else if (strcmp(key, "isv_prod_id") == 0) {
-			rc = conf_u16(v, key, &c->isv_prod_id, e);
+			rc = conf_u16(&v, &c->isv_prod_id, e);
 			c->has_isv_prod_id = true;
 		} else if (strcmp(key, "min_isv_svn") == 0) {
-			rc = conf_u16(v, key, &c->min_isv_svn, e);
-		} else if (strcmp(key, "timeout_ms") == 0) {
-			int64_t t = json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : -1;
-			if (t < 100 || t > 600000)
-				rc = cm_fail(e, -ERANGE, "timeout_ms: need an integer 100..600000");
-			else
-				c->timeout_ms = (unsigned)t;
-		} else {
-			rc = cm_fail(e, -EINVAL, "unknown key \"%.64s\"", key);
+			rc = conf_u16(&v, &c->min_isv_svn, e);
+		} else if (!(rc = cm_jv_int(&v, 100, 600000, &t, e))) { /* timeout_ms */
+			c->timeout_ms = (unsigned)t;
 		}
 		if (rc)
 			break;
 	}
 	if (!rc && c->n_mrenclave == 0)
-		rc = cm_fail(e, -EINVAL, "mrenclave: required (the allowlist of seal enclaves)");
-	if (rc)
-		cm_err_prefix(e, "%s", CK_SEAL_CONF_FILE);
+		rc = cm_jv_fail(&o, e, -EINVAL, "mrenclave: required (the allowlist of seal enclaves)");
 out:
-	json_object_put(o);
+	cm_json_release(&o);
 	return rc;
 }
 
@@ -120,7 +99,7 @@ int ck_seal_conf_load(const char *spec_dir, struct ck_seal_conf *c, struct cm_er
 		return cm_fail(e, -ENAMETOOLONG, "spec path too long");
 	uint8_t *buf;
 	size_t len;
-	int rc = cm_read_file(path, 64 * 1024, &buf, &len, e);
+	int rc = cm_read_file(path, SEAL_CONF_MAX, &buf, &len, e);
 	if (rc)
 		return rc;
 	rc = ck_seal_conf_parse((const char *)buf, len, c, e);

@@ -174,6 +174,12 @@ static void test_conf_and_transport_rules(void **state)
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		assert_true(ck_seal_conf_parse(bad[i], strlen(bad[i]), &c, &e) < 0);
+	/* strict JSON (json-c's default mode took the trailing comma), errors name the path */
+	const char *comma = "{\"mrenclave\":[\"0011223344556677889900112233445566778899001122334455667788990011\"],}";
+	assert_int_equal(ck_seal_conf_parse(comma, strlen(comma), &c, &e), -EINVAL);
+	const char *second = "{\"mrenclave\":[\"0011223344556677889900112233445566778899001122334455667788990011\",\"0\"]}";
+	assert_int_equal(ck_seal_conf_parse(second, strlen(second), &c, &e), -EINVAL);
+	assert_string_equal(e.msg, CK_SEAL_CONF_FILE ": mrenclave[1]: must be 64 hex digits");
 	assert_int_equal(ck_seal_server_allowed("vsock:2:12345", "tdx", &e), 0);
 	assert_int_equal(ck_seal_server_allowed("tcp:10.0.2.2:1", "tdx", &e), -EPERM);
 	assert_int_equal(ck_seal_server_allowed("unix:/x", "tdx", &e), -EPERM);
