@@ -4,9 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
-
 #include "measure/core/digest.h"
+#include "measure/core/json.h"
 #include "measure/core/measurements.h"
 
 #define POLICY_MAX_LEN (1u << 20)
@@ -37,52 +36,84 @@ void cm_policy_free(struct cm_policy *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static int hex_field(json_object *v, uint8_t *out, size_t n)
-{
-	if (!json_object_is_type(v, json_type_string))
-		return -EINVAL;
-	return cm_hex_decode_exact(json_object_get_string(v), (size_t)json_object_get_string_len(v), out, n);
-}
-
 /* A list of hex strings of n bytes each (rtmrs: a list of 4-lists). */
-static int hex_list(json_object *v, const char *key, size_t n, size_t per, void **out, size_t *count,
-		    struct cm_err *e)
+static int hex_list(const struct cm_jv *v, size_t n, size_t per, void **out, size_t *count, struct cm_err *e)
 {
-	if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) > POLICY_LIST_MAX)
-		return cm_fail(e, -EINVAL, "policy: \"%s\" must be an array (at most %d entries)", key, POLICY_LIST_MAX);
-	size_t len = json_object_array_length(v);
+	size_t len;
+	int rc = cm_jv_array(v, 0, POLICY_LIST_MAX, &len, e);
+	if (rc)
+		return rc;
 	uint8_t *buf = calloc(len ? len : 1, n * per);
 	if (!buf)
 		return cm_fail(e, -ENOMEM, "out of memory");
-	for (size_t i = 0; i < len; i++) {
-		json_object *it = json_object_array_get_idx(v, i);
+	for (size_t i = 0; i < len && !rc; i++) {
+		struct cm_jv it = cm_jv_elem(v, i);
 		if (per == 1) {
-			if (hex_field(it, buf + i * n, n))
-				goto bad;
+			rc = cm_jv_hex(&it, buf + i * n, n, e);
 			continue;
 		}
-		if (!json_object_is_type(it, json_type_array) || json_object_array_length(it) != per)
-			goto bad;
-		for (size_t j = 0; j < per; j++)
-			if (hex_field(json_object_array_get_idx(it, j), buf + (i * per + j) * n, n))
-				goto bad;
+		size_t m;
+		rc = cm_jv_array(&it, per, per, &m, e);
+		for (size_t j = 0; j < per && !rc; j++) {
+			struct cm_jv x = cm_jv_elem(&it, j);
+			rc = cm_jv_hex(&x, buf + (i * per + j) * n, n, e);
+		}
+	}
+	if (rc) {
+		free(buf);
+		return rc;
 	}
 	free(*out);
 	*out = buf;
 	*count = len;
 	return 0;
-bad:
-	free(buf);
-	return cm_fail(e, -EINVAL, "policy: \"%s\" entries must be %s%zu-byte hex strings", key,
-		       per == 1 ? "" : "lists of four ", n);
 }
 
-static int get_bool(json_object *v, const char *key, bool *out, struct cm_err *e)
+static int accepted_statuses(const struct cm_jv *v, uint32_t *out, struct cm_err *e)
 {
-	if (!json_object_is_type(v, json_type_boolean))
-		return cm_fail(e, -EINVAL, "policy: \"%s\" must be true or false", key);
-	*out = json_object_get_boolean(v);
-	return 0;
+	size_t n;
+	int rc = cm_jv_array(v, 0, POLICY_LIST_MAX, &n, e);
+	*out = 0;
+	for (size_t i = 0; i < n && !rc; i++) {
+		struct cm_jv s = cm_jv_elem(v, i);
+		const char *name;
+		enum cm_tcb_status st;
+		if ((rc = cm_jv_str(&s, 0, 64, &name, e)))
+			break;
+		if (cm_tcb_status_parse(name, &st) || st == CM_TCB_NOT_SUPPORTED || st == CM_TCB_REVOKED)
+			return cm_jv_fail(&s, e, -EINVAL, "unknown or unacceptable TCB status \"%s\"", name);
+		*out |= 1u << st;
+	}
+	return rc;
+}
+
+static int policy_member(struct cm_policy *p, const struct cm_jv *o, const char *key, json_object *val,
+			 struct cm_err *e)
+{
+	struct cm_jv v = cm_jv_member(o, key, val);
+	if (strcmp(key, "accepted_tcb_statuses") == 0)
+		return accepted_statuses(&v, &p->accepted_statuses, e);
+	if (strcmp(key, "allow_debug") == 0)
+		return cm_jv_bool(&v, &p->allow_debug, e);
+	if (strcmp(key, "require_sept_ve_disable") == 0)
+		return cm_jv_bool(&v, &p->require_sept_ve_disable, e);
+	if (strcmp(key, "allow_mr_servicetd") == 0)
+		return cm_jv_bool(&v, &p->allow_mr_servicetd, e);
+	if (strcmp(key, "allow_sgx") == 0)
+		return cm_jv_bool(&v, &p->allow_sgx, e);
+	if (strcmp(key, "mrtd") == 0)
+		return hex_list(&v, 48, 1, (void **)&p->mrtd, &p->n_mrtd, e);
+	if (strcmp(key, "rtmrs") == 0)
+		return hex_list(&v, 48, 4, (void **)&p->rtmrs, &p->n_rtmrs, e);
+	if (strcmp(key, "image_hashes") == 0)
+		return hex_list(&v, 32, 1, (void **)&p->image_hashes, &p->n_image_hashes, e);
+	if (strcmp(key, "root_key_ids") == 0)
+		return hex_list(&v, 48, 1, (void **)&p->root_key_ids, &p->n_root_key_ids, e);
+	if (strcmp(key, "report_data") == 0) {
+		p->has_report_data = val != NULL; /* null: no requirement */
+		return val ? cm_jv_hex(&v, p->report_data, 64, e) : 0;
+	}
+	return cm_jv_fail(o, e, -EINVAL, "unknown key \"%s\"", key);
 }
 
 int cm_policy_parse(const char *json, size_t len, struct cm_policy *p, struct cm_err *e)
@@ -90,76 +121,16 @@ int cm_policy_parse(const char *json, size_t len, struct cm_policy *p, struct cm
 	int rc = cm_policy_default(p);
 	if (rc)
 		return cm_fail(e, rc, "out of memory");
-	json_tokener *tok = json_tokener_new();
-	json_object *o = NULL;
-	if (tok && len < POLICY_MAX_LEN) {
-		o = json_tokener_parse_ex(tok, json, (int)len);
-		size_t end = json_tokener_get_parse_end(tok);
-		while (end < len && (json[end] == '\n' || json[end] == ' ' || json[end] == '\r' || json[end] == '\t'))
-			end++;
-		if (json_tokener_get_error(tok) != json_tokener_success || end != len) {
-			json_object_put(o);
-			o = NULL;
-		}
-	}
-	json_tokener_free(tok);
-	if (!o || !json_object_is_type(o, json_type_object)) {
-		json_object_put(o);
-		cm_policy_free(p);
-		return cm_fail(e, -EINVAL, "policy: not a JSON object");
-	}
-	rc = 0;
-	json_object_object_foreach(o, key, v)
-	{
-		if (rc)
-			break;
-		if (strcmp(key, "accepted_tcb_statuses") == 0) {
-			if (!json_object_is_type(v, json_type_array)) {
-				rc = cm_fail(e, -EINVAL, "policy: \"%s\" must be an array of status names", key);
+	struct cm_jv o;
+	rc = cm_json_read(json, len, POLICY_MAX_LEN - 1, "policy", &o, e);
+	if (rc == 0 && (rc = cm_jv_object(&o, NULL, e)) == 0) {
+		json_object_object_foreach(o.o, key, val)
+		{
+			if ((rc = policy_member(p, &o, key, val, e)))
 				break;
-			}
-			p->accepted_statuses = 0;
-			for (size_t i = 0; i < json_object_array_length(v); i++) {
-				json_object *s = json_object_array_get_idx(v, i);
-				enum cm_tcb_status st;
-				if (!json_object_is_type(s, json_type_string) ||
-				    cm_tcb_status_parse(json_object_get_string(s), &st) || st == CM_TCB_NOT_SUPPORTED ||
-				    st == CM_TCB_REVOKED) {
-					rc = cm_fail(e, -EINVAL, "policy: unknown or unacceptable TCB status \"%s\"",
-						     json_object_get_string(s));
-					break;
-				}
-				p->accepted_statuses |= 1u << st;
-			}
-		} else if (strcmp(key, "allow_debug") == 0) {
-			rc = get_bool(v, key, &p->allow_debug, e);
-		} else if (strcmp(key, "require_sept_ve_disable") == 0) {
-			rc = get_bool(v, key, &p->require_sept_ve_disable, e);
-		} else if (strcmp(key, "allow_mr_servicetd") == 0) {
-			rc = get_bool(v, key, &p->allow_mr_servicetd, e);
-		} else if (strcmp(key, "allow_sgx") == 0) {
-			rc = get_bool(v, key, &p->allow_sgx, e);
-		} else if (strcmp(key, "mrtd") == 0) {
-			rc = hex_list(v, key, 48, 1, (void **)&p->mrtd, &p->n_mrtd, e);
-		} else if (strcmp(key, "rtmrs") == 0) {
-			rc = hex_list(v, key, 48, 4, (void **)&p->rtmrs, &p->n_rtmrs, e);
-		} else if (strcmp(key, "image_hashes") == 0) {
-			rc = hex_list(v, key, 32, 1, (void **)&p->image_hashes, &p->n_image_hashes, e);
-		} else if (strcmp(key, "root_key_ids") == 0) {
-			rc = hex_list(v, key, 48, 1, (void **)&p->root_key_ids, &p->n_root_key_ids, e);
-		} else if (strcmp(key, "report_data") == 0) {
-			if (json_object_is_type(v, json_type_null)) {
-				p->has_report_data = false;
-			} else if (hex_field(v, p->report_data, 64)) {
-				rc = cm_fail(e, -EINVAL, "policy: \"report_data\" must be 64 bytes of hex");
-			} else {
-				p->has_report_data = true;
-			}
-		} else {
-			rc = cm_fail(e, -EINVAL, "policy: unknown key \"%s\"", key);
 		}
 	}
-	json_object_put(o);
+	cm_json_release(&o);
 	if (rc)
 		cm_policy_free(p);
 	return rc;
