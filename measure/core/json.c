@@ -38,8 +38,8 @@ static bool json_ws(char c)
 }
 
 /* The one place the tree calls json-c's tokener. *o gets the value, or NULL with *at and *why
- * saying where and why not. trailing_ws: RFC 8259's whitespace after the value is allowed. */
-static json_object *parse_strict(const char *text, size_t len, bool trailing_ws, size_t *at, const char **why)
+ * saying where and why not. RFC 8259's whitespace after the value is allowed. */
+static json_object *parse_strict(const char *text, size_t len, size_t *at, const char **why)
 {
 	*why = "out of memory";
 	*at = not_json_text(text, len, why);
@@ -62,7 +62,7 @@ static json_object *parse_strict(const char *text, size_t len, bool trailing_ws,
 		json_object_put(o);
 		return NULL;
 	}
-	while (trailing_ws && end < len && json_ws(text[end]))
+	while (end < len && json_ws(text[end]))
 		end++;
 	if (end != len) {
 		*at = end;
@@ -71,13 +71,6 @@ static json_object *parse_strict(const char *text, size_t len, bool trailing_ws,
 		return NULL;
 	}
 	return o;
-}
-
-json_object *cm_json_parse_strict(const char *text, size_t len)
-{
-	size_t at;
-	const char *why;
-	return len > INT32_MAX ? NULL : parse_strict(text, len, false, &at, &why);
 }
 
 /* ---- the strict reader ---- */
@@ -90,7 +83,7 @@ int cm_json_read(const char *text, size_t len, size_t max, const char *doc, stru
 	if (len > max || len > INT32_MAX)
 		return cm_fail(e, -E2BIG, "%s: larger than %zu bytes", d, max < INT32_MAX ? max : (size_t)INT32_MAX);
 	size_t at;
-	root->o = parse_strict(text, len, true, &at, &why);
+	root->o = parse_strict(text, len, &at, &why);
 	if (!root->o)
 		return cm_fail(e, -EINVAL, "%s: not valid JSON at byte %zu (%s)", d, at, why);
 	return 0;

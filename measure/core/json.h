@@ -19,15 +19,12 @@ void cm_json_add_int(json_object *obj, const char *key, int64_t v);
 void cm_json_add_bool(json_object *obj, const char *key, int v);
 json_object *cm_json_hex(const uint8_t *p, size_t n);
 
-/* Parse exactly one JSON value from text[0..len) as RFC 8259 says: json-c's strict mode (no
- * trailing commas, comments, ...), plus what json-c 0.16 still accepts in strict mode refused
- * (single-quoted strings), and nothing but the value in the input. NULL if it is not. */
-json_object *cm_json_parse_strict(const char *text, size_t len);
-
 /* ---- the strict reader ---------------------------------------------------------------------
  * Every JSON input of the project (configs, specs, policies, collateral, manifests, LUKS2
- * metadata) is read through these: cm_json_read parses strictly with a size bound, and the
- * typed getters check type and range. A struct cm_jv is a value together with where it sits
+ * metadata) is read through these: cm_json_read parses as RFC 8259 says with a size bound
+ * (json-c's strict mode: no trailing commas, comments, ...; plus what json-c 0.16 still takes
+ * in strict mode refused: single-quoted strings, NUL bytes; nothing but whitespace after the
+ * value), and the typed getters check type and range. A struct cm_jv is a value together with where it sits
  * in its document, so every error names the JSON path: "spec: services[2].argv[0]: must be
  * a string". A cm_jv borrows its parent (and the key string): it lives on the stack while
  * the parent does. */

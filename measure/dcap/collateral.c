@@ -5,7 +5,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <json-c/json.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -193,13 +192,15 @@ static int64_t asn1_unix(const ASN1_TIME *t)
 
 #define FAIL(chk, code, ...) (*check = (chk), cm_fail(e, (code), __VA_ARGS__))
 
-static const char *get_str(json_object *o, const char *key, size_t *len)
+/* The string member key of the bundle, or NULL (the callers name what is missing). */
+static const char *get_str(const struct cm_jv *o, const char *key, size_t *len)
 {
-	json_object *v;
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+	struct cm_jv v;
+	const char *s;
+	if (!cm_jv_get(o, key, &v) || cm_jv_str(&v, 0, BUNDLE_MAX, &s, NULL))
 		return NULL;
-	*len = (size_t)json_object_get_string_len(v);
-	return json_object_get_string(v);
+	*len = strlen(s);
+	return s;
 }
 
 static X509_CRL *crl_from_hex(const char *hex, size_t len)
@@ -369,7 +370,7 @@ out:
 	return rc;
 }
 
-static int signed_json(struct cm_collateral *c, json_object *o, const char *chain_key, const char *body_key,
+static int signed_json(struct cm_collateral *c, const struct cm_jv *o, const char *chain_key, const char *body_key,
 		       const char *sig_key, const char *name, const char *sig_check, X509 **signer, char **body,
 		       size_t *body_len, const char **check, struct cm_err *e)
 {
@@ -419,7 +420,7 @@ int cm_collateral_load(const char *bundle, size_t len, X509 *anchor, struct cm_c
 	if (!c)
 		return FAIL("collateral_format", -ENOMEM, "out of memory");
 	int rc;
-	json_object *o = NULL;
+	struct cm_jv o = {0};
 	X509 *tcb_signer = NULL, *qe_signer = NULL;
 	char *tcb_body = NULL, *qe_body = NULL;
 	size_t tcb_len = 0, qe_len = 0, n;
@@ -441,9 +442,10 @@ int cm_collateral_load(const char *bundle, size_t len, X509 *anchor, struct cm_c
 	}
 	add_cert_window(c, "root_ca_not_yet_valid", "root_ca_expired", "root CA certificate", c->anchor);
 
-	o = cm_json_parse_strict(bundle, len);
-	if (!o || !json_object_is_type(o, json_type_object)) {
-		rc = FAIL("collateral_format", -EBADMSG, "collateral bundle is not a JSON object");
+	struct cm_err je;
+	if (cm_json_read(bundle, len, BUNDLE_MAX, "collateral bundle", &o, &je) ||
+	    cm_jv_object(&o, NULL, &je)) {
+		rc = FAIL("collateral_format", -EBADMSG, "%s", je.msg);
 		goto fail;
 	}
 
@@ -453,7 +455,7 @@ int cm_collateral_load(const char *bundle, size_t len, X509 *anchor, struct cm_c
 					     "pck_crl_issuer_chain"};
 	for (size_t i = 0; i < sizeof(chains) / sizeof(chains[0]); i++) {
 		size_t pl;
-		const char *pem = get_str(o, chains[i], &pl);
+		const char *pem = get_str(&o, chains[i], &pl);
 		STACK_OF(X509) *sk = pem ? cm_pem_chain_parse((const uint8_t *)pem, pl, e) : NULL;
 		bool anchored = sk && last_is_anchor(sk, c->anchor);
 		bool parsed = sk != NULL;
@@ -469,7 +471,7 @@ int cm_collateral_load(const char *bundle, size_t len, X509 *anchor, struct cm_c
 	}
 
 	/* Root CA CRL: signed by the anchor. */
-	const char *s = get_str(o, "root_ca_crl", &n);
+	const char *s = get_str(&o, "root_ca_crl", &n);
 	if (!s || !(c->root_crl = crl_from_hex(s, n))) {
 		rc = FAIL("collateral_format", -EBADMSG, "root_ca_crl is missing or not hex DER");
 		goto fail;
@@ -485,7 +487,7 @@ int cm_collateral_load(const char *bundle, size_t len, X509 *anchor, struct cm_c
 	}
 
 	/* TCB info and QE identity: chains and signatures over the exact inner text. */
-	if ((rc = signed_json(c, o, "tcb_info_issuer_chain", "tcb_info", "tcb_info_signature", "TCB info",
+	if ((rc = signed_json(c, &o, "tcb_info_issuer_chain", "tcb_info", "tcb_info_signature", "TCB info",
 			      "tcb_info_signature", &tcb_signer, &tcb_body, &tcb_len, check, e)))
 		goto fail;
 	add_cert_window(c, "tcb_signing_cert_not_yet_valid", "tcb_signing_cert_expired", "TCB signing certificate",
@@ -495,7 +497,7 @@ int cm_collateral_load(const char *bundle, size_t len, X509 *anchor, struct cm_c
 		goto fail;
 	}
 	(void)add_window(c, "tcb_info_not_yet_valid", "tcb_info_expired", "TCB info", c->tcb.issue_date, c->tcb.next_update);
-	if ((rc = signed_json(c, o, "qe_identity_issuer_chain", "qe_identity", "qe_identity_signature", "QE identity",
+	if ((rc = signed_json(c, &o, "qe_identity_issuer_chain", "qe_identity", "qe_identity_signature", "QE identity",
 			      "qe_identity_signature", &qe_signer, &qe_body, &qe_len, check, e)))
 		goto fail;
 	if (X509_cmp(qe_signer, tcb_signer) != 0)
@@ -510,7 +512,7 @@ int cm_collateral_load(const char *bundle, size_t len, X509 *anchor, struct cm_c
 
 	/* PCK CRL: signed by the PCK CA of pck_crl_issuer_chain, which chains to the anchor. */
 	size_t cl;
-	const char *chain = get_str(o, "pck_crl_issuer_chain", &cl);
+	const char *chain = get_str(&o, "pck_crl_issuer_chain", &cl);
 	if (!chain) {
 		rc = FAIL("collateral_format", -EBADMSG, "collateral bundle lacks pck_crl_issuer_chain");
 		goto fail;
@@ -518,7 +520,7 @@ int cm_collateral_load(const char *bundle, size_t len, X509 *anchor, struct cm_c
 	if ((rc = issuer_chain(c, chain, cl, "pck_crl_issuer_chain", ISSUER_PCK_CA, &c->pck_ca, check, e)))
 		goto fail;
 	add_cert_window(c, "pck_ca_cert_not_yet_valid", "pck_ca_cert_expired", "PCK CA certificate", c->pck_ca);
-	s = get_str(o, "pck_crl", &n);
+	s = get_str(&o, "pck_crl", &n);
 	if (!s || !(c->pck_crl = crl_from_hex(s, n))) {
 		rc = FAIL("collateral_format", -EBADMSG, "pck_crl is missing or not hex DER");
 		goto fail;
@@ -533,7 +535,7 @@ int cm_collateral_load(const char *bundle, size_t len, X509 *anchor, struct cm_c
 	}
 	c->ca = pck_ca_kind(c->pck_ca);
 
-	s = get_str(o, "pck_certificate_chain", &n);
+	s = get_str(&o, "pck_certificate_chain", &n);
 	if (s && n && !(c->ext_pck_chain = cm_pem_chain_parse((const uint8_t *)s, n, e))) {
 		rc = FAIL("collateral_format", -EBADMSG, "pck_certificate_chain: %s", e ? e->msg : "bad PEM");
 		goto fail;
@@ -543,7 +545,7 @@ int cm_collateral_load(const char *bundle, size_t len, X509 *anchor, struct cm_c
 	*out = c;
 	c = NULL;
 fail:
-	json_object_put(o);
+	cm_json_release(&o);
 	X509_free(tcb_signer);
 	X509_free(qe_signer);
 	free(tcb_body);

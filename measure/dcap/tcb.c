@@ -8,8 +8,6 @@
 #include <strings.h>
 #include <time.h>
 
-#include <json-c/json.h>
-
 #include "measure/core/json.h"
 
 static const char *const status_names[CM_TCB_STATUS_COUNT] = {
@@ -66,54 +64,47 @@ int cm_parse_iso8601(const char *s, int64_t *out)
 	return 0;
 }
 
-/* ---- JSON field readers ------------------------------------------------------------ */
+/* ---- JSON field readers ------------------------------------------------------------
+ * The strict reader (measure/core/json.h) names the JSON path of every error; the public
+ * parsers report every malformed document as -EBADMSG. */
 
-struct rd {
-	struct cm_err *e;
-	const char *what;
-};
-
-static json_object *field(struct rd *r, json_object *o, const char *key, json_type t)
+static int get_int(const struct cm_jv *o, const char *key, int64_t min, int64_t max, int64_t *out, struct cm_err *e)
 {
-	json_object *v;
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, t)) {
-		cm_fail(r->e, -EBADMSG, "%s: missing or mistyped field \"%s\"", r->what, key);
-		return NULL;
-	}
-	return v;
+	struct cm_jv v;
+	int rc = cm_jv_need(o, key, &v, e);
+	return rc ? rc : cm_jv_int(&v, min, max, out, e);
 }
 
-static int get_int(struct rd *r, json_object *o, const char *key, int64_t min, int64_t max, int64_t *out)
+static int get_hex(const struct cm_jv *o, const char *key, uint8_t *out, size_t n, struct cm_err *e)
 {
-	json_object *v = field(r, o, key, json_type_int);
-	if (!v)
-		return -EBADMSG;
-	errno = 0;
-	int64_t x = json_object_get_int64(v);
-	if (errno || x < min || x > max)
-		return cm_fail(r->e, -EBADMSG, "%s: field \"%s\" out of range", r->what, key);
-	*out = x;
-	return 0;
+	struct cm_jv v;
+	int rc = cm_jv_need(o, key, &v, e);
+	return rc ? rc : cm_jv_hex(&v, out, n, e);
 }
 
-static int get_hex(struct rd *r, json_object *o, const char *key, uint8_t *out, size_t n)
+static int get_str(const struct cm_jv *o, const char *key, size_t max, const char **out, struct cm_err *e)
 {
-	json_object *v = field(r, o, key, json_type_string);
-	if (!v)
-		return -EBADMSG;
-	if (cm_hex_decode_exact(json_object_get_string(v), (size_t)json_object_get_string_len(v), out, n))
-		return cm_fail(r->e, -EBADMSG, "%s: field \"%s\" is not %zu bytes of hex", r->what, key, n);
-	return 0;
+	struct cm_jv v;
+	int rc = cm_jv_need(o, key, &v, e);
+	return rc ? rc : cm_jv_str(&v, 0, max, out, e);
 }
 
-static int get_date(struct rd *r, json_object *o, const char *key, int64_t *out)
+static int get_date(const struct cm_jv *o, const char *key, int64_t *out, struct cm_err *e)
 {
-	json_object *v = field(r, o, key, json_type_string);
-	if (!v)
-		return -EBADMSG;
-	if (cm_parse_iso8601(json_object_get_string(v), out))
-		return cm_fail(r->e, -EBADMSG, "%s: field \"%s\" is not an ISO-8601 UTC time", r->what, key);
-	return 0;
+	struct cm_jv v;
+	const char *s;
+	int rc = cm_jv_need(o, key, &v, e);
+	if (rc || (rc = cm_jv_str(&v, 0, 64, &s, e)))
+		return rc;
+	return cm_parse_iso8601(s, out) ? cm_jv_fail(&v, e, -EBADMSG, "not an ISO-8601 UTC time") : 0;
+}
+
+/* An object member key of o that is an array of min..max entries. */
+static int get_array(const struct cm_jv *o, const char *key, size_t min, size_t max, struct cm_jv *arr, size_t *n,
+		     struct cm_err *e)
+{
+	int rc = cm_jv_need(o, key, arr, e);
+	return rc ? rc : cm_jv_array(arr, min, max, n, e);
 }
 
 #define ST(s) (1u << (s))
@@ -131,49 +122,41 @@ static int get_date(struct rd *r, json_object *o, const char *key, int64_t *out)
 	 ST(CM_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED) | ST(CM_TCB_REVOKED))
 #define MODULE_STATUSES (ST(CM_TCB_NOT_SUPPORTED) - 1u)
 
-static int parse_level_common(struct rd *r, json_object *lv, unsigned allowed, struct cm_tcb_level *l)
+static int parse_level_common(const struct cm_jv *lv, unsigned allowed, struct cm_tcb_level *l, struct cm_err *e)
 {
-	json_object *st = field(r, lv, "tcbStatus", json_type_string);
-	if (!st)
-		return -EBADMSG;
-	if (cm_tcb_status_parse(json_object_get_string(st), &l->status) || !(allowed & ST(l->status)))
-		return cm_fail(r->e, -EBADMSG, "%s: unknown tcbStatus \"%s\"", r->what, json_object_get_string(st));
-	if (get_date(r, lv, "tcbDate", &l->tcb_date))
-		return -EBADMSG;
-	json_object *adv;
-	if (json_object_object_get_ex(lv, "advisoryIDs", &adv)) {
-		if (!json_object_is_type(adv, json_type_array))
-			return cm_fail(r->e, -EBADMSG, "%s: advisoryIDs is not an array", r->what);
-		size_t n = json_object_array_length(adv);
-		if (n > CM_ADV_MAX)
-			return cm_fail(r->e, -EBADMSG, "%s: more than %d advisory IDs in a level", r->what, CM_ADV_MAX);
-		for (size_t i = 0; i < n; i++) {
-			json_object *a = json_object_array_get_idx(adv, i);
-			if (!json_object_is_type(a, json_type_string) ||
-			    (size_t)json_object_get_string_len(a) >= CM_ADV_LEN)
-				return cm_fail(r->e, -EBADMSG, "%s: bad advisory ID", r->what);
-			memcpy(l->adv.id[l->adv.n++], json_object_get_string(a),
-			       (size_t)json_object_get_string_len(a) + 1);
-		}
+	struct cm_jv st, adv;
+	const char *name;
+	int rc = cm_jv_need(lv, "tcbStatus", &st, e);
+	if (rc || (rc = cm_jv_str(&st, 0, 64, &name, e)))
+		return rc;
+	if (cm_tcb_status_parse(name, &l->status) || !(allowed & ST(l->status)))
+		return cm_jv_fail(&st, e, -EBADMSG, "unknown tcbStatus \"%s\"", name);
+	if ((rc = get_date(lv, "tcbDate", &l->tcb_date, e)))
+		return rc;
+	size_t n = 0;
+	if (cm_jv_get(lv, "advisoryIDs", &adv) && (rc = cm_jv_array(&adv, 0, CM_ADV_MAX, &n, e)))
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		struct cm_jv a = cm_jv_elem(&adv, i);
+		if ((rc = cm_jv_strcpy(&a, l->adv.id[l->adv.n], CM_ADV_LEN, e)))
+			return rc;
+		l->adv.n++;
 	}
 	return 0;
 }
 
-static int parse_components(struct rd *r, json_object *tcb, const char *key, uint8_t out[16])
+static int parse_components(const struct cm_jv *tcb, const char *key, uint8_t out[16], struct cm_err *e)
 {
-	json_object *arr = field(r, tcb, key, json_type_array);
-	if (!arr)
-		return -EBADMSG;
-	if (json_object_array_length(arr) != 16)
-		return cm_fail(r->e, -EBADMSG, "%s: \"%s\" must have 16 entries", r->what, key);
-	for (size_t i = 0; i < 16; i++) {
+	struct cm_jv arr;
+	size_t n;
+	int rc = get_array(tcb, key, 16, 16, &arr, &n, e);
+	for (size_t i = 0; i < 16 && !rc; i++) {
 		int64_t svn;
-		json_object *c = json_object_array_get_idx(arr, i);
-		if (!json_object_is_type(c, json_type_object) || get_int(r, c, "svn", 0, 255, &svn))
-			return cm_fail(r->e, -EBADMSG, "%s: bad \"%s\"[%zu]", r->what, key, i);
-		out[i] = (uint8_t)svn;
+		struct cm_jv c = cm_jv_elem(&arr, i);
+		if (!(rc = cm_jv_object(&c, NULL, e)) && !(rc = get_int(&c, "svn", 0, 255, &svn, e)))
+			out[i] = (uint8_t)svn;
 	}
-	return 0;
+	return rc;
 }
 
 /* Level order of Intel's QVL, highest first; levels that compare equal are duplicates,
@@ -202,151 +185,145 @@ static int cmp_tdx_desc(const void *a, const void *b)
 	return c ? c : memcmp(y->tdx, x->tdx, 16);
 }
 
-static int sort_levels(struct rd *r, struct cm_tcb_level *lv, int n, int (*cmp)(const void *, const void *))
+static int sort_levels(const struct cm_jv *arr, struct cm_tcb_level *lv, int n,
+		       int (*cmp)(const void *, const void *), struct cm_err *e)
 {
 	qsort(lv, (size_t)n, sizeof(*lv), cmp);
 	for (int i = 1; i < n; i++)
 		if (cmp(&lv[i - 1], &lv[i]) == 0)
-			return cm_fail(r->e, -EBADMSG, "%s: duplicated TCB levels", r->what);
+			return cm_jv_fail(arr, e, -EBADMSG, "duplicated TCB levels");
 	return 0;
 }
 
 /* Levels of the form {"tcb":{"isvsvn":N}, ...} (module and QE identities), sorted. */
-static int parse_isv_levels(struct rd *r, json_object *o, unsigned allowed, struct cm_tcb_level **out, int *n_out)
+static int parse_isv_levels(const struct cm_jv *o, unsigned allowed, struct cm_tcb_level **out, int *n_out,
+			    struct cm_err *e)
 {
-	json_object *arr = field(r, o, "tcbLevels", json_type_array);
-	if (!arr)
-		return -EBADMSG;
-	size_t n = json_object_array_length(arr);
-	if (n == 0 || n > CM_TCB_LEVELS_MAX)
-		return cm_fail(r->e, -EBADMSG, "%s: %zu tcbLevels (need 1..%d)", r->what, n, CM_TCB_LEVELS_MAX);
+	struct cm_jv arr;
+	size_t n;
+	int rc = get_array(o, "tcbLevels", 1, CM_TCB_LEVELS_MAX, &arr, &n, e);
+	if (rc)
+		return rc;
 	struct cm_tcb_level *lv = calloc(n, sizeof(*lv));
 	if (!lv)
-		return cm_fail(r->e, -ENOMEM, "out of memory");
+		return cm_fail(e, -ENOMEM, "out of memory");
 	*out = lv;
 	*n_out = (int)n;
 	for (size_t i = 0; i < n; i++) {
-		json_object *l = json_object_array_get_idx(arr, i), *tcb;
+		struct cm_jv l = cm_jv_elem(&arr, i), tcb;
 		int64_t svn;
-		if (!json_object_is_type(l, json_type_object) || !(tcb = field(r, l, "tcb", json_type_object)) ||
-		    get_int(r, tcb, "isvsvn", 0, 65535, &svn) || parse_level_common(r, l, allowed, &lv[i]))
-			return -EBADMSG;
+		if ((rc = cm_jv_object(&l, NULL, e)) || (rc = cm_jv_need(&l, "tcb", &tcb, e)) ||
+		    (rc = cm_jv_object(&tcb, NULL, e)) || (rc = get_int(&tcb, "isvsvn", 0, 65535, &svn, e)) ||
+		    (rc = parse_level_common(&l, allowed, &lv[i], e)))
+			return rc;
 		lv[i].isvsvn = (uint16_t)svn;
 	}
-	return sort_levels(r, lv, (int)n, cmp_isvsvn_desc);
+	return sort_levels(&arr, lv, (int)n, cmp_isvsvn_desc, e);
 }
 
-static int parse_module(struct rd *r, json_object *m, struct cm_tdx_module *out, bool with_levels)
+static int parse_module(const struct cm_jv *m, struct cm_tdx_module *out, bool with_levels, struct cm_err *e)
 {
-	if (get_hex(r, m, "mrsigner", out->mrsigner, 48) || get_hex(r, m, "attributes", out->attributes, 8) ||
-	    get_hex(r, m, "attributesMask", out->attributes_mask, 8))
-		return -EBADMSG;
+	int rc;
+	const char *id;
+	if ((rc = cm_jv_object(m, NULL, e)) || (rc = get_hex(m, "mrsigner", out->mrsigner, 48, e)) ||
+	    (rc = get_hex(m, "attributes", out->attributes, 8, e)) ||
+	    (rc = get_hex(m, "attributesMask", out->attributes_mask, 8, e)))
+		return rc;
 	if (!with_levels)
 		return 0;
-	json_object *id = field(r, m, "id", json_type_string);
-	if (!id || (size_t)json_object_get_string_len(id) >= sizeof(out->id))
-		return cm_fail(r->e, -EBADMSG, "%s: bad tdxModuleIdentities id", r->what);
-	memcpy(out->id, json_object_get_string(id), (size_t)json_object_get_string_len(id) + 1);
-	return parse_isv_levels(r, m, MODULE_STATUSES, &out->levels, &out->n_levels);
+	if ((rc = get_str(m, "id", sizeof(out->id) - 1, &id, e)))
+		return rc;
+	memcpy(out->id, id, strlen(id) + 1);
+	return parse_isv_levels(m, MODULE_STATUSES, &out->levels, &out->n_levels, e);
 }
 
-static json_object *parse_text(struct rd *r, const char *json, size_t len)
+#define COLLATERAL_JSON_MAX (1u << 22)
+
+/* Intel's collateral JSON: a bad document of any kind is -EBADMSG. */
+static int malformed(int rc, struct cm_err *e)
 {
-	if (len > 1u << 22) {
-		cm_fail(r->e, -EFBIG, "%s: too large", r->what);
-		return NULL;
+	if (rc == 0 || rc == -ENOMEM)
+		return rc;
+	if (e)
+		e->code = -EBADMSG;
+	return -EBADMSG;
+}
+
+/* Parse one collateral JSON document named name with body(root, out, e); -EBADMSG when malformed. */
+static int collateral_json(const char *json, size_t len, const char *name,
+			   int (*body)(const struct cm_jv *, void *, struct cm_err *), void *out, struct cm_err *e)
+{
+	struct cm_jv o;
+	int rc = cm_json_read(json, len, COLLATERAL_JSON_MAX, name, &o, e);
+	if (rc == 0)
+		rc = body(&o, out, e);
+	cm_json_release(&o);
+	return malformed(rc, e);
+}
+
+static int tcb_info_body(const struct cm_jv *o, void *out, struct cm_err *e)
+{
+	struct cm_tcb_info *t = out;
+	int64_t v;
+	const char *id;
+	struct cm_jv x, arr;
+	int rc = cm_jv_object(o, NULL, e);
+	if (rc || (rc = get_str(o, "id", 16, &id, e)))
+		return rc;
+	if (strcmp(id, "TDX") == 0)
+		t->tdx = true;
+	else if (strcmp(id, "SGX") != 0)
+		return cm_fail(e, -EBADMSG, "TCB info: unknown id \"%s\"", id);
+	if ((rc = get_int(o, "version", 0, 1000, &v, e)))
+		return rc;
+	t->version = (int)v;
+	if (t->version < 3)
+		return cm_fail(e, -EBADMSG, "TCB info: version %d not supported (need 3)", t->version);
+	if ((rc = get_date(o, "issueDate", &t->issue_date, e)) || (rc = get_date(o, "nextUpdate", &t->next_update, e)) ||
+	    (rc = get_hex(o, "fmspc", t->fmspc, 6, e)) || (rc = get_hex(o, "pceId", t->pceid, 2, e)) ||
+	    (rc = get_int(o, "tcbType", 0, 1000, &v, e)))
+		return rc;
+	t->tcb_type = (int)v;
+	if ((rc = get_int(o, "tcbEvaluationDataNumber", 0, INT32_MAX, &v, e)))
+		return rc;
+	t->eval_number = (int)v;
+	if (cm_jv_get(o, "tdxModule", &x)) {
+		if ((rc = parse_module(&x, &t->tdx_module, false, e)))
+			return rc;
+		t->has_tdx_module = true;
 	}
-	json_object *o = cm_json_parse_strict(json, len);
-	if (!o || !json_object_is_type(o, json_type_object)) {
-		json_object_put(o);
-		cm_fail(r->e, -EBADMSG, "%s: not a single JSON object", r->what);
-		return NULL;
+	size_t n = 0;
+	if (cm_jv_get(o, "tdxModuleIdentities", &x) && (rc = cm_jv_array(&x, 0, CM_MODULES_MAX, &n, e)))
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		struct cm_jv m = cm_jv_elem(&x, i);
+		if ((rc = parse_module(&m, &t->modules[t->n_modules++], true, e)))
+			return rc;
 	}
-	return o;
+	if ((rc = get_array(o, "tcbLevels", 1, CM_TCB_LEVELS_MAX, &arr, &n, e)))
+		return rc;
+	if (!(t->levels = calloc(n, sizeof(*t->levels))))
+		return cm_fail(e, -ENOMEM, "out of memory");
+	t->n_levels = (int)n;
+	for (size_t i = 0; i < n; i++) {
+		struct cm_jv l = cm_jv_elem(&arr, i), tcb;
+		struct cm_tcb_level *L = &t->levels[i];
+		if ((rc = cm_jv_object(&l, NULL, e)) || (rc = cm_jv_need(&l, "tcb", &tcb, e)) ||
+		    (rc = cm_jv_object(&tcb, NULL, e)) || (rc = parse_components(&tcb, "sgxtcbcomponents", L->sgx, e)) ||
+		    (rc = get_int(&tcb, "pcesvn", 0, 65535, &v, e)))
+			return rc;
+		L->pcesvn = (uint16_t)v;
+		if ((t->tdx && (rc = parse_components(&tcb, "tdxtcbcomponents", L->tdx, e))) ||
+		    (rc = parse_level_common(&l, PLATFORM_STATUSES, L, e)))
+			return rc;
+	}
+	return sort_levels(&arr, t->levels, t->n_levels, t->tdx ? cmp_tdx_desc : cmp_sgx_desc, e);
 }
 
 int cm_tcb_info_parse(const char *json, size_t len, struct cm_tcb_info *t, struct cm_err *e)
 {
-	struct rd r = {e, "TCB info"};
 	memset(t, 0, sizeof(*t));
-	json_object *o = parse_text(&r, json, len);
-	if (!o)
-		return e ? e->code : -EBADMSG;
-	int rc = -EBADMSG;
-	int64_t v;
-	json_object *id = field(&r, o, "id", json_type_string), *x;
-	if (!id)
-		goto out;
-	if (strcmp(json_object_get_string(id), "TDX") == 0)
-		t->tdx = true;
-	else if (strcmp(json_object_get_string(id), "SGX") != 0) {
-		cm_fail(e, -EBADMSG, "TCB info: unknown id \"%s\"", json_object_get_string(id));
-		goto out;
-	}
-	if (get_int(&r, o, "version", 0, 1000, &v))
-		goto out;
-	t->version = (int)v;
-	if (t->version < 3) {
-		cm_fail(e, -EBADMSG, "TCB info: version %d not supported (need 3)", t->version);
-		goto out;
-	}
-	if (get_date(&r, o, "issueDate", &t->issue_date) || get_date(&r, o, "nextUpdate", &t->next_update) ||
-	    get_hex(&r, o, "fmspc", t->fmspc, 6) || get_hex(&r, o, "pceId", t->pceid, 2) ||
-	    get_int(&r, o, "tcbType", 0, 1000, &v))
-		goto out;
-	t->tcb_type = (int)v;
-	if (get_int(&r, o, "tcbEvaluationDataNumber", 0, INT32_MAX, &v))
-		goto out;
-	t->eval_number = (int)v;
-	if (json_object_object_get_ex(o, "tdxModule", &x)) {
-		if (!json_object_is_type(x, json_type_object) || parse_module(&r, x, &t->tdx_module, false))
-			goto out;
-		t->has_tdx_module = true;
-	}
-	if (json_object_object_get_ex(o, "tdxModuleIdentities", &x)) {
-		if (!json_object_is_type(x, json_type_array) || json_object_array_length(x) > CM_MODULES_MAX) {
-			cm_fail(e, -EBADMSG, "TCB info: bad tdxModuleIdentities");
-			goto out;
-		}
-		for (size_t i = 0; i < json_object_array_length(x); i++) {
-			json_object *m = json_object_array_get_idx(x, i);
-			if (!json_object_is_type(m, json_type_object) ||
-			    parse_module(&r, m, &t->modules[t->n_modules++], true))
-				goto out;
-		}
-	}
-	json_object *arr = field(&r, o, "tcbLevels", json_type_array);
-	if (!arr)
-		goto out;
-	size_t n = json_object_array_length(arr);
-	if (n == 0 || n > CM_TCB_LEVELS_MAX) {
-		cm_fail(e, -EBADMSG, "TCB info: %zu tcbLevels (need 1..%d)", n, CM_TCB_LEVELS_MAX);
-		goto out;
-	}
-	t->levels = calloc(n, sizeof(*t->levels));
-	if (!t->levels) {
-		rc = cm_fail(e, -ENOMEM, "out of memory");
-		goto out;
-	}
-	t->n_levels = (int)n;
-	for (size_t i = 0; i < n; i++) {
-		json_object *l = json_object_array_get_idx(arr, i), *tcb;
-		struct cm_tcb_level *L = &t->levels[i];
-		if (!json_object_is_type(l, json_type_object) || !(tcb = field(&r, l, "tcb", json_type_object)) ||
-		    parse_components(&r, tcb, "sgxtcbcomponents", L->sgx) ||
-		    get_int(&r, tcb, "pcesvn", 0, 65535, &v))
-			goto out;
-		L->pcesvn = (uint16_t)v;
-		if (t->tdx && parse_components(&r, tcb, "tdxtcbcomponents", L->tdx))
-			goto out;
-		if (parse_level_common(&r, l, PLATFORM_STATUSES, L))
-			goto out;
-	}
-	if (sort_levels(&r, t->levels, t->n_levels, t->tdx ? cmp_tdx_desc : cmp_sgx_desc))
-		goto out;
-	rc = 0;
-out:
-	json_object_put(o);
+	int rc = collateral_json(json, len, "TCB info", tcb_info_body, t, e);
 	if (rc)
 		cm_tcb_info_free(t);
 	return rc;
@@ -362,54 +339,48 @@ void cm_tcb_info_free(struct cm_tcb_info *t)
 	memset(t, 0, sizeof(*t));
 }
 
-int cm_qe_identity_parse(const char *json, size_t len, struct cm_qe_identity *q, struct cm_err *e)
+static int qe_identity_body(const struct cm_jv *o, void *out, struct cm_err *e)
 {
-	struct rd r = {e, "QE identity"};
-	memset(q, 0, sizeof(*q));
-	json_object *o = parse_text(&r, json, len);
-	if (!o)
-		return e ? e->code : -EBADMSG;
-	int rc = -EBADMSG;
+	struct cm_qe_identity *q = out;
 	int64_t v;
 	uint8_t b4[4];
-	json_object *id = field(&r, o, "id", json_type_string);
-	if (!id)
-		goto out;
-	if (strcmp(json_object_get_string(id), "TD_QE") == 0)
+	const char *id;
+	int rc = cm_jv_object(o, NULL, e);
+	if (rc || (rc = get_str(o, "id", 16, &id, e)))
+		return rc;
+	if (strcmp(id, "TD_QE") == 0)
 		q->td = true;
-	else if (strcmp(json_object_get_string(id), "QE") != 0) {
-		cm_fail(e, -EBADMSG, "QE identity: unsupported id \"%s\"", json_object_get_string(id));
-		goto out;
-	}
-	if (get_int(&r, o, "version", 0, 1000, &v))
-		goto out;
+	else if (strcmp(id, "QE") != 0)
+		return cm_fail(e, -EBADMSG, "QE identity: unsupported id \"%s\"", id);
+	if ((rc = get_int(o, "version", 0, 1000, &v, e)))
+		return rc;
 	q->version = (int)v;
-	if (q->version != 2) {
-		cm_fail(e, -EBADMSG, "QE identity: version %d not supported (need 2)", q->version);
-		goto out;
-	}
-	if (get_date(&r, o, "issueDate", &q->issue_date) || get_date(&r, o, "nextUpdate", &q->next_update) ||
-	    get_int(&r, o, "tcbEvaluationDataNumber", 0, INT32_MAX, &v))
-		goto out;
+	if (q->version != 2)
+		return cm_fail(e, -EBADMSG, "QE identity: version %d not supported (need 2)", q->version);
+	if ((rc = get_date(o, "issueDate", &q->issue_date, e)) || (rc = get_date(o, "nextUpdate", &q->next_update, e)) ||
+	    (rc = get_int(o, "tcbEvaluationDataNumber", 0, INT32_MAX, &v, e)))
+		return rc;
 	q->eval_number = (int)v;
 	/* Little-endian, as Intel's QVL reads them (EnclaveReportVerifier::vectorToUint32 swaps
 	 * the bytes of the hex string): "01000000" is MISCSELECT bit 0. */
-	if (get_hex(&r, o, "miscselect", b4, 4))
-		goto out;
+	if ((rc = get_hex(o, "miscselect", b4, 4, e)))
+		return rc;
 	q->miscselect = cm_le32(b4);
-	if (get_hex(&r, o, "miscselectMask", b4, 4))
-		goto out;
+	if ((rc = get_hex(o, "miscselectMask", b4, 4, e)))
+		return rc;
 	q->miscselect_mask = cm_le32(b4);
-	if (get_hex(&r, o, "attributes", q->attributes, 16) ||
-	    get_hex(&r, o, "attributesMask", q->attributes_mask, 16) || get_hex(&r, o, "mrsigner", q->mrsigner, 32) ||
-	    get_int(&r, o, "isvprodid", 0, 65535, &v))
-		goto out;
+	if ((rc = get_hex(o, "attributes", q->attributes, 16, e)) ||
+	    (rc = get_hex(o, "attributesMask", q->attributes_mask, 16, e)) ||
+	    (rc = get_hex(o, "mrsigner", q->mrsigner, 32, e)) || (rc = get_int(o, "isvprodid", 0, 65535, &v, e)))
+		return rc;
 	q->isvprodid = (uint16_t)v;
-	if (parse_isv_levels(&r, o, QE_STATUSES, &q->levels, &q->n_levels))
-		goto out;
-	rc = 0;
-out:
-	json_object_put(o);
+	return parse_isv_levels(o, QE_STATUSES, &q->levels, &q->n_levels, e);
+}
+
+int cm_qe_identity_parse(const char *json, size_t len, struct cm_qe_identity *q, struct cm_err *e)
+{
+	memset(q, 0, sizeof(*q));
+	int rc = collateral_json(json, len, "QE identity", qe_identity_body, q, e);
 	if (rc)
 		cm_qe_identity_free(q);
 	return rc;

@@ -238,6 +238,14 @@ static void test_tcb_info_parse_fields(void **state)
 	static const char v2[] = "{\"id\":\"TDX\",\"version\":2}", xyz[] = "{\"id\":\"XYZ\"}";
 	assert_int_equal(cm_tcb_info_parse(v2, strlen(v2), &ti, &e), -EBADMSG);
 	assert_int_equal(cm_tcb_info_parse(xyz, strlen(xyz), &ti, &e), -EBADMSG);
+	/* a malformed field is named by its JSON path */
+	text = bundle_field("tcb_info");
+	char *st = strstr(text, "\"tcbStatus\":\"");
+	assert_non_null(st);
+	memcpy(st + 13, "Fine", 4); /* the first level's status */
+	assert_int_equal(cm_tcb_info_parse(text, strlen(text), &ti, &e), -EBADMSG);
+	free(text);
+	assert_non_null(strstr(e.msg, "TCB info: tdxModuleIdentities[0].tcbLevels[0].tcbStatus: unknown tcbStatus"));
 }
 
 static void test_iso8601(void **state)

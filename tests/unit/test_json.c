@@ -39,12 +39,6 @@ static void test_json_read_strict(void **state)
 	/* RFC 8259: whitespace around the value */
 	assert_int_equal(read_doc(" {\"a\": [1, 2]}\r\n\t ", &root, &e), 0);
 	cm_json_release(&root);
-	/* the same rules without a document name */
-	json_object *o = cm_json_parse_strict("{} x", 4);
-	assert_null(o);
-	o = cm_json_parse_strict("{\"s\":\"it's\"}", 12);
-	assert_non_null(o);
-	json_object_put(o);
 }
 
 static void test_json_paths_in_errors(void **state)
