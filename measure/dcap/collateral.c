@@ -190,7 +190,6 @@ static int64_t asn1_unix(const ASN1_TIME *t)
 
 /* ---- load -------------------------------------------------------------------------------- */
 
-#define FAIL(chk, code, ...) (*check = (chk), cm_fail(e, (code), __VA_ARGS__))
 
 /* The string member key of the bundle, or NULL (the callers name what is missing). */
 static const char *get_str(const struct cm_jv *o, const char *key, size_t *len)
@@ -235,14 +234,15 @@ static int add_window(struct cm_collateral *c, const char *nyv, const char *exp,
 }
 
 /* Every window recorded and readable. */
-static int windows_check(const struct cm_collateral *c, const char **check, struct cm_err *e)
+static int windows_check(const struct cm_collateral *c, struct cm_err *e)
 {
 	if (c->windows_overflow)
-		return FAIL("collateral_format", -EBADMSG, "more than %d validity windows", WINDOWS_MAX);
+		return cm_fail_check(e, -EBADMSG, "collateral_format", "more than %d validity windows",
+				     WINDOWS_MAX);
 	for (int i = 0; i < c->n_windows; i++)
 		if (c->windows[i].from == INT64_MIN || c->windows[i].to == INT64_MIN)
-			return FAIL("collateral_format", -EBADMSG, "%s has an unreadable validity time",
-				    c->windows[i].what);
+			return cm_fail_check(e, -EBADMSG, "collateral_format", "%s has an unreadable validity time",
+					     c->windows[i].what);
 	return 0;
 }
 
@@ -333,35 +333,40 @@ enum issuer_kind { ISSUER_TCB_SIGNER, ISSUER_PCK_CA };
  * check "collateral_signer") or a CA:TRUE PCK Platform/Processor CA (ISSUER_PCK_CA, check
  * "pck_crl"). */
 static int issuer_chain(struct cm_collateral *c, const char *pem, size_t len, const char *name,
-			enum issuer_kind kind, X509 **signer, const char **check, struct cm_err *e)
+			enum issuer_kind kind, X509 **signer, struct cm_err *e)
 {
 	STACK_OF(X509) *sk = cm_pem_chain_parse((const uint8_t *)pem, len, e);
 	if (!sk)
-		return FAIL("collateral_format", -EBADMSG, "%s: %s", name, e ? e->msg : "bad PEM");
+		return cm_fail_check(e, -EBADMSG, "collateral_format", "%s: %s", name, e ? e->msg : "bad PEM");
 	int rc = 0;
 	const char *who = kind == ISSUER_TCB_SIGNER ? "collateral_signer" : "pck_crl";
 	if (!last_is_anchor(sk, c->anchor)) {
-		rc = FAIL("trust_anchor", -EACCES, "%s: root certificate is not the trust anchor", name);
+		rc = cm_fail_check(e, -EACCES, "trust_anchor", "%s: root certificate is not the trust anchor",
+				   name);
 		goto out;
 	}
 	if (sk_X509_num(sk) != 2) {
-		rc = FAIL(who, -EACCES, "%s: expected exactly [issuer, root], got %d certificates", name,
-			  sk_X509_num(sk));
+		rc = cm_fail_check(e, -EACCES, who, "%s: expected exactly [issuer, root], got %d certificates",
+				   name, sk_X509_num(sk));
 		goto out;
 	}
 	X509 *x = sk_X509_value(sk, 0);
 	if (kind == ISSUER_TCB_SIGNER && (is_ca(x) || !cn_is(x, TCB_SIGNER_CN))) {
-		rc = FAIL(who, -EACCES, "%s: the signer is not a CA:FALSE \"" TCB_SIGNER_CN "\" certificate", name);
+		rc = cm_fail_check(e, -EACCES, who,
+				   "%s: the signer is not a CA:FALSE \"" TCB_SIGNER_CN "\" certificate", name);
 		goto out;
 	}
 	if (kind == ISSUER_PCK_CA && (!is_ca(x) || pck_ca_kind(x) == CM_PCK_CA_UNKNOWN)) {
-		rc = FAIL(who, -EACCES, "%s: the CRL issuer is not a CA:TRUE PCK Platform or Processor CA", name);
+		rc = cm_fail_check(e, -EACCES, who,
+				   "%s: the CRL issuer is not a CA:TRUE PCK Platform or Processor CA", name);
 		goto out;
 	}
 	int err = chain_verify(c->anchor, x, sk, c->crls);
 	if (err) {
-		rc = FAIL(err == X509_V_ERR_CERT_REVOKED ? "collateral_cert_revoked" : "collateral_chain", -EACCES,
-			  "%s: certificate chain does not verify (%s)", name, X509_verify_cert_error_string(err));
+		rc = cm_fail_check(e, -EACCES,
+				   err == X509_V_ERR_CERT_REVOKED ? "collateral_cert_revoked" : "collateral_chain",
+				   "%s: certificate chain does not verify (%s)", name,
+				   X509_verify_cert_error_string(err));
 		goto out;
 	}
 	*signer = sk_X509_shift(sk);
@@ -372,53 +377,54 @@ out:
 
 static int signed_json(struct cm_collateral *c, const struct cm_jv *o, const char *chain_key, const char *body_key,
 		       const char *sig_key, const char *name, const char *sig_check, X509 **signer, char **body,
-		       size_t *body_len, const char **check, struct cm_err *e)
+		       size_t *body_len, struct cm_err *e)
 {
 	size_t cl, bl, sl;
 	const char *chain = get_str(o, chain_key, &cl), *b = get_str(o, body_key, &bl), *sig = get_str(o, sig_key, &sl);
 	if (!chain || !b || !sig)
-		return FAIL("collateral_format", -EBADMSG, "collateral bundle lacks %s, %s or %s", chain_key, body_key,
-			    sig_key);
+		return cm_fail_check(e, -EBADMSG, "collateral_format", "collateral bundle lacks %s, %s or %s",
+				     chain_key, body_key, sig_key);
 	uint8_t rs[64];
 	if (cm_hex_decode_exact(sig, sl, rs, 64))
-		return FAIL("collateral_format", -EBADMSG, "%s is not 64 bytes of hex", sig_key);
-	int rc = issuer_chain(c, chain, cl, chain_key, ISSUER_TCB_SIGNER, signer, check, e);
+		return cm_fail_check(e, -EBADMSG, "collateral_format", "%s is not 64 bytes of hex", sig_key);
+	int rc = issuer_chain(c, chain, cl, chain_key, ISSUER_TCB_SIGNER, signer, e);
 	if (rc)
 		return rc;
 	if (cm_ecdsa_p256_verify(X509_get0_pubkey(*signer), (const uint8_t *)b, bl, rs) != 1)
-		return FAIL(sig_check, -EACCES, "%s signature does not verify over the served JSON text", name);
+		return cm_fail_check(e, -EACCES, sig_check,
+				     "%s signature does not verify over the served JSON text", name);
 	*body = malloc(bl + 1);
 	if (!*body)
-		return FAIL("collateral_format", -ENOMEM, "out of memory");
+		return cm_fail_check(e, -ENOMEM, "collateral_format", "out of memory");
 	memcpy(*body, b, bl);
 	(*body)[bl] = 0;
 	*body_len = bl;
 	return 0;
 }
 
-static int crl_check(X509_CRL *crl, X509 *issuer, const char *name, const char *chk, const char **check,
-		     struct cm_err *e)
+static int crl_check(X509_CRL *crl, X509 *issuer, const char *name, const char *chk, struct cm_err *e)
 {
 	if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) != 0)
-		return FAIL(chk, -EACCES, "%s issuer is not %s", name, "the expected CA");
+		return cm_fail_check(e, -EACCES, chk, "%s issuer is not %s", name, "the expected CA");
 	if (X509_CRL_verify(crl, X509_get0_pubkey(issuer)) != 1) {
 		ERR_clear_error();
-		return FAIL(chk, -EACCES, "%s signature does not verify", name);
+		return cm_fail_check(e, -EACCES, chk, "%s signature does not verify", name);
 	}
 	if (!X509_CRL_get0_nextUpdate(crl))
-		return FAIL(chk, -EACCES, "%s has no nextUpdate", name);
+		return cm_fail_check(e, -EACCES, chk, "%s has no nextUpdate", name);
 	return 0;
 }
 
 int cm_collateral_load(const char *bundle, size_t len, X509 *anchor, struct cm_collateral **out,
-		       const char **check, struct cm_err *e)
+		       struct cm_err *e)
 {
 	*out = NULL;
 	if (len > BUNDLE_MAX)
-		return FAIL("collateral_format", -EFBIG, "collateral bundle too large (%zu bytes)", len);
+		return cm_fail_check(e, -EFBIG, "collateral_format", "collateral bundle too large (%zu bytes)",
+				     len);
 	struct cm_collateral *c = calloc(1, sizeof(*c));
 	if (!c)
-		return FAIL("collateral_format", -ENOMEM, "out of memory");
+		return cm_fail_check(e, -ENOMEM, "collateral_format", "out of memory");
 	int rc;
 	struct cm_jv o = {0};
 	X509 *tcb_signer = NULL, *qe_signer = NULL;
@@ -427,17 +433,17 @@ int cm_collateral_load(const char *bundle, size_t len, X509 *anchor, struct cm_c
 	cm_sha256(bundle, len, c->id);
 	c->anchor = anchor ? anchor : cm_intel_root_new();
 	if (!c->anchor || (anchor && !X509_up_ref(anchor))) {
-		rc = FAIL("collateral_format", -ENOMEM, "out of memory");
+		rc = cm_fail_check(e, -ENOMEM, "collateral_format", "out of memory");
 		goto fail;
 	}
 	c->anchor_key = X509_get0_pubkey(c->anchor);
 	if (!c->anchor_key || cm_root_key_id(c->anchor, c->root_key_id)) {
-		rc = FAIL("trust_anchor", -EINVAL, "trust anchor has no usable EC public key");
+		rc = cm_fail_check(e, -EINVAL, "trust_anchor", "trust anchor has no usable EC public key");
 		goto fail;
 	}
 	if (X509_verify(c->anchor, c->anchor_key) != 1) { /* the chains' root copies equal it */
 		ERR_clear_error();
-		rc = FAIL("trust_anchor", -EACCES, "trust anchor's self-signature does not verify");
+		rc = cm_fail_check(e, -EACCES, "trust_anchor", "trust anchor's self-signature does not verify");
 		goto fail;
 	}
 	add_cert_window(c, "root_ca_not_yet_valid", "root_ca_expired", "root CA certificate", c->anchor);
@@ -445,7 +451,7 @@ int cm_collateral_load(const char *bundle, size_t len, X509 *anchor, struct cm_c
 	struct cm_err je;
 	if (cm_json_read(bundle, len, BUNDLE_MAX, "collateral bundle", &o, &je) ||
 	    cm_jv_object(&o, NULL, &je)) {
-		rc = FAIL("collateral_format", -EBADMSG, "%s", je.msg);
+		rc = cm_fail_check(e, -EBADMSG, "collateral_format", "%s", je.msg);
 		goto fail;
 	}
 
@@ -461,11 +467,13 @@ int cm_collateral_load(const char *bundle, size_t len, X509 *anchor, struct cm_c
 		bool parsed = sk != NULL;
 		sk_X509_pop_free(sk, X509_free);
 		if (!parsed) {
-			rc = FAIL("collateral_format", -EBADMSG, "%s is missing or not a PEM chain", chains[i]);
+			rc = cm_fail_check(e, -EBADMSG, "collateral_format", "%s is missing or not a PEM chain",
+					   chains[i]);
 			goto fail;
 		}
 		if (!anchored) {
-			rc = FAIL("trust_anchor", -EACCES, "%s does not end in the trust anchor", chains[i]);
+			rc = cm_fail_check(e, -EACCES, "trust_anchor", "%s does not end in the trust anchor",
+					   chains[i]);
 			goto fail;
 		}
 	}
@@ -473,38 +481,38 @@ int cm_collateral_load(const char *bundle, size_t len, X509 *anchor, struct cm_c
 	/* Root CA CRL: signed by the anchor. */
 	const char *s = get_str(&o, "root_ca_crl", &n);
 	if (!s || !(c->root_crl = crl_from_hex(s, n))) {
-		rc = FAIL("collateral_format", -EBADMSG, "root_ca_crl is missing or not hex DER");
+		rc = cm_fail_check(e, -EBADMSG, "collateral_format", "root_ca_crl is missing or not hex DER");
 		goto fail;
 	}
-	if ((rc = crl_check(c->root_crl, c->anchor, "root CA CRL", "root_ca_crl", check, e)))
+	if ((rc = crl_check(c->root_crl, c->anchor, "root CA CRL", "root_ca_crl", e)))
 		goto fail;
 	(void)add_window(c, "root_ca_crl_not_yet_valid", "root_ca_crl_expired", "root CA CRL",
 		   asn1_unix(X509_CRL_get0_lastUpdate(c->root_crl)), asn1_unix(X509_CRL_get0_nextUpdate(c->root_crl)));
 	c->crls = sk_X509_CRL_new_null();
 	if (!c->crls || !sk_X509_CRL_push(c->crls, c->root_crl) || !X509_CRL_up_ref(c->root_crl)) {
-		rc = FAIL("collateral_format", -ENOMEM, "out of memory");
+		rc = cm_fail_check(e, -ENOMEM, "collateral_format", "out of memory");
 		goto fail;
 	}
 
 	/* TCB info and QE identity: chains and signatures over the exact inner text. */
 	if ((rc = signed_json(c, &o, "tcb_info_issuer_chain", "tcb_info", "tcb_info_signature", "TCB info",
-			      "tcb_info_signature", &tcb_signer, &tcb_body, &tcb_len, check, e)))
+			      "tcb_info_signature", &tcb_signer, &tcb_body, &tcb_len, e)))
 		goto fail;
 	add_cert_window(c, "tcb_signing_cert_not_yet_valid", "tcb_signing_cert_expired", "TCB signing certificate",
 			tcb_signer);
 	if ((rc = cm_tcb_info_parse(tcb_body, tcb_len, &c->tcb, e))) {
-		*check = "tcb_info_format";
+		cm_err_check(e, rc, "tcb_info_format");
 		goto fail;
 	}
 	(void)add_window(c, "tcb_info_not_yet_valid", "tcb_info_expired", "TCB info", c->tcb.issue_date, c->tcb.next_update);
 	if ((rc = signed_json(c, &o, "qe_identity_issuer_chain", "qe_identity", "qe_identity_signature", "QE identity",
-			      "qe_identity_signature", &qe_signer, &qe_body, &qe_len, check, e)))
+			      "qe_identity_signature", &qe_signer, &qe_body, &qe_len, e)))
 		goto fail;
 	if (X509_cmp(qe_signer, tcb_signer) != 0)
 		add_cert_window(c, "qe_identity_signing_cert_not_yet_valid", "qe_identity_signing_cert_expired",
 				"QE identity signing certificate", qe_signer);
 	if ((rc = cm_qe_identity_parse(qe_body, qe_len, &c->qe, e))) {
-		*check = "qe_identity_format";
+		cm_err_check(e, rc, "qe_identity_format");
 		goto fail;
 	}
 	(void)add_window(c, "qe_identity_not_yet_valid", "qe_identity_expired", "QE identity", c->qe.issue_date,
@@ -514,33 +522,35 @@ int cm_collateral_load(const char *bundle, size_t len, X509 *anchor, struct cm_c
 	size_t cl;
 	const char *chain = get_str(&o, "pck_crl_issuer_chain", &cl);
 	if (!chain) {
-		rc = FAIL("collateral_format", -EBADMSG, "collateral bundle lacks pck_crl_issuer_chain");
+		rc = cm_fail_check(e, -EBADMSG, "collateral_format",
+				   "collateral bundle lacks pck_crl_issuer_chain");
 		goto fail;
 	}
-	if ((rc = issuer_chain(c, chain, cl, "pck_crl_issuer_chain", ISSUER_PCK_CA, &c->pck_ca, check, e)))
+	if ((rc = issuer_chain(c, chain, cl, "pck_crl_issuer_chain", ISSUER_PCK_CA, &c->pck_ca, e)))
 		goto fail;
 	add_cert_window(c, "pck_ca_cert_not_yet_valid", "pck_ca_cert_expired", "PCK CA certificate", c->pck_ca);
 	s = get_str(&o, "pck_crl", &n);
 	if (!s || !(c->pck_crl = crl_from_hex(s, n))) {
-		rc = FAIL("collateral_format", -EBADMSG, "pck_crl is missing or not hex DER");
+		rc = cm_fail_check(e, -EBADMSG, "collateral_format", "pck_crl is missing or not hex DER");
 		goto fail;
 	}
-	if ((rc = crl_check(c->pck_crl, c->pck_ca, "PCK CRL", "pck_crl", check, e)))
+	if ((rc = crl_check(c->pck_crl, c->pck_ca, "PCK CRL", "pck_crl", e)))
 		goto fail;
 	(void)add_window(c, "pck_crl_not_yet_valid", "pck_crl_expired", "PCK CRL",
 		   asn1_unix(X509_CRL_get0_lastUpdate(c->pck_crl)), asn1_unix(X509_CRL_get0_nextUpdate(c->pck_crl)));
 	if (!sk_X509_CRL_push(c->crls, c->pck_crl) || !X509_CRL_up_ref(c->pck_crl)) {
-		rc = FAIL("collateral_format", -ENOMEM, "out of memory");
+		rc = cm_fail_check(e, -ENOMEM, "collateral_format", "out of memory");
 		goto fail;
 	}
 	c->ca = pck_ca_kind(c->pck_ca);
 
 	s = get_str(&o, "pck_certificate_chain", &n);
 	if (s && n && !(c->ext_pck_chain = cm_pem_chain_parse((const uint8_t *)s, n, e))) {
-		rc = FAIL("collateral_format", -EBADMSG, "pck_certificate_chain: %s", e ? e->msg : "bad PEM");
+		rc = cm_fail_check(e, -EBADMSG, "collateral_format", "pck_certificate_chain: %s",
+				   e ? e->msg : "bad PEM");
 		goto fail;
 	}
-	if ((rc = windows_check(c, check, e)))
+	if ((rc = windows_check(c, e)))
 		goto fail;
 	*out = c;
 	c = NULL;
@@ -576,22 +586,22 @@ void cm_collateral_free(struct cm_collateral *c)
 }
 
 static int window_check(const char *nyv, const char *exp, const char *what, int64_t from, int64_t to, int64_t t,
-			const char **check, struct cm_err *e)
+			struct cm_err *e)
 {
 	if (t < from)
-		return FAIL(nyv, -EKEYEXPIRED, "%s is not yet valid at %lld (valid from %lld)", what, (long long)t,
-			    (long long)from);
+		return cm_fail_check(e, -EKEYEXPIRED, nyv, "%s is not yet valid at %lld (valid from %lld)", what,
+				     (long long)t, (long long)from);
 	if (t > to)
-		return FAIL(exp, -EKEYEXPIRED, "%s expired before %lld (valid until %lld)", what, (long long)t,
-			    (long long)to);
+		return cm_fail_check(e, -EKEYEXPIRED, exp, "%s expired before %lld (valid until %lld)", what,
+				     (long long)t, (long long)to);
 	return 0;
 }
 
-int cm_collateral_check_time(const struct cm_collateral *c, int64_t t, const char **check, struct cm_err *e)
+int cm_collateral_check_time(const struct cm_collateral *c, int64_t t, struct cm_err *e)
 {
 	for (int i = 0; i < c->n_windows; i++) {
 		const struct window *w = &c->windows[i];
-		int rc = window_check(w->nyv, w->exp, w->what, w->from, w->to, t, check, e);
+		int rc = window_check(w->nyv, w->exp, w->what, w->from, w->to, t, e);
 		if (rc)
 			return rc;
 	}
@@ -619,51 +629,55 @@ void cm_collateral_window(const struct cm_collateral *c, int64_t *from, int64_t 
 /* ---- PCK chain ----------------------------------------------------------------------------- */
 
 static int pck_verify(struct cm_collateral *c, const struct cm_quote *q, const uint8_t id[32], struct pck_memo *m,
-		      const char **check, struct cm_err *e)
+		      struct cm_err *e)
 {
 	STACK_OF(X509) *sk = NULL;
 	int rc = 0;
 	if (q->cert_type == CM_CERT_PCK_CHAIN) {
 		sk = cm_pem_chain_parse(q->cert_data, q->cert_data_len, e);
 		if (!sk)
-			return FAIL("pck_chain", -EBADMSG, "PCK chain in the quote: %s", e ? e->msg : "malformed");
+			return cm_fail_check(e, -EBADMSG, "pck_chain", "PCK chain in the quote: %s",
+					     e ? e->msg : "malformed");
 	} else if (c->ext_pck_chain) {
 		sk = X509_chain_up_ref(c->ext_pck_chain);
 		if (!sk)
-			return FAIL("pck_chain", -ENOMEM, "out of memory");
+			return cm_fail_check(e, -ENOMEM, "pck_chain", "out of memory");
 	} else {
-		return FAIL("pck_chain", -EBADMSG,
-			    "quote carries certification data type %u and the bundle has no pck_certificate_chain",
-			    q->cert_type);
+		return cm_fail_check(e, -EBADMSG, "pck_chain",
+				     "quote carries certification data type %u and the bundle has no pck_certificate_chain",
+				     q->cert_type);
 	}
 	/* Intel's shape, [PCK, PCK CA, root] (Intel's QVL reports a missing root) */
 	int num = sk_X509_num(sk);
 	if (num != 3) {
-		rc = FAIL("pck_chain", -EBADMSG, "PCK chain has %d certificate(s); need [PCK, PCK CA, root]%s", num,
-			  num == 2 ? ": the root CA certificate is missing" : "");
+		rc = cm_fail_check(e, -EBADMSG, "pck_chain",
+				   "PCK chain has %d certificate(s); need [PCK, PCK CA, root]%s", num,
+				   num == 2 ? ": the root CA certificate is missing" : "");
 		goto out;
 	}
 	X509 *leaf = sk_X509_value(sk, 0), *ca = sk_X509_value(sk, 1);
 	if (!last_is_anchor(sk, c->anchor)) {
-		rc = FAIL("pck_chain", -EACCES, "root of the PCK chain is not the trust anchor");
+		rc = cm_fail_check(e, -EACCES, "pck_chain", "root of the PCK chain is not the trust anchor");
 		goto out;
 	}
 	if (!same_key(ca, c->pck_ca) ||
 	    X509_NAME_cmp(X509_get_issuer_name(leaf), X509_get_subject_name(c->pck_ca)) != 0) {
-		rc = FAIL("pck_crl_issuer", -EACCES, "the PCK certificate's issuer is not the PCK CRL issuer of the bundle");
+		rc = cm_fail_check(e, -EACCES, "pck_crl_issuer",
+				   "the PCK certificate's issuer is not the PCK CRL issuer of the bundle");
 		goto out;
 	}
 	int err = chain_verify(c->anchor, leaf, sk, c->crls);
 	if (err == X509_V_ERR_CERT_REVOKED) {
-		rc = FAIL("pck_revoked", -EACCES, "PCK certificate (or its CA) is revoked");
+		rc = cm_fail_check(e, -EACCES, "pck_revoked", "PCK certificate (or its CA) is revoked");
 		goto out;
 	}
 	if (err) {
-		rc = FAIL("pck_chain", -EACCES, "PCK chain does not verify: %s", X509_verify_cert_error_string(err));
+		rc = cm_fail_check(e, -EACCES, "pck_chain", "PCK chain does not verify: %s",
+				   X509_verify_cert_error_string(err));
 		goto out;
 	}
 	if ((rc = cm_pck_ext_from_cert(leaf, &m->info.ext, e))) {
-		*check = "pck_extension";
+		cm_err_check(e, rc, "pck_extension");
 		goto out;
 	}
 	m->info.key = X509_get_pubkey(leaf);
@@ -671,7 +685,7 @@ static int pck_verify(struct cm_collateral *c, const struct cm_quote *q, const u
 	    !(m->info.verify_ctx = verify_ctx_new(m->info.key))) {
 		EVP_PKEY_free(m->info.key);
 		m->info.key = NULL;
-		rc = FAIL("pck_chain", -EBADMSG, "PCK certificate has no usable EC public key");
+		rc = cm_fail_check(e, -EBADMSG, "pck_chain", "PCK certificate has no usable EC public key");
 		goto out;
 	}
 	m->info.leaf_from = asn1_unix(X509_get0_notBefore(leaf));
@@ -686,7 +700,7 @@ out:
 }
 
 int cm_collateral_pck(struct cm_collateral *c, const struct cm_quote *q, int64_t t, const struct cm_pck_info **out,
-		      const char **check, struct cm_err *e)
+		      struct cm_err *e)
 {
 	uint8_t id[32];
 	if (q->cert_type == CM_CERT_PCK_CHAIN)
@@ -703,15 +717,15 @@ int cm_collateral_pck(struct cm_collateral *c, const struct cm_quote *q, int64_t
 		EVP_PKEY_free(m->info.key);
 		EVP_PKEY_CTX_free(m->info.verify_ctx);
 		memset(m, 0, sizeof(*m));
-		int rc = pck_verify(c, q, id, m, check, e);
+		int rc = pck_verify(c, q, id, m, e);
 		if (rc)
 			return rc;
 	}
 	int rc = window_check("pck_cert_not_yet_valid", "pck_cert_expired", "PCK certificate", m->info.leaf_from,
-			      m->info.leaf_to, t, check, e);
+			      m->info.leaf_to, t, e);
 	if (!rc)
 		rc = window_check("pck_ca_cert_not_yet_valid", "pck_ca_cert_expired", "PCK CA certificate",
-				  m->info.ca_from, m->info.ca_to, t, check, e);
+				  m->info.ca_from, m->info.ca_to, t, e);
 	if (rc)
 		return rc;
 	*out = &m->info;
@@ -775,12 +789,12 @@ static void drop(struct cm_collateral_cache *cache, struct cache_entry *en)
 }
 
 int cm_collateral_cache_get(struct cm_collateral_cache *cache, const char *bundle, size_t len, X509 *anchor,
-			    int64_t t, struct cm_collateral **out, const char **check, struct cm_err *e)
+			    int64_t t, struct cm_collateral **out, struct cm_err *e)
 {
 	uint8_t id[32], rk[48];
 	cm_sha256(bundle, len, id);
 	if (anchor ? cm_root_key_id(anchor, rk) != 0 : (memcpy(rk, intel_root_key_id, 48), 0))
-		return FAIL("trust_anchor", -EINVAL, "trust anchor has no usable EC public key");
+		return cm_fail_check(e, -EINVAL, "trust_anchor", "trust anchor has no usable EC public key");
 	cache->tick++;
 	for (size_t i = 0; i < cache->max; i++) {
 		struct cache_entry *en = &cache->e[i];
@@ -798,7 +812,7 @@ int cm_collateral_cache_get(struct cm_collateral_cache *cache, const char *bundl
 	}
 	cache->stats.misses++;
 	struct cm_collateral *c;
-	int rc = cm_collateral_load(bundle, len, anchor, &c, check, e);
+	int rc = cm_collateral_load(bundle, len, anchor, &c, e);
 	if (rc)
 		return rc;
 	struct cache_entry *slot = NULL;

@@ -160,21 +160,21 @@ static bool in_list(const uint8_t *list, size_t count, size_t n, const uint8_t *
 	return false;
 }
 
-#define REJECT(chk, ...) (*check = (chk), cm_fail(e, -EACCES, __VA_ARGS__))
 
 int cm_policy_check(const struct cm_policy *p, const struct cm_quote *q, enum cm_tcb_status tcb_status,
-		    const uint8_t root_key_id[48], const char **check, struct cm_err *e)
+		    const uint8_t root_key_id[48], struct cm_err *e)
 {
 	if ((unsigned)tcb_status >= 32 || !(p->accepted_statuses & (1u << tcb_status)))
-		return REJECT("policy_tcb_status", "TCB status %s is not accepted by the policy",
-			      cm_tcb_status_name(tcb_status));
+		return cm_fail_check(e, -EACCES, "policy_tcb_status", "TCB status %s is not accepted by the policy",
+				     cm_tcb_status_name(tcb_status));
 	bool td = cm_quote_is_td(q);
 	if (!td && !p->allow_sgx)
-		return REJECT("policy_sgx", "SGX enclave quotes are not accepted by the policy");
+		return cm_fail_check(e, -EACCES, "policy_sgx", "SGX enclave quotes are not accepted by the policy");
 	uint64_t attr = td ? cm_le64(q->td.td_attributes) : cm_le64(q->sgx.attributes);
 	bool debug = td ? (attr & CM_TD_ATTR_DEBUG) != 0 : (attr & 2) != 0;
 	if (debug && !p->allow_debug)
-		return REJECT("policy_debug", "debug %s is not accepted by the policy", td ? "TD" : "enclave");
+		return cm_fail_check(e, -EACCES, "policy_debug", "debug %s is not accepted by the policy",
+				     td ? "TD" : "enclave");
 	if (td) {
 		/* Reserved (dcap-qvl validate_attrs / TDAttributes::parse): TUD bits 1..7, SEC bits other
 		 * than SEPT_VE_DISABLE/PKS/KL, and OTHER bits 32..62; bit 63 (PERFMON) is allowed. Intel's
@@ -182,33 +182,41 @@ int cm_policy_check(const struct cm_policy *p, const struct cm_quote *q, enum cm
 		uint64_t reserved =
 			0x7ffffffffffffffeull & ~(CM_TD_ATTR_SEPT_VE_DISABLE | CM_TD_ATTR_PKS | CM_TD_ATTR_KL);
 		if (attr & reserved)
-			return REJECT("policy_td_attributes", "reserved TD attribute bits are set (%016llx)",
-				      (unsigned long long)attr);
+			return cm_fail_check(e, -EACCES, "policy_td_attributes",
+					     "reserved TD attribute bits are set (%016llx)",
+					     (unsigned long long)attr);
 		if (p->require_sept_ve_disable && !(attr & CM_TD_ATTR_SEPT_VE_DISABLE))
-			return REJECT("policy_td_attributes", "TD attribute SEPT_VE_DISABLE is clear");
+			return cm_fail_check(e, -EACCES, "policy_td_attributes",
+					     "TD attribute SEPT_VE_DISABLE is clear");
 		if (q->body_type == CM_BODY_TD15 && !p->allow_mr_servicetd && !cm_is_zero(q->td.mr_servicetd, 48))
-			return REJECT("policy_mr_servicetd", "MRSERVICETD is not zero");
+			return cm_fail_check(e, -EACCES, "policy_mr_servicetd", "MRSERVICETD is not zero");
 	}
 	if (!in_list((const uint8_t *)p->root_key_ids, p->n_root_key_ids, 48, root_key_id))
-		return REJECT("policy_root_key_id", "root key id is not in the policy's allowlist");
+		return cm_fail_check(e, -EACCES, "policy_root_key_id",
+				     "root key id is not in the policy's allowlist");
 	if (!td && (p->n_mrtd || p->n_rtmrs || p->n_image_hashes))
-		return REJECT("policy_mrtd", "the policy has TD allowlists and the quote is an SGX quote");
+		return cm_fail_check(e, -EACCES, "policy_mrtd",
+				     "the policy has TD allowlists and the quote is an SGX quote");
 	if (td) {
 		if (!in_list((const uint8_t *)p->mrtd, p->n_mrtd, 48, q->td.mr_td))
-			return REJECT("policy_mrtd", "MRTD is not in the policy's allowlist");
+			return cm_fail_check(e, -EACCES, "policy_mrtd", "MRTD is not in the policy's allowlist");
 		if (!in_list((const uint8_t *)p->rtmrs, p->n_rtmrs, 4 * 48, &q->td.rtmr[0][0]))
-			return REJECT("policy_rtmrs", "RTMR0..3 are not in the policy's allowlist");
+			return cm_fail_check(e, -EACCES, "policy_rtmrs",
+					     "RTMR0..3 are not in the policy's allowlist");
 		if (p->n_image_hashes) {
 			struct cm_td_regs regs;
 			uint8_t ih[CM_IMAGE_HASH_LEN];
 			if (cm_quote_td_regs(q, &regs) || cm_image_hash(&regs, ih))
-				return REJECT("policy_image_hash", "cannot compute the image hash");
+				return cm_fail_check(e, -EACCES, "policy_image_hash",
+						     "cannot compute the image hash");
 			if (!in_list((const uint8_t *)p->image_hashes, p->n_image_hashes, 32, ih))
-				return REJECT("policy_image_hash", "image hash is not in the policy's allowlist");
+				return cm_fail_check(e, -EACCES, "policy_image_hash",
+						     "image hash is not in the policy's allowlist");
 		}
 	}
 	const uint8_t *rd = td ? q->td.report_data : q->sgx.report_data;
 	if (p->has_report_data && !cm_memeq_ct(rd, p->report_data, 64))
-		return REJECT("policy_report_data", "REPORTDATA does not equal the required value");
+		return cm_fail_check(e, -EACCES, "policy_report_data",
+				     "REPORTDATA does not equal the required value");
 	return 0;
 }

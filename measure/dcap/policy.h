@@ -45,6 +45,6 @@ void cm_policy_free(struct cm_policy *p);
  * "policy_sgx", "policy_td_attributes", "policy_mr_servicetd", "policy_root_key_id",
  * "policy_mrtd", "policy_rtmrs", "policy_image_hash", "policy_report_data"). */
 int cm_policy_check(const struct cm_policy *p, const struct cm_quote *q, enum cm_tcb_status tcb_status,
-		    const uint8_t root_key_id[48], const char **check, struct cm_err *e);
+		    const uint8_t root_key_id[48], struct cm_err *e);
 
 #endif

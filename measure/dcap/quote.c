@@ -105,7 +105,7 @@ static int parse_header(struct cur *c, struct cm_quote *q)
 	if (q->version < 3 || q->version > 5)
 		return cm_fail(c->e, -EPROTONOSUPPORT,
 			       "unsupported quote version %u at offset 0 (expected 3, 4 or 5)", q->version);
-	if (q->att_key_type != 2)
+	if (q->att_key_type != CM_ATT_KEY_ECDSA_P256)
 		return cm_fail(c->e, -EPROTONOSUPPORT,
 			       "unsupported attestation key type %u at offset 2 (expected 2, ECDSA-256 P-256)",
 			       q->att_key_type);

@@ -440,28 +440,29 @@ static const struct cm_tdx_module *find_module(const struct cm_tcb_info *ti, uin
 	return NULL;
 }
 
-#define FAIL(chk, code, ...) (*check = (chk), cm_fail(e, (code), __VA_ARGS__))
 
 int cm_tcb_evaluate(const struct cm_tcb_info *ti, const struct cm_qe_identity *qi, const struct cm_quote *q,
-		    const struct cm_pck_ext *pck, struct cm_tcb_eval *out, const char **check, struct cm_err *e)
+		    const struct cm_pck_ext *pck, struct cm_tcb_eval *out, struct cm_err *e)
 {
 	memset(out, 0, sizeof(*out));
 	bool td = q->tee_type == CM_TEE_TDX;
 	/* 1. pre-checks */
 	if (ti->tdx != td || ti->version < 3)
-		return FAIL("tcb_info_mismatch", -EBADMSG, "TCB info id %s v%d does not match a %s quote",
-			    ti->tdx ? "TDX" : "SGX", ti->version, td ? "TDX" : "SGX");
+		return cm_fail_check(e, -EBADMSG, "tcb_info_mismatch",
+				     "TCB info id %s v%d does not match a %s quote", ti->tdx ? "TDX" : "SGX",
+				     ti->version, td ? "TDX" : "SGX");
 	if (qi->td != td)
-		return FAIL("qe_identity_mismatch", -EBADMSG, "QE identity id %s does not match a %s quote",
-			    qi->td ? "TD_QE" : "QE", td ? "TDX" : "SGX");
+		return cm_fail_check(e, -EBADMSG, "qe_identity_mismatch",
+				     "QE identity id %s does not match a %s quote", qi->td ? "TD_QE" : "QE",
+				     td ? "TDX" : "SGX");
 	if (memcmp(pck->fmspc, ti->fmspc, 6) != 0)
-		return FAIL("fmspc_mismatch", -EBADMSG,
-			    "PCK FMSPC %02x%02x%02x%02x%02x%02x does not match the TCB info FMSPC "
-			    "%02x%02x%02x%02x%02x%02x",
-			    pck->fmspc[0], pck->fmspc[1], pck->fmspc[2], pck->fmspc[3], pck->fmspc[4], pck->fmspc[5],
-			    ti->fmspc[0], ti->fmspc[1], ti->fmspc[2], ti->fmspc[3], ti->fmspc[4], ti->fmspc[5]);
+		return cm_fail_check(e, -EBADMSG, "fmspc_mismatch",
+				     "PCK FMSPC %02x%02x%02x%02x%02x%02x does not match the TCB info FMSPC "
+				     "%02x%02x%02x%02x%02x%02x",
+				     pck->fmspc[0], pck->fmspc[1], pck->fmspc[2], pck->fmspc[3], pck->fmspc[4], pck->fmspc[5],
+				     ti->fmspc[0], ti->fmspc[1], ti->fmspc[2], ti->fmspc[3], ti->fmspc[4], ti->fmspc[5]);
 	if (memcmp(pck->pceid, ti->pceid, 2) != 0)
-		return FAIL("pceid_mismatch", -EBADMSG, "PCK PCE-ID does not match the TCB info pceId");
+		return cm_fail_check(e, -EBADMSG, "pceid_mismatch", "PCK PCE-ID does not match the TCB info pceId");
 
 	/* 2. TDX module identity (4.1.2.4.11) */
 	const struct cm_tdx_module *mod = NULL;
@@ -471,42 +472,50 @@ int cm_tcb_evaluate(const struct cm_tcb_info *ti, const struct cm_qe_identity *q
 		if (ver > 0) {
 			mod = find_module(ti, ver);
 			if (!mod)
-				return FAIL("tdx_module_mismatch", -EBADMSG,
-					    "no tdxModuleIdentities entry TDX_%02X for TDX module version %u", ver, ver);
+				return cm_fail_check(e, -EBADMSG, "tdx_module_mismatch",
+						     "no tdxModuleIdentities entry TDX_%02X for TDX module version %u",
+						     ver, ver);
 			mrsigner = mod->mrsigner;
 			attrs = mod->attributes;
 		} else {
 			if (!ti->has_tdx_module)
-				return FAIL("tdx_module_mismatch", -EBADMSG, "TCB info has no tdxModule");
+				return cm_fail_check(e, -EBADMSG, "tdx_module_mismatch",
+						     "TCB info has no tdxModule");
 			mrsigner = ti->tdx_module.mrsigner;
 			attrs = ti->tdx_module.attributes;
 		}
 		if (memcmp(q->td.mr_signer_seam, mrsigner, 48) != 0)
-			return FAIL("tdx_module_mismatch", -EBADMSG, "MRSIGNERSEAM does not match the TDX module identity");
+			return cm_fail_check(e, -EBADMSG, "tdx_module_mismatch",
+					     "MRSIGNERSEAM does not match the TDX module identity");
 		for (int i = 0; i < 8; i++)
 			if (q->td.seam_attributes[i] != 0 || q->td.seam_attributes[i] != attrs[i])
-				return FAIL("tdx_module_mismatch", -EBADMSG,
-					    "SEAMATTRIBUTES do not match the TDX module identity");
+				return cm_fail_check(e, -EBADMSG, "tdx_module_mismatch",
+						     "SEAMATTRIBUTES do not match the TDX module identity");
 	}
 
 	/* 3. QE identity (4.1.2.9) */
 	const struct cm_sgx_report *qe = &q->qe_report;
 	if ((qe->misc_select & qi->miscselect_mask) != qi->miscselect)
-		return FAIL("qe_identity_mismatch", -EBADMSG, "QE MISCSELECT does not match the QE identity");
+		return cm_fail_check(e, -EBADMSG, "qe_identity_mismatch",
+				     "QE MISCSELECT does not match the QE identity");
 	for (int i = 0; i < 16; i++)
 		if ((qe->attributes[i] & qi->attributes_mask[i]) != qi->attributes[i])
-			return FAIL("qe_identity_mismatch", -EBADMSG, "QE ATTRIBUTES do not match the QE identity");
+			return cm_fail_check(e, -EBADMSG, "qe_identity_mismatch",
+					     "QE ATTRIBUTES do not match the QE identity");
 	if (memcmp(qe->mr_signer, qi->mrsigner, 32) != 0)
-		return FAIL("qe_identity_mismatch", -EBADMSG, "QE MRSIGNER does not match the QE identity");
+		return cm_fail_check(e, -EBADMSG, "qe_identity_mismatch",
+				     "QE MRSIGNER does not match the QE identity");
 	if (qe->isv_prod_id != qi->isvprodid)
-		return FAIL("qe_identity_mismatch", -EBADMSG, "QE ISVPRODID %u does not match the QE identity (%u)",
-			    qe->isv_prod_id, qi->isvprodid);
+		return cm_fail_check(e, -EBADMSG, "qe_identity_mismatch",
+				     "QE ISVPRODID %u does not match the QE identity (%u)", qe->isv_prod_id,
+				     qi->isvprodid);
 	const struct cm_tcb_level *qel = NULL;
 	for (int i = 0; i < qi->n_levels && !qel; i++)
 		if (qi->levels[i].isvsvn <= qe->isv_svn)
 			qel = &qi->levels[i];
 	if (!qel)
-		return FAIL("tcb_not_supported", -EBADMSG, "QE ISVSVN %u is below every QE identity level", qe->isv_svn);
+		return cm_fail_check(e, -EBADMSG, "tcb_not_supported",
+				     "QE ISVSVN %u is below every QE identity level", qe->isv_svn);
 	out->qe_status = qel->status;
 	/* Intel's EnclaveReportVerifier: every QE status other than UpToDate and Revoked counts
 	 * as OutOfDate (ConfigurationNeeded, OutOfDateConfigurationNeeded). */
@@ -535,8 +544,8 @@ int cm_tcb_evaluate(const struct cm_tcb_info *ti, const struct cm_qe_identity *q
 			tdxl = L;
 	}
 	if (!sgxl)
-		return FAIL("tcb_not_supported", -EBADMSG,
-			    "no TCB level matches the PCK certificate's SGX TCB components and PCESVN");
+		return cm_fail_check(e, -EBADMSG, "tcb_not_supported",
+				     "no TCB level matches the PCK certificate's SGX TCB components and PCESVN");
 	if (!td) {
 		out->platform_status = sgxl->status;
 		out->tcb_date = sgxl->tcb_date;
@@ -546,7 +555,7 @@ int cm_tcb_evaluate(const struct cm_tcb_info *ti, const struct cm_qe_identity *q
 		return 0;
 	}
 	if (!tdxl)
-		return FAIL("tcb_not_supported", -EBADMSG, "no TCB level matches the TD's TEE_TCB_SVN");
+		return cm_fail_check(e, -EBADMSG, "tcb_not_supported", "no TCB level matches the TD's TEE_TCB_SVN");
 	out->platform_status = tdxl->status;
 	out->tcb_date = tdxl->tcb_date;
 
@@ -558,12 +567,13 @@ int cm_tcb_evaluate(const struct cm_tcb_info *ti, const struct cm_qe_identity *q
 			if (q->td.tee_tcb_svn[0] >= mod->levels[i].isvsvn)
 				ml = &mod->levels[i];
 		if (!ml)
-			return FAIL("tcb_not_supported", -EBADMSG, "TDX module SVN %u is below every level of %s",
-				    q->td.tee_tcb_svn[0], mod->id);
+			return cm_fail_check(e, -EBADMSG, "tcb_not_supported",
+					     "TDX module SVN %u is below every level of %s", q->td.tee_tcb_svn[0],
+					     mod->id);
 		mstat = ml->status;
 		if (mstat != CM_TCB_UP_TO_DATE && mstat != CM_TCB_OUT_OF_DATE && mstat != CM_TCB_REVOKED)
-			return FAIL("tcb_not_supported", -EBADMSG, "unrecognized TDX module status %s",
-				    cm_tcb_status_name(mstat));
+			return cm_fail_check(e, -EBADMSG, "tcb_not_supported", "unrecognized TDX module status %s",
+					     cm_tcb_status_name(mstat));
 		out->has_module_status = true;
 		out->module_status = mstat;
 	}
@@ -583,8 +593,9 @@ int cm_tcb_evaluate(const struct cm_tcb_info *ti, const struct cm_qe_identity *q
 		} else {
 			const struct cm_tdx_module *m2 = find_module(ti, svn2[1]);
 			if (!m2)
-				return FAIL("tdx_module_mismatch", -EBADMSG,
-					    "no tdxModuleIdentities entry for TEE_TCB_SVN2 module version %u", svn2[1]);
+				return cm_fail_check(e, -EBADMSG, "tdx_module_mismatch",
+						     "no tdxModuleIdentities entry for TEE_TCB_SVN2 module version %u",
+						     svn2[1]);
 			need0 = m2->levels[0].isvsvn;
 		}
 		if (svn2[0] >= need0 && svn2[2] >= latest->tdx[2])

@@ -55,11 +55,10 @@ static int load_bundle(const char *path, X509 *anchor, struct cm_collateral **ou
 	int rc = cm_read_file(path, BUNDLE_MAX, &buf, &len, e);
 	if (rc)
 		return rc;
-	const char *check = NULL;
-	rc = cm_collateral_load((const char *)buf, len, anchor, out, &check, e);
+	rc = cm_collateral_load((const char *)buf, len, anchor, out, e);
 	free(buf);
 	if (rc)
-		cm_err_prefix(e, "collateral %s (%s)", path, check ? check : "load");
+		cm_err_prefix(e, "collateral %s (%s)", path, e && e->check ? e->check : "load");
 	return rc;
 }
 
@@ -173,10 +172,9 @@ int cr_dcap_policy_reload_collateral(struct cr_dcap_policy *p, const struct cr_p
 static int64_t valid_until(struct cm_collateral *c, const struct cm_quote *q, int64_t t, int64_t collateral_end)
 {
 	const struct cm_pck_info *pck;
-	const char *check = NULL;
 	struct cm_err e = {0};
 	int64_t end = collateral_end ? collateral_end : INT64_MAX;
-	if (cm_collateral_pck(c, q, t, &pck, &check, &e))
+	if (cm_collateral_pck(c, q, t, &pck, &e))
 		return t; /* cannot happen after a successful verification: do not cache */
 	if (pck->leaf_to < end)
 		end = pck->leaf_to;
@@ -186,13 +184,11 @@ static int64_t valid_until(struct cm_collateral *c, const struct cm_quote *q, in
 }
 
 int cr_dcap_verify(struct cr_dcap_policy *p, const struct cm_quote *q, int64_t t, struct cr_dcap_result *out,
-		   const char **check, struct cm_err *e)
+		   struct cm_err *e)
 {
 	memset(out, 0, sizeof(*out));
-	if (!p->nbundles) {
-		*check = "collateral_missing";
-		return cm_fail(e, -EBADMSG, "no collateral configured for this policy");
-	}
+	if (!p->nbundles)
+		return cm_fail_check(e, -EBADMSG, "collateral_missing", "no collateral configured for this policy");
 	struct cm_verify_opts o = {.time = t, .anchor = p->anchor, .policy = &p->evidence};
 	struct cm_verify_result r, first;
 	bool have_first = false;
@@ -211,14 +207,14 @@ int cr_dcap_verify(struct cr_dcap_policy *p, const struct cm_quote *q, int64_t t
 			have_first = true;
 		}
 	}
-	*check = first.failed_check ? first.failed_check : "quote_verification";
-	return cm_fail(e, -EBADMSG, "quote does not verify: %s", first.message);
+	return cm_fail_check(e, -EBADMSG, first.failed_check ? first.failed_check : "quote_verification",
+			     "quote does not verify: %s", first.message);
 }
 
 int cr_dcap_policy_check(const struct cr_dcap_policy *p, const struct cm_quote *q, const struct cr_dcap_result *r,
-			 const uint8_t image_hash[32], const char **check, struct cm_err *e)
+			 const uint8_t image_hash[32], struct cm_err *e)
 {
 	(void)image_hash; /* cm_policy_check computes it from the quote */
-	int rc = cm_policy_check(&p->policy, q, (enum cm_tcb_status)r->tcb, r->root_key_id, check, e);
+	int rc = cm_policy_check(&p->policy, q, (enum cm_tcb_status)r->tcb, r->root_key_id, e);
 	return rc ? -EACCES : 0;
 }

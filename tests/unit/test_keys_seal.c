@@ -268,7 +268,8 @@ static void stop(struct env *x)
 static int get(struct env *x, const char *name, uint8_t key[32], const char **check)
 {
 	struct cm_err e = {0};
-	int rc = ck_seal_get_key(x->b, &x->conf, &x->trust, name, key, check, &e);
+	int rc = ck_seal_get_key(x->b, &x->conf, &x->trust, name, key, &e);
+	*check = e.check;
 	if (rc)
 		print_message("get_key: %s\n", e.msg);
 	return rc;
