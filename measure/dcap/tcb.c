@@ -441,20 +441,37 @@ static const struct cm_tdx_module *find_module(const struct cm_tcb_info *ti, uin
 }
 
 
-int cm_tcb_evaluate(const struct cm_tcb_info *ti, const struct cm_qe_identity *qi, const struct cm_quote *q,
-		    const struct cm_pck_ext *pck, struct cm_tcb_eval *out, struct cm_err *e)
+/* What Intel's algorithm carries from one step to the next. */
+struct tcb_run {
+	const struct cm_tcb_info *ti;
+	const struct cm_qe_identity *qi;
+	const struct cm_quote *q;
+	const struct cm_pck_ext *pck;
+	struct cm_tcb_eval *out;
+	bool td;
+	uint8_t ver;                     /* TDX module major version (TEE_TCB_SVN[1]); 0: none */
+	const struct cm_tdx_module *mod; /* its tdxModuleIdentities entry (ver > 0) */
+	const struct cm_tcb_level *qel;  /* QE identity level */
+	enum cm_tcb_status qst;          /* the QE status as the converge tables use it */
+	const struct cm_tcb_level *sgxl, *tdxl; /* platform levels (SGX components; TDX too) */
+	const struct cm_tcb_level *ml;   /* TDX module level (ver > 0) */
+	enum cm_tcb_status mstat;        /* its status (UpToDate without one) */
+	enum cm_tcb_status st;           /* platform status converged with the module's */
+};
+
+/* 1. The collateral is for this quote: TCB info and QE identity kind, FMSPC, PCE-ID. */
+static int collateral_matches_quote(const struct tcb_run *r, struct cm_err *e)
 {
-	memset(out, 0, sizeof(*out));
-	bool td = q->tee_type == CM_TEE_TDX;
-	/* 1. pre-checks */
-	if (ti->tdx != td || ti->version < 3)
+	const struct cm_tcb_info *ti = r->ti;
+	const struct cm_pck_ext *pck = r->pck;
+	if (ti->tdx != r->td || ti->version < 3)
 		return cm_fail_check(e, -EBADMSG, "tcb_info_mismatch",
 				     "TCB info id %s v%d does not match a %s quote", ti->tdx ? "TDX" : "SGX",
-				     ti->version, td ? "TDX" : "SGX");
-	if (qi->td != td)
+				     ti->version, r->td ? "TDX" : "SGX");
+	if (r->qi->td != r->td)
 		return cm_fail_check(e, -EBADMSG, "qe_identity_mismatch",
-				     "QE identity id %s does not match a %s quote", qi->td ? "TD_QE" : "QE",
-				     td ? "TDX" : "SGX");
+				     "QE identity id %s does not match a %s quote", r->qi->td ? "TD_QE" : "QE",
+				     r->td ? "TDX" : "SGX");
 	if (memcmp(pck->fmspc, ti->fmspc, 6) != 0)
 		return cm_fail_check(e, -EBADMSG, "fmspc_mismatch",
 				     "PCK FMSPC %02x%02x%02x%02x%02x%02x does not match the TCB info FMSPC "
@@ -463,38 +480,45 @@ int cm_tcb_evaluate(const struct cm_tcb_info *ti, const struct cm_qe_identity *q
 				     ti->fmspc[0], ti->fmspc[1], ti->fmspc[2], ti->fmspc[3], ti->fmspc[4], ti->fmspc[5]);
 	if (memcmp(pck->pceid, ti->pceid, 2) != 0)
 		return cm_fail_check(e, -EBADMSG, "pceid_mismatch", "PCK PCE-ID does not match the TCB info pceId");
+	return 0;
+}
 
-	/* 2. TDX module identity (4.1.2.4.11) */
-	const struct cm_tdx_module *mod = NULL;
-	uint8_t ver = td ? q->td.tee_tcb_svn[1] : 0;
-	if (td) {
-		const uint8_t *mrsigner, *attrs;
-		if (ver > 0) {
-			mod = find_module(ti, ver);
-			if (!mod)
-				return cm_fail_check(e, -EBADMSG, "tdx_module_mismatch",
-						     "no tdxModuleIdentities entry TDX_%02X for TDX module version %u",
-						     ver, ver);
-			mrsigner = mod->mrsigner;
-			attrs = mod->attributes;
-		} else {
-			if (!ti->has_tdx_module)
-				return cm_fail_check(e, -EBADMSG, "tdx_module_mismatch",
-						     "TCB info has no tdxModule");
-			mrsigner = ti->tdx_module.mrsigner;
-			attrs = ti->tdx_module.attributes;
-		}
-		if (memcmp(q->td.mr_signer_seam, mrsigner, 48) != 0)
+/* 2. The TDX module identity (4.1.2.4.11): MRSIGNERSEAM and SEAMATTRIBUTES. */
+static int tdx_module_identity(struct tcb_run *r, struct cm_err *e)
+{
+	if (!r->td)
+		return 0;
+	const struct cm_quote *q = r->q;
+	const uint8_t *mrsigner, *attrs;
+	if (r->ver > 0) {
+		r->mod = find_module(r->ti, r->ver);
+		if (!r->mod)
 			return cm_fail_check(e, -EBADMSG, "tdx_module_mismatch",
-					     "MRSIGNERSEAM does not match the TDX module identity");
-		for (int i = 0; i < 8; i++)
-			if (q->td.seam_attributes[i] != 0 || q->td.seam_attributes[i] != attrs[i])
-				return cm_fail_check(e, -EBADMSG, "tdx_module_mismatch",
-						     "SEAMATTRIBUTES do not match the TDX module identity");
+					     "no tdxModuleIdentities entry TDX_%02X for TDX module version %u", r->ver,
+					     r->ver);
+		mrsigner = r->mod->mrsigner;
+		attrs = r->mod->attributes;
+	} else {
+		if (!r->ti->has_tdx_module)
+			return cm_fail_check(e, -EBADMSG, "tdx_module_mismatch", "TCB info has no tdxModule");
+		mrsigner = r->ti->tdx_module.mrsigner;
+		attrs = r->ti->tdx_module.attributes;
 	}
+	if (memcmp(q->td.mr_signer_seam, mrsigner, 48) != 0)
+		return cm_fail_check(e, -EBADMSG, "tdx_module_mismatch",
+				     "MRSIGNERSEAM does not match the TDX module identity");
+	for (int i = 0; i < 8; i++)
+		if (q->td.seam_attributes[i] != 0 || q->td.seam_attributes[i] != attrs[i])
+			return cm_fail_check(e, -EBADMSG, "tdx_module_mismatch",
+					     "SEAMATTRIBUTES do not match the TDX module identity");
+	return 0;
+}
 
-	/* 3. QE identity (4.1.2.9) */
-	const struct cm_sgx_report *qe = &q->qe_report;
+/* 3. The QE identity (4.1.2.9): the QE report against it, then its level by ISVSVN. */
+static int qe_identity(struct tcb_run *r, struct cm_err *e)
+{
+	const struct cm_sgx_report *qe = &r->q->qe_report;
+	const struct cm_qe_identity *qi = r->qi;
 	if ((qe->misc_select & qi->miscselect_mask) != qi->miscselect)
 		return cm_fail_check(e, -EBADMSG, "qe_identity_mismatch",
 				     "QE MISCSELECT does not match the QE identity");
@@ -509,106 +533,139 @@ int cm_tcb_evaluate(const struct cm_tcb_info *ti, const struct cm_qe_identity *q
 		return cm_fail_check(e, -EBADMSG, "qe_identity_mismatch",
 				     "QE ISVPRODID %u does not match the QE identity (%u)", qe->isv_prod_id,
 				     qi->isvprodid);
-	const struct cm_tcb_level *qel = NULL;
-	for (int i = 0; i < qi->n_levels && !qel; i++)
+	for (int i = 0; i < qi->n_levels && !r->qel; i++)
 		if (qi->levels[i].isvsvn <= qe->isv_svn)
-			qel = &qi->levels[i];
-	if (!qel)
+			r->qel = &qi->levels[i];
+	if (!r->qel)
 		return cm_fail_check(e, -EBADMSG, "tcb_not_supported",
 				     "QE ISVSVN %u is below every QE identity level", qe->isv_svn);
-	out->qe_status = qel->status;
+	r->out->qe_status = r->qel->status;
 	/* Intel's EnclaveReportVerifier: every QE status other than UpToDate and Revoked counts
 	 * as OutOfDate (ConfigurationNeeded, OutOfDateConfigurationNeeded). */
-	enum cm_tcb_status qst = qel->status == CM_TCB_UP_TO_DATE || qel->status == CM_TCB_REVOKED ? qel->status
-												   : CM_TCB_OUT_OF_DATE;
+	r->qst = r->qel->status == CM_TCB_UP_TO_DATE || r->qel->status == CM_TCB_REVOKED ? r->qel->status
+											 : CM_TCB_OUT_OF_DATE;
+	return 0;
+}
 
-	/* 4. platform level (matchTcbLevels) */
-	const struct cm_tcb_level *sgxl = NULL, *tdxl = NULL;
-	for (int i = 0; i < ti->n_levels && !tdxl; i++) {
+/* 4. The platform level (matchTcbLevels): the first level, highest first, that the PCK's
+ * SGX components and PCESVN reach, and for a TD also its TEE_TCB_SVN. */
+static int platform_level(struct tcb_run *r, struct cm_err *e)
+{
+	const struct cm_tcb_info *ti = r->ti;
+	const struct cm_quote *q = r->q;
+	for (int i = 0; i < ti->n_levels && !r->tdxl; i++) {
 		const struct cm_tcb_level *L = &ti->levels[i];
-		bool ok = pck->pcesvn >= L->pcesvn;
+		bool ok = r->pck->pcesvn >= L->pcesvn;
 		for (int c = 0; c < 16 && ok; c++)
-			ok = pck->comp_svn[c] >= L->sgx[c];
+			ok = r->pck->comp_svn[c] >= L->sgx[c];
 		if (!ok)
 			continue;
-		if (!td) {
-			sgxl = L;
+		if (!r->td) {
+			r->sgxl = L;
 			break;
 		}
-		if (!sgxl)
-			sgxl = L;
+		if (!r->sgxl)
+			r->sgxl = L;
 		bool tok = true;
 		for (int c = q->td.tee_tcb_svn[1] > 0 ? 2 : 0; c < 16 && tok; c++)
 			tok = q->td.tee_tcb_svn[c] >= L->tdx[c];
 		if (tok)
-			tdxl = L;
+			r->tdxl = L;
 	}
-	if (!sgxl)
+	if (!r->sgxl)
 		return cm_fail_check(e, -EBADMSG, "tcb_not_supported",
 				     "no TCB level matches the PCK certificate's SGX TCB components and PCESVN");
-	if (!td) {
-		out->platform_status = sgxl->status;
-		out->tcb_date = sgxl->tcb_date;
-		out->status = converge(sgxl->status, qst);
-		adv_union(out, &sgxl->adv);
-		adv_union(out, &qel->adv);
-		return 0;
-	}
-	if (!tdxl)
+	if (r->td && !r->tdxl)
 		return cm_fail_check(e, -EBADMSG, "tcb_not_supported", "no TCB level matches the TD's TEE_TCB_SVN");
-	out->platform_status = tdxl->status;
-	out->tcb_date = tdxl->tcb_date;
+	const struct cm_tcb_level *pl = r->td ? r->tdxl : r->sgxl;
+	r->out->platform_status = pl->status;
+	r->out->tcb_date = pl->tcb_date;
+	return 0;
+}
 
-	/* 5. TDX module TCB (checkTdxModuleTcbStatus) */
-	enum cm_tcb_status mstat = CM_TCB_UP_TO_DATE;
-	const struct cm_tcb_level *ml = NULL;
-	if (ver > 0) {
-		for (int i = 0; i < mod->n_levels && !ml; i++)
-			if (q->td.tee_tcb_svn[0] >= mod->levels[i].isvsvn)
-				ml = &mod->levels[i];
-		if (!ml)
+/* 5. The TDX module level (checkTdxModuleTcbStatus), converged with the platform's. */
+static int module_level(struct tcb_run *r, struct cm_err *e)
+{
+	const struct cm_tdx_module *mod = r->mod;
+	uint8_t svn = r->q->td.tee_tcb_svn[0];
+	r->mstat = CM_TCB_UP_TO_DATE;
+	if (r->ver > 0) {
+		for (int i = 0; i < mod->n_levels && !r->ml; i++)
+			if (svn >= mod->levels[i].isvsvn)
+				r->ml = &mod->levels[i];
+		if (!r->ml)
 			return cm_fail_check(e, -EBADMSG, "tcb_not_supported",
-					     "TDX module SVN %u is below every level of %s", q->td.tee_tcb_svn[0],
-					     mod->id);
-		mstat = ml->status;
-		if (mstat != CM_TCB_UP_TO_DATE && mstat != CM_TCB_OUT_OF_DATE && mstat != CM_TCB_REVOKED)
+					     "TDX module SVN %u is below every level of %s", svn, mod->id);
+		r->mstat = r->ml->status;
+		if (r->mstat != CM_TCB_UP_TO_DATE && r->mstat != CM_TCB_OUT_OF_DATE && r->mstat != CM_TCB_REVOKED)
 			return cm_fail_check(e, -EBADMSG, "tcb_not_supported", "unrecognized TDX module status %s",
-					     cm_tcb_status_name(mstat));
-		out->has_module_status = true;
-		out->module_status = mstat;
+					     cm_tcb_status_name(r->mstat));
+		r->out->has_module_status = true;
+		r->out->module_status = r->mstat;
 	}
-	enum cm_tcb_status st = converge(tdxl->status, mstat);
+	r->st = converge(r->tdxl->status, r->mstat);
+	return 0;
+}
 
-	/* 6. TD 1.5 relaunch (checkForRelaunch) */
-	if (st != CM_TCB_REVOKED && q->body_type == CM_BODY_TD15 && qst == CM_TCB_UP_TO_DATE &&
-	    (sgxl->status == CM_TCB_UP_TO_DATE || sgxl->status == CM_TCB_SW_HARDENING_NEEDED ||
-	     sgxl->status == CM_TCB_CONFIGURATION_NEEDED || sgxl->status == CM_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED) &&
-	    (st == CM_TCB_OUT_OF_DATE || st == CM_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED) && ver > 0 &&
-	    mstat == CM_TCB_OUT_OF_DATE) {
-		const uint8_t *svn2 = q->td.tee_tcb_svn2;
-		const struct cm_tcb_level *latest = &ti->levels[0];
-		int need0;
-		if (svn2[1] == 0) {
-			need0 = latest->tdx[0];
-		} else {
-			const struct cm_tdx_module *m2 = find_module(ti, svn2[1]);
-			if (!m2)
-				return cm_fail_check(e, -EBADMSG, "tdx_module_mismatch",
-						     "no tdxModuleIdentities entry for TEE_TCB_SVN2 module version %u",
-						     svn2[1]);
-			need0 = m2->levels[0].isvsvn;
-		}
-		if (svn2[0] >= need0 && svn2[2] >= latest->tdx[2])
-			st = is_config_needed(sgxl->status) || is_config_needed(st)
-				     ? CM_TCB_TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED
-				     : CM_TCB_TD_RELAUNCH_ADVISED;
+/* 6. TD 1.5 relaunch (checkForRelaunch): an out-of-date module that the TD would leave by
+ * relaunching (TEE_TCB_SVN2 reaches the latest level) is TDRelaunchAdvised. */
+static int td15_relaunch(struct tcb_run *r, struct cm_err *e)
+{
+	const struct cm_tcb_level *sgxl = r->sgxl;
+	if (r->st == CM_TCB_REVOKED || r->q->body_type != CM_BODY_TD15 || r->qst != CM_TCB_UP_TO_DATE ||
+	    !(sgxl->status == CM_TCB_UP_TO_DATE || sgxl->status == CM_TCB_SW_HARDENING_NEEDED ||
+	      sgxl->status == CM_TCB_CONFIGURATION_NEEDED || sgxl->status == CM_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED) ||
+	    !(r->st == CM_TCB_OUT_OF_DATE || r->st == CM_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED) || r->ver == 0 ||
+	    r->mstat != CM_TCB_OUT_OF_DATE)
+		return 0;
+	const uint8_t *svn2 = r->q->td.tee_tcb_svn2;
+	const struct cm_tcb_level *latest = &r->ti->levels[0];
+	int need0;
+	if (svn2[1] == 0) {
+		need0 = latest->tdx[0];
+	} else {
+		const struct cm_tdx_module *m2 = find_module(r->ti, svn2[1]);
+		if (!m2)
+			return cm_fail_check(e, -EBADMSG, "tdx_module_mismatch",
+					     "no tdxModuleIdentities entry for TEE_TCB_SVN2 module version %u", svn2[1]);
+		need0 = m2->levels[0].isvsvn;
 	}
+	if (svn2[0] >= need0 && svn2[2] >= latest->tdx[2])
+		r->st = is_config_needed(sgxl->status) || is_config_needed(r->st)
+				? CM_TCB_TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED
+				: CM_TCB_TD_RELAUNCH_ADVISED;
+	return 0;
+}
 
-	/* 7. converge with the QE status; 8. advisories */
-	out->status = st == CM_TCB_REVOKED ? st : converge(st, qst);
-	adv_union(out, &tdxl->adv);
-	if (ml)
-		adv_union(out, &ml->adv);
-	adv_union(out, &qel->adv);
+/* 7. Converge with the QE status; 8. the advisories of every level that counted. */
+static void converge_with_qe(struct tcb_run *r)
+{
+	struct cm_tcb_eval *out = r->out;
+	if (!r->td) {
+		out->status = converge(r->sgxl->status, r->qst);
+		adv_union(out, &r->sgxl->adv);
+	} else {
+		out->status = r->st == CM_TCB_REVOKED ? r->st : converge(r->st, r->qst);
+		adv_union(out, &r->tdxl->adv);
+		if (r->ml)
+			adv_union(out, &r->ml->adv);
+	}
+	adv_union(out, &r->qel->adv);
+}
+
+int cm_tcb_evaluate(const struct cm_tcb_info *ti, const struct cm_qe_identity *qi, const struct cm_quote *q,
+		    const struct cm_pck_ext *pck, struct cm_tcb_eval *out, struct cm_err *e)
+{
+	memset(out, 0, sizeof(*out));
+	bool td = q->tee_type == CM_TEE_TDX;
+	struct tcb_run r = {.ti = ti, .qi = qi, .q = q, .pck = pck, .out = out, .td = td,
+			    .ver = td ? q->td.tee_tcb_svn[1] : 0};
+	int rc;
+	if ((rc = collateral_matches_quote(&r, e)) || (rc = tdx_module_identity(&r, e)) || (rc = qe_identity(&r, e)) ||
+	    (rc = platform_level(&r, e)))
+		return rc;
+	if (td && ((rc = module_level(&r, e)) || (rc = td15_relaunch(&r, e))))
+		return rc;
+	converge_with_qe(&r);
 	return 0;
 }
