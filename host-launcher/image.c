@@ -8,9 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
-
 #include "measure/core/digest.h"
+#include "measure/core/json.h"
 
 #define MANIFEST_MAX (4 * 1024 * 1024)
 
@@ -37,70 +36,41 @@ void cl_artifact_path(const char *image_dir, enum cl_artifact a, char *out, size
 int cl_manifest_parse(struct cl_manifest *m, const char *text, size_t len, struct cm_err *e)
 {
 	memset(m, 0, sizeof(*m));
-	json_tokener *tok = json_tokener_new();
-	if (!tok)
-		return cm_fail(e, -ENOMEM, "manifest.json: out of memory");
-	json_object *root = json_tokener_parse_ex(tok, text, (int)len);
-	enum json_tokener_error jerr = json_tokener_get_error(tok);
-	size_t off = (size_t)json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
-	if (!root || jerr != json_tokener_success) {
-		json_object_put(root);
-		return cm_fail(e, -EINVAL, "manifest.json: not valid JSON at byte %zu (%s)", off,
-			       json_tokener_error_desc(jerr));
-	}
-	int r = 0;
-	json_object *arts;
-	if (!json_object_is_type(root, json_type_object) ||
-	    !json_object_object_get_ex(root, "artifacts", &arts) ||
-	    !json_object_is_type(arts, json_type_object)) {
-		r = cm_fail(e, -EINVAL, "manifest.json: missing object \"artifacts\"");
+	struct cm_jv root, arts, vars;
+	int r = cm_json_read(text, len, MANIFEST_MAX, "manifest.json", &root, e);
+	if (r < 0)
+		return r;
+	if ((r = cm_jv_object(&root, NULL, e)) < 0 || (r = cm_jv_need(&root, "artifacts", &arts, e)) < 0 ||
+	    (r = cm_jv_object(&arts, NULL, e)) < 0)
 		goto out;
-	}
 	for (int a = 0; a < CL_ART_N; a++) {
-		json_object *ent, *sha;
-		if (!json_object_object_get_ex(arts, cl_artifact_names[a], &ent))
+		struct cm_jv ent, sha;
+		if (!cm_jv_get(&arts, cl_artifact_names[a], &ent))
 			continue;
-		if (!json_object_is_type(ent, json_type_object) ||
-		    !json_object_object_get_ex(ent, "sha256", &sha) ||
-		    !json_object_is_type(sha, json_type_string)) {
-			r = cm_fail(e, -EINVAL, "manifest.json: artifacts.%s.sha256 missing or not a string",
-				    cl_artifact_names[a]);
+		if ((r = cm_jv_object(&ent, NULL, e)) < 0 || (r = cm_jv_need(&ent, "sha256", &sha, e)) < 0 ||
+		    (r = cm_jv_hex(&sha, m->sha256[a], 32, e)) < 0)
 			goto out;
-		}
-		const char *hex = json_object_get_string(sha);
-		if (cm_hex_decode_exact(hex, strlen(hex), m->sha256[a], 32) < 0) {
-			r = cm_fail(e, -EINVAL, "manifest.json: artifacts.%s.sha256 is not 64 hex digits",
-				    cl_artifact_names[a]);
-			goto out;
-		}
 		m->have[a] = true;
 	}
-	json_object *vars;
-	if (json_object_object_get_ex(root, "cmdline_variants", &vars)) {
-		if (!json_object_is_type(vars, json_type_object)) {
-			r = cm_fail(e, -EINVAL, "manifest.json: cmdline_variants is not an object");
+	if (cm_jv_get(&root, "cmdline_variants", &vars)) {
+		if ((r = cm_jv_object(&vars, NULL, e)) < 0)
 			goto out;
-		}
-		json_object_object_foreach(vars, k, v) {
+		json_object_object_foreach(vars.o, k, v) {
+			struct cm_jv var = cm_jv_member(&vars, k, v);
 			int idx = -1;
 			for (int i = 0; i < 3; i++)
 				if (!strcmp(k, cl_variants[i].name))
 					idx = i;
 			if (idx < 0) {
-				r = cm_fail(e, -EINVAL, "manifest.json: unknown cmdline variant \"%s\"", k);
+				r = cm_jv_fail(&var, e, -EINVAL, "unknown cmdline variant");
 				goto out;
 			}
-			const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-			if (!s || strlen(s) >= sizeof(m->variant_append[idx])) {
-				r = cm_fail(e, -EINVAL, "manifest.json: cmdline_variants.%s is not a short string", k);
+			if ((r = cm_jv_strcpy(&var, m->variant_append[idx], sizeof(m->variant_append[idx]), e)) < 0)
 				goto out;
-			}
-			snprintf(m->variant_append[idx], sizeof(m->variant_append[idx]), "%s", s);
 		}
 	}
 out:
-	json_object_put(root);
+	cm_json_release(&root);
 	return r;
 }
 

@@ -89,9 +89,8 @@ static bool ca_fresh(const struct sim *s, struct ca_simca *ca)
 	size_t len;
 	const char *bundle = ca_simca_collateral(ca, &len);
 	struct cm_collateral *c = NULL;
-	const char *check;
 	bool ok = false;
-	if (cm_collateral_load(bundle, len, root, &c, &check, &e) == 0) {
+	if (cm_collateral_load(bundle, len, root, &c, &e) == 0) {
 		int64_t from, to, now = (int64_t)time(NULL);
 		cm_collateral_window(c, &from, &to);
 		ok = from <= now && now + RENEW_MARGIN <= to;

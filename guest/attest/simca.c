@@ -771,8 +771,8 @@ int ca_simca_quote(const struct ca_simca *ca, const struct ca_simca_td *td, uint
 	}
 	/* header */
 	cm_put_le16(q, td->td15 ? 5 : 4);
-	cm_put_le16(q + 2, 2);
-	cm_put_le32(q + 4, 0x81);
+	cm_put_le16(q + 2, CM_ATT_KEY_ECDSA_P256);
+	cm_put_le32(q + 4, CM_TEE_TDX);
 	memcpy(q + 12, intel_qe_vendor, 16);
 	if (td->td15) {
 		cm_put_le16(q + 48, 3);
@@ -834,7 +834,7 @@ int ca_simca_sgx_quote(const struct ca_simca *ca, const struct ca_simca_enclave 
 	}
 	/* v3 header: QE SVN and PCE SVN in bytes 8..11 */
 	cm_put_le16(q, 3);
-	cm_put_le16(q + 2, 2);
+	cm_put_le16(q + 2, CM_ATT_KEY_ECDSA_P256);
 	cm_put_le32(q + 4, 0);
 	cm_put_le16(q + 8, en->qe_isvsvn);
 	cm_put_le16(q + 10, ca->pcesvn);

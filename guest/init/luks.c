@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "measure/core/digest.h"
+#include "measure/core/json.h"
 
 /* ---- binary headers ---- */
 
@@ -312,20 +313,11 @@ int ci_luks_check_metadata(const uint8_t *buf, size_t len, bool integrity, struc
 		return cm_fail(e, -EINVAL, "LUKS2 JSON area is not NUL-terminated");
 	if (!cm_is_zero(j0 + n, jlen - n))
 		return cm_fail(e, -EINVAL, "LUKS2 JSON area has data after the terminating NUL");
-	json_tokener *tok = json_tokener_new();
-	if (!tok)
-		return cm_fail(e, -ENOMEM, "out of memory");
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	json_object *root = json_tokener_parse_ex(tok, (const char *)j0, (int)n);
-	bool ok = root && json_tokener_get_error(tok) == json_tokener_success &&
-		  (size_t)json_tokener_get_parse_end(tok) == n;
-	json_tokener_free(tok);
-	if (!ok) {
-		json_object_put(root);
-		return cm_fail(e, -EINVAL, "LUKS2 JSON area does not parse as one JSON object");
-	}
-	r = check_json(root, integrity, e);
-	json_object_put(root);
+	struct cm_jv root;
+	if ((r = cm_json_read((const char *)j0, n, jlen, "LUKS2 JSON area", &root, e)) < 0)
+		return r;
+	r = check_json(root.o, integrity, e);
+	cm_json_release(&root);
 	return r;
 }
 

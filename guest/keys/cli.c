@@ -81,12 +81,11 @@ int main(int argc, char **argv)
 		return fail(json, "seal_config", e.msg);
 	}
 	uint8_t key[CK_SEAL_KEY_LEN], fp[32];
-	const char *check = NULL;
-	int rc = ck_seal_get_key(b, &c, &t, name, key, &check, &e);
+	int rc = ck_seal_get_key(b, &c, &t, name, key, &e);
 	ck_seal_trust_free(&t);
 	ca_close(b);
 	if (rc)
-		return fail(json, check ? check : "seal_transport", e.msg);
+		return fail(json, e.check ? e.check : "seal_transport", e.msg);
 	cm_sha256(key, sizeof key, fp);
 	OPENSSL_cleanse(key, sizeof key);
 	char hex[65];

@@ -39,8 +39,7 @@ static int seal_derive(struct ck_provider *p, const char *key_name, uint8_t *out
 	struct seal_priv *s = p->priv;
 	if (len != CK_SEAL_KEY_LEN)
 		return cm_fail(e, -EINVAL, "seal keys are %d bytes (asked for %zu)", CK_SEAL_KEY_LEN, len);
-	const char *check;
-	return ck_seal_get_key(p->env.attest, &s->conf, &s->trust, key_name, out, &check, e);
+	return ck_seal_get_key(p->env.attest, &s->conf, &s->trust, key_name, out, e);
 }
 
 static void seal_close(struct ck_provider *p)

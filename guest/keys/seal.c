@@ -13,7 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
 #include <linux/vm_sockets.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -22,94 +21,73 @@
 
 #include "measure/dcap/collateral.h"
 #include "measure/core/digest.h"
+#include "measure/core/json.h"
 #include "measure/dcap/policy.h"
 #include "measure/dcap/quote.h"
 #include "measure/dcap/verify.h"
 
-#define FAIL(chk, code, ...) (*check = (chk), cm_fail(e, (code), __VA_ARGS__))
 
 /* ---- spec settings ---------------------------------------------------------------------- */
 
-static int conf_u16(json_object *v, const char *key, uint16_t *out, struct cm_err *e)
+static int conf_u16(const struct cm_jv *v, uint16_t *out, struct cm_err *e)
 {
-	if (!json_object_is_type(v, json_type_int))
-		return cm_fail(e, -EINVAL, "%s: not an integer", key);
-	int64_t x = json_object_get_int64(v);
-	if (x < 0 || x > 65535)
-		return cm_fail(e, -ERANGE, "%s: %lld is out of range 0..65535", key, (long long)x);
-	*out = (uint16_t)x;
-	return 0;
+	int64_t x;
+	int rc = cm_jv_int(v, 0, 65535, &x, e);
+	if (rc == 0)
+		*out = (uint16_t)x;
+	return rc;
 }
 
-static int conf_mrenclave(json_object *v, struct ck_seal_conf *c, struct cm_err *e)
+static int conf_mrenclave(const struct cm_jv *v, struct ck_seal_conf *c, struct cm_err *e)
 {
-	if (!json_object_is_type(v, json_type_array))
-		return cm_fail(e, -EINVAL, "mrenclave: not an array");
-	size_t n = json_object_array_length(v);
-	if (n == 0 || n > CK_SEAL_MRENCLAVE_MAX)
-		return cm_fail(e, -EINVAL, "mrenclave: %zu entries (need 1..%d)", n, CK_SEAL_MRENCLAVE_MAX);
-	for (size_t i = 0; i < n; i++) {
-		json_object *x = json_object_array_get_idx(v, i);
-		const char *s = json_object_is_type(x, json_type_string) ? json_object_get_string(x) : NULL;
-		if (!s || strlen(s) != 64 || cm_hex_decode_exact(s, 64, c->mrenclave[i], 32) < 0)
-			return cm_fail(e, -EINVAL, "mrenclave[%zu]: not 64 hex digits", i);
+	size_t n;
+	int rc = cm_jv_array(v, 1, CK_SEAL_MRENCLAVE_MAX, &n, e);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct cm_jv x = cm_jv_elem(v, i);
+		rc = cm_jv_hex(&x, c->mrenclave[i], 32, e);
 	}
-	c->n_mrenclave = n;
-	return 0;
+	if (rc == 0)
+		c->n_mrenclave = n;
+	return rc;
 }
+
+#define SEAL_CONF_MAX (64 * 1024)
 
 int ck_seal_conf_parse(const char *json, size_t len, struct ck_seal_conf *c, struct cm_err *e)
 {
 	memset(c, 0, sizeof(*c));
 	snprintf(c->server, sizeof c->server, "%s", CK_SEAL_DEFAULT_SERVER);
 	c->timeout_ms = CK_SEAL_DEFAULT_TIMEOUT_MS;
-	if (len > 64 * 1024)
-		return cm_fail(e, -EFBIG, "%s: too large", CK_SEAL_CONF_FILE);
-	json_tokener *tok = json_tokener_new();
-	if (!tok)
-		return cm_fail(e, -ENOMEM, "out of memory");
-	json_object *o = json_tokener_parse_ex(tok, json, (int)len);
-	bool complete = o && json_tokener_get_error(tok) == json_tokener_success &&
-			json_tokener_get_parse_end(tok) == len;
-	json_tokener_free(tok);
-	int rc = 0;
-	if (!complete || !json_object_is_type(o, json_type_object)) {
-		rc = cm_fail(e, -EINVAL, "%s: not one JSON object", CK_SEAL_CONF_FILE);
+	struct cm_jv o;
+	int rc = cm_json_read(json, len, SEAL_CONF_MAX, CK_SEAL_CONF_FILE, &o, e);
+	static const char *const keys[] = {"server", "mrenclave", "isv_prod_id", "min_isv_svn", "timeout_ms", NULL};
+	if (rc || (rc = cm_jv_object(&o, keys, e)))
 		goto out;
-	}
-	json_object_object_foreach(o, key, v)
+	json_object_object_foreach(o.o, key, val)
 	{
+		struct cm_jv v = cm_jv_member(&o, key, val);
+		const char *s;
+		int64_t t;
 		if (strcmp(key, "server") == 0) {
-			const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-			if (!s || !*s || strlen(s) >= sizeof c->server)
-				rc = cm_fail(e, -EINVAL, "server: not a string of 1..%zu bytes", sizeof c->server - 1);
-			else
+			if (!(rc = cm_jv_str(&v, 1, sizeof c->server - 1, &s, e)))
 				snprintf(c->server, sizeof c->server, "%s", s);
 		} else if (strcmp(key, "mrenclave") == 0) {
-			rc = conf_mrenclave(v, c, e);
+			rc = conf_mrenclave(&v, c, e);
 		} else if (strcmp(key, "isv_prod_id") == 0) {
-			rc = conf_u16(v, key, &c->isv_prod_id, e);
+			rc = conf_u16(&v, &c->isv_prod_id, e);
 			c->has_isv_prod_id = true;
 		} else if (strcmp(key, "min_isv_svn") == 0) {
-			rc = conf_u16(v, key, &c->min_isv_svn, e);
-		} else if (strcmp(key, "timeout_ms") == 0) {
-			int64_t t = json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : -1;
-			if (t < 100 || t > 600000)
-				rc = cm_fail(e, -ERANGE, "timeout_ms: need an integer 100..600000");
-			else
-				c->timeout_ms = (unsigned)t;
-		} else {
-			rc = cm_fail(e, -EINVAL, "unknown key \"%.64s\"", key);
+			rc = conf_u16(&v, &c->min_isv_svn, e);
+		} else if (!(rc = cm_jv_int(&v, 100, 600000, &t, e))) { /* timeout_ms */
+			c->timeout_ms = (unsigned)t;
 		}
 		if (rc)
 			break;
 	}
 	if (!rc && c->n_mrenclave == 0)
-		rc = cm_fail(e, -EINVAL, "mrenclave: required (the allowlist of seal enclaves)");
-	if (rc)
-		cm_err_prefix(e, "%s", CK_SEAL_CONF_FILE);
+		rc = cm_jv_fail(&o, e, -EINVAL, "mrenclave: required (the allowlist of seal enclaves)");
 out:
-	json_object_put(o);
+	cm_json_release(&o);
 	return rc;
 }
 
@@ -120,7 +98,7 @@ int ck_seal_conf_load(const char *spec_dir, struct ck_seal_conf *c, struct cm_er
 		return cm_fail(e, -ENAMETOOLONG, "spec path too long");
 	uint8_t *buf;
 	size_t len;
-	int rc = cm_read_file(path, 64 * 1024, &buf, &len, e);
+	int rc = cm_read_file(path, SEAL_CONF_MAX, &buf, &len, e);
 	if (rc)
 		return rc;
 	rc = ck_seal_conf_parse((const char *)buf, len, c, e);
@@ -167,8 +145,7 @@ int64_t ck_seal_time_floor(int64_t now, const char *collateral, size_t len, X509
 {
 	int64_t floor = (int64_t)COCOON_BUILD_TIME;
 	struct cm_collateral *c = NULL;
-	const char *check = NULL;
-	if (cm_collateral_load(collateral, len, anchor, &c, &check, NULL) == 0) {
+	if (cm_collateral_load(collateral, len, anchor, &c, NULL) == 0) {
 		int64_t a = cm_collateral_tcb_info(c)->issue_date, b = cm_collateral_qe_identity(c)->issue_date;
 		floor = a > floor ? a : floor;
 		floor = b > floor ? b : floor;
@@ -370,17 +347,17 @@ int ck_seal_response_parse(const uint8_t *body, size_t len, struct ck_seal_respo
 /* ---- checks ------------------------------------------------------------------------------ */
 
 int ck_seal_check(const struct ck_seal_conf *c, const struct ck_seal_trust *t, const struct ck_seal_response *r,
-		  const uint8_t pub64[64], const char **check, struct cm_err *e)
+		  const uint8_t pub64[64], struct cm_err *e)
 {
 	struct cm_quote q;
 	struct cm_err qe = {0};
 	if (cm_quote_parse(r->quote, r->quote_len, &q, &qe) < 0)
-		return FAIL("seal_quote", -EBADMSG, "sgx_quote: %s", qe.msg);
+		return cm_fail_check(e, -EBADMSG, "seal_quote", "sgx_quote: %s", qe.msg);
 	/* The verifier's own policy: UpToDate only (the default); the allowlists, root key id
 	 * and debug bit are checked below, each under its own name. */
 	struct cm_policy pol;
 	if (cm_policy_default(&pol) < 0)
-		return FAIL("seal_quote", -ENOMEM, "out of memory");
+		return cm_fail_check(e, -ENOMEM, "seal_quote", "out of memory");
 	pol.n_root_key_ids = 0;
 	pol.allow_debug = true;
 	pol.allow_sgx = true;
@@ -389,36 +366,40 @@ int ck_seal_check(const struct ck_seal_conf *c, const struct ck_seal_trust *t, c
 	int rc = cm_verify_quote(&q, t->collateral, t->collateral_len, &o, &vr);
 	cm_policy_free(&pol);
 	if (rc < 0)
-		return FAIL("seal_quote", -EACCES, "the seal enclave's quote does not verify (%s: %s)",
-			    vr.failed_check ? vr.failed_check : "?", vr.message);
+		return cm_fail_check(e, -EACCES, "seal_quote", "the seal enclave's quote does not verify (%s: %s)",
+				     vr.failed_check ? vr.failed_check : "?", vr.message);
 	if (q.body_type != CM_BODY_SGX || vr.is_td)
-		return FAIL("seal_quote_type", -EACCES, "the seal server answered with a %s quote, not an SGX quote",
-			    cm_body_type_name(q.body_type));
+		return cm_fail_check(e, -EACCES, "seal_quote_type",
+				     "the seal server answered with a %s quote, not an SGX quote",
+				     cm_body_type_name(q.body_type));
 	uint8_t rd[64];
 	if (cm_sha256(pub64, 64, rd) || cm_sha256(r->secret, CK_SEAL_SECRET_LEN, rd + 32))
-		return FAIL("seal_report_data", -EIO, "sha256 failed");
+		return cm_fail_check(e, -EIO, "seal_report_data", "sha256 failed");
 	if (!cm_memeq_ct(rd, q.sgx.report_data, 64))
-		return FAIL("seal_report_data", -EACCES,
-			    "the enclave's REPORTDATA is not SHA-256(our public key) || SHA-256(encrypted_secret): "
-			    "a replayed, redirected or altered response");
+		return cm_fail_check(e, -EACCES, "seal_report_data",
+				     "the enclave's REPORTDATA is not SHA-256(our public key) || SHA-256(encrypted_secret): "
+				     "a replayed, redirected or altered response");
 	bool allowed = false;
 	for (size_t i = 0; i < c->n_mrenclave; i++)
 		allowed |= memcmp(c->mrenclave[i], q.sgx.mr_enclave, 32) == 0;
 	if (!allowed) {
 		char hex[65];
 		cm_hex_encode(q.sgx.mr_enclave, 32, hex, sizeof hex);
-		return FAIL("seal_mrenclave", -EACCES, "MRENCLAVE %s is not in the spec's allowlist", hex);
+		return cm_fail_check(e, -EACCES, "seal_mrenclave", "MRENCLAVE %s is not in the spec's allowlist",
+				     hex);
 	}
 	if (!vr.has_root_key_id || memcmp(vr.root_key_id, t->root_key_id, 48) != 0)
-		return FAIL("seal_root_key_id", -EACCES, "the quote does not chain to the expected root key");
+		return cm_fail_check(e, -EACCES, "seal_root_key_id",
+				     "the quote does not chain to the expected root key");
 	if (cm_le64(q.sgx.attributes) & 2)
-		return FAIL("seal_debug", -EACCES, "the seal enclave is a debug enclave (ATTRIBUTES.DEBUG = 1)");
+		return cm_fail_check(e, -EACCES, "seal_debug",
+				     "the seal enclave is a debug enclave (ATTRIBUTES.DEBUG = 1)");
 	if (c->has_isv_prod_id && q.sgx.isv_prod_id != c->isv_prod_id)
-		return FAIL("seal_isv_prod_id", -EACCES, "ISVPRODID %u, the spec wants %u", q.sgx.isv_prod_id,
-			    c->isv_prod_id);
+		return cm_fail_check(e, -EACCES, "seal_isv_prod_id", "ISVPRODID %u, the spec wants %u",
+				     q.sgx.isv_prod_id, c->isv_prod_id);
 	if (q.sgx.isv_svn < c->min_isv_svn)
-		return FAIL("seal_isv_svn", -EACCES, "ISVSVN %u is below the spec's minimum %u", q.sgx.isv_svn,
-			    c->min_isv_svn);
+		return cm_fail_check(e, -EACCES, "seal_isv_svn", "ISVSVN %u is below the spec's minimum %u",
+				     q.sgx.isv_svn, c->min_isv_svn);
 	return 0;
 }
 
@@ -563,18 +544,16 @@ static int server_addr(const char *server, struct sockaddr_storage *ss, socklen_
 	return cm_fail(e, -EINVAL, "server \"%s\": need vsock:CID:PORT, tcp:HOST:PORT or unix:PATH", server);
 }
 
-int ck_seal_connect(const char *server, unsigned timeout_ms, int *fd, const char **check, struct cm_err *e)
+int ck_seal_connect(const char *server, unsigned timeout_ms, int *fd, struct cm_err *e)
 {
 	*fd = -1;
 	struct sockaddr_storage ss;
 	socklen_t sl = 0;
-	if (server_addr(server, &ss, &sl, e) < 0) {
-		*check = "seal_config";
-		return e ? e->code : -EINVAL;
-	}
+	if (server_addr(server, &ss, &sl, e) < 0)
+		return cm_err_check(e, e ? e->code : -EINVAL, "seal_config");
 	int s = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (s < 0)
-		return FAIL("seal_transport", -errno, "socket for %s (%s)", server, strerror(errno));
+		return cm_fail_check(e, -errno, "seal_transport", "socket for %s (%s)", server, strerror(errno));
 	int64_t deadline = now_ms() + timeout_ms;
 	int r = connect(s, (struct sockaddr *)&ss, sl);
 	if (r < 0 && errno == EINPROGRESS) {
@@ -586,13 +565,14 @@ int ck_seal_connect(const char *server, unsigned timeout_ms, int *fd, const char
 		if (r < 0) {
 			close(s);
 			if (r == -ETIMEDOUT)
-				return FAIL("seal_timeout", r, "connect to %s: no answer within %u ms", server, timeout_ms);
-			return FAIL("seal_transport", r, "connect to %s (%s)", server, strerror(-r));
+				return cm_fail_check(e, r, "seal_timeout", "connect to %s: no answer within %u ms",
+						     server, timeout_ms);
+			return cm_fail_check(e, r, "seal_transport", "connect to %s (%s)", server, strerror(-r));
 		}
 	} else if (r < 0) {
 		int err = errno;
 		close(s);
-		return FAIL("seal_transport", -err, "connect to %s (%s)", server, strerror(err));
+		return cm_fail_check(e, -err, "seal_transport", "connect to %s (%s)", server, strerror(err));
 	}
 	*fd = s;
 	return 0;
@@ -618,12 +598,12 @@ static int io_all(int fd, uint8_t *p, size_t n, bool wr, int64_t deadline, size_
 }
 
 int ck_seal_exchange(int fd, const uint8_t *req, size_t req_len, unsigned timeout_ms, uint8_t **resp,
-		     size_t *resp_len, const char **check, struct cm_err *e)
+		     size_t *resp_len, struct cm_err *e)
 {
 	*resp = NULL;
 	*resp_len = 0;
 	if (req_len > CK_SEAL_BODY_MAX)
-		return FAIL("seal_framing", -EFBIG, "request of %zu bytes", req_len);
+		return cm_fail_check(e, -EFBIG, "seal_framing", "request of %zu bytes", req_len);
 	int64_t deadline = now_ms() + timeout_ms;
 	uint8_t hdr[4];
 	size_t done;
@@ -632,31 +612,35 @@ int ck_seal_exchange(int fd, const uint8_t *req, size_t req_len, unsigned timeou
 	if (!r)
 		r = io_all(fd, (uint8_t *)req, req_len, true, deadline, &done);
 	if (r == -ETIMEDOUT)
-		return FAIL("seal_timeout", r, "sending the request: no progress within %u ms", timeout_ms);
+		return cm_fail_check(e, r, "seal_timeout", "sending the request: no progress within %u ms",
+				     timeout_ms);
 	if (r)
-		return FAIL("seal_transport", r, "sending the request (%s)", strerror(-r));
+		return cm_fail_check(e, r, "seal_transport", "sending the request (%s)", strerror(-r));
 	r = io_all(fd, hdr, 4, false, deadline, &done);
 	if (r == -ETIMEDOUT)
-		return FAIL("seal_timeout", r, "no response within %u ms", timeout_ms);
+		return cm_fail_check(e, r, "seal_timeout", "no response within %u ms", timeout_ms);
 	if (r == -EPIPE)
-		return FAIL("seal_framing", -EBADMSG, "the server closed the connection after %zu of 4 length bytes",
-			    done);
+		return cm_fail_check(e, -EBADMSG, "seal_framing",
+				     "the server closed the connection after %zu of 4 length bytes", done);
 	if (r)
-		return FAIL("seal_transport", r, "reading the response (%s)", strerror(-r));
+		return cm_fail_check(e, r, "seal_transport", "reading the response (%s)", strerror(-r));
 	uint32_t n = cm_le32(hdr);
 	if (n > CK_SEAL_BODY_MAX)
-		return FAIL("seal_framing", -EFBIG, "response length %u exceeds %u", n, CK_SEAL_BODY_MAX);
+		return cm_fail_check(e, -EFBIG, "seal_framing", "response length %u exceeds %u", n,
+				     CK_SEAL_BODY_MAX);
 	uint8_t *buf = malloc(n ? n : 1);
 	if (!buf)
-		return FAIL("seal_transport", -ENOMEM, "out of memory");
+		return cm_fail_check(e, -ENOMEM, "seal_transport", "out of memory");
 	r = io_all(fd, buf, n, false, deadline, &done);
 	if (r) {
 		free(buf);
 		if (r == -ETIMEDOUT)
-			return FAIL("seal_timeout", r, "response body: %zu of %u bytes within %u ms", done, n, timeout_ms);
+			return cm_fail_check(e, r, "seal_timeout", "response body: %zu of %u bytes within %u ms",
+					     done, n, timeout_ms);
 		if (r == -EPIPE)
-			return FAIL("seal_framing", -EBADMSG, "response body truncated: %zu of %u bytes", done, n);
-		return FAIL("seal_transport", r, "reading the response (%s)", strerror(-r));
+			return cm_fail_check(e, -EBADMSG, "seal_framing",
+					     "response body truncated: %zu of %u bytes", done, n);
+		return cm_fail_check(e, r, "seal_transport", "reading the response (%s)", strerror(-r));
 	}
 	*resp = buf;
 	*resp_len = n;
@@ -666,51 +650,46 @@ int ck_seal_exchange(int fd, const uint8_t *req, size_t req_len, unsigned timeou
 /* ---- the client -------------------------------------------------------------------------- */
 
 int ck_seal_get_key(struct ca_backend *b, const struct ck_seal_conf *c, const struct ck_seal_trust *t,
-		    const char *key_name, uint8_t key[CK_SEAL_KEY_LEN], const char **check, struct cm_err *e)
+		    const char *key_name, uint8_t key[CK_SEAL_KEY_LEN], struct cm_err *e)
 {
 	struct ck_seal_eph k;
 	uint8_t rd[64], report[CA_TDREPORT_LEN], req[CK_SEAL_BODY_MAX], *resp = NULL;
 	size_t req_len, resp_len;
 	int fd = -1, rc;
-	*check = NULL;
-	if ((rc = ck_seal_server_allowed(c->server, b->ops->name, e))) {
-		*check = "seal_config";
-		return rc;
-	}
-	if ((rc = ck_seal_eph_new(&k, e))) {
-		*check = "seal_decrypt";
-		return rc;
-	}
+	if ((rc = ck_seal_server_allowed(c->server, b->ops->name, e)))
+		return cm_err_check(e, rc, "seal_config");
+	if ((rc = ck_seal_eph_new(&k, e)))
+		return cm_err_check(e, rc, "seal_decrypt");
 	if (ck_seal_report_data(k.pub64, rd)) {
-		rc = FAIL("seal_tdreport", -EIO, "sha256 failed");
+		rc = cm_fail_check(e, -EIO, "seal_tdreport", "sha256 failed");
 		goto out;
 	}
 	if ((rc = ca_tdreport(b, rd, report, e))) {
-		*check = "seal_tdreport";
+		cm_err_check(e, rc, "seal_tdreport");
 		goto out;
 	}
 	if ((rc = ck_seal_request_encode(report, k.pub64, key_name, req, sizeof req, &req_len, e))) {
-		*check = "seal_config";
+		cm_err_check(e, rc, "seal_config");
 		goto out;
 	}
-	if ((rc = ck_seal_connect(c->server, c->timeout_ms, &fd, check, e)) ||
-	    (rc = ck_seal_exchange(fd, req, req_len, c->timeout_ms, &resp, &resp_len, check, e)))
+	if ((rc = ck_seal_connect(c->server, c->timeout_ms, &fd, e)) ||
+	    (rc = ck_seal_exchange(fd, req, req_len, c->timeout_ms, &resp, &resp_len, e)))
 		goto out;
 	struct ck_seal_response r;
 	if ((rc = ck_seal_response_parse(resp, resp_len, &r, e))) {
-		*check = "seal_response";
+		cm_err_check(e, rc, "seal_response");
 		goto out;
 	}
-	if ((rc = ck_seal_check(c, t, &r, k.pub64, check, e)))
+	if ((rc = ck_seal_check(c, t, &r, k.pub64, e)))
 		goto out;
 	if ((rc = ck_seal_decrypt(k.key, r.secret, key, e)))
-		*check = "seal_decrypt";
+		cm_err_check(e, rc, "seal_decrypt");
 out:
 	if (fd >= 0)
 		close(fd);
 	free(resp);
 	ck_seal_eph_free(&k);
-	if (rc && *check)
-		cm_err_prefix(e, "%s", *check);
+	if (rc && e && e->check)
+		cm_err_prefix(e, "%s", e->check);
 	return rc;
 }

@@ -111,22 +111,22 @@ struct ck_seal_response {
 };
 int ck_seal_response_parse(const uint8_t *body, size_t len, struct ck_seal_response *r, struct cm_err *e);
 
-/* Every check from seal_quote to seal_isv_svn. *check names the failed one. */
+/* Every check from seal_quote to seal_isv_svn; e->check names the failed one. */
 int ck_seal_check(const struct ck_seal_conf *c, const struct ck_seal_trust *t, const struct ck_seal_response *r,
-		  const uint8_t pub64[64], const char **check, struct cm_err *e);
+		  const uint8_t pub64[64], struct cm_err *e);
 
 /* ECDH + SHA-256 + AES-128-CTR; every intermediate is wiped. */
 int ck_seal_decrypt(EVP_PKEY *priv, const uint8_t secret[CK_SEAL_SECRET_LEN], uint8_t key[CK_SEAL_KEY_LEN],
 		    struct cm_err *e);
 
 /* Connect to vsock:CID:PORT, tcp:HOST:PORT or unix:PATH within timeout_ms. */
-int ck_seal_connect(const char *server, unsigned timeout_ms, int *fd, const char **check, struct cm_err *e);
+int ck_seal_connect(const char *server, unsigned timeout_ms, int *fd, struct cm_err *e);
 /* Send one frame, read one frame (<= CK_SEAL_BODY_MAX) before the deadline; *resp malloc'd. */
 int ck_seal_exchange(int fd, const uint8_t *req, size_t req_len, unsigned timeout_ms, uint8_t **resp,
-		     size_t *resp_len, const char **check, struct cm_err *e);
+		     size_t *resp_len, struct cm_err *e);
 
 /* The whole client: key pair, TDREPORT through b, connect, exchange, checks, decrypt. */
 int ck_seal_get_key(struct ca_backend *b, const struct ck_seal_conf *c, const struct ck_seal_trust *t,
-		    const char *key_name, uint8_t key[CK_SEAL_KEY_LEN], const char **check, struct cm_err *e);
+		    const char *key_name, uint8_t key[CK_SEAL_KEY_LEN], struct cm_err *e);
 
 #endif

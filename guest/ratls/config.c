@@ -6,9 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
-
 #include "guest/cmdline/cmdline.h"
+#include "measure/core/json.h"
 #include "measure/ratls/pow.h"
 
 void cr_config_defaults(struct cr_config *c)
@@ -156,170 +155,155 @@ int cr_config_add_listener_spec(struct cr_config *c, enum cr_mode mode, const ch
 
 /* ---- JSON ------------------------------------------------------------------------------------ */
 
-static int jint(json_object *v, const char *k, int lo, int hi, int *out, struct cm_err *e)
+static int jint(const struct cm_jv *v, int lo, int hi, int *out, struct cm_err *e)
 {
-	if (!json_object_is_type(v, json_type_int))
-		return cm_fail(e, -EINVAL, "config: %s must be an integer", k);
-	int64_t x = json_object_get_int64(v);
-	if (x < lo || x > hi)
-		return cm_fail(e, -EINVAL, "config: %s = %lld outside %d..%d", k, (long long)x, lo, hi);
-	*out = (int)x;
-	return 0;
+	int64_t x;
+	int rc = cm_jv_int(v, lo, hi, &x, e);
+	if (rc == 0)
+		*out = (int)x;
+	return rc;
 }
 
-static int jstr(json_object *v, const char *k, char *dst, size_t n, struct cm_err *e)
+static int load_listeners(struct cr_config *c, const struct cm_jv *arr, enum cr_mode mode, struct cm_err *e)
 {
-	if (!json_object_is_type(v, json_type_string))
-		return cm_fail(e, -EINVAL, "config: %s must be a string", k);
-	return copy_str(dst, n, json_object_get_string(v), k, e);
-}
-
-static int load_listeners(struct cr_config *c, json_object *arr, enum cr_mode mode, const char *k, struct cm_err *e)
-{
-	if (!json_object_is_type(arr, json_type_array))
-		return cm_fail(e, -EINVAL, "config: %s must be an array", k);
-	for (size_t i = 0; i < json_object_array_length(arr); i++) {
-		json_object *o = json_object_array_get_idx(arr, i);
-		if (!json_object_is_type(o, json_type_object))
-			return cm_fail(e, -EINVAL, "config: %s[%zu] must be an object", k, i);
+	size_t n;
+	int rc = cm_jv_array(arr, 0, CR_MAX_CONF_LISTENERS, &n, e);
+	for (size_t i = 0; i < n && !rc; i++) {
+		struct cm_jv o = cm_jv_elem(arr, i);
+		if ((rc = cm_jv_object(&o, NULL, e)))
+			return rc;
 		if (c->nlisteners >= CR_MAX_CONF_LISTENERS)
 			return cm_fail(e, -ENOSPC, "too many listeners");
 		struct cr_listener_conf l = {.mode = mode};
 		snprintf(l.policy, sizeof(l.policy), "%s", mode == CR_MODE_REVERSE ? "any" : "tdx");
-		json_object_object_foreach(o, key, val)
+		json_object_object_foreach(o.o, key, val)
 		{
-			int rc;
+			struct cm_jv v = cm_jv_member(&o, key, val);
 			if (!strcmp(key, "listen"))
-				rc = jstr(val, "listen", l.listen, sizeof(l.listen), e);
+				rc = cm_jv_strcpy(&v, l.listen, sizeof(l.listen), e);
 			else if (!strcmp(key, mode == CR_MODE_REVERSE ? "backend" : "target") && mode != CR_MODE_SOCKS5)
-				rc = jstr(val, key, l.target, sizeof(l.target), e);
+				rc = cm_jv_strcpy(&v, l.target, sizeof(l.target), e);
 			else if (!strcmp(key, "policy"))
-				rc = jstr(val, "policy", l.policy, sizeof(l.policy), e);
+				rc = cm_jv_strcpy(&v, l.policy, sizeof(l.policy), e);
 			else if (!strcmp(key, "max_connections"))
-				rc = jint(val, "max_connections", 1, 1000000, &l.max_conns, e);
+				rc = jint(&v, 1, 1000000, &l.max_conns, e);
 			else
-				rc = cm_fail(e, -EINVAL, "config: %s[%zu]: unknown key '%s'", k, i, key);
+				rc = cm_jv_fail(&o, e, -EINVAL, "unknown key '%s'", key);
 			if (rc)
 				return rc;
 		}
 		if (!l.listen[0] || (mode != CR_MODE_SOCKS5 && !l.target[0]))
-			return cm_fail(e, -EINVAL, "config: %s[%zu]: listen and %s required", k, i,
-				       mode == CR_MODE_REVERSE ? "backend" : "target");
+			return cm_jv_fail(&o, e, -EINVAL, "listen and %s required",
+					  mode == CR_MODE_REVERSE ? "backend" : "target");
 		c->listeners[c->nlisteners++] = l;
 	}
-	return 0;
+	return rc;
 }
 
-static int load_policies(struct cr_config *c, json_object *obj, struct cm_err *e)
+static int load_policies(struct cr_config *c, const struct cm_jv *obj, struct cm_err *e)
 {
-	if (!json_object_is_type(obj, json_type_object))
-		return cm_fail(e, -EINVAL, "config: policies must be an object");
-	json_object_object_foreach(obj, name, po)
+	int rc = cm_jv_object(obj, NULL, e);
+	if (rc)
+		return rc;
+	json_object_object_foreach(obj->o, name, po)
 	{
+		struct cm_jv pv = cm_jv_member(obj, name, po);
 		struct cr_policy_conf *p = policy_slot(c, name, e);
 		if (!p)
 			return -EINVAL;
-		if (!json_object_is_type(po, json_type_object))
-			return cm_fail(e, -EINVAL, "config: policy %s must be an object", name);
+		if ((rc = cm_jv_object(&pv, NULL, e)))
+			return rc;
 		json_object_object_foreach(po, key, val)
 		{
-			int rc;
+			struct cm_jv v = cm_jv_member(&pv, key, val);
 			char t[16];
 			if (!strcmp(key, "type"))
-				rc = jstr(val, key, t, sizeof(t), e) ?: set_type(p, t, e);
+				rc = cm_jv_strcpy(&v, t, sizeof(t), e) ?: set_type(p, t, e);
 			else if (!strcmp(key, "policy"))
-				rc = jstr(val, key, p->measure_policy, sizeof(p->measure_policy), e);
+				rc = cm_jv_strcpy(&v, p->measure_policy, sizeof(p->measure_policy), e);
 			else if (!strcmp(key, "root"))
-				rc = jstr(val, key, p->root, sizeof(p->root), e);
+				rc = cm_jv_strcpy(&v, p->root, sizeof(p->root), e);
 			else if (!strcmp(key, "collateral"))
-				rc = jstr(val, key, p->collateral, sizeof(p->collateral), e);
+				rc = cm_jv_strcpy(&v, p->collateral, sizeof(p->collateral), e);
 			else
-				rc = cm_fail(e, -EINVAL, "config: policy %s: unknown key '%s'", name, key);
+				rc = cm_jv_fail(&pv, e, -EINVAL, "unknown key '%s'", key);
 			if (rc)
 				return rc;
 		}
 	}
 	return 0;
 }
+
+#define CONFIG_MAX (1 << 20)
 
 int cr_config_load(struct cr_config *c, const char *path, struct cm_err *e)
 {
 	uint8_t *buf;
 	size_t len;
-	int rc = cm_read_file(path, 1 << 20, &buf, &len, e);
+	int rc = cm_read_file(path, CONFIG_MAX, &buf, &len, e);
 	if (rc)
 		return rc;
-	struct json_tokener *tok = json_tokener_new();
-	json_object *root = tok ? json_tokener_parse_ex(tok, (const char *)buf, (int)len) : NULL;
-	if (!root || json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != len || !json_object_is_type(root, json_type_object)) {
-		size_t off = tok ? json_tokener_get_parse_end(tok) : 0;
-		json_object_put(root);
-		json_tokener_free(tok);
-		free(buf);
-		return cm_fail(e, -EINVAL, "%s: not a JSON object (near offset %zu)", path, off);
-	}
-	json_tokener_free(tok);
+	struct cm_jv root;
+	rc = cm_json_read((const char *)buf, len, CONFIG_MAX, "config", &root, e);
 	free(buf);
-	bool lc = false;
-	json_object_object_foreach(root, key, val)
+	if (rc || (rc = cm_jv_object(&root, NULL, e))) {
+		cm_json_release(&root);
+		return cm_err_prefix(e, "%s", path);
+	}
+	json_object_object_foreach(root.o, key, val)
 	{
+		struct cm_jv v = cm_jv_member(&root, key, val);
 		struct cr_proxy_conf *x = &c->proxy;
 		int bs = 0;
 		if (!strcmp(key, "attest"))
-			rc = jstr(val, key, c->attest, sizeof(c->attest), e);
+			rc = cm_jv_strcpy(&v, c->attest, sizeof(c->attest), e);
 		else if (!strcmp(key, "cert_dir"))
-			rc = jstr(val, key, c->cert_dir, sizeof(c->cert_dir), e);
+			rc = cm_jv_strcpy(&v, c->cert_dir, sizeof(c->cert_dir), e);
 		else if (!strcmp(key, "event_log"))
-			rc = jstr(val, key, c->event_log, sizeof(c->event_log), e);
+			rc = cm_jv_strcpy(&v, c->event_log, sizeof(c->event_log), e);
 		else if (!strcmp(key, "cert_refresh"))
-			rc = jint(val, key, 1, 86400 / 2, &c->cert_refresh, e);
+			rc = jint(&v, 1, 86400 / 2, &c->cert_refresh, e);
 		else if (!strcmp(key, "cache_entries"))
-			rc = jint(val, key, 0, 1000000, &c->cache_entries, e);
+			rc = jint(&v, 0, 1000000, &c->cache_entries, e);
 		else if (!strcmp(key, "cache_ttl"))
-			rc = jint(val, key, 1, 86400 * 7, &c->cache_ttl, e);
+			rc = jint(&v, 1, 86400 * 7, &c->cache_ttl, e);
 		else if (!strcmp(key, "pow_difficulty"))
-			rc = jint(val, key, 0, CR_POW_CLIENT_MAX_DIFFICULTY, &x->pow_difficulty, e);
+			rc = jint(&v, 0, CR_POW_CLIENT_MAX_DIFFICULTY, &x->pow_difficulty, e);
 		else if (!strcmp(key, "pow_max"))
-			rc = jint(val, key, 0, CR_POW_CLIENT_MAX_DIFFICULTY, &x->pow_max, e);
+			rc = jint(&v, 0, CR_POW_CLIENT_MAX_DIFFICULTY, &x->pow_max, e);
 		else if (!strcmp(key, "max_connections"))
-			rc = jint(val, key, 1, 1000000, &x->max_conns, e);
+			rc = jint(&v, 1, 1000000, &x->max_conns, e);
 		else if (!strcmp(key, "max_pow_connections"))
-			rc = jint(val, key, 1, 1000000, &x->max_pow_conns, e);
+			rc = jint(&v, 1, 1000000, &x->max_pow_conns, e);
 		else if (!strcmp(key, "max_pow_connections_per_source"))
-			rc = jint(val, key, 1, 1000000, &x->max_pow_conns_per_source, e);
+			rc = jint(&v, 1, 1000000, &x->max_pow_conns_per_source, e);
 		else if (!strcmp(key, "handshake_timeout"))
-			rc = jint(val, key, 1, 3600, &x->handshake_timeout, e);
+			rc = jint(&v, 1, 3600, &x->handshake_timeout, e);
 		else if (!strcmp(key, "idle_timeout"))
-			rc = jint(val, key, 0, 86400, &x->idle_timeout, e);
+			rc = jint(&v, 0, 86400, &x->idle_timeout, e);
 		else if (!strcmp(key, "shutdown_grace"))
-			rc = jint(val, key, 0, 3600, &x->shutdown_grace, e);
+			rc = jint(&v, 0, 3600, &x->shutdown_grace, e);
 		else if (!strcmp(key, "buffer_size")) {
-			rc = jint(val, key, 4096, 1 << 24, &bs, e);
+			rc = jint(&v, 4096, 1 << 24, &bs, e);
 			x->buf_size = (size_t)bs;
-		} else if (!strcmp(key, "log_connections")) {
-			lc = json_object_get_boolean(val);
-			x->log_connections = lc;
-			rc = json_object_is_type(val, json_type_boolean) ? 0
-				: cm_fail(e, -EINVAL, "config: log_connections must be a boolean");
-		} else if (!strcmp(key, "serialize_info")) {
-			x->serialize_info = json_object_get_boolean(val);
-			rc = json_object_is_type(val, json_type_boolean) ? 0
-				: cm_fail(e, -EINVAL, "config: serialize_info must be a boolean");
-		} else if (!strcmp(key, "policies"))
-			rc = load_policies(c, val, e);
+		} else if (!strcmp(key, "log_connections"))
+			rc = cm_jv_bool(&v, &x->log_connections, e);
+		else if (!strcmp(key, "serialize_info"))
+			rc = cm_jv_bool(&v, &x->serialize_info, e);
+		else if (!strcmp(key, "policies"))
+			rc = load_policies(c, &v, e);
 		else if (!strcmp(key, "reverse"))
-			rc = load_listeners(c, val, CR_MODE_REVERSE, key, e);
+			rc = load_listeners(c, &v, CR_MODE_REVERSE, e);
 		else if (!strcmp(key, "forward"))
-			rc = load_listeners(c, val, CR_MODE_FORWARD, key, e);
+			rc = load_listeners(c, &v, CR_MODE_FORWARD, e);
 		else if (!strcmp(key, "socks5"))
-			rc = load_listeners(c, val, CR_MODE_SOCKS5, key, e);
+			rc = load_listeners(c, &v, CR_MODE_SOCKS5, e);
 		else
-			rc = cm_fail(e, -EINVAL, "config: unknown key '%s'", key);
+			rc = cm_jv_fail(&root, e, -EINVAL, "unknown key '%s'", key);
 		if (rc)
 			break;
 	}
-	json_object_put(root);
+	cm_json_release(&root);
 	return rc ? cm_err_prefix(e, "%s", path), rc : 0;
 }
 

@@ -218,11 +218,12 @@ static int run(const char *path, const uint8_t *hash, int kind, json_object *res
 	while (len && isspace((unsigned char)*s))
 		s++, len--;
 	if (len && *s == '{') {
-		json_object *j = json_tokener_parse(s), *r = NULL, *ok, *data;
-		if (!j) {
-			rc = cli_error(CL_EXIT_FAIL, "%s: invalid JSON", path);
+		struct cm_jv doc;
+		if (cm_json_read(s, len, STATE_MAX, path, &doc, &e)) {
+			rc = cli_error(CL_EXIT_FAIL, "%s", e.msg);
 			goto out;
 		}
+		json_object *j = doc.o, *r = NULL, *ok, *data;
 		if (json_object_object_get_ex(j, "ok", &ok) && !json_object_get_boolean(ok)) {
 			rc = cli_error(CL_EXIT_FAIL, "%s: the API reported an error: %s", path,
 				       json_object_get_string(json_object_object_get(j, "error")));
@@ -238,7 +239,7 @@ static int run(const char *path, const uint8_t *hash, int kind, json_object *res
 				rc = cli_error(CL_EXIT_FAIL, "%s: JSON with neither a get-method \"stack\" nor base64 "
 					       "account \"data\"", path);
 		}
-		json_object_put(j);
+		cm_json_release(&doc);
 	} else if (is_hex_text(s, len)) {
 		dec = malloc(len / 2);
 		rc = dec && !cm_hex_decode(s, len, dec, len / 2, &dlen) ? from_state(dec, dlen, hash, kind, res)

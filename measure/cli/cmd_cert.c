@@ -159,10 +159,9 @@ int cmd_cert(int argc, char **argv)
 		return cli_error(CLI_INVALID_INPUT, "policy (%s)", e.msg);
 	}
 	struct cr_peer p;
-	int vr = chain != 1 ? cm_fail(&e, -EBADMSG, "server sent %d certificates, not one", chain)
+	int vr = chain != 1 ? cm_fail_check(&e, -EBADMSG, "certificate_chain",
+					    "server sent %d certificates, not one", chain)
 			    : cr_peer_verify(v, cr_verifier_policy(v, "cli"), x, (time_t)t, &p, &e);
-	if (chain != 1)
-		p.failed_check = "certificate_chain";
 	json_object *o = json_object_new_object();
 	cm_json_add_str(o, "source", src);
 	if (pow >= 0)
@@ -170,7 +169,7 @@ int cmd_cert(int argc, char **argv)
 	cm_json_add_str(o, "policy", any ? "any" : "tdx");
 	cm_json_add_str(o, "verdict", vr == 0 ? "ok" : vr == -EACCES ? "rejected" : "invalid");
 	if (vr) {
-		cm_json_add_str(o, "failed_check", p.failed_check ? p.failed_check : "certificate");
+		cm_json_add_str(o, "failed_check", e.check ? e.check : "certificate");
 		cm_json_add_str(o, "message", e.msg);
 	} else {
 		cm_json_add_bool(o, "attested", p.attested);

@@ -9,15 +9,38 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int cm_fail(struct cm_err *e, int code, const char *fmt, ...)
+static int fail_v(struct cm_err *e, int code, const char *check, const char *fmt, va_list ap)
 {
 	if (e) {
-		va_list ap;
-		va_start(ap, fmt);
 		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-		va_end(ap);
 		e->code = code;
+		e->check = check;
 	}
+	return code;
+}
+
+int cm_fail(struct cm_err *e, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fail_v(e, code, NULL, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int cm_fail_check(struct cm_err *e, int code, const char *check, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fail_v(e, code, check, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int cm_err_check(struct cm_err *e, int code, const char *check)
+{
+	if (e)
+		e->check = check;
 	return code;
 }
 

@@ -3,7 +3,12 @@
  * Error convention (whole project): a function that can fail returns 0 (or a
  * non-negative count) on success and a negative errno-style code on failure, and
  * fills a struct cm_err with one human-readable line naming what failed and why.
- * A NULL struct cm_err is allowed. Bad input never aborts. */
+ * A NULL struct cm_err is allowed. Bad input never aborts.
+ *
+ * Verification (quotes, collateral, certificates, policies) also names the check that
+ * failed ("pck_chain", "tcb_info_expired", "policy_mrtd", ...): cm_fail_check records a
+ * failure with its check name, cm_err_check names the check of a failure a callee recorded.
+ * The name travels in the struct cm_err with the message; docs/verification.md lists them. */
 #ifndef COCOON_MEASURE_UTIL_H
 #define COCOON_MEASURE_UTIL_H
 
@@ -15,12 +20,20 @@
 
 struct cm_err {
 	int code;              /* negative errno-style code of the failure */
+	const char *check;     /* the failed check (a static string), or NULL */
 	char msg[CM_ERR_MAX];  /* "<what> (<why>)", no trailing newline */
 };
 
-/* Record a failure and return code (which must be negative). */
+/* Record a failure (no check name) and return code (which must be negative). */
 int cm_fail(struct cm_err *e, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* Record a failure of the named check and return code. */
+int cm_fail_check(struct cm_err *e, int code, const char *check, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Name the check of the failure already in e (reported by a callee); returns code. */
+int cm_err_check(struct cm_err *e, int code, const char *check);
 
 /* Prefix an existing message: "<prefix>: <old message>". Returns e->code. */
 int cm_err_prefix(struct cm_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -52,13 +52,13 @@ struct cm_collateral;
 /* Parse and verify a bundle. anchor NULL = the pinned Intel root. On failure *check names
  * the failed check (e.g. "collateral_format", "trust_anchor", "tcb_info_signature"). */
 int cm_collateral_load(const char *bundle, size_t len, X509 *anchor, struct cm_collateral **out,
-		       const char **check, struct cm_err *e);
+		       struct cm_err *e);
 void cm_collateral_free(struct cm_collateral *c);
 
 /* Every validity window at time t (unix seconds, inclusive bounds). Check names:
  * "<item>_not_yet_valid" / "<item>_expired" for item in root_ca, root_ca_crl,
  * tcb_signing_cert, tcb_info, qe_identity_signing_cert, qe_identity, pck_ca_cert, pck_crl. */
-int cm_collateral_check_time(const struct cm_collateral *c, int64_t t, const char **check, struct cm_err *e);
+int cm_collateral_check_time(const struct cm_collateral *c, int64_t t, struct cm_err *e);
 
 const struct cm_tcb_info *cm_collateral_tcb_info(const struct cm_collateral *c);
 const struct cm_qe_identity *cm_collateral_qe_identity(const struct cm_collateral *c);
@@ -81,7 +81,7 @@ struct cm_pck_info {
  * "pck_extension", "pck_cert_not_yet_valid", "pck_cert_expired", "pck_ca_cert_not_yet_valid",
  * "pck_ca_cert_expired". *out is owned by c. */
 int cm_collateral_pck(struct cm_collateral *c, const struct cm_quote *q, int64_t t, const struct cm_pck_info **out,
-		      const char **check, struct cm_err *e);
+		      struct cm_err *e);
 
 /* Verify sig over msg with the raw P-256 attestation key ak (X||Y), remembering the last
  * few keys of the bundle's quotes. Returns 1 valid, 0 invalid, -EINVAL when ak is not a
@@ -101,7 +101,7 @@ void cm_collateral_cache_free(struct cm_collateral_cache *cache);
 /* The verified collateral for bundle, loading and inserting it on a miss or after expiry
  * at t. The pointer is owned by the cache and valid until the next call on it. */
 int cm_collateral_cache_get(struct cm_collateral_cache *cache, const char *bundle, size_t len, X509 *anchor,
-			    int64_t t, struct cm_collateral **out, const char **check, struct cm_err *e);
+			    int64_t t, struct cm_collateral **out, struct cm_err *e);
 
 /* A cached bundle for (fmspc, ca) not expired at t, or NULL. */
 struct cm_collateral *cm_collateral_cache_find(struct cm_collateral_cache *cache, const uint8_t fmspc[6],

@@ -50,12 +50,12 @@ bool cm_policy_pins_image(const struct cm_policy *p);
  * "policy_sgx", "policy_td_attributes", "policy_mr_servicetd", "policy_root_key_id",
  * "policy_mrtd", "policy_rtmrs", "policy_image_hash", "policy_report_data"). */
 int cm_policy_check(const struct cm_policy *p, const struct cm_quote *q, enum cm_tcb_status tcb_status,
-		    const uint8_t root_key_id[48], const char **check, struct cm_err *e);
+		    const uint8_t root_key_id[48], struct cm_err *e);
 
 /* The collateral the quote verified against must have TCB info and QE identity
- * tcbEvaluationDataNumber >= p->min_tcb_eval_number. -EACCES with *check
- * "policy_tcb_evaluation_data_number" when older. */
+ * tcbEvaluationDataNumber >= p->min_tcb_eval_number. -EACCES with the check
+ * "policy_tcb_evaluation_data_number" in e when older. */
 int cm_policy_check_collateral(const struct cm_policy *p, const struct cm_tcb_info *tcb,
-			       const struct cm_qe_identity *qe, const char **check, struct cm_err *e);
+			       const struct cm_qe_identity *qe, struct cm_err *e);
 
 #endif

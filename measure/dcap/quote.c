@@ -6,6 +6,27 @@
 static const uint8_t intel_qe_vendor_id[16] = {0x93, 0x9a, 0x72, 0x33, 0xf7, 0x9c, 0x4c, 0xa9,
 					       0x94, 0x0a, 0x0d, 0xb3, 0x95, 0x7f, 0x06, 0x07};
 
+/* Field offsets (Intel's sgx_quote_header_t, sgx_report_body_t, sgx_report2_body(_v1_5)_t). */
+enum quote_header_off {
+	HDR_VERSION = 0, HDR_ATT_KEY_TYPE = 2, HDR_TEE_TYPE = 4, HDR_QE_SVN = 8, HDR_PCE_SVN = 10,
+	HDR_QE_VENDOR_ID = 12, HDR_USER_DATA = 28,
+};
+enum sgx_report_off {
+	SGX_CPU_SVN = 0, SGX_MISC_SELECT = 16, SGX_ISV_EXT_PROD_ID = 32, SGX_ATTRIBUTES = 48, SGX_MR_ENCLAVE = 64,
+	SGX_MR_SIGNER = 128, SGX_CONFIG_ID = 192, SGX_ISV_PROD_ID = 256, SGX_ISV_SVN = 258, SGX_CONFIG_SVN = 260,
+	SGX_ISV_FAMILY_ID = 304, SGX_REPORT_DATA = 320,
+};
+enum td_report_off {
+	TD_TEE_TCB_SVN = 0, TD_MR_SEAM = 16, TD_MR_SIGNER_SEAM = 64, TD_SEAM_ATTRIBUTES = 112, TD_TD_ATTRIBUTES = 120,
+	TD_XFAM = 128, TD_MR_TD = 136, TD_MR_CONFIG_ID = 184, TD_MR_OWNER = 232, TD_MR_OWNER_CONFIG = 280,
+	TD_RTMR = 328, TD_REPORT_DATA = 520,
+	TD15_TEE_TCB_SVN2 = 584, TD15_MR_SERVICETD = 600, /* TD 1.5 only */
+};
+_Static_assert(HDR_USER_DATA + 20 == CM_QUOTE_HEADER_LEN, "quote header layout");
+_Static_assert(SGX_REPORT_DATA + 64 == CM_SGX_REPORT_LEN, "SGX report body layout");
+_Static_assert(TD_REPORT_DATA + 64 == CM_TD10_BODY_LEN, "TD 1.0 report body layout");
+_Static_assert(TD15_MR_SERVICETD + 48 == CM_TD15_BODY_LEN, "TD 1.5 report body layout");
+
 /* A bounded cursor over [pos, end) of the quote; offsets in messages are absolute. */
 struct cur {
 	const uint8_t *buf;
@@ -52,37 +73,37 @@ static int take32(struct cur *c, const char *field, uint32_t *v)
 
 static void parse_sgx_report(const uint8_t *p, struct cm_sgx_report *r)
 {
-	memcpy(r->cpu_svn, p, 16);
-	r->misc_select = cm_le32(p + 16);
-	memcpy(r->isv_ext_prod_id, p + 32, 16);
-	memcpy(r->attributes, p + 48, 16);
-	memcpy(r->mr_enclave, p + 64, 32);
-	memcpy(r->mr_signer, p + 128, 32);
-	memcpy(r->config_id, p + 192, 64);
-	r->isv_prod_id = cm_le16(p + 256);
-	r->isv_svn = cm_le16(p + 258);
-	r->config_svn = cm_le16(p + 260);
-	memcpy(r->isv_family_id, p + 304, 16);
-	memcpy(r->report_data, p + 320, 64);
+	memcpy(r->cpu_svn, p + SGX_CPU_SVN, 16);
+	r->misc_select = cm_le32(p + SGX_MISC_SELECT);
+	memcpy(r->isv_ext_prod_id, p + SGX_ISV_EXT_PROD_ID, 16);
+	memcpy(r->attributes, p + SGX_ATTRIBUTES, 16);
+	memcpy(r->mr_enclave, p + SGX_MR_ENCLAVE, 32);
+	memcpy(r->mr_signer, p + SGX_MR_SIGNER, 32);
+	memcpy(r->config_id, p + SGX_CONFIG_ID, 64);
+	r->isv_prod_id = cm_le16(p + SGX_ISV_PROD_ID);
+	r->isv_svn = cm_le16(p + SGX_ISV_SVN);
+	r->config_svn = cm_le16(p + SGX_CONFIG_SVN);
+	memcpy(r->isv_family_id, p + SGX_ISV_FAMILY_ID, 16);
+	memcpy(r->report_data, p + SGX_REPORT_DATA, 64);
 }
 
 static void parse_td_report(const uint8_t *p, bool td15, struct cm_td_report *r)
 {
-	memcpy(r->tee_tcb_svn, p, 16);
-	memcpy(r->mr_seam, p + 16, 48);
-	memcpy(r->mr_signer_seam, p + 64, 48);
-	memcpy(r->seam_attributes, p + 112, 8);
-	memcpy(r->td_attributes, p + 120, 8);
-	memcpy(r->xfam, p + 128, 8);
-	memcpy(r->mr_td, p + 136, 48);
-	memcpy(r->mr_config_id, p + 184, 48);
-	memcpy(r->mr_owner, p + 232, 48);
-	memcpy(r->mr_owner_config, p + 280, 48);
-	memcpy(r->rtmr, p + 328, 4 * 48);
-	memcpy(r->report_data, p + 520, 64);
+	memcpy(r->tee_tcb_svn, p + TD_TEE_TCB_SVN, 16);
+	memcpy(r->mr_seam, p + TD_MR_SEAM, 48);
+	memcpy(r->mr_signer_seam, p + TD_MR_SIGNER_SEAM, 48);
+	memcpy(r->seam_attributes, p + TD_SEAM_ATTRIBUTES, 8);
+	memcpy(r->td_attributes, p + TD_TD_ATTRIBUTES, 8);
+	memcpy(r->xfam, p + TD_XFAM, 8);
+	memcpy(r->mr_td, p + TD_MR_TD, 48);
+	memcpy(r->mr_config_id, p + TD_MR_CONFIG_ID, 48);
+	memcpy(r->mr_owner, p + TD_MR_OWNER, 48);
+	memcpy(r->mr_owner_config, p + TD_MR_OWNER_CONFIG, 48);
+	memcpy(r->rtmr, p + TD_RTMR, 4 * 48);
+	memcpy(r->report_data, p + TD_REPORT_DATA, 64);
 	if (td15) {
-		memcpy(r->tee_tcb_svn2, p + 584, 16);
-		memcpy(r->mr_servicetd, p + 600, 48);
+		memcpy(r->tee_tcb_svn2, p + TD15_TEE_TCB_SVN2, 16);
+		memcpy(r->mr_servicetd, p + TD15_MR_SERVICETD, 48);
 	} else {
 		memset(r->tee_tcb_svn2, 0, 16);
 		memset(r->mr_servicetd, 0, 48);
@@ -95,17 +116,17 @@ static int parse_header(struct cur *c, struct cm_quote *q)
 	int r = take(c, CM_QUOTE_HEADER_LEN, "header", &h);
 	if (r)
 		return r;
-	q->version = cm_le16(h);
-	q->att_key_type = cm_le16(h + 2);
-	q->tee_type = cm_le32(h + 4);
-	q->qe_svn = cm_le16(h + 8);
-	q->pce_svn = cm_le16(h + 10);
-	memcpy(q->qe_vendor_id, h + 12, 16);
-	memcpy(q->user_data, h + 28, 20);
+	q->version = cm_le16(h + HDR_VERSION);
+	q->att_key_type = cm_le16(h + HDR_ATT_KEY_TYPE);
+	q->tee_type = cm_le32(h + HDR_TEE_TYPE);
+	q->qe_svn = cm_le16(h + HDR_QE_SVN);
+	q->pce_svn = cm_le16(h + HDR_PCE_SVN);
+	memcpy(q->qe_vendor_id, h + HDR_QE_VENDOR_ID, 16);
+	memcpy(q->user_data, h + HDR_USER_DATA, 20);
 	if (q->version < 3 || q->version > 5)
 		return cm_fail(c->e, -EPROTONOSUPPORT,
 			       "unsupported quote version %u at offset 0 (expected 3, 4 or 5)", q->version);
-	if (q->att_key_type != 2)
+	if (q->att_key_type != CM_ATT_KEY_ECDSA_P256)
 		return cm_fail(c->e, -EPROTONOSUPPORT,
 			       "unsupported attestation key type %u at offset 2 (expected 2, ECDSA-256 P-256)",
 			       q->att_key_type);

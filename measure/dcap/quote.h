@@ -21,6 +21,8 @@
 
 #define CM_TEE_SGX 0x00000000u
 #define CM_TEE_TDX 0x00000081u
+/* Quote header attestation key type: ECDSA-256-with-P-256 (the only one DCAP quotes use). */
+#define CM_ATT_KEY_ECDSA_P256 2
 
 enum cm_body_type {
 	CM_BODY_SGX = 1,  /* SGX enclave report, 384 bytes */

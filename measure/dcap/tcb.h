@@ -115,6 +115,6 @@ struct cm_tcb_eval {
  * "qe_identity_mismatch", "tcb_not_supported") and fills e. A Revoked status is not a
  * failure here (the caller decides). */
 int cm_tcb_evaluate(const struct cm_tcb_info *ti, const struct cm_qe_identity *qi, const struct cm_quote *q,
-		    const struct cm_pck_ext *pck, struct cm_tcb_eval *out, const char **check, struct cm_err *e);
+		    const struct cm_pck_ext *pck, struct cm_tcb_eval *out, struct cm_err *e);
 
 #endif

@@ -160,12 +160,14 @@ static char *resolve(const char *base_dir, const char *p)
 	return r;
 }
 
-static const char *jstr(json_object *o, const char *key)
+/* The string member key of o, NULL when absent; *rc < 0 when it is there and no string. */
+static const char *jstr(const struct cm_jv *o, const char *key, int *rc, struct cm_err *e)
 {
-	json_object *v;
-	if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
+	struct cm_jv v;
+	const char *s = NULL;
+	if (!*rc && cm_jv_get(o, key, &v))
+		*rc = cm_jv_str(&v, 0, PATH_MAX, &s, e);
+	return *rc ? NULL : s;
 }
 
 static int set_path(struct image *im, int which, const char *dir, const char *p, struct cm_err *e)
@@ -178,89 +180,67 @@ static int set_path(struct image *im, int which, const char *dir, const char *p,
 	return im->in[which].path ? 0 : cm_fail(e, -ENOMEM, "out of memory");
 }
 
-static int get_hex48(json_object *root, const char *key, uint8_t out[48], struct cm_err *e)
+static int get_hex48(const struct cm_jv *root, const char *key, uint8_t out[48], struct cm_err *e)
 {
-	json_object *v;
-	if (!json_object_object_get_ex(root, key, &v))
-		return 0;
-	const char *s = json_object_get_string(v);
-	if (!s || cm_hex_decode_exact(s, strlen(s), out, 48))
-		return cm_fail(e, -EINVAL, "VM.json: \"%s\" must be 96 hex digits", key);
-	return 0;
+	struct cm_jv v;
+	return cm_jv_get(root, key, &v) ? cm_jv_hex(&v, out, 48, e) : 0;
 }
 
-static int parse_vm(const char *path, struct image *im, struct cm_err *e)
+/* VM.json (tdx-measure's metadata.json and Cocoon's flat form): the platform settings at the
+ * top level or under "boot_config", the direct boot under "direct". Other members are
+ * tdx-measure's and not read. */
+static int parse_vm_json(const struct cm_jv *root, const char *pd, struct image *im, struct cm_err *e)
 {
-	uint8_t *buf;
-	size_t len;
-	int rc = cm_read_file(path, MAX_VM_JSON, &buf, &len, e);
-	if (rc)
-		return rc;
-	json_tokener *tok = json_tokener_new();
-	json_object *root = json_tokener_parse_ex(tok, (const char *)buf, (int)len);
-	enum json_tokener_error jerr = json_tokener_get_error(tok);
-	size_t at = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
-	free(buf);
-	if (!root || jerr != json_tokener_success)
-		return cm_fail(e, -EINVAL, "%s: invalid JSON near offset %zu (%s)", path, at,
-			       json_tokener_error_desc(jerr));
-	if (!json_object_is_type(root, json_type_object)) {
-		json_object_put(root);
-		return cm_fail(e, -EINVAL, "%s: not a JSON object", path);
-	}
-	char *pd = strdup(path), *slash = pd ? strrchr(pd, '/') : NULL;
-	if (!pd) {
-		json_object_put(root);
-		return cm_fail(e, -ENOMEM, "out of memory");
-	}
-	if (slash)
-		*slash = 0;
-	else
-		pd[0] = 0;
 	im->profile = CM_OVMF_202411_202502;
 	im->order = CM_PAGE_ORDER_PER_PAGE;
 	im->kmode = CM_KERNEL_UNPATCHED;
-	json_object *bc = NULL, *direct = NULL, *v;
-	json_object_object_get_ex(root, "boot_config", &bc);
-	json_object_object_get_ex(root, "direct", &direct);
-	json_object *plat = bc ? bc : root, *boot = direct ? direct : root;
-	const char *fwp = jstr(root, "firmware") ? jstr(root, "firmware") : jstr(plat, "bios");
-	rc = set_path(im, IN_FIRMWARE, pd, fwp, e);
-	rc = rc ? rc : set_path(im, IN_KERNEL, pd, jstr(boot, "kernel"), e);
-	rc = rc ? rc : set_path(im, IN_INITRD, pd, jstr(boot, "initrd"), e);
-	rc = rc ? rc : set_path(im, IN_ACPI, pd, jstr(plat, "acpi_tables"), e);
-	rc = rc ? rc : set_path(im, IN_RSDP, pd, jstr(plat, "rsdp"), e);
-	rc = rc ? rc : set_path(im, IN_LOADER, pd, jstr(plat, "table_loader"), e);
-	rc = rc ? rc : set_path(im, IN_RTMR0_LOG, pd, jstr(root, "rtmr0_log"), e);
-	rc = rc ? rc : set_path(im, IN_CMDLINE, pd, jstr(boot, "cmdline_file"), e);
+	int rc = cm_jv_object(root, NULL, e);
+	struct cm_jv bc, direct, v;
+	if (!rc && cm_jv_get(root, "boot_config", &bc))
+		rc = cm_jv_object(&bc, NULL, e);
+	if (!rc && cm_jv_get(root, "direct", &direct))
+		rc = cm_jv_object(&direct, NULL, e);
+	if (rc)
+		return rc;
+	const struct cm_jv *plat = bc.o ? &bc : root, *boot = direct.o ? &direct : root;
+	const char *fwp = jstr(root, "firmware", &rc, e);
+	if (!fwp)
+		fwp = jstr(plat, "bios", &rc, e);
+	rc = rc ? rc : set_path(im, IN_FIRMWARE, pd, fwp, e);
+	rc = rc ? rc : set_path(im, IN_KERNEL, pd, jstr(boot, "kernel", &rc, e), e);
+	rc = rc ? rc : set_path(im, IN_INITRD, pd, jstr(boot, "initrd", &rc, e), e);
+	rc = rc ? rc : set_path(im, IN_ACPI, pd, jstr(plat, "acpi_tables", &rc, e), e);
+	rc = rc ? rc : set_path(im, IN_RSDP, pd, jstr(plat, "rsdp", &rc, e), e);
+	rc = rc ? rc : set_path(im, IN_LOADER, pd, jstr(plat, "table_loader", &rc, e), e);
+	rc = rc ? rc : set_path(im, IN_RTMR0_LOG, pd, jstr(root, "rtmr0_log", &rc, e), e);
+	rc = rc ? rc : set_path(im, IN_CMDLINE, pd, jstr(boot, "cmdline_file", &rc, e), e);
 	const char *s;
-	if (!rc && (s = jstr(boot, "cmdline")) && !(im->cmdline = strdup(s)))
+	if (!rc && (s = jstr(boot, "cmdline", &rc, e)) && !(im->cmdline = strdup(s)))
 		rc = cm_fail(e, -ENOMEM, "out of memory");
 	if (!rc && im->cmdline && im->in[IN_CMDLINE].path)
 		rc = cm_fail(e, -EINVAL, "VM.json: give \"cmdline\" or \"cmdline_file\", not both");
-	if (!rc && (s = jstr(root, "spec_dir")) && !(im->spec_dir = resolve(pd, s)))
+	if (!rc && (s = jstr(root, "spec_dir", &rc, e)) && !(im->spec_dir = resolve(pd, s)))
 		rc = cm_fail(e, -ENOMEM, "out of memory");
 	if (!rc) {
-		v = NULL;
-		json_object_object_get_ex(plat, "memory", &v);
-		if (!v)
+		int64_t mem;
+		if (!cm_jv_get(plat, "memory", &v))
 			rc = cm_fail(e, -EINVAL, "VM.json: \"memory\" is required (bytes or \"2048M\"/\"100G\")");
-		else if (json_object_is_type(v, json_type_int))
-			im->mem = (uint64_t)json_object_get_int64(v);
-		else if (!json_object_is_type(v, json_type_string) ||
-			 cm_parse_size(json_object_get_string(v), &im->mem))
-			rc = cm_fail(e, -EINVAL, "VM.json: bad \"memory\" value");
+		else if (json_object_is_type(v.o, json_type_int) && !(rc = cm_jv_int(&v, 0, INT64_MAX, &mem, e)))
+			im->mem = (uint64_t)mem;
+		else if (!json_object_is_type(v.o, json_type_int) &&
+			 (!json_object_is_type(v.o, json_type_string) || cm_parse_size(json_object_get_string(v.o), &im->mem)))
+			rc = cm_jv_fail(&v, e, -EINVAL, "bad \"memory\" value (bytes or \"2048M\"/\"100G\")");
 	}
-	if (!rc && json_object_object_get_ex(plat, "cpus", &v))
-		im->cpus = json_object_get_int64(v);
-	if (!rc && json_object_object_get_ex(root, "debug", &v))
-		im->debug = json_object_get_boolean(v);
-	if (!rc && (s = jstr(root, "ovmf_profile")) && cm_ovmf_profile_parse(s, &im->profile))
+	int64_t cpus;
+	if (!rc && cm_jv_get(plat, "cpus", &v) && !(rc = cm_jv_int(&v, 0, INT32_MAX, &cpus, e)))
+		im->cpus = cpus;
+	if (!rc && cm_jv_get(root, "debug", &v))
+		rc = cm_jv_bool(&v, &im->debug, e);
+	if (!rc && (s = jstr(root, "ovmf_profile", &rc, e)) && cm_ovmf_profile_parse(s, &im->profile))
 		rc = cm_fail(e, -EINVAL, "VM.json: ovmf_profile \"%s\" (pre202411 | 202411-202502 | 202505+)", s);
-	if (!rc && (s = jstr(root, "page_order")) && cm_page_order_parse(s, &im->order))
+	if (!rc && (s = jstr(root, "page_order", &rc, e)) && cm_page_order_parse(s, &im->order))
 		rc = cm_fail(e, -EINVAL, "VM.json: page_order \"%s\" (per-page | per-section)", s);
-	if (!rc && (s = jstr(root, "kernel_mode")) && cm_kernel_mode_parse(s, &im->kmode))
+	if (!rc && (s = jstr(root, "kernel_mode", &rc, e)) && cm_kernel_mode_parse(s, &im->kmode))
 		rc = cm_fail(e, -EINVAL, "VM.json: kernel_mode \"%s\" (unpatched | qemu-patched)", s);
 	rc = rc ? rc : get_hex48(root, "mrconfigid", im->mrconfigid, e);
 	rc = rc ? rc : get_hex48(root, "mrowner", im->mrowner, e);
@@ -271,8 +251,33 @@ static int parse_vm(const char *path, struct image *im, struct cm_err *e)
 		rc = cm_fail(e, -EINVAL, "VM.json: \"acpi_tables\" (or \"rtmr0_log\") is required");
 	if (!rc && im->in[IN_INITRD].path && !im->in[IN_KERNEL].path)
 		rc = cm_fail(e, -EINVAL, "VM.json: \"initrd\" without \"kernel\"");
+	return rc;
+}
+
+static int parse_vm(const char *path, struct image *im, struct cm_err *e)
+{
+	uint8_t *buf;
+	size_t len;
+	int rc = cm_read_file(path, MAX_VM_JSON, &buf, &len, e);
+	if (rc)
+		return rc;
+	struct cm_jv root;
+	rc = cm_json_read((const char *)buf, len, MAX_VM_JSON, "VM.json", &root, e);
+	free(buf);
+	if (rc)
+		return cm_err_prefix(e, "%s", path);
+	char *pd = strdup(path), *slash = pd ? strrchr(pd, '/') : NULL;
+	if (!pd) {
+		cm_json_release(&root);
+		return cm_fail(e, -ENOMEM, "out of memory");
+	}
+	if (slash)
+		*slash = 0;
+	else
+		pd[0] = 0;
+	rc = parse_vm_json(&root, pd, im, e);
 	free(pd);
-	json_object_put(root);
+	cm_json_release(&root);
 	return rc;
 }
 

@@ -55,11 +55,10 @@ static int load_bundle(const char *path, X509 *anchor, struct cm_collateral **ou
 	int rc = cm_read_file(path, BUNDLE_MAX, &buf, &len, e);
 	if (rc)
 		return rc;
-	const char *check = NULL;
-	rc = cm_collateral_load((const char *)buf, len, anchor, out, &check, e);
+	rc = cm_collateral_load((const char *)buf, len, anchor, out, e);
 	free(buf);
 	if (rc)
-		cm_err_prefix(e, "collateral %s (%s)", path, check ? check : "load");
+		cm_err_prefix(e, "collateral %s (%s)", path, e && e->check ? e->check : "load");
 	return rc;
 }
 
@@ -190,10 +189,9 @@ int64_t cr_dcap_policy_newest_issue(const struct cr_dcap_policy *p)
 static int64_t valid_until(struct cm_collateral *c, const struct cm_quote *q, int64_t t, int64_t collateral_end)
 {
 	const struct cm_pck_info *pck;
-	const char *check = NULL;
 	struct cm_err e = {0};
 	int64_t end = collateral_end ? collateral_end : INT64_MAX;
-	if (cm_collateral_pck(c, q, t, &pck, &check, &e))
+	if (cm_collateral_pck(c, q, t, &pck, &e))
 		return t; /* cannot happen after a successful verification: do not cache */
 	if (pck->leaf_to < end)
 		end = pck->leaf_to;
@@ -203,13 +201,11 @@ static int64_t valid_until(struct cm_collateral *c, const struct cm_quote *q, in
 }
 
 int cr_dcap_verify(struct cr_dcap_policy *p, const struct cm_quote *q, int64_t t, struct cr_dcap_result *out,
-		   const char **check, struct cm_err *e)
+		   struct cm_err *e)
 {
 	memset(out, 0, sizeof(*out));
-	if (!p->nbundles) {
-		*check = "collateral_missing";
-		return cm_fail(e, -EBADMSG, "no collateral configured for this policy");
-	}
+	if (!p->nbundles)
+		return cm_fail_check(e, -EBADMSG, "collateral_missing", "no collateral configured for this policy");
 	struct cm_verify_opts o = {.time = t, .anchor = p->anchor, .policy = &p->evidence};
 	struct cm_verify_result r, first;
 	bool have_first = false;
@@ -217,11 +213,10 @@ int cr_dcap_verify(struct cr_dcap_policy *p, const struct cm_quote *q, int64_t t
 		cm_verify_quote_with(q, p->bundles[i], &o, &r);
 		if (r.verdict == CM_VERDICT_OK) {
 			struct cm_err pe = {0};
-			const char *pc = NULL;
 			if (cm_policy_check_collateral(&p->policy, cm_collateral_tcb_info(p->bundles[i]),
-						       cm_collateral_qe_identity(p->bundles[i]), &pc, &pe)) {
+						       cm_collateral_qe_identity(p->bundles[i]), &pe)) {
 				r.verdict = CM_VERDICT_REJECTED;
-				r.failed_check = pc;
+				r.failed_check = pe.check;
 				snprintf(r.message, sizeof(r.message), "%s", pe.msg);
 			}
 		}
@@ -238,16 +233,16 @@ int cr_dcap_verify(struct cr_dcap_policy *p, const struct cm_quote *q, int64_t t
 			have_first = true;
 		}
 	}
-	*check = first.failed_check ? first.failed_check : "quote_verification";
+	const char *check = first.failed_check ? first.failed_check : "quote_verification";
 	if (first.verdict == CM_VERDICT_REJECTED)
-		return cm_fail(e, -EACCES, "%s", first.message);
-	return cm_fail(e, -EBADMSG, "quote does not verify: %s", first.message);
+		return cm_fail_check(e, -EACCES, check, "%s", first.message);
+	return cm_fail_check(e, -EBADMSG, check, "quote does not verify: %s", first.message);
 }
 
 int cr_dcap_policy_check(const struct cr_dcap_policy *p, const struct cm_quote *q, const struct cr_dcap_result *r,
-			 const uint8_t image_hash[32], const char **check, struct cm_err *e)
+			 const uint8_t image_hash[32], struct cm_err *e)
 {
 	(void)image_hash; /* cm_policy_check computes it from the quote */
-	int rc = cm_policy_check(&p->policy, q, (enum cm_tcb_status)r->tcb, r->root_key_id, check, e);
+	int rc = cm_policy_check(&p->policy, q, (enum cm_tcb_status)r->tcb, r->root_key_id, e);
 	return rc ? -EACCES : 0;
 }

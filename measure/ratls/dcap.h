@@ -33,9 +33,9 @@ int64_t cr_dcap_policy_newest_issue(const struct cr_dcap_policy *p);
 /* Signatures, PCK chain, collateral and TCB evaluation at time t; the collateral must also
  * meet the policy's min_tcb_evaluation_data_number (-EACCES otherwise). */
 int cr_dcap_verify(struct cr_dcap_policy *p, const struct cm_quote *q, int64_t t, struct cr_dcap_result *out,
-		   const char **check, struct cm_err *e);
+		   struct cm_err *e);
 /* The policy's allowlists and accepted TCB statuses. -EACCES when rejected. */
 int cr_dcap_policy_check(const struct cr_dcap_policy *p, const struct cm_quote *q, const struct cr_dcap_result *r,
-			 const uint8_t image_hash[32], const char **check, struct cm_err *e);
+			 const uint8_t image_hash[32], struct cm_err *e);
 
 #endif

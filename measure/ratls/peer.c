@@ -361,11 +361,6 @@ const struct cr_policy *cr_verifier_policy(const struct cr_verifier *v, const ch
 	return NULL;
 }
 
-const char *cr_policy_name(const struct cr_policy *p)
-{
-	return p->conf.name;
-}
-
 int cr_policy_check_pinned(const struct cr_policy *p, struct cm_err *e)
 {
 	if (p->conf.type == CR_POLICY_ANY)
@@ -378,6 +373,11 @@ int cr_policy_check_pinned(const struct cr_policy *p, struct cm_err *e)
 		       "pin the images from the measured spec or say \"allow_any_image\": true",
 		       p->conf.name, p->conf.measure_policy[0] ? " " : ", which is libmeasure's default",
 		       p->conf.measure_policy);
+}
+
+const char *cr_policy_name(const struct cr_policy *p)
+{
+	return p->conf.name;
 }
 
 int cr_verifier_refresh(struct cr_verifier *v, struct cm_err *e)
@@ -413,12 +413,6 @@ void cr_verifier_stats(const struct cr_verifier *v, struct cr_cache_stats *out)
 
 /* ---- verification ------------------------------------------------------------------------ */
 
-static int fail_check(struct cr_peer *out, const char *check, int code)
-{
-	out->failed_check = check;
-	return code;
-}
-
 /* The first debug event of a replayed RTMR3 log (one message per line), or NULL. */
 static const char *debug_event(const uint8_t *log, size_t len)
 {
@@ -434,49 +428,49 @@ static const char *debug_event(const uint8_t *log, size_t len)
 	return NULL;
 }
 
-int cr_peer_verify(struct cr_verifier *v, const struct cr_policy *p, X509 *cert, time_t now,
-		   struct cr_peer *out, struct cm_err *e)
+/* The steps of cr_peer_verify; a failure names its check in e. */
+static int peer_steps(struct cr_verifier *v, const struct cr_policy *p, X509 *cert, time_t now,
+		      struct cr_peer *out, struct cm_err *e)
 {
 	memset(out, 0, sizeof(*out));
 	now = (time_t)cr_verifier_time(v, (int64_t)now);
 	struct cr_cert_info ci;
 	int rc = cr_cert_inspect(cert, now, &ci, e);
 	if (rc)
-		return fail_check(out, "certificate", rc);
+		return cm_err_check(e, rc, "certificate");
 	memcpy(out->pubkey, ci.pubkey, CR_PUBKEY_LEN);
 	if (p->conf.type == CR_POLICY_ANY)
 		return 0; /* Cocoon's `any`: no quote needed (allowlists were refused at load) */
 
 	if (!ci.quote)
-		return fail_check(out, "quote_missing", cm_fail(e, -EBADMSG, "certificate carries no quote"));
+		return cm_fail_check(e, -EBADMSG, "quote_missing", "certificate carries no quote");
 	struct cm_quote q;
 	rc = cm_quote_parse(ci.quote, ci.quote_len, &q, e);
 	if (rc)
-		return fail_check(out, "quote_format", (cm_err_prefix(e, "quote"), -EBADMSG));
+		return cm_err_check(e, (cm_err_prefix(e, "quote"), -EBADMSG), "quote_format");
 	if (!cm_quote_is_td(&q) || cm_quote_td_regs(&q, &out->regs))
-		return fail_check(out, "quote_format", cm_fail(e, -EBADMSG, "quote is not a TDX quote"));
+		return cm_fail_check(e, -EBADMSG, "quote_format", "quote is not a TDX quote");
 	memcpy(out->report_data, q.td.report_data, CR_REPORT_DATA_LEN);
 	uint8_t want[CR_REPORT_DATA_LEN];
 	if (cm_sha512(ci.pubkey, CR_PUBKEY_LEN, want))
-		return fail_check(out, "report_data", cm_fail(e, -EIO, "SHA-512 failed"));
+		return cm_fail_check(e, -EIO, "report_data", "SHA-512 failed");
 	if (!cm_memeq_ct(want, q.td.report_data, CR_REPORT_DATA_LEN))
-		return fail_check(out, "report_data",
-				  cm_fail(e, -EBADMSG, "REPORTDATA is not SHA-512 of the certificate's public key"));
+		return cm_fail_check(e, -EBADMSG, "report_data",
+				     "REPORTDATA is not SHA-512 of the certificate's public key");
 	cm_image_hash(&out->regs, out->image_hash);
 
 	if (ci.event_log) {
 		uint8_t r3[48];
 		if (cm_rtmr3_replay(ci.event_log, ci.event_log_len, r3, NULL, e))
-			return fail_check(out, "event_log", (cm_err_prefix(e, "event log"), -EBADMSG));
+			return cm_err_check(e, (cm_err_prefix(e, "event log"), -EBADMSG), "event_log");
 		if (!cm_memeq_ct(r3, out->regs.rtmr[3], 48))
-			return fail_check(out, "event_log",
-					  cm_fail(e, -EBADMSG, "event log replay differs from the quote's RTMR3"));
+			return cm_fail_check(e, -EBADMSG, "event_log",
+					     "event log replay differs from the quote's RTMR3");
 		out->has_event_log = true;
 		const char *dbg = debug_event(ci.event_log, ci.event_log_len);
 		if (dbg && !cr_dcap_policy_measure(p->dcap)->allow_debug)
-			return fail_check(out, "policy_debug_event",
-					  cm_fail(e, -EACCES, "event log shows %s: a debug appliance is not accepted "
-							      "by the policy", dbg));
+			return cm_fail_check(e, -EACCES, "policy_debug_event",
+					     "event log shows %s: a debug appliance is not accepted by the policy", dbg);
 	}
 
 	/* DCAP verification (signatures, PCK chain, collateral, TCB), cached per (quote hash,
@@ -489,19 +483,27 @@ int cr_peer_verify(struct cr_verifier *v, const struct cr_policy *p, X509 *cert,
 		res = hit->res;
 		out->cached = true;
 	} else {
-		const char *check = NULL;
-		rc = cr_dcap_verify(p->dcap, &q, (int64_t)now, &res, &check, e);
-		if (rc)
-			return fail_check(out, check ? check : "quote_verification", rc);
+		if ((rc = cr_dcap_verify(p->dcap, &q, (int64_t)now, &res, e)))
+			return cm_err_check(e, rc, e->check ? e->check : "quote_verification");
 		cache_put(&v->cache, &key, &res, (int64_t)now);
 	}
 	snprintf(out->tcb_status, sizeof(out->tcb_status), "%s", res.tcb_status);
 	memcpy(out->root_key_id, res.root_key_id, sizeof(out->root_key_id));
 	/* Policy (TCB status accepted, debug, allowlists) on every connection. */
-	const char *check = NULL;
-	rc = cr_dcap_policy_check(p->dcap, &q, &res, out->image_hash, &check, e);
-	if (rc)
-		return fail_check(out, check ? check : "policy", rc);
+	if ((rc = cr_dcap_policy_check(p->dcap, &q, &res, out->image_hash, e)))
+		return cm_err_check(e, rc, e->check ? e->check : "policy");
 	out->attested = true;
 	return 0;
+}
+
+int cr_peer_verify(struct cr_verifier *v, const struct cr_policy *p, X509 *cert, time_t now,
+		   struct cr_peer *out, struct cm_err *e)
+{
+	struct cm_err local = {0};
+	if (!e)
+		e = &local; /* the check name travels in it */
+	int rc = peer_steps(v, p, cert, now, out, e);
+	if (rc)
+		out->failed_check = e->check;
+	return rc;
 }

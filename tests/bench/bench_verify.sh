@@ -1,6 +1,8 @@
 #!/bin/bash
 # make bench: quote verification throughput (fixture Q1 at its time, warm collateral cache)
-# next to the baseline @phala/dcap-qvl from npm on the same quote, collateral and time.
+# next to the baseline @phala/dcap-qvl from npm on the same quote, collateral and time; and
+# cold verification (no cache, no PCK memo) next to the floor of the ECDSA verifications it
+# must do, measured in the same run.
 set -euo pipefail
 BUILD=${BUILD:-build}
 FIXTURES=${FIXTURES:-../shared/fixtures}
@@ -14,6 +16,10 @@ npm_dir=$BUILD/bench/npm
 
 read -r ours ours_status < <("$BUILD/bench/bench_verify" "$Q" "$C" "$T" "$SECONDS_PER_RUN")
 echo "libmeasure cm_verify_quote (warm cache): $ours verifications/s (status $ours_status)"
+read -r cold floor ecdsa_us cold_status < <("$BUILD/bench/bench_verify" "$Q" "$C" "$T" "$SECONDS_PER_RUN" cold)
+echo "libmeasure cm_verify_quote (cold: no collateral cache, no PCK memo): $cold verifications/s (status $cold_status)"
+echo "floor: the 9 ECDSA-P256 verifications a cold verification must do, $ecdsa_us us each here: $floor/s"
+awk -v a="$cold" -v b="$floor" 'BEGIN { printf "ratio cold / floor: %.2f\n", a / b }'
 
 base=""
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then

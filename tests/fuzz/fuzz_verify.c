@@ -34,7 +34,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	char path[1024];
 	uint8_t *buf;
 	size_t qlen;
-	const char *check;
 	struct cm_err e = {0};
 	fx = fx ? fx : "../shared/fixtures";
 	snprintf(path, sizeof(path), "%s/tdx/quotes/dcapqvl_tdx_quote_collateral.json", fx);
@@ -46,8 +45,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(path, sizeof(path), "%s/tdx/quotes/dcapqvl_tdx_quote.bin", fx);
 	if (bundle && cm_read_file(path, CM_QUOTE_MAX_LEN, &q1_buf, &qlen, &e) == 0 &&
 	    cm_quote_parse(q1_buf, qlen, &q1, &e) == 0 &&
-	    cm_collateral_load(bundle, bundle_len, NULL, &q1_coll, &check, &e) == 0 &&
-	    cm_collateral_pck(q1_coll, &q1, 1752919234, &q1_pck, &check, &e) != 0)
+	    cm_collateral_load(bundle, bundle_len, NULL, &q1_coll, &e) == 0 &&
+	    cm_collateral_pck(q1_coll, &q1, 1752919234, &q1_pck, &e) != 0)
 		q1_pck = NULL;
 	return 0;
 }
@@ -55,18 +54,17 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 static void eval_doc(const char *s, size_t len)
 {
 	struct cm_err e = {0};
-	const char *check;
 	struct cm_tcb_eval ev;
 	struct cm_tcb_info ti;
 	if (cm_tcb_info_parse(s, len, &ti, &e) == 0) {
 		if (q1_pck)
-			cm_tcb_evaluate(&ti, cm_collateral_qe_identity(q1_coll), &q1, &q1_pck->ext, &ev, &check, &e);
+			cm_tcb_evaluate(&ti, cm_collateral_qe_identity(q1_coll), &q1, &q1_pck->ext, &ev, &e);
 		cm_tcb_info_free(&ti);
 	}
 	struct cm_qe_identity qi;
 	if (cm_qe_identity_parse(s, len, &qi, &e) == 0) {
 		if (q1_pck)
-			cm_tcb_evaluate(cm_collateral_tcb_info(q1_coll), &qi, &q1, &q1_pck->ext, &ev, &check, &e);
+			cm_tcb_evaluate(cm_collateral_tcb_info(q1_coll), &qi, &q1, &q1_pck->ext, &ev, &e);
 		cm_qe_identity_free(&qi);
 	}
 }
@@ -74,10 +72,10 @@ static void eval_doc(const char *s, size_t len)
 static void fuzz_documents(const uint8_t *data, size_t size)
 {
 	struct cm_err e = {0};
-	const char *s = (const char *)data, *check = NULL;
+	const char *s = (const char *)data;
 	struct cm_collateral *c = NULL;
-	if (cm_collateral_load(s, size, NULL, &c, &check, &e) == 0) {
-		cm_collateral_check_time(c, 1752919234, &check, &e);
+	if (cm_collateral_load(s, size, NULL, &c, &e) == 0) {
+		cm_collateral_check_time(c, 1752919234, &e);
 		cm_collateral_free(c);
 	}
 	eval_doc(s, size);

@@ -19,6 +19,10 @@ fuzz_acpi_SEEDS := $(FUZZ_ACPI_SEEDS)
 fuzz-build: $(FUZZ_ACPI_SEEDS)
 fuzz_vmjson_SRCS = tests/fuzz/fuzz_vmjson.c $(LIBMEASURE_SRCS)
 fuzz_vmjson_SEEDS := tests/fuzz/seeds/vm.json
+# The strict JSON reader under every JSON input of the tree (measure/core/json.h).
+FUZZERS += json
+fuzz_json_SRCS = tests/fuzz/fuzz_json.c $(LIBMEASURE_SRCS)
+fuzz_json_SEEDS := tests/fuzz/seeds/vm.json tests/fuzz/seeds/init_spec.json tests/fuzz/seeds/ratls_config.json
 
 # cocoon-ratls: every parser of peer-controlled bytes in guest/ratls (docs/ratls.md).
 # Seeds that cannot be committed (certificates minted by the sim backend, the PoW vectors

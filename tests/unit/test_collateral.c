@@ -45,11 +45,10 @@ static char *bundle_field(const char *key)
 static const char *load_check(const char *bundle)
 {
 	struct cm_collateral *c = NULL;
-	const char *check = NULL;
 	struct cm_err e = {0};
-	int rc = cm_collateral_load(bundle, strlen(bundle), NULL, &c, &check, &e);
+	int rc = cm_collateral_load(bundle, strlen(bundle), NULL, &c, &e);
 	cm_collateral_free(c);
-	return rc ? check : NULL;
+	return rc ? e.check : NULL;
 }
 
 static void test_fixture_bundles_load(void **state)
@@ -60,9 +59,8 @@ static void test_fixture_bundles_load(void **state)
 		size_t len;
 		uint8_t *b = fixture_read(files[i], &len);
 		struct cm_collateral *c;
-		const char *check = NULL;
 		struct cm_err e = {0};
-		assert_int_equal(cm_collateral_load((const char *)b, len, NULL, &c, &check, &e), 0);
+		assert_int_equal(cm_collateral_load((const char *)b, len, NULL, &c, &e), 0);
 		assert_hex_equal(cm_collateral_root_key_id(c),
 				 "46e403bd34f05a3f2817ab9badcaacc7ffc98e0f261008cd30dae936cace18d5dcf58eef31463613de1570d516200993");
 		cm_collateral_free(c);
@@ -76,16 +74,15 @@ static void test_window_of_tdx_bundle(void **state)
 	size_t len;
 	uint8_t *b = fixture_read(TDX_COLL, &len);
 	struct cm_collateral *c;
-	const char *check = NULL;
 	struct cm_err e = {0};
-	assert_int_equal(cm_collateral_load((const char *)b, len, NULL, &c, &check, &e), 0);
+	assert_int_equal(cm_collateral_load((const char *)b, len, NULL, &c, &e), 0);
 	int64_t from, to;
 	cm_collateral_window(c, &from, &to);
 	assert_int_equal(from, 1750329147); /* fixtures README: inclusive window */
 	assert_int_equal(to, 1752919235);
-	assert_int_equal(cm_collateral_check_time(c, from, &check, &e), 0);
-	assert_int_equal(cm_collateral_check_time(c, to, &check, &e), 0);
-	assert_int_not_equal(cm_collateral_check_time(c, to + 1, &check, &e), 0);
+	assert_int_equal(cm_collateral_check_time(c, from, &e), 0);
+	assert_int_equal(cm_collateral_check_time(c, to, &e), 0);
+	assert_int_not_equal(cm_collateral_check_time(c, to + 1, &e), 0);
 	assert_int_equal(cm_collateral_ca(c), CM_PCK_CA_PLATFORM);
 	cm_collateral_free(c);
 	free(b);
@@ -238,6 +235,14 @@ static void test_tcb_info_parse_fields(void **state)
 	static const char v2[] = "{\"id\":\"TDX\",\"version\":2}", xyz[] = "{\"id\":\"XYZ\"}";
 	assert_int_equal(cm_tcb_info_parse(v2, strlen(v2), &ti, &e), -EBADMSG);
 	assert_int_equal(cm_tcb_info_parse(xyz, strlen(xyz), &ti, &e), -EBADMSG);
+	/* a malformed field is named by its JSON path */
+	text = bundle_field("tcb_info");
+	char *st = strstr(text, "\"tcbStatus\":\"");
+	assert_non_null(st);
+	memcpy(st + 13, "Fine", 4); /* the first level's status */
+	assert_int_equal(cm_tcb_info_parse(text, strlen(text), &ti, &e), -EBADMSG);
+	free(text);
+	assert_non_null(strstr(e.msg, "TCB info: tdxModuleIdentities[0].tcbLevels[0].tcbStatus: unknown tcbStatus"));
 }
 
 static void test_iso8601(void **state)
@@ -273,22 +278,21 @@ static void test_cache_evicts_least_recently_used(void **state)
 	uint8_t *b1 = fixture_read(TDX_COLL, &l1), *b2 = fixture_read(SGX_COLL, &l2);
 	struct cm_collateral_cache *cache = cm_collateral_cache_new(1);
 	struct cm_collateral *c;
-	const char *check;
 	struct cm_err e = {0};
 	struct cm_cache_stats st;
-	assert_int_equal(cm_collateral_cache_get(cache, (char *)b1, l1, NULL, 1752919000, &c, &check, &e), 0);
-	assert_int_equal(cm_collateral_cache_get(cache, (char *)b2, l2, NULL, 1752919000, &c, &check, &e), 0);
-	assert_int_equal(cm_collateral_cache_get(cache, (char *)b1, l1, NULL, 1752919000, &c, &check, &e), 0);
+	assert_int_equal(cm_collateral_cache_get(cache, (char *)b1, l1, NULL, 1752919000, &c, &e), 0);
+	assert_int_equal(cm_collateral_cache_get(cache, (char *)b2, l2, NULL, 1752919000, &c, &e), 0);
+	assert_int_equal(cm_collateral_cache_get(cache, (char *)b1, l1, NULL, 1752919000, &c, &e), 0);
 	cm_collateral_cache_stats(cache, &st);
 	assert_int_equal(st.misses, 3);
 	assert_int_equal(st.hits, 0);
 	assert_int_equal(st.entries, 1);
-	assert_int_equal(cm_collateral_cache_get(cache, (char *)b1, l1, NULL, 1752919000, &c, &check, &e), 0);
+	assert_int_equal(cm_collateral_cache_get(cache, (char *)b1, l1, NULL, 1752919000, &c, &e), 0);
 	cm_collateral_cache_stats(cache, &st);
 	assert_int_equal(st.hits, 1);
 	/* a different anchor is a different entry (and here: the wrong root) */
 	X509 *other = cm_intel_root_new();
-	assert_int_equal(cm_collateral_cache_get(cache, (char *)b1, l1, other, 1752919000, &c, &check, &e), 0);
+	assert_int_equal(cm_collateral_cache_get(cache, (char *)b1, l1, other, 1752919000, &c, &e), 0);
 	cm_collateral_cache_stats(cache, &st);
 	assert_int_equal(st.hits, 2); /* same key: Intel root passed explicitly */
 	X509_free(other);

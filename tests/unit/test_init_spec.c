@@ -149,6 +149,29 @@ static void test_spec_rejects_bad_documents(void **state)
 	}
 }
 
+static void test_spec_errors_name_the_json_path(void **state)
+{
+	(void)state;
+	struct ci_spec s;
+	struct cm_err e;
+	static const char *const docs[][2] = {
+		{"{\"version\":1,\"services\":[{\"name\":\"a\",\"argv\":[\"/a\"]},{\"name\":\"b\",\"argv\":[\"/b\",7]}]}",
+		 "spec: services[1].argv[1]: must be a string"},
+		{"{\"version\":1,\"models\":[{\"name\":\"m\",\"roothash\":\"00\",\"data_blocks\":1}]}",
+		 "spec: models[0].roothash: must be 64 hex digits"},
+		{"{\"version\":1,\"services\":[{\"name\":\"a\",\"argv\":[\"/a\"],\"backoff_ms\":60001}]}",
+		 "spec: services[0].backoff_ms: 60001 outside 0..60000"},
+		{"{\"version\":1,\"persistent\":{\"mnt\":\"/x\"}}", "spec: persistent: unknown key \"mnt\""},
+		{"{\"version\":1,\"services\":[{\"name\":\"a\",\"argv\":[\"/a\"],\"after\":[\"zz\"]}]}",
+		 "spec: services[0]: after names unknown service \"zz\""},
+		{"{\"version\":1} x", "spec: not valid JSON at byte 14 (unexpected character)"},
+	};
+	for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+		assert_true(parse(docs[i][0], &s, &e) < 0);
+		assert_string_equal(e.msg, docs[i][1]);
+	}
+}
+
 static void test_spec_network(void **state)
 {
 	(void)state;
@@ -262,7 +285,7 @@ static void test_spec_app_key_env_reserved(void **state)
 	free(j);
 	j = spec_with_env(CI_SPEC_MAX_ENV + 1);
 	const char *over[] = {j};
-	expect_rejected(over, 1, "more than");
+	expect_rejected(over, 1, "entries (need 0..");
 	free(j);
 	/* APP_KEYX= and XAPP_KEY= are other names */
 	assert_int_equal(parse("{\"version\":1,\"services\":[{\"name\":\"a\",\"argv\":[\"/a\"],"
@@ -305,6 +328,7 @@ int main(void)
 		cmocka_unit_test(test_spec_minimal_has_no_volumes),
 		cmocka_unit_test(test_spec_dependency_cycle_rejected),
 		cmocka_unit_test(test_spec_rejects_bad_documents),
+		cmocka_unit_test(test_spec_errors_name_the_json_path),
 		cmocka_unit_test(test_spec_network),
 		cmocka_unit_test(test_spec_network_addresses_are_exact),
 		cmocka_unit_test(test_spec_load_from_directory),

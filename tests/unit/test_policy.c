@@ -78,6 +78,7 @@ static void test_parse_rejects_bad_policies(void **state)
 		"{\"rtmrs\":[[\"00\"]]}",
 		"{\"report_data\":\"zz\"}",
 		"{} trailing",
+		"{\"allow_debug\":true,}", /* RFC 8259 (json-c's default mode took it) */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct cm_policy p;
@@ -87,6 +88,24 @@ static void test_parse_rejects_bad_policies(void **state)
 		assert_int_equal(cm_policy_parse(bad[i], strlen(bad[i]), &p, &e), -EINVAL);
 		assert_true(strlen(e.msg) > 0);
 	}
+}
+
+#define Z96 "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+
+static void test_parse_errors_name_the_json_path(void **state)
+{
+	(void)state;
+	struct cm_policy p;
+	struct cm_err e = {0};
+	const char *j = "{\"rtmrs\":[[\"" Z96 "\",\"" Z96 "\",\"" Z96 "\",\"" Z96 "\"],[\"" Z96 "\",\"00\"]]}";
+	assert_int_equal(cm_policy_parse(j, strlen(j), &p, &e), -EINVAL);
+	assert_string_equal(e.msg, "policy: rtmrs[1]: 2 entries (need 4..4)");
+	j = "{\"rtmrs\":[[\"" Z96 "\",\"00\",\"" Z96 "\",\"" Z96 "\"]]}";
+	assert_int_equal(cm_policy_parse(j, strlen(j), &p, &e), -EINVAL);
+	assert_string_equal(e.msg, "policy: rtmrs[0][1]: must be 96 hex digits");
+	j = "{\"accepted_tcb_statuses\":[\"UpToDate\",\"Revoked\"]}";
+	assert_int_equal(cm_policy_parse(j, strlen(j), &p, &e), -EINVAL);
+	assert_string_equal(e.msg, "policy: accepted_tcb_statuses[1]: unknown or unacceptable TCB status \"Revoked\"");
 }
 
 static void test_load_policy_file(void **state)
@@ -170,8 +189,10 @@ static void test_min_tcb_evaluation_data_number(void **state)
 		"{\"min_tcb_evaluation_data_number\":1.5}",
 		"{\"min_tcb_evaluation_data_number\":4294967296}",
 	};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(cm_policy_parse(bad[i], strlen(bad[i]), &p, &e), -EINVAL);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_true(cm_policy_parse(bad[i], strlen(bad[i]), &p, &e) < 0);
+		assert_non_null(strstr(e.msg, "min_tcb_evaluation_data_number")); /* the JSON path */
+	}
 }
 
 int main(void)
@@ -180,6 +201,7 @@ int main(void)
 		cmocka_unit_test(test_default_policy),
 		cmocka_unit_test(test_parse_full_policy),
 		cmocka_unit_test(test_parse_rejects_bad_policies),
+		cmocka_unit_test(test_parse_errors_name_the_json_path),
 		cmocka_unit_test(test_load_policy_file),
 		cmocka_unit_test(test_allow_any_image_and_pinning),
 		cmocka_unit_test(test_min_tcb_evaluation_data_number),

@@ -533,8 +533,13 @@ static void test_vm_json_rtmr0_from_log(void **state)
 static void test_vm_json_errors(void **state)
 {
 	(void)state;
-	measure_fails("{\"firmware\": ", "invalid JSON");
-	measure_fails("[1, 2]", "not a JSON object");
+	measure_fails("{\"firmware\": ", "bad.json: VM.json: not valid JSON at byte 13");
+	measure_fails("[1, 2]", "VM.json: must be an object");
+	/* a member of the wrong type is named, not taken for absent or coerced */
+	measure_fails("{\"firmware\": 5, \"memory\": \"2G\"}", "VM.json: firmware: must be a string");
+	measure_fails(vm_text("\"memory\": \"2G\", \"debug\": \"no\""), "VM.json: debug: must be true or false");
+	measure_fails("{\"boot_config\": {\"memory\": \"2G\", \"cpus\": \"4\"}}",
+		      "VM.json: boot_config.cpus: must be an integer");
 	measure_fails("{\"memory\": \"2G\"}", "\"firmware\" is required");
 	measure_fails(vm_text("\"cpus\": 4"), "\"memory\" is required");
 	measure_fails(vm_text("\"memory\": \"2X\""), "bad \"memory\"");

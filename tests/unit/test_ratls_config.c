@@ -68,6 +68,10 @@ static void test_config_rejects_unknown_keys_and_bad_values(void **state)
 		"{\"max_pow_connections\":0}",
 		"{\"max_pow_connections_per_source\":0}",
 		"{\"reverse\":[{\"listen\":\"1\",\"backend\":\"2\",\"max_connections\":0}]}",
+		/* JSON as RFC 8259 has it (json-c's non-strict mode took these) */
+		"{\"attest\":\"sim\",}",
+		"{\"attest\":\"sim\"} /* comment */",
+		"{\"attest\":'sim'}",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct cr_config c;
@@ -76,6 +80,15 @@ static void test_config_rejects_unknown_keys_and_bad_values(void **state)
 		if (cr_config_load(&c, write_tmp(bad[i]), &e) == 0)
 			fail_msg("accepted bad config %s", bad[i]);
 	}
+	/* the error names the JSON path */
+	struct cr_config c;
+	struct cm_err e = {0};
+	cr_config_defaults(&c);
+	const char *p = write_tmp("{\"forward\":[{\"listen\":\"1\",\"target\":\"2\"},{\"listen\":7}]}");
+	assert_int_equal(cr_config_load(&c, p, &e), -EINVAL);
+	char want[600];
+	snprintf(want, sizeof(want), "%s: config: forward[1].listen: must be a string", p);
+	assert_string_equal(e.msg, want);
 }
 
 /* Connection budgets: the PoW budget (default a quarter of the total), per source, per

@@ -644,8 +644,7 @@ static void test_time_floor_from_collateral_issue_date(void **state)
 	assert_int_equal(cm_read_file(T->collateral, 1 << 22, &buf, &len, &e), 0);
 	X509 *root = cm_x509_load_pem_file(T->root, &e);
 	struct cm_collateral *c = NULL;
-	const char *check = NULL;
-	assert_int_equal(cm_collateral_load((const char *)buf, len, root, &c, &check, &e), 0);
+	assert_int_equal(cm_collateral_load((const char *)buf, len, root, &c, &e), 0);
 	int64_t issued = cm_collateral_tcb_info(c)->issue_date;
 	if (cm_collateral_qe_identity(c)->issue_date > issued)
 		issued = cm_collateral_qe_identity(c)->issue_date;
