@@ -206,7 +206,7 @@ static int parse_model(const struct cm_jv *o, struct ci_model *m, struct cm_err 
 	if ((r = cm_jv_need(o, "roothash", &rh, e)) < 0 || (r = cm_jv_hex(&rh, m->roothash, 32, e)) < 0)
 		return r;
 	cm_hex_encode(m->roothash, 32, m->roothash_hex, sizeof m->roothash_hex);
-	uint64_t v;
+	uint64_t v = 0;
 	if ((r = get_uint(o, "data_blocks", true, (UINT64_MAX / CI_VERITY_BLOCK) - 1, &v, NULL, e)) < 0)
 		return r;
 	if (v == 0)
@@ -281,7 +281,7 @@ int ci_spec_parse(const char *json, size_t len, struct ci_spec *s, struct cm_err
 	if (r < 0)
 		return r;
 	static const char *const keys[] = {"version", "services", "models", "gpu", "persistent", "network", NULL};
-	uint64_t ver;
+	uint64_t ver = 0;
 	const char *str;
 	size_t n;
 	if ((r = cm_jv_object(&root, keys, e)) < 0 || (r = get_uint(&root, "version", true, 1000, &ver, NULL, e)) < 0)
