@@ -21,7 +21,7 @@ $(BIN)/cocoon-acpi-probe: host-launcher/probe/acpi-probe.c host-launcher/acpi_wi
 
 PROGRAMS += $(BIN)/cocoon-launch $(BIN)/cocoon-acpi-probe
 
-test_launch_DEPS := $(LAUNCH_LIB)
+test_launch_config_DEPS := $(LAUNCH_LIB)
 test_launch_check_DEPS := $(LAUNCH_LIB)
 test_launch_acpi_DEPS := $(LAUNCH_LIB)
 

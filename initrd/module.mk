@@ -11,8 +11,8 @@ $(BIN)/cocoon-mkinitrd: $(OBJ)/initrd/main.o $(LIBMKINITRD) $(call lib,measure)
 	$(CC) $(ALL_LDFLAGS) $^ -o $@ $(MKINITRD_LIBS) $(BASE_LIBS)
 
 PROGRAMS += $(BIN)/cocoon-mkinitrd
-test_mkinitrd_DEPS := $(LIBMKINITRD)
-test_mkinitrd_LIBS := $(MKINITRD_LIBS)
+test_mkinitrd_tree_DEPS := $(LIBMKINITRD)
+test_mkinitrd_tree_LIBS := $(MKINITRD_LIBS)
 
 # The appliance initrd: cocoon-init as /init with its shared libraries, the modules in
 # cocoon-init's list with their modules.dep closure, initrd/initrd.list. Needs the

@@ -26,10 +26,10 @@ $(TON_FUZZ_GEN)/.stamp: $(TON_VECTORS)
 	  { i=0; while read -r a; do i=$$((i + 1)); printf '%s' "$$a" > $(@D)/addr/a$$i.txt; done; }
 	touch $@
 
-# test_ton also runs cocoon-launch's publish and registry commands (host-launcher/cli/
+# test_ton_cells also runs cocoon-launch's publish and registry commands (host-launcher/cli/
 # cmd_publish.c, cmd_registry.c) in-process on files it builds; its publish --image case boots
-# nothing but measures the pinned guest kernel (as test_pe and test_predict).
+# nothing but measures the pinned guest kernel (as test_measure_pe and test_measure_predict).
 TON_LAUNCH_OBJS := $(OBJ)/host-launcher/cli/cmd_publish.o $(OBJ)/host-launcher/cli/cmd_registry.o \
 	$(OBJ)/host-launcher/cli/common.o
-test_ton_DEPS := $(TON_LAUNCH_OBJS) $(call lib,launch) $(LIBTON)
-$(TESTBIN)/test_ton: | $(MEASURE_KERNEL)
+test_ton_cells_DEPS := $(TON_LAUNCH_OBJS) $(call lib,launch) $(LIBTON)
+$(TESTBIN)/test_ton_cells: | $(MEASURE_KERNEL)

@@ -7,8 +7,8 @@ SIM_OBJS := $(OBJ)/guest/attest/sim.o $(SIMCA_OBJS)
 ATTEST_SIM_SRCS += guest/attest/sim.c guest/attest/simca.c
 
 # Unit tests built on the software CA.
-test_simca_DEPS := $(SIMCA_OBJS)
-test_simca_backend_DEPS := $(SIM_OBJS)
+test_attest_simca_DEPS := $(SIMCA_OBJS)
+test_attest_sim_backend_DEPS := $(SIM_OBJS)
 
 # cocoon-sim: the sim backend from a shell (state directory, extend, read, quote).
 $(BIN)/cocoon-sim: $(OBJ)/guest/attest/simca_cli.o $(SIM_OBJS) $(LIBDIR)/libmeasure.a

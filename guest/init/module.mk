@@ -20,10 +20,10 @@ DEPS_PACKAGES += e2fsprogs
 # The module list the initrd ships as /etc/cocoon/modules (read by cocoon-init).
 INIT_MODULES_LIST := guest/init/modules.list
 
-# Unit tests (tests/unit/test_init_*.c, test_attest_tdx.c, test_keys.c).
+# Unit tests (tests/unit/test_init_*.c, test_attest_tdx.c, test_keys_debug.c).
 GUEST_TEST_DEPS := $(LIBCOCOON_INIT) $(LIBCOCOON_CMDLINE) $(call lib,cocoon-keys) $(call lib,cocoon-attest)
 GUEST_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_init_*.c tests/unit/test_attest_tdx.c \
-	tests/unit/test_keys*.c))
+	tests/unit/test_keys_*.c))
 $(foreach t,$(GUEST_TESTS),$(eval test_$(t)_DEPS := $$(GUEST_TEST_DEPS)))
 $(foreach t,$(GUEST_TESTS),$(eval test_$(t)_LIBS = $$(GUEST_LIBS) $$(ATTEST_SIM_LIBS)))
 

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Independent PE Authenticode SHA-384 (Debian python3-pefile parses the image) for
-tests/unit/test_pe.c. Optional QEMU setup-header patch (qemu hw/i386/x86-common.c
+tests/unit/test_measure_pe.c. Optional QEMU setup-header patch (qemu hw/i386/x86-common.c
 x86_load_linux) before hashing.
 usage: authenticode.py KERNEL [--patch MEM INITRD_SIZE]   -> prints the digest hex."""
 import hashlib

@@ -1,17 +1,17 @@
 # Measurement prediction and event logs (issue 3): test inputs, fuzzers, benchmark.
 # Library code is measure/eventlog/ and measure/predict/ (picked up by measure/module.mk).
 
-# python3-pefile: independent Authenticode computation in test_pe (tests/measure/authenticode.py).
+# python3-pefile: independent Authenticode computation in test_measure_pe (tests/measure/authenticode.py).
 DEPS_PACKAGES += python3 python3-pefile
 
-# A real signed Debian kernel for test_pe: the guest kernel pinned (version + sha256) in
+# A real signed Debian kernel for test_measure_pe: the guest kernel pinned (version + sha256) in
 # image-recipes/packages.lock, fetched and extracted by image-recipes/debfetch.sh.
 MEASURE_KERNEL := build/cache/kernel/vmlinuz
 $(MEASURE_KERNEL): $(GUEST_KERNEL_DIR)/kver
 	@mkdir -p $(@D)
 	cp $(GUEST_KERNEL_DIR)/vmlinuz $@
-$(TESTBIN)/test_pe: | $(MEASURE_KERNEL)
-$(TESTBIN)/test_predict: | $(MEASURE_KERNEL)
+$(TESTBIN)/test_measure_pe: | $(MEASURE_KERNEL)
+$(TESTBIN)/test_measure_predict: | $(MEASURE_KERNEL)
 
 # cocoon-measure eventlog / mrtd / spec / image on the fixtures (needs the kernel too).
 INTEGRATION_TESTS += tests/measure/cli_test.sh

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Independent MRTD reference (specs/measurement.md §2) used by tests/unit/test_tdvf.c.
+"""Independent MRTD reference (specs/measurement.md §2) used by tests/unit/test_measure_tdvf.c.
 
 Written separately from measure/predict/tdvf.c: walks the OVMF GUIDed table with QEMU's
 algorithm (hw/i386/pc_sysfw_ovmf.c) and hashes the TDX module's record stream.

@@ -16,7 +16,7 @@ BENCHES += tests/bench/bench_verify.sh
 tests/bench/bench_verify.sh: $(BUILD)/bench/bench_verify
 
 # The verifier's CLI unit test links the quote subcommand directly.
-test_verify_cli_DEPS := $(OBJ)/measure/cli/cmd_quote.o $(OBJ)/measure/cli/common.o
+test_measure_verify_cli_DEPS := $(OBJ)/measure/cli/cmd_quote.o $(OBJ)/measure/cli/common.o
 
 # cocoon-sim + cocoon-measure end to end: extend, quote, verify with the sim root.
 INTEGRATION_TESTS += tests/verify/sim_cli_test.sh

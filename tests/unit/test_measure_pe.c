@@ -18,7 +18,7 @@ static int setup(void **state)
 	(void)state;
 	struct cm_err e = {0};
 	if (cm_read_file(KERNEL, 64u << 20, &k, &klen, &e)) {
-		fprintf(stderr, "test_pe: %s (run make, which extracts the pinned guest kernel: make guest-kernel)\n",
+		fprintf(stderr, "test_measure_pe: %s (run make, which extracts the pinned guest kernel: make guest-kernel)\n",
 			e.msg);
 		return -1;
 	}

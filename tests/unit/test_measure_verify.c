@@ -186,7 +186,7 @@ static void test_collateral_windows_checked_before_pck_chain(void **state)
 	(void)state;
 	/* After its notBefore the Cocoon quote's leaf is valid, but the B0C06F bundle has
 	 * expired by then (TCB info first in check order); the FMSPC mismatch itself is
-	 * exercised with the software CA in test_simca. */
+	 * exercised with the software CA in test_attest_simca. */
 	expect_invalid(Q "cocoon_quote.dat", TDX_COLL, 1753011432, "tcb_info_expired");
 }
 

@@ -1,4 +1,4 @@
-/* Policy file parsing (measure/dcap/policy.c); applying allowlists is covered in test_simca. */
+/* Policy file parsing (measure/dcap/policy.c); applying allowlists is covered in test_attest_simca. */
 #include "tests/unit/testutil.h"
 
 #include <errno.h>
