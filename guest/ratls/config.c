@@ -238,15 +238,11 @@ static int load_policies(struct cr_config *c, const struct cm_jv *obj, struct cm
 
 int cr_config_load(struct cr_config *c, const char *path, struct cm_err *e)
 {
-	uint8_t *buf;
-	size_t len;
-	int rc = cm_read_file(path, CONFIG_MAX, &buf, &len, e);
+	struct cm_jv root;
+	int rc = cm_json_read_file(path, CONFIG_MAX, "config", &root, e);
 	if (rc)
 		return rc;
-	struct cm_jv root;
-	rc = cm_json_read((const char *)buf, len, CONFIG_MAX, "config", &root, e);
-	free(buf);
-	if (rc || (rc = cm_jv_object(&root, NULL, e))) {
+	if ((rc = cm_jv_object(&root, NULL, e))) {
 		cm_json_release(&root);
 		return cm_err_prefix(e, "%s", path);
 	}

@@ -89,6 +89,19 @@ int cm_json_read(const char *text, size_t len, size_t max, const char *doc, stru
 	return 0;
 }
 
+int cm_json_read_file(const char *path, size_t max, const char *doc, struct cm_jv *root, struct cm_err *e)
+{
+	uint8_t *buf;
+	size_t len;
+	*root = (struct cm_jv){.doc = doc};
+	int rc = cm_read_file(path, max, &buf, &len, e);
+	if (rc)
+		return rc;
+	rc = cm_json_read((const char *)buf, len, max, doc, root, e);
+	free(buf);
+	return rc ? cm_err_prefix(e, "%s", path) : 0;
+}
+
 void cm_json_release(struct cm_jv *root)
 {
 	json_object_put(root->o);

@@ -41,6 +41,8 @@ struct cm_jv {
  * document with cm_json_release(root). */
 int cm_json_read(const char *text, size_t len, size_t max, const char *doc, struct cm_jv *root,
 		 struct cm_err *e);
+/* cm_json_read of the file path (at most max bytes); errors name the path. */
+int cm_json_read_file(const char *path, size_t max, const char *doc, struct cm_jv *root, struct cm_err *e);
 void cm_json_release(struct cm_jv *root);
 
 /* The path of v ("services[2].argv[0]"; "" for the root); truncated to n-1 bytes. */

@@ -256,16 +256,10 @@ static int parse_vm_json(const struct cm_jv *root, const char *pd, struct image 
 
 static int parse_vm(const char *path, struct image *im, struct cm_err *e)
 {
-	uint8_t *buf;
-	size_t len;
-	int rc = cm_read_file(path, MAX_VM_JSON, &buf, &len, e);
+	struct cm_jv root;
+	int rc = cm_json_read_file(path, MAX_VM_JSON, "VM.json", &root, e);
 	if (rc)
 		return rc;
-	struct cm_jv root;
-	rc = cm_json_read((const char *)buf, len, MAX_VM_JSON, "VM.json", &root, e);
-	free(buf);
-	if (rc)
-		return cm_err_prefix(e, "%s", path);
 	char *pd = strdup(path), *slash = pd ? strrchr(pd, '/') : NULL;
 	if (!pd) {
 		cm_json_release(&root);

@@ -26,7 +26,6 @@ struct cr_dcap_policy {
 	struct cm_policy policy;     /* the configured policy */
 	struct cm_policy evidence;   /* permissive: evidence checks only */
 	X509 *anchor;                /* NULL = pinned Intel root */
-	uint8_t anchor_id[48];
 	int nbundles;
 	struct cm_collateral *bundles[MAX_BUNDLES];
 };
@@ -129,23 +128,16 @@ int cr_dcap_policy_load(const struct cr_policy_conf *c, struct cr_dcap_policy **
 			rc = -EINVAL;
 			goto fail;
 		}
-		if (cm_root_key_id(p->anchor, p->anchor_id)) {
+		uint8_t anchor_id[48];
+		if (cm_root_key_id(p->anchor, anchor_id)) {
 			rc = cm_fail(e, -EINVAL, "root %s: not a P-256 certificate", c->root);
 			goto fail;
 		}
 		/* The default policy pins Intel's root key id; with an explicit root and no
 		 * policy file, pin that root instead. */
 		if (!c->measure_policy[0])
-			memcpy(p->policy.root_key_ids[0], p->anchor_id, 48);
-	} else {
-		X509 *intel = cm_intel_root_new();
-		if (!intel || cm_root_key_id(intel, p->anchor_id)) {
-			X509_free(intel);
-			rc = cm_fail(e, -ENOMEM, "Intel root unavailable");
-			goto fail;
-		}
-		X509_free(intel);
-	}
+			memcpy(p->policy.root_key_ids[0], anchor_id, 48);
+	} /* else: no anchor, the verifier uses the pinned Intel root */
 	p->evidence = (struct cm_policy){
 		.accepted_statuses = (1u << CM_TCB_STATUS_COUNT) - 1,
 		.allow_debug = true,

@@ -3,7 +3,10 @@
 #include "tests/unit/testutil.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "measure/core/json.h"
 
@@ -119,12 +122,46 @@ static void test_json_typed_getters(void **state)
 	cm_json_release(&root);
 }
 
+/* cm_json_read_file: the document is read with the size bound and errors name the file. */
+static void test_json_read_file(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/test_json.XXXXXX", path[64];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/doc.json", dir);
+	struct cm_jv root;
+	struct cm_err e = {0};
+	assert_true(cm_json_read_file(path, 64, "doc", &root, &e) < 0); /* missing */
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("{\"a\": 1,}", f);
+	fclose(f);
+	assert_int_equal(cm_json_read_file(path, 64, "doc", &root, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, path));
+	assert_non_null(strstr(e.msg, "doc: not valid JSON"));
+	assert_true(cm_json_read_file(path, 4, "doc", &root, &e) < 0); /* over the bound */
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("{\"a\": 1}", f);
+	fclose(f);
+	assert_int_equal(cm_json_read_file(path, 64, "doc", &root, &e), 0);
+	struct cm_jv a;
+	int64_t v;
+	assert_int_equal(cm_jv_need(&root, "a", &a, &e), 0);
+	assert_int_equal(cm_jv_int(&a, 0, 9, &v, &e), 0);
+	assert_int_equal(v, 1);
+	cm_json_release(&root);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_read_strict),
 		cmocka_unit_test(test_json_paths_in_errors),
 		cmocka_unit_test(test_json_typed_getters),
+		cmocka_unit_test(test_json_read_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
