@@ -2,11 +2,12 @@
 #include "guest/init/luks.h"
 
 #include <blkid/blkid.h>
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <json-c/json.h>
 #include <libcryptsetup.h>
 #include <linux/fs.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,273 +21,262 @@
 
 /* ---- binary headers ---- */
 
-static uint64_t be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
+/* The LUKS2 binary header (cryptsetup's struct luks2_hdr_disk, lib/luks2/luks2.h): integers
+ * big-endian, strings NUL-padded. */
+struct luks2_hdr_disk {
+	uint8_t magic[6];
+	uint16_t version;
+	uint64_t hdr_size;   /* binary header + JSON area */
+	uint64_t seqid;
+	char label[48];
+	char checksum_alg[32];
+	uint8_t salt[64];
+	char uuid[40];
+	char subsystem[48];
+	uint64_t hdr_offset; /* offset of this header copy on the device */
+	uint8_t _padding[184];
+	uint8_t csum[64];    /* over hdr_size bytes with this field zeroed */
+	uint8_t _padding4096[7 * 512];
+} __attribute__((packed));
+_Static_assert(sizeof(struct luks2_hdr_disk) == 4096, "LUKS2 binary header is 4096 bytes");
+_Static_assert(offsetof(struct luks2_hdr_disk, hdr_offset) == 256 && offsetof(struct luks2_hdr_disk, csum) == 448,
+	       "LUKS2 binary header layout");
 
-static int check_binary(const uint8_t *h, int idx, uint64_t *seqid, struct cm_err *e)
+static int check_binary(const uint8_t *buf, int idx, uint64_t *seqid, struct cm_err *e)
 {
-	static const uint8_t magic0[6] = {'L', 'U', 'K', 'S', 0xba, 0xbe};
-	static const uint8_t magic1[6] = {'S', 'K', 'U', 'L', 0xba, 0xbe};
+	static const uint8_t magic[2][6] = {{'L', 'U', 'K', 'S', 0xba, 0xbe}, {'S', 'K', 'U', 'L', 0xba, 0xbe}};
+	static const char alg[32] = "sha256";
+	struct luks2_hdr_disk h;
+	memcpy(&h, buf, sizeof h);
 	uint64_t off = (uint64_t)idx * CI_LUKS_HDR_SIZE;
-	if (memcmp(h, idx ? magic1 : magic0, 6) != 0)
+	if (memcmp(h.magic, magic[idx], sizeof h.magic) != 0)
 		return cm_fail(e, -EINVAL, "LUKS2 header %d (offset %llu): bad magic", idx, (unsigned long long)off);
-	if (h[6] != 0 || h[7] != 2)
-		return cm_fail(e, -EINVAL, "LUKS2 header %d: version %u, expected 2", idx, (h[6] << 8) | h[7]);
-	if (be64(h + 8) != CI_LUKS_HDR_SIZE)
+	if (be16toh(h.version) != 2)
+		return cm_fail(e, -EINVAL, "LUKS2 header %d: version %u, expected 2", idx, be16toh(h.version));
+	if (be64toh(h.hdr_size) != CI_LUKS_HDR_SIZE)
 		return cm_fail(e, -EINVAL, "LUKS2 header %d: hdr_size %llu, expected %u", idx,
-			       (unsigned long long)be64(h + 8), CI_LUKS_HDR_SIZE);
-	*seqid = be64(h + 16);
-	if (!cm_is_zero(h + 24, 48))
+			       (unsigned long long)be64toh(h.hdr_size), CI_LUKS_HDR_SIZE);
+	*seqid = be64toh(h.seqid);
+	if (!cm_is_zero(h.label, sizeof h.label))
 		return cm_fail(e, -EINVAL, "LUKS2 header %d: label must be empty", idx);
-	static const uint8_t alg[32] = "sha256";
-	if (memcmp(h + 72, alg, 32) != 0)
+	if (memcmp(h.checksum_alg, alg, sizeof alg) != 0)
 		return cm_fail(e, -EINVAL, "LUKS2 header %d: checksum_alg must be sha256", idx);
-	if (!cm_is_zero(h + 208, 48))
+	if (!cm_is_zero(h.subsystem, sizeof h.subsystem))
 		return cm_fail(e, -EINVAL, "LUKS2 header %d: subsystem must be empty", idx);
-	if (be64(h + 256) != off)
+	if (be64toh(h.hdr_offset) != off)
 		return cm_fail(e, -EINVAL, "LUKS2 header %d: hdr_offset %llu, expected %llu", idx,
-			       (unsigned long long)be64(h + 256), (unsigned long long)off);
+			       (unsigned long long)be64toh(h.hdr_offset), (unsigned long long)off);
 	/* Checksum: SHA-256 over the whole hdr_size area with the csum field zeroed. */
-	uint8_t zero[64] = {0}, d[32];
+	const size_t csum_at = offsetof(struct luks2_hdr_disk, csum), csum_end = csum_at + sizeof h.csum;
+	uint8_t zero[sizeof h.csum] = {0}, d[32];
 	struct cm_hash *hh = cm_hash_new(CM_SHA256);
 	if (!hh)
 		return cm_fail(e, -ENOMEM, "out of memory");
-	int r = (cm_hash_update(hh, h, 448) < 0 || cm_hash_update(hh, zero, 64) < 0 ||
-		 cm_hash_update(hh, h + 512, CI_LUKS_HDR_SIZE - 512) < 0 || cm_hash_final(hh, d) < 0);
+	int r = (cm_hash_update(hh, buf, csum_at) < 0 || cm_hash_update(hh, zero, sizeof zero) < 0 ||
+		 cm_hash_update(hh, buf + csum_end, CI_LUKS_HDR_SIZE - csum_end) < 0 || cm_hash_final(hh, d) < 0);
 	cm_hash_free(hh);
 	if (r)
 		return cm_fail(e, -EIO, "sha256 failed");
-	if (memcmp(d, h + 448, 32) != 0 || !cm_is_zero(h + 480, 32))
+	if (memcmp(d, h.csum, sizeof d) != 0 || !cm_is_zero(h.csum + sizeof d, sizeof h.csum - sizeof d))
 		return cm_fail(e, -EINVAL, "LUKS2 header %d: checksum mismatch", idx);
 	return 0;
 }
 
-/* ---- JSON ---- */
+/* ---- JSON (through the project's strict reader: errors name the JSON path) ---- */
 
-static int exact_keys(json_object *o, const char *const *keys, const char *where, struct cm_err *e)
+/* An object with exactly the members keys. */
+static int exact_keys(const struct cm_jv *o, const char *const *keys, struct cm_err *e)
 {
-	if (!json_object_is_type(o, json_type_object))
-		return cm_fail(e, -EINVAL, "LUKS2 JSON: %s must be an object", where);
-	size_t want = 0;
-	for (const char *const *k = keys; *k; k++, want++)
-		if (!json_object_object_get_ex(o, *k, NULL))
-			return cm_fail(e, -EINVAL, "LUKS2 JSON: %s lacks \"%s\"", where, *k);
-	if ((size_t)json_object_object_length(o) != want) {
-		json_object_object_foreach(o, key, val)
-		{
-			(void)val;
-			bool known = false;
-			for (const char *const *k = keys; *k; k++)
-				if (strcmp(*k, key) == 0)
-					known = true;
-			if (!known)
-				return cm_fail(e, -EINVAL, "LUKS2 JSON: %s has unexpected \"%.40s\"", where, key);
-		}
-		return cm_fail(e, -EINVAL, "LUKS2 JSON: %s has duplicate members", where);
-	}
+	int r = cm_jv_object(o, keys, e);
+	struct cm_jv m;
+	for (const char *const *k = keys; r == 0 && *k; k++)
+		r = cm_jv_need(o, *k, &m, e);
+	return r;
+}
+
+static int want_str(const struct cm_jv *o, const char *k, const char *val, struct cm_err *e)
+{
+	struct cm_jv m;
+	const char *s;
+	int r;
+	if ((r = cm_jv_need(o, k, &m, e)) < 0 || (r = cm_jv_str(&m, 0, 256, &s, e)) < 0)
+		return r;
+	if (strcmp(s, val) != 0)
+		return cm_jv_fail(&m, e, -EINVAL, "must be \"%s\"", val);
 	return 0;
 }
 
-static json_object *member(json_object *o, const char *k)
+static int want_int(const struct cm_jv *o, const char *k, int64_t lo, int64_t hi, struct cm_err *e)
 {
-	json_object *v = NULL;
-	json_object_object_get_ex(o, k, &v);
-	return v;
-}
-
-static int want_str(json_object *o, const char *k, const char *val, const char *where, struct cm_err *e)
-{
-	json_object *v = member(o, k);
-	if (!v || !json_object_is_type(v, json_type_string) || strcmp(json_object_get_string(v), val) != 0)
-		return cm_fail(e, -EINVAL, "LUKS2 JSON: %s.%s must be \"%s\"", where, k, val);
-	return 0;
-}
-
-static int want_int(json_object *o, const char *k, int64_t lo, int64_t hi, int64_t *out, const char *where,
-		    struct cm_err *e)
-{
-	json_object *v = member(o, k);
-	if (!v || !json_object_is_type(v, json_type_int))
-		return cm_fail(e, -EINVAL, "LUKS2 JSON: %s.%s must be an integer", where, k);
-	int64_t i = json_object_get_int64(v);
-	if (i < lo || i > hi)
-		return cm_fail(e, -EINVAL, "LUKS2 JSON: %s.%s = %lld outside %lld..%lld", where, k, (long long)i,
-			       (long long)lo, (long long)hi);
-	if (out)
-		*out = i;
-	return 0;
+	struct cm_jv m;
+	int64_t v;
+	int r = cm_jv_need(o, k, &m, e);
+	return r < 0 ? r : cm_jv_int(&m, lo, hi, &v, e);
 }
 
 /* 64-bit quantities are JSON strings of decimal digits: parse strictly. */
-static int want_u64str(json_object *o, const char *k, uint64_t *out, const char *where, struct cm_err *e)
+static int want_u64str(const struct cm_jv *o, const char *k, uint64_t *out, struct cm_err *e)
 {
-	json_object *v = member(o, k);
-	if (!v || !json_object_is_type(v, json_type_string))
-		return cm_fail(e, -EINVAL, "LUKS2 JSON: %s.%s must be a decimal string", where, k);
-	const char *s = json_object_get_string(v);
-	size_t n = strlen(s);
-	if (n == 0 || n > 19 || (s[0] == '0' && n > 1))
-		return cm_fail(e, -EINVAL, "LUKS2 JSON: %s.%s = \"%.24s\" is not a canonical number", where, k, s);
-	uint64_t x = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return cm_fail(e, -EINVAL, "LUKS2 JSON: %s.%s = \"%.24s\" is not a number", where, k, s);
-		x = x * 10 + (uint64_t)(s[i] - '0');
-	}
-	*out = x;
-	return 0;
-}
-
-static int want_b64(json_object *o, const char *k, const char *where, struct cm_err *e)
-{
-	json_object *v = member(o, k);
-	if (!v || !json_object_is_type(v, json_type_string))
-		return cm_fail(e, -EINVAL, "LUKS2 JSON: %s.%s must be a base64 string", where, k);
-	const char *s = json_object_get_string(v);
-	size_t n = strlen(s);
-	if (n == 0 || n > 256 || n % 4 != 0)
-		return cm_fail(e, -EINVAL, "LUKS2 JSON: %s.%s has a bad length", where, k);
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-			  c == '/' || (c == '=' && i >= n - 2);
-		if (!ok)
-			return cm_fail(e, -EINVAL, "LUKS2 JSON: %s.%s is not base64", where, k);
-	}
-	return 0;
-}
-
-static int want_list0(json_object *o, const char *k, const char *where, struct cm_err *e)
-{
-	json_object *v = member(o, k);
-	if (!v || !json_object_is_type(v, json_type_array) || json_object_array_length(v) != 1)
-		return cm_fail(e, -EINVAL, "LUKS2 JSON: %s.%s must be [\"0\"]", where, k);
-	json_object *x = json_object_array_get_idx(v, 0);
-	if (!json_object_is_type(x, json_type_string) || strcmp(json_object_get_string(x), "0") != 0)
-		return cm_fail(e, -EINVAL, "LUKS2 JSON: %s.%s must be [\"0\"]", where, k);
-	return 0;
-}
-
-/* The container objects must hold exactly the member "0". */
-static json_object *only_zero(json_object *root, const char *k, struct cm_err *e, int *r)
-{
-	json_object *o = member(root, k);
-	static const char *const zero[] = {"0", NULL};
-	*r = exact_keys(o, zero, k, e);
-	return *r < 0 ? NULL : member(o, "0");
-}
-
-static int check_integrity(json_object *seg, struct cm_err *e)
-{
-	static const char *const keys[] = {"type", "journal_encryption", "journal_integrity", NULL};
-	json_object *in = member(seg, "integrity");
+	struct cm_jv m;
+	const char *s;
 	int r;
-	if ((r = exact_keys(in, keys, "segments.0.integrity", e)) < 0 ||
-	    (r = want_str(in, "type", CI_LUKS_INTEGRITY, "segments.0.integrity", e)) < 0 ||
-	    (r = want_str(in, "journal_encryption", "none", "segments.0.integrity", e)) < 0 ||
-	    (r = want_str(in, "journal_integrity", "none", "segments.0.integrity", e)) < 0)
+	if ((r = cm_jv_need(o, k, &m, e)) < 0 || (r = cm_jv_str(&m, 0, 64, &s, e)) < 0)
 		return r;
+	size_t n = strlen(s);
+	if (n == 0 || n > 19 || (s[0] == '0' && n > 1) || strspn(s, "0123456789") != n)
+		return cm_jv_fail(&m, e, -EINVAL, "\"%.24s\" is not a canonical decimal number", s);
+	*out = strtoull(s, NULL, 10);
 	return 0;
 }
 
-static int check_json(json_object *root, bool integrity, struct cm_err *e)
+static int want_b64(const struct cm_jv *o, const char *k, struct cm_err *e)
 {
-	static const char *const top[] = {"keyslots", "tokens", "segments", "digests", "config", NULL};
+	struct cm_jv m;
+	const char *s;
+	int r;
+	if ((r = cm_jv_need(o, k, &m, e)) < 0 || (r = cm_jv_str(&m, 4, 256, &s, e)) < 0)
+		return r;
+	size_t n = strlen(s), body = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
+	if (n % 4 != 0 || body + 2 < n || strspn(s + body, "=") != n - body)
+		return cm_jv_fail(&m, e, -EINVAL, "is not base64");
+	return 0;
+}
+
+static int want_list0(const struct cm_jv *o, const char *k, struct cm_err *e)
+{
+	struct cm_jv m, x;
+	const char *s;
+	size_t n;
+	int r;
+	if ((r = cm_jv_need(o, k, &m, e)) < 0 || (r = cm_jv_array(&m, 1, 1, &n, e)) < 0)
+		return r;
+	x = cm_jv_elem(&m, 0);
+	if ((r = cm_jv_str(&x, 0, 8, &s, e)) < 0)
+		return r;
+	return strcmp(s, "0") == 0 ? 0 : cm_jv_fail(&x, e, -EINVAL, "must be \"0\"");
+}
+
+/* The container objects (keyslots, segments, digests) hold exactly the member "0". */
+static int only_zero(const struct cm_jv *root, const char *k, struct cm_jv *container, struct cm_jv *zero,
+		     struct cm_err *e)
+{
+	static const char *const keys[] = {"0", NULL};
+	int r = cm_jv_need(root, k, container, e);
+	if (r == 0)
+		r = exact_keys(container, keys, e);
+	if (r == 0)
+		r = cm_jv_need(container, "0", zero, e);
+	return r;
+}
+
+static int check_config(const struct cm_jv *root, struct cm_err *e)
+{
+	static const char *const keys[] = {"json_size", "keyslots_size", NULL};
+	struct cm_jv cfg;
+	uint64_t json_size, ks_size;
+	int r;
+	/* sizes exactly as formatted; no flags, no requirements */
+	if ((r = cm_jv_need(root, "config", &cfg, e)) < 0 || (r = exact_keys(&cfg, keys, e)) < 0 ||
+	    (r = want_u64str(&cfg, "json_size", &json_size, e)) < 0 ||
+	    (r = want_u64str(&cfg, "keyslots_size", &ks_size, e)) < 0)
+		return r;
+	if (json_size != CI_LUKS_HDR_SIZE - sizeof(struct luks2_hdr_disk))
+		return cm_jv_fail(&cfg, e, -EINVAL, "json_size %llu, expected %zu", (unsigned long long)json_size,
+				  CI_LUKS_HDR_SIZE - sizeof(struct luks2_hdr_disk));
+	if (ks_size != CI_LUKS_KEYSLOTS_SIZE)
+		return cm_jv_fail(&cfg, e, -EINVAL, "keyslots_size %llu, expected %u", (unsigned long long)ks_size,
+				  CI_LUKS_KEYSLOTS_SIZE);
+	return 0;
+}
+
+static int check_keyslot(const struct cm_jv *root, int64_t vk, struct cm_err *e)
+{
 	static const char *const ks_keys[] = {"type", "key_size", "af", "area", "kdf", NULL};
 	static const char *const af_keys[] = {"type", "stripes", "hash", NULL};
 	static const char *const area_keys[] = {"type", "offset", "size", "encryption", "key_size", NULL};
 	static const char *const kdf_keys[] = {"type", "hash", "iterations", "salt", NULL};
-	static const char *const seg_plain[] = {"type", "offset", "size", "iv_tweak", "encryption", "sector_size", NULL};
-	static const char *const seg_integ[] = {"type",	      "offset",	     "size",	  "iv_tweak",
-						"encryption", "sector_size", "integrity", NULL};
-	const char *const *seg_keys = integrity ? seg_integ : seg_plain;
-	const int64_t vk = integrity ? CI_LUKS_VK_BYTES_INTEGRITY : CI_LUKS_VK_BYTES;
-	static const char *const dg_keys[] = {"type", "keyslots", "segments", "hash", "iterations", "salt", "digest", NULL};
-	static const char *const cfg_keys[] = {"json_size", "keyslots_size", NULL};
-	static const char *const none[] = {NULL};
-	int r;
-	if ((r = exact_keys(root, top, "top level", e)) < 0)
-		return r;
-	if ((r = exact_keys(member(root, "tokens"), none, "tokens", e)) < 0)
-		return r;
-	/* config: sizes exactly as formatted; no flags, no requirements. */
-	json_object *cfg = member(root, "config");
-	uint64_t json_size, ks_size;
-	if ((r = exact_keys(cfg, cfg_keys, "config", e)) < 0 || (r = want_u64str(cfg, "json_size", &json_size, "config", e)) < 0 ||
-	    (r = want_u64str(cfg, "keyslots_size", &ks_size, "config", e)) < 0)
-		return r;
-	if (json_size != CI_LUKS_HDR_SIZE - 4096)
-		return cm_fail(e, -EINVAL, "LUKS2 JSON: config.json_size %llu, expected %u", (unsigned long long)json_size,
-			       CI_LUKS_HDR_SIZE - 4096);
-	if (ks_size != CI_LUKS_KEYSLOTS_SIZE)
-		return cm_fail(e, -EINVAL, "LUKS2 JSON: config.keyslots_size %llu, expected %u",
-			       (unsigned long long)ks_size, CI_LUKS_KEYSLOTS_SIZE);
-	/* keyslot 0 */
-	json_object *ks = only_zero(root, "keyslots", e, &r);
-	if (!ks)
-		return r;
-	if ((r = exact_keys(ks, ks_keys, "keyslots.0", e)) < 0 || (r = want_str(ks, "type", "luks2", "keyslots.0", e)) < 0 ||
-	    (r = want_int(ks, "key_size", vk, vk, NULL, "keyslots.0", e)) < 0)
-		return r;
-	json_object *af = member(ks, "af");
-	if ((r = exact_keys(af, af_keys, "keyslots.0.af", e)) < 0 || (r = want_str(af, "type", "luks1", "keyslots.0.af", e)) < 0 ||
-	    (r = want_int(af, "stripes", 4000, 4000, NULL, "keyslots.0.af", e)) < 0 ||
-	    (r = want_str(af, "hash", "sha512", "keyslots.0.af", e)) < 0)
-		return r;
-	json_object *area = member(ks, "area");
+	struct cm_jv c, ks, af, area, kdf;
 	uint64_t aoff, asize;
-	if ((r = exact_keys(area, area_keys, "keyslots.0.area", e)) < 0 ||
-	    (r = want_str(area, "type", "raw", "keyslots.0.area", e)) < 0 ||
-	    (r = want_str(area, "encryption", "aes-xts-plain64", "keyslots.0.area", e)) < 0 ||
-	    (r = want_int(area, "key_size", CI_LUKS_VK_BYTES, CI_LUKS_VK_BYTES, NULL, "keyslots.0.area", e)) < 0 ||
-	    (r = want_u64str(area, "offset", &aoff, "keyslots.0.area", e)) < 0 ||
-	    (r = want_u64str(area, "size", &asize, "keyslots.0.area", e)) < 0)
+	int r;
+	if ((r = only_zero(root, "keyslots", &c, &ks, e)) < 0 || (r = exact_keys(&ks, ks_keys, e)) < 0 ||
+	    (r = want_str(&ks, "type", "luks2", e)) < 0 || (r = want_int(&ks, "key_size", vk, vk, e)) < 0)
+		return r;
+	if ((r = cm_jv_need(&ks, "af", &af, e)) < 0 || (r = exact_keys(&af, af_keys, e)) < 0 ||
+	    (r = want_str(&af, "type", "luks1", e)) < 0 || (r = want_int(&af, "stripes", 4000, 4000, e)) < 0 ||
+	    (r = want_str(&af, "hash", "sha512", e)) < 0)
+		return r;
+	if ((r = cm_jv_need(&ks, "area", &area, e)) < 0 || (r = exact_keys(&area, area_keys, e)) < 0 ||
+	    (r = want_str(&area, "type", "raw", e)) < 0 || (r = want_str(&area, "encryption", "aes-xts-plain64", e)) < 0 ||
+	    (r = want_int(&area, "key_size", CI_LUKS_VK_BYTES, CI_LUKS_VK_BYTES, e)) < 0 ||
+	    (r = want_u64str(&area, "offset", &aoff, e)) < 0 || (r = want_u64str(&area, "size", &asize, e)) < 0)
 		return r;
 	/* The key material (the whole volume key, 4000 stripes) must lie inside the keyslot
 	 * area, after both header copies. The area cipher is aes-xts with a 512-bit key in
 	 * both profiles; with integrity the volume key is longer (cipher + HMAC key). */
-	if (aoff < 2 * CI_LUKS_HDR_SIZE || aoff % 4096 || asize < (uint64_t)vk * 4000 ||
-	    asize > CI_LUKS_KEYSLOTS_SIZE || aoff + asize > CI_LUKS_DATA_OFFSET)
-		return cm_fail(e, -EINVAL, "LUKS2 JSON: invalid keyslot area (offset %llu, size %llu)",
-			       (unsigned long long)aoff, (unsigned long long)asize);
-	json_object *kdf = member(ks, "kdf");
-	if ((r = exact_keys(kdf, kdf_keys, "keyslots.0.kdf", e)) < 0 ||
-	    (r = want_str(kdf, "type", "pbkdf2", "keyslots.0.kdf", e)) < 0 ||
-	    (r = want_str(kdf, "hash", "sha512", "keyslots.0.kdf", e)) < 0 ||
-	    (r = want_int(kdf, "iterations", CI_LUKS_PBKDF_ITER, CI_LUKS_PBKDF_ITER, NULL, "keyslots.0.kdf", e)) < 0 ||
-	    (r = want_b64(kdf, "salt", "keyslots.0.kdf", e)) < 0)
+	if (aoff < 2 * CI_LUKS_HDR_SIZE || aoff % 4096 || asize < (uint64_t)vk * 4000 || asize > CI_LUKS_KEYSLOTS_SIZE ||
+	    aoff + asize > CI_LUKS_DATA_OFFSET)
+		return cm_jv_fail(&area, e, -EINVAL, "invalid keyslot area (offset %llu, size %llu)",
+				  (unsigned long long)aoff, (unsigned long long)asize);
+	if ((r = cm_jv_need(&ks, "kdf", &kdf, e)) < 0 || (r = exact_keys(&kdf, kdf_keys, e)) < 0 ||
+	    (r = want_str(&kdf, "type", "pbkdf2", e)) < 0 || (r = want_str(&kdf, "hash", "sha512", e)) < 0 ||
+	    (r = want_int(&kdf, "iterations", CI_LUKS_PBKDF_ITER, CI_LUKS_PBKDF_ITER, e)) < 0 ||
+	    (r = want_b64(&kdf, "salt", e)) < 0)
 		return r;
-	/* segment 0 */
-	json_object *seg = only_zero(root, "segments", e, &r);
-	if (!seg)
-		return r;
+	return 0;
+}
+
+static int check_segment(const struct cm_jv *root, bool integrity, struct cm_err *e)
+{
+	static const char *const plain_keys[] = {"type", "offset", "size", "iv_tweak", "encryption", "sector_size", NULL};
+	static const char *const integ_keys[] = {"type",       "offset",      "size",	   "iv_tweak",
+						 "encryption", "sector_size", "integrity", NULL};
+	static const char *const in_keys[] = {"type", "journal_encryption", "journal_integrity", NULL};
+	struct cm_jv c, seg, in;
 	uint64_t soff, tweak;
-	if ((r = exact_keys(seg, seg_keys, "segments.0", e)) < 0 || (r = want_str(seg, "type", "crypt", "segments.0", e)) < 0 ||
-	    (r = want_u64str(seg, "offset", &soff, "segments.0", e)) < 0 ||
-	    (r = want_str(seg, "size", "dynamic", "segments.0", e)) < 0 ||
-	    (r = want_u64str(seg, "iv_tweak", &tweak, "segments.0", e)) < 0 ||
-	    (r = want_str(seg, "encryption", "aes-xts-plain64", "segments.0", e)) < 0 ||
-	    (r = want_int(seg, "sector_size", 4096, 4096, NULL, "segments.0", e)) < 0)
+	int r;
+	if ((r = only_zero(root, "segments", &c, &seg, e)) < 0 ||
+	    (r = exact_keys(&seg, integrity ? integ_keys : plain_keys, e)) < 0 ||
+	    (r = want_str(&seg, "type", "crypt", e)) < 0 || (r = want_u64str(&seg, "offset", &soff, e)) < 0 ||
+	    (r = want_str(&seg, "size", "dynamic", e)) < 0 || (r = want_u64str(&seg, "iv_tweak", &tweak, e)) < 0 ||
+	    (r = want_str(&seg, "encryption", "aes-xts-plain64", e)) < 0 ||
+	    (r = want_int(&seg, "sector_size", 4096, 4096, e)) < 0)
 		return r;
-	if (integrity && (r = check_integrity(seg, e)) < 0)
+	if (integrity &&
+	    ((r = cm_jv_need(&seg, "integrity", &in, e)) < 0 || (r = exact_keys(&in, in_keys, e)) < 0 ||
+	     (r = want_str(&in, "type", CI_LUKS_INTEGRITY, e)) < 0 || (r = want_str(&in, "journal_encryption", "none", e)) < 0 ||
+	     (r = want_str(&in, "journal_integrity", "none", e)) < 0))
 		return r;
 	if (soff != CI_LUKS_DATA_OFFSET || tweak != 0)
-		return cm_fail(e, -EINVAL, "LUKS2 JSON: segments.0 offset %llu / iv_tweak %llu, expected %u / 0",
-			       (unsigned long long)soff, (unsigned long long)tweak, CI_LUKS_DATA_OFFSET);
-	/* digest 0 binds keyslot 0 to segment 0 */
-	json_object *dg = only_zero(root, "digests", e, &r);
-	if (!dg)
+		return cm_jv_fail(&seg, e, -EINVAL, "offset %llu / iv_tweak %llu, expected %u / 0",
+				  (unsigned long long)soff, (unsigned long long)tweak, CI_LUKS_DATA_OFFSET);
+	return 0;
+}
+
+/* digest 0 binds keyslot 0 to segment 0 */
+static int check_digest(const struct cm_jv *root, struct cm_err *e)
+{
+	static const char *const keys[] = {"type", "keyslots", "segments", "hash", "iterations", "salt", "digest", NULL};
+	struct cm_jv c, dg;
+	int r;
+	if ((r = only_zero(root, "digests", &c, &dg, e)) < 0 || (r = exact_keys(&dg, keys, e)) < 0 ||
+	    (r = want_str(&dg, "type", "pbkdf2", e)) < 0 || (r = want_list0(&dg, "keyslots", e)) < 0 ||
+	    (r = want_list0(&dg, "segments", e)) < 0 || (r = want_str(&dg, "hash", "sha512", e)) < 0 ||
+	    (r = want_int(&dg, "iterations", 1000, 10000000, e)) < 0 || (r = want_b64(&dg, "salt", e)) < 0 ||
+	    (r = want_b64(&dg, "digest", e)) < 0)
 		return r;
-	if ((r = exact_keys(dg, dg_keys, "digests.0", e)) < 0 || (r = want_str(dg, "type", "pbkdf2", "digests.0", e)) < 0 ||
-	    (r = want_list0(dg, "keyslots", "digests.0", e)) < 0 || (r = want_list0(dg, "segments", "digests.0", e)) < 0 ||
-	    (r = want_str(dg, "hash", "sha512", "digests.0", e)) < 0 ||
-	    (r = want_int(dg, "iterations", 1000, 10000000, NULL, "digests.0", e)) < 0 ||
-	    (r = want_b64(dg, "salt", "digests.0", e)) < 0 || (r = want_b64(dg, "digest", "digests.0", e)) < 0)
+	return 0;
+}
+
+static int check_json(const struct cm_jv *root, bool integrity, struct cm_err *e)
+{
+	static const char *const top[] = {"keyslots", "tokens", "segments", "digests", "config", NULL};
+	static const char *const none[] = {NULL};
+	struct cm_jv tokens;
+	int r;
+	if ((r = exact_keys(root, top, e)) < 0 || (r = cm_jv_need(root, "tokens", &tokens, e)) < 0 ||
+	    (r = exact_keys(&tokens, none, e)) < 0 || (r = check_config(root, e)) < 0 ||
+	    (r = check_keyslot(root, integrity ? CI_LUKS_VK_BYTES_INTEGRITY : CI_LUKS_VK_BYTES, e)) < 0 ||
+	    (r = check_segment(root, integrity, e)) < 0 || (r = check_digest(root, e)) < 0)
 		return r;
 	return 0;
 }
@@ -304,8 +294,8 @@ int ci_luks_check_metadata(const uint8_t *buf, size_t len, bool integrity, struc
 	if (s0 != s1)
 		return cm_fail(e, -EINVAL, "LUKS2 headers: seqid %llu and %llu differ", (unsigned long long)s0,
 			       (unsigned long long)s1);
-	const uint8_t *j0 = buf + 4096, *j1 = buf + CI_LUKS_HDR_SIZE + 4096;
-	size_t jlen = CI_LUKS_HDR_SIZE - 4096;
+	const size_t bin = sizeof(struct luks2_hdr_disk), jlen = CI_LUKS_HDR_SIZE - bin;
+	const uint8_t *j0 = buf + bin, *j1 = buf + CI_LUKS_HDR_SIZE + bin;
 	if (memcmp(j0, j1, jlen) != 0)
 		return cm_fail(e, -EINVAL, "LUKS2 headers: the two JSON areas differ");
 	size_t n = strnlen((const char *)j0, jlen);
@@ -316,7 +306,7 @@ int ci_luks_check_metadata(const uint8_t *buf, size_t len, bool integrity, struc
 	struct cm_jv root;
 	if ((r = cm_json_read((const char *)j0, n, jlen, "LUKS2 JSON area", &root, e)) < 0)
 		return r;
-	r = check_json(root.o, integrity, e);
+	r = check_json(&root, integrity, e);
 	cm_json_release(&root);
 	return r;
 }

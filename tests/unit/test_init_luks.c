@@ -215,7 +215,7 @@ static void test_luks_rejects_second_keyslot(void **state)
 	assert_int_equal(crypt_set_pbkdf_type(cd, &pb), 0);
 	assert_int_equal(crypt_keyslot_add_by_passphrase(cd, 1, (const char *)key, sizeof key, "attacker", 8), 1);
 	crypt_free(cd);
-	expect_rejected(v, "keyslots has unexpected \"1\"");
+	expect_rejected(v, "keyslots: unknown key \"1\"");
 }
 
 static void test_luks_rejects_tokens(void **state)
@@ -224,7 +224,7 @@ static void test_luks_rejects_tokens(void **state)
 	struct crypt_device *cd = vol_load(v);
 	assert_true(crypt_token_json_set(cd, CRYPT_ANY_TOKEN, "{\"type\":\"evil\",\"keyslots\":[\"0\"]}") >= 0);
 	crypt_free(cd);
-	expect_rejected(v, "tokens has unexpected \"0\"");
+	expect_rejected(v, "tokens: unknown key \"0\"");
 }
 
 static void test_luks_rejects_label(void **state)
@@ -256,24 +256,24 @@ static void test_luks_rejects_bad_offsets(void **state)
 	struct vol *v = *state;
 	/* dstack's case: same length, parses as 768, inside the header copies */
 	edit_json(v, "\"offset\":\"32768\"", "\"offset\":\"00768\"", 0);
-	expect_rejected(v, "not a canonical number");
+	expect_rejected(v, "not a canonical decimal number");
 	edit_json(v, "\"offset\":\"00768\"", "\"offset\":\"8192\"", 0);
 	expect_rejected(v, "invalid keyslot area");
 	edit_json(v, "\"offset\":\"8192\"", "\"offset\":\"16773120\"", 0); /* runs into the data */
 	expect_rejected(v, "invalid keyslot area");
 	edit_json(v, "\"offset\":\"16773120\"", "\"offset\":\"32768\"", 0);
 	edit_json(v, "\"offset\":\"16777216\"", "\"offset\":\"1048576\"", 0); /* data over keyslots */
-	expect_rejected(v, "segments.0 offset");
+	expect_rejected(v, "segments.0: offset");
 }
 
 static void test_luks_rejects_unexpected_members(void **state)
 {
 	struct vol *v = *state;
 	edit_json(v, "\"config\":{", "\"config\":{\"flags\":[\"allow-discards\"],", 0);
-	expect_rejected(v, "config has unexpected \"flags\"");
+	expect_rejected(v, "config: unknown key \"flags\"");
 	edit_json(v, "\"flags\":[\"allow-discards\"],", "", 0);
 	edit_json(v, "\"sector_size\":4096", "\"sector_size\":4096,\"integrity\":{\"type\":\"hmac(sha256)\"}", 0);
-	expect_rejected(v, "segments.0 has unexpected \"integrity\"");
+	expect_rejected(v, "segments.0: unknown key \"integrity\"");
 }
 
 /* The integrity profile exactly as libcryptsetup 2.6 writes it in the guest (crypt_format
@@ -303,9 +303,9 @@ static void test_luks_integrity_profile_accepted_only_when_expected(void **state
 	struct vol *v = *state;
 	struct cm_err e = {0};
 	/* the plain profile is refused where the spec asks for integrity (no downgrade) */
-	expect_rejected_as(v, true, "keyslots.0.key_size = 64 outside 96..96");
+	expect_rejected_as(v, true, "keyslots.0.key_size: 64 outside 96..96");
 	vk_size(v, true);
-	expect_rejected_as(v, true, "segments.0 lacks \"integrity\"");
+	expect_rejected_as(v, true, "segments.0.integrity: missing");
 	vk_size(v, false);
 	to_integrity(v);
 	if (ci_luks_copy_and_check(v->path, next_copy(v), true, &e) < 0)
@@ -327,7 +327,7 @@ static void test_luks_integrity_rejects_variants(void **state)
 	expect_rejected_as(v, true, "segments.0.integrity.journal_encryption");
 	edit_json(v, "\"journal_encryption\":\"cbc(aes)\"", "\"journal_encryption\":\"none\"", 0);
 	edit_json(v, "\"journal_integrity\":\"none\"", "\"journal_integrity\":\"none\",\"key_size\":32", 0);
-	expect_rejected_as(v, true, "segments.0.integrity has unexpected \"key_size\"");
+	expect_rejected_as(v, true, "segments.0.integrity: unknown key \"key_size\"");
 	edit_json(v, ",\"key_size\":32", "", 0);
 	edit_json(v, "\"key_size\":96,\"af\"", "\"key_size\":64,\"af\"", 0); /* no HMAC key */
 	expect_rejected_as(v, true, "keyslots.0.key_size");
