@@ -57,6 +57,14 @@ static void verify_sim(const struct ca_simca_params *p, const struct ca_simca_td
 	ca_simca_free(ca);
 }
 
+/* The start of every case: default CA parameters at NOW and a default TD. */
+#define SIMCA_CASE(p, td)                 \
+	(void)state;                      \
+	struct ca_simca_params p;         \
+	struct ca_simca_td td;            \
+	ca_simca_params_default(&p, NOW); \
+	ca_simca_td_default(&td)
+
 static void expect(const struct ca_simca_params *p, const struct ca_simca_td *td, const char *policy,
 		   enum cm_verdict v, const char *check, const char *status)
 {
@@ -79,11 +87,7 @@ static void expect(const struct ca_simca_params *p, const struct ca_simca_td *td
 
 static void test_sim_quote_verifies(void **state)
 {
-	(void)state;
-	struct ca_simca_params p;
-	struct ca_simca_td td;
-	ca_simca_params_default(&p, NOW);
-	ca_simca_td_default(&td);
+	SIMCA_CASE(p, td);
 	memset(td.report_data, 0xab, 64);
 	struct sim_run x;
 	verify_sim(&p, &td, "{\"root_key_ids\":[]}", NULL, NULL, false, NOW, &x);
@@ -104,11 +108,7 @@ static void test_sim_quote_verifies(void **state)
 
 static void test_sim_v5_td15_quote_verifies(void **state)
 {
-	(void)state;
-	struct ca_simca_params p;
-	struct ca_simca_td td;
-	ca_simca_params_default(&p, NOW);
-	ca_simca_td_default(&td);
+	SIMCA_CASE(p, td);
 	td.td15 = true;
 	struct sim_run x;
 	verify_sim(&p, &td, "{\"root_key_ids\":[]}", NULL, NULL, false, NOW, &x);
@@ -120,11 +120,7 @@ static void test_sim_v5_td15_quote_verifies(void **state)
 
 static void test_pck_chain_from_bundle(void **state)
 {
-	(void)state;
-	struct ca_simca_params p;
-	struct ca_simca_td td;
-	ca_simca_params_default(&p, NOW);
-	ca_simca_td_default(&td);
+	SIMCA_CASE(p, td);
 	p.chain_in_bundle = true;
 	struct sim_run x;
 	verify_sim(&p, &td, "{\"root_key_ids\":[]}", NULL, NULL, false, NOW, &x);
@@ -158,11 +154,7 @@ static void test_pck_chain_from_bundle(void **state)
 
 static void test_wrong_root_is_rejected(void **state)
 {
-	(void)state;
-	struct ca_simca_params p;
-	struct ca_simca_td td;
-	ca_simca_params_default(&p, NOW);
-	ca_simca_td_default(&td);
+	SIMCA_CASE(p, td);
 	struct sim_run x;
 	/* the pinned Intel root */
 	verify_sim(&p, &td, "{\"root_key_ids\":[]}", NULL, NULL, true, NOW, &x);
@@ -181,33 +173,21 @@ static void test_wrong_root_is_rejected(void **state)
 
 static void test_revoked_pck_certificate(void **state)
 {
-	(void)state;
-	struct ca_simca_params p;
-	struct ca_simca_td td;
-	ca_simca_params_default(&p, NOW);
-	ca_simca_td_default(&td);
+	SIMCA_CASE(p, td);
 	p.revoke_pck = true;
 	expect(&p, &td, ANY_STATUS, CM_VERDICT_INVALID, "pck_revoked", NULL);
 }
 
 static void test_revoked_pck_ca_in_root_crl(void **state)
 {
-	(void)state;
-	struct ca_simca_params p;
-	struct ca_simca_td td;
-	ca_simca_params_default(&p, NOW);
-	ca_simca_td_default(&td);
+	SIMCA_CASE(p, td);
 	p.revoke_pck_ca = true;
 	expect(&p, &td, ANY_STATUS, CM_VERDICT_INVALID, "collateral_cert_revoked", NULL);
 }
 
 static void test_expired_crls(void **state)
 {
-	(void)state;
-	struct ca_simca_params p;
-	struct ca_simca_td td;
-	ca_simca_td_default(&td);
-	ca_simca_params_default(&p, NOW);
+	SIMCA_CASE(p, td);
 	p.pck_crl_to = NOW - 1;
 	expect(&p, &td, ANY_STATUS, CM_VERDICT_INVALID, "pck_crl_expired", NULL);
 	ca_simca_params_default(&p, NOW);
@@ -226,11 +206,7 @@ static void test_expired_crls(void **state)
 
 static void test_expired_pck_leaf(void **state)
 {
-	(void)state;
-	struct ca_simca_params p;
-	struct ca_simca_td td;
-	ca_simca_td_default(&td);
-	ca_simca_params_default(&p, NOW);
+	SIMCA_CASE(p, td);
 	p.pck_to = NOW - 1;
 	expect(&p, &td, ANY_STATUS, CM_VERDICT_INVALID, "pck_cert_expired", NULL);
 }
@@ -254,11 +230,7 @@ static char *reserialize(const char *bundle, const char *key)
 
 static void test_reserialized_collateral_json_fails_signature(void **state)
 {
-	(void)state;
-	struct ca_simca_params p;
-	struct ca_simca_td td;
-	ca_simca_params_default(&p, NOW);
-	ca_simca_td_default(&td);
+	SIMCA_CASE(p, td);
 	struct cm_err e = {0};
 	struct ca_simca *ca = ca_simca_new(&p, &e);
 	assert_non_null(ca);
@@ -291,11 +263,7 @@ static void test_reserialized_collateral_json_fails_signature(void **state)
 
 static void test_tampered_sim_quote_is_invalid(void **state)
 {
-	(void)state;
-	struct ca_simca_params p;
-	struct ca_simca_td td;
-	ca_simca_params_default(&p, NOW);
-	ca_simca_td_default(&td);
+	SIMCA_CASE(p, td);
 	struct cm_err e = {0};
 	struct ca_simca *ca = ca_simca_new(&p, &e);
 	uint8_t *quote;
@@ -326,11 +294,7 @@ static void test_tampered_sim_quote_is_invalid(void **state)
 
 static void test_fmspc_mismatch(void **state)
 {
-	(void)state;
-	struct ca_simca_params p;
-	struct ca_simca_td td;
-	ca_simca_td_default(&td);
-	ca_simca_params_default(&p, NOW);
+	SIMCA_CASE(p, td);
 	p.tcb_fmspc[0] ^= 0xff;
 	expect(&p, &td, ANY_STATUS, CM_VERDICT_INVALID, "fmspc_mismatch", NULL);
 }
@@ -361,11 +325,7 @@ static void test_platform_level_statuses(void **state)
 
 static void test_lower_level_selected_with_advisories(void **state)
 {
-	(void)state;
-	struct ca_simca_params p;
-	struct ca_simca_td td;
-	ca_simca_td_default(&td);
-	ca_simca_params_default(&p, NOW);
+	SIMCA_CASE(p, td);
 	p.n_levels = 2;
 	p.levels[1] = p.levels[0];
 	p.levels[0].sgx[7] = 6; /* newer level needs component 8 >= 6; the PCK has 5 */
@@ -387,11 +347,7 @@ static void test_lower_level_selected_with_advisories(void **state)
 
 static void test_no_matching_level_is_not_supported(void **state)
 {
-	(void)state;
-	struct ca_simca_params p;
-	struct ca_simca_td td;
-	ca_simca_td_default(&td);
-	ca_simca_params_default(&p, NOW);
+	SIMCA_CASE(p, td);
 	p.levels[0].pcesvn = 14; /* PCK PCESVN 13 */
 	expect(&p, &td, ANY_STATUS, CM_VERDICT_INVALID, "tcb_not_supported", NULL);
 	ca_simca_params_default(&p, NOW);
@@ -407,11 +363,7 @@ static void test_no_matching_level_is_not_supported(void **state)
 
 static void test_module_bytes_skipped_when_version_set(void **state)
 {
-	(void)state;
-	struct ca_simca_params p;
-	struct ca_simca_td td;
-	ca_simca_td_default(&td);
-	ca_simca_params_default(&p, NOW);
+	SIMCA_CASE(p, td);
 	p.levels[0].tdx[0] = 200; /* judged by the module identity, not the level */
 	p.levels[0].tdx[1] = 9;
 	expect(&p, &td, ANY_STATUS, CM_VERDICT_OK, NULL, "UpToDate");
@@ -425,11 +377,7 @@ static void test_module_bytes_skipped_when_version_set(void **state)
 
 static void test_tdx_module_identity(void **state)
 {
-	(void)state;
-	struct ca_simca_params p;
-	struct ca_simca_td td;
-	ca_simca_td_default(&td);
-	ca_simca_params_default(&p, NOW);
+	SIMCA_CASE(p, td);
 	p.modules[0].version = 3; /* no TDX_01 */
 	expect(&p, &td, ANY_STATUS, CM_VERDICT_INVALID, "tdx_module_mismatch", NULL);
 	/* module OutOfDate converges: UpToDate -> OutOfDate, ConfigurationNeeded -> OutOfDateConfigurationNeeded */
@@ -449,11 +397,7 @@ static void test_tdx_module_identity(void **state)
 
 static void test_qe_identity_status_converges(void **state)
 {
-	(void)state;
-	struct ca_simca_params p;
-	struct ca_simca_td td;
-	ca_simca_td_default(&td);
-	ca_simca_params_default(&p, NOW);
+	SIMCA_CASE(p, td);
 	p.n_qe_levels = 2;
 	p.qe_levels[0] = (struct ca_simca_isv_level){8, "UpToDate", NULL};
 	p.qe_levels[1] = (struct ca_simca_isv_level){2, "OutOfDate", NULL};
@@ -475,11 +419,7 @@ static void test_qe_identity_status_converges(void **state)
  * (EnclaveReportVerifier::vectorToUint32 swaps the bytes of the hex string). */
 static void test_qe_miscselect_is_little_endian(void **state)
 {
-	(void)state;
-	struct ca_simca_params p;
-	struct ca_simca_td td;
-	ca_simca_params_default(&p, NOW);
-	ca_simca_td_default(&td);
+	SIMCA_CASE(p, td);
 	td.qe_miscselect = 1;
 	p.qe_miscselect = "01000000";
 	expect(&p, &td, ANY_STATUS, CM_VERDICT_OK, NULL, "UpToDate");
@@ -497,11 +437,7 @@ static void test_qe_miscselect_is_little_endian(void **state)
  * platform levels are ordered as TcbLevel::operator> does; duplicates are malformed. */
 static void test_tcb_levels_in_intel_order(void **state)
 {
-	(void)state;
-	struct ca_simca_params p;
-	struct ca_simca_td td;
-	ca_simca_td_default(&td);
-	ca_simca_params_default(&p, NOW);
+	SIMCA_CASE(p, td);
 	p.modules[0].n_levels = 2;
 	p.modules[0].levels[0] = (struct ca_simca_isv_level){2, "OutOfDate", NULL};
 	p.modules[0].levels[1] = (struct ca_simca_isv_level){4, "UpToDate", NULL};
@@ -536,11 +472,7 @@ static void test_tcb_levels_in_intel_order(void **state)
  * TDRelaunchAdvised). */
 static void test_unknown_statuses_are_malformed(void **state)
 {
-	(void)state;
-	struct ca_simca_params p;
-	struct ca_simca_td td;
-	ca_simca_td_default(&td);
-	ca_simca_params_default(&p, NOW);
+	SIMCA_CASE(p, td);
 	p.qe_levels[0].status = "SWHardeningNeeded";
 	expect(&p, &td, ANY_STATUS, CM_VERDICT_INVALID, "qe_identity_format", NULL);
 	p.qe_levels[0].status = "TDRelaunchAdvised";
@@ -560,11 +492,7 @@ static void test_unknown_statuses_are_malformed(void **state)
  * ([signer, root], CA:FALSE, CN "Intel SGX TCB Signing"); the PCK CRL by a PCK CA. */
 static void test_collateral_signer_identity(void **state)
 {
-	(void)state;
-	struct ca_simca_params p;
-	struct ca_simca_td td;
-	ca_simca_td_default(&td);
-	ca_simca_params_default(&p, NOW);
+	SIMCA_CASE(p, td);
 	p.signer = CA_SIMCA_SIGNER_PCK_CA;
 	expect(&p, &td, ANY_STATUS, CM_VERDICT_INVALID, "collateral_signer", NULL);
 	p.signer = CA_SIMCA_SIGNER_PCK_LEAF;
@@ -578,11 +506,7 @@ static void test_collateral_signer_identity(void **state)
  * not merely a certificate with its key and subject. */
 static void test_reissued_root_in_chains(void **state)
 {
-	(void)state;
-	struct ca_simca_params p;
-	struct ca_simca_td td;
-	ca_simca_td_default(&td);
-	ca_simca_params_default(&p, NOW);
+	SIMCA_CASE(p, td);
 	p.reissued_root_in_chains = true;
 	expect(&p, &td, ANY_STATUS, CM_VERDICT_INVALID, "trust_anchor", NULL);
 	p.chain_in_bundle = true;
@@ -632,11 +556,7 @@ static char *policy_with(const char *key, const uint8_t *v, size_t n, bool list)
 
 static void test_policy_allowlists(void **state)
 {
-	(void)state;
-	struct ca_simca_params p;
-	struct ca_simca_td td;
-	ca_simca_params_default(&p, NOW);
-	ca_simca_td_default(&td);
+	SIMCA_CASE(p, td);
 	memset(td.mr_td, 0x11, 48);
 	memset(td.rtmr[3], 0x33, 48);
 	memset(td.report_data, 0x44, 64);
@@ -682,11 +602,7 @@ static void test_policy_allowlists(void **state)
 
 static void test_policy_root_key_id(void **state)
 {
-	(void)state;
-	struct ca_simca_params p;
-	struct ca_simca_td td;
-	ca_simca_params_default(&p, NOW);
-	ca_simca_td_default(&td);
+	SIMCA_CASE(p, td);
 	/* default policy pins Intel's root key id: the software root is rejected */
 	expect(&p, &td, "{}", CM_VERDICT_REJECTED, "policy_root_key_id", "UpToDate");
 	struct sim_run x;
@@ -719,11 +635,7 @@ static void test_policy_root_key_id(void **state)
 
 static void test_policy_td_attributes(void **state)
 {
-	(void)state;
-	struct ca_simca_params p;
-	struct ca_simca_td td;
-	ca_simca_params_default(&p, NOW);
-	ca_simca_td_default(&td);
+	SIMCA_CASE(p, td);
 	td.td_attributes[0] = 1; /* DEBUG */
 	expect(&p, &td, "{\"root_key_ids\":[]}", CM_VERDICT_REJECTED, "policy_debug", NULL);
 	expect(&p, &td, "{\"root_key_ids\":[],\"allow_debug\":true}", CM_VERDICT_OK, NULL, NULL);
