@@ -143,6 +143,7 @@ void cr_conn_free(struct conn *c)
 		OPENSSL_cleanse(c->u2c.p, c->px->conf.buf_size);
 	free(c->c2u.p);
 	free(c->u2c.p);
+	OPENSSL_free(c->flight);
 	free(c);
 }
 
@@ -241,12 +242,12 @@ int cr_conn_pre_read(int fd, struct conn *c, size_t want)
 	return 1;
 }
 
-int cr_conn_pre_write(int fd, struct conn *c)
+int cr_conn_send_rest(int fd, const uint8_t *p, size_t *off, size_t len)
 {
-	while (c->pre_off < c->pre_len) {
-		ssize_t n = send(fd, c->pre + c->pre_off, c->pre_len - c->pre_off, MSG_NOSIGNAL);
+	while (*off < len) {
+		ssize_t n = send(fd, p + *off, len - *off, MSG_NOSIGNAL);
 		if (n > 0) {
-			c->pre_off += (size_t)n;
+			*off += (size_t)n;
 			continue;
 		}
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -255,8 +256,15 @@ int cr_conn_pre_write(int fd, struct conn *c)
 			continue;
 		return -EPIPE;
 	}
-	c->pre_len = c->pre_off = 0;
 	return 1;
+}
+
+int cr_conn_pre_write(int fd, struct conn *c)
+{
+	int r = cr_conn_send_rest(fd, c->pre, &c->pre_off, c->pre_len);
+	if (r > 0)
+		c->pre_len = c->pre_off = 0;
+	return r;
 }
 
 enum step cr_conn_pre_flush(struct conn *c, enum state next, const char *why)

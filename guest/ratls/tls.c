@@ -124,6 +124,37 @@ fail:
 	return NULL;
 }
 
+int cr_tls_first_flight(SSL *ssl, const uint8_t *prefix, size_t plen, uint8_t **out, size_t *len,
+			struct cm_err *e)
+{
+	*out = NULL;
+	*len = 0;
+	BIO *sock = SSL_get_rbio(ssl); /* SSL_set_fd: the same BIO reads and writes */
+	BIO *mr = BIO_new(BIO_s_mem()), *mw = BIO_new(BIO_s_mem());
+	if (!sock || !mr || !mw || BIO_up_ref(sock) != 1) {
+		BIO_free(mr);
+		BIO_free(mw);
+		goto fail;
+	}
+	BIO_set_mem_eof_return(mr, -1); /* empty: "retry", not EOF */
+	SSL_set_bio(ssl, mr, mw);       /* frees the socket BIO's SSL reference; ours keeps it */
+	int r = SSL_do_handshake(ssl);
+	char *flight = NULL;
+	long n = BIO_get_mem_data(mw, &flight);
+	bool ok = r < 0 && SSL_get_error(ssl, r) == SSL_ERROR_WANT_READ && n > 0;
+	if (ok && (*out = OPENSSL_malloc(plen + (size_t)n))) {
+		memcpy(*out, prefix, plen);
+		memcpy(*out + plen, flight, (size_t)n);
+		*len = plen + (size_t)n;
+	}
+	SSL_set_bio(ssl, sock, sock); /* takes our reference; frees the memory BIOs */
+	if (*out)
+		return 0;
+fail:
+	ERR_clear_error();
+	return cm_fail(e, -EIO, "TLS: no first flight");
+}
+
 int cr_tls_check_verified(SSL *ssl, struct cm_err *e)
 {
 	struct cr_tls_peer *st = SSL_get_ex_data(ssl, peer_idx);
