@@ -6,7 +6,8 @@
  *
  * Every listener names a policy of the verifier. Data moves through two buffers per
  * connection (one per direction); a side is read only while the buffer it fills has room
- * (backpressure), EOF is propagated as half-close (shutdown(SHUT_WR) / TLS close_notify),
+ * (backpressure), EOF is propagated as half-close (shutdown(SHUT_WR), after a TLS close_notify on
+ * the TLS side; a TCP EOF without close_notify is an EOF too, as Cocoon sends none),
  * handshakes and idle connections time out. Connection budgets: all listeners together
  * (max_conns), each listener (its max_conns), the connections of a reverse listener still
  * in the PoW (max_pow_conns) and those from one source address (max_pow_conns_per_source;
