@@ -164,6 +164,16 @@ static int jint(const struct cm_jv *v, int lo, int hi, int *out, struct cm_err *
 	return rc;
 }
 
+/* A JSON boolean as CR_INFO_ON / CR_INFO_OFF. */
+static int jinfo(const struct cm_jv *v, enum cr_info *out, struct cm_err *e)
+{
+	bool b;
+	int rc = cm_jv_bool(v, &b, e);
+	if (rc == 0)
+		*out = b ? CR_INFO_ON : CR_INFO_OFF;
+	return rc;
+}
+
 static int load_listeners(struct cr_config *c, const struct cm_jv *arr, enum cr_mode mode, struct cm_err *e)
 {
 	size_t n;
@@ -187,6 +197,8 @@ static int load_listeners(struct cr_config *c, const struct cm_jv *arr, enum cr_
 				rc = cm_jv_strcpy(&v, l.policy, sizeof(l.policy), e);
 			else if (!strcmp(key, "max_connections"))
 				rc = jint(&v, 1, 1000000, &l.max_conns, e);
+			else if (!strcmp(key, "serialize_info"))
+				rc = jinfo(&v, &l.serialize_info, e);
 			else
 				rc = cm_jv_fail(&o, e, -EINVAL, "unknown key '%s'", key);
 			if (rc)
@@ -285,7 +297,7 @@ int cr_config_load(struct cr_config *c, const char *path, struct cm_err *e)
 		} else if (!strcmp(key, "log_connections"))
 			rc = cm_jv_bool(&v, &x->log_connections, e);
 		else if (!strcmp(key, "serialize_info"))
-			rc = cm_jv_bool(&v, &x->serialize_info, e);
+			rc = jinfo(&v, &x->serialize_info, e);
 		else if (!strcmp(key, "policies"))
 			rc = load_policies(c, &v, e);
 		else if (!strcmp(key, "reverse"))

@@ -10,11 +10,13 @@
  *   "max_pow_connections": 1024 (default max_connections / 4),
  *   "max_pow_connections_per_source": 64,
  *   "shutdown_grace": 10, "buffer_size": 16384, "cache_entries": 10000, "cache_ttl": 3600,
- *   "log_connections": false, "serialize_info": false,
+ *   "log_connections": false,
+ *   "serialize_info": true|false  (default: on for reverse listeners, off for the others),
  *   "policies": { "NAME": { "type": "tdx"|"any", "policy": "measure-policy.json",
  *                           "root": "root.pem", "collateral": "/run/cocoon/collateral" } },
  *   "reverse": [ { "listen": "0.0.0.0:11001", "backend": "127.0.0.1:11101", "policy": "NAME",
- *                  "max_connections": 3072 (default: 3/4 of the total; forward/socks5: all) } ],
+ *                  "max_connections": 3072 (default: 3/4 of the total; forward/socks5: all),
+ *                  "serialize_info": true (this listener's; any listener may say it) } ],
  *   "forward": [ { "listen": "127.0.0.1:9000", "target": "10.0.0.2:11001", "policy": "NAME" } ],
  *   "socks5":  [ { "listen": "127.0.0.1:8116", "policy": "NAME" } ]
  * }

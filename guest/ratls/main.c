@@ -33,7 +33,7 @@ static int usage(FILE *f, int rc)
 		"                        [--pow-difficulty N] [--pow-max N] [--max-conns N] [--max-pow-conns N]\n"
 		"                        [--max-pow-conns-per-source N] [--handshake-timeout S]\n"
 		"                        [--idle-timeout S] [--shutdown-grace S] [--buffer BYTES] [--cert-refresh S]\n"
-		"                        [--log-connections] [--serialize-info]\n\n"
+		"                        [--log-connections] [--serialize-info | --no-serialize-info]\n\n"
 		"RA-TLS (Cocoon-compatible: PoW preamble, TLS 1.3, attested Ed25519 certificates) in front of\n"
 		"the inference engine. Policies: built-in 'any' (no quote needed) and 'tdx' (DCAP-verified quote,\n"
 		"Intel root); reverse listeners default to 'any', forward/socks5 to 'tdx'. See docs/ratls.md.\n");
@@ -207,7 +207,7 @@ static int cmd_run(int argc, char **argv)
 		{"shutdown-grace", required_argument, NULL, 6}, {"buffer", required_argument, NULL, 7},
 		{"cert-refresh", required_argument, NULL, 8}, {"log-connections", no_argument, NULL, 9},
 		{"serialize-info", no_argument, NULL, 10}, {"max-pow-conns", required_argument, NULL, 11},
-		{"max-pow-conns-per-source", required_argument, NULL, 12},
+		{"max-pow-conns-per-source", required_argument, NULL, 12}, {"no-serialize-info", no_argument, NULL, 13},
 		{"help", no_argument, NULL, 'h'}, {0},
 	};
 	static struct cr_config conf;
@@ -239,7 +239,8 @@ static int cmd_run(int argc, char **argv)
 		case 7: bad |= parse_int(optarg, 4096, 1 << 24, &v); x->buf_size = (size_t)v; break;
 		case 8: bad |= parse_int(optarg, 1, 43200, &conf.cert_refresh); break;
 		case 9: x->log_connections = true; break;
-		case 10: x->serialize_info = true; break;
+		case 10: x->serialize_info = CR_INFO_ON; break;
+		case 13: x->serialize_info = CR_INFO_OFF; break;
 		case 11: bad |= parse_int(optarg, 1, 1000000, &x->max_pow_conns); break;
 		case 12: bad |= parse_int(optarg, 1, 1000000, &x->max_pow_conns_per_source); break;
 		case 'h': return usage(stdout, 0);

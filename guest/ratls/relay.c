@@ -154,7 +154,7 @@ int cr_relay_start(struct conn *c)
 	c->u2c.p = malloc(cap);
 	if (!c->c2u.p || !c->u2c.p)
 		return -ENOMEM;
-	if (c->px->conf.serialize_info) {
+	if (cr_listener_serialize_info(&c->px->conf, &c->l->conf)) {
 		/* Cocoon's AttestedPeerInfo, first on the local plaintext side */
 		bool rev = c->l->conf.mode == CR_MODE_REVERSE;
 		const struct sockaddr_storage *remote = rev ? &c->src : c->l->conf.mode == CR_MODE_SOCKS5 ? &c->dst
