@@ -309,12 +309,12 @@ void cr_conn_log_peer(struct conn *c)
 {
 	const struct cr_peer *p = &c->tp.peer;
 	char ih[17] = "-";
-	if (p->attested)
+	if (p->attested || p->fake_tdx)
 		cm_hex_encode(p->image_hash, 8, ih, sizeof(ih));
 	if (c->px->conf.log_connections)
-		cr_log("info", "peer_verified", "conn=%llu listener=%s peer=%s policy=%s attested=%d image_hash=%s cached=%d",
-		       (unsigned long long)c->id, c->l->name, c->peer, cr_policy_name(c->l->policy), p->attested, ih,
-		       p->cached);
+		cr_log("info", "peer_verified", "conn=%llu listener=%s peer=%s policy=%s attested=%d%s image_hash=%s cached=%d",
+		       (unsigned long long)c->id, c->l->name, c->peer, cr_policy_name(c->l->policy), p->attested,
+		       p->fake_tdx ? " fake_tdx=1" : "", ih, p->cached);
 }
 
 int cr_conn_handshake(struct conn *c)
