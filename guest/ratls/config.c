@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "guest/cmdline/cmdline.h"
+#include "guest/ratls/fake_tdx.h"
 #include "measure/core/json.h"
 #include "measure/ratls/pow.h"
 
@@ -27,11 +28,13 @@ void cr_config_defaults(struct cr_config *c)
 		.pow_difficulty = CR_POW_DEFAULT_DIFFICULTY,
 		.pow_max = CR_POW_CLIENT_MAX_DIFFICULTY,
 	};
-	c->npolicies = 2;
+	c->npolicies = 3;
 	snprintf(c->policies[0].name, sizeof(c->policies[0].name), "any");
 	c->policies[0].type = CR_POLICY_ANY;
 	snprintf(c->policies[1].name, sizeof(c->policies[1].name), "tdx");
 	c->policies[1].type = CR_POLICY_TDX;
+	snprintf(c->policies[2].name, sizeof(c->policies[2].name), "fake_tdx");
+	c->policies[2].type = CR_POLICY_FAKE_TDX;
 }
 
 static struct cr_policy_conf *policy_slot(struct cr_config *c, const char *name, struct cm_err *e)
@@ -59,8 +62,10 @@ static int set_type(struct cr_policy_conf *p, const char *t, struct cm_err *e)
 		p->type = CR_POLICY_ANY;
 	else if (!strcmp(t, "tdx"))
 		p->type = CR_POLICY_TDX;
+	else if (!strcmp(t, "fake_tdx"))
+		p->type = CR_POLICY_FAKE_TDX;
 	else
-		return cm_fail(e, -EINVAL, "policy %s: unknown type '%s' (any, tdx)", p->name, t);
+		return cm_fail(e, -EINVAL, "policy %s: unknown type '%s' (any, tdx, fake_tdx)", p->name, t);
 	return 0;
 }
 
@@ -164,6 +169,16 @@ static int jint(const struct cm_jv *v, int lo, int hi, int *out, struct cm_err *
 	return rc;
 }
 
+/* A JSON boolean as CR_INFO_ON / CR_INFO_OFF. */
+static int jinfo(const struct cm_jv *v, enum cr_info *out, struct cm_err *e)
+{
+	bool b;
+	int rc = cm_jv_bool(v, &b, e);
+	if (rc == 0)
+		*out = b ? CR_INFO_ON : CR_INFO_OFF;
+	return rc;
+}
+
 static int load_listeners(struct cr_config *c, const struct cm_jv *arr, enum cr_mode mode, struct cm_err *e)
 {
 	size_t n;
@@ -187,6 +202,8 @@ static int load_listeners(struct cr_config *c, const struct cm_jv *arr, enum cr_
 				rc = cm_jv_strcpy(&v, l.policy, sizeof(l.policy), e);
 			else if (!strcmp(key, "max_connections"))
 				rc = jint(&v, 1, 1000000, &l.max_conns, e);
+			else if (!strcmp(key, "serialize_info"))
+				rc = jinfo(&v, &l.serialize_info, e);
 			else
 				rc = cm_jv_fail(&o, e, -EINVAL, "unknown key '%s'", key);
 			if (rc)
@@ -285,7 +302,7 @@ int cr_config_load(struct cr_config *c, const char *path, struct cm_err *e)
 		} else if (!strcmp(key, "log_connections"))
 			rc = cm_jv_bool(&v, &x->log_connections, e);
 		else if (!strcmp(key, "serialize_info"))
-			rc = cm_jv_bool(&v, &x->serialize_info, e);
+			rc = jinfo(&v, &x->serialize_info, e);
 		else if (!strcmp(key, "policies"))
 			rc = load_policies(c, &v, e);
 		else if (!strcmp(key, "reverse"))
@@ -303,12 +320,21 @@ int cr_config_load(struct cr_config *c, const char *path, struct cm_err *e)
 	return rc ? cm_err_prefix(e, "%s", path), rc : 0;
 }
 
+/* The type of the named policy, -1 when there is none. */
+static int policy_type(const struct cr_config *c, const char *name)
+{
+	for (int j = 0; j < c->npolicies; j++)
+		if (!strcmp(c->policies[j].name, name))
+			return (int)c->policies[j].type;
+	return -1;
+}
+
 int cr_config_check(const struct cr_config *c, struct cm_err *e)
 {
 	if (!c->attest[0] == !c->cert_dir[0])
 		return cm_fail(e, -EINVAL, "choose exactly one certificate source: attest (tdx|sim) or cert_dir");
-	if (c->attest[0] && strcmp(c->attest, "tdx") && strcmp(c->attest, "sim"))
-		return cm_fail(e, -EINVAL, "attest must be tdx or sim, not '%s'", c->attest);
+	if (c->attest[0] && strcmp(c->attest, "tdx") && strcmp(c->attest, "sim") && strcmp(c->attest, CR_ATTEST_FAKE_TDX))
+		return cm_fail(e, -EINVAL, "attest must be tdx, sim or fake_tdx, not '%s'", c->attest);
 	if (!c->nlisteners)
 		return cm_fail(e, -EINVAL, "no listeners (reverse, forward or socks5)");
 	if (c->proxy.max_pow_conns > c->proxy.max_conns)
@@ -318,12 +344,15 @@ int cr_config_check(const struct cr_config *c, struct cm_err *e)
 		if (c->listeners[i].max_conns > c->proxy.max_conns)
 			return cm_fail(e, -EINVAL, "listener %s: max_connections %d above the total %d",
 				       c->listeners[i].listen, c->listeners[i].max_conns, c->proxy.max_conns);
-		bool found = false;
-		for (int j = 0; j < c->npolicies; j++)
-			found |= !strcmp(c->policies[j].name, c->listeners[i].policy);
-		if (!found)
+		if (policy_type(c, c->listeners[i].policy) < 0)
 			return cm_fail(e, -EINVAL, "listener %s: unknown policy '%s'", c->listeners[i].listen,
 				       c->listeners[i].policy);
+		/* fake peers only in test setups: an appliance that proves nothing itself */
+		if (policy_type(c, c->listeners[i].policy) == CR_POLICY_FAKE_TDX && strcmp(c->attest, CR_ATTEST_FAKE_TDX))
+			return cm_fail(e, -EINVAL,
+				       "listener %s: policy '%s' is fake_tdx (Cocoon's test attestation, nothing verified): "
+				       "allowed only with attest fake_tdx",
+				       c->listeners[i].listen, c->listeners[i].policy);
 	}
 	return 0;
 }

@@ -1,7 +1,7 @@
 /* cocoon-ratls configuration: a JSON file and/or command-line flags (docs/ratls.md).
  *
  * {
- *   "attest": "tdx" | "sim",            quote backend for in-process certificates, or
+ *   "attest": "tdx" | "sim" | "fake_tdx",  quote backend for in-process certificates, or
  *   "cert_dir": "/run/cocoon/tls",      cert.pem/key.pem made by `gen-cert` (reloaded on change)
  *   "event_log": "/run/cocoon/rtmr3.log",  embedded in generated certificates
  *   "cert_refresh": 3600,               seconds between generated certificates
@@ -10,17 +10,21 @@
  *   "max_pow_connections": 1024 (default max_connections / 4),
  *   "max_pow_connections_per_source": 64,
  *   "shutdown_grace": 10, "buffer_size": 16384, "cache_entries": 10000, "cache_ttl": 3600,
- *   "log_connections": false, "serialize_info": false,
- *   "policies": { "NAME": { "type": "tdx"|"any", "policy": "measure-policy.json",
+ *   "log_connections": false,
+ *   "serialize_info": true|false  (default: on for reverse listeners, off for the others),
+ *   "policies": { "NAME": { "type": "tdx"|"any"|"fake_tdx", "policy": "measure-policy.json",
  *                           "root": "root.pem", "collateral": "/run/cocoon/collateral" } },
  *   "reverse": [ { "listen": "0.0.0.0:11001", "backend": "127.0.0.1:11101", "policy": "NAME",
- *                  "max_connections": 3072 (default: 3/4 of the total; forward/socks5: all) } ],
+ *                  "max_connections": 3072 (default: 3/4 of the total; forward/socks5: all),
+ *                  "serialize_info": true (this listener's; any listener may say it) } ],
  *   "forward": [ { "listen": "127.0.0.1:9000", "target": "10.0.0.2:11001", "policy": "NAME" } ],
  *   "socks5":  [ { "listen": "127.0.0.1:8116", "policy": "NAME" } ]
  * }
- * Unknown keys are errors. Built-in policies: "any" and "tdx" (Intel root, default
+ * Unknown keys are errors. Built-in policies: "any", "tdx" (Intel root, default
  * libmeasure policy, no collateral unless configured; it names no image, so a listener
- * cannot use it until it is redefined with an allowlist: cr_policy_check_pinned). */
+ * cannot use it until it is redefined with an allowlist: cr_policy_check_pinned) and
+ * "fake_tdx" (Cocoon's test attestation, measure/ratls/peer.h; a listener may use a
+ * fake_tdx policy only with attest "fake_tdx"). */
 #ifndef COCOON_RATLS_CONFIG_H
 #define COCOON_RATLS_CONFIG_H
 

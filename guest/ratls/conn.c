@@ -143,6 +143,7 @@ void cr_conn_free(struct conn *c)
 		OPENSSL_cleanse(c->u2c.p, c->px->conf.buf_size);
 	free(c->c2u.p);
 	free(c->u2c.p);
+	OPENSSL_free(c->flight);
 	free(c);
 }
 
@@ -241,12 +242,12 @@ int cr_conn_pre_read(int fd, struct conn *c, size_t want)
 	return 1;
 }
 
-int cr_conn_pre_write(int fd, struct conn *c)
+int cr_conn_send_rest(int fd, const uint8_t *p, size_t *off, size_t len)
 {
-	while (c->pre_off < c->pre_len) {
-		ssize_t n = send(fd, c->pre + c->pre_off, c->pre_len - c->pre_off, MSG_NOSIGNAL);
+	while (*off < len) {
+		ssize_t n = send(fd, p + *off, len - *off, MSG_NOSIGNAL);
 		if (n > 0) {
-			c->pre_off += (size_t)n;
+			*off += (size_t)n;
 			continue;
 		}
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -255,8 +256,15 @@ int cr_conn_pre_write(int fd, struct conn *c)
 			continue;
 		return -EPIPE;
 	}
-	c->pre_len = c->pre_off = 0;
 	return 1;
+}
+
+int cr_conn_pre_write(int fd, struct conn *c)
+{
+	int r = cr_conn_send_rest(fd, c->pre, &c->pre_off, c->pre_len);
+	if (r > 0)
+		c->pre_len = c->pre_off = 0;
+	return r;
 }
 
 enum step cr_conn_pre_flush(struct conn *c, enum state next, const char *why)
@@ -301,12 +309,12 @@ void cr_conn_log_peer(struct conn *c)
 {
 	const struct cr_peer *p = &c->tp.peer;
 	char ih[17] = "-";
-	if (p->attested)
+	if (p->attested || p->fake_tdx)
 		cm_hex_encode(p->image_hash, 8, ih, sizeof(ih));
 	if (c->px->conf.log_connections)
-		cr_log("info", "peer_verified", "conn=%llu listener=%s peer=%s policy=%s attested=%d image_hash=%s cached=%d",
-		       (unsigned long long)c->id, c->l->name, c->peer, cr_policy_name(c->l->policy), p->attested, ih,
-		       p->cached);
+		cr_log("info", "peer_verified", "conn=%llu listener=%s peer=%s policy=%s attested=%d%s image_hash=%s cached=%d",
+		       (unsigned long long)c->id, c->l->name, c->peer, cr_policy_name(c->l->policy), p->attested,
+		       p->fake_tdx ? " fake_tdx=1" : "", ih, p->cached);
 }
 
 int cr_conn_handshake(struct conn *c)

@@ -8,7 +8,8 @@
  *   reverse   ST_R_POW_SEND -> ST_R_POW_RECV -> ST_R_TLS -> ST_R_CONNECT -> ST_RELAY
  *   socks5    ST_S_GREET -> ST_S_GREET_REPLY -> ST_S_REQUEST -> upstream -> ST_S_REPLY -> ST_RELAY
  *   forward   upstream -> ST_RELAY
- *   upstream  ST_F_CONNECT -> ST_F_POW_RECV -> ST_F_POW_SOLVE -> ST_F_POW_SEND -> ST_F_TLS */
+ *   upstream  ST_F_CONNECT -> ST_F_POW_RECV -> ST_F_POW_SOLVE -> ST_F_POW_SEND -> ST_F_TLS
+ *             (ST_F_POW_SEND writes the PoW answer and the ClientHello together) */
 #ifndef COCOON_RATLS_CONN_H
 #define COCOON_RATLS_CONN_H
 
@@ -90,6 +91,8 @@ struct conn {
 	struct cr_tls_peer tp;
 	uint8_t pre[300];       /* preamble bytes (PoW, SOCKS5) */
 	size_t pre_len, pre_off;
+	uint8_t *flight;        /* upstream: PoW answer + ClientHello, sent in one write */
+	size_t flight_len, flight_off;
 	struct cr_pow_challenge ch;
 	int64_t pow_next;
 	struct sockaddr_storage dst;  /* SOCKS5 target */
@@ -163,6 +166,8 @@ int cr_conn_connect_wait(struct conn *c);
  * 1 complete, 0 pending, <0 error or EOF. */
 int cr_conn_pre_read(int fd, struct conn *c, size_t want);
 int cr_conn_pre_write(int fd, struct conn *c);
+/* Send p[*off..len) on fd: 1 all sent, 0 pending, -EPIPE the peer is gone. */
+int cr_conn_send_rest(int fd, const uint8_t *p, size_t *off, size_t len);
 /* Write pre[] to the client side, then enter next; closes c with why when the client is gone. */
 enum step cr_conn_pre_flush(struct conn *c, enum state next, const char *why);
 /* Load n bytes into pre[] to be written. */

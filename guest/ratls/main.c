@@ -1,8 +1,8 @@
 /* cocoon-ratls: the appliance's RA-TLS server, forwarder and SOCKS5 proxy (docs/ratls.md).
  *
- *   cocoon-ratls gen-cert --attest tdx|sim --out DIR [--event-log F] [--current-time T] [--json]
+ *   cocoon-ratls gen-cert --attest tdx|sim|fake_tdx --out DIR [--event-log F] [--current-time T] [--json]
  *   cocoon-ratls run [--config FILE] [-R LISTEN:BACKEND[@POLICY]] [-F LISTEN:TARGET[@POLICY]]
- *                    [-S LISTEN[@POLICY]] [--attest tdx|sim | --cert-dir DIR] [options]
+ *                    [-S LISTEN[@POLICY]] [--attest tdx|sim|fake_tdx | --cert-dir DIR] [options]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -16,6 +16,7 @@
 
 #include "guest/attest/attest.h"
 #include "guest/ratls/config.h"
+#include "guest/ratls/fake_tdx.h"
 #include "guest/ratls/identity.h"
 #include "guest/ratls/log.h"
 #include "guest/ratls/proxy.h"
@@ -26,17 +27,18 @@
 static int usage(FILE *f, int rc)
 {
 	fprintf(f,
-		"usage: cocoon-ratls gen-cert --attest tdx|sim|cmdline --out DIR [--event-log FILE] [--current-time UNIX] [--json]\n"
+		"usage: cocoon-ratls gen-cert --attest tdx|sim|fake_tdx|cmdline --out DIR [--event-log FILE] [--current-time UNIX] [--json]\n"
 		"       cocoon-ratls run [--config FILE] [-R [HOST:]PORT:BACKEND[@POLICY]]... [-F [HOST:]PORT:TARGET[@POLICY]]...\n"
-		"                        [-S [HOST:]PORT[@POLICY]]... [--attest tdx|sim|cmdline | --cert-dir DIR] [--event-log FILE]\n"
+		"                        [-S [HOST:]PORT[@POLICY]]... [--attest tdx|sim|fake_tdx|cmdline | --cert-dir DIR] [--event-log FILE]\n"
 		"                        [--policy NAME=TYPE[,root=PEM][,collateral=PATH][,policy=JSON]]...\n"
 		"                        [--pow-difficulty N] [--pow-max N] [--max-conns N] [--max-pow-conns N]\n"
 		"                        [--max-pow-conns-per-source N] [--handshake-timeout S]\n"
 		"                        [--idle-timeout S] [--shutdown-grace S] [--buffer BYTES] [--cert-refresh S]\n"
-		"                        [--log-connections] [--serialize-info]\n\n"
+		"                        [--log-connections] [--serialize-info | --no-serialize-info]\n\n"
 		"RA-TLS (Cocoon-compatible: PoW preamble, TLS 1.3, attested Ed25519 certificates) in front of\n"
-		"the inference engine. Policies: built-in 'any' (no quote needed) and 'tdx' (DCAP-verified quote,\n"
-		"Intel root); reverse listeners default to 'any', forward/socks5 to 'tdx'. See docs/ratls.md.\n");
+		"the inference engine. Policies: built-in 'any' (no quote needed), 'tdx' (DCAP-verified quote,\n"
+		"Intel root) and 'fake_tdx' (Cocoon's test attestation: only with --attest fake_tdx); reverse\n"
+		"listeners default to 'any', forward/socks5 to 'tdx'. See docs/ratls.md.\n");
 	return rc;
 }
 
@@ -88,9 +90,14 @@ static int cmd_gen_cert(int argc, char **argv)
 	EVP_PKEY *key = NULL;
 	X509 *cert = NULL;
 	uint8_t ih[CM_IMAGE_HASH_LEN];
-	int rc = ca_open(attest, NULL, &b, &e);
-	if (!rc)
-		rc = cr_identity_generate(b, evlog, nb, &key, &cert, ih, &e);
+	int rc;
+	if (!strcmp(attest, CR_ATTEST_FAKE_TDX)) {
+		rc = cr_identity_generate_fake(nb, &key, &cert, ih, &e);
+	} else {
+		rc = ca_open(attest, NULL, &b, &e);
+		if (!rc)
+			rc = cr_identity_generate(b, evlog, nb, &key, &cert, ih, &e);
+	}
 	if (!rc) {
 		mkdir(out, 0755);
 		rc = cr_cert_write(out, key, cert, &e);
@@ -121,6 +128,7 @@ struct runtime {
 	struct cr_config *conf;
 	struct cr_verifier *verifier;
 	struct ca_backend *backend;
+	bool fake;              /* attest fake_tdx: generated like a backend's, without one */
 	time_t next_refresh;
 	struct timespec cert_mtime;
 };
@@ -131,10 +139,11 @@ static int install_identity(struct cr_proxy *px, struct runtime *rt, struct cm_e
 	X509 *cert = NULL;
 	int rc;
 	char hex[65] = "-";
-	if (rt->backend) {
+	if (rt->backend || rt->fake) {
 		uint8_t ih[CM_IMAGE_HASH_LEN];
-		rc = cr_identity_generate(rt->backend, rt->conf->event_log, time(NULL) - CR_CERT_BACKDATE, &key, &cert,
-					  ih, e);
+		time_t nb = time(NULL) - CR_CERT_BACKDATE;
+		rc = rt->fake ? cr_identity_generate_fake(nb, &key, &cert, ih, e)
+			      : cr_identity_generate(rt->backend, rt->conf->event_log, nb, &key, &cert, ih, e);
 		if (!rc)
 			cm_hex_encode(ih, sizeof(ih), hex, sizeof(hex));
 	} else {
@@ -144,7 +153,7 @@ static int install_identity(struct cr_proxy *px, struct runtime *rt, struct cm_e
 		rc = cr_proxy_set_identity(px, cert, key, e);
 	if (!rc)
 		cr_log("info", "certificate_installed", "source=%s image_hash=%s",
-		       rt->backend ? rt->conf->attest : rt->conf->cert_dir, hex);
+		       rt->backend || rt->fake ? rt->conf->attest : rt->conf->cert_dir, hex);
 	EVP_PKEY_free(key);
 	X509_free(cert);
 	return rc;
@@ -165,11 +174,12 @@ static void tick(struct cr_proxy *px, void *arg)
 	struct runtime *rt = arg;
 	struct cm_err e = {0};
 	time_t now = time(NULL);
-	if (rt->backend && now >= rt->next_refresh) {
+	bool generated = rt->backend || rt->fake;
+	if (generated && now >= rt->next_refresh) {
 		rt->next_refresh = now + rt->conf->cert_refresh;
 		if (install_identity(px, rt, &e))
 			cr_log("error", "certificate_refresh_failed", "error=\"%s\"", e.msg); /* keep the old one */
-	} else if (!rt->backend) {
+	} else if (!generated) {
 		struct timespec m = cert_mtime(rt->conf->cert_dir);
 		if (m.tv_sec != rt->cert_mtime.tv_sec || m.tv_nsec != rt->cert_mtime.tv_nsec) {
 			/* retried every second until the pair loads (a writer may be mid-update) */
@@ -207,7 +217,7 @@ static int cmd_run(int argc, char **argv)
 		{"shutdown-grace", required_argument, NULL, 6}, {"buffer", required_argument, NULL, 7},
 		{"cert-refresh", required_argument, NULL, 8}, {"log-connections", no_argument, NULL, 9},
 		{"serialize-info", no_argument, NULL, 10}, {"max-pow-conns", required_argument, NULL, 11},
-		{"max-pow-conns-per-source", required_argument, NULL, 12},
+		{"max-pow-conns-per-source", required_argument, NULL, 12}, {"no-serialize-info", no_argument, NULL, 13},
 		{"help", no_argument, NULL, 'h'}, {0},
 	};
 	static struct cr_config conf;
@@ -239,7 +249,8 @@ static int cmd_run(int argc, char **argv)
 		case 7: bad |= parse_int(optarg, 4096, 1 << 24, &v); x->buf_size = (size_t)v; break;
 		case 8: bad |= parse_int(optarg, 1, 43200, &conf.cert_refresh); break;
 		case 9: x->log_connections = true; break;
-		case 10: x->serialize_info = true; break;
+		case 10: x->serialize_info = CR_INFO_ON; break;
+		case 13: x->serialize_info = CR_INFO_OFF; break;
 		case 11: bad |= parse_int(optarg, 1, 1000000, &x->max_pow_conns); break;
 		case 12: bad |= parse_int(optarg, 1, 1000000, &x->max_pow_conns_per_source); break;
 		case 'h': return usage(stdout, 0);
@@ -281,12 +292,13 @@ static int cmd_run(int argc, char **argv)
 	px = cr_proxy_new(&conf.proxy, rt.verifier, &e);
 	if (!px)
 		goto out;
-	if (conf.attest[0] && ca_open(conf.attest, NULL, &rt.backend, &e))
+	rt.fake = !strcmp(conf.attest, CR_ATTEST_FAKE_TDX);
+	if (conf.attest[0] && !rt.fake && ca_open(conf.attest, NULL, &rt.backend, &e))
 		goto out;
 	if (install_identity(px, &rt, &e))
 		goto out;
 	rt.next_refresh = time(NULL) + conf.cert_refresh;
-	if (!rt.backend)
+	if (!rt.backend && !rt.fake)
 		rt.cert_mtime = cert_mtime(conf.cert_dir);
 	for (int i = 0; i < conf.nlisteners; i++) {
 		if (cr_proxy_add_listener(px, &conf.listeners[i], &e))

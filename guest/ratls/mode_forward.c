@@ -78,25 +78,29 @@ enum step cr_st_f_pow_solve(struct conn *c)
 		c->pow_next += POW_STEP;
 		return STEP_STOP; /* the loop calls us again (solving list) */
 	}
-	cr_pow_response_encode(nonce, c->pre);
-	c->pre_len = CR_POW_RESPONSE_LEN;
-	c->pre_off = 0;
+	/* the answer and the ClientHello in one write (tls.h cr_tls_first_flight) */
+	uint8_t answer[CR_POW_RESPONSE_LEN];
+	cr_pow_response_encode(nonce, answer);
+	if (cr_conn_tls_new(c, false) ||
+	    cr_tls_first_flight(c->ssl, answer, sizeof(answer), &c->flight, &c->flight_len, &e)) {
+		cr_upstream_fail(c, "TLS setup failed");
+		return STEP_STOP;
+	}
+	c->flight_off = 0;
 	c->st = ST_F_POW_SEND;
 	return STEP_CONTINUE;
 }
 
 enum step cr_st_f_pow_send(struct conn *c)
 {
-	int r = cr_conn_pre_write(c->fdu, c);
+	int r = cr_conn_send_rest(c->fdu, c->flight, &c->flight_off, c->flight_len);
 	if (r < 0) {
 		cr_upstream_fail(c, "target gone during PoW");
 		return STEP_STOP;
 	}
 	if (r > 0) {
-		if (cr_conn_tls_new(c, false)) {
-			cr_upstream_fail(c, "TLS setup failed");
-			return STEP_STOP;
-		}
+		OPENSSL_free(c->flight);
+		c->flight = NULL;
 		c->st = ST_F_TLS;
 	}
 	return STEP_CONTINUE;

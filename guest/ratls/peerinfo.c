@@ -72,8 +72,9 @@ int cr_peerinfo_encode(const struct cr_peer *p, const struct sockaddr_storage *s
 	struct w w = {.p = out, .cap = cap};
 	uint8_t len[4] = {0};
 	put(&w, len, 4); /* patched below */
-	put_i32(&w, p->attested ? 1 : 0);
-	if (p->attested) {
+	bool att = p->attested || p->fake_tdx; /* Cocoon's fake_tdx is TDX data with zero registers */
+	put_i32(&w, att ? 1 : 0);
+	if (att) {
 		put_i32(&w, 0); /* TDX */
 		put(&w, p->regs.mrtd, 48);
 		put(&w, p->regs.mrconfigid, 48);

@@ -3,7 +3,8 @@
  * and SOCKS5: to the local client) describing the verified remote peer, then the stream.
  *
  * Frame = u32 LE body length ‖ body; body in td::store order, integers LE:
- *   i32 has_attestation; if 1: i32 variant (0 = TDX), MRTD, MRCONFIGID, MROWNER,
+ *   i32 has_attestation (1 also for a fake_tdx peer: zero registers, its REPORTDATA, as
+ *   Cocoon's FakeTdxInterface gives); if 1: i32 variant (0 = TDX), MRTD, MRCONFIGID, MROWNER,
  *   MROWNERCONFIG, RTMR0..3 (48 bytes each), REPORTDATA (64); collateral_root_hash (48);
  *   UserClaims as a TL string (0x20 ‖ 32-byte key ‖ 3 zero bytes); source_ip (TL string);
  *   i32 source_port; destination_ip (TL string); i32 destination_port.

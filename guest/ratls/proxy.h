@@ -6,7 +6,8 @@
  *
  * Every listener names a policy of the verifier. Data moves through two buffers per
  * connection (one per direction); a side is read only while the buffer it fills has room
- * (backpressure), EOF is propagated as half-close (shutdown(SHUT_WR) / TLS close_notify),
+ * (backpressure), EOF is propagated as half-close (shutdown(SHUT_WR), after a TLS close_notify on
+ * the TLS side; a TCP EOF without close_notify is an EOF too, as Cocoon sends none),
  * handshakes and idle connections time out. Connection budgets: all listeners together
  * (max_conns), each listener (its max_conns), the connections of a reverse listener still
  * in the PoW (max_pow_conns) and those from one source address (max_pow_conns_per_source;
@@ -27,6 +28,11 @@
 
 enum cr_mode { CR_MODE_REVERSE = 0, CR_MODE_FORWARD, CR_MODE_SOCKS5 };
 
+/* Whether the AttestedPeerInfo frame goes to the plaintext side: a listener's own setting,
+ * else the proxy's, else on for reverse listeners (Cocoon's routers always send it in front
+ * of its runners, which require it) and off for forward/SOCKS5 ones. */
+enum cr_info { CR_INFO_DEFAULT = 0, CR_INFO_ON, CR_INFO_OFF };
+
 struct cr_proxy_conf {
 	int max_conns;          /* open connections (client side) at most, all listeners */
 	int max_pow_conns;      /* per reverse listener: connections still in the PoW (0 = max_conns / 4) */
@@ -38,7 +44,7 @@ struct cr_proxy_conf {
 	int pow_difficulty;     /* reverse: difficulty asked of clients (0..28) */
 	int pow_max;            /* forward/socks5: highest difficulty solved (<= 28) */
 	bool log_connections;   /* one line per connection open/close */
-	bool serialize_info;    /* Cocoon's AttestedPeerInfo frame to the plaintext side */
+	enum cr_info serialize_info; /* Cocoon's AttestedPeerInfo frame to the plaintext side */
 };
 
 struct cr_listener_conf {
@@ -47,7 +53,11 @@ struct cr_listener_conf {
 	char target[256];       /* reverse: BACKEND, forward: TARGET; socks5: "" */
 	char policy[64];
 	int max_conns;          /* this listener's budget (0 = max_conns, 3/4 of it for reverse) */
+	enum cr_info serialize_info; /* CR_INFO_DEFAULT: the proxy's */
 };
+
+/* The resolved serialize_info of a listener (enum cr_info). */
+bool cr_listener_serialize_info(const struct cr_proxy_conf *pc, const struct cr_listener_conf *lc);
 
 struct cr_proxy;
 

@@ -27,9 +27,9 @@ static ssize_t side_io(struct conn *c, bool client, uint8_t *p, size_t n, bool w
 		if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
 			return IO_AGAIN;
 		if (!wr && err == SSL_ERROR_ZERO_RETURN)
-			return 0; /* close_notify */
+			return 0; /* close_notify, or a TCP EOF without it (SSL_OP_IGNORE_UNEXPECTED_EOF) */
 		ERR_clear_error();
-		return IO_ERR; /* includes EOF without close_notify (truncation) */
+		return IO_ERR;
 	}
 	for (;;) {
 		ssize_t r = wr ? send(fd, p, n, MSG_NOSIGNAL) : read(fd, p, n);
@@ -41,16 +41,19 @@ static ssize_t side_io(struct conn *c, bool client, uint8_t *p, size_t n, bool w
 	}
 }
 
-/* Half-close the write direction of a side. 1 done, 0 retry later, <0 error. */
+/* Half-close the write direction of a side: on the TLS side close_notify, then the TCP
+ * half-close too (Cocoon ignores close_notify and ends a connection on the TCP EOF only).
+ * 1 done, 0 retry later. A peer already gone cannot be told more: that is done too. */
 static int side_shutdown(struct conn *c, bool client)
 {
 	if (c->ssl && c->tls_on_c == client) {
 		int r = SSL_shutdown(c->ssl); /* sends close_notify; reading stays possible (TLS 1.3) */
-		if (r >= 0)
-			return 1;
-		int err = SSL_get_error(c->ssl, r);
-		ERR_clear_error();
-		return err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ ? 0 : -EPIPE;
+		if (r < 0) {
+			int err = SSL_get_error(c->ssl, r);
+			ERR_clear_error();
+			if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ)
+				return 0;
+		}
 	}
 	shutdown(client ? c->fdc : c->fdu, SHUT_WR);
 	return 1;
@@ -102,10 +105,7 @@ static int pump_dir(struct conn *c, bool from_client, bool *rd_blocked)
 		progress = 1;
 	}
 	if (*src_eof && !b->len && !*dst_shut) {
-		int r = side_shutdown(c, !from_client);
-		if (r < 0)
-			return -1;
-		if (r > 0) {
+		if (side_shutdown(c, !from_client)) {
 			*dst_shut = true;
 			progress = 1;
 		}
@@ -113,9 +113,6 @@ static int pump_dir(struct conn *c, bool from_client, bool *rd_blocked)
 	return progress;
 }
 
-/* events: what epoll reported for the fd on the client side (on_client) or upstream; a
- * side is read only when it reported EPOLLIN or its TLS object holds decrypted bytes
- * (level-triggered epoll reports the others again). */
 /* events: what epoll reported for the fd on the client side (on_client) or upstream; a
  * side is read only when it reported EPOLLIN or its TLS object holds decrypted bytes
  * (level-triggered epoll reports the others again). */
@@ -157,7 +154,7 @@ int cr_relay_start(struct conn *c)
 	c->u2c.p = malloc(cap);
 	if (!c->c2u.p || !c->u2c.p)
 		return -ENOMEM;
-	if (c->px->conf.serialize_info) {
+	if (cr_listener_serialize_info(&c->px->conf, &c->l->conf)) {
 		/* Cocoon's AttestedPeerInfo, first on the local plaintext side */
 		bool rev = c->l->conf.mode == CR_MODE_REVERSE;
 		const struct sockaddr_storage *remote = rev ? &c->src : c->l->conf.mode == CR_MODE_SOCKS5 ? &c->dst

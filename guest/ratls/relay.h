@@ -1,8 +1,10 @@
 /* The relay of cocoon-ratls: bytes both ways between the client side and the upstream side
  * of a connection, through one bounded buffer per direction. A side is read only while the
  * buffer it fills has room (backpressure); EOF on one side becomes a half-close of the
- * other (shutdown(SHUT_WR), or TLS close_notify on the TLS side); the connection ends when
- * both directions are shut. */
+ * other (shutdown(SHUT_WR); on the TLS side close_notify and then shutdown(SHUT_WR), since
+ * Cocoon ignores close_notify); a TCP EOF without close_notify on the TLS side ends that
+ * direction like close_notify does (Cocoon never sends one; docs/threat-model.md
+ * "Truncation"); the connection ends when both directions are shut. */
 #ifndef COCOON_RATLS_RELAY_H
 #define COCOON_RATLS_RELAY_H
 

@@ -80,7 +80,9 @@ SSL_CTX *cr_tls_ctx_new(bool server, X509 *cert, EVP_PKEY *key, struct cm_err *e
 	if (SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1 ||
 	    SSL_CTX_set_ciphersuites(ctx, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384") != 1)
 		goto fail;
-	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION);
+	/* IGNORE_UNEXPECTED_EOF: a TCP EOF without close_notify reads as a close (Cocoon never
+	 * sends close_notify); the SSL stays usable for writing the other direction. */
+	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_num_tickets(ctx, 0);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
@@ -122,6 +124,37 @@ fail:
 	ERR_clear_error();
 	cm_fail(e, -ENOMEM, "SSL setup failed");
 	return NULL;
+}
+
+int cr_tls_first_flight(SSL *ssl, const uint8_t *prefix, size_t plen, uint8_t **out, size_t *len,
+			struct cm_err *e)
+{
+	*out = NULL;
+	*len = 0;
+	BIO *sock = SSL_get_rbio(ssl); /* SSL_set_fd: the same BIO reads and writes */
+	BIO *mr = BIO_new(BIO_s_mem()), *mw = BIO_new(BIO_s_mem());
+	if (!sock || !mr || !mw || BIO_up_ref(sock) != 1) {
+		BIO_free(mr);
+		BIO_free(mw);
+		goto fail;
+	}
+	BIO_set_mem_eof_return(mr, -1); /* empty: "retry", not EOF */
+	SSL_set_bio(ssl, mr, mw);       /* frees the socket BIO's SSL reference; ours keeps it */
+	int r = SSL_do_handshake(ssl);
+	char *flight = NULL;
+	long n = BIO_get_mem_data(mw, &flight);
+	bool ok = r < 0 && SSL_get_error(ssl, r) == SSL_ERROR_WANT_READ && n > 0;
+	if (ok && (*out = OPENSSL_malloc(plen + (size_t)n))) {
+		memcpy(*out, prefix, plen);
+		memcpy(*out + plen, flight, (size_t)n);
+		*len = plen + (size_t)n;
+	}
+	SSL_set_bio(ssl, sock, sock); /* takes our reference; frees the memory BIOs */
+	if (*out)
+		return 0;
+fail:
+	ERR_clear_error();
+	return cm_fail(e, -EIO, "TLS: no first flight");
 }
 
 int cr_tls_check_verified(SSL *ssl, struct cm_err *e)

@@ -29,6 +29,15 @@ SSL_CTX *cr_tls_ctx_new(bool server, X509 *cert, EVP_PKEY *key, struct cm_err *e
  * check the server name "127.0.0.1" like Cocoon's clients and send no SNI. */
 SSL *cr_tls_new(SSL_CTX *ctx, int fd, bool server, struct cr_tls_peer *st, struct cm_err *e);
 
+/* Client: run the handshake up to its first flight (the ClientHello) without touching the
+ * socket and return prefix || that flight in *out (OPENSSL_malloc'd, *len bytes); the SSL
+ * goes on with its socket afterwards, waiting for the ServerHello. Cocoon's PoW server hands
+ * its socket to TLS after the one read that took the PoW answer and misses a ClientHello
+ * that arrives as a second segment (issue 17), so the answer and the ClientHello must leave
+ * in one write. 0 or -EIO. */
+int cr_tls_first_flight(SSL *ssl, const uint8_t *prefix, size_t plen, uint8_t **out, size_t *len,
+			struct cm_err *e);
+
 /* After the handshake: 0 when the peer was verified by cr_peer_verify in it. */
 int cr_tls_check_verified(SSL *ssl, struct cm_err *e);
 

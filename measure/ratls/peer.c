@@ -363,8 +363,8 @@ const struct cr_policy *cr_verifier_policy(const struct cr_verifier *v, const ch
 
 int cr_policy_check_pinned(const struct cr_policy *p, struct cm_err *e)
 {
-	if (p->conf.type == CR_POLICY_ANY)
-		return 0;
+	if (p->conf.type != CR_POLICY_TDX)
+		return 0; /* any attests nothing; every fake_tdx peer has the same image */
 	const struct cm_policy *m = cr_dcap_policy_measure(p->dcap);
 	if (cm_policy_pins_image(m) || m->allow_any_image)
 		return 0;
@@ -428,6 +428,44 @@ static const char *debug_event(const uint8_t *log, size_t len)
 	return NULL;
 }
 
+/* The allowlist of n entries of size sz accepts v (an empty list accepts anything). */
+static bool allowed(const void *list, size_t n, size_t sz, const uint8_t *v)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!memcmp((const uint8_t *)list + i * sz, v, sz))
+			return true;
+	return n == 0;
+}
+
+/* Cocoon's fake_tdx (see peer.h): the 64 REPORTDATA bytes as the quote, zero registers. */
+static int fake_tdx_steps(const struct cr_policy *p, const struct cr_cert_info *ci, struct cr_peer *out,
+			  struct cm_err *e)
+{
+	if (!ci->quote)
+		return cm_fail_check(e, -EBADMSG, "quote_missing", "certificate carries no quote");
+	if (ci->quote_len != CR_FAKE_TDX_QUOTE_LEN)
+		return cm_fail_check(e, -EBADMSG, "quote_format", "a fake_tdx quote is %u bytes (REPORTDATA), not %zu",
+				     CR_FAKE_TDX_QUOTE_LEN, ci->quote_len);
+	uint8_t want[CR_REPORT_DATA_LEN];
+	if (cm_sha512(ci->pubkey, CR_PUBKEY_LEN, want))
+		return cm_fail_check(e, -EIO, "report_data", "SHA-512 failed");
+	if (!cm_memeq_ct(want, ci->quote, CR_REPORT_DATA_LEN))
+		return cm_fail_check(e, -EBADMSG, "report_data",
+				     "REPORTDATA is not SHA-512 of the certificate's public key");
+	memcpy(out->report_data, ci->quote, CR_REPORT_DATA_LEN);
+	cm_image_hash(&out->regs, out->image_hash); /* zero registers */
+	const struct cm_policy *m = cr_dcap_policy_measure(p->dcap);
+	uint8_t zero[4 * 48] = {0};
+	if (!allowed(m->mrtd, m->n_mrtd, 48, zero))
+		return cm_fail_check(e, -EACCES, "policy_mrtd", "MRTD (zero: fake_tdx) is not in the policy's allowlist");
+	if (!allowed(m->rtmrs, m->n_rtmrs, sizeof(zero), zero))
+		return cm_fail_check(e, -EACCES, "policy_rtmrs", "RTMR0..3 (zero: fake_tdx) are not in the policy's allowlist");
+	if (!allowed(m->image_hashes, m->n_image_hashes, CM_IMAGE_HASH_LEN, out->image_hash))
+		return cm_fail_check(e, -EACCES, "policy_image_hash", "image hash is not in the policy's allowlist");
+	out->fake_tdx = true;
+	return 0;
+}
+
 /* The steps of cr_peer_verify; a failure names its check in e. */
 static int peer_steps(struct cr_verifier *v, const struct cr_policy *p, X509 *cert, time_t now,
 		      struct cr_peer *out, struct cm_err *e)
@@ -441,6 +479,8 @@ static int peer_steps(struct cr_verifier *v, const struct cr_policy *p, X509 *ce
 	memcpy(out->pubkey, ci.pubkey, CR_PUBKEY_LEN);
 	if (p->conf.type == CR_POLICY_ANY)
 		return 0; /* Cocoon's `any`: no quote needed (allowlists were refused at load) */
+	if (p->conf.type == CR_POLICY_FAKE_TDX)
+		return fake_tdx_steps(p, &ci, out, e);
 
 	if (!ci.quote)
 		return cm_fail_check(e, -EBADMSG, "quote_missing", "certificate carries no quote");

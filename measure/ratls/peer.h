@@ -11,6 +11,13 @@
  * policy's allowlists; an RTMR3 event log extension, when present, must replay to RTMR3,
  * and one that shows a debug event (cocoon:cocoon_debug, cocoon:debug_shell) is refused
  * ("policy_debug_event") unless the policy allows debug.
+ * `fake_tdx` is Cocoon's test attestation (tee/cocoon/tdx.cpp FakeTdxInterface): the quote
+ * extension holds exactly the 64 REPORTDATA bytes, SHA-512(raw public key), and nothing
+ * vouches for it; the registers are zero, so every fake_tdx peer has the image hash
+ * CR_FAKE_TDX_IMAGE_HASH (SHA-256 of 448 zero bytes, as Cocoon computes it). Only a
+ * fake_tdx policy accepts it (its image_hashes/mrtd/rtmrs allowlists apply; it takes no
+ * root or collateral); a `tdx` policy refuses it (quote_format), and cocoon-ratls lets a
+ * listener use a fake_tdx policy only when its own identity is fake_tdx too (test setups).
  * Successful DCAP verifications are cached per (SHA-256(quote), policy, collateral
  * generation) (bounded LRU, expiring at the earliest end of the collateral and PCK
  * certificate windows or the cache TTL; a collateral reload flushes the policy's
@@ -42,7 +49,10 @@ struct cr_cert_info {
 
 int cr_cert_inspect(X509 *cert, time_t now, struct cr_cert_info *info, struct cm_err *e);
 
-enum cr_policy_type { CR_POLICY_ANY = 0, CR_POLICY_TDX };
+enum cr_policy_type { CR_POLICY_ANY = 0, CR_POLICY_TDX, CR_POLICY_FAKE_TDX };
+
+#define CR_FAKE_TDX_QUOTE_LEN CR_REPORT_DATA_LEN
+#define CR_FAKE_TDX_IMAGE_HASH "5c55c8f4db4010ba9203d83536d0609856af8c847ac039e37e7dde8fbd574b61"
 
 struct cr_policy;  /* a named, loaded policy (peer.c) */
 struct cr_verifier; /* policies + attestation cache + collateral (peer.c) */
@@ -50,6 +60,7 @@ struct cr_verifier; /* policies + attestation cache + collateral (peer.c) */
 /* The verified peer. */
 struct cr_peer {
 	bool attested;               /* a quote was verified */
+	bool fake_tdx;               /* accepted by a fake_tdx policy: zero registers, nothing verified */
 	bool cached;                 /* DCAP result came from the attestation cache */
 	uint8_t pubkey[CR_PUBKEY_LEN];
 	struct cm_td_regs regs;

@@ -1,7 +1,8 @@
 /* libFuzzer target: a peer's RA-TLS certificate as cocoon-ratls receives it in the TLS
  * handshake (DER), through cr_cert_inspect() at a fixed time and cr_peer_verify() under
- * the `any` policy and a `tdx` policy anchored at a sim root (measure/ratls/peer.c, the
- * quote parser and verifier of libmeasure behind it, the RTMR3 event log replay).
+ * the `any` policy, a `tdx` policy anchored at a sim root (measure/ratls/peer.c, the
+ * quote parser and verifier of libmeasure behind it, the RTMR3 event log replay) and the
+ * `fake_tdx` policy (Cocoon's 64-byte REPORTDATA quote; never a real attestation).
  *
  * The sim root, collateral and policy are read from $COCOON_SIM_DIR (default
  * build/fuzz/ratls_sim: the state directory the seed rule in tests/fuzz/module.mk mints
@@ -33,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FIXED_NOW 1767225600 /* 2026-01-01T00:00:00Z */
 
 static struct cr_verifier *v;
-static const struct cr_policy *p_any, *p_tdx;
+static const struct cr_policy *p_any, *p_tdx, *p_fake;
 static EVP_PKEY *key;
 
 static void add(const struct cr_policy_conf *c)
@@ -69,8 +70,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		tdx.root[0] = 0;
 	}
 	add(&tdx);
+	struct cr_policy_conf fake = {.name = "fake_tdx", .type = CR_POLICY_FAKE_TDX};
+	add(&fake);
 	p_any = cr_verifier_policy(v, "any");
 	p_tdx = cr_verifier_policy(v, "tdx");
+	p_fake = cr_verifier_policy(v, "fake_tdx");
 	static const uint8_t seed[32] = {'f', 'u', 'z', 'z'};
 	if (!(key = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, sizeof(seed))))
 		abort();
@@ -92,8 +96,13 @@ static void verify(X509 *x)
 		if (cr_peer_verify(v, p_any, x, now, &peer, &e) == 0 && peer.attested)
 			abort(); /* `any` never reports an attested peer */
 		rc = cr_peer_verify(v, p_tdx, x, now, &peer, &e);
-		if (rc == 0 && !peer.attested)
+		if (rc == 0 && (!peer.attested || peer.fake_tdx))
 			abort();
+		if (rc && !peer.failed_check)
+			abort();
+		rc = cr_peer_verify(v, p_fake, x, now, &peer, &e);
+		if (rc == 0 && (peer.attested || !peer.fake_tdx))
+			abort(); /* a fake peer is never reported as attested */
 		if (rc && !peer.failed_check)
 			abort();
 	}

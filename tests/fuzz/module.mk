@@ -86,8 +86,8 @@ $(RFUZZ_GEN)/ratls_peerinfo/.stamp:
 	touch $@
 
 # Certificates: two attested by the sim backend (a fresh state directory, RTMR3 extended
-# with the seed event log, which gen-cert embeds; one without the log) and one
-# unattested self-signed Ed25519 certificate from the openssl CLI.
+# with the seed event log, which gen-cert embeds; one without the log), one with Cocoon's
+# fake_tdx quote and one unattested self-signed Ed25519 certificate from the openssl CLI.
 $(RFUZZ_GEN)/ratls_cert/.stamp: tests/fuzz/seeds/ratls_rtmr3.log | $(BIN)/cocoon-ratls $(BIN)/cocoon-sim
 	@rm -rf $(@D) $(RFUZZ_SIM) && mkdir -p $(@D)/tmp
 	$(BIN)/cocoon-sim --dir $(RFUZZ_SIM) init >/dev/null
@@ -96,6 +96,8 @@ $(RFUZZ_GEN)/ratls_cert/.stamp: tests/fuzz/seeds/ratls_rtmr3.log | $(BIN)/cocoon
 	openssl x509 -in $(@D)/tmp/cert.pem -outform DER -out $(@D)/attested_eventlog.der
 	COCOON_SIM_DIR=$(RFUZZ_SIM) $(BIN)/cocoon-ratls gen-cert --attest sim --out $(@D)/tmp >/dev/null
 	openssl x509 -in $(@D)/tmp/cert.pem -outform DER -out $(@D)/attested.der
+	$(BIN)/cocoon-ratls gen-cert --attest fake_tdx --out $(@D)/tmp >/dev/null
+	openssl x509 -in $(@D)/tmp/cert.pem -outform DER -out $(@D)/fake_tdx.der
 	openssl req -x509 -newkey ed25519 -nodes -keyout $(@D)/tmp/key.pem -days 1 -outform DER \
 	  -subj "/C=AE/ST=DUBAI/O=TDLib Development/OU=Security/CN=localhost" -out $(@D)/unattested.der 2>/dev/null
 	rm -rf $(@D)/tmp

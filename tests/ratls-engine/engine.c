@@ -1,11 +1,13 @@
 /* ratls-engine: a small OpenAI-style streaming HTTP server for tests and benchmarks.
  *
- *   ratls-engine [--listen [HOST:]PORT] [--tokens N] [--delay-us U] [--port-file F]
+ *   ratls-engine [--listen [HOST:]PORT] [--tokens N] [--delay-us U] [--port-file F] [--peer-info]
  *
  * POST /v1/chat/completions (or /v1/completions): answers with Server-Sent Events over
  * chunked transfer encoding, one `data: {...chat.completion.chunk...}` event per token
  * ("max_tokens" in the JSON body, default --tokens), then `data: [DONE]`. GET /health
- * answers "ok". HTTP/1.1 keep-alive; one thread per connection (blocking I/O). */
+ * answers "ok". HTTP/1.1 keep-alive; one thread per connection (blocking I/O). --peer-info:
+ * every connection starts with Cocoon's AttestedPeerInfo frame (u32 LE length 1..1024, the
+ * body), as cocoon-ratls reverse listeners send by default; one without it is closed. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
@@ -23,6 +25,7 @@
 
 static int g_tokens = 16;
 static int g_delay_us;
+static int g_peer_info;
 
 static int write_all(int fd, const char *p, size_t n)
 {
@@ -92,6 +95,21 @@ static void *serve(void *arg)
 	static unsigned long long next_id;
 	char *req = malloc(REQ_MAX + 1);
 	size_t have = 0;
+	if (req && g_peer_info) {
+		/* the AttestedPeerInfo frame: length, then the body (not interpreted here) */
+		while (have < 4)
+			if (recv_more(fd, req, &have))
+				goto out;
+		uint32_t len = (uint32_t)(uint8_t)req[0] | (uint32_t)(uint8_t)req[1] << 8 |
+			       (uint32_t)(uint8_t)req[2] << 16 | (uint32_t)(uint8_t)req[3] << 24;
+		if (len == 0 || len > 1024)
+			goto out;
+		while (have < 4 + len)
+			if (recv_more(fd, req, &have))
+				goto out;
+		memmove(req, req + 4 + len, have - 4 - len);
+		have -= 4 + len;
+	}
 	while (req) {
 		/* headers */
 		char *end;
@@ -143,7 +161,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{"listen", required_argument, NULL, 'l'}, {"tokens", required_argument, NULL, 't'},
 		{"delay-us", required_argument, NULL, 'd'}, {"port-file", required_argument, NULL, 'p'},
-		{"help", no_argument, NULL, 'h'}, {0},
+		{"peer-info", no_argument, NULL, 'i'}, {"help", no_argument, NULL, 'h'}, {0},
 	};
 	const char *listen_s = "127.0.0.1:0", *port_file = NULL;
 	int o;
@@ -153,8 +171,9 @@ int main(int argc, char **argv)
 		case 't': g_tokens = atoi(optarg); break;
 		case 'd': g_delay_us = atoi(optarg); break;
 		case 'p': port_file = optarg; break;
+		case 'i': g_peer_info = 1; break;
 		case 'h':
-			printf("usage: ratls-engine [--listen [HOST:]PORT] [--tokens N] [--delay-us U] [--port-file F]\n");
+			printf("usage: ratls-engine [--listen [HOST:]PORT] [--tokens N] [--delay-us U] [--port-file F] [--peer-info]\n");
 			return 0;
 		default: return 2;
 		}

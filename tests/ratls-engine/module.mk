@@ -1,6 +1,7 @@
-# Test tools for cocoon-ratls: an OpenAI-style streaming engine and a load generator.
+# Test tools for cocoon-ratls: an OpenAI-style streaming engine, a load generator and a
+# Cocoon-like peer.
 # Built with `make` (prerequisites of `all`), not installed.
-RATLS_TOOLS := $(BUILD)/tests/ratls-engine $(BUILD)/tests/ratls-load
+RATLS_TOOLS := $(BUILD)/tests/ratls-engine $(BUILD)/tests/ratls-load $(BUILD)/tests/ratls-cocoon-peer
 
 $(BUILD)/tests/ratls-engine: $(OBJ)/tests/ratls-engine/engine.o
 	@mkdir -p $(@D)
@@ -9,5 +10,10 @@ $(BUILD)/tests/ratls-engine: $(OBJ)/tests/ratls-engine/engine.o
 $(BUILD)/tests/ratls-load: $(OBJ)/tests/ratls-engine/loadgen.o $(call lib,cocoonratls) $(call lib,measure)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) $^ -o $@ -lpthread $(BASE_LIBS)
+
+# A peer that behaves like Cocoon's router (PoW hand-over, no close_notify): cocoon_peer.c.
+$(BUILD)/tests/ratls-cocoon-peer: $(OBJ)/tests/ratls-engine/cocoon_peer.o $(call lib,measure)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) $^ -o $@ $(BASE_LIBS)
 
 all: $(RATLS_TOOLS)

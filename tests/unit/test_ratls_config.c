@@ -23,34 +23,96 @@ static char *write_tmp(const char *text)
 	return path;
 }
 
+/* Defaults, then the JSON text, which must load. */
+static void load_ok(struct cr_config *c, const char *json)
+{
+	struct cm_err e = {0};
+	cr_config_defaults(c);
+	assert_int_equal(cr_config_load(c, write_tmp(json), &e), 0);
+}
+
 static void test_config_file_loads_policies_and_listeners(void **state)
 {
 	(void)state;
 	struct cr_config c;
 	struct cm_err e = {0};
-	cr_config_defaults(&c);
 	const char *json = "{\"attest\":\"sim\",\"pow_difficulty\":0,\"idle_timeout\":30,\"buffer_size\":65536,"
 			   "\"policies\":{\"workers\":{\"type\":\"tdx\",\"root\":\"/r.pem\",\"collateral\":\"/coll\"}},"
 			   "\"reverse\":[{\"listen\":\"0.0.0.0:11001\",\"backend\":\"127.0.0.1:11101\",\"policy\":\"workers\"},"
 			   "{\"listen\":\"11002\",\"backend\":\"127.0.0.1:11102\",\"policy\":\"any\"}],"
 			   "\"forward\":[{\"listen\":\"127.0.0.1:9000\",\"target\":\"10.0.0.2:11001\",\"policy\":\"workers\"}],"
 			   "\"socks5\":[{\"listen\":\"127.0.0.1:8116\",\"policy\":\"workers\"}]}";
-	assert_int_equal(cr_config_load(&c, write_tmp(json), &e), 0);
+	load_ok(&c, json);
 	assert_int_equal(cr_config_check(&c, &e), 0);
 	assert_string_equal(c.attest, "sim");
 	assert_int_equal(c.proxy.pow_difficulty, 0);
 	assert_int_equal(c.proxy.idle_timeout, 30);
 	assert_int_equal(c.proxy.buf_size, 65536);
-	assert_int_equal(c.npolicies, 3); /* any, tdx, workers */
-	assert_string_equal(c.policies[2].name, "workers");
-	assert_int_equal(c.policies[2].type, CR_POLICY_TDX);
-	assert_string_equal(c.policies[2].collateral, "/coll");
+	assert_int_equal(c.npolicies, 4); /* any, tdx, fake_tdx, workers */
+	assert_int_equal(c.policies[2].type, CR_POLICY_FAKE_TDX);
+	assert_string_equal(c.policies[3].name, "workers");
+	assert_int_equal(c.policies[3].type, CR_POLICY_TDX);
+	assert_string_equal(c.policies[3].collateral, "/coll");
 	assert_int_equal(c.nlisteners, 4);
 	assert_int_equal(c.listeners[0].mode, CR_MODE_REVERSE);
 	assert_string_equal(c.listeners[0].target, "127.0.0.1:11101");
 	assert_int_equal(c.listeners[2].mode, CR_MODE_FORWARD);
 	assert_int_equal(c.listeners[3].mode, CR_MODE_SOCKS5);
 	assert_string_equal(c.listeners[3].policy, "workers");
+}
+
+/* The AttestedPeerInfo frame: on for reverse listeners unless said otherwise (Cocoon's runners
+ * require it), off for forward/SOCKS5 ones; a listener's own setting beats the global one. */
+static void test_config_serialize_info_defaults(void **state)
+{
+	(void)state;
+	struct cr_config c;
+	/* reverse: default, off; forward: default, on */
+	load_ok(&c, "{\"reverse\":[{\"listen\":\"11001\",\"backend\":\"127.0.0.1:11101\"},"
+		    "{\"listen\":\"11002\",\"backend\":\"127.0.0.1:11102\",\"serialize_info\":false}],"
+		    "\"forward\":[{\"listen\":\"9000\",\"target\":\"10.0.0.2:11001\"},"
+		    "{\"listen\":\"9001\",\"target\":\"10.0.0.2:11001\",\"serialize_info\":true}]}");
+	assert_int_equal(c.nlisteners, 4);
+	bool want[] = {true, false, false, true};
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(cr_listener_serialize_info(&c.proxy, &c.listeners[i]), want[i]);
+	/* the global setting applies to the listeners that say nothing */
+	c.proxy.serialize_info = CR_INFO_OFF;
+	assert_false(cr_listener_serialize_info(&c.proxy, &c.listeners[0]));
+	assert_true(cr_listener_serialize_info(&c.proxy, &c.listeners[3]));
+	c.proxy.serialize_info = CR_INFO_ON;
+	assert_true(cr_listener_serialize_info(&c.proxy, &c.listeners[2]));
+	assert_false(cr_listener_serialize_info(&c.proxy, &c.listeners[1]));
+	load_ok(&c, "{\"serialize_info\":false,\"reverse\":[{\"listen\":\"1\",\"backend\":\"127.0.0.1:2\"}]}");
+	assert_false(cr_listener_serialize_info(&c.proxy, &c.listeners[0]));
+	struct cm_err e = {0};
+	assert_int_not_equal(cr_config_load(&c, write_tmp("{\"reverse\":[{\"listen\":\"1\",\"backend\":\"127.0.0.1:2\",\"serialize_info\":1}]}"), &e), 0);
+}
+
+/* fake_tdx peers (Cocoon's test attestation) only in test setups: a listener may use a
+ * fake_tdx policy only when the appliance's own identity is fake_tdx too. */
+static void test_config_fake_tdx_only_with_fake_identity(void **state)
+{
+	(void)state;
+	struct cr_config c;
+	struct cm_err e = {0};
+	static const char *const specs[] = {"127.0.0.1:0:127.0.0.1:1@fake_tdx", "127.0.0.1:0:127.0.0.1:1@mine"};
+	for (int i = 0; i < 2; i++) {
+		cr_config_defaults(&c);
+		assert_int_equal(cr_config_add_policy_spec(&c, "mine=fake_tdx", &e), 0);
+		assert_int_equal(cr_config_add_listener_spec(&c, CR_MODE_FORWARD, specs[i], &e), 0);
+		snprintf(c.attest, sizeof(c.attest), "sim");
+		assert_int_equal(cr_config_check(&c, &e), -EINVAL);
+		assert_non_null(strstr(e.msg, "allowed only with attest fake_tdx"));
+		snprintf(c.cert_dir, sizeof(c.cert_dir), "/x");
+		c.attest[0] = 0;
+		assert_int_equal(cr_config_check(&c, &e), -EINVAL);
+		c.cert_dir[0] = 0;
+		snprintf(c.attest, sizeof(c.attest), "fake_tdx");
+		assert_int_equal(cr_config_check(&c, &e), 0);
+	}
+	cr_config_defaults(&c);
+	assert_int_equal(cr_config_add_policy_spec(&c, "x=fake", &e), -EINVAL);
 }
 
 static void test_config_rejects_unknown_keys_and_bad_values(void **state)
@@ -194,6 +256,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config_file_loads_policies_and_listeners),
+		cmocka_unit_test(test_config_serialize_info_defaults),
+		cmocka_unit_test(test_config_fake_tdx_only_with_fake_identity),
 		cmocka_unit_test(test_config_rejects_unknown_keys_and_bad_values),
 		cmocka_unit_test(test_config_connection_budgets),
 		cmocka_unit_test(test_listener_specs_parse_hosts_ports_and_policies),

@@ -264,6 +264,39 @@ static void test_relay_both_ways_and_half_close(void **state)
 	close(pu);
 }
 
+/* A reverse listener sends the AttestedPeerInfo frame to its backend first unless it says
+ * serialize_info false; a forward listener does not unless it says true. */
+static void test_relay_peer_info_defaults(void **state)
+{
+	struct fixture *f = *state;
+	f->l.target = addr("127.0.0.1", 8000);
+	static const struct {
+		enum cr_mode mode;
+		enum cr_info info;
+		bool sent;
+	} cases[] = {
+		{CR_MODE_REVERSE, CR_INFO_DEFAULT, true},  {CR_MODE_REVERSE, CR_INFO_OFF, false},
+		{CR_MODE_FORWARD, CR_INFO_DEFAULT, false}, {CR_MODE_FORWARD, CR_INFO_ON, true},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int pc;
+		struct conn *c = open_conn(f, CR_MODE_SOCKS5, &pc); /* waits for a greeting: no I/O */
+		f->l.conf.mode = cases[i].mode;
+		f->l.conf.serialize_info = cases[i].info;
+		assert_int_equal(cr_relay_start(c), 0);
+		struct buf *b = cases[i].mode == CR_MODE_REVERSE ? &c->c2u : &c->u2c;
+		if (cases[i].sent) {
+			assert_int_equal(b->len, 124); /* unattested, IPv4 addresses: Cocoon's size */
+			assert_int_equal(cm_le32(b->p), 120);
+		} else {
+			assert_int_equal(b->len, 0);
+		}
+		cr_conn_close(c, "test");
+		cr_conn_reap(f->px);
+		close(pc);
+	}
+}
+
 /* A full buffer stops reading its source (no EPOLLIN interest) until the other side drains. */
 static void test_relay_backpressure(void **state)
 {
@@ -514,6 +547,7 @@ int main(void)
 		FIXTURE_TEST(test_budget_pow_and_source),
 		FIXTURE_TEST(test_relay_both_ways_and_half_close),
 		FIXTURE_TEST(test_relay_backpressure),
+		FIXTURE_TEST(test_relay_peer_info_defaults),
 		FIXTURE_TEST(test_socks5_greeting_and_refused_host_name),
 		FIXTURE_TEST(test_socks5_greetings_refused),
 		FIXTURE_TEST(test_socks5_connect_then_pow_refused),

@@ -136,6 +136,54 @@ static void test_mutual_handshake_verifies_both_quotes(void **state)
 	EVP_PKEY_free(kc);
 }
 
+/* The client's first flight comes back with the PoW answer in front, nothing is written to the
+ * socket meanwhile, and the handshake then goes on over the socket (issue 17: one write). A
+ * TCP EOF without close_notify then reads as a close (Cocoon sends none) and the other
+ * direction still works. */
+static void test_first_flight_and_eof_without_close_notify(void **state)
+{
+	(void)state;
+	EVP_PKEY *ks, *kc;
+	X509 *xs = testca_cert(T, &ks, 0, time(NULL) - 60), *xc = testca_cert(T, &kc, 1, time(NULL) - 60);
+	struct side s, c;
+	pair(&s, &c, xs, ks, xc, kc, "sim", "sim");
+	static const uint8_t answer[12] = "pow-answer!";
+	uint8_t *out = NULL;
+	size_t len = 0;
+	struct cm_err e = {0};
+	assert_int_equal(cr_tls_first_flight(c.ssl, answer, sizeof(answer), &out, &len, &e), 0);
+	char b[16];
+	assert_int_equal(recv(s.fd, b, sizeof(b), MSG_DONTWAIT), -1); /* nothing sent yet */
+	assert_true(len > sizeof(answer) + 5);
+	assert_memory_equal(out, answer, sizeof(answer));
+	const uint8_t *rec = out + sizeof(answer);
+	assert_int_equal(rec[0], 0x16); /* a handshake record holding all the rest */
+	assert_int_equal((size_t)(rec[3] << 8 | rec[4]), len - sizeof(answer) - 5);
+	assert_int_equal(send(c.fd, rec, len - sizeof(answer), 0), (ssize_t)(len - sizeof(answer)));
+	OPENSSL_free(out);
+	assert_int_equal(handshake(&s, &c), 1);
+	assert_int_equal(cr_tls_check_verified(s.ssl, &e), 0);
+	assert_int_equal(cr_tls_check_verified(c.ssl, &e), 0);
+	/* the client's TCP half-close without close_notify: a close for the server */
+	assert_int_equal(shutdown(c.fd, SHUT_WR), 0);
+	size_t n;
+	int r = SSL_read_ex(s.ssl, b, sizeof(b), &n);
+	assert_int_equal(r, 0);
+	assert_int_equal(SSL_get_error(s.ssl, r), SSL_ERROR_ZERO_RETURN);
+	ERR_clear_error();
+	assert_int_equal(SSL_write_ex(s.ssl, "late", 4, &n), 1);
+	r = 0;
+	for (int i = 0; i < 10 && r != 1; i++)
+		r = SSL_read_ex(c.ssl, b, 4, &n);
+	assert_int_equal(r, 1);
+	assert_memory_equal(b, "late", 4);
+	unpair(&s, &c);
+	X509_free(xs);
+	X509_free(xc);
+	EVP_PKEY_free(ks);
+	EVP_PKEY_free(kc);
+}
+
 static void test_server_requires_client_certificate(void **state)
 {
 	(void)state;
@@ -288,6 +336,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mutual_handshake_verifies_both_quotes),
+		cmocka_unit_test(test_first_flight_and_eof_without_close_notify),
 		cmocka_unit_test(test_server_requires_client_certificate),
 		cmocka_unit_test(test_client_rejects_server_with_wrong_report_data),
 		cmocka_unit_test(test_expired_and_future_certificates_fail_the_handshake),

@@ -564,6 +564,83 @@ static void test_policy_must_pin_image(void **state)
 	cr_verifier_free(v);
 }
 
+/* Cocoon's fake_tdx (tee/cocoon/tdx.cpp FakeTdxInterface): the "quote" is the 64-byte
+ * REPORTDATA, SHA-512 of the key; zero registers, so the image hash is SHA-256 of 448 zero
+ * bytes. Only a fake_tdx policy accepts it; the tdx (production) policies and the fake_tdx
+ * policy's own checks refuse the rest. */
+static void test_fake_tdx_only_under_fake_tdx_policy(void **state)
+{
+	(void)state;
+	struct cm_err e = {0};
+	char h[65];
+	memset(h, 'f', 64);
+	h[64] = 0;
+	struct cr_verifier *v = testca_verifier(T, write_policy(h), 4);
+	struct cr_policy_conf fc = {.type = CR_POLICY_FAKE_TDX};
+	snprintf(fc.name, sizeof(fc.name), "fake");
+	assert_int_equal(cr_verifier_add_policy(v, &fc, &e), 0);
+	snprintf(fc.name, sizeof(fc.name), "fake_pinned");
+	char *dir = test_tmpdir(), path[600];
+	snprintf(path, sizeof(path), "%s/fake.json", dir);
+	FILE *f = fopen(path, "w");
+	fputs("{\"image_hashes\":[\"" CR_FAKE_TDX_IMAGE_HASH "\"]}", f);
+	fclose(f);
+	snprintf(fc.measure_policy, sizeof(fc.measure_policy), "%s", path);
+	assert_int_equal(cr_verifier_add_policy(v, &fc, &e), 0);
+	snprintf(path, sizeof(path), "%s/other.json", dir);
+	f = fopen(path, "w");
+	fprintf(f, "{\"image_hashes\":[\"%s\"]}", h);
+	fclose(f);
+	snprintf(fc.name, sizeof(fc.name), "fake_other");
+	snprintf(fc.measure_policy, sizeof(fc.measure_policy), "%s", path);
+	assert_int_equal(cr_verifier_add_policy(v, &fc, &e), 0);
+	/* a fake_tdx policy takes no root or collateral: it checks no signature */
+	snprintf(fc.name, sizeof(fc.name), "fake_root");
+	fc.measure_policy[0] = 0;
+	snprintf(fc.root, sizeof(fc.root), "%s", T->root);
+	assert_int_equal(cr_verifier_add_policy(v, &fc, &e), -EINVAL);
+	free(dir);
+
+	EVP_PKEY *k = cr_key_new(&e), *other = cr_key_new(&e);
+	uint8_t rd[CR_REPORT_DATA_LEN];
+	assert_int_equal(cr_report_data(k, rd, &e), 0);
+	struct cr_peer p;
+	assert_int_equal(verify_built(v, "fake", k, rd, sizeof(rd), NULL, &p, &e), 0);
+	assert_true(p.fake_tdx);
+	assert_false(p.attested);
+	assert_memory_equal(p.report_data, rd, sizeof(rd));
+	uint8_t want[32];
+	assert_int_equal(cm_hex_decode_exact(CR_FAKE_TDX_IMAGE_HASH, 64, want, sizeof(want)), 0);
+	assert_memory_equal(p.image_hash, want, 32);
+	uint8_t zero[48] = {0};
+	assert_memory_equal(p.regs.mrtd, zero, 48);
+	assert_memory_equal(p.regs.rtmr[3], zero, 48);
+	assert_int_equal(verify_built(v, "fake_pinned", k, rd, sizeof(rd), NULL, &p, &e), 0);
+	assert_int_equal(verify_built(v, "fake_other", k, rd, sizeof(rd), NULL, &p, &e), -EACCES);
+	assert_string_equal(p.failed_check, "policy_image_hash");
+	/* the production policy refuses it: not a TDX quote */
+	assert_int_equal(verify_built(v, "sim", k, rd, sizeof(rd), NULL, &p, &e), -EBADMSG);
+	assert_string_equal(p.failed_check, "quote_format");
+	assert_false(p.fake_tdx);
+	/* fake_tdx refuses another key's REPORTDATA, another size, a real quote, no quote */
+	uint8_t ord[CR_REPORT_DATA_LEN];
+	assert_int_equal(cr_report_data(other, ord, &e), 0);
+	assert_int_equal(verify_built(v, "fake", k, ord, sizeof(ord), NULL, &p, &e), -EBADMSG);
+	assert_string_equal(p.failed_check, "report_data");
+	assert_int_equal(verify_built(v, "fake", k, rd, 63, NULL, &p, &e), -EBADMSG);
+	assert_string_equal(p.failed_check, "quote_format");
+	size_t qlen;
+	uint8_t *q = testca_quote(T, k, 0, &qlen);
+	assert_int_equal(verify_built(v, "fake", k, q, qlen, NULL, &p, &e), -EBADMSG);
+	assert_string_equal(p.failed_check, "quote_format");
+	free(q);
+	assert_int_equal(verify_built(v, "fake", k, NULL, 0, NULL, &p, &e), -EBADMSG);
+	assert_string_equal(p.failed_check, "quote_missing");
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(other);
+	cr_verifier_free(v);
+}
+
 /* An event log showing the debug key provider (cocoon:cocoon_debug) or a debug shell is
  * refused by every policy that does not allow debug, even with a matching RTMR3. */
 static void test_debug_events_refused_by_non_debug_policy(void **state)
@@ -702,6 +779,7 @@ int main(void)
 		cmocka_unit_test(test_any_policy_refuses_allowlists),
 		cmocka_unit_test(test_policy_must_pin_image),
 		cmocka_unit_test(test_debug_events_refused_by_non_debug_policy),
+		cmocka_unit_test(test_fake_tdx_only_under_fake_tdx_policy),
 		cmocka_unit_test(test_time_floor_refuses_clock_held_back),
 		cmocka_unit_test(test_time_floor_from_collateral_issue_date),
 		cmocka_unit_test(test_min_tcb_evaluation_data_number_refuses_old_collateral),
