@@ -45,6 +45,14 @@ struct ci_model {
 	uint64_t data_blocks;
 	char serial[21];             /* data disk (default "model-<name>") */
 	char hash_serial[21];        /* "" = hash tree appended to the data disk */
+	/* "encrypted" (docs/boot.md): the volume is dm-crypt plain aes-xts-plain64 under the
+	 * verity tree; its key comes from the key server over mutual RA-TLS. */
+	bool encrypted;
+	char model_string[170];      /* name@commit:<roothash hex> (guest/keyserver/proto.h) */
+	unsigned key_bytes;          /* 32 or 64 */
+	char ks_address[128];        /* tcp:HOST:PORT or vsock:CID:PORT */
+	uint8_t ks_public_key[32];   /* the key server's pinned identity key */
+	unsigned ks_timeout_ms;
 };
 
 struct ci_spec {

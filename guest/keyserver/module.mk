@@ -26,3 +26,6 @@ fuzz_keyserver_proto_SEEDS := tests/fuzz/seeds/keyserver_request.json tests/fuzz
 
 # The unit test checks the volume cipher against Python's cryptography (AES-XTS).
 DEPS_PACKAGES += python3-cryptography
+
+# The key server's policy and admin path on the host (no QEMU), against sim appliances.
+INTEGRATION_TESTS += tests/integration/keyserver_policy.sh

@@ -151,7 +151,7 @@ char *cks_request_encode(const char *model)
 	return emit(o);
 }
 
-static int get_key(const struct cm_jv *o, uint8_t *key, size_t *key_len, struct cm_err *e)
+int cks_key_parse(const struct cm_jv *o, uint8_t *key, size_t *key_len, struct cm_err *e)
 {
 	struct cm_jv v;
 	const char *s;
@@ -159,9 +159,10 @@ static int get_key(const struct cm_jv *o, uint8_t *key, size_t *key_len, struct 
 	if ((r = cm_jv_need(o, "key", &v, e)) < 0 || (r = cm_jv_str(&v, 64, 128, &s, e)) < 0)
 		return r;
 	*key_len = strlen(s) / 2;
-	if ((r = cks_volume_key_len_ok(*key_len, e)) < 0 || (r = cm_jv_hex(&v, key, *key_len, e)) < 0)
-		return r;
-	return 0;
+	if ((r = cks_volume_key_len_ok(*key_len, e)) == 0)
+		r = cm_jv_hex(&v, key, *key_len, e);
+	OPENSSL_cleanse((void *)s, strlen(s)); /* json-c's copy of the key: freed without wiping */
+	return r;
 }
 
 int cks_response_parse(const char *json, size_t len, struct cks_response *resp, struct cm_err *e)
@@ -181,7 +182,7 @@ int cks_response_parse(const char *json, size_t len, struct cks_response *resp, 
 		if (cm_jv_get(&root, "check", &v) || cm_jv_get(&root, "message", &v))
 			r = cm_jv_fail(&root, e, -EINVAL, "an ok response carries no check or message");
 		else
-			r = get_key(&root, resp->key, &resp->key_len, e);
+			r = cks_key_parse(&root, resp->key, &resp->key_len, e);
 	} else if (strcmp(s, "refused") == 0) {
 		if (cm_jv_get(&root, "key", &v))
 			r = cm_jv_fail(&root, e, -EINVAL, "a refusal carries no key");
@@ -281,7 +282,7 @@ static int admin_payload(const char *json, size_t len, struct cks_admin *a, stru
 	if (strcmp(op, "add-key") == 0) {
 		a->op = CKS_ADMIN_ADD_KEY;
 		if ((r = get_model(&root, &a->grant.model, e)) == 0 &&
-		    (r = get_key(&root, a->grant.key, &a->grant.key_len, e)) == 0)
+		    (r = cks_key_parse(&root, a->grant.key, &a->grant.key_len, e)) == 0)
 			r = cks_grant_lists_parse(&root, &a->grant, e);
 	} else if (strcmp(op, "list") == 0) {
 		a->op = CKS_ADMIN_LIST;

@@ -91,6 +91,8 @@ struct cks_grant {
  * non-empty. Shared by the admin payload and the key store. */
 struct cm_jv;
 int cks_grant_lists_parse(const struct cm_jv *obj, struct cks_grant *g, struct cm_err *e);
+/* The member "key" of obj: hex of 32 or 64 bytes; json-c's copy of the hex is wiped. */
+int cks_key_parse(const struct cm_jv *obj, uint8_t *key, size_t *key_len, struct cm_err *e);
 struct json_object;
 void cks_grant_lists_add(struct json_object *o, const struct cks_grant *g);
 

@@ -51,9 +51,14 @@ int cks_session_start(struct cks_session *s, SSL_CTX *ctx, int fd, bool server, 
 		int err = SSL_get_error(s->ssl, r);
 		unsigned long code = ERR_peek_error();
 		ERR_clear_error();
+		int syserr = errno;
 		if (s->tp.checked && !s->tp.verified)
 			return cm_fail_check(e, -EACCES, "keyserver_tls", "the peer's certificate was refused: %s",
 					     s->tp.error);
+		if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE ||
+		    (err == SSL_ERROR_SYSCALL && (syserr == EAGAIN || syserr == EWOULDBLOCK)))
+			return cm_fail_check(e, -ETIMEDOUT, "keyserver_timeout", "TLS handshake: no answer within %u ms",
+					     timeout_ms);
 		return cm_fail_check(e, -EIO, "keyserver_tls", "TLS handshake failed (%s)",
 				     err == SSL_ERROR_SYSCALL ? "timed out or connection closed"
 				     : code		      ? ERR_reason_error_string(code)

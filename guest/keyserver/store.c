@@ -195,17 +195,12 @@ int cks_store_put(struct cks_store *s, const struct cks_grant *g, struct cm_err 
 static int parse_grant(const char *model, const uint8_t *pt, size_t len, struct cks_grant *g, struct cm_err *e)
 {
 	static const char *const keys[] = {"key", "image_hashes", "rtmr3", NULL};
-	struct cm_jv root, v;
-	const char *hex;
+	struct cm_jv root;
 	int r = cks_model_parse(model, &g->model, e);
 	if (r < 0 || (r = cm_json_read((const char *)pt, len, RECORD_MAX, "grant", &root, e)) < 0)
 		return r;
-	if ((r = cm_jv_object(&root, keys, e)) == 0 && (r = cm_jv_need(&root, "key", &v, e)) == 0 &&
-	    (r = cm_jv_str(&v, 64, 128, &hex, e)) == 0) {
-		g->key_len = strlen(hex) / 2;
-		if ((r = cks_volume_key_len_ok(g->key_len, e)) == 0 && (r = cm_jv_hex(&v, g->key, g->key_len, e)) == 0)
-			r = cks_grant_lists_parse(&root, g, e);
-	}
+	if ((r = cm_jv_object(&root, keys, e)) == 0 && (r = cks_key_parse(&root, g->key, &g->key_len, e)) == 0)
+		r = cks_grant_lists_parse(&root, g, e);
 	cm_json_release(&root);
 	return r;
 }
