@@ -200,7 +200,7 @@ static int topo_order(struct ci_spec *s, struct cm_err *e)
 static int parse_encrypted(const struct cm_jv *o, struct ci_model *m, struct cm_err *e)
 {
 	static const char *const keys[] = {"model", "key_bytes", "keyserver", NULL};
-	static const char *const kkeys[] = {"address", "public_key", "timeout_ms", NULL};
+	static const char *const kkeys[] = {"address", "public_key", "image_hashes", "timeout_ms", NULL};
 	struct cm_jv v, ks;
 	uint64_t n = 0;
 	bool present;
@@ -228,8 +228,24 @@ static int parse_encrypted(const struct cm_jv *o, struct ci_model *m, struct cm_
 	if ((strncmp(s, "tcp:", 4) && strncmp(s, "vsock:", 6)) || strlen(s) >= sizeof m->ks_address)
 		return cm_jv_fail(&ks, e, -EINVAL, "address must be tcp:HOST:PORT or vsock:CID:PORT");
 	snprintf(m->ks_address, sizeof m->ks_address, "%s", s);
-	if ((r = cm_jv_need(&ks, "public_key", &v, e)) < 0 || (r = cm_jv_hex(&v, m->ks_public_key, 32, e)) < 0)
-		return r;
+	if (cm_jv_get(&ks, "public_key", &v)) {
+		if ((r = cm_jv_hex(&v, m->ks_public_key, 32, e)) < 0)
+			return r;
+		m->ks_has_public_key = true;
+	}
+	if (cm_jv_get(&ks, "image_hashes", &v)) {
+		size_t k;
+		if ((r = cm_jv_array(&v, 1, sizeof m->ks_image_hashes / sizeof m->ks_image_hashes[0], &k, e)) < 0)
+			return r;
+		for (size_t i = 0; i < k; i++) {
+			struct cm_jv h = cm_jv_elem(&v, i);
+			if ((r = cm_jv_hex(&h, m->ks_image_hashes[i], 32, e)) < 0)
+				return r;
+		}
+		m->ks_n_image_hashes = k;
+	}
+	if (!m->ks_has_public_key && !m->ks_n_image_hashes)
+		return cm_jv_fail(&ks, e, -EINVAL, "names the key server by public_key or image_hashes (or both)");
 	if ((r = get_uint(&ks, "timeout_ms", false, 600000, &n, &present, e)) < 0)
 		return r;
 	m->ks_timeout_ms = present ? (unsigned)n : 10000;

@@ -4,12 +4,14 @@
 #include <errno.h>
 #include <libcryptsetup.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 
 #include "guest/init/boot.h"
 #include "guest/init/log.h"
+#include "guest/attest/attest.h"
 #include "guest/keyserver/client.h"
 
 int ci_crypt_open_plain(const char *name, const char *dev, const uint8_t *key, size_t key_len, uint64_t sectors,
@@ -42,7 +44,19 @@ void ci_boot_model_key(struct ci_boot *b, const struct ci_model *m, const char *
 	size_t len = 0;
 	char dmname[64];
 	snprintf(t.server, sizeof t.server, "%s", m->ks_address);
+	t.has_pubkey = m->ks_has_public_key;
 	memcpy(t.pubkey, m->ks_public_key, sizeof t.pubkey);
+	memcpy(t.image_hashes, m->ks_image_hashes, sizeof t.image_hashes);
+	t.n_image_hashes = m->ks_n_image_hashes;
+	/* The key server's quote: under sim the CA the host seeded (/run/cocoon/sim), else Intel's
+	 * root with the host-provided (unmeasured) collateral of the spec's runtime/. */
+	if (strcmp(b->attest->ops->name, "sim") == 0) {
+		const char *d = getenv("COCOON_SIM_DIR") ? getenv("COCOON_SIM_DIR") : "/run/cocoon/sim";
+		snprintf(t.root, sizeof t.root, "%s/root.pem", d);
+		snprintf(t.collateral, sizeof t.collateral, "%s/collateral.json", d);
+	} else {
+		snprintf(t.collateral, sizeof t.collateral, "%s/%s", CI_SPEC_DIR, CI_KEYSERVER_COLLATERAL);
+	}
 	ci_log("volume model-%s: key for %s from %s", m->name, m->model_string, m->ks_address);
 	int r = cks_fetch_key(b->attest, CI_EVENT_LOG, &t, m->model_string, m->key_bytes, key, &len, &e);
 	if (r < 0) {

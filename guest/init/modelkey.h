@@ -9,6 +9,9 @@
 
 #include "measure/core/util.h"
 
+/* Collateral for the key server's quote under tdx (host-provided, unmeasured). */
+#define CI_KEYSERVER_COLLATERAL "runtime/keyserver-collateral.json"
+
 struct ci_boot;
 struct ci_model;
 

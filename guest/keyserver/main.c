@@ -5,8 +5,10 @@
  *   cocoon-keyserver add-key ADMIN --model M --key-file F [--image-hash HEX]... [--rtmr3 HEX]...
  *   cocoon-keyserver list ADMIN
  *       ADMIN = --server tcp:HOST:PORT --server-key HEX --admin-key PEM [--seq N]
- *   cocoon-keyserver request --server tcp:HOST:PORT --server-key HEX --model M
+ *   cocoon-keyserver request --server tcp:HOST:PORT SERVER-ID --model M
  *                            [--attest tdx|sim|none] [--event-log FILE] [--out FILE]
+ *       SERVER-ID = [--server-key HEX] [--server-image-hash HEX]... [--server-root PEM]
+ *                   [--server-collateral FILE]  (a key, image hashes, or both)
  *   cocoon-keyserver encrypt-volume --key-file F IMG
  *
  * add-key/list sign their request with the admin's Ed25519 key (PEM) for the server whose
@@ -40,8 +42,10 @@ static int usage(void)
 		"       cocoon-keyserver add-key ADMIN --model M --key-file F [--image-hash HEX]... [--rtmr3 HEX]...\n"
 		"       cocoon-keyserver list ADMIN\n"
 		"         ADMIN = --server tcp:HOST:PORT --server-key HEX --admin-key PEM [--seq N]\n"
-		"       cocoon-keyserver request --server tcp:HOST:PORT --server-key HEX --model M\n"
+		"       cocoon-keyserver request --server tcp:HOST:PORT SERVER-ID --model M\n"
 		"                                [--attest tdx|sim|none] [--event-log FILE] [--out FILE]\n"
+		"         SERVER-ID = [--server-key HEX] [--server-image-hash HEX]... [--server-root PEM]\n"
+		"                     [--server-collateral FILE]\n"
 		"       cocoon-keyserver encrypt-volume --key-file F IMG\n");
 	return 2;
 }
@@ -54,8 +58,9 @@ static int fail(const struct cm_err *e)
 
 struct args {
 	const char *config, *info, *server, *server_key, *admin_key, *model, *key_file, *attest, *event_log, *out;
-	const char *image_hashes[CKS_MAX_ALLOW], *rtmr3[CKS_MAX_ALLOW];
-	size_t n_ih, n_r3;
+	const char *server_root, *server_collateral;
+	const char *image_hashes[CKS_MAX_ALLOW], *rtmr3[CKS_MAX_ALLOW], *server_images[CKS_MAX_ALLOW];
+	size_t n_ih, n_r3, n_sih;
 	unsigned long long seq;
 	const char *pos;
 };
@@ -74,6 +79,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 				    : !strcmp(o, "--attest")	 ? &a->attest
 				    : !strcmp(o, "--event-log")	 ? &a->event_log
 				    : !strcmp(o, "--out")	 ? &a->out
+				    : !strcmp(o, "--server-root") ? &a->server_root
+				    : !strcmp(o, "--server-collateral") ? &a->server_collateral
+				    : !strcmp(o, "--server-image-hash") && a->n_sih < CKS_MAX_ALLOW ? &a->server_images[a->n_sih++]
 				    : !strcmp(o, "--image-hash") && a->n_ih < CKS_MAX_ALLOW ? &a->image_hashes[a->n_ih++]
 				    : !strcmp(o, "--rtmr3") && a->n_r3 < CKS_MAX_ALLOW	    ? &a->rtmr3[a->n_r3++]
 											    : NULL;
@@ -112,10 +120,20 @@ static int target(const struct args *a, struct cks_target *t, struct cm_err *e)
 {
 	memset(t, 0, sizeof *t);
 	t->timeout_ms = 10000;
-	if (!a->server || !a->server_key || snprintf(t->server, sizeof t->server, "%s", a->server) >= (int)sizeof t->server)
-		return cm_fail(e, -EINVAL, "--server and --server-key are required");
-	if (strlen(a->server_key) != 64 || cm_hex_decode_exact(a->server_key, 64, t->pubkey, 32) < 0)
+	if (!a->server || (!a->server_key && !a->n_sih) ||
+	    snprintf(t->server, sizeof t->server, "%s", a->server) >= (int)sizeof t->server)
+		return cm_fail(e, -EINVAL, "--server and --server-key or --server-image-hash are required");
+	if (a->server_key && (strlen(a->server_key) != 64 || cm_hex_decode_exact(a->server_key, 64, t->pubkey, 32) < 0))
 		return cm_fail(e, -EINVAL, "--server-key must be 64 hex digits (the key server's identity)");
+	t->has_pubkey = a->server_key != NULL;
+	for (size_t i = 0; i < a->n_sih; i++)
+		if (strlen(a->server_images[i]) != 64 || cm_hex_decode_exact(a->server_images[i], 64, t->image_hashes[i], 32) < 0)
+			return cm_fail(e, -EINVAL, "--server-image-hash must be 64 hex digits");
+	t->n_image_hashes = a->n_sih;
+	snprintf(t->root, sizeof t->root, "%s", a->server_root ? a->server_root : "");
+	snprintf(t->collateral, sizeof t->collateral, "%s", a->server_collateral ? a->server_collateral : "");
+	if (t->n_image_hashes && !t->collateral[0])
+		return cm_fail(e, -EINVAL, "--server-image-hash needs --server-collateral (and --server-root off Intel's)");
 	return 0;
 }
 
@@ -126,6 +144,8 @@ static int admin(const struct args *a, enum cks_admin_op op)
 	struct cks_admin req;
 	memset(&req, 0, sizeof req);
 	req.op = op;
+	if (!a->server_key)
+		return fprintf(stderr, "error: admin requests need --server-key (they are signed for one key server)\n"), 2;
 	if (target(a, &t, &e) < 0)
 		return fail(&e);
 	memcpy(req.server, t.pubkey, 32);

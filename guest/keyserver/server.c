@@ -99,6 +99,7 @@ struct server {
 	struct ca_backend *attest;
 	EVP_PKEY *key;
 	uint8_t pub[32];
+	uint8_t image_hash[32]; /* of its own quote (changes only with its image) */
 	SSL_CTX *ctx;
 	time_t ctx_made;
 	struct cr_verifier *peers_v, *any_v;
@@ -282,7 +283,7 @@ static void on_signal(int sig)
 
 static int renew_cert(struct server *sv, struct cm_err *e)
 {
-	SSL_CTX *ctx = cks_attested_ctx(sv->attest, true, sv->key, NULL, e);
+	SSL_CTX *ctx = cks_attested_ctx(sv->attest, true, sv->key, NULL, sv->image_hash, e);
 	if (!ctx)
 		return cm_err_prefix(e, "own certificate");
 	SSL_CTX_free(sv->ctx);
@@ -336,15 +337,17 @@ int cks_serve(const struct cks_server_conf *c, const char *info_file, struct cm_
 		r = -EADDRNOTAVAIL;
 		goto out;
 	}
-	char path[300], pubhex[65];
+	char path[300], pubhex[65], ihex[65];
 	snprintf(path, sizeof path, "%s/releases.log", c->store);
 	sv.releases = fopen(path, "ae");
 	cm_hex_encode(sv.pub, 32, pubhex, sizeof pubhex);
-	slog("identity %s, keys on port %d, admin on port %d (attest %s)", pubhex, ports[0], ports[1], c->attest);
+	cm_hex_encode(sv.image_hash, 32, ihex, sizeof ihex);
+	slog("identity %s, image %s, keys on port %d, admin on port %d (attest %s)", pubhex, ihex, ports[0], ports[1],
+	     c->attest);
 	if (info_file) {
 		FILE *f = fopen(info_file, "we");
-		if (!f || fprintf(f, "{\"port\": %d, \"admin_port\": %d, \"identity\": \"%s\"}\n", ports[0], ports[1],
-				  pubhex) < 0 || fclose(f)) {
+		if (!f || fprintf(f, "{\"port\": %d, \"admin_port\": %d, \"identity\": \"%s\", \"image_hash\": \"%s\"}\n",
+				  ports[0], ports[1], pubhex, ihex) < 0 || fclose(f)) {
 			r = cm_fail(e, -EIO, "cannot write %s", info_file);
 			goto out;
 		}

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -13,6 +14,7 @@
 
 #include "guest/attest/attest.h"
 #include "guest/keys/seal.h"
+#include "measure/dcap/quote.h"
 #include "measure/ratls/cert.h"
 
 static int ssl_rd(void *ctx, void *buf, int n)
@@ -120,36 +122,71 @@ SSL_CTX *cks_ctx_new(bool server, EVP_PKEY *key, const uint8_t *quote, size_t qu
 }
 
 SSL_CTX *cks_attested_ctx(struct ca_backend *b, bool server, EVP_PKEY *key, const char *event_log,
-			  struct cm_err *e)
+			  uint8_t *image_hash, struct cm_err *e)
 {
 	uint8_t rd[CR_REPORT_DATA_LEN], *quote = NULL;
 	size_t qlen = 0;
 	if (cr_report_data(key, rd, e) < 0 || ca_quote(b, rd, &quote, &qlen, e) < 0)
 		return NULL;
+	struct cm_quote q;
+	struct cm_td_regs regs;
+	if (image_hash && (cm_quote_parse(quote, qlen, &q, e) < 0 || cm_quote_td_regs(&q, &regs) < 0 ||
+			   cm_image_hash(&regs, image_hash) < 0)) {
+		free(quote);
+		cm_fail(e, -EINVAL, "the backend's quote has no TD registers");
+		return NULL;
+	}
 	SSL_CTX *ctx = cks_ctx_new(server, key, quote, qlen, event_log, e);
 	free(quote);
 	return ctx;
 }
 
+/* The key server's quote: libmeasure's default policy with the target's anchor and collateral
+ * (an explicit anchor pins its own root key id, Intel's is pinned otherwise). */
+static struct cr_verifier *server_verifier(const struct cks_target *t, const struct cr_policy **policy,
+					   struct cm_err *e)
+{
+	struct cr_verifier *v = cr_verifier_new(4, 60, e);
+	struct cr_policy_conf pc = {.name = "keyserver", .type = CR_POLICY_TDX};
+	snprintf(pc.root, sizeof pc.root, "%s", t->root);
+	snprintf(pc.collateral, sizeof pc.collateral, "%s", t->collateral);
+	if (v && cr_verifier_add_policy(v, &pc, e) == 0 && (*policy = cr_verifier_policy(v, "keyserver")))
+		return v;
+	cr_verifier_free(v);
+	return NULL;
+}
+
 int cks_client_exchange(const struct cks_target *t, SSL_CTX *ctx, const char *body, char **resp, size_t *resp_len,
 			struct cm_err *e)
 {
-	const struct cr_policy *any;
+	const struct cr_policy *policy;
 	struct cks_session s = {.fd = -1};
 	int fd, r;
 	*resp = NULL;
-	struct cr_verifier *v = cks_any_verifier(&any, e);
+	struct cr_verifier *v = t->n_image_hashes ? server_verifier(t, &policy, e) : cks_any_verifier(&policy, e);
 	if (!v)
-		return -ENOMEM;
+		return cm_err_check(e, e->code ? e->code : -ENOMEM, "keyserver_identity");
+	if (!t->has_pubkey && !t->n_image_hashes) {
+		r = cm_fail_check(e, -EINVAL, "keyserver_identity", "no identity for %s: a key or image hashes", t->server);
+		goto out;
+	}
 	if ((r = cks_connect(t->server, t->timeout_ms, &fd, e)) < 0)
 		goto out;
-	if ((r = cks_session_start(&s, ctx, fd, false, v, any, t->timeout_ms, e)) < 0)
+	if ((r = cks_session_start(&s, ctx, fd, false, v, policy, t->timeout_ms, e)) < 0)
 		goto out;
-	if (!cm_memeq_ct(s.tp.peer.pubkey, t->pubkey, 32)) {
-		char got[65];
+	char got[65];
+	if (t->has_pubkey && !cm_memeq_ct(s.tp.peer.pubkey, t->pubkey, 32)) {
 		cm_hex_encode(s.tp.peer.pubkey, 32, got, sizeof got);
 		r = cm_fail_check(e, -EACCES, "keyserver_identity", "%s presents key %s, not the pinned one", t->server,
 				  got);
+		goto out;
+	}
+	bool listed = false;
+	for (size_t i = 0; i < t->n_image_hashes; i++)
+		listed |= s.tp.peer.attested && memcmp(s.tp.peer.image_hash, t->image_hashes[i], 32) == 0;
+	if (t->n_image_hashes && !listed) {
+		cm_hex_encode(s.tp.peer.image_hash, 32, got, sizeof got);
+		r = cm_fail_check(e, -EACCES, "keyserver_identity", "%s runs image %s, not an allowed one", t->server, got);
 		goto out;
 	}
 	if ((r = cks_frame_write(&s.io, body, strlen(body), e)) < 0 || (r = cks_frame_read(&s.io, resp, resp_len, e)) < 0)

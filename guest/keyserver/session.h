@@ -4,6 +4,7 @@
 #ifndef COCOON_KEYSERVER_SESSION_H
 #define COCOON_KEYSERVER_SESSION_H
 
+#include <limits.h>
 #include <stdbool.h>
 
 #include <openssl/ssl.h>
@@ -41,18 +42,27 @@ SSL_CTX *cks_ctx_new(bool server, EVP_PKEY *key, const uint8_t *quote, size_t qu
 
 struct ca_backend;
 /* A context presenting a fresh certificate for key whose quote (from backend b) binds it,
- * with the RTMR3 event log at event_log (may be NULL). */
+ * with the RTMR3 event log at event_log (may be NULL); image_hash (may be NULL) gets the
+ * image hash of that quote. */
 SSL_CTX *cks_attested_ctx(struct ca_backend *b, bool server, EVP_PKEY *key, const char *event_log,
-			  struct cm_err *e);
+			  uint8_t *image_hash, struct cm_err *e);
 
-/* The key server as the appliance and the admin see it: where, and its pinned identity key. */
+/* The key server as the appliance and the admin see it: where, and what identifies it: a
+ * pinned identity key, or an image hash allowlist (its quote verified against root and
+ * collateral with libmeasure's default policy: UpToDate, no debug TD, the root's key id), or
+ * both (both checked). */
 struct cks_target {
 	char server[128];
+	bool has_pubkey;
 	uint8_t pubkey[32];
+	uint8_t image_hashes[CKS_MAX_ALLOW][32];
+	size_t n_image_hashes;
+	char root[PATH_MAX];       /* trust anchor PEM ("" = Intel's) */
+	char collateral[PATH_MAX]; /* collateral bundle for the server's quote */
 	unsigned timeout_ms;
 };
-/* Connect, handshake (the server's certificate well-formed and carrying the pinned key:
- * check keyserver_identity), send body, read the response frame (*resp malloc'd). */
+/* Connect, handshake (the server's certificate well-formed and identified as t says: check
+ * keyserver_identity), send body, read the response frame (*resp malloc'd). */
 int cks_client_exchange(const struct cks_target *t, SSL_CTX *ctx, const char *body, char **resp, size_t *resp_len,
 			struct cm_err *e);
 #endif

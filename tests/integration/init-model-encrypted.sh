@@ -13,7 +13,8 @@
 #   boot 4  a grant with another key: verity passes, the erofs mount fails, halt
 #   boot 5  the volume's ciphertext changed in a data block: dm-verity halts the boot
 #   boot 6  a key server that never answers (TCP accepted, no TLS): keyserver_timeout, halt
-# One key server process serves boots 1-5 (its port and identity are in the measured spec).
+# One key server process serves boots 1-5 (its port, identity key and image hash are in the
+# measured spec: the guest pins the key and verifies the server's sim quote and image hash).
 source "$(dirname "$0")/lib.sh"
 require_appliance
 KS=$BIN/cocoon-keyserver
@@ -61,7 +62,7 @@ KS_PID=$!
 for _ in $(seq 100); do [ -s "$WORK/ks.info" ] && break; sleep 0.05; done
 [ -s "$WORK/ks.info" ] || fail "the key server did not start: $(cat "$WORK/ks.log")"
 KS_PORT=$(jq_uint "$WORK/ks.info" .port) KS_ADMIN=$(jq_uint "$WORK/ks.info" .admin_port)
-KS_ID=$(jq_get "$WORK/ks.info" .identity)
+KS_ID=$(jq_get "$WORK/ks.info" .identity) KS_IMAGE=$(jq_get "$WORK/ks.info" .image_hash)
 
 # grant KEYFILE ARGS...: (re)place the model's grant through the signed admin path.
 grant() {
@@ -77,7 +78,8 @@ spec() {
   \"network\": {\"interface\": \"eth0\", \"address\": \"10.0.2.15/24\", \"gateway\": \"10.0.2.2\"},
   \"models\": [{\"name\": \"x\", \"roothash\": \"$MODEL_HASH\", \"data_blocks\": $MODEL_BLOCKS,
     \"encrypted\": {\"model\": \"$MODEL\", \"key_bytes\": 64,
-      \"keyserver\": {\"address\": \"$1\", \"public_key\": \"$KS_ID\", \"timeout_ms\": $2}}}],
+      \"keyserver\": {\"address\": \"$1\", \"public_key\": \"$KS_ID\", \"image_hashes\": [\"$KS_IMAGE\"],
+        \"timeout_ms\": $2}}}],
   \"services\": [{\"name\": \"report\", \"argv\": [\"/bin/sh\", \"-c\", $(json_str "$SVC_REPORT; exec sleep 1000")],
     \"restart\": \"no\"}]}"
 }

@@ -94,6 +94,23 @@ check "the released key is the owner's key" cmp "$T/got.key" "$T/model.key"
 check "the release is logged" grep -q "\"model\": \"$MODEL\", \"image_hash\": \"$GOOD_IMAGE\"" "$T/store-main/releases.log"
 echo "ok: the allowed appliance gets the key (sha256 $KEY_SHA), logged"
 
+# The appliance may name the key server by its image instead of its key (the server's quote
+# verified against the CA): the right image gets the key, another image is refused.
+request_by_image() { # IMAGE_HASH ARGS...
+    local ih=$1; shift
+    COCOON_SIM_DIR=$T/app-good "$KS" request --server "tcp:127.0.0.1:$PORT" --server-image-hash "$ih" \
+        --server-root "$T/ca/root.pem" --server-collateral "$T/ca/collateral.json" --attest sim \
+        --event-log "$T/app-good/rtmr3.log" "$@"
+}
+KS_IMAGE=$(jq_get "$T/main.info" .image_hash)
+check "the key server by its image hash" request_by_image "$KS_IMAGE" --model "$MODEL" --out "$T/got-i.key"
+check "the same key" cmp "$T/got-i.key" "$T/model.key"
+check_fails "a key server running another image is refused" 'keyserver_identity: .* runs image' \
+    request_by_image "$(printf '%064d' 0)" --model "$MODEL"
+check_fails "a key server with another key is refused" 'keyserver_identity: .* not the pinned one' \
+    request good --model "$MODEL" --server-key "$(printf '%064d' 0)"
+echo "ok: the appliance checks the key server's image hash or its pinned key"
+
 # Refusals of the peer.
 check_fails "a non-attested client is refused" 'keyserver_(frame|tls)' request good --model "$MODEL" --attest none
 check "the server names the missing quote" grep -q "refused peer: keyserver_tls: .*quote_missing" "$T/main.log"
@@ -135,4 +152,4 @@ start prod
 check_fails "a sim quote under a production policy is refused" 'keyserver_(frame|tls)' request good --model "$MODEL"
 check "the production server names the root key id check" grep -q "refused peer: keyserver_tls: .*policy_root_key_id" "$T/prod.log"
 echo "ok: a sim quote under the production policy is refused ($(grep -oE 'refused peer: keyserver_tls: .{0,90}' "$T/prod.log" | head -n1))"
-echo "keyserver_policy: 5 passed, 0 failed"
+echo "keyserver_policy: 6 passed, 0 failed"

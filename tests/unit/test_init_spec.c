@@ -339,6 +339,16 @@ static void test_spec_encrypted_model(void **state)
 	assert_string_equal(s.models[0].ks_address, "tcp:10.0.2.2:7443");
 	assert_hex_equal(s.models[0].ks_public_key, KS_PUB);
 	assert_int_equal(s.models[0].ks_timeout_ms, 10000);
+	assert_true(s.models[0].ks_has_public_key);
+	assert_int_equal(s.models[0].ks_n_image_hashes, 0);
+	ci_spec_free(&s);
+	/* the key server named by its image instead of its key */
+	assert_int_equal(parse(ENC_MODEL("m@v1:" RH, "32", "{\"address\":\"vsock:2:7443\",\"image_hashes\":[\"" RH "\"],"
+							   "\"timeout_ms\":500}"), &s, &e), 0);
+	assert_false(s.models[0].ks_has_public_key);
+	assert_int_equal(s.models[0].ks_n_image_hashes, 1);
+	assert_hex_equal(s.models[0].ks_image_hashes[0], RH);
+	assert_int_equal(s.models[0].ks_timeout_ms, 500);
 	ci_spec_free(&s);
 	assert_int_equal(parse("{\"version\":1,\"models\":[{\"name\":\"m\",\"roothash\":\"" RH
 			       "\",\"data_blocks\":4}]}", &s, &e), 0);
@@ -357,6 +367,8 @@ static void test_spec_encrypted_model(void **state)
 		ENC_MODEL("m@v1:" RH, "64", "{\"address\":\"udp:1:2\",\"public_key\":\"" KS_PUB "\"}"),
 		ENC_MODEL("m@v1:" RH, "64", "{\"address\":\"tcp:1:2\",\"public_key\":\"11\"}"),
 		ENC_MODEL("m@v1:" RH, "64", "{\"address\":\"tcp:1:2\"}"),
+		ENC_MODEL("m@v1:" RH, "64", "{\"address\":\"tcp:1:2\",\"image_hashes\":[]}"),
+		ENC_MODEL("m@v1:" RH, "64", "{\"address\":\"tcp:1:2\",\"image_hashes\":[\"00\"]}"),
 		ENC_MODEL("m@v1:" RH, "64", "{\"address\":\"tcp:1:2\",\"public_key\":\"" KS_PUB "\",\"x\":1}"),
 		ENC_MODEL("m@v1:" RH, "64", "{\"address\":\"tcp:1:2\",\"public_key\":\"" KS_PUB "\",\"timeout_ms\":5}"),
 	};
