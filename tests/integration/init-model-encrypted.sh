@@ -6,7 +6,8 @@
 # releases over mutual RA-TLS, only when the model's grant allows the appliance:
 #   boot 1  grant for another image hash: refused (grant_image_hash), nothing mounted; the
 #           server logs the appliance's image hash and RTMR3, and that RTMR3 is the one the
-#           guest logged after cocoon:tdx_inited (no new RTMR3 event for the model)
+#           guest logged after cocoon:tdx_inited and `cocoon-measure spec` predicts (no RTMR3
+#           event for the model)
 #   boot 2  grant for that image hash but another RTMR3 (spec): refused (grant_rtmr3)
 #   boot 3  grant for the image hash and RTMR3: released, mounted, the service reads the
 #           model's file; the release is in the server's log
@@ -20,6 +21,7 @@ require_appliance
 KS=$BIN/cocoon-keyserver
 need_file "$KS" "built by make (guest/keyserver/module.mk)"
 need_file "$BIN/cocoon-sim" "built by make"
+need_file "$BIN/cocoon-measure" "built by make"
 export BUILDROOT=${BUILDROOT:-$BUILD/buildroot} KEYSERVER=$KS
 
 KS_PID= SILENT_PID=
@@ -106,6 +108,9 @@ IMAGE_HASH=$(sed -E 's/.* to image ([0-9a-f]{64}) .*/\1/' <<< "$line")
 RTMR3=$(sed -E 's/.* rtmr3 ([0-9a-f]{96}):.*/\1/' <<< "$line")
 check "the server logged the refused appliance ($line)" [ ${#IMAGE_HASH} = 64 ]
 check "the server saw RTMR3 $RTMR3, the guest logged $GUEST_RTMR3 after tdx_inited" [ "$RTMR3" = "$GUEST_RTMR3" ]
+"$BIN/cocoon-measure" spec "$SPEC" --json > "$WORK/predict.json" || fail "cocoon-measure spec failed"
+PREDICTED=$(jq_get "$WORK/predict.json" .rtmr3)
+check "RTMR3 $RTMR3 is cocoon-measure spec's prediction $PREDICTED" [ "$RTMR3" = "$PREDICTED" ]
 pass "boot 1: image hash not allowed: halted, nothing mounted; RTMR3 is the spec's ($RTMR3)"
 
 # ---- boot 2: the image hash, another RTMR3 ----
