@@ -47,6 +47,7 @@ image-lock-buildroot:
 	image-recipes/buildroot.sh lock
 
 INTEGRATION_TESTS += tests/integration/image_build_model.sh
+INTEGRATION_TESTS += tests/integration/image_build_model_encrypted.sh
 INTEGRATION_TESTS += tests/integration/image_compile_repro.sh
 
 # The production image (image-recipes/build-image) and its reproducibility check.

@@ -195,9 +195,69 @@ static int topo_order(struct ci_spec *s, struct cm_err *e)
 	return 0;
 }
 
+/* "encrypted": {"model": "name@commit:<roothash>", "key_bytes": 32|64,
+ *   "keyserver": {"address": "tcp:HOST:PORT", "public_key": "<hex>", "timeout_ms": N}} */
+static int parse_encrypted(const struct cm_jv *o, struct ci_model *m, struct cm_err *e)
+{
+	static const char *const keys[] = {"model", "key_bytes", "keyserver", NULL};
+	static const char *const kkeys[] = {"address", "public_key", "image_hashes", "timeout_ms", NULL};
+	struct cm_jv v, ks;
+	uint64_t n = 0;
+	bool present;
+	const char *s, *at;
+	int r;
+	if ((r = cm_jv_object(o, keys, e)) < 0 || (r = cm_jv_need(o, "model", &v, e)) < 0 ||
+	    (r = cm_jv_strcpy(&v, m->model_string, sizeof m->model_string, e)) < 0)
+		return r;
+	/* The model string names this volume: its root is the spec's roothash (the key server
+	 * checks the rest of the format). */
+	at = strchr(m->model_string, '@');
+	s = at ? strchr(at, ':') : NULL;
+	if (!at || strncmp(m->model_string, m->name, (size_t)(at - m->model_string)) != 0 ||
+	    (size_t)(at - m->model_string) != strlen(m->name) || !s || s == at + 1 || strcmp(s + 1, m->roothash_hex) != 0)
+		return cm_jv_fail(&v, e, -EINVAL, "must be %s@<commit>:%s (the model's name and roothash)", m->name,
+				  m->roothash_hex);
+	if ((r = get_uint(o, "key_bytes", true, 64, &n, NULL, e)) < 0)
+		return r;
+	if (n != 32 && n != 64)
+		return cm_jv_fail(o, e, -EINVAL, "key_bytes must be 32 or 64");
+	m->key_bytes = (unsigned)n;
+	if ((r = cm_jv_need(o, "keyserver", &ks, e)) < 0 || (r = cm_jv_object(&ks, kkeys, e)) < 0 ||
+	    (r = get_str(&ks, "address", true, &s, e)) < 0)
+		return r;
+	if ((strncmp(s, "tcp:", 4) && strncmp(s, "vsock:", 6)) || strlen(s) >= sizeof m->ks_address)
+		return cm_jv_fail(&ks, e, -EINVAL, "address must be tcp:HOST:PORT or vsock:CID:PORT");
+	snprintf(m->ks_address, sizeof m->ks_address, "%s", s);
+	if (cm_jv_get(&ks, "public_key", &v)) {
+		if ((r = cm_jv_hex(&v, m->ks_public_key, 32, e)) < 0)
+			return r;
+		m->ks_has_public_key = true;
+	}
+	if (cm_jv_get(&ks, "image_hashes", &v)) {
+		size_t k;
+		if ((r = cm_jv_array(&v, 1, sizeof m->ks_image_hashes / sizeof m->ks_image_hashes[0], &k, e)) < 0)
+			return r;
+		for (size_t i = 0; i < k; i++) {
+			struct cm_jv h = cm_jv_elem(&v, i);
+			if ((r = cm_jv_hex(&h, m->ks_image_hashes[i], 32, e)) < 0)
+				return r;
+		}
+		m->ks_n_image_hashes = k;
+	}
+	if (!m->ks_has_public_key && !m->ks_n_image_hashes)
+		return cm_jv_fail(&ks, e, -EINVAL, "names the key server by public_key or image_hashes (or both)");
+	if ((r = get_uint(&ks, "timeout_ms", false, 600000, &n, &present, e)) < 0)
+		return r;
+	m->ks_timeout_ms = present ? (unsigned)n : 10000;
+	if (m->ks_timeout_ms < 100)
+		return cm_jv_fail(&ks, e, -EINVAL, "timeout_ms must be 100..600000");
+	m->encrypted = true;
+	return 0;
+}
+
 static int parse_model(const struct cm_jv *o, struct ci_model *m, struct cm_err *e)
 {
-	static const char *const keys[] = {"name", "roothash", "data_blocks", "serial", "hash_serial", NULL};
+	static const char *const keys[] = {"name", "roothash", "data_blocks", "serial", "hash_serial", "encrypted", NULL};
 	int r = parse_named(o, keys, m->name, e);
 	if (r < 0)
 		return r;
@@ -232,6 +292,9 @@ static int parse_model(const struct cm_jv *o, struct ci_model *m, struct cm_err 
 			return cm_jv_fail(o, e, -EINVAL, "hash_serial equals serial (omit it for an appended tree)");
 		snprintf(m->hash_serial, sizeof m->hash_serial, "%s", s);
 	}
+	struct cm_jv enc;
+	if (cm_jv_get(o, "encrypted", &enc))
+		return parse_encrypted(&enc, m, e);
 	return 0;
 }
 

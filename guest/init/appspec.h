@@ -45,6 +45,17 @@ struct ci_model {
 	uint64_t data_blocks;
 	char serial[21];             /* data disk (default "model-<name>") */
 	char hash_serial[21];        /* "" = hash tree appended to the data disk */
+	/* "encrypted" (docs/boot.md): the volume is dm-crypt plain aes-xts-plain64 under the
+	 * verity tree; its key comes from the key server over mutual RA-TLS. */
+	bool encrypted;
+	char model_string[170];      /* name@commit:<roothash hex> (guest/keyserver/proto.h) */
+	unsigned key_bytes;          /* 32 or 64 */
+	char ks_address[128];        /* tcp:HOST:PORT or vsock:CID:PORT */
+	bool ks_has_public_key;
+	uint8_t ks_public_key[32];   /* the key server's pinned identity key */
+	uint8_t ks_image_hashes[16][32]; /* and/or the images it may run */
+	size_t ks_n_image_hashes;
+	unsigned ks_timeout_ms;
 };
 
 struct ci_spec {

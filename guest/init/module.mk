@@ -9,8 +9,8 @@ INIT_SRCS := $(filter-out guest/init/main.c,$(sort $(wildcard guest/init/*.c)))
 LIBCOCOON_INIT := $(call lib,cocoon-init)
 $(eval $(call static_lib,cocoon-init,$(INIT_SRCS)))
 
-$(BIN)/cocoon-init: $(OBJ)/guest/init/main.o $(LIBCOCOON_INIT) $(LIBCOCOON_CMDLINE) $(call lib,cocoon-keys) \
-		$(call lib,cocoon-attest) $(call lib,measure)
+$(BIN)/cocoon-init: $(OBJ)/guest/init/main.o $(LIBCOCOON_INIT) $(LIBCOCOON_CMDLINE) $(call lib,cocoon-keyserver) \
+		$(call lib,cocoonratls) $(call lib,cocoon-keys) $(call lib,cocoon-attest) $(call lib,measure)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) $^ -o $@ $(GUEST_LIBS) $(BASE_LIBS)
 
@@ -21,7 +21,8 @@ DEPS_PACKAGES += e2fsprogs
 INIT_MODULES_LIST := guest/init/modules.list
 
 # Unit tests (tests/unit/test_init_*.c, test_attest_tdx.c, test_keys_debug.c).
-GUEST_TEST_DEPS := $(LIBCOCOON_INIT) $(LIBCOCOON_CMDLINE) $(call lib,cocoon-keys) $(call lib,cocoon-attest)
+GUEST_TEST_DEPS := $(LIBCOCOON_INIT) $(LIBCOCOON_CMDLINE) $(call lib,cocoon-keyserver) $(call lib,cocoonratls) \
+	$(call lib,cocoon-keys) $(call lib,cocoon-attest)
 GUEST_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_init_*.c tests/unit/test_attest_tdx.c \
 	tests/unit/test_keys_*.c))
 $(foreach t,$(GUEST_TESTS),$(eval test_$(t)_DEPS := $$(GUEST_TEST_DEPS)))

@@ -13,6 +13,7 @@
 #include "guest/init/boot.h"
 #include "guest/init/log.h"
 #include "guest/init/luks.h"
+#include "guest/init/modelkey.h"
 #include "guest/init/sys.h"
 #include "guest/init/verity.h"
 
@@ -148,7 +149,9 @@ void ci_boot_models(struct ci_boot *b)
 			ci_boot_wait_disk(b, m->hash_serial, hash, sizeof hash);
 		else
 			snprintf(hash, sizeof hash, "%s", data);
-		snprintf(dmname, sizeof dmname, "model-%s", m->name);
+		/* An encrypted model's verity device is model-<name>-verity, its crypt device on top
+		 * model-<name> (modelkey.c). */
+		snprintf(dmname, sizeof dmname, m->encrypted ? "model-%s-verity" : "model-%s", m->name);
 		struct ci_verity v = {
 			.name = dmname,
 			.data_dev = data,
@@ -159,13 +162,21 @@ void ci_boot_models(struct ci_boot *b)
 		memcpy(v.roothash, m->roothash, 32);
 		if (ci_verity_open(&v, mapper, sizeof mapper, &e) < 0)
 			ci_fatal("models", "%s", e.msg);
+		if (m->encrypted) {
+			char vdev[300];
+			snprintf(vdev, sizeof vdev, "%s", mapper);
+			ci_boot_model_key(b, m, vdev, mapper, sizeof mapper);
+		}
 		snprintf(mnt, sizeof mnt, "%s/models/%s", CI_SYSROOT, m->name);
 		if (ci_mkdir_p(mnt, &e) < 0)
 			ci_fatal("models", "%s", e.msg);
 		if (mount(mapper, mnt, "erofs", MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
-			ci_fatal("models", "mount erofs %s on /models/%s (%s)", mapper, m->name, strerror(errno));
+			ci_fatal("models", "mount erofs %s on /models/%s (%s)%s", mapper, m->name, strerror(errno),
+				 m->encrypted ? ": the released key does not decrypt the volume to a filesystem (wrong key?)"
+					      : "");
 		b->model_mounted[i] = true;
-		ci_log("volume model-%s: mounted (verity %s)", m->name, m->roothash_hex);
+		ci_log("volume model-%s: mounted (verity %s%s)", m->name, m->roothash_hex,
+		       m->encrypted ? ", decrypted with the key server's key" : "");
 	}
 }
 
@@ -192,6 +203,10 @@ void ci_boot_close_volumes(void *boot)
 		snprintf(mnt, sizeof mnt, "/models/%s", b->spec.models[i].name);
 		snprintf(dmname, sizeof dmname, "model-%s", b->spec.models[i].name);
 		close_volume(mnt, dmname);
+		struct cm_err e = {0};
+		snprintf(dmname, sizeof dmname, "model-%s-verity", b->spec.models[i].name);
+		if (b->spec.models[i].encrypted && ci_dm_close(dmname, &e) < 0)
+			ci_log("shutdown: %s", e.msg);
 	}
 	if (b->persistent_mounted)
 		close_volume(b->spec.persistent_mount, "persistent");

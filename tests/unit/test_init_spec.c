@@ -321,6 +321,60 @@ static void test_spec_add_env_to_every_service(void **state)
 	ci_spec_free(&s);
 }
 
+#define KS_PUB "1111111111111111111111111111111111111111111111111111111111111111"
+#define ENC_MODEL(model, bytes, ks) \
+	"{\"version\":1,\"models\":[{\"name\":\"m\",\"roothash\":\"" RH "\",\"data_blocks\":4," \
+	"\"encrypted\":{\"model\":\"" model "\",\"key_bytes\":" bytes ",\"keyserver\":" ks "}}]}"
+#define KS_OK "{\"address\":\"tcp:10.0.2.2:7443\",\"public_key\":\"" KS_PUB "\"}"
+
+static void test_spec_encrypted_model(void **state)
+{
+	(void)state;
+	struct ci_spec s;
+	struct cm_err e;
+	assert_int_equal(parse(ENC_MODEL("m@v1:" RH, "64", KS_OK), &s, &e), 0);
+	assert_true(s.models[0].encrypted);
+	assert_string_equal(s.models[0].model_string, "m@v1:" RH);
+	assert_int_equal(s.models[0].key_bytes, 64);
+	assert_string_equal(s.models[0].ks_address, "tcp:10.0.2.2:7443");
+	assert_hex_equal(s.models[0].ks_public_key, KS_PUB);
+	assert_int_equal(s.models[0].ks_timeout_ms, 10000);
+	assert_true(s.models[0].ks_has_public_key);
+	assert_int_equal(s.models[0].ks_n_image_hashes, 0);
+	ci_spec_free(&s);
+	/* the key server named by its image instead of its key */
+	assert_int_equal(parse(ENC_MODEL("m@v1:" RH, "32", "{\"address\":\"vsock:2:7443\",\"image_hashes\":[\"" RH "\"],"
+							   "\"timeout_ms\":500}"), &s, &e), 0);
+	assert_false(s.models[0].ks_has_public_key);
+	assert_int_equal(s.models[0].ks_n_image_hashes, 1);
+	assert_hex_equal(s.models[0].ks_image_hashes[0], RH);
+	assert_int_equal(s.models[0].ks_timeout_ms, 500);
+	ci_spec_free(&s);
+	assert_int_equal(parse("{\"version\":1,\"models\":[{\"name\":\"m\",\"roothash\":\"" RH
+			       "\",\"data_blocks\":4}]}", &s, &e), 0);
+	assert_false(s.models[0].encrypted);
+	ci_spec_free(&s);
+	static const char *const wrong_model[] = {
+		ENC_MODEL("other@v1:" RH, "64", KS_OK),  /* another name */
+		ENC_MODEL("m@v1:" KS_PUB, "64", KS_OK),  /* another volume */
+		ENC_MODEL("m@:" RH, "64", KS_OK),        /* no commit */
+		ENC_MODEL("m:" RH, "64", KS_OK),
+		ENC_MODEL("mm@v1:" RH, "64", KS_OK),
+	};
+	expect_rejected(wrong_model, sizeof wrong_model / sizeof wrong_model[0], "the model's name and roothash");
+	static const char *const bad[] = {
+		ENC_MODEL("m@v1:" RH, "48", KS_OK),
+		ENC_MODEL("m@v1:" RH, "64", "{\"address\":\"udp:1:2\",\"public_key\":\"" KS_PUB "\"}"),
+		ENC_MODEL("m@v1:" RH, "64", "{\"address\":\"tcp:1:2\",\"public_key\":\"11\"}"),
+		ENC_MODEL("m@v1:" RH, "64", "{\"address\":\"tcp:1:2\"}"),
+		ENC_MODEL("m@v1:" RH, "64", "{\"address\":\"tcp:1:2\",\"image_hashes\":[]}"),
+		ENC_MODEL("m@v1:" RH, "64", "{\"address\":\"tcp:1:2\",\"image_hashes\":[\"00\"]}"),
+		ENC_MODEL("m@v1:" RH, "64", "{\"address\":\"tcp:1:2\",\"public_key\":\"" KS_PUB "\",\"x\":1}"),
+		ENC_MODEL("m@v1:" RH, "64", "{\"address\":\"tcp:1:2\",\"public_key\":\"" KS_PUB "\",\"timeout_ms\":5}"),
+	};
+	expect_rejected(bad, sizeof bad / sizeof bad[0], "models[0].encrypted");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -334,6 +388,7 @@ int main(void)
 		cmocka_unit_test(test_spec_load_from_directory),
 		cmocka_unit_test(test_spec_app_key_env_reserved),
 		cmocka_unit_test(test_spec_add_env_to_every_service),
+		cmocka_unit_test(test_spec_encrypted_model),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
