@@ -28,3 +28,5 @@ PROGRAMS += $(BIN)/cocoon-measure
 # Unit tests of measure/gpu/ link libxml2 too.
 test_measure_gpu_LIBS = $(LIBMEASURE_GPU_LIBS)
 test_measure_gpu_rim_LIBS = $(LIBMEASURE_GPU_LIBS)
+# cocoon-measure gpu on the NVIDIA fixtures (jq, xxd).
+INTEGRATION_TESTS += tests/integration/measure_gpu.sh
