@@ -305,14 +305,20 @@ int cm_gpu_rim_parse(const uint8_t *xml, size_t len, struct cm_gpu_rim **out, st
 		cm_fail(e, rc, "gpu RIM: SHA-256 failed");
 		goto fail;
 	}
+	rc = -EBADMSG;
+	/* No DTD at all: refused before libxml2 reads one (entities), and again after parsing
+	 * (other encodings). */
+	if (memmem(xml, len, "<!DOCTYPE", 9) || memmem(xml, len, "<!ENTITY", 8)) {
+		cm_fail(e, rc, "gpu RIM: has a DTD (refused)");
+		goto fail;
+	}
 	xmlDoc *doc = xmlReadMemory((const char *)xml, (int)len, "rim.xml", NULL,
 				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	r->doc = doc;
-	rc = -EBADMSG;
 	if (!doc) {
 		const xmlError *xe = xmlGetLastError();
-		cm_fail(e, rc, "gpu RIM: not well-formed XML (line %d: %s)", xe ? xe->line : 0,
-			xe && xe->message ? strtok(xe->message, "\n") : "?");
+		const char *m = xe && xe->message ? xe->message : "?";
+		cm_fail(e, rc, "gpu RIM: not well-formed XML (line %d: %.*s)", xe ? xe->line : 0, (int)strcspn(m, "\n"), m);
 		xmlResetLastError();
 		goto fail;
 	}

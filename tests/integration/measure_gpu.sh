@@ -94,4 +94,8 @@ check "G4 first ueid" eq "$(jq_get "$T/g4.json" '.gpus[0].ueid')" 65533310790447
 check "G4 last ueid" eq "$(jq_get "$T/g4.json" '.gpus[7].ueid')" 462496802410983848477057609082198727668509984363
 echo '{"ppcie_allowed": true, "count_max": 4}' >"$T/pp4.json"
 check "G4 with at most 4 GPUs allowed (exit 4)" gpu "$T/g4c.json" 4 --bundle "$F/ppcie_8gpu/gpu_evidence.json" --policy "$T/pp4.json"
+jq '.[3].vbios_version = "96.00.A5.00.02"' "$F/ppcie_8gpu/gpu_evidence.json" >"$T/meta.json"
+check "G4 with an entry's unsigned VBIOS version edited (exit 3)" gpu "$T/g4m.json" 3 --bundle "$T/meta.json" --policy "$T/pp.json"
+check "metadata mismatch named for that GPU" eq "$(jq_get "$T/g4m.json" '.gpus[3].failed_check')" gpu_bundle_metadata
+check "the other GPUs still pass" eq "$(jq_uint "$T/g4m.json" .gpus_ok)" 7
 echo "ok: $TEST_NAME"
