@@ -60,6 +60,8 @@ int cm_spdm_parse(const uint8_t *p, size_t len, struct cm_spdm_report *r, struct
 			       p[1]);
 	if (!(p[2] & 0x01))
 		return cm_fail(e, -EBADMSG, "gpu report: request param1 0x%02x asks for no signature", p[2]);
+	if (p[3] != 0xff)
+		return cm_fail(e, -EBADMSG, "gpu report: request param2 0x%02x (want 0xff, all measurements)", p[3]);
 	r->raw = p;
 	r->len = len;
 	r->req_param1 = p[2];

@@ -344,6 +344,12 @@ static void test_spdm_strict(void **state)
 	rep[0] = 0x12;
 	expect_parse_fail(rep, len, "request version");
 	rep[0] = 0x11;
+	rep[3] = 0x01; /* one measurement index only: the report would not cover the others */
+	expect_parse_fail(rep, len, "all measurements");
+	rep[3] = 0xff;
+	rep[2] = 0x00;
+	expect_parse_fail(rep, len, "no signature");
+	rep[2] = 0x01;
 	rep[37] = 0x10;
 	expect_parse_fail(rep, len, "response version");
 	rep[37] = 0x11;
