@@ -19,7 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (strlen(o.driver_version) >= sizeof(o.driver_version) || (o.has_vbios && strlen(o.vbios_version) != 14))
 		abort();
-	cm_gpu_driver_rim_id(&o, id, sizeof(id));
+	cm_gpu_driver_rim_id(&o, false, id, sizeof(id));
+	cm_gpu_driver_rim_id(&o, true, id, sizeof(id));
 	cm_gpu_vbios_rim_id(&o, id, sizeof(id));
 	return 0;
 }

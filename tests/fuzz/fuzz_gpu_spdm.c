@@ -26,7 +26,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rep.signed_len + CM_SPDM_SIG_LEN != size || rep.opaque + rep.opaque_len > data + size)
 			abort();
 		if (cm_gpu_opaque_parse(rep.opaque, rep.opaque_len, &o, &e) == 0) {
-			cm_gpu_driver_rim_id(&o, id, sizeof(id));
+			cm_gpu_driver_rim_id(&o, false, id, sizeof(id));
+			cm_gpu_driver_rim_id(&o, true, id, sizeof(id));
 			cm_gpu_vbios_rim_id(&o, id, sizeof(id));
 		}
 	}
