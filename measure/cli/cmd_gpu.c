@@ -123,6 +123,26 @@ static int worse(int a, int b)
 	return rank[b] > rank[a] ? b : a;
 }
 
+/* For the text output: checks as "checks.<name>: <status>: <detail>" lines. */
+static void checks_as_lines(json_object *obj)
+{
+	json_object *arr, *m = json_object_new_object();
+	if (!m || !json_object_object_get_ex(obj, "checks", &arr)) {
+		json_object_put(m);
+		return;
+	}
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		json_object *c = json_object_array_get_idx(arr, i), *f[3];
+		char line[CM_ERR_MAX + 32];
+		if (!json_object_object_get_ex(c, "name", &f[0]) || !json_object_object_get_ex(c, "status", &f[1]) ||
+		    !json_object_object_get_ex(c, "detail", &f[2]))
+			continue;
+		snprintf(line, sizeof(line), "%s: %s", json_object_get_string(f[1]), json_object_get_string(f[2]));
+		cm_json_add_str(m, json_object_get_string(f[0]), line);
+	}
+	json_object_object_add(obj, "checks", m);
+}
+
 static int load_policy(const char *path, const char *rim, struct cm_gpu_policy **p, struct cm_err *e)
 {
 	int rc;
@@ -242,6 +262,8 @@ int cmd_gpu(int argc, char **argv)
 		}
 		struct cm_gpu_evidence ev = {rep, rep_len, pem, pem_len};
 		rc = one(&ev, nonce, nonce_hex != NULL, NULL, p, t, out);
+		if (!json)
+			checks_as_lines(out);
 	}
 	if (!json_object_object_get_ex(out, "verdict", NULL))
 		goto done; /* the bundle itself was unreadable: the error is printed */

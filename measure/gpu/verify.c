@@ -164,7 +164,8 @@ static int rim_one(const struct ctx *c, int kind, struct cm_gpu_rim **out)
 	}
 	char hex[65];
 	cm_hex_encode(rim->sha256, 32, hex, sizeof(hex));
-	note(res, n_fetch, "pass", "%s (sha256 %s)", path, hex);
+	const char *base = strrchr(path, '/');
+	note(res, n_fetch, "pass", "%s (sha256 %s)", base ? base + 1 : path, hex);
 	if ((rc = cm_gpu_rim_verify_signature(rim, e))) {
 		cm_err_prefix(e, "%s RIM", what);
 		failed(res, n_sig, e, rc, "gpu_rim_signature");

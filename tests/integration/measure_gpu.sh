@@ -47,6 +47,7 @@ check "G1 without --nonce: the nonce check is skipped" eq \
     "$(jq_get "$T/g1n.json" '.checks[] | select(.name == "nonce") | .status')" skipped
 "$M" gpu --report "$G1R" --chain "$G1C" --nonce $G1N >"$T/g1.txt"
 check "text output names the versions" grep -q "^vbios_version: 96.00.9F.00.01" "$T/g1.txt"
+check "text output names every check" grep -q "^checks.signature: pass: ECDSA-P384" "$T/g1.txt"
 
 # Negatives: nonce, signature, cross-pairing, malformed input.
 check "G1 with nvtrust's test nonce is invalid (exit 3)" gpu "$T/n.json" 3 --report "$G1R" --chain "$G1C" \
