@@ -135,6 +135,17 @@ static void test_g1_nonce_mismatch(void **state)
 {
 	struct g1 *f = *state;
 	expect_fail(&f->x, "4cff7f5380ead8fad8ec2c531c110aca4302a88f603792801a8ca29ee151af2e", f->p, NOW, "gpu_nonce");
+	/* without a struct cm_err (allowed by the error convention): the same verdicts */
+	struct cm_gpu_result r;
+	assert_int_equal(verify(&f->x, G1_NONCE, f->p, NOW, &r, NULL), 0);
+	assert_int_equal(verify(&f->x, "4cff7f5380ead8fad8ec2c531c110aca4302a88f603792801a8ca29ee151af2e", f->p, NOW, &r,
+				NULL),
+			 -EACCES);
+	assert_string_equal(r.checks[r.n_checks - 1].status, "fail");
+	struct cm_gpu_policy *rims = gpu_policy_json("{\"rim_required\": [\"vbios\"]}");
+	assert_int_equal(cm_gpu_policy_set_rim_dir(rims, fixture_path("gpu/rims"), NULL), 0);
+	assert_int_equal(verify(&f->x, G1_NONCE, rims, NOW, &r, NULL), -EACCES); /* no RIM for 96.00.9F */
+	cm_gpu_policy_free(rims);
 }
 
 /* G2: valid evidence without FWID: rejected by the default policy (FWID required), accepted
