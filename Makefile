@@ -138,11 +138,11 @@ FUZZ_CC ?= clang
 FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -g -O1 -I. -fsanitize=fuzzer,address,undefined \
                -fno-sanitize-recover=undefined -DCOCOON_VERSION='"fuzz"' -DCOCOON_FUZZING \
                -DCOCOON_BUILD_TIME=$(BUILD_TIME) \
-               $(call pkg_cflags,$(BASE_PKGS))
+               $(call pkg_cflags,$(BASE_PKGS) $(LIBMEASURE_GPU_PKGS))
 define fuzz_rule
 $(FUZZ_BIN)/fuzz_$(1): $$(fuzz_$(1)_SRCS)
 	@mkdir -p $$(@D)
-	$$(FUZZ_CC) $$(FUZZ_CFLAGS) $$(fuzz_$(1)_SRCS) -o $$@ $$(BASE_LIBS) $$(fuzz_$(1)_LIBS)
+	$$(FUZZ_CC) $$(FUZZ_CFLAGS) $$(fuzz_$(1)_SRCS) -o $$@ $$(LIBMEASURE_GPU_LIBS) $$(BASE_LIBS) $$(fuzz_$(1)_LIBS)
 endef
 $(foreach f,$(FUZZERS),$(eval $(call fuzz_rule,$(f))))
 

@@ -24,3 +24,7 @@ $(BIN)/cocoon-measure: $(MEASURE_CLI_SRCS:%.c=$(OBJ)/%.o) $(LIBMEASURE)
 	$(CC) $(ALL_LDFLAGS) $^ -o $@ $(LIBMEASURE_GPU_LIBS) $(BASE_LIBS)
 
 PROGRAMS += $(BIN)/cocoon-measure
+
+# Unit tests of measure/gpu/ link libxml2 too.
+test_measure_gpu_LIBS = $(LIBMEASURE_GPU_LIBS)
+test_measure_gpu_rim_LIBS = $(LIBMEASURE_GPU_LIBS)

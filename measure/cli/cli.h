@@ -44,5 +44,6 @@ int cmd_mrtd(int argc, char **argv);
 int cmd_spec(int argc, char **argv);
 int cmd_image(int argc, char **argv);
 int cmd_cert(int argc, char **argv);
+int cmd_gpu(int argc, char **argv);
 
 #endif

@@ -10,6 +10,7 @@ static const struct cli_cmd commands[] = {
 	{"mrtd", "compute the MRTD of an OVMF/TDVF firmware image", cmd_mrtd},
 	{"spec", "spec directory tree hash and RTMR3 events; replay an RTMR3 log", cmd_spec},
 	{"image", "MRTD, RTMR0-3 and image hash of a TD image described by VM.json", cmd_image},
+	{"gpu", "verify NVIDIA GPU evidence (SPDM report, device chain, RIMs) against a GPU policy", cmd_gpu},
 	{"cert", "read or fetch an RA-TLS certificate and verify it as cocoon-ratls does", cmd_cert},
 };
 

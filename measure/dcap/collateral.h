@@ -30,6 +30,11 @@
 extern const char cm_intel_root_pem[];
 /* A new X509 of the Intel root (free with X509_free), NULL on allocation failure. */
 X509 *cm_intel_root_new(void);
+/* Verify leaf via untrusted (may be NULL) to anchor alone, with CRLs (may be NULL), at time
+ * *at (unix seconds; NULL: no time check), with extra X509_V_FLAG_* flags. Returns the
+ * X509_V_ERR code (0 = ok). */
+int cm_x509_verify_chain_at(X509 *anchor, X509 *leaf, STACK_OF(X509) *untrusted, STACK_OF(X509_CRL) *crls,
+			    const int64_t *at, unsigned long flags);
 /* X509 from a PEM file holding one certificate. */
 X509 *cm_x509_load_pem_file(const char *path, struct cm_err *e);
 

@@ -121,9 +121,8 @@ int64_t cm_asn1_unix(const ASN1_TIME *t)
 	return (int64_t)timegm(&tm);
 }
 
-/* Verify leaf via untrusted to the anchor, with CRLs, ignoring time (windows are checked
- * separately with named results). Returns the X509_V_ERR code (0 = ok). */
-int cm_x509_chain_verify(X509 *anchor, X509 *leaf, STACK_OF(X509) *untrusted, STACK_OF(X509_CRL) *crls)
+int cm_x509_verify_chain_at(X509 *anchor, X509 *leaf, STACK_OF(X509) *untrusted, STACK_OF(X509_CRL) *crls,
+			    const int64_t *at, unsigned long flags)
 {
 	X509_STORE *st = X509_STORE_new();
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
@@ -131,8 +130,10 @@ int cm_x509_chain_verify(X509 *anchor, X509 *leaf, STACK_OF(X509) *untrusted, ST
 	if (st && ctx && X509_STORE_add_cert(st, anchor) && X509_STORE_CTX_init(ctx, st, leaf, untrusted)) {
 		X509_STORE_CTX_set0_crls(ctx, crls);
 		X509_VERIFY_PARAM *vp = X509_STORE_CTX_get0_param(ctx);
-		X509_VERIFY_PARAM_set_flags(vp, X509_V_FLAG_NO_CHECK_TIME |
+		X509_VERIFY_PARAM_set_flags(vp, flags | (at ? 0 : X509_V_FLAG_NO_CHECK_TIME) |
 						       (crls ? X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL : 0));
+		if (at)
+			X509_VERIFY_PARAM_set_time(vp, (time_t)*at);
 		int ok = X509_verify_cert(ctx);
 		err = ok == 1 ? 0 : X509_STORE_CTX_get_error(ctx);
 		if (ok != 1 && err == 0)
@@ -142,6 +143,13 @@ int cm_x509_chain_verify(X509 *anchor, X509 *leaf, STACK_OF(X509) *untrusted, ST
 	X509_STORE_free(st);
 	ERR_clear_error();
 	return err;
+}
+
+/* Verify leaf via untrusted to the anchor, with CRLs, ignoring time (windows are checked
+ * separately with named results). Returns the X509_V_ERR code (0 = ok). */
+int cm_x509_chain_verify(X509 *anchor, X509 *leaf, STACK_OF(X509) *untrusted, STACK_OF(X509_CRL) *crls)
+{
+	return cm_x509_verify_chain_at(anchor, leaf, untrusted, crls, NULL, 0);
 }
 
 /* The root copy a chain carries must be the trust anchor itself, byte for byte (Intel's QVL

@@ -9,11 +9,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/x509.h>
+
 #include "measure/core/json.h" /* struct cm_jv */
 #include "measure/core/util.h" /* struct cm_err */
 
 #define CM_GPU_NONCE_LEN 32
 #define CM_GPU_MAX 8 /* GPUs per system */
+#define CM_GPU_CHECKS_MAX 32
 
 struct cm_gpu_evidence { /* one GPU, as NVML returns it */
 	const uint8_t *report;
@@ -41,6 +44,9 @@ int cm_gpu_policy_default(struct cm_gpu_policy **out, struct cm_err *e);
 /* Directory of the offline RIM bundle (driver + VBIOS swidtags [+ OCSP responses]); NULL = none. */
 int cm_gpu_policy_set_rim_dir(struct cm_gpu_policy *p, const char *dir, struct cm_err *e);
 void cm_gpu_policy_free(struct cm_gpu_policy *p);
+/* Trust anchors instead of the pinned NVIDIA Device Identity CA / CoRIM root (tests; NULL keeps
+ * the pinned one). The policy takes its own references. 0 or -ENOMEM. */
+int cm_gpu_policy_set_roots(struct cm_gpu_policy *p, X509 *device_root, X509 *rim_root);
 
 struct cm_gpu_result { /* claims of one verified GPU */
 	char driver_version[32], vbios_version[32];
@@ -50,6 +56,16 @@ struct cm_gpu_result { /* claims of one verified GPU */
 	char hwmodel[64];             /* e.g. "GH100 A01 GSP BROM" */
 	char ueid[64];                /* leaf serial, decimal */
 	bool rim_driver_ok, rim_vbios_ok; /* measurement comparison done and passed */
+	/* Beyond the interface contract: what the verifier saw and did, in order. */
+	char driver_rim_id[64], vbios_rim_id[64];
+	unsigned n_blocks, n_opaque_fields;
+	int nvdec0_status, feature_flag, opaque_version, ppcie_status; /* -1: absent */
+	unsigned n_checks;
+	struct cm_gpu_check {
+		const char *name;   /* "report", "nonce", "chain", "signature", "fwid", ... */
+		const char *status; /* "pass", "fail", "skipped" */
+		char detail[128];
+	} checks[CM_GPU_CHECKS_MAX];
 };
 
 /* System pre-check (before any per-GPU evidence): CC mode, dev tools, env, multi-GPU mode,
@@ -62,5 +78,17 @@ int cm_gpu_check_system(const struct cm_gpu_system *s, const struct cm_gpu_polic
  * "gpu_rim_*", "gpu_policy_*"). */
 int cm_gpu_verify(const struct cm_gpu_evidence *ev, const uint8_t nonce[CM_GPU_NONCE_LEN],
 		  const struct cm_gpu_policy *p, int64_t now, struct cm_gpu_result *res, struct cm_err *e);
+
+/* The GPU count against the policy's count_min..count_max ("gpu_count"). */
+int cm_gpu_check_count(const struct cm_gpu_policy *p, unsigned count, struct cm_err *e);
+
+/* Adds the claims (driver_version, vbios_version, project, project_sku, chip_sku, fwid,
+ * hwmodel, ueid, RIM ids and results, opaque flags) and "checks" (name, status, detail in
+ * order) of r to obj. */
+void cm_gpu_result_to_json(const struct cm_gpu_result *r, json_object *obj);
+
+/* A failed check that is a policy decision (valid evidence the policy refuses: verdict
+ * "rejected") rather than broken or untrusted evidence ("invalid"). */
+bool cm_gpu_check_is_policy(const char *check);
 
 #endif

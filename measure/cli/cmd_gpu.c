@@ -1,0 +1,249 @@
+/* cocoon-measure gpu --report R --chain C [--nonce N] | --bundle FILE
+ * [--rim DIR] [--time UNIX] [--policy P] [--json] */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "measure/cli/cli.h"
+#include "measure/core/json.h"
+#include "measure/gpu/bundle.h"
+#include "measure/gpu/gpu.h"
+#include "measure/gpu/spdm.h"
+
+static void help(void)
+{
+	printf("usage: cocoon-measure gpu --report R --chain C [--nonce HEX] [options]\n"
+	       "       cocoon-measure gpu --bundle FILE [options]\n\n"
+	       "Verify NVIDIA GPU confidential-computing evidence offline, as cocoon-init does:\n"
+	       "the SPDM 1.1 GET_MEASUREMENTS report (strict parse, request nonce), the device\n"
+	       "chain to the pinned NVIDIA Device Identity CA, the leaf's ECDSA-P384 signature\n"
+	       "over the report, the FWID, the opaque data (driver and VBIOS versions, project,\n"
+	       "SKU), then with --rim the driver and VBIOS RIMs (XML signature, chain to the\n"
+	       "pinned NVIDIA CoRIM root, version, measurements) and the offline OCSP responses\n"
+	       "of the bundle (DIR/ocsp/*.der), and the policy. Prints the claims and every\n"
+	       "check with verdict, failed_check and message.\n\n"
+	       "  --report FILE   the report (raw bytes as NVML returns them, or hex text)\n"
+	       "  --chain FILE    the device certificate chain (PEM, leaf first)\n"
+	       "  --nonce HEX     the 32-byte nonce given to NVML (without it the report's own\n"
+	       "                  request nonce is used: freshness is not checked, and said so)\n"
+	       "  --bundle FILE   a JSON array of {nonce, evidence, certificate, ...} (NVIDIA's\n"
+	       "                  multi-GPU evidence files); every entry is verified\n"
+	       "  --rim DIR       the offline RIM bundle (NV_GPU_DRIVER_*.xml / NV_GPU_VBIOS_*.xml\n"
+	       "                  or .swidtag; ocsp/*.der)\n"
+	       "  --time UNIX     verification time in unix seconds (default: now)\n"
+	       "  --policy FILE   GPU policy JSON (docs/verification.md; default: production)\n"
+	       "  --json          machine-readable output (lowercase hex)\n"
+	       "  --help          this text\n\n"
+	       "Exit codes: 0 ok, 1 unreadable or malformed input, 2 usage,\n"
+	       "3 invalid evidence (verdict \"invalid\"), 4 rejected by the policy (verdict \"rejected\").\n");
+}
+
+/* The report file: hex text (NVIDIA's samples) when it is nothing but hex digits and
+ * whitespace, else the raw bytes. */
+static int load_report(const char *path, uint8_t **out, size_t *len, struct cm_err *e)
+{
+	uint8_t *buf;
+	size_t n;
+	int rc = cm_read_file(path, 2 * CM_GPU_REPORT_MAX + 64, &buf, &n, e);
+	if (rc)
+		return rc;
+	size_t h = 0;
+	bool hex = n > 0;
+	for (size_t i = 0; i < n && hex; i++) {
+		if (isxdigit(buf[i]))
+			buf[h++] = buf[i];
+		else if (!isspace(buf[i]))
+			hex = false;
+	}
+	if (!hex) {
+		*out = buf;
+		*len = n;
+		return 0;
+	}
+	if (cm_hex_decode((const char *)buf, h, buf, h / 2, len)) {
+		free(buf);
+		return cm_fail(e, -EBADMSG, "%s: odd number of hex digits", path);
+	}
+	*out = buf;
+	return 0;
+}
+
+/* Verify one GPU; adds its verdict and claims to obj; returns its CLI code. */
+static int one(const struct cm_gpu_evidence *ev, const uint8_t *nonce, bool nonce_given,
+	       const struct cm_gpu_policy *p, int64_t t, json_object *obj)
+{
+	struct cm_gpu_result *r = malloc(sizeof(*r));
+	if (!r)
+		return cli_error(CLI_INVALID_INPUT, "out of memory");
+	uint8_t own[CM_GPU_NONCE_LEN] = {0};
+	if (!nonce_given) {
+		if (ev->report_len >= 4 + CM_GPU_NONCE_LEN)
+			memcpy(own, ev->report + 4, CM_GPU_NONCE_LEN);
+		nonce = own;
+	}
+	struct cm_err err = {0};
+	int rc = cm_gpu_verify(ev, nonce, p, t, r, &err);
+	for (unsigned i = 0; !nonce_given && i < r->n_checks; i++)
+		if (strcmp(r->checks[i].name, "nonce") == 0) {
+			r->checks[i].status = "skipped";
+			snprintf(r->checks[i].detail, sizeof(r->checks[i].detail),
+				 "no nonce given: the report's own request nonce was used (freshness not checked)");
+		}
+	const char *verdict = rc == 0 ? "ok" : cm_gpu_check_is_policy(err.check) ? "rejected" : "invalid";
+	cm_json_add_str(obj, "verdict", verdict);
+	if (rc)
+		cm_json_add_str(obj, "failed_check", err.check ? err.check : "gpu_error");
+	else
+		json_object_object_add(obj, "failed_check", NULL);
+	cm_json_add_str(obj, "message", rc ? err.msg : "");
+	cm_json_add_hex(obj, "nonce", nonce, CM_GPU_NONCE_LEN);
+	cm_json_add_bool(obj, "nonce_checked", nonce_given);
+	cm_gpu_result_to_json(r, obj);
+	bool malformed = rc && err.check && strcmp(err.check, "gpu_report") == 0;
+	free(r);
+	return rc == 0 ? CLI_OK : malformed ? CLI_INVALID_INPUT : strcmp(verdict, "rejected") == 0 ? CLI_REJECTED
+													 : CLI_INVALID_EVIDENCE;
+}
+
+/* The worse of two CLI codes (invalid input > invalid evidence > rejected > ok). */
+static int worse(int a, int b)
+{
+	static const int rank[] = {[CLI_OK] = 0, [CLI_REJECTED] = 1, [CLI_INVALID_EVIDENCE] = 2, [CLI_INVALID_INPUT] = 3};
+	return rank[b] > rank[a] ? b : a;
+}
+
+static int load_policy(const char *path, const char *rim, struct cm_gpu_policy **p, struct cm_err *e)
+{
+	int rc;
+	if (path) {
+		struct cm_jv root;
+		if ((rc = cm_json_read_file(path, 1u << 20, path, &root, e)))
+			return rc;
+		rc = cm_gpu_policy_parse(&root, p, e);
+		cm_json_release(&root);
+	} else {
+		rc = cm_gpu_policy_default(p, e);
+	}
+	if (!rc && rim)
+		rc = cm_gpu_policy_set_rim_dir(*p, rim, e);
+	return rc;
+}
+
+static int run_bundle(const char *path, const struct cm_gpu_policy *p, int64_t t, json_object *out)
+{
+	struct cm_err err = {0};
+	uint8_t *buf;
+	size_t len, n;
+	struct cm_gpu_bundle_entry *b;
+	if (cm_read_file(path, CM_GPU_BUNDLE_MAX, &buf, &len, &err))
+		return cli_error(CLI_INVALID_INPUT, "%s", err.msg);
+	int rc = cm_gpu_bundle_parse((const char *)buf, len, path, &b, &n, &err);
+	free(buf);
+	if (rc)
+		return cli_error(CLI_INVALID_INPUT, "%s", err.msg);
+	json_object *gpus = json_object_new_array();
+	int code = CLI_OK;
+	unsigned ok = 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *g = json_object_new_object();
+		struct cm_gpu_evidence ev = {b[i].report, b[i].report_len, b[i].chain, b[i].chain_len};
+		int c = one(&ev, b[i].nonce, true, p, t, g);
+		ok += c == CLI_OK;
+		code = worse(code, c);
+		json_object_array_add(gpus, g);
+	}
+	struct cm_err ce = {0};
+	bool count_ok = cm_gpu_check_count(p, (unsigned)n, &ce) == 0;
+	const char *verdict = code == CLI_OK && count_ok ? "ok" : code == CLI_OK || code == CLI_REJECTED ? "rejected" : "invalid";
+	if (!count_ok)
+		code = worse(code, CLI_REJECTED);
+	cm_json_add_str(out, "verdict", verdict);
+	cm_json_add_int(out, "gpus_total", (int64_t)n);
+	cm_json_add_int(out, "gpus_ok", ok);
+	if (!count_ok)
+		cm_json_add_str(out, "count_check", ce.msg);
+	json_object_object_add(out, "gpus", gpus);
+	cm_gpu_bundle_free(b, n);
+	return code;
+}
+
+int cmd_gpu(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"report", required_argument, NULL, 'r'}, {"chain", required_argument, NULL, 'c'},
+		{"nonce", required_argument, NULL, 'n'},  {"bundle", required_argument, NULL, 'b'},
+		{"rim", required_argument, NULL, 'R'},	  {"time", required_argument, NULL, 't'},
+		{"policy", required_argument, NULL, 'p'}, {"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},	  {0, 0, 0, 0},
+	};
+	const char *report = NULL, *chain = NULL, *nonce_hex = NULL, *bundle = NULL, *rim = NULL, *policy = NULL;
+	int json = 0, c;
+	int64_t t = (int64_t)time(NULL);
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "r:c:n:b:R:t:p:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r': report = optarg; break;
+		case 'c': chain = optarg; break;
+		case 'n': nonce_hex = optarg; break;
+		case 'b': bundle = optarg; break;
+		case 'R': rim = optarg; break;
+		case 'p': policy = optarg; break;
+		case 'j': json = 1; break;
+		case 't': {
+			char *end;
+			errno = 0;
+			long long v = strtoll(optarg, &end, 10);
+			if (errno || end == optarg || *end || v < 0)
+				return cli_usage_error("gpu", "--time needs unix seconds, got '%s'", optarg);
+			t = v;
+			break;
+		}
+		case 'h': help(); return CLI_OK;
+		default: return cli_usage_error("gpu", "unknown option or missing value '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind != argc)
+		return cli_usage_error("gpu", "unexpected argument '%s'", argv[optind]);
+	if (bundle ? (report || chain || nonce_hex) : (!report || !chain))
+		return cli_usage_error("gpu", "give --report and --chain (and --nonce), or --bundle alone");
+	uint8_t nonce[CM_GPU_NONCE_LEN];
+	if (nonce_hex && cm_hex_decode_exact(nonce_hex, strlen(nonce_hex), nonce, sizeof(nonce)))
+		return cli_usage_error("gpu", "--nonce needs 64 hex digits");
+
+	struct cm_err err = {0};
+	struct cm_gpu_policy *p = NULL;
+	uint8_t *rep = NULL, *pem = NULL;
+	size_t rep_len = 0, pem_len = 0;
+	json_object *out = json_object_new_object();
+	int rc;
+	if (load_policy(policy, rim, &p, &err)) {
+		rc = cli_error(CLI_INVALID_INPUT, "%s", err.msg);
+		goto done;
+	}
+	cm_json_add_int(out, "verification_time", t);
+	if (bundle) {
+		rc = run_bundle(bundle, p, t, out);
+	} else {
+		if (load_report(report, &rep, &rep_len, &err) || cm_read_file(chain, 1u << 20, &pem, &pem_len, &err)) {
+			rc = cli_error(CLI_INVALID_INPUT, "%s", err.msg);
+			goto done;
+		}
+		struct cm_gpu_evidence ev = {rep, rep_len, pem, pem_len};
+		rc = one(&ev, nonce, nonce_hex != NULL, p, t, out);
+	}
+	if (rc == CLI_INVALID_INPUT && bundle)
+		goto done;
+	int emit = cli_emit(out, json);
+	if (emit != CLI_OK)
+		rc = emit;
+done:
+	json_object_put(out);
+	cm_gpu_policy_free(p);
+	free(rep);
+	free(pem);
+	return rc;
+}
