@@ -8,6 +8,6 @@ $(BUILD)/tests/ratls-engine: $(OBJ)/tests/ratls-engine/engine.o
 
 $(BUILD)/tests/ratls-load: $(OBJ)/tests/ratls-engine/loadgen.o $(call lib,cocoonratls) $(call lib,measure)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) $^ -o $@ -lpthread $(BASE_LIBS)
+	$(CC) $(ALL_LDFLAGS) $^ -o $@ -lpthread $(LIBMEASURE_GPU_LIBS) $(BASE_LIBS)
 
 all: $(RATLS_TOOLS)
