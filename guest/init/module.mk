@@ -35,5 +35,4 @@ fuzz_init_luks_SRCS = tests/fuzz/fuzz_init_luks.c guest/init/luks.c $(LIBMEASURE
 fuzz_init_luks_SEEDS := tests/fuzz/seeds/init_luks.json tests/fuzz/seeds/init_luks_integrity.json
 fuzz_init_luks_LIBS := -lcryptsetup -lblkid
 fuzz_init_spec_SRCS = tests/fuzz/fuzz_init_spec.c guest/init/appspec.c guest/init/net.c guest/init/log.c guest/cmdline/cmdline.c $(LIBMEASURE_SRCS)
-fuzz_init_spec_LIBS = $(LIBMEASURE_GPU_LIBS)
 fuzz_init_spec_SEEDS := tests/fuzz/seeds/init_spec.json tests/fuzz/seeds/init_cmdline.txt
