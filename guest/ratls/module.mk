@@ -32,4 +32,5 @@ BENCHES += tests/bench/bench_ratls
 # loopback up in the private network namespace of tests/integration/ratls_dns.
 DEPS_PACKAGES += nginx-light valgrind openssl iproute2
 # The GPU evidence extension and the "gpu" peer policy key (measure/ratls/gpuext.c, peer.c).
-test_ratls_gpuext_DEPS = $(SIMCA_OBJS)
+test_ratls_gpuext_DEPS = $(SIMCA_OBJS) $(LIBRATLS) $(call lib,cocoon-gpu) $(call lib,cocoon-attest)
+$(TESTBIN)/test_ratls_gpuext: | $(TESTBIN)/fake_nvml.so

@@ -6,6 +6,11 @@
 #ifndef COCOON_TESTS_FAKE_NVML_H
 #define COCOON_TESTS_FAKE_NVML_H
 
+#include <dlfcn.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
 #define FAKE_NVML_MAX_GPUS 8
 #define FAKE_NVML_TRACE_MAX 4096
 
@@ -38,5 +43,39 @@ typedef const char *fake_nvml_trace_fn(void);
 typedef unsigned fake_nvml_ready_fn(void);
 /* The nonce of the last report request for GPU i. */
 typedef const unsigned char *fake_nvml_nonce_fn(unsigned i);
+
+/* The fake as a test sees it: path (for cg_nvml_open) and entry points. */
+struct fake_nvml {
+	char path[4096];
+	void *dl;
+	fake_nvml_configure_fn *configure;
+	fake_nvml_trace_fn *trace;
+	fake_nvml_ready_fn *ready;
+	fake_nvml_nonce_fn *nonce;
+};
+
+/* Load fake_nvml.so from the test binary's directory (the build puts it there); 0 or -1. */
+static inline int fake_nvml_load(struct fake_nvml *f)
+{
+	char self[4000];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return -1;
+	self[n] = '\0';
+	char *slash = strrchr(self, '/');
+	if (slash)
+		*slash = '\0';
+	snprintf(f->path, sizeof(f->path), "%s/fake_nvml.so", self);
+	/* loaded here first: cg_nvml_open's dlopen of the same file gets this object */
+	if (!(f->dl = dlopen(f->path, RTLD_NOW | RTLD_LOCAL))) {
+		fprintf(stderr, "cannot load %s: %s\n", f->path, dlerror());
+		return -1;
+	}
+	f->configure = (fake_nvml_configure_fn *)dlsym(f->dl, "fake_nvml_configure");
+	f->trace = (fake_nvml_trace_fn *)dlsym(f->dl, "fake_nvml_trace");
+	f->ready = (fake_nvml_ready_fn *)dlsym(f->dl, "fake_nvml_ready");
+	f->nonce = (fake_nvml_nonce_fn *)dlsym(f->dl, "fake_nvml_nonce");
+	return f->configure && f->trace && f->ready && f->nonce ? 0 : -1;
+}
 
 #endif

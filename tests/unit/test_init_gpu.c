@@ -8,8 +8,6 @@
  * evidence_with_fresh_nonce_fails runs the production source against the same evidence. */
 #include <dlfcn.h>
 #include <errno.h>
-#include <libgen.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -30,39 +28,18 @@
 /* G1 of fixtures/README.md §4.1 (nvtrust_sample_550) and G3 (invalid_signature): same nonce. */
 #define G1_NONCE "931d8dd0add203ac3d8b4fbde75e115278eefcdceac5b87671a748f32364dfcb"
 
-static char fake_path[PATH_MAX];
-static void *fake;
-static fake_nvml_configure_fn *configure;
-static fake_nvml_trace_fn *trace;
-static fake_nvml_ready_fn *ready_now;
-static fake_nvml_nonce_fn *nonce_seen;
+static struct fake_nvml F;
 
 static int setup(void **state)
 {
 	(void)state;
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0)
-		return -1;
-	self[n] = '\0';
-	snprintf(fake_path, sizeof(fake_path), "%s/fake_nvml.so", dirname(self));
-	/* Loaded here first: cg_nvml_open's dlopen of the same file gets this object. */
-	fake = dlopen(fake_path, RTLD_NOW | RTLD_LOCAL);
-	if (!fake) {
-		fprintf(stderr, "cannot load %s: %s\n", fake_path, dlerror());
-		return -1;
-	}
-	configure = (fake_nvml_configure_fn *)dlsym(fake, "fake_nvml_configure");
-	trace = (fake_nvml_trace_fn *)dlsym(fake, "fake_nvml_trace");
-	ready_now = (fake_nvml_ready_fn *)dlsym(fake, "fake_nvml_ready");
-	nonce_seen = (fake_nvml_nonce_fn *)dlsym(fake, "fake_nvml_nonce");
-	return configure && trace && ready_now && nonce_seen ? 0 : -1;
+	return fake_nvml_load(&F);
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	dlclose(fake);
+	dlclose(F.dl);
 	return 0;
 }
 
@@ -119,7 +96,7 @@ static int record_extend(void *ctx, const char *event, struct cm_err *e)
 	struct extends *x = ctx;
 	x->n++;
 	snprintf(x->event, sizeof(x->event), "%s", event);
-	x->ready_at_extend = ready_now();
+	x->ready_at_extend = F.ready();
 	return x->fail ? cm_fail(e, -EIO, "extend failed") : 0;
 }
 
@@ -127,7 +104,7 @@ static int record_extend(void *ctx, const char *event, struct cm_err *e)
 static int run(const struct fake_nvml_conf *conf, const char *policy_json, bool fresh_nonce, struct extends *x,
 	       struct cm_err *e)
 {
-	configure(conf);
+	F.configure(conf);
 	struct cm_gpu_policy *p = NULL;
 	struct cm_err pe = {0};
 	if (policy_json) {
@@ -138,7 +115,7 @@ static int run(const struct fake_nvml_conf *conf, const char *policy_json, bool 
 	} else {
 		assert_int_equal(cm_gpu_policy_default(&p, &pe), 0);
 	}
-	struct ci_gpu_conf c = {.nvml_lib = fake_path,
+	struct ci_gpu_conf c = {.nvml_lib = F.path,
 				.policy = p,
 				.now = (int64_t)time(NULL),
 				.nonce = fresh_nonce ? ci_gpu_nonce_random : fixture_nonce,
@@ -162,7 +139,7 @@ static int run(const struct fake_nvml_conf *conf, const char *policy_json, bool 
 /* Position of item in the trace (-1 if absent). */
 static long at(const char *item)
 {
-	const char *t = trace(), *p = strstr(t, item);
+	const char *t = F.trace(), *p = strstr(t, item);
 	return p ? (long)(p - t) : -1;
 }
 
@@ -174,7 +151,7 @@ static void assert_refused(int rc, const struct cm_err *e, const char *check, co
 	assert_string_equal(e->check, check);
 	assert_int_equal(at("set_ready(1)"), -1);
 	assert_int_equal(x->n, 0);
-	assert_int_equal(ready_now(), 0);
+	assert_int_equal(F.ready(), 0);
 }
 
 static void success_sets_ready_after_verification_then_extends(void **s)
@@ -195,7 +172,7 @@ static void success_sets_ready_after_verification_then_extends(void **s)
 	assert_int_equal(x.ready_at_extend, 1);
 	uint8_t want[CM_GPU_NONCE_LEN];
 	fixture_nonce(NULL, want, NULL);
-	assert_memory_equal(nonce_seen(0), want, CM_GPU_NONCE_LEN);
+	assert_memory_equal(F.nonce(0), want, CM_GPU_NONCE_LEN);
 }
 
 static void ready_before_boot_is_cleared_before_any_evidence(void **s)
@@ -271,7 +248,7 @@ static void evidence_with_fresh_nonce_fails(void **s)
 	assert_refused(run(&c, NULL, true, &x, &e), &e, "gpu_nonce", &x);
 	uint8_t fixed[CM_GPU_NONCE_LEN];
 	fixture_nonce(NULL, fixed, NULL);
-	assert_memory_not_equal(nonce_seen(0), fixed, CM_GPU_NONCE_LEN);
+	assert_memory_not_equal(F.nonce(0), fixed, CM_GPU_NONCE_LEN);
 }
 
 static void evidence_call_failure_refused(void **s)
@@ -341,7 +318,7 @@ static void ready_not_read_back_refused(void **s)
 	assert_int_equal(x.n, 0);
 	assert_true(at("set_ready(0)") < at("set_ready(1)"));
 	/* set not ready again after the failure */
-	assert_true(strstr(trace() + at("set_ready(1)"), "set_ready(0)") != NULL);
+	assert_true(strstr(F.trace() + at("set_ready(1)"), "set_ready(0)") != NULL);
 }
 
 static void extend_failure_sets_not_ready(void **s)
@@ -354,7 +331,7 @@ static void extend_failure_sets_not_ready(void **s)
 	assert_true(rc < 0);
 	assert_string_equal(e.check, "gpu_rtmr3");
 	assert_int_equal(x.n, 1);
-	assert_int_equal(ready_now(), 0);
+	assert_int_equal(F.ready(), 0);
 }
 
 static void no_library_or_driver_refused(void **s)

@@ -9,10 +9,14 @@
 
 #include <openssl/x509.h>
 
+#include "guest/gpu/nvml.h"
+#include "guest/ratls/identity.h"
 #include "measure/gpu/gpu.h"
 #include "measure/ratls/gpuext.h"
+#include "tests/unit/fake_nvml.h"
 
 static struct testca *T;
+static struct fake_nvml F;
 static uint8_t *g1_report, *g3_report;
 static size_t g1_len, g3_len;
 static char *g1_chain, *g3_chain;
@@ -34,6 +38,8 @@ static int setup(void **state)
 {
 	(void)state;
 	T = testca_new();
+	if (fake_nvml_load(&F))
+		return -1;
 	g1_report = hex_fixture("gpu/nvtrust_sample_550/hopperAttestationReport.txt", &g1_len);
 	g3_report = hex_fixture("gpu/invalid_signature/hopperAttestationReportInvalidSignature.txt", &g3_len);
 	g1_chain = (char *)fixture_read("gpu/nvtrust_sample_550/hopperCertChain.txt", &g1_chain_len);
@@ -45,6 +51,7 @@ static int teardown(void **state)
 {
 	(void)state;
 	testca_free(T);
+	dlclose(F.dl);
 	free(g1_report);
 	free(g3_report);
 	free(g1_chain);
@@ -267,6 +274,60 @@ static void any_policy_cannot_require_gpu(void **s)
 	cr_verifier_free(v);
 }
 
+/* cocoon-ratls's side (guest/ratls/identity.c): NVML's state and every GPU's evidence for
+ * the nonce of the new key, through the fake NVML serving G1's recorded evidence. */
+static void identity_collects_evidence_of_every_gpu_for_its_key(void **s)
+{
+	(void)s;
+	struct fake_nvml_conf c = {.environment = NVML_CC_SYSTEM_ENVIRONMENT_PROD,
+				   .cc_feature = NVML_CC_SYSTEM_FEATURE_ENABLED,
+				   .driver = "550.90.07",
+				   .count = 2};
+	for (unsigned i = 0; i < 2; i++) {
+		c.gpu[i].arch = NVML_DEVICE_ARCH_HOPPER;
+		snprintf(c.gpu[i].report_path, sizeof(c.gpu[i].report_path), "%s",
+			 fixture_path("gpu/nvtrust_sample_550/hopperAttestationReport.txt"));
+		snprintf(c.gpu[i].chain_path, sizeof(c.gpu[i].chain_path), "%s",
+			 fixture_path("gpu/nvtrust_sample_550/hopperCertChain.txt"));
+	}
+	F.configure(&c);
+	struct cm_err e = {0};
+	EVP_PKEY *k = cr_key_new(&e);
+	uint8_t *der, nonce[CM_GPU_NONCE_LEN];
+	size_t len;
+	if (cr_identity_gpu_evidence(F.path, k, &der, &len, &e))
+		fail_msg("%s", e.msg);
+	struct cr_gpu_ext x;
+	assert_int_equal(cr_gpu_ext_decode(der, len, &x, &e), 0);
+	assert_int_equal(x.sys.count, 2);
+	assert_true(x.sys.cc_on && x.sys.production_env && !x.sys.devtools_on);
+	assert_string_equal(x.sys.driver_version, "550.90.07");
+	assert_int_equal(x.sys.arch[1], 9);
+	assert_int_equal(x.gpu[1].report_len, g1_len);
+	assert_memory_equal(x.gpu[1].report, g1_report, g1_len);
+	assert_memory_equal(x.gpu[0].chain_pem, g1_chain, g1_chain_len);
+	/* NVML was asked with nonce = SHA-256(SPKI of the new key), for every GPU */
+	assert_int_equal(cr_gpu_nonce(k, nonce, &e), 0);
+	assert_memory_equal(F.nonce(0), nonce, CM_GPU_NONCE_LEN);
+	assert_memory_equal(F.nonce(1), nonce, CM_GPU_NONCE_LEN);
+	/* recorded evidence cannot answer that nonce */
+	struct cm_gpu_policy *p;
+	unsigned n;
+	assert_int_equal(cm_gpu_policy_default(&p, &e), 0);
+	assert_int_equal(cr_gpu_ext_verify(der, len, k, p, time(NULL), &n, &e), -EBADMSG);
+	assert_string_equal(e.check, "gpu_nonce");
+	cm_gpu_policy_free(p);
+	free(der);
+	/* no GPU, no library: no extension (the certificate is not made) */
+	c.count = 0;
+	F.configure(&c);
+	assert_true(cr_identity_gpu_evidence(F.path, k, &der, &len, &e) < 0);
+	assert_string_equal(e.check, "gpu_count");
+	assert_true(cr_identity_gpu_evidence("/nonexistent/libnvidia-ml.so.1", k, &der, &len, &e) < 0);
+	assert_string_equal(e.check, "gpu_nvml");
+	EVP_PKEY_free(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -277,6 +338,7 @@ int main(void)
 		cmocka_unit_test(policy_requiring_gpu_refuses_certificate_without_evidence),
 		cmocka_unit_test(fixture_evidence_fails_the_nonce_binding),
 		cmocka_unit_test(any_policy_cannot_require_gpu),
+		cmocka_unit_test(identity_collects_evidence_of_every_gpu_for_its_key),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
