@@ -2,6 +2,7 @@
 #include "guest/init/gpu.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,10 +130,60 @@ static int flow(const struct ci_gpu_conf *c, struct cg_nvml *n, unsigned *count,
 	return 0;
 }
 
-int ci_gpu_verify(const struct ci_gpu_conf *c, struct cg_nvml **nvml, unsigned *n_verified, struct cm_err *e)
+/* The watchdog of the flow: a thread that halts the boot unless the flow finished in time
+ * (a hung NVML call would otherwise hold PID 1 forever, the GPUs never ready). */
+struct watchdog {
+	pthread_mutex_t m;
+	pthread_cond_t cv;
+	bool done;
+	unsigned secs;
+	pthread_t th;
+};
+
+static void *watch(void *arg)
 {
-	*nvml = NULL;
-	*n_verified = 0;
+	struct watchdog *w = arg;
+	struct timespec until;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += w->secs;
+	pthread_mutex_lock(&w->m);
+	int r = 0;
+	while (!w->done && r != ETIMEDOUT)
+		r = pthread_cond_timedwait(&w->cv, &w->m, &until);
+	bool fire = !w->done;
+	pthread_mutex_unlock(&w->m);
+	if (fire)
+		ci_fatal("gpu", "gpu_timeout: the GPU verification did not finish within %u s (NVML hung?)", w->secs);
+	return NULL;
+}
+
+static int watchdog_start(struct watchdog *w, unsigned secs, struct cm_err *e)
+{
+	pthread_condattr_t a;
+	*w = (struct watchdog){.secs = secs};
+	pthread_mutex_init(&w->m, NULL);
+	pthread_condattr_init(&a);
+	pthread_condattr_setclock(&a, CLOCK_MONOTONIC); /* the host sets the wall clock */
+	pthread_cond_init(&w->cv, &a);
+	pthread_condattr_destroy(&a);
+	int r = pthread_create(&w->th, NULL, watch, w);
+	return r ? cm_fail(e, -r, "gpu: watchdog thread: %s", strerror(r)) : 0;
+}
+
+static void watchdog_stop(struct watchdog *w)
+{
+	pthread_mutex_lock(&w->m);
+	w->done = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->m);
+	pthread_join(w->th, NULL);
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->m);
+}
+
+static int open_and_verify(const struct ci_gpu_conf *c, struct cg_nvml **nvml, unsigned *n_verified,
+			   struct cm_err *e)
+{
 	struct cg_nvml *n;
 	int rc = cg_nvml_open(c->nvml_lib, &n, e);
 	if (rc)
@@ -147,6 +198,19 @@ int ci_gpu_verify(const struct ci_gpu_conf *c, struct cg_nvml **nvml, unsigned *
 	}
 	*nvml = n;
 	return 0;
+}
+
+int ci_gpu_verify(const struct ci_gpu_conf *c, struct cg_nvml **nvml, unsigned *n_verified, struct cm_err *e)
+{
+	*nvml = NULL;
+	*n_verified = 0;
+	struct watchdog w;
+	if (c->timeout_s && watchdog_start(&w, c->timeout_s, e))
+		return e ? e->code : -EAGAIN;
+	int rc = open_and_verify(c, nvml, n_verified, e);
+	if (c->timeout_s)
+		watchdog_stop(&w);
+	return rc;
 }
 
 /* ---- cocoon-init ------------------------------------------------------------------------- */
@@ -219,7 +283,8 @@ void ci_boot_gpu(struct ci_boot *b)
 				.now = now,
 				.nonce = ci_gpu_nonce_random,
 				.extend = boot_extend,
-				.extend_ctx = b};
+				.extend_ctx = b,
+				.timeout_s = CI_GPU_TIMEOUT_S};
 	unsigned count;
 	int rc = ci_gpu_verify(&c, &b->gpu_nvml, &count, &e);
 	cm_gpu_policy_free(def);

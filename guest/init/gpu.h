@@ -14,6 +14,9 @@
 /* The GPU modules step 7 loads (libkmod, from the initrd's module tree) for a spec that
  * requires a GPU, and only then. */
 #define CI_GPU_MODULES {"nvidia", "nvidia_uvm"}
+/* Step 7 as a whole may take this long (NVML calls can hang on a broken GPU or driver;
+ * NVIDIA's verifier gives each call 5 s): then FATAL gpu: gpu_timeout. */
+#define CI_GPU_TIMEOUT_S 300
 /* The offline RIM bundle in the verified root (docs/boot.md step 7). */
 #define CI_GPU_RIM_DIR "/usr/share/cocoon/gpu/rims"
 
@@ -38,6 +41,9 @@ struct ci_gpu_conf {
 	 * as ready. A failure fails the flow (and the GPUs are set not ready again). */
 	int (*extend)(void *ctx, const char *event, struct cm_err *e);
 	void *extend_ctx;
+	/* Watchdog: when the flow has not returned after this many seconds (monotonic), a
+	 * thread halts the boot: ci_fatal("gpu", "gpu_timeout: ..."). 0: none. */
+	unsigned timeout_s;
 };
 
 /* 32 bytes from getrandom(2). */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "guest/gpu/nvml.h"
 #include "tests/unit/fake_nvml.h"
@@ -206,6 +207,8 @@ nvmlReturn_t nvmlDeviceGetConfComputeGpuAttestationReport(nvmlDevice_t device,
 	unsigned i = INDEX(device);
 	note("report", '(', (int)i);
 	memcpy(nonces[i], r->nonce, sizeof(r->nonce));
+	if (conf.gpu[i].report_sleep_s)
+		sleep(conf.gpu[i].report_sleep_s);
 	if (conf.gpu[i].report_rc)
 		return conf.gpu[i].report_rc;
 	size_t n = load(conf.gpu[i].report_path, r->attestationReport, sizeof(r->attestationReport), 1);

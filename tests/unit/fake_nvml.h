@@ -20,6 +20,7 @@ struct fake_nvml_gpu {
 	char chain_path[512];       /* PEM chain */
 	char vbios[32];             /* nvmlDeviceGetVbiosVersion */
 	int report_rc;              /* non-zero: the report call fails with this code */
+	unsigned report_sleep_s;    /* the report call sleeps this long first (a hung GPU) */
 };
 
 struct fake_nvml_conf {

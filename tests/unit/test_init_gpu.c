@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -120,7 +121,8 @@ static int run(const struct fake_nvml_conf *conf, const char *policy_json, bool 
 				.now = (int64_t)time(NULL),
 				.nonce = fresh_nonce ? ci_gpu_nonce_random : fixture_nonce,
 				.extend = record_extend,
-				.extend_ctx = x};
+				.extend_ctx = x,
+				.timeout_s = 60}; /* the watchdog runs and is stopped in every test */
 	struct cg_nvml *n = (struct cg_nvml *)&c; /* must be reset by the call */
 	unsigned count = 99;
 	int rc = ci_gpu_verify(&c, &n, &count, e);
@@ -366,6 +368,46 @@ static void cmdline_never_decides(void **s)
 	assert_true(ci_gpu_required(&spec, &cmd));
 }
 
+static void hung_nvml_halts_at_the_timeout(void **s)
+{
+	(void)s;
+	struct fake_nvml_conf conf = good();
+	conf.gpu[0].report_sleep_s = 20; /* the GPU never answers in time */
+	int pipefd[2];
+	assert_int_equal(pipe(pipefd), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(pipefd[1], 2); /* ci_log and ci_fatal write to stderr outside PID 1 */
+		close(pipefd[0]);
+		F.configure(&conf);
+		struct cm_gpu_policy *p;
+		struct extends x = {0};
+		struct cm_err e = {0};
+		if (cm_gpu_policy_default(&p, &e))
+			_exit(3);
+		struct ci_gpu_conf c = {.nvml_lib = F.path, .policy = p, .now = (int64_t)time(NULL),
+					.nonce = fixture_nonce, .extend = record_extend, .extend_ctx = &x,
+					.timeout_s = 1};
+		struct cg_nvml *n;
+		unsigned count;
+		ci_gpu_verify(&c, &n, &count, &e);
+		_exit(2); /* not reached: the watchdog exits first */
+	}
+	close(pipefd[1]);
+	char out[4096] = "";
+	size_t got = 0;
+	ssize_t r;
+	while (got < sizeof(out) - 1 && (r = read(pipefd[0], out + got, sizeof(out) - 1 - got)) > 0)
+		got += (size_t)r;
+	close(pipefd[0]);
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 1);
+	assert_non_null(strstr(out, "FATAL gpu: gpu_timeout: the GPU verification did not finish within 1 s"));
+}
+
 static void random_nonces_differ(void **s)
 {
 	(void)s;
@@ -380,6 +422,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(cmdline_never_decides),
 		cmocka_unit_test(random_nonces_differ),
+		cmocka_unit_test(hung_nvml_halts_at_the_timeout),
 		cmocka_unit_test(no_library_or_driver_refused),
 		cmocka_unit_test(caps_without_tdx_refused),
 		cmocka_unit_test(cc_off_refused),
