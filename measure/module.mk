@@ -28,3 +28,11 @@ PROGRAMS += $(BIN)/cocoon-measure
 # Unit tests of measure/gpu/ link libxml2 too.
 test_measure_gpu_LIBS = $(LIBMEASURE_GPU_LIBS)
 test_measure_gpu_rim_LIBS = $(LIBMEASURE_GPU_LIBS)
+# cocoon-measure gpu on the NVIDIA fixtures (jq, xxd).
+INTEGRATION_TESTS += tests/integration/measure_gpu.sh
+# make bench: GPU evidence verification per second next to its P-384 floor (tests/bench/bench_gpu.sh).
+$(BUILD)/bench/bench_gpu: $(OBJ)/tests/bench/bench_gpu.o $(LIBMEASURE)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) $^ -o $@ $(LIBMEASURE_GPU_LIBS) $(BASE_LIBS)
+BENCHES += tests/bench/bench_gpu.sh
+tests/bench/bench_gpu.sh: $(BUILD)/bench/bench_gpu

@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "measure/cli/cli.h"
@@ -71,9 +72,10 @@ static int load_report(const char *path, uint8_t **out, size_t *len, struct cm_e
 	return 0;
 }
 
-/* Verify one GPU; adds its verdict and claims to obj; returns its CLI code. */
+/* Verify one GPU; adds its verdict and claims to obj; returns its CLI code. A bundle entry's
+ * unsigned driver_version / vbios_version (meta, may be NULL) must be what the report signs. */
 static int one(const struct cm_gpu_evidence *ev, const uint8_t *nonce, bool nonce_given,
-	       const struct cm_gpu_policy *p, int64_t t, json_object *obj)
+	       const struct cm_gpu_bundle_entry *meta, const struct cm_gpu_policy *p, int64_t t, json_object *obj)
 {
 	struct cm_gpu_result *r = malloc(sizeof(*r));
 	if (!r)
@@ -86,6 +88,12 @@ static int one(const struct cm_gpu_evidence *ev, const uint8_t *nonce, bool nonc
 	}
 	struct cm_err err = {0};
 	int rc = cm_gpu_verify(ev, nonce, p, t, r, &err);
+	if (rc == 0 && meta &&
+	    ((meta->driver_version[0] && strcasecmp(meta->driver_version, r->driver_version) != 0) ||
+	     (meta->vbios_version[0] && strcasecmp(meta->vbios_version, r->vbios_version) != 0)))
+		rc = cm_fail_check(&err, -EBADMSG, "gpu_bundle_metadata",
+				   "bundle entry: driver_version '%s' / vbios_version '%s' differ from the signed report's %s / %s",
+				   meta->driver_version, meta->vbios_version, r->driver_version, r->vbios_version);
 	for (unsigned i = 0; !nonce_given && i < r->n_checks; i++)
 		if (strcmp(r->checks[i].name, "nonce") == 0) {
 			r->checks[i].status = "skipped";
@@ -113,6 +121,26 @@ static int worse(int a, int b)
 {
 	static const int rank[] = {[CLI_OK] = 0, [CLI_REJECTED] = 1, [CLI_INVALID_EVIDENCE] = 2, [CLI_INVALID_INPUT] = 3};
 	return rank[b] > rank[a] ? b : a;
+}
+
+/* For the text output: checks as "checks.<name>: <status>: <detail>" lines. */
+static void checks_as_lines(json_object *obj)
+{
+	json_object *arr, *m = json_object_new_object();
+	if (!m || !json_object_object_get_ex(obj, "checks", &arr)) {
+		json_object_put(m);
+		return;
+	}
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		json_object *c = json_object_array_get_idx(arr, i), *f[3];
+		char line[CM_ERR_MAX + 32];
+		if (!json_object_object_get_ex(c, "name", &f[0]) || !json_object_object_get_ex(c, "status", &f[1]) ||
+		    !json_object_object_get_ex(c, "detail", &f[2]))
+			continue;
+		snprintf(line, sizeof(line), "%s: %s", json_object_get_string(f[1]), json_object_get_string(f[2]));
+		cm_json_add_str(m, json_object_get_string(f[0]), line);
+	}
+	json_object_object_add(obj, "checks", m);
 }
 
 static int load_policy(const char *path, const char *rim, struct cm_gpu_policy **p, struct cm_err *e)
@@ -150,7 +178,7 @@ static int run_bundle(const char *path, const struct cm_gpu_policy *p, int64_t t
 	for (size_t i = 0; i < n; i++) {
 		json_object *g = json_object_new_object();
 		struct cm_gpu_evidence ev = {b[i].report, b[i].report_len, b[i].chain, b[i].chain_len};
-		int c = one(&ev, b[i].nonce, true, p, t, g);
+		int c = one(&ev, b[i].nonce, true, &b[i], p, t, g);
 		ok += c == CLI_OK;
 		code = worse(code, c);
 		json_object_array_add(gpus, g);
@@ -233,10 +261,12 @@ int cmd_gpu(int argc, char **argv)
 			goto done;
 		}
 		struct cm_gpu_evidence ev = {rep, rep_len, pem, pem_len};
-		rc = one(&ev, nonce, nonce_hex != NULL, p, t, out);
+		rc = one(&ev, nonce, nonce_hex != NULL, NULL, p, t, out);
+		if (!json)
+			checks_as_lines(out);
 	}
-	if (rc == CLI_INVALID_INPUT && bundle)
-		goto done;
+	if (!json_object_object_get_ex(out, "verdict", NULL))
+		goto done; /* the bundle itself was unreadable: the error is printed */
 	int emit = cli_emit(out, json);
 	if (emit != CLI_OK)
 		rc = emit;

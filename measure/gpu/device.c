@@ -98,25 +98,71 @@ int cm_gpu_device_chain(STACK_OF(X509) *chain, X509 *root, int64_t now, struct c
 	return 0;
 }
 
-int cm_gpu_leaf_fwid(X509 *leaf, uint8_t out[48], struct cm_err *e)
+/* The value of the leaf's extension oid: 1 found, 0 absent, or a failure (twice). */
+static int ext_value(X509 *leaf, const char *oid_txt, struct cm_der *out, struct cm_err *e)
 {
-	ASN1_OBJECT *oid = OBJ_txt2obj("2.23.133.5.4.1", 1);
+	ASN1_OBJECT *oid = OBJ_txt2obj(oid_txt, 1);
 	int i = oid ? X509_get_ext_by_OBJ(leaf, oid, -1) : -1;
 	int again = i >= 0 ? X509_get_ext_by_OBJ(leaf, oid, i) : -1;
 	ASN1_OBJECT_free(oid);
 	if (i < 0)
-		return -ENOENT;
+		return 0;
 	if (again >= 0)
-		return cm_fail_check(e, -EBADMSG, "gpu_fwid", "gpu chain: the leaf has two FWID extensions");
+		return cm_fail_check(e, -EBADMSG, "gpu_fwid", "gpu chain: the leaf has extension %s twice", oid_txt);
 	const ASN1_OCTET_STRING *os = X509_EXTENSION_get_data(X509_get_ext(leaf, i));
-	struct cm_der in = {ASN1_STRING_get0_data(os), (size_t)ASN1_STRING_length(os)}, seq;
+	*out = (struct cm_der){ASN1_STRING_get0_data(os), (size_t)ASN1_STRING_length(os)};
+	return 1;
+}
+
+/* One DER SEQUENCE spanning in: its contents. */
+static int whole_seq(struct cm_der in, struct cm_der *seq)
+{
 	uint8_t tag;
-	/* SEQUENCE { INTEGER, SubjectPublicKeyInfo, SEQUENCE { AlgorithmIdentifier, OCTET STRING (48) } }:
-	 * one DER value spanning the extension, ending in the 48-byte OCTET STRING. */
-	if (cm_der_next(&in, &tag, &seq) || tag != CM_DER_SEQUENCE || in.len != 0 || seq.len < 50 ||
-	    seq.p[seq.len - 50] != CM_DER_OCTET_STRING || seq.p[seq.len - 49] != 48)
-		return cm_fail_check(e, -EBADMSG, "gpu_fwid", "gpu chain: malformed FWID extension in the leaf");
-	memcpy(out, seq.p + seq.len - 48, 48);
+	return cm_der_next(&in, &tag, seq) == 0 && tag == CM_DER_SEQUENCE && in.len == 0 ? 0 : -EBADMSG;
+}
+
+/* Blackwell: the first FWID of the fwids [6] list of the DICE TcbInfo (TCG DICE Attestation
+ * Architecture: SEQUENCE { vendor [0], model [1], ..., fwids [6] SEQUENCE OF SEQUENCE {
+ * hashAlg OID, digest OCTET STRING } ... }). */
+static int tcbinfo_fwid(struct cm_der v, uint8_t out[48])
+{
+	struct cm_der seq, f, fw, oid, dig;
+	uint8_t tag;
+	if (whole_seq(v, &seq))
+		return -EBADMSG;
+	while (seq.len) {
+		if (cm_der_next(&seq, &tag, &f))
+			return -EBADMSG;
+		if (tag != 0xa6)
+			continue;
+		if (cm_der_next(&f, &tag, &fw) || tag != CM_DER_SEQUENCE || cm_der_next(&fw, &tag, &oid) ||
+		    tag != CM_DER_OID || cm_der_next(&fw, &tag, &dig) || tag != CM_DER_OCTET_STRING || dig.len != 48)
+			return -EBADMSG;
+		memcpy(out, dig.p, 48);
+		return 0;
+	}
+	return -EBADMSG;
+}
+
+int cm_gpu_leaf_fwid(X509 *leaf, uint8_t out[48], struct cm_err *e)
+{
+	struct cm_der v, seq;
+	int rc = ext_value(leaf, "2.23.133.5.4.1", &v, e);
+	if (rc < 0)
+		return rc;
+	if (rc == 1) {
+		/* Hopper: SEQUENCE { INTEGER, SubjectPublicKeyInfo, SEQUENCE { AlgorithmIdentifier,
+		 * OCTET STRING (48) } }: one DER value spanning the extension, ending in the FWID. */
+		if (whole_seq(v, &seq) || seq.len < 50 || seq.p[seq.len - 50] != CM_DER_OCTET_STRING ||
+		    seq.p[seq.len - 49] != 48)
+			return cm_fail_check(e, -EBADMSG, "gpu_fwid", "gpu chain: malformed FWID extension in the leaf");
+		memcpy(out, seq.p + seq.len - 48, 48);
+		return 0;
+	}
+	if ((rc = ext_value(leaf, "2.23.133.5.4.1.1", &v, e)) <= 0)
+		return rc < 0 ? rc : -ENOENT;
+	if (tcbinfo_fwid(v, out))
+		return cm_fail_check(e, -EBADMSG, "gpu_fwid", "gpu chain: malformed DICE TcbInfo (FWID) extension in the leaf");
 	return 0;
 }
 

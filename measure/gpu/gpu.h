@@ -64,7 +64,7 @@ struct cm_gpu_result { /* claims of one verified GPU */
 	struct cm_gpu_check {
 		const char *name;   /* "report", "nonce", "chain", "signature", "fwid", ... */
 		const char *status; /* "pass", "fail", "skipped" */
-		char detail[128];
+		char detail[160];
 	} checks[CM_GPU_CHECKS_MAX];
 };
 

@@ -53,7 +53,8 @@ int cm_gpu_p384_verify(EVP_PKEY *key, const uint8_t *msg, size_t len, const uint
 bool cm_gpu_is_p384(EVP_PKEY *key);
 /* The device chain (5 certificates, the last the pinned root, time-checked). "gpu_chain". */
 int cm_gpu_device_chain(STACK_OF(X509) *chain, X509 *root, int64_t now, struct cm_err *e);
-/* The 48-byte FWID at the end of the leaf's 2.23.133.5.4.1 extension; -ENOENT without one. */
+/* The leaf's 48-byte FWID: Hopper, the end of its 2.23.133.5.4.1 extension; Blackwell, the
+ * first FWID of its 2.23.133.5.4.1.1 DICE TcbInfo; -ENOENT without either. */
 int cm_gpu_leaf_fwid(X509 *leaf, uint8_t out[48], struct cm_err *e);
 /* hwmodel (CN of cert[1]) and ueid (leaf serial, decimal). */
 int cm_gpu_claims(STACK_OF(X509) *chain, struct cm_gpu_result *res, struct cm_err *e);

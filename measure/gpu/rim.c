@@ -305,14 +305,20 @@ int cm_gpu_rim_parse(const uint8_t *xml, size_t len, struct cm_gpu_rim **out, st
 		cm_fail(e, rc, "gpu RIM: SHA-256 failed");
 		goto fail;
 	}
+	rc = -EBADMSG;
+	/* No DTD at all: refused before libxml2 reads one (entities), and again after parsing
+	 * (other encodings). */
+	if (memmem(xml, len, "<!DOCTYPE", 9) || memmem(xml, len, "<!ENTITY", 8)) {
+		cm_fail(e, rc, "gpu RIM: has a DTD (refused)");
+		goto fail;
+	}
 	xmlDoc *doc = xmlReadMemory((const char *)xml, (int)len, "rim.xml", NULL,
 				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	r->doc = doc;
-	rc = -EBADMSG;
 	if (!doc) {
 		const xmlError *xe = xmlGetLastError();
-		cm_fail(e, rc, "gpu RIM: not well-formed XML (line %d: %s)", xe ? xe->line : 0,
-			xe && xe->message ? strtok(xe->message, "\n") : "?");
+		const char *m = xe && xe->message ? xe->message : "?";
+		cm_fail(e, rc, "gpu RIM: not well-formed XML (line %d: %.*s)", xe ? xe->line : 0, (int)strcspn(m, "\n"), m);
 		xmlResetLastError();
 		goto fail;
 	}
@@ -371,30 +377,65 @@ void cm_gpu_rim_free(struct cm_gpu_rim *r)
 
 /* ---- signature ---------------------------------------------------------------------------- */
 
+/* The node set that expr selects (xmlXPathFreeObject), or NULL. */
+static xmlXPathObject *node_set(xmlDoc *doc, const char *expr)
+{
+	xmlXPathContext *ctx = xmlXPathNewContext(doc);
+	xmlXPathObject *obj = NULL;
+	if (ctx && xmlXPathRegisterNs(ctx, (const xmlChar *)"ds", (const xmlChar *)NS_DS) == 0)
+		obj = xmlXPathEvalExpression((const xmlChar *)expr, ctx);
+	xmlXPathFreeContext(ctx);
+	if (obj && obj->type != XPATH_NODESET) {
+		xmlXPathFreeObject(obj);
+		obj = NULL;
+	}
+	return obj;
+}
+
 /* C14N of the node set that expr selects, into *txt (xmlFree). Returns the length or -1. */
 static int c14n(xmlDoc *doc, const char *expr, int mode, xmlChar **txt)
 {
-	int n = -1;
 	*txt = NULL;
-	xmlXPathContext *ctx = xmlXPathNewContext(doc);
-	xmlXPathObject *obj = NULL;
-	if (ctx && xmlXPathRegisterNs(ctx, (const xmlChar *)"ds", (const xmlChar *)NS_DS) == 0 &&
-	    (obj = xmlXPathEvalExpression((const xmlChar *)expr, ctx)) && obj->type == XPATH_NODESET)
-		n = xmlC14NDocDumpMemory(doc, obj->nodesetval, mode, NULL, 0, txt);
+	xmlXPathObject *obj = node_set(doc, expr);
+	int n = obj ? xmlC14NDocDumpMemory(doc, obj->nodesetval, mode, NULL, 0, txt) : -1;
 	xmlXPathFreeObject(obj);
-	xmlXPathFreeContext(ctx);
 	return n;
+}
+
+static int hash_write(void *ctx, const char *buf, int len)
+{
+	return len >= 0 && EVP_DigestUpdate(ctx, buf, (size_t)len) == 1 ? len : -1;
+}
+
+/* SHA-384 of the C14N of the node set that expr selects, streamed by xmlC14NDocSaveTo. */
+static int c14n_sha384(xmlDoc *doc, const char *expr, int mode, uint8_t out[48])
+{
+	int rc = -1;
+	unsigned int n = 0;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	xmlXPathObject *obj = node_set(doc, expr);
+	xmlOutputBuffer *buf = md && obj && EVP_DigestInit_ex(md, EVP_sha384(), NULL) == 1
+				       ? xmlOutputBufferCreateIO(hash_write, NULL, md, NULL)
+				       : NULL;
+	if (buf) {
+		int w = xmlC14NDocSaveTo(doc, obj->nodesetval, mode, NULL, 0, buf);
+		if (xmlOutputBufferClose(buf) >= 0 && w >= 0 && EVP_DigestFinal_ex(md, out, &n) == 1 && n == 48)
+			rc = 0;
+	}
+	xmlXPathFreeObject(obj);
+	EVP_MD_CTX_free(md);
+	ERR_clear_error();
+	return rc;
 }
 
 int cm_gpu_rim_verify_signature(const struct cm_gpu_rim *r, struct cm_err *e)
 {
-	xmlChar *doc_txt = NULL, *si_txt = NULL;
+	xmlChar *si_txt = NULL;
 	uint8_t d[48];
 	int rc;
 	/* URI="" with enveloped-signature: the document without the Signature element. */
-	int n = c14n(r->doc, "(//. | //@* | //namespace::*)[not(ancestor-or-self::ds:Signature)]", r->ref_c14n_mode,
-		     &doc_txt);
-	if (n < 0 || cm_sha384(doc_txt, (size_t)n, d)) {
+	if (c14n_sha384(r->doc, "(//. | //@* | //namespace::*)[not(ancestor-or-self::ds:Signature)]",
+			r->ref_c14n_mode, d)) {
 		rc = cm_fail(e, -ENOMEM, "gpu RIM: canonicalization of the document failed");
 		goto out;
 	}
@@ -402,7 +443,7 @@ int cm_gpu_rim_verify_signature(const struct cm_gpu_rim *r, struct cm_err *e)
 		rc = SIGFAIL("gpu RIM: the document's SHA-384 does not match the signed DigestValue (modified RIM)");
 		goto out;
 	}
-	n = c14n(r->doc, "(//. | //@* | //namespace::*)[ancestor-or-self::ds:SignedInfo]", r->c14n_mode, &si_txt);
+	int n = c14n(r->doc, "(//. | //@* | //namespace::*)[ancestor-or-self::ds:SignedInfo]", r->c14n_mode, &si_txt);
 	if (n < 0) {
 		rc = cm_fail(e, -ENOMEM, "gpu RIM: canonicalization of SignedInfo failed");
 		goto out;
@@ -416,7 +457,6 @@ int cm_gpu_rim_verify_signature(const struct cm_gpu_rim *r, struct cm_err *e)
 	rc = rc == 1 ? 0 : rc == 0 ? SIGFAIL("gpu RIM: SignatureValue does not verify with the signer key")
 				   : cm_fail(e, rc, "gpu RIM: signature verification failed");
 out:
-	xmlFree(doc_txt);
 	xmlFree(si_txt);
 	return rc;
 }

@@ -60,6 +60,8 @@ int cm_spdm_parse(const uint8_t *p, size_t len, struct cm_spdm_report *r, struct
 			       p[1]);
 	if (!(p[2] & 0x01))
 		return cm_fail(e, -EBADMSG, "gpu report: request param1 0x%02x asks for no signature", p[2]);
+	if (p[3] != 0xff)
+		return cm_fail(e, -EBADMSG, "gpu report: request param2 0x%02x (want 0xff, all measurements)", p[3]);
 	r->raw = p;
 	r->len = len;
 	r->req_param1 = p[2];
@@ -245,11 +247,13 @@ static void vbios_hex(const struct cm_gpu_opaque *o, char out[11])
 	out[k] = 0;
 }
 
-int cm_gpu_driver_rim_id(const struct cm_gpu_opaque *o, char *out, size_t n)
+int cm_gpu_driver_rim_id(const struct cm_gpu_opaque *o, bool blackwell, char *out, size_t n)
 {
 	if (!o->driver_version[0])
 		return -ENOENT;
-	int w = snprintf(out, n, "NV_GPU_DRIVER_GH100_%s", o->driver_version);
+	int w = blackwell ? snprintf(out, n, "NV_GPU_CC_DRIVER_%s_%s", o->chip_info[0] ? o->chip_info : "GB100",
+				     o->driver_version)
+			  : snprintf(out, n, "NV_GPU_DRIVER_GH100_%s", o->driver_version);
 	return w < 0 || (size_t)w >= n ? -ENOSPC : 0;
 }
 

@@ -89,9 +89,10 @@ int cm_gpu_opaque_parse(const uint8_t *p, size_t len, struct cm_gpu_opaque *o, s
  * reversed, t[8:16] ‖ t[6:8], byte pairs joined by "." (upper case). out needs 15 bytes. */
 void cm_gpu_vbios_format(const uint8_t raw[8], char out[15]);
 
-/* RIM identifiers of the evidence (specs/gpu.md §2.2): NV_GPU_DRIVER_GH100_<driver> and
+/* RIM identifiers of the evidence (specs/gpu.md §2.2): NV_GPU_DRIVER_GH100_<driver> (Hopper),
+ * NV_GPU_CC_DRIVER_<CHIP_INFO, default GB100>_<driver> (Blackwell), and
  * NV_GPU_VBIOS_<project>_<sku>_<chip sku>_<VBIOS hex, upper case>. -ENOSPC / -ENOENT. */
-int cm_gpu_driver_rim_id(const struct cm_gpu_opaque *o, char *out, size_t n);
+int cm_gpu_driver_rim_id(const struct cm_gpu_opaque *o, bool blackwell, char *out, size_t n);
 int cm_gpu_vbios_rim_id(const struct cm_gpu_opaque *o, char *out, size_t n);
 
 #endif

@@ -164,7 +164,8 @@ static int rim_one(const struct ctx *c, int kind, struct cm_gpu_rim **out)
 	}
 	char hex[65];
 	cm_hex_encode(rim->sha256, 32, hex, sizeof(hex));
-	note(res, n_fetch, "pass", "%s (sha256 %s)", path, hex);
+	const char *base = strrchr(path, '/');
+	note(res, n_fetch, "pass", "%s (sha256 %s)", base ? base + 1 : path, hex);
 	if ((rc = cm_gpu_rim_verify_signature(rim, e))) {
 		cm_err_prefix(e, "%s RIM", what);
 		failed(res, n_sig, e, rc, "gpu_rim_signature");
@@ -231,6 +232,8 @@ static int evidence(const struct ctx *c, STACK_OF(X509) *chain, const uint8_t no
 	if ((rc = cm_gpu_device_chain(chain, p->device_root, c->now, e)) || (rc = cm_gpu_claims(chain, res, e)))
 		return failed(res, "chain", e, rc, "gpu_chain");
 	note(res, "chain", "pass", "5 certificates to the pinned NVIDIA Device Identity CA");
+	if (strncmp(res->hwmodel, "GB100 ", 6) == 0) /* Blackwell names its driver RIMs differently */
+		cm_gpu_driver_rim_id(c->od, true, res->driver_rim_id, sizeof(res->driver_rim_id));
 	X509 *leaf = sk_X509_value(chain, 0);
 	rc = cm_gpu_p384_verify(X509_get0_pubkey(leaf), rep->raw, rep->signed_len, rep->signature);
 	if (rc != 1)
@@ -320,7 +323,7 @@ int cm_gpu_verify(const struct cm_gpu_evidence *ev, const uint8_t nonce[CM_GPU_N
 	snprintf(res->chip_sku, sizeof(res->chip_sku), "%s", od.chip_sku);
 	res->has_fwid = od.has_fwid;
 	memcpy(res->fwid, od.fwid, 48);
-	cm_gpu_driver_rim_id(&od, res->driver_rim_id, sizeof(res->driver_rim_id));
+	cm_gpu_driver_rim_id(&od, false, res->driver_rim_id, sizeof(res->driver_rim_id));
 	cm_gpu_vbios_rim_id(&od, res->vbios_rim_id, sizeof(res->vbios_rim_id));
 	note(res, "report", "pass", "SPDM 1.1 GET_MEASUREMENTS: %u blocks, %u opaque fields, %zu bytes", rep->n_blocks,
 	     od.n_fields, rep->len);

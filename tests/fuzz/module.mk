@@ -106,3 +106,28 @@ $(RFUZZ_GEN)/ratls_cert/.stamp: tests/fuzz/seeds/ratls_rtmr3.log | $(BIN)/cocoon
 	touch $@
 # jq and xxd generate the ratls seeds above (make fuzz-build).
 DEPS_PACKAGES += jq xxd
+
+# NVIDIA GPU evidence (measure/gpu/): the SPDM report parser, the opaque-data decoder, the RIM
+# (SWID XML + XMLDSig) reader, the multi-GPU bundle reader. Report and opaque-data seeds are
+# the binary forms of the hex fixtures (the opaque data of every fixture report starts at
+# byte 3599: 37-byte request, 8-byte header, 64 x 55-byte blocks, 32-byte nonce, length).
+GFUZZ_GEN := $(RFUZZ_GEN)/gpu
+GFUZZ_REPORTS := nvtrust_sample_550/hopperAttestationReport.txt nvat_sample_535/hopperAttestationReport.txt \
+	invalid_signature/hopperAttestationReportInvalidSignature.txt
+FUZZERS += gpu_spdm gpu_opaque gpu_rim gpu_bundle
+fuzz_gpu_spdm_SRCS = tests/fuzz/fuzz_gpu_spdm.c $(LIBMEASURE_SRCS)
+fuzz_gpu_spdm_SEEDS = $(GFUZZ_GEN)/spdm/*.bin
+fuzz_gpu_opaque_SRCS = tests/fuzz/fuzz_gpu_opaque.c $(LIBMEASURE_SRCS)
+fuzz_gpu_opaque_SEEDS = $(GFUZZ_GEN)/opaque/*.bin
+fuzz_gpu_rim_SRCS = tests/fuzz/fuzz_gpu_rim.c $(LIBMEASURE_SRCS)
+fuzz_gpu_rim_SEEDS := $(wildcard $(FIXTURES)/gpu/rims/*.swidtag)
+fuzz_gpu_bundle_SRCS = tests/fuzz/fuzz_gpu_bundle.c $(LIBMEASURE_SRCS)
+fuzz_gpu_bundle_SEEDS := $(FIXTURES)/gpu/ppcie_8gpu/gpu_evidence.json
+fuzz-build: $(GFUZZ_GEN)/.stamp
+$(GFUZZ_GEN)/.stamp: $(addprefix $(FIXTURES)/gpu/,$(GFUZZ_REPORTS))
+	@rm -rf $(@D) && mkdir -p $(@D)/spdm $(@D)/opaque
+	i=0; for f in $^; do i=$$((i + 1)); tr -d ' \r\n' < $$f | xxd -r -p > $(@D)/spdm/report_$$i.bin; \
+	  l=$$(xxd -s 3597 -l 2 -p $(@D)/spdm/report_$$i.bin); \
+	  dd if=$(@D)/spdm/report_$$i.bin of=$(@D)/opaque/opaque_$$i.bin bs=1 skip=3599 \
+	    count=$$((0x$$(echo $$l | cut -c3-4)$$(echo $$l | cut -c1-2))) status=none; done
+	touch $@

@@ -2,11 +2,13 @@
 #ifndef COCOON_TEST_GPU_H
 #define COCOON_TEST_GPU_H
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "measure/core/json.h"
 #include "measure/gpu/gpu.h"
+#include "measure/gpu/gpu_impl.h"
 #include "tests/unit/testutil.h"
 
 /* A hex-text report fixture (NVIDIA's samples) as bytes. */
@@ -45,6 +47,29 @@ static inline struct cm_gpu_policy *gpu_policy_json(const char *json)
 		print_error("policy: %s\n", e.msg);
 	assert_int_equal(rc, 0);
 	return p;
+}
+
+/* The one PEM certificate of dir/name (fails the test when there is none). */
+static inline X509 *gpu_pem_load(const char *dir, const char *name)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	size_t len;
+	uint8_t *pem;
+	assert_int_equal(cm_read_file(path, 1 << 20, &pem, &len, NULL), 0);
+	X509 *x = cm_gpu_pem_cert((const char *)pem);
+	free(pem);
+	assert_non_null(x);
+	return x;
+}
+
+/* Remove a test_tmpdir() directory and free its name. */
+static inline void gpu_tmpdir_remove(char *d)
+{
+	char cmd[4200];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
+	assert_int_equal(system(cmd), 0);
+	free(d);
 }
 
 #endif

@@ -344,6 +344,12 @@ static void test_spdm_strict(void **state)
 	rep[0] = 0x12;
 	expect_parse_fail(rep, len, "request version");
 	rep[0] = 0x11;
+	rep[3] = 0x01; /* one measurement index only: the report would not cover the others */
+	expect_parse_fail(rep, len, "all measurements");
+	rep[3] = 0xff;
+	rep[2] = 0x00;
+	expect_parse_fail(rep, len, "no signature");
+	rep[2] = 0x01;
 	rep[37] = 0x10;
 	expect_parse_fail(rep, len, "response version");
 	rep[37] = 0x11;
@@ -387,8 +393,10 @@ static void test_opaque(void **state)
 	assert_int_equal(o.n_fields, 3);
 	assert_int_equal(o.feature_flag, -1);
 	char id[64];
-	assert_int_equal(cm_gpu_driver_rim_id(&o, id, sizeof(id)), 0);
+	assert_int_equal(cm_gpu_driver_rim_id(&o, false, id, sizeof(id)), 0);
 	assert_string_equal(id, "NV_GPU_DRIVER_GH100_550.90.07");
+	assert_int_equal(cm_gpu_driver_rim_id(&o, true, id, sizeof(id)), 0);
+	assert_string_equal(id, "NV_GPU_CC_DRIVER_GB100_550.90.07");
 	assert_int_equal(cm_gpu_vbios_rim_id(&o, id, sizeof(id)), -ENOENT);
 	const uint8_t dup[] = {11, 0, 1, 0, 0x55, 11, 0, 1, 0, 0xaa};
 	assert_int_equal(cm_gpu_opaque_parse(dup, sizeof(dup), &o, &e), -EBADMSG);
@@ -508,6 +516,53 @@ static void test_check_system(void **state)
 	cm_gpu_policy_free(p);
 }
 
+/* A certificate with extension oid = DER hex (colon-separated), minted with openssl. */
+static X509 *cert_with_ext(const char *dir, const char *name, const char *oid, const char *der)
+{
+	char cmd[4096], path[64];
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && openssl ecparam -name secp384r1 -genkey -noout -out %s.key 2>/dev/null && "
+		 "openssl req -x509 -new -key %s.key -subj /CN=t -days 1 -out %s.pem -addext '%s=DER:%s' 2>/dev/null",
+		 dir, name, name, name, oid, der);
+	assert_int_equal(system(cmd), 0);
+	snprintf(path, sizeof(path), "%s.pem", name);
+	return gpu_pem_load(dir, path);
+}
+
+/* Blackwell's FWID: the first fwids [6] entry of the 2.23.133.5.4.1.1 DICE TcbInfo (synthetic
+ * certificates: no Blackwell evidence among the fixtures). */
+static void test_blackwell_fwid(void **state)
+{
+	(void)state;
+	char *d = test_tmpdir();
+	/* SEQUENCE { [0] "NVIDIA", [6] { SEQUENCE { sha384, OCTET STRING 48 x 0x11 } } } */
+	char der[1024] = "30:49:80:06:4e:56:49:44:49:41:a6:3f:30:3d:06:09:60:86:48:01:65:03:04:02:02:04:30";
+	for (int i = 0; i < 48; i++)
+		strcat(der, ":11");
+	X509 *bw = cert_with_ext(d, "bw", "2.23.133.5.4.1.1", der);
+	uint8_t fwid[48], want[48];
+	memset(want, 0x11, 48);
+	struct cm_err e = {0};
+	assert_int_equal(cm_gpu_leaf_fwid(bw, fwid, &e), 0);
+	assert_memory_equal(fwid, want, 48);
+	/* no fwids [6] */
+	X509 *nofw = cert_with_ext(d, "nofw", "2.23.133.5.4.1.1", "30:08:80:06:4e:56:49:44:49:41");
+	assert_int_equal(cm_gpu_leaf_fwid(nofw, fwid, &e), -EBADMSG);
+	assert_string_equal(e.check, "gpu_fwid");
+	/* a 32-byte digest */
+	X509 *short_fw = cert_with_ext(d, "short", "2.23.133.5.4.1.1",
+				       "30:19:a6:17:30:15:06:01:01:04:10:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00");
+	assert_int_equal(cm_gpu_leaf_fwid(short_fw, fwid, &e), -EBADMSG);
+	/* neither extension */
+	X509 *none = cert_with_ext(d, "none", "1.2.3.4", "05:00");
+	assert_int_equal(cm_gpu_leaf_fwid(none, fwid, &e), -ENOENT);
+	X509_free(bw);
+	X509_free(nofw);
+	X509_free(short_fw);
+	X509_free(none);
+	gpu_tmpdir_remove(d);
+}
+
 /* The bundle reader: strict keys, base64, nonce length. */
 static void test_bundle_strict(void **state)
 {
@@ -551,6 +606,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_policy, g1_setup, g1_teardown),
 		cmocka_unit_test(test_check_system),
 		cmocka_unit_test(test_bundle_strict),
+		cmocka_unit_test(test_blackwell_fwid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

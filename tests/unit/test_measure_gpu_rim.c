@@ -299,9 +299,7 @@ static void test_verify_with_rims(void **state)
 		 rims, tmp);
 	assert_int_equal(system(cmd), 0);
 	expect_verify(G2EV, "{\"fwid_required\": false, \"rim_time\": 1735689600}", tmp, NOW, "gpu_rim_version");
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
-	assert_int_equal(system(cmd), 0);
-	free(tmp);
+	gpu_tmpdir_remove(tmp);
 	struct cm_gpu_policy *p;
 	struct cm_err e = {0};
 	assert_int_equal(cm_gpu_policy_default(&p, NULL), 0);
@@ -319,19 +317,6 @@ static void sh(const char *dir, const char *script)
 		print_error("failed: %s\n", script);
 		fail();
 	}
-}
-
-static X509 *load(const char *dir, const char *name)
-{
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	size_t len;
-	uint8_t *pem;
-	assert_int_equal(cm_read_file(path, 1 << 20, &pem, &len, NULL), 0);
-	X509 *x = cm_gpu_pem_cert((const char *)pem);
-	free(pem);
-	assert_non_null(x);
-	return x;
 }
 
 #define MKCA(name, subj)                                                                                           \
@@ -358,7 +343,7 @@ static void test_ocsp_bundle(void **state)
 	      "-respout rev/ocsp/ica.der && "
 	      "openssl ocsp -index good.txt -CA root.pem -rsigner other.pem -rkey other.key -reqin req.der -ndays 7 "
 	      "-respout bad/ocsp/ica.der && mkdir -p none/ocsp junk/ocsp && echo x > junk/ocsp/x.der");
-	X509 *root = load(d, "root.pem"), *ica = load(d, "ica.pem"), *other = load(d, "other.pem");
+	X509 *root = gpu_pem_load(d, "root.pem"), *ica = gpu_pem_load(d, "ica.pem"), *other = gpu_pem_load(d, "other.pem");
 	STACK_OF(X509) *chain = sk_X509_new_null();
 	sk_X509_push(chain, ica);
 	sk_X509_push(chain, root);
@@ -392,10 +377,7 @@ static void test_ocsp_bundle(void **state)
 	X509_free(root);
 	X509_free(ica);
 	X509_free(other);
-	char cmd[4200];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
-	assert_int_equal(system(cmd), 0);
-	free(d);
+	gpu_tmpdir_remove(d);
 }
 
 int main(void)
