@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "measure/core/json.h"
+#include "measure/gpu/gpu.h"
+#include "measure/predict/predict_image.h" /* cm_spec_gpu_member */
 
 static bool valid_name(const char *s)
 {
@@ -343,7 +345,8 @@ int ci_spec_parse(const char *json, size_t len, struct ci_spec *s, struct cm_err
 	int r = cm_json_read(json, len, CI_SPEC_MAX_BYTES, "spec", &root, e);
 	if (r < 0)
 		return r;
-	static const char *const keys[] = {"version", "services", "models", "gpu", "persistent", "network", NULL};
+	static const char *const keys[] = {"version", "services", "models", "gpu", "gpu_policy", "persistent",
+					   "network", NULL};
 	uint64_t ver = 0;
 	const char *str;
 	size_t n;
@@ -353,13 +356,15 @@ int ci_spec_parse(const char *json, size_t len, struct ci_spec *s, struct cm_err
 		r = cm_fail(e, -EINVAL, "spec: version %llu not supported (expected 1)", (unsigned long long)ver);
 		goto out;
 	}
-	if ((r = get_str(&root, "gpu", false, &str, e)) < 0)
+	if ((r = cm_spec_gpu_member(&root, &s->gpu_required, e)) < 0)
 		goto out;
-	if (str && strcmp(str, "required") == 0)
-		s->gpu_required = true;
-	else if (str && strcmp(str, "off") != 0) {
-		r = cm_fail(e, -EINVAL, "spec: gpu must be required or off");
-		goto out;
+	if (cm_jv_get(&root, "gpu_policy", &v)) {
+		if (!s->gpu_required) {
+			r = cm_jv_fail(&v, e, -EINVAL, "needs \"gpu\": \"required\"");
+			goto out;
+		}
+		if ((r = cm_gpu_policy_parse(&v, &s->gpu_policy, e)) < 0)
+			goto out;
 	}
 	if (cm_jv_get(&root, "network", &v) && (r = parse_network(&v, &s->network, e)) < 0)
 		goto out;
@@ -462,6 +467,8 @@ int ci_spec_add_env(struct ci_spec *s, const char *kv, struct cm_err *e)
 
 void ci_spec_free(struct ci_spec *s)
 {
+	cm_gpu_policy_free(s->gpu_policy);
+	s->gpu_policy = NULL;
 	for (int i = 0; i < CI_MAX_SERVICES; i++) {
 		for (int j = 0; j < CI_MAX_ARGS && s->services[i].argv[j]; j++) {
 			free(s->services[i].argv[j]);

@@ -12,6 +12,8 @@
 #include "guest/init/net.h"
 #include "measure/core/util.h"
 
+struct cm_gpu_policy;
+
 #define CI_SPEC_FILE "cocoon.json"
 #define CI_MAX_SERVICES 16
 #define CI_MAX_MODELS 8
@@ -64,7 +66,8 @@ struct ci_spec {
 	int order[CI_MAX_SERVICES];  /* start order (dependencies first) */
 	struct ci_model models[CI_MAX_MODELS];
 	int n_models;
-	bool gpu_required;
+	bool gpu_required;           /* "gpu": "required" (the only thing that decides step 7) */
+	struct cm_gpu_policy *gpu_policy; /* "gpu_policy" (NULL: cm_gpu_policy_default) */
 	bool persistent;             /* a "persistent" object is present */
 	char persistent_mount[128];  /* absolute path in the new root (default /data) */
 	bool persistent_integrity;   /* "integrity" (default true): LUKS2 with dm-integrity tags */

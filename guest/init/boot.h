@@ -18,6 +18,7 @@
 #define CI_DISK_KEY_LEN 32 /* "disk_encryption": the persistent volume's LUKS2 key */
 
 struct ca_backend;
+struct cg_nvml;
 
 /* All boot state, one instance for the life of PID 1 (the shutdown hook reads it). */
 struct ci_boot {
@@ -25,6 +26,7 @@ struct ci_boot {
 	struct ci_disks disks;                   /* 4: disk finder (closed before switch_root) */
 	struct ca_backend *attest;               /* 6: attestation backend (or the debug shell's) */
 	struct ci_spec spec;                     /* 6: the measured spec's cocoon.json */
+	struct cg_nvml *gpu_nvml;                /* 7: NVML, held open for the life of PID 1 */
 	uint8_t disk_key[CI_DISK_KEY_LEN];       /* 8: derived for 9, cleansed by it */
 	bool have_disk_key;
 	bool persistent_mounted;                 /* 9 */
@@ -61,7 +63,8 @@ int ci_boot_measure_debug_shell(void *boot, struct cm_err *e);
 int ci_debug_shell_measure(struct ca_backend **backend, const char *name, const char *event_log,
 			   struct cm_err *e);
 
-/* Step 7 (gpu.c): GPU verification when the spec or the cmdline requires it. */
+/* Step 7 (gpu.c): GPU verification when the measured spec requires it (GPU modules, NVML,
+ * every GPU verified, ready, RTMR3 <- cocoon:gpu_verified). */
 void ci_boot_gpu(struct ci_boot *b);
 
 /* Step 7a (net.c): loopback, and the spec's interface when it names one (before the

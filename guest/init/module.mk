@@ -10,9 +10,9 @@ LIBCOCOON_INIT := $(call lib,cocoon-init)
 $(eval $(call static_lib,cocoon-init,$(INIT_SRCS)))
 
 $(BIN)/cocoon-init: $(OBJ)/guest/init/main.o $(LIBCOCOON_INIT) $(LIBCOCOON_CMDLINE) $(call lib,cocoon-keyserver) \
-		$(call lib,cocoonratls) $(call lib,cocoon-keys) $(call lib,cocoon-attest) $(call lib,measure)
+		$(call lib,cocoonratls) $(call lib,cocoon-keys) $(call lib,cocoon-gpu) $(call lib,cocoon-attest) $(call lib,measure)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) $^ -o $@ $(GUEST_LIBS) $(BASE_LIBS)
+	$(CC) $(ALL_LDFLAGS) $^ -o $@ $(GUEST_LIBS) $(LIBMEASURE_GPU_LIBS) $(BASE_LIBS)
 
 PROGRAMS += $(BIN)/cocoon-init
 # test_init_luks runs mkfs.ext4 on a file (blank-disk detection must see ext4).
@@ -22,11 +22,11 @@ INIT_MODULES_LIST := guest/init/modules.list
 
 # Unit tests (tests/unit/test_init_*.c, test_attest_tdx.c, test_keys_debug.c).
 GUEST_TEST_DEPS := $(LIBCOCOON_INIT) $(LIBCOCOON_CMDLINE) $(call lib,cocoon-keyserver) $(call lib,cocoonratls) \
-	$(call lib,cocoon-keys) $(call lib,cocoon-attest)
+	$(call lib,cocoon-keys) $(call lib,cocoon-gpu) $(call lib,cocoon-attest)
 GUEST_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_init_*.c tests/unit/test_attest_tdx.c \
 	tests/unit/test_keys_*.c))
 $(foreach t,$(GUEST_TESTS),$(eval test_$(t)_DEPS := $$(GUEST_TEST_DEPS)))
-$(foreach t,$(GUEST_TESTS),$(eval test_$(t)_LIBS = $$(GUEST_LIBS) $$(ATTEST_SIM_LIBS)))
+$(foreach t,$(GUEST_TESTS),$(eval test_$(t)_LIBS = $$(GUEST_LIBS) $$(ATTEST_SIM_LIBS) $$(LIBMEASURE_GPU_LIBS)))
 
 # libFuzzer targets (make fuzz): the LUKS2 metadata check on host-controlled headers,
 # the spec and cmdline parsers. `=` because LIBMEASURE_SRCS is set by measure/module.mk.

@@ -68,26 +68,35 @@ static int load_one(struct kmod_ctx *ctx, const char *name, int *inserted, struc
 	return r;
 }
 
+/* A libkmod context over dirname (NULL: the running kernel's) with its indexes loaded. */
+static int kmod_open(const char *dirname, struct kmod_ctx **out, struct cm_err *e)
+{
+	const char *null_config[] = {NULL}; /* ignore /etc/modprobe.d: no install commands */
+	struct kmod_ctx *ctx = kmod_new(dirname, null_config);
+	if (!ctx)
+		return cm_fail(e, -ENOMEM, "kmod_new failed");
+	int r = kmod_load_resources(ctx);
+	if (r < 0) {
+		kmod_unref(ctx);
+		return cm_fail(e, r, "kmod: cannot load module indexes (%s)", strerror(-r));
+	}
+	*out = ctx;
+	return 0;
+}
+
 int ci_modules_load(const char *list_path, const char *dirname, struct cm_err *e)
 {
 	FILE *f = fopen(list_path, "re");
 	if (!f)
 		return cm_fail(e, -errno, "open %s (%s)", list_path, strerror(errno));
-	const char *null_config[] = {NULL}; /* ignore /etc/modprobe.d: no install commands */
-	struct kmod_ctx *ctx = kmod_new(dirname, null_config);
-	if (!ctx) {
-		fclose(f);
-		return cm_fail(e, -ENOMEM, "kmod_new failed");
-	}
-	int r = kmod_load_resources(ctx);
+	struct kmod_ctx *ctx;
+	int r = kmod_open(dirname, &ctx, e);
 	if (r < 0) {
-		kmod_unref(ctx);
 		fclose(f);
-		return cm_fail(e, r, "kmod: cannot load module indexes (%s)", strerror(-r));
+		return r;
 	}
 	char line[256];
 	int inserted = 0, lineno = 0;
-	r = 0;
 	while (fgets(line, sizeof line, f)) {
 		lineno++;
 		int bad;
@@ -104,6 +113,19 @@ int ci_modules_load(const char *list_path, const char *dirname, struct cm_err *e
 	}
 	kmod_unref(ctx);
 	fclose(f);
+	return r < 0 ? r : inserted;
+}
+
+int ci_modules_load_names(const char *const *names, size_t n, const char *dirname, struct cm_err *e)
+{
+	struct kmod_ctx *ctx;
+	int r = kmod_open(dirname, &ctx, e);
+	if (r < 0)
+		return r;
+	int inserted = 0;
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = load_one(ctx, names[i], &inserted, e);
+	kmod_unref(ctx);
 	return r < 0 ? r : inserted;
 }
 

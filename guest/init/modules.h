@@ -3,6 +3,8 @@
 #ifndef COCOON_INIT_MODULES_H
 #define COCOON_INIT_MODULES_H
 
+#include <stddef.h>
+
 #include "measure/core/util.h"
 
 #define CI_MODULES_LIST "/etc/cocoon/modules"
@@ -15,5 +17,8 @@ char *ci_modules_line(char *line, int *bad);
 /* Load every module named in list_path (one per line). dirname NULL = the running
  * kernel's /lib/modules/$(uname -r). Returns the number inserted, or -errno. */
 int ci_modules_load(const char *list_path, const char *dirname, struct cm_err *e);
+
+/* The same for n module names given by the caller (step 7's GPU modules). */
+int ci_modules_load_names(const char *const *names, size_t n, const char *dirname, struct cm_err *e);
 
 #endif

@@ -7,15 +7,16 @@ LIBKEYSERVER := $(call lib,cocoon-keyserver)
 $(eval $(call static_lib,cocoon-keyserver,$(KEYSERVER_SRCS)))
 
 $(BIN)/cocoon-keyserver: $(OBJ)/guest/keyserver/main.o $(LIBKEYSERVER) $(call lib,cocoonratls) $(call lib,cocoon-keys) \
-		$(call lib,cocoon-attest) $(call lib,measure)
+		$(call lib,cocoon-gpu) $(call lib,cocoon-attest) $(call lib,measure)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) $^ -o $@ $(ATTEST_SIM_LIBS) $(BASE_LIBS)
+	$(CC) $(ALL_LDFLAGS) $^ -o $@ $(ATTEST_SIM_LIBS) $(LIBMEASURE_GPU_LIBS) $(BASE_LIBS)
 PROGRAMS += $(BIN)/cocoon-keyserver
 
 # Unit tests (tests/unit/test_keyserver_*.c).
-KEYSERVER_TEST_DEPS = $(LIBKEYSERVER) $(call lib,cocoonratls) $(call lib,cocoon-keys) $(call lib,cocoon-attest)
+KEYSERVER_TEST_DEPS = $(LIBKEYSERVER) $(call lib,cocoonratls) $(call lib,cocoon-keys) $(call lib,cocoon-gpu) \
+	$(call lib,cocoon-attest)
 $(foreach t,$(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_keyserver_*.c)),\
-	$(eval test_$(t)_DEPS = $$(KEYSERVER_TEST_DEPS))$(eval test_$(t)_LIBS = $$(ATTEST_SIM_LIBS)))
+	$(eval test_$(t)_DEPS = $$(KEYSERVER_TEST_DEPS))$(eval test_$(t)_LIBS = $$(ATTEST_SIM_LIBS) $$(LIBMEASURE_GPU_LIBS)))
 
 # libFuzzer target (make fuzz): the key request, key response and admin request parsers.
 FUZZERS += keyserver_proto

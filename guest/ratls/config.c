@@ -105,6 +105,8 @@ int cr_config_add_policy_spec(struct cr_config *c, const char *spec, struct cm_e
 			rc = copy_str(p->collateral, sizeof(p->collateral), v, "collateral", e);
 		else if (!strcmp(tok, "policy"))
 			rc = copy_str(p->measure_policy, sizeof(p->measure_policy), v, "policy", e);
+		else if (!strcmp(tok, "gpu"))
+			rc = copy_str(p->gpu, sizeof(p->gpu), v, "gpu", e);
 		else
 			rc = cm_fail(e, -EINVAL, "policy %s: unknown key '%s'", p->name, tok);
 		if (rc)
@@ -242,6 +244,8 @@ static int load_policies(struct cr_config *c, const struct cm_jv *obj, struct cm
 				rc = cm_jv_strcpy(&v, p->root, sizeof(p->root), e);
 			else if (!strcmp(key, "collateral"))
 				rc = cm_jv_strcpy(&v, p->collateral, sizeof(p->collateral), e);
+			else if (!strcmp(key, "gpu"))
+				rc = cm_jv_strcpy(&v, p->gpu, sizeof(p->gpu), e);
 			else
 				rc = cm_jv_fail(&pv, e, -EINVAL, "unknown key '%s'", key);
 			if (rc)
@@ -274,6 +278,8 @@ int cr_config_load(struct cr_config *c, const char *path, struct cm_err *e)
 			rc = cm_jv_strcpy(&v, c->cert_dir, sizeof(c->cert_dir), e);
 		else if (!strcmp(key, "event_log"))
 			rc = cm_jv_strcpy(&v, c->event_log, sizeof(c->event_log), e);
+		else if (!strcmp(key, "gpu_evidence"))
+			rc = cm_jv_bool(&v, &c->gpu_evidence, e);
 		else if (!strcmp(key, "cert_refresh"))
 			rc = jint(&v, 1, 86400 / 2, &c->cert_refresh, e);
 		else if (!strcmp(key, "cache_entries"))

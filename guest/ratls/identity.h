@@ -16,8 +16,14 @@
 struct ca_backend;
 
 /* Key + quote over SHA-512(raw public key) + certificate with the event log (if
- * event_log names a readable file). image_hash from the quote's registers. */
-int cr_identity_generate(struct ca_backend *b, const char *event_log, time_t not_before, EVP_PKEY **key,
-			 X509 **cert, uint8_t image_hash[CM_IMAGE_HASH_LEN], struct cm_err *e);
+ * event_log names a readable file). image_hash from the quote's registers. nvml_lib
+ * non-NULL (cocoon-ratls --gpu-evidence: CG_NVML_LIB): fresh evidence of every GPU for this
+ * key goes into the GPU evidence extension, and a failure to collect it fails. */
+int cr_identity_generate(struct ca_backend *b, const char *event_log, const char *nvml_lib, time_t not_before,
+			 EVP_PKEY **key, X509 **cert, uint8_t image_hash[CM_IMAGE_HASH_LEN], struct cm_err *e);
+
+/* The GPU evidence extension (DER, malloc'd) for key: NVML's system state and every GPU's
+ * report and chain for the nonce SHA-256(SPKI of key) (measure/ratls/gpuext.h). */
+int cr_identity_gpu_evidence(const char *nvml_lib, EVP_PKEY *key, uint8_t **der, size_t *len, struct cm_err *e);
 
 #endif

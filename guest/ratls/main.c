@@ -1,6 +1,6 @@
 /* cocoon-ratls: the appliance's RA-TLS server, forwarder and SOCKS5 proxy (docs/ratls.md).
  *
- *   cocoon-ratls gen-cert --attest tdx|sim|fake_tdx --out DIR [--event-log F] [--current-time T] [--json]
+ *   cocoon-ratls gen-cert --attest tdx|sim|fake_tdx --out DIR [--event-log F] [--gpu-evidence] [--current-time T] [--json]
  *   cocoon-ratls run [--config FILE] [-R LISTEN:BACKEND[@POLICY]] [-F LISTEN:TARGET[@POLICY]]
  *                    [-S LISTEN[@POLICY]] [--attest tdx|sim|fake_tdx | --cert-dir DIR] [options]
  */
@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "guest/attest/attest.h"
+#include "guest/gpu/nvml.h"
 #include "guest/ratls/config.h"
 #include "guest/ratls/fake_tdx.h"
 #include "guest/ratls/identity.h"
@@ -27,14 +28,15 @@
 static int usage(FILE *f, int rc)
 {
 	fprintf(f,
-		"usage: cocoon-ratls gen-cert --attest tdx|sim|fake_tdx|cmdline --out DIR [--event-log FILE] [--current-time UNIX] [--json]\n"
+		"usage: cocoon-ratls gen-cert --attest tdx|sim|fake_tdx|cmdline --out DIR [--event-log FILE] [--gpu-evidence]\n"
+		"                             [--current-time UNIX] [--json]\n"
 		"       cocoon-ratls run [--config FILE] [-R [HOST:]PORT:BACKEND[@POLICY]]... [-F [HOST:]PORT:TARGET[@POLICY]]...\n"
 		"                        [-S [HOST:]PORT[@POLICY]]... [--attest tdx|sim|fake_tdx|cmdline | --cert-dir DIR] [--event-log FILE]\n"
-		"                        [--policy NAME=TYPE[,root=PEM][,collateral=PATH][,policy=JSON]]...\n"
+		"                        [--policy NAME=TYPE[,root=PEM][,collateral=PATH][,policy=JSON][,gpu=default|JSON]]...\n"
 		"                        [--pow-difficulty N] [--pow-max N] [--max-conns N] [--max-pow-conns N]\n"
 		"                        [--max-pow-conns-per-source N] [--handshake-timeout S]\n"
 		"                        [--idle-timeout S] [--shutdown-grace S] [--buffer BYTES] [--cert-refresh S]\n"
-		"                        [--log-connections] [--serialize-info | --no-serialize-info]\n\n"
+		"                        [--log-connections] [--serialize-info | --no-serialize-info] [--gpu-evidence]\n\n"
 		"RA-TLS (Cocoon-compatible: PoW preamble, TLS 1.3, attested Ed25519 certificates) in front of\n"
 		"the inference engine. Policies: built-in 'any' (no quote needed), 'tdx' (DCAP-verified quote,\n"
 		"Intel root) and 'fake_tdx' (Cocoon's test attestation: only with --attest fake_tdx); reverse\n"
@@ -56,14 +58,16 @@ static int cmd_gen_cert(int argc, char **argv)
 	static const struct option opts[] = {
 		{"attest", required_argument, NULL, 'a'}, {"out", required_argument, NULL, 'o'},
 		{"event-log", required_argument, NULL, 'l'}, {"current-time", required_argument, NULL, 't'},
-		{"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0},
+		{"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'},
+		{"gpu-evidence", no_argument, NULL, 'g'}, {0},
 	};
 	const char *attest = NULL, *out = NULL, *evlog = NULL;
 	time_t nb = time(NULL) - CR_CERT_BACKDATE;
-	int json = 0, o;
+	int json = 0, gpu = 0, o;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
 		case 'a': attest = optarg; break;
+		case 'g': gpu = 1; break;
 		case 'o': out = optarg; break;
 		case 'l': evlog = optarg; break;
 		case 't': {
@@ -96,7 +100,7 @@ static int cmd_gen_cert(int argc, char **argv)
 	} else {
 		rc = ca_open(attest, NULL, &b, &e);
 		if (!rc)
-			rc = cr_identity_generate(b, evlog, nb, &key, &cert, ih, &e);
+			rc = cr_identity_generate(b, evlog, gpu ? CG_NVML_LIB : NULL, nb, &key, &cert, ih, &e);
 	}
 	if (!rc) {
 		mkdir(out, 0755);
@@ -143,7 +147,8 @@ static int install_identity(struct cr_proxy *px, struct runtime *rt, struct cm_e
 		uint8_t ih[CM_IMAGE_HASH_LEN];
 		time_t nb = time(NULL) - CR_CERT_BACKDATE;
 		rc = rt->fake ? cr_identity_generate_fake(nb, &key, &cert, ih, e)
-			      : cr_identity_generate(rt->backend, rt->conf->event_log, nb, &key, &cert, ih, e);
+			      : cr_identity_generate(rt->backend, rt->conf->event_log,
+						     rt->conf->gpu_evidence ? CG_NVML_LIB : NULL, nb, &key, &cert, ih, e);
 		if (!rc)
 			cm_hex_encode(ih, sizeof(ih), hex, sizeof(hex));
 	} else {
@@ -216,6 +221,7 @@ static int cmd_run(int argc, char **argv)
 		{"handshake-timeout", required_argument, NULL, 4}, {"idle-timeout", required_argument, NULL, 5},
 		{"shutdown-grace", required_argument, NULL, 6}, {"buffer", required_argument, NULL, 7},
 		{"cert-refresh", required_argument, NULL, 8}, {"log-connections", no_argument, NULL, 9},
+		{"gpu-evidence", no_argument, NULL, 14},
 		{"serialize-info", no_argument, NULL, 10}, {"max-pow-conns", required_argument, NULL, 11},
 		{"max-pow-conns-per-source", required_argument, NULL, 12}, {"no-serialize-info", no_argument, NULL, 13},
 		{"help", no_argument, NULL, 'h'}, {0},
@@ -253,6 +259,7 @@ static int cmd_run(int argc, char **argv)
 		case 13: x->serialize_info = CR_INFO_OFF; break;
 		case 11: bad |= parse_int(optarg, 1, 1000000, &x->max_pow_conns); break;
 		case 12: bad |= parse_int(optarg, 1, 1000000, &x->max_pow_conns_per_source); break;
+		case 14: conf.gpu_evidence = true; break;
 		case 'h': return usage(stdout, 0);
 		default: return usage(stderr, 2);
 		}

@@ -6,12 +6,15 @@ RATLS_SRCS := $(filter-out guest/ratls/main.c,$(sort $(wildcard guest/ratls/*.c)
 LIBRATLS := $(call lib,cocoonratls)
 $(eval $(call static_lib,cocoonratls,$(RATLS_SRCS)))
 
-$(BIN)/cocoon-ratls: $(OBJ)/guest/ratls/main.o $(LIBRATLS) $(LIBCOCOON_CMDLINE) $(call lib,cocoon-attest) $(call lib,measure)
+$(BIN)/cocoon-ratls: $(OBJ)/guest/ratls/main.o $(LIBRATLS) $(LIBCOCOON_CMDLINE) $(call lib,cocoon-gpu) \
+		$(call lib,cocoon-attest) $(call lib,measure)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) $^ -o $@ $(ATTEST_SIM_LIBS) $(BASE_LIBS)
+	$(CC) $(ALL_LDFLAGS) $^ -o $@ $(ATTEST_SIM_LIBS) $(LIBMEASURE_GPU_LIBS) $(BASE_LIBS)
 
 PROGRAMS += $(BIN)/cocoon-ratls
 
+# Everything that links the peer verifier (measure/ratls/peer.c) links the GPU verifier too.
+$(foreach t,config peerinfo socks5 proxy verify tls gpuext cert pow,$(eval test_ratls_$(t)_LIBS = $$(LIBMEASURE_GPU_LIBS)))
 test_ratls_config_DEPS := $(LIBRATLS) $(LIBCOCOON_CMDLINE)
 test_ratls_peerinfo_DEPS := $(LIBRATLS)
 test_ratls_socks5_DEPS := $(LIBRATLS)
@@ -28,3 +31,6 @@ BENCHES += tests/bench/bench_ratls
 # tests/integration/ratls_load; openssl: the CLI checks of the certificate tests; iproute2:
 # loopback up in the private network namespace of tests/integration/ratls_dns.
 DEPS_PACKAGES += nginx-light valgrind openssl iproute2
+# The GPU evidence extension and the "gpu" peer policy key (measure/ratls/gpuext.c, peer.c).
+test_ratls_gpuext_DEPS = $(SIMCA_OBJS) $(LIBRATLS) $(call lib,cocoon-gpu) $(call lib,cocoon-attest)
+$(TESTBIN)/test_ratls_gpuext: | $(TESTBIN)/fake_nvml.so

@@ -21,17 +21,22 @@
 static void help(void)
 {
 	printf("usage: cocoon-measure cert FILE|HOST:PORT [--collateral BUNDLE.json] [--root CA.pem]\n"
-	       "                           [--policy POLICY.json] [--time UNIX] [--any] [--json]\n\n"
+	       "                           [--policy POLICY.json] [--gpu default|GPU_POLICY.json] [--time UNIX]\n"
+	       "                           [--any] [--json]\n\n"
 	       "Read an RA-TLS certificate (PEM or DER FILE) or fetch it from a live cocoon-ratls or\n"
 	       "Cocoon router at HOST:PORT (answering its proof-of-work challenge, TLS 1.3 with an\n"
 	       "unattested client certificate), then verify it with cocoon-ratls's verifier: a single\n"
 	       "self-signed Ed25519 certificate, only Cocoon's critical extensions, validity, the quote's\n"
 	       "REPORTDATA = SHA-512(public key), DCAP verification of the quote (signatures, PCK chain,\n"
 	       "collateral, TCB status), the policy, and the RTMR3 event log extension replayed against\n"
-	       "RTMR3. Prints the measurements, the Cocoon image hash and the event log.\n\n"
+	       "RTMR3. Prints the measurements, the Cocoon image hash and the event log. With --gpu, the\n"
+	       "certificate must carry the GPU evidence extension (1.3.6.1.4.1.12345.3.2), and every GPU in\n"
+	       "it must verify for the nonce SHA-256(SPKI of the certificate key) under the GPU policy.\n\n"
 	       "  --collateral FILE  collateral bundle or directory of bundles (required to verify a quote)\n"
 	       "  --root FILE        trust anchor PEM instead of the pinned Intel SGX Root CA\n"
 	       "  --policy FILE      policy JSON (docs/verification.md); default: UpToDate only, root pinned\n"
+	       "  --gpu POLICY       require and verify the GPU evidence: 'default' (production GPU policy)\n"
+	       "                     or a JSON file holding a gpu_policy object (docs/formats.md)\n"
 	       "  --time UNIX        verification time (default: now)\n"
 	       "  --any              Cocoon's 'any' policy: no quote required (structure checks only)\n"
 	       "  --json             machine-readable output\n\n"
@@ -88,6 +93,7 @@ static void add_evidence(json_object *o, X509 *x, int64_t t)
 		cm_json_add_hex(m, "report_data", q.td.report_data, 64);
 		json_object_object_add(o, "measurements", m);
 	}
+	cm_json_add_bool(o, "has_gpu_evidence", ci.gpu != NULL);
 	if (ci.event_log) {
 		json_object *ev = json_object_new_array();
 		uint8_t r3[48];
@@ -103,7 +109,8 @@ int cmd_cert(int argc, char **argv)
 		{"json", no_argument, NULL, 'j'},       {"collateral", required_argument, NULL, 'c'},
 		{"time", required_argument, NULL, 't'}, {"policy", required_argument, NULL, 'p'},
 		{"root", required_argument, NULL, 'r'}, {"any", no_argument, NULL, 'a'},
-		{"help", no_argument, NULL, 'h'},       {0, 0, 0, 0},
+		{"help", no_argument, NULL, 'h'},       {"gpu", required_argument, NULL, 'g'},
+		{0, 0, 0, 0},
 	};
 	int json = 0, any = 0, c;
 	struct cr_policy_conf pc = {.type = CR_POLICY_TDX};
@@ -111,7 +118,7 @@ int cmd_cert(int argc, char **argv)
 	int64_t t = (int64_t)time(NULL);
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "jc:t:p:r:ah", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jc:t:p:r:ahg:", opts, NULL)) != -1) {
 		char *end;
 		switch (c) {
 		case 'j': json = 1; break;
@@ -119,6 +126,7 @@ int cmd_cert(int argc, char **argv)
 		case 'c': snprintf(pc.collateral, sizeof(pc.collateral), "%s", optarg); break;
 		case 'p': snprintf(pc.measure_policy, sizeof(pc.measure_policy), "%s", optarg); break;
 		case 'r': snprintf(pc.root, sizeof(pc.root), "%s", optarg); break;
+		case 'g': snprintf(pc.gpu, sizeof(pc.gpu), "%s", optarg); break;
 		case 't':
 			errno = 0;
 			t = strtoll(optarg, &end, 10);
@@ -132,8 +140,8 @@ int cmd_cert(int argc, char **argv)
 	if (optind != argc - 1)
 		return cli_usage_error("cert", "expected one FILE or HOST:PORT");
 	if (any) {
-		if (pc.collateral[0] || pc.root[0])
-			return cli_usage_error("cert", "--any takes no --collateral/--root");
+		if (pc.collateral[0] || pc.root[0] || pc.gpu[0])
+			return cli_usage_error("cert", "--any takes no --collateral/--root/--gpu");
 		pc.type = CR_POLICY_ANY;
 	}
 	const char *src = argv[optind];
@@ -176,6 +184,8 @@ int cmd_cert(int argc, char **argv)
 		if (p.attested)
 			cm_json_add_str(o, "tcb_status", p.tcb_status);
 		cm_json_add_bool(o, "event_log_matches_rtmr3", p.has_event_log);
+		if (pc.gpu[0])
+			cm_json_add_int(o, "gpus_verified", p.gpus);
 	}
 	add_evidence(o, x, t);
 	int out = cli_emit(o, json);

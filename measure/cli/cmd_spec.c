@@ -14,7 +14,8 @@ static void help(void)
 	printf("usage: cocoon-measure spec [DIR] [--debug] [--log FILE] [--json]\n\n"
 	       "DIR: compute the spec (config) directory's tree hash (git tree id, sha256 object\n"
 	       "format, runtime/ excluded) and the RTMR3 cocoon-init extends for it:\n"
-	       "cocoon:spec.tree=<hash>, cocoon:cocoon_debug (with --debug), cocoon:tdx_inited.\n"
+	       "cocoon:spec.tree=<hash>, cocoon:gpu_verified (when DIR/cocoon.json says \"gpu\":\n"
+	       "\"required\"), cocoon:cocoon_debug (with --debug), cocoon:tdx_inited.\n"
 	       "--log FILE: replay a guest's RTMR3 event log (/run/cocoon/rtmr3.log: one message\n"
 	       "per line). With both, the log must replay to the value predicted from DIR.\n\n"
 	       "  --debug      the image runs with cocoon_debug (adds that event)\n"
@@ -55,7 +56,7 @@ int cmd_spec(int argc, char **argv)
 	uint8_t predicted[48] = {0}, replayed[48];
 	int rc = CLI_OK;
 	if (dir) {
-		struct cm_pevent ev[3];
+		struct cm_pevent ev[CM_RTMR3_SPEC_EVENTS_MAX];
 		size_t n;
 		uint8_t tree[32];
 		if (cm_rtmr3_spec_events(dir, debug, ev, &n, tree, &err)) {

@@ -17,6 +17,9 @@
 #define CM_EVENT_SPEC_TREE_PREFIX "cocoon:spec.tree="
 #define CM_EVENT_DEBUG "cocoon:cocoon_debug"
 #define CM_EVENT_TDX_INITED "cocoon:tdx_inited"
+/* Extended by cocoon-init (boot step 7) when the measured spec requires a GPU, after every
+ * GPU verified and the GPUs were set ready: fixed, nothing host-specific (docs/boot.md). */
+#define CM_EVENT_GPU_VERIFIED "cocoon:gpu_verified"
 /* Extended by cocoon-init (cocoon.debug only) before a FATAL starts the debug shell: any
  * quote taken afterwards shows that a root shell ran (docs/boot.md "Debug shell"). */
 #define CM_EVENT_DEBUG_SHELL "cocoon:debug_shell"

@@ -26,19 +26,58 @@
 #define MAX_ACPI (16u << 20)
 #define MAX_VM_JSON (1u << 20)
 
-int cm_rtmr3_spec_events(const char *dir, bool debug, struct cm_pevent ev[3], size_t *n,
+int cm_spec_gpu_member(const struct cm_jv *root, bool *required, struct cm_err *e)
+{
+	struct cm_jv v;
+	const char *s;
+	*required = false;
+	if (!cm_jv_get(root, "gpu", &v))
+		return 0;
+	int rc = cm_jv_str(&v, 1, 16, &s, e);
+	if (rc)
+		return rc;
+	if (!strcmp(s, "required"))
+		*required = true;
+	else if (strcmp(s, "off"))
+		return cm_jv_fail(&v, e, -EINVAL, "must be required or off");
+	return 0;
+}
+
+int cm_spec_gpu_required(const char *dir, bool *required, struct cm_err *e)
+{
+	char path[4096];
+	*required = false;
+	if (snprintf(path, sizeof(path), "%s/%s", dir, CM_SPEC_FILE) >= (int)sizeof(path))
+		return cm_fail(e, -ENAMETOOLONG, "%s: path too long", dir);
+	if (access(path, F_OK) != 0 && errno == ENOENT)
+		return 0;
+	struct cm_jv root;
+	int rc = cm_json_read_file(path, 256u * 1024, "spec", &root, e);
+	if (rc)
+		return rc;
+	rc = cm_spec_gpu_member(&root, required, e);
+	cm_json_release(&root);
+	return rc;
+}
+
+int cm_rtmr3_spec_events(const char *dir, bool debug, struct cm_pevent ev[CM_RTMR3_SPEC_EVENTS_MAX], size_t *n,
 			 uint8_t tree[32], struct cm_err *e)
 {
 	*n = 0;
+	bool gpu;
 	int rc = cm_spec_tree_hash(dir, tree, e);
+	if (!rc)
+		rc = cm_spec_gpu_required(dir, &gpu, e);
 	if (rc)
 		return rc;
 	char msg[128], hex[65];
 	cm_hex_encode(tree, 32, hex, sizeof(hex));
 	snprintf(msg, sizeof(msg), "%s%s", CM_EVENT_SPEC_TREE_PREFIX, hex);
-	const char *msgs[3] = {msg, CM_EVENT_DEBUG, CM_EVENT_TDX_INITED};
-	for (int i = 0; i < 3; i++) {
-		if (i == 1 && !debug)
+	/* cocoon-init's order: spec (6), gpu (7), the debug key provider (8), tdx_inited (8). */
+	const char *msgs[CM_RTMR3_SPEC_EVENTS_MAX] = {msg, CM_EVENT_GPU_VERIFIED, CM_EVENT_DEBUG, CM_EVENT_TDX_INITED};
+	const bool on[CM_RTMR3_SPEC_EVENTS_MAX] = {true, gpu, debug, true};
+	for (int i = 0; i < CM_RTMR3_SPEC_EVENTS_MAX; i++) {
+		if (!on[i])
 			continue;
 		struct cm_pevent *x = &ev[(*n)++];
 		memset(x, 0, sizeof(*x));
@@ -342,7 +381,7 @@ int cm_measure_image(const char *vm_json, json_object **out, struct cm_err *e)
 
 	struct cm_tdvf tdvf;
 	uint8_t mrtd[48], tree[32];
-	struct cm_pevent r3[3];
+	struct cm_pevent r3[CM_RTMR3_SPEC_EVENTS_MAX];
 	size_t n3 = 0;
 	rc = cm_tdvf_parse(im.in[IN_FIRMWARE].buf, im.in[IN_FIRMWARE].len, &tdvf, e);
 	if (rc)

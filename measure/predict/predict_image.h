@@ -12,11 +12,25 @@
 #include "measure/core/util.h"
 #include "measure/predict/predict.h"
 
+#include "measure/core/json.h"
+
+#define CM_RTMR3_SPEC_EVENTS_MAX 4
+#define CM_SPEC_FILE "cocoon.json"
+
 /* RTMR3 events cocoon-init extends for a spec directory: cocoon:spec.tree=<hash>,
- * optional cocoon:cocoon_debug, cocoon:tdx_inited (DESIGN.md boot flow). ev needs
- * room for 3 entries; tree gets the 32-byte tree id. */
-int cm_rtmr3_spec_events(const char *dir, bool debug, struct cm_pevent ev[3], size_t *n,
+ * cocoon:gpu_verified when the directory's cocoon.json says "gpu": "required", optional
+ * cocoon:cocoon_debug, cocoon:tdx_inited (DESIGN.md boot flow; docs/boot.md). A directory
+ * without cocoon.json (Cocoon's own specs) requires no GPU. ev needs room for
+ * CM_RTMR3_SPEC_EVENTS_MAX entries; tree gets the 32-byte tree id. */
+int cm_rtmr3_spec_events(const char *dir, bool debug, struct cm_pevent ev[CM_RTMR3_SPEC_EVENTS_MAX], size_t *n,
 			 uint8_t tree[32], struct cm_err *e);
+
+/* The "gpu" member of a cocoon.json root object: "required" -> true, "off" or absent ->
+ * false, anything else -EINVAL naming the path. cocoon-init's spec parser and the RTMR3
+ * prediction share this rule. */
+int cm_spec_gpu_member(const struct cm_jv *root, bool *required, struct cm_err *e);
+/* The same for DIR/cocoon.json (absent: false). */
+int cm_spec_gpu_required(const char *dir, bool *required, struct cm_err *e);
 
 /* Measure the image VM.json describes (paths relative to its directory). Also accepts
  * tdx-measure's metadata.json shape ("boot_config" + "direct"). *out gets the result. */

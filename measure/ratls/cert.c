@@ -14,6 +14,7 @@
 #include <openssl/x509v3.h>
 
 #include "measure/core/digest.h"
+#include "measure/ratls/gpuext.h"
 
 EVP_PKEY *cr_key_new(struct cm_err *e)
 {
@@ -95,6 +96,13 @@ static int set_serial(X509 *x)
 int cr_cert_build(EVP_PKEY *key, const uint8_t *quote, size_t quote_len, const uint8_t *event_log,
 		  size_t event_log_len, time_t not_before, X509 **out, struct cm_err *e)
 {
+	return cr_cert_build_gpu(key, quote, quote_len, event_log, event_log_len, NULL, 0, not_before, out, e);
+}
+
+int cr_cert_build_gpu(EVP_PKEY *key, const uint8_t *quote, size_t quote_len, const uint8_t *event_log,
+		      size_t event_log_len, const uint8_t *gpu, size_t gpu_len, time_t not_before, X509 **out,
+		      struct cm_err *e)
+{
 	uint8_t pk[CR_PUBKEY_LEN];
 	int rc = cr_key_raw_public(key, pk, e);
 	if (rc)
@@ -103,6 +111,8 @@ int cr_cert_build(EVP_PKEY *key, const uint8_t *quote, size_t quote_len, const u
 		return cm_fail(e, -EINVAL, "quote length %zu outside 1..%u", quote_len, CR_QUOTE_MAX);
 	if (event_log && event_log_len > CR_EVENTLOG_MAX)
 		return cm_fail(e, -EINVAL, "event log length %zu above %u", event_log_len, CR_EVENTLOG_MAX);
+	if (gpu && (gpu_len == 0 || gpu_len > CR_GPU_EXT_MAX))
+		return cm_fail(e, -EINVAL, "GPU evidence length %zu outside 1..%u", gpu_len, (unsigned)CR_GPU_EXT_MAX);
 	X509 *x = X509_new();
 	X509V3_CTX ctx;
 	const char *step = "allocation";
@@ -132,6 +142,9 @@ int cr_cert_build(EVP_PKEY *key, const uint8_t *quote, size_t quote_len, const u
 		goto fail;
 	step = "event log extension";
 	if (event_log && !add_raw_ext(x, CR_OID_EVENTLOG, 0, event_log, event_log_len))
+		goto fail;
+	step = "GPU evidence extension";
+	if (gpu && !add_raw_ext(x, CR_OID_GPU, 0, gpu, gpu_len))
 		goto fail;
 	step = "signature";
 	if (X509_sign(x, key, NULL) <= 0)

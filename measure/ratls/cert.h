@@ -8,6 +8,7 @@
  *   extendedKeyUsage critical serverAuth+clientAuth, subjectKeyIdentifier,
  *   subjectAltName DNS:localhost, DNS:127.0.0.1, IP:127.0.0.1, IP:::1
  *   1.3.6.1.4.1.12345.3.1 NOT critical  RTMR3 event log (this appliance; Cocoon ignores it)
+ *   1.3.6.1.4.1.12345.3.2 NOT critical  GPU evidence (gpuext.h; this appliance, Cocoon ignores it)
  */
 #ifndef COCOON_RATLS_CERT_H
 #define COCOON_RATLS_CERT_H
@@ -44,6 +45,10 @@ int cr_report_data(EVP_PKEY *key, uint8_t out[CR_REPORT_DATA_LEN], struct cm_err
  * client runners use; no quote extension then); event_log may be NULL. */
 int cr_cert_build(EVP_PKEY *key, const uint8_t *quote, size_t quote_len, const uint8_t *event_log,
 		  size_t event_log_len, time_t not_before, X509 **out, struct cm_err *e);
+/* The same with the GPU evidence extension (DER of gpuext.h; NULL: none) after the event log. */
+int cr_cert_build_gpu(EVP_PKEY *key, const uint8_t *quote, size_t quote_len, const uint8_t *event_log,
+		      size_t event_log_len, const uint8_t *gpu, size_t gpu_len, time_t not_before, X509 **out,
+		      struct cm_err *e);
 
 /* Write DIR/cert.pem (0644) and DIR/key.pem (0600, unencrypted PKCS#8 PEM), each
  * through a temporary file and rename. */

@@ -14,7 +14,10 @@
 #include "measure/core/digest.h"
 #include "measure/dcap/quote.h"
 #include "measure/eventlog/rtmr3.h"
+#include "measure/core/json.h"
+#include "measure/gpu/gpu.h"
 #include "measure/ratls/dcap.h"
+#include "measure/ratls/gpuext.h"
 
 /* ---- structure ------------------------------------------------------------------------ */
 
@@ -83,6 +86,12 @@ int cr_cert_inspect(X509 *cert, time_t now, struct cr_cert_info *info, struct cm
 					       CR_EVENTLOG_MAX);
 			info->event_log = p;
 			info->event_log_len = len;
+		} else if (oid_is(o, CR_OID_GPU)) {
+			if (info->gpu || len == 0 || len > CR_GPU_EXT_MAX)
+				return cm_fail(e, -EBADMSG, "GPU evidence extension duplicated, empty or above %u bytes",
+					       (unsigned)CR_GPU_EXT_MAX);
+			info->gpu = p;
+			info->gpu_len = len;
 		} else if (X509_EXTENSION_get_critical(ext) && !X509_supported_extension(ext)) {
 			char oid[80] = "?";
 			OBJ_obj2txt(oid, sizeof(oid), o, 1);
@@ -232,6 +241,7 @@ static void cache_flush_policy(struct att_cache *c, uint32_t policy)
 struct cr_policy {
 	struct cr_policy_conf conf;
 	struct cr_dcap_policy *dcap; /* libmeasure policy, anchor and collateral */
+	struct cm_gpu_policy *gpu;   /* conf.gpu loaded; NULL: no GPU requirement */
 	uint64_t collateral_sig;    /* fingerprint of the collateral files last loaded */
 	uint32_t id;                /* identity in the attestation cache (1..) */
 	uint64_t generation;        /* collateral loads so far (part of the cache key) */
@@ -273,6 +283,7 @@ void cr_verifier_free(struct cr_verifier *v)
 	free(v->cache.buckets);
 	for (int i = 0; i < v->npolicies; i++) {
 		cr_dcap_policy_free(v->policies[i]->dcap);
+		cm_gpu_policy_free(v->policies[i]->gpu);
 		free(v->policies[i]);
 	}
 	free(v);
@@ -330,6 +341,24 @@ static uint64_t collateral_fingerprint(const char *path)
 	return h;
 }
 
+#define GPU_POLICY_MAX (64u * 1024)
+
+/* conf.gpu: "default", or a JSON file whose document is a gpu_policy object. */
+static int load_gpu_policy(const struct cr_policy_conf *c, struct cm_gpu_policy **out, struct cm_err *e)
+{
+	if (c->type == CR_POLICY_ANY)
+		return cm_fail(e, -EINVAL, "type 'any' cannot require GPU evidence (it attests nothing)");
+	if (!strcmp(c->gpu, "default"))
+		return cm_gpu_policy_default(out, e);
+	struct cm_jv root;
+	int rc = cm_json_read_file(c->gpu, GPU_POLICY_MAX, c->gpu, &root, e);
+	if (rc)
+		return rc;
+	rc = cm_gpu_policy_parse(&root, out, e);
+	cm_json_release(&root);
+	return rc;
+}
+
 int cr_verifier_add_policy(struct cr_verifier *v, const struct cr_policy_conf *c, struct cm_err *e)
 {
 	if (v->npolicies >= MAX_POLICIES)
@@ -341,7 +370,10 @@ int cr_verifier_add_policy(struct cr_verifier *v, const struct cr_policy_conf *c
 		return cm_fail(e, -ENOMEM, "out of memory");
 	p->conf = *c;
 	int rc = cr_dcap_policy_load(c, &p->dcap, e);
+	if (!rc && c->gpu[0])
+		rc = load_gpu_policy(c, &p->gpu, e);
 	if (rc) {
+		cr_dcap_policy_free(p->dcap);
 		free(p);
 		return cm_err_prefix(e, "policy %s", c->name), rc;
 	}
@@ -466,6 +498,18 @@ static int fake_tdx_steps(const struct cr_policy *p, const struct cr_cert_info *
 	return 0;
 }
 
+/* The GPU evidence of an attested peer: required by the policy, bound to the certificate's
+ * key by the nonce, every GPU verified. The key is the quote's, so the attested TD made it. */
+static int peer_gpu(const struct cr_policy *p, X509 *cert, const struct cr_cert_info *ci, time_t now,
+		    struct cr_peer *out, struct cm_err *e)
+{
+	if (!ci->gpu)
+		return cm_fail_check(e, -EACCES, "gpu_missing",
+				     "the policy requires GPU evidence and the certificate carries none");
+	int rc = cr_gpu_ext_verify(ci->gpu, ci->gpu_len, X509_get0_pubkey(cert), p->gpu, (int64_t)now, &out->gpus, e);
+	return rc ? cm_err_check(e, rc == -EACCES ? -EACCES : -EBADMSG, e->check ? e->check : "gpu") : 0;
+}
+
 /* The steps of cr_peer_verify; a failure names its check in e. */
 static int peer_steps(struct cr_verifier *v, const struct cr_policy *p, X509 *cert, time_t now,
 		      struct cr_peer *out, struct cm_err *e)
@@ -532,6 +576,8 @@ static int peer_steps(struct cr_verifier *v, const struct cr_policy *p, X509 *ce
 	/* Policy (TCB status accepted, debug, allowlists) on every connection. */
 	if ((rc = cr_dcap_policy_check(p->dcap, &q, &res, out->image_hash, e)))
 		return cm_err_check(e, rc, e->check ? e->check : "policy");
+	if (p->gpu && (rc = peer_gpu(p, cert, &ci, now, out, e)))
+		return rc;
 	out->attested = true;
 	return 0;
 }

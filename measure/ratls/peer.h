@@ -10,7 +10,9 @@
  * libmeasure (signatures, PCK chain, collateral, TCB status) and checked against the
  * policy's allowlists; an RTMR3 event log extension, when present, must replay to RTMR3,
  * and one that shows a debug event (cocoon:cocoon_debug, cocoon:debug_shell) is refused
- * ("policy_debug_event") unless the policy allows debug.
+ * ("policy_debug_event") unless the policy allows debug; a policy with "gpu" then requires
+ * the GPU evidence extension ("gpu_missing") and verifies every GPU in it for the nonce
+ * SHA-256(SPKI of the certificate key) (measure/ratls/gpuext.h).
  * `fake_tdx` is Cocoon's test attestation (tee/cocoon/tdx.cpp FakeTdxInterface): the quote
  * extension holds exactly the 64 REPORTDATA bytes, SHA-512(raw public key), and nothing
  * vouches for it; the registers are zero, so every fake_tdx peer has the image hash
@@ -44,6 +46,8 @@ struct cr_cert_info {
 	size_t quote_len;
 	const uint8_t *event_log;
 	size_t event_log_len;
+	const uint8_t *gpu;          /* GPU evidence extension (gpuext.h), not decoded here */
+	size_t gpu_len;
 	int64_t not_before, not_after;
 };
 
@@ -69,6 +73,7 @@ struct cr_peer {
 	char tcb_status[48];
 	uint8_t root_key_id[48];     /* Cocoon's collateral_root_hash (zero when unattested) */
 	bool has_event_log;          /* replayed and equal to RTMR3 */
+	unsigned gpus;               /* GPUs verified (policies with "gpu"), 0 otherwise */
 	const char *failed_check;    /* static name of the failed check, NULL when accepted */
 };
 
@@ -85,6 +90,10 @@ struct cr_policy_conf {
 	char measure_policy[PATH_MAX]; /* libmeasure policy JSON ("" = its defaults) */
 	char root[PATH_MAX];           /* trust anchor PEM ("" = pinned Intel root) */
 	char collateral[PATH_MAX];     /* a collateral bundle file or a directory of *.json */
+	/* "gpu": require the GPU evidence extension and verify it (gpuext.h): "default" for
+	 * libmeasure's production GPU policy, or a JSON file holding a gpu_policy object; "" =
+	 * the extension is not required (nor read). Not with type `any`. */
+	char gpu[PATH_MAX];
 };
 
 struct cr_verifier *cr_verifier_new(size_t cache_entries, int cache_ttl, struct cm_err *e);

@@ -48,6 +48,10 @@ fuzz_ratls_config_SEEDS := tests/fuzz/seeds/ratls_config.json tests/fuzz/seeds/r
 fuzz_ratls_peerinfo_SRCS = tests/fuzz/fuzz_ratls_peerinfo.c guest/ratls/peerinfo.c $(LIBMEASURE_SRCS)
 fuzz_ratls_peerinfo_SEEDS = $(RFUZZ_GEN)/ratls_peerinfo/*.bin
 fuzz_ratls_cert_SRCS = tests/fuzz/fuzz_ratls_cert.c $(LIBMEASURE_SRCS)
+# The GPU evidence extension (1.3.6.1.4.1.12345.3.2) read by policies with the key "gpu".
+FUZZERS += ratls_gpuext
+fuzz_ratls_gpuext_SRCS = tests/fuzz/fuzz_ratls_gpuext.c $(LIBMEASURE_SRCS)
+fuzz_ratls_gpuext_SEEDS := tests/fuzz/seeds/ratls_gpuext.der
 fuzz_ratls_cert_SEEDS = $(RFUZZ_GEN)/ratls_cert/*.der
 fuzz_ratls_eventlog_SRCS = tests/fuzz/fuzz_ratls_eventlog.c guest/attest/simca.c $(LIBMEASURE_SRCS)
 fuzz_ratls_eventlog_SEEDS := tests/fuzz/seeds/ratls_rtmr3.log

@@ -23,7 +23,7 @@ APPLIANCE_TESTS := init-service init-persistent init-persistent-foreign init-luk
 	init-powerdown init-sigterm init-seal init-model-encrypted
 # RTMR3 against `cocoon-measure spec` (measure/cli/cmd_spec.c) when the tree has it.
 ifneq ($(wildcard measure/cli/cmd_spec.c),)
-APPLIANCE_TESTS += init-rtmr3 init-debug-shell
+APPLIANCE_TESTS += init-rtmr3 init-debug-shell init-gpu
 endif
 ifneq ($(wildcard guest/init/main.c),)
 INTEGRATION_TESTS += $(APPLIANCE_TESTS:%=tests/integration/%.sh)

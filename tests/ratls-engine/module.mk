@@ -9,7 +9,7 @@ $(BUILD)/tests/ratls-engine: $(OBJ)/tests/ratls-engine/engine.o
 
 $(BUILD)/tests/ratls-load: $(OBJ)/tests/ratls-engine/loadgen.o $(call lib,cocoonratls) $(call lib,measure)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) $^ -o $@ -lpthread $(BASE_LIBS)
+	$(CC) $(ALL_LDFLAGS) $^ -o $@ -lpthread $(LIBMEASURE_GPU_LIBS) $(BASE_LIBS)
 
 # A peer that behaves like Cocoon's router (PoW hand-over, no close_notify): cocoon_peer.c.
 $(BUILD)/tests/ratls-cocoon-peer: $(OBJ)/tests/ratls-engine/cocoon_peer.o $(call lib,measure)

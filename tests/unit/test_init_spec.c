@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "guest/init/appspec.h"
+#include "measure/gpu/gpu.h"
 
 #define RH "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
@@ -83,7 +84,20 @@ static void test_spec_minimal_has_no_volumes(void **state)
 	assert_string_equal(s.persistent_mount, "/data");
 	assert_true(s.persistent_integrity);
 	assert_true(s.gpu_required);
+	assert_null(s.gpu_policy); /* step 7 then uses the production defaults */
 	ci_spec_free(&s);
+	/* the measured GPU policy (measure/gpu's gpu_policy object), owned by the spec */
+	assert_int_equal(parse("{\"version\":1,\"gpu\":\"required\",\"gpu_policy\":{\"count_min\":2,\"count_max\":2,"
+			       "\"driver_versions\":[\"550.90.07\"]}}",
+			       &s, &e),
+			 0);
+	assert_non_null(s.gpu_policy);
+	struct cm_gpu_system sys = {.cc_on = true, .production_env = true, .count = 1, .arch = {9}};
+	snprintf(sys.driver_version, sizeof(sys.driver_version), "550.90.07");
+	assert_int_equal(cm_gpu_check_system(&sys, s.gpu_policy, &e), -EACCES);
+	assert_string_equal(e.check, "gpu_count");
+	ci_spec_free(&s);
+	assert_null(s.gpu_policy);
 	assert_int_equal(parse("{\"version\":1,\"persistent\":{\"integrity\":false}}", &s, &e), 0);
 	assert_true(s.persistent);
 	assert_false(s.persistent_integrity);
@@ -116,6 +130,10 @@ static void test_spec_rejects_bad_documents(void **state)
 		"{\"version\":2}",
 		"{\"version\":1,\"extra\":1}",
 		"{\"version\":1,\"gpu\":\"yes\"}",
+		"{\"version\":1,\"gpu_policy\":{}}",
+		"{\"version\":1,\"gpu\":\"off\",\"gpu_policy\":{}}",
+		"{\"version\":1,\"gpu\":\"required\",\"gpu_policy\":[]}",
+		"{\"version\":1,\"gpu\":\"required\",\"gpu_policy\":{\"no_such_key\":1}}",
 		"{\"version\":1,\"persistent\":{\"mount\":\"data\"}}",
 		"{\"version\":1,\"persistent\":{\"mount\":\"/a/../etc\"}}",
 		"{\"version\":1,\"persistent\":{\"mount\":\"/\"}}",

@@ -11,6 +11,7 @@
 #include "measure/core/digest.h"
 #include "measure/core/util.h"
 #include "measure/eventlog/rtmr3.h"
+#include "measure/predict/predict_image.h"
 #include "measure/predict/spec.h"
 
 static void put(const char *dir, const char *rel, const char *content, mode_t mode)
@@ -200,6 +201,48 @@ static void test_rtmr3_replay_rejects_malformed_logs(void **state)
 	assert_int_equal(cm_rtmr3_replay((const uint8_t *)"\n", 1, got, NULL, &e), -EINVAL);
 }
 
+/* The events cm_rtmr3_spec_events predicts for d, joined by ','. */
+static int spec_events(const char *d, bool debug, char *out, size_t n, struct cm_err *e)
+{
+	struct cm_pevent ev[CM_RTMR3_SPEC_EVENTS_MAX];
+	size_t k;
+	uint8_t tree[32];
+	int rc = cm_rtmr3_spec_events(d, debug, ev, &k, tree, e);
+	out[0] = '\0';
+	for (size_t i = 0; !rc && i < k; i++) {
+		uint8_t dg[48];
+		assert_int_equal(cm_rtmr3_event_digest(ev[i].desc, strlen(ev[i].desc), dg, NULL), 0);
+		assert_memory_equal(dg, ev[i].digest, 48);
+		size_t l = strlen(out);
+		snprintf(out + l, n - l, "%s%s", i ? "," : "", strncmp(ev[i].desc, "cocoon:spec.tree=", 17) ? ev[i].desc : "tree");
+	}
+	return rc;
+}
+
+static void test_rtmr3_prediction_has_gpu_event_only_when_the_spec_requires_a_gpu(void **state)
+{
+	(void)state;
+	char *d = test_tmpdir();
+	char got[256];
+	struct cm_err e = {0};
+	/* no cocoon.json (Cocoon's own spec directories): no GPU */
+	assert_int_equal(spec_events(d, false, got, sizeof(got), &e), 0);
+	assert_string_equal(got, "tree,cocoon:tdx_inited");
+	put(d, "cocoon.json", "{\"version\": 1, \"gpu\": \"off\"}", 0644);
+	assert_int_equal(spec_events(d, false, got, sizeof(got), &e), 0);
+	assert_string_equal(got, "tree,cocoon:tdx_inited");
+	/* cocoon-init's order: spec (6), gpu (7), debug key provider and tdx_inited (8) */
+	put(d, "cocoon.json", "{\"version\": 1, \"gpu\": \"required\"}", 0644);
+	assert_int_equal(spec_events(d, true, got, sizeof(got), &e), 0);
+	assert_string_equal(got, "tree,cocoon:gpu_verified,cocoon:cocoon_debug,cocoon:tdx_inited");
+	put(d, "cocoon.json", "{\"version\": 1, \"gpu\": \"maybe\"}", 0644);
+	assert_int_equal(spec_events(d, false, got, sizeof(got), &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "gpu: must be required or off"));
+	put(d, "cocoon.json", "{\"version\": 1,", 0644);
+	assert_true(spec_events(d, false, got, sizeof(got), &e) < 0);
+	free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -210,6 +253,7 @@ int main(void)
 		cmocka_unit_test(test_spec_tree_refuses_what_git_would_treat_differently),
 		cmocka_unit_test(test_rtmr3_replay_matches_manual_extends),
 		cmocka_unit_test(test_rtmr3_replay_rejects_malformed_logs),
+		cmocka_unit_test(test_rtmr3_prediction_has_gpu_event_only_when_the_spec_requires_a_gpu),
 	};
 	return cmocka_run_group_tests_name("spec", tests, NULL, NULL);
 }

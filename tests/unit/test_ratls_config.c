@@ -37,7 +37,9 @@ static void test_config_file_loads_policies_and_listeners(void **state)
 	struct cr_config c;
 	struct cm_err e = {0};
 	const char *json = "{\"attest\":\"sim\",\"pow_difficulty\":0,\"idle_timeout\":30,\"buffer_size\":65536,"
-			   "\"policies\":{\"workers\":{\"type\":\"tdx\",\"root\":\"/r.pem\",\"collateral\":\"/coll\"}},"
+			   "\"gpu_evidence\":true,"
+			   "\"policies\":{\"workers\":{\"type\":\"tdx\",\"root\":\"/r.pem\",\"collateral\":\"/coll\","
+			   "\"gpu\":\"default\"}},"
 			   "\"reverse\":[{\"listen\":\"0.0.0.0:11001\",\"backend\":\"127.0.0.1:11101\",\"policy\":\"workers\"},"
 			   "{\"listen\":\"11002\",\"backend\":\"127.0.0.1:11102\",\"policy\":\"any\"}],"
 			   "\"forward\":[{\"listen\":\"127.0.0.1:9000\",\"target\":\"10.0.0.2:11001\",\"policy\":\"workers\"}],"
@@ -53,6 +55,8 @@ static void test_config_file_loads_policies_and_listeners(void **state)
 	assert_string_equal(c.policies[3].name, "workers");
 	assert_int_equal(c.policies[3].type, CR_POLICY_TDX);
 	assert_string_equal(c.policies[3].collateral, "/coll");
+	assert_string_equal(c.policies[3].gpu, "default");
+	assert_true(c.gpu_evidence);
 	assert_int_equal(c.nlisteners, 4);
 	assert_int_equal(c.listeners[0].mode, CR_MODE_REVERSE);
 	assert_string_equal(c.listeners[0].target, "127.0.0.1:11101");
@@ -125,6 +129,8 @@ static void test_config_rejects_unknown_keys_and_bad_values(void **state)
 		"{\"reverse\":[{\"listen\":\"1\"}]}",
 		"{\"reverse\":[{\"listen\":\"1\",\"backend\":\"2\",\"extra\":1}]}",
 		"{\"policies\":{\"p\":{\"type\":\"fake\"}}}",
+		"{\"policies\":{\"p\":{\"type\":\"tdx\",\"gpu\":true}}}",
+		"{\"gpu_evidence\":\"yes\"}",
 		"[1]",
 		"{\"attest\":\"sim\"} trailing",
 		"{\"max_pow_connections\":0}",
@@ -206,6 +212,8 @@ static void test_listener_specs_parse_hosts_ports_and_policies(void **state)
 	assert_int_equal(cr_config_add_policy_spec(&c, "w=tdx,root=/a.pem,collateral=/c", &e), 0);
 	snprintf(c.attest, sizeof(c.attest), "sim");
 	assert_int_equal(cr_config_check(&c, &e), 0);
+	assert_int_equal(cr_config_add_policy_spec(&c, "g=tdx,gpu=/etc/cocoon/gpu-policy.json", &e), 0);
+	assert_string_equal(c.policies[c.npolicies - 1].gpu, "/etc/cocoon/gpu-policy.json");
 	assert_int_equal(cr_config_add_policy_spec(&c, "x=tdx,rot=/a", &e), -EINVAL);
 	assert_int_equal(cr_config_add_policy_spec(&c, "y", &e), -EINVAL);
 	snprintf(c.cert_dir, sizeof(c.cert_dir), "/x");
