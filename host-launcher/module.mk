@@ -1,7 +1,7 @@
 # cocoon-launch (host launcher) and cocoon-acpi-probe (static /init of the ACPI probe guest).
 LAUNCH_LIB_SRCS := host-launcher/config.c host-launcher/image.c host-launcher/argv.c \
 	host-launcher/check.c host-launcher/run.c host-launcher/unit.c host-launcher/acpi.c \
-	host-launcher/acpi_wire.c
+	host-launcher/acpi_wire.c host-launcher/collateral.c
 LAUNCH_LIB := $(call lib,launch)
 $(eval $(call static_lib,launch,$(LAUNCH_LIB_SRCS)))
 
@@ -11,7 +11,10 @@ LAUNCH_CLI_SRCS := host-launcher/main.c $(sort $(wildcard host-launcher/cli/*.c)
 # libton (ton/) holds the cell code of publish and registry; it uses libmeasure, so it comes first.
 $(BIN)/cocoon-launch: $(LAUNCH_CLI_SRCS:%.c=$(OBJ)/%.o) $(LAUNCH_LIB) $(call lib,ton) $(call lib,measure)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) $^ -o $@ $(BASE_LIBS)
+	$(CC) $(ALL_LDFLAGS) $^ -o $@ $(BASE_LIBS) $(call pkg_libs,libcurl)
+
+# cocoon-launch collateral fetches with libcurl (host-launcher/cli/http.c).
+DEPS_PACKAGES += libcurl4-openssl-dev
 
 # The probe runs as PID 1 in a bare initrd: static, libc only, no sanitizers.
 $(BIN)/cocoon-acpi-probe: host-launcher/probe/acpi-probe.c host-launcher/acpi_wire.c host-launcher/acpi_wire.h
