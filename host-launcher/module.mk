@@ -27,6 +27,7 @@ PROGRAMS += $(BIN)/cocoon-launch $(BIN)/cocoon-acpi-probe
 test_launch_config_DEPS := $(LAUNCH_LIB)
 test_launch_check_DEPS := $(LAUNCH_LIB)
 test_launch_acpi_DEPS := $(LAUNCH_LIB)
+test_launch_collateral_DEPS := $(LAUNCH_LIB)
 
 INTEGRATION_TESTS += tests/integration/launch_cli.sh tests/integration/launch_qemu_tdx.sh
 
@@ -46,3 +47,17 @@ endif
 FUZZERS += launch
 fuzz_launch_SRCS = host-launcher/fuzz/fuzz_launch.c $(LAUNCH_LIB_SRCS) $(LIBMEASURE_SRCS)
 fuzz_launch_SEEDS = $(wildcard host-launcher/examples/*.conf tests/unit/golden/launch/*.conf)
+
+# The PCS / PCCS responses of `cocoon-launch collateral` (seed: the fixture bundle as the PCS
+# serves it, made by tests/collateral/pcs.py).
+FUZZERS += launch_pcs
+fuzz_launch_pcs_SRCS = host-launcher/fuzz/fuzz_launch_pcs.c host-launcher/collateral.c $(LIBMEASURE_SRCS)
+LAUNCH_PCS_SEED := build/cache/fuzz/pcs-dcapqvl-tdx.bin
+$(LAUNCH_PCS_SEED): $(FIXTURES)/tdx/quotes/dcapqvl_tdx_quote_collateral.json tests/collateral/pcs.py
+	@mkdir -p $(@D)/pcs
+	python3 tests/collateral/pcs.py split $< $(@D)/pcs
+	cd $(@D)/pcs && for f in tcb-B0C06F000000.json tcb-B0C06F000000.chain qe.json qe.chain pckcrl.der \
+		pckcrl.chain; do cat $$f; printf '\n--\n'; done >../$(@F).tmp && cat rootcrl.der >>../$(@F).tmp
+	mv $(@D)/$(@F).tmp $@
+fuzz_launch_pcs_SEEDS := $(LAUNCH_PCS_SEED)
+fuzz-build: $(LAUNCH_PCS_SEED)
