@@ -242,14 +242,17 @@ int cli_collateral_refresh(const struct cl_config *c, int64_t now, bool json)
 			fail_outcome(&o, "fetch_failed", &e);
 		else
 			refresh_one(c, cc->fmspc[i], fmspc, &shared, anchor, now, dir, &o);
+		json_object *entry = state_entry(c, i, fmspc, &o, anchor, now, state_path), *b;
 		if (strcmp(o.result, "updated") && strcmp(o.result, "unchanged")) {
 			rc = CL_EXIT_FAIL;
-			fprintf(stderr, "error: collateral %s: %s%s%s%s; the last good bundle stays\n", fmspc, o.error,
-				o.check ? " [check " : "", o.check ? o.check : "", o.check ? "]" : "");
+			bool kept = json_object_object_get_ex(entry, "bundle", &b) && b;
+			fprintf(stderr, "error: collateral %s: %s%s%s%s; %s\n", fmspc, o.error, o.check ? " [check " : "",
+				o.check ? o.check : "", o.check ? "]" : "",
+				kept ? "the last good bundle stays" : "no bundle is installed for it");
 		} else if (!json) {
 			printf("collateral %s: %s\n", fmspc, o.result);
 		}
-		json_object_array_add(arr, state_entry(c, i, fmspc, &o, anchor, now, state_path));
+		json_object_array_add(arr, entry);
 	}
 	json_object_object_add(state, "fmspcs", arr);
 	const char *text = json_object_to_json_string_ext(state, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |

@@ -107,6 +107,10 @@ refused "a PCS that is down" "GET http://127.0.0.1:$PORT/" --time $TA
 start_pcs
 conf B0C06F000000 ""
 check "the server back: fetched again" run_ok --time $TA
+echo "collateral_peer_fmspcs = 90C06F000000" >>"$T/node.conf"
+check_fails "a peer FMSPC the PCS does not know" "collateral 90C06F000000: .*HTTP status 404; no bundle is installed for it" \
+    "$L" collateral "$T/node.conf" --time $TA
+check "the platform's bundle is still fetched" jq -e '.fmspcs[0].last_result == "unchanged" and .fmspcs[1].bundle == null' "$STATE"
 
 # --- a software PCK CA: newer replaces, older / revoked / expired / wrong FMSPC do not ---
 NOW=$(date +%s)
