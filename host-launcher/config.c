@@ -24,6 +24,7 @@ void cl_config_init(struct cl_config *c)
 	snprintf(c->cpu, sizeof(c->cpu), "host");
 	snprintf(c->console, sizeof(c->console), "stdio");
 	snprintf(c->accel, sizeof(c->accel), "auto");
+	cl_collateral_conf_init(&c->collateral);
 	c->tdx = true;
 }
 
@@ -335,6 +336,8 @@ static int apply(struct cl_config *c, const char *key, const char *v, const char
 		if (parse_bool(v, &b) < 0)
 			return BAD("yes or no");
 		c->sim = b;
+	} else if (!strncmp(key, "collateral_", 11)) {
+		return cl_collateral_key(&c->collateral, key, v, where, e);
 	} else {
 		return cm_fail(e, -EINVAL, "%s: unknown key '%s'", where, key);
 	}

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "host-launcher/collateral.h"
 #include "measure/core/util.h"
 
 #define CL_PATH_MAX 1024
@@ -58,6 +59,7 @@ struct cl_config {
 	bool tdx;                          /* false only with an explicit tdx = no / --no-tdx */
 	char accel[8];                     /* "auto", "kvm", "tcg" */
 	bool debug, gpu_required, sim;     /* cmdline variants (change RTMR2) */
+	struct cl_collateral_conf collateral; /* collateral_* keys (host-launcher/collateral.h) */
 	/* which keys were set (for the defaults that depend on others) */
 	bool have_run_dir, have_log_dir;
 };

@@ -21,6 +21,7 @@ static const struct {
 	{ "stop", "orderly guest shutdown through QMP", cmd_stop },
 	{ "unit", "write systemd units for an instance", cmd_unit },
 	{ "capture-acpi", "capture the ACPI blobs of this machine shape", cmd_capture_acpi },
+	{ "collateral", "fetch, verify and install DCAP collateral", cmd_collateral },
 	{ "publish", "prepare the root-contract message allowing a hash", cl_cmd_publish },
 	{ "registry", "is a hash allowed? read the root contract's state", cl_cmd_registry },
 };

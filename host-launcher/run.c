@@ -145,6 +145,44 @@ static void describe(int st, char *out, size_t outsz)
 		snprintf(out, outsz, "status 0x%x", st);
 }
 
+/* The periodic job (o->refresh): reap a finished run, start one when due. */
+static pid_t refresh_pid;
+static double refresh_next;
+#define REFRESH_RETRY 600
+
+static void refresh_tick(const struct cl_supervise_opts *o)
+{
+	if (!o->refresh)
+		return;
+	int st;
+	if (refresh_pid > 0 && waitpid(refresh_pid, &st, WNOHANG) == refresh_pid) {
+		refresh_pid = 0;
+		if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+			char how[64];
+			describe(st, how, sizeof(how));
+			fprintf(stderr, "cocoon-launch: collateral refresh failed (%s); retrying within %d s\n", how,
+				REFRESH_RETRY);
+			if (refresh_next > now_s() + REFRESH_RETRY)
+				refresh_next = now_s() + REFRESH_RETRY;
+		}
+	}
+	if (refresh_pid || stop_signal || now_s() < refresh_next || !o->refresh_period)
+		return;
+	refresh_next = now_s() + o->refresh_period;
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		_exit(o->refresh(o->refresh_ctx) & 0xff);
+	}
+	if (pid < 0)
+		fprintf(stderr, "cocoon-launch: fork for the collateral refresh failed (%s)\n", strerror(errno));
+	else
+		refresh_pid = pid;
+}
+
 /* Wait for pid; on a stop request run the shutdown ladder. */
 static int wait_child(pid_t pid, const struct cl_supervise_opts *o, int *status)
 {
@@ -184,12 +222,33 @@ static int wait_child(pid_t pid, const struct cl_supervise_opts *o, int *status)
 				deadline = now_s() + 3600;
 			}
 		}
+		refresh_tick(o);
 		struct timespec ts = { 0, 100 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
 	}
 }
 
+static int supervise(const struct cl_argv *a, const struct cl_supervise_opts *o);
+
 int cl_supervise(const struct cl_argv *a, const struct cl_supervise_opts *o)
+{
+	if (o->refresh) {
+		/* the first refresh before the first boot, in the foreground: the guest starts
+		 * with whatever it installed (or the last good bundle) */
+		if (o->refresh(o->refresh_ctx))
+			fprintf(stderr, "cocoon-launch: collateral refresh failed; starting with the last good bundle\n");
+		refresh_next = now_s() + o->refresh_period;
+	}
+	int rc = supervise(a, o);
+	if (refresh_pid > 0) {
+		kill(refresh_pid, SIGTERM);
+		waitpid(refresh_pid, NULL, 0);
+		refresh_pid = 0;
+	}
+	return rc;
+}
+
+static int supervise(const struct cl_argv *a, const struct cl_supervise_opts *o)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
@@ -234,6 +293,7 @@ int cl_supervise(const struct cl_argv *a, const struct cl_supervise_opts *o)
 		fprintf(stderr, "cocoon-launch: QEMU exited (%s); restart %d in %u s\n", how, restarts, delay);
 		double until = now_s() + delay;
 		while (!stop_signal && now_s() < until) {
+			refresh_tick(o);
 			struct timespec ts = { 0, 100 * 1000 * 1000 };
 			nanosleep(&ts, NULL);
 		}

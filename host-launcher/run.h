@@ -22,6 +22,12 @@ struct cl_supervise_opts {
 	int max_restarts;       /* -1 = unlimited */
 	unsigned restart_delay; /* first backoff delay in seconds (doubles up to 60) */
 	unsigned stop_timeout;  /* seconds between system_powerdown and SIGTERM */
+	/* A periodic job next to QEMU (the collateral refresh): run once before the first
+	 * start, then every refresh_period seconds (after a failure, within 10 minutes), each
+	 * time in a child process so that supervision never waits on it. NULL = none. */
+	int (*refresh)(void *ctx);
+	void *refresh_ctx;
+	unsigned refresh_period;
 };
 
 /* Supervise: start QEMU, restart it with exponential backoff when it exits, forward

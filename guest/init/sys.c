@@ -16,6 +16,7 @@
 
 #include "guest/init/boot.h"
 #include "guest/init/log.h"
+#include "measure/predict/specignore.h"
 
 #ifndef RAMFS_MAGIC
 #define RAMFS_MAGIC 0x858458f6
@@ -157,19 +158,30 @@ static int copy_file(int sdir, int ddir, const char *name, const struct stat *se
 	return r;
 }
 
-/* Copies the directory open at sfd into dfd; *kept counts the entries copied (a
- * directory counts only when something below it was: git, and so the spec tree hash,
- * drops empty directories, and the copy must hold nothing the hash does not see). */
+/* Copies the directory open at sfd (entry name of the directory whose rules are parent;
+ * the top: parent NULL) into dfd; *kept counts the entries copied (a directory counts
+ * only when something below it was: git, and so the spec tree hash, drops empty
+ * directories, and the copy must hold nothing the hash does not see). The spec's rules
+ * (measure/predict/specignore.h) choose what is copied: what .gitignore files ignore,
+ * the .gitignore files and top-level spec.tree / spec.meta are not; the top-level
+ * runtime/ is copied as is (raw: no rules below it). */
 static int copy_rec(int sfd, int dfd, int depth, size_t *files, size_t max_files, size_t *bytes, size_t max_bytes,
-		    const char *rel, size_t *kept, struct cm_err *e)
+		    const char *rel, const struct cm_spec_dir *parent, const char *dname, bool raw, size_t *kept,
+		    struct cm_err *e)
 {
+	struct cm_spec_dir *rules = NULL;
+	int r = raw ? 0 : cm_spec_dir_enter(parent, sfd, dname, rel, &rules, e);
+	if (r < 0) {
+		close(sfd);
+		return r;
+	}
 	DIR *d = fdopendir(sfd);
 	if (!d) {
 		close(sfd);
+		cm_spec_dir_free(rules);
 		return cm_fail(e, -errno, "opendir %s (%s)", rel, strerror(errno));
 	}
 	*kept = 0;
-	int r = 0;
 	struct dirent *de;
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
@@ -183,6 +195,15 @@ static int copy_rec(int sfd, int dfd, int depth, size_t *files, size_t max_files
 			r = cm_fail(e, -errno, "stat %s/%s (%s)", rel, de->d_name, strerror(errno));
 			break;
 		}
+		char sub[PATH_MAX];
+		snprintf(sub, sizeof sub, "%s/%s", rel, de->d_name);
+		int verdict = rules ? cm_spec_dir_check(rules, de->d_name, S_ISDIR(st.st_mode), sub, e) : CM_SPEC_MEASURED;
+		if (verdict < 0) {
+			r = verdict;
+			break;
+		}
+		if (verdict == CM_SPEC_EXCLUDED)
+			continue;
 		if (S_ISDIR(st.st_mode)) {
 			/* The source is host-controlled: bound the recursion (each level holds
 			 * ~70 KiB of stack in PID 1). */
@@ -206,10 +227,9 @@ static int copy_rec(int sfd, int dfd, int depth, size_t *files, size_t max_files
 					close(d2);
 				break;
 			}
-			char sub[PATH_MAX];
-			snprintf(sub, sizeof sub, "%s/%s", rel, de->d_name);
 			size_t below;
-			r = copy_rec(s2, d2, depth + 1, files, max_files, bytes, max_bytes, sub, &below, e);
+			r = copy_rec(s2, d2, depth + 1, files, max_files, bytes, max_bytes, sub, rules, de->d_name,
+				     raw || verdict == CM_SPEC_RUNTIME, &below, e);
 			close(d2);
 			if (r < 0)
 				break;
@@ -243,6 +263,7 @@ static int copy_rec(int sfd, int dfd, int depth, size_t *files, size_t max_files
 		}
 	}
 	closedir(d);
+	cm_spec_dir_free(rules);
 	return r;
 }
 
@@ -260,7 +281,7 @@ int ci_copy_tree(const char *src, const char *dst, size_t max_files, size_t max_
 		return cm_fail(e, -errno, "open %s (%s)", dst, strerror(errno));
 	}
 	size_t files = 0, bytes = 0, kept;
-	r = copy_rec(s, d, 0, &files, max_files, &bytes, max_bytes, src, &kept, e);
+	r = copy_rec(s, d, 0, &files, max_files, &bytes, max_bytes, src, NULL, NULL, false, &kept, e);
 	close(d);
 	return r;
 }

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -189,6 +190,11 @@ static int print_argv(const struct cl_argv *a, const struct run_opts *r)
 	return 0;
 }
 
+static int collateral_refresh(void *ctx)
+{
+	return cli_collateral_refresh(ctx, (int64_t)time(NULL), false);
+}
+
 /* Create the run and log directories, then supervise QEMU or exec it. */
 static int start(const struct cl_config *c, const struct cl_argv *a, struct run_opts *r)
 {
@@ -200,6 +206,11 @@ static int start(const struct cl_config *c, const struct cl_argv *a, struct run_
 		char qmp[CL_PATH_MAX + 16];
 		cl_qmp_path(c, qmp, sizeof(qmp));
 		r->so.qmp_path = qmp;
+		if (c->collateral.n_fmspc && c->collateral.refresh) { /* docs/operator-guide.md "Collateral" */
+			r->so.refresh = collateral_refresh;
+			r->so.refresh_ctx = (void *)c;
+			r->so.refresh_period = c->collateral.refresh;
+		}
 		return cl_supervise(a, &r->so);
 	}
 	execvp(a->v[0], a->v);

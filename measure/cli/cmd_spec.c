@@ -13,7 +13,8 @@ static void help(void)
 {
 	printf("usage: cocoon-measure spec [DIR] [--debug] [--log FILE] [--json]\n\n"
 	       "DIR: compute the spec (config) directory's tree hash (git tree id, sha256 object\n"
-	       "format, runtime/ excluded) and the RTMR3 cocoon-init extends for it:\n"
+	       "format, with Cocoon's exclusions: runtime/, spec.tree, spec.meta, .gitignore files\n"
+	       "and what they ignore; docs/auditor-guide.md) and the RTMR3 cocoon-init extends for it:\n"
 	       "cocoon:spec.tree=<hash>, cocoon:gpu_verified (when DIR/cocoon.json says \"gpu\":\n"
 	       "\"required\"), cocoon:cocoon_debug (with --debug), cocoon:tdx_inited.\n"
 	       "--log FILE: replay a guest's RTMR3 event log (/run/cocoon/rtmr3.log: one message\n"

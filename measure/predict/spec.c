@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "measure/core/digest.h"
+#include "measure/predict/specignore.h"
 
 struct entry {
 	char *name;
@@ -97,17 +98,26 @@ static void free_entries(struct entry *v, size_t n)
 	free(v);
 }
 
-/* Tree id of the directory open at dirfd; *empty is set when git would drop it. */
-static int tree_id(struct walk *w, int dirfd, const char *path, int depth, uint8_t out[32], bool *empty)
+/* Tree id of the directory open at dirfd (entry name of parent; the top: parent NULL);
+ * *empty is set when git would drop it. */
+static int tree_id(struct walk *w, const struct cm_spec_dir *parent, int dirfd, const char *dname, const char *path,
+		   int depth, uint8_t out[32], bool *empty)
 {
 	if (depth > CM_SPEC_MAX_DEPTH) {
 		close(dirfd);
 		return cm_fail(w->e, -ELOOP, "spec: %s is nested deeper than %d levels", path, CM_SPEC_MAX_DEPTH);
 	}
+	struct cm_spec_dir *rules;
+	int er = cm_spec_dir_enter(parent, dirfd, dname, path, &rules, w->e);
+	if (er) {
+		close(dirfd);
+		return er;
+	}
 	DIR *d = fdopendir(dirfd);
 	if (!d) {
 		int err = errno;
 		close(dirfd);
+		cm_spec_dir_free(rules);
 		return cm_fail(w->e, -err, "spec: cannot list %s (%s)", path, strerror(err));
 	}
 	struct entry *v = NULL;
@@ -119,20 +129,21 @@ static int tree_id(struct walk *w, int dirfd, const char *path, int depth, uint8
 		const char *name = de->d_name;
 		if (!strcmp(name, ".") || !strcmp(name, ".."))
 			continue;
-		if (depth == 0 && (!strcmp(name, "runtime") || !strcmp(name, "spec.tree") ||
-				   !strcmp(name, "spec.meta")))
-			continue; /* Cocoon's unmeasured top-level entries */
 		char sub[4096];
 		snprintf(sub, sizeof(sub), "%s/%s", path, name);
-		if (!strcmp(name, ".git") || !strcmp(name, ".gitignore")) {
-			r = cm_fail(w->e, -EINVAL, "spec: %s is not allowed in a spec directory", sub);
-			goto out;
-		}
 		struct stat st;
 		if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
 			r = cm_fail(w->e, -errno, "spec: cannot stat %s (%s)", sub, strerror(errno));
 			goto out;
 		}
+		/* runtime/, spec.tree, spec.meta, .gitignore and what it ignores are not measured */
+		int verdict = cm_spec_dir_check(rules, name, S_ISDIR(st.st_mode), sub, w->e);
+		if (verdict < 0) {
+			r = verdict;
+			goto out;
+		}
+		if (verdict != CM_SPEC_MEASURED)
+			continue;
 		if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
 			r = cm_fail(w->e, -EINVAL, "spec: %s is %s; only regular files and directories are allowed",
 				    sub, S_ISLNK(st.st_mode) ? "a symlink" : "a special file");
@@ -183,7 +194,7 @@ static int tree_id(struct walk *w, int dirfd, const char *path, int depth, uint8
 				break;
 			}
 			bool sub_empty;
-			if ((r = tree_id(w, fd, sub, depth + 1, id, &sub_empty)))
+			if ((r = tree_id(w, rules, fd, v[i].name, sub, depth + 1, id, &sub_empty)))
 				break;
 			if (sub_empty)
 				continue;
@@ -218,6 +229,7 @@ static int tree_id(struct walk *w, int dirfd, const char *path, int depth, uint8
 out:
 	free_entries(v, n);
 	closedir(d);
+	cm_spec_dir_free(rules);
 	return r;
 }
 
@@ -233,7 +245,7 @@ int cm_spec_tree_hash(const char *dir, uint8_t out[CM_SPEC_TREE_LEN], struct cm_
 		return cm_fail(e, -ENOMEM, "out of memory");
 	}
 	bool empty;
-	int r = tree_id(&w, fd, dir, 0, out, &empty);
+	int r = tree_id(&w, NULL, fd, NULL, dir, 0, out, &empty);
 	free(w.buf);
 	return r;
 }

@@ -3,12 +3,14 @@
  *
  * The hash is the git tree id in the sha256 object format of the directory, exactly what
  * `git init --object-format=sha256 && git add -A && git write-tree` prints, with
- * Cocoon's exclusions at the top level: runtime/ (unmeasured runtime data), spec.tree
- * and spec.meta. Only regular files (mode 100644, or 100755 when the owner may execute)
+ * Cocoon's exclusions (cocoon-prepare-spec; the rules in specignore.h): the top-level
+ * runtime/ (unmeasured runtime data), spec.tree and spec.meta, every .gitignore and what
+ * its patterns ignore (the subset of git's syntax evaluated exactly; anything else is
+ * refused). Only regular files (mode 100644, or 100755 when the owner may execute)
  * and directories are accepted; empty directories vanish as in git. Anything git would
  * treat differently is refused instead of guessed: symlinks, special files, nested
- * .git, .gitignore files (git's ignore rules are not evaluated, so such input is refused), files over
- * CM_SPEC_FILE_MAX bytes. */
+ * .git, .gitattributes, un-evaluable .gitignore patterns, files over CM_SPEC_FILE_MAX
+ * bytes. */
 #ifndef COCOON_MEASURE_SPEC_H
 #define COCOON_MEASURE_SPEC_H
 

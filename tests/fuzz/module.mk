@@ -19,6 +19,10 @@ fuzz_acpi_SEEDS := $(FUZZ_ACPI_SEEDS)
 fuzz-build: $(FUZZ_ACPI_SEEDS)
 fuzz_vmjson_SRCS = tests/fuzz/fuzz_vmjson.c $(LIBMEASURE_SRCS)
 fuzz_vmjson_SEEDS := tests/fuzz/seeds/vm.json
+# The spec's .gitignore patterns and their matching (measure/predict/specignore.h).
+FUZZERS += spec_ignore
+fuzz_spec_ignore_SRCS = tests/fuzz/fuzz_spec_ignore.c $(LIBMEASURE_SRCS)
+fuzz_spec_ignore_SEEDS := tests/fuzz/seeds/spec_gitignore.txt
 # The strict JSON reader under every JSON input of the tree (measure/core/json.h).
 FUZZERS += json
 fuzz_json_SRCS = tests/fuzz/fuzz_json.c $(LIBMEASURE_SRCS)

@@ -15,6 +15,9 @@ $(TESTBIN)/test_measure_predict: | $(MEASURE_KERNEL)
 
 # cocoon-measure eventlog / mrtd / spec / image on the fixtures (needs the kernel too).
 INTEGRATION_TESTS += tests/measure/cli_test.sh
+# cocoon-measure spec against git write-tree (sha256) with .gitignore files, Cocoon's stock
+# spec directories and the refusals (seconds, no VM).
+INTEGRATION_TESTS += tests/measure/spec_git.sh
 integration-test test-integration: | $(MEASURE_KERNEL)
 
 # libFuzzer targets for the CCEL / TDVF metadata / PE parsers (make fuzz).

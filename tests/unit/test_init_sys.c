@@ -140,6 +140,63 @@ static void test_copy_tree_holds_only_what_is_measured(void **state)
 	free(dstbase);
 }
 
+static bool exists(const char *dir, const char *rel)
+{
+	char p[600];
+	snprintf(p, sizeof p, "%s/%s", dir, rel);
+	return access(p, F_OK) == 0;
+}
+
+/* Cocoon's spec directories carry a .gitignore (`runtime`): the copy leaves out the
+ * .gitignore files, what they ignore and the top-level spec.tree / spec.meta (as
+ * cocoon-prepare-spec does), keeps the top-level runtime/ as is, and the copy's tree hash
+ * is the source's. A .gitattributes is refused, as by the hash. */
+static void test_copy_tree_follows_the_spec_rules(void **state)
+{
+	(void)state;
+	char *src = test_tmpdir(), *dstbase = test_tmpdir();
+	char dst[300], p[400];
+	const char *dirs[] = {"runtime", "runtime/sub", "etc", "etc/runtime", "etc/logs"};
+	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+		snprintf(p, sizeof p, "%s/%s", src, dirs[i]);
+		assert_int_equal(mkdir(p, 0755), 0);
+	}
+	put(src, ".gitignore", "runtime\n*.log\n", 0644);
+	put(src, "cocoon.json", "{}\n", 0644);
+	put(src, "spec.tree", "0\n", 0644);
+	put(src, "runtime/sub/seal-collateral.json", "{}\n", 0644);
+	put(src, "runtime/x.log", "runtime is copied as is\n", 0644);
+	put(src, "etc/runtime/x", "ignored at any depth\n", 0644);
+	put(src, "etc/a.log", "ignored\n", 0644);
+	put(src, "etc/logs/keep", "measured\n", 0644);
+	put(src, "etc/.gitignore", "logs/\n", 0644);
+	struct cm_err e = {0};
+	snprintf(dst, sizeof dst, "%.250s/spec", dstbase);
+	int r = ci_copy_tree(src, dst, 100, 1 << 20, &e);
+	if (r)
+		print_error("ci_copy_tree: %s\n", e.msg);
+	assert_int_equal(r, 0);
+	assert_true(exists(dst, "cocoon.json"));
+	assert_true(exists(dst, "runtime/sub/seal-collateral.json"));
+	assert_true(exists(dst, "runtime/x.log"));
+	assert_false(exists(dst, ".gitignore"));
+	assert_false(exists(dst, "etc/.gitignore"));
+	assert_false(exists(dst, "spec.tree"));
+	assert_false(exists(dst, "etc")); /* everything below it is ignored */
+	uint8_t h1[32], h2[32];
+	assert_int_equal(cm_spec_tree_hash(src, h1, &e), 0);
+	assert_int_equal(cm_spec_tree_hash(dst, h2, &e), 0);
+	assert_memory_equal(h1, h2, 32);
+	put(src, "etc/.gitattributes", "* text\n", 0644);
+	snprintf(dst, sizeof dst, "%.250s/spec2", dstbase);
+	assert_int_equal(ci_copy_tree(src, dst, 100, 1 << 20, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "etc/.gitattributes is not allowed"));
+	rm_rf(src);
+	rm_rf(dstbase);
+	free(src);
+	free(dstbase);
+}
+
 /* The 9p server may replace a file between the copy's fstatat and its open: a FIFO must
  * be refused at once (a blocking open would hang PID 1), and so must any other file. */
 static void test_open_regular_refuses_a_swapped_file(void **state)
@@ -367,6 +424,7 @@ int main(void)
 		cmocka_unit_test(test_copy_tree_limits_and_special_files),
 		cmocka_unit_test(test_copy_tree_bounds_nesting_depth),
 		cmocka_unit_test(test_copy_tree_holds_only_what_is_measured),
+		cmocka_unit_test(test_copy_tree_follows_the_spec_rules),
 		cmocka_unit_test(test_open_regular_refuses_a_swapped_file),
 		cmocka_unit_test(test_module_list_lines),
 		cmocka_unit_test(test_shipped_module_list_parses),

@@ -13,6 +13,7 @@
 #include "measure/eventlog/rtmr3.h"
 #include "measure/predict/predict_image.h"
 #include "measure/predict/spec.h"
+#include "measure/predict/specignore.h"
 
 static void put(const char *dir, const char *rel, const char *content, mode_t mode)
 {
@@ -101,6 +102,47 @@ static void test_spec_tree_excludes_runtime_and_spec_files(void **state)
 	free(d);
 }
 
+/* .gitignore files are honoured as `git add -A` does, then dropped from the tree, as
+ * cocoon-prepare-spec does (tests/measure/spec_git.sh covers every pattern kind). */
+static void test_spec_tree_honours_gitignore_like_git(void **state)
+{
+	(void)state;
+	char *d = test_tmpdir();
+	make_tree(d);
+	char before[65], ours[65], theirs[65];
+	our_tree(d, before);
+	put(d, ".gitignore", "runtime\n*.log\nbuild/\n/only-top\n", 0644);
+	put(d, "sub/.gitignore", "x?\n", 0644);
+	put(d, "app.log", "ignored\n", 0644);
+	put(d, "a/deeper.log", "ignored\n", 0644);
+	put(d, "build/out", "ignored\n", 0644);
+	put(d, "only-top", "ignored\n", 0644);
+	put(d, "a/only-top", "measured\n", 0644);
+	put(d, "sub/xy", "ignored\n", 0644);
+	put(d, "xy", "measured: sub/.gitignore applies below sub/\n", 0644);
+	put(d, "sub/runtime/x", "ignored by the top .gitignore\n", 0644);
+	our_tree(d, ours);
+	assert_string_not_equal(before, ours);
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && git -c init.defaultBranch=main init -q --object-format=sha256 . && "
+		 "git -c core.autocrlf=false -c core.excludesFile=/dev/null add -A && "
+		 "git rm -q --cached .gitignore sub/.gitignore && git write-tree", d);
+	run_reference(cmd, theirs, 65);
+	assert_string_equal(ours, theirs);
+	struct cm_spec_patterns *p;
+	struct cm_err e = {0};
+	assert_int_equal(cm_spec_ignore_parse("\xef\xbb\xbf# c\n\n  \n", 11, "g", &p, &e), 0);
+	assert_null(p); /* a BOM, a comment, blank lines: no pattern */
+	assert_int_equal(cm_spec_ignore_parse("a\nb\\c\n", 6, "g", &p, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "g line 2"));
+	assert_int_equal(cm_spec_ignore_parse("/\n", 2, "g", &p, &e), -EINVAL);
+	assert_int_equal(cm_spec_ignore_parse("a\0b\n", 4, "g", &p, &e), -EINVAL);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
+	system(cmd);
+	free(d);
+}
+
 static void test_spec_tree_changes_with_exec_bit(void **state)
 {
 	(void)state;
@@ -153,7 +195,9 @@ static void test_spec_tree_refuses_what_git_would_treat_differently(void **state
 	(void)state;
 	expect_refused("echo x > f && ln -s f link", "symlink");
 	expect_refused("mkdir -p sub/.git", ".git");
-	expect_refused("echo '*.log' > .gitignore", ".gitignore");
+	expect_refused("printf '*.log\\n!keep.log\\n' > .gitignore", ".gitignore line 2: \"!keep.log\": negation");
+	expect_refused("mkdir d && echo '* text' > d/.gitattributes", "d/.gitattributes is not allowed");
+	expect_refused("echo 'a/*.c' > .gitignore", "wildcards in a path");
 	expect_refused("mkfifo pipe", "special file");
 	expect_refused("truncate -s 10485761 big", "limit");
 	uint8_t h[32];
@@ -248,6 +292,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_spec_tree_matches_git),
 		cmocka_unit_test(test_spec_tree_excludes_runtime_and_spec_files),
+		cmocka_unit_test(test_spec_tree_honours_gitignore_like_git),
 		cmocka_unit_test(test_spec_tree_changes_with_exec_bit),
 		cmocka_unit_test(test_spec_tree_of_empty_dir_is_git_empty_tree),
 		cmocka_unit_test(test_spec_tree_refuses_what_git_would_treat_differently),
