@@ -4,13 +4,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "build_info.h"
 #include "host-launcher/cli/cli.h"
 #include "host-launcher/cli/cmd_ton.h"
 #include "host-launcher/run.h"
 
-#ifndef COCOON_VERSION
-#define COCOON_VERSION "unknown"
-#endif
 
 static const struct {
 	const char *name, *summary;

@@ -1,4 +1,5 @@
 /* Boot step 7: GPU verification (see gpu.h; docs/boot.md step 7). */
+#include "build_info.h"
 #include "guest/init/gpu.h"
 
 #include <errno.h>

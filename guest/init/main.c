@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "build_info.h"
 #include "guest/init/boot.h"
 #include "guest/init/log.h"
 #include "guest/init/supervisor.h"

@@ -1,4 +1,5 @@
 /* Cocoon's seal-server protocol, client side (seal.h). */
+#include "build_info.h"
 #include "guest/keys/seal.h"
 
 #include <arpa/inet.h>

@@ -14,6 +14,7 @@
 
 #include <json-c/json.h>
 
+#include "build_info.h"
 #include "guest/attest/attest.h"
 #include "guest/gpu/nvml.h"
 #include "guest/ratls/config.h"

@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 
+#include "build_info.h"
 #include "host-launcher/cli/cli.h"
 #include "host-launcher/cli/cmd_ton.h"
 #include "host-launcher/image.h"
@@ -20,9 +21,6 @@
 #include "ton/cocoon.h"
 #include "ton/ton.h"
 
-#ifndef COCOON_VERSION
-#define COCOON_VERSION "unknown"
-#endif
 
 #define DEFAULT_NANO 50000000ull   /* 0.05 TON; the surplus comes back as excesses */
 #define VALID_SECONDS 900          /* TON Connect valid_until = now + this */

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "build_info.h"
 #include "measure/cli/cli.h"
 
 static const struct cli_cmd commands[] = {

@@ -3,6 +3,7 @@
  * `cryptography`: P-256 ECDH, SHA-256 of the little-endian x, AES-128-CTR); the whole client
  * runs against the test enclave (tests/seal/enclave.c) over a Unix socket, under the real
  * DCAP verifier with the sim CA's SGX collateral. */
+#include "build_info.h"
 #include "tests/unit/testutil.h"
 
 #include <errno.h>
