@@ -54,6 +54,11 @@ void cl_qmp_path(const struct cl_config *c, char *out, size_t outsz)
 	snprintf(out, outsz, "%s/qmp.sock", c->run_dir);
 }
 
+void cl_status_path(const struct cl_config *c, char *out, size_t outsz)
+{
+	snprintf(out, outsz, "%s/status.sock", c->run_dir);
+}
+
 static void fmt_size(uint64_t bytes, char *out, size_t outsz)
 {
 	if (bytes % (1ull << 30) == 0)
@@ -240,6 +245,13 @@ int cl_build_argv(const struct cl_config *c, const struct cl_boot *b, struct cl_
 	PUSH("-serial");
 	PUSH("chardev:serial0");
 	if (!probe) {
+		/* the guest's status channel (guest/init/status.h): a virtio-serial port whose
+		 * host end is a unix socket `cocoon-launch status` connects to */
+		cl_status_path(c, path, sizeof(path));
+		PUSH("-chardev");
+		PUSH("socket,id=status0,path=%s,server=on,wait=off", path);
+		PUSH("-device");
+		PUSH("virtserialport,chardev=status0,name=org.cocoon.status");
 		cl_qmp_path(c, path, sizeof(path));
 		PUSH("-qmp");
 		PUSH("unix:%s,server=on,wait=off", path);

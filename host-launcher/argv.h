@@ -49,5 +49,7 @@ int cl_argv_print(const struct cl_argv *a, FILE *f);
 void cl_console_log_path(const struct cl_config *c, char *out, size_t outsz);
 void cl_serial_log_path(const struct cl_config *c, char *out, size_t outsz);
 void cl_qmp_path(const struct cl_config *c, char *out, size_t outsz);
+/* The status channel's unix socket (QEMU's end of the "org.cocoon.status" port). */
+void cl_status_path(const struct cl_config *c, char *out, size_t outsz);
 
 #endif

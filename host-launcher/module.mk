@@ -1,7 +1,7 @@
 # cocoon-launch (host launcher) and cocoon-acpi-probe (static /init of the ACPI probe guest).
 LAUNCH_LIB_SRCS := host-launcher/config.c host-launcher/image.c host-launcher/argv.c \
 	host-launcher/check.c host-launcher/run.c host-launcher/unit.c host-launcher/acpi.c \
-	host-launcher/acpi_wire.c
+	host-launcher/acpi_wire.c host-launcher/status.c
 LAUNCH_LIB := $(call lib,launch)
 $(eval $(call static_lib,launch,$(LAUNCH_LIB_SRCS)))
 
@@ -24,6 +24,7 @@ PROGRAMS += $(BIN)/cocoon-launch $(BIN)/cocoon-acpi-probe
 test_launch_config_DEPS := $(LAUNCH_LIB)
 test_launch_check_DEPS := $(LAUNCH_LIB)
 test_launch_acpi_DEPS := $(LAUNCH_LIB)
+test_launch_status_DEPS := $(LAUNCH_LIB)
 
 INTEGRATION_TESTS += tests/integration/launch_cli.sh tests/integration/launch_qemu_tdx.sh
 
@@ -43,3 +44,7 @@ endif
 FUZZERS += launch
 fuzz_launch_SRCS = host-launcher/fuzz/fuzz_launch.c $(LAUNCH_LIB_SRCS) $(LIBMEASURE_SRCS)
 fuzz_launch_SEEDS = $(wildcard host-launcher/examples/*.conf tests/unit/golden/launch/*.conf)
+# The status channel's answers as the host reads them (status.h, run.c's boot watch).
+FUZZERS += launch_status
+fuzz_launch_status_SRCS = host-launcher/fuzz/fuzz_launch_status.c $(LAUNCH_LIB_SRCS) $(LIBMEASURE_SRCS)
+fuzz_launch_status_SEEDS := tests/fuzz/seeds/launch_status.txt

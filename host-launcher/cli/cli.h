@@ -38,7 +38,7 @@ enum {
 	OPT_SET = 1000, OPT_INSTANCE, OPT_NO_TDX, OPT_ACCEL, OPT_DEBUG, OPT_GPU, OPT_SIM, OPT_JSON,
 	OPT_PRINT, OPT_PRINT0, OPT_SUPERVISE, OPT_CONSOLE, OPT_MAX_RESTARTS, OPT_RESTART_DELAY,
 	OPT_STOP_TIMEOUT, OPT_SYS, OPT_PROC, OPT_DEV, OPT_OUT, OPT_BIN, OPT_TIMEOUT, OPT_KERNEL,
-	OPT_INITRD, OPT_NO_VERIFY, OPT_HELP, OPT_FAILED,
+	OPT_INITRD, OPT_NO_VERIFY, OPT_VSOCK, OPT_STUCK_TIMEOUT, OPT_HELP, OPT_FAILED,
 };
 
 /* getopt_long over lo (which starts with SHARED_LONGOPTS), applying the shared options to
@@ -66,5 +66,6 @@ int cmd_run(int argc, char **argv);
 int cmd_stop(int argc, char **argv);
 int cmd_unit(int argc, char **argv);
 int cmd_capture_acpi(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 #endif

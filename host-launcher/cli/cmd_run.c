@@ -31,6 +31,8 @@ static const char run_help[] =
 	"                    SIGTERM/SIGINT -> QMP system_powerdown, then SIGTERM, then SIGKILL\n"
 	"  --console stdio|file   where hvc0 goes (default stdio; file under --supervise)\n"
 	"  --max-restarts N  --restart-delay S  --stop-timeout S   supervision knobs (-1/1/60)\n"
+	"  --stuck-timeout S with --supervise: a boot whose status channel shows no new boot step\n"
+	"                    (or no answer) for S seconds is stuck and restarted (default 600, 0 = off)\n"
 	"  --no-verify       skip the sha256 check of OVMF.fd/vmlinuz/initrd.img/cmdline (tests only)\n"
 	"Exit: QEMU's status in the foreground; 0 stopped, 1 refused, 2 usage, 3 config, 4 gave up,\n"
 	"5 QEMU not startable.\n";
@@ -66,6 +68,7 @@ static int parse_options(int argc, char **argv, struct run_opts *r)
 		{ "max-restarts", required_argument, NULL, OPT_MAX_RESTARTS },
 		{ "restart-delay", required_argument, NULL, OPT_RESTART_DELAY },
 		{ "stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT },
+		{ "stuck-timeout", required_argument, NULL, OPT_STUCK_TIMEOUT },
 		{ "no-verify", no_argument, NULL, OPT_NO_VERIFY },
 		{ 0, 0, 0, 0 },
 	};
@@ -102,6 +105,11 @@ static int parse_options(int argc, char **argv, struct run_opts *r)
 			if (cli_parse_uint(optarg, 3600, &u) < 0)
 				return cli_usage_error("run", "--stop-timeout wants 0-3600 seconds", optarg);
 			r->so.stop_timeout = u;
+			break;
+		case OPT_STUCK_TIMEOUT:
+			if (cli_parse_uint(optarg, 86400, &u) < 0)
+				return cli_usage_error("run", "--stuck-timeout wants 0-86400 seconds", optarg);
+			r->so.stuck_timeout = u;
 			break;
 		case OPT_HELP: fputs(run_help, stdout); return 0;
 		default: return cli_usage_error("run", "bad option", NULL);
@@ -197,9 +205,11 @@ static int start(const struct cl_config *c, const struct cl_argv *a, struct run_
 		return cli_error(CL_EXIT_FAIL, "cannot create %s or %s (%s)", c->run_dir, c->log_dir, strerror(-k));
 	fflush(NULL);
 	if (r->supervise) {
-		char qmp[CL_PATH_MAX + 16];
+		char qmp[CL_PATH_MAX + 16], status[CL_PATH_MAX + 16];
 		cl_qmp_path(c, qmp, sizeof(qmp));
+		cl_status_path(c, status, sizeof(status));
 		r->so.qmp_path = qmp;
+		r->so.status_path = status;
 		return cl_supervise(a, &r->so);
 	}
 	execvp(a->v[0], a->v);
@@ -212,7 +222,7 @@ int cmd_run(int argc, char **argv)
 {
 	struct run_opts r = {
 		.cfg = { .instance = -1 },
-		.so = { .max_restarts = -1, .restart_delay = 1, .stop_timeout = 60 },
+		.so = { .max_restarts = -1, .restart_delay = 1, .stop_timeout = 60, .stuck_timeout = 600 },
 	};
 	int rc = parse_options(argc, argv, &r);
 	if (rc >= 0)

@@ -20,7 +20,7 @@ integration-test test-integration: $(GUEST_KERNEL_DIR)/kver $(BIN)/cocoon-mkinit
 APPLIANCE_TESTS := init-service init-persistent init-persistent-foreign init-luks-tampered \
 	init-persistent-integrity \
 	init-verity-corrupt init-model-corrupt init-missing-disk init-wrong-roothash \
-	init-powerdown init-sigterm init-seal
+	init-powerdown init-sigterm init-seal init-status
 # RTMR3 against `cocoon-measure spec` (measure/cli/cmd_spec.c) when the tree has it.
 ifneq ($(wildcard measure/cli/cmd_spec.c),)
 APPLIANCE_TESTS += init-rtmr3 init-debug-shell
