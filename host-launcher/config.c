@@ -1,5 +1,6 @@
 /* INI configuration of cocoon-launch. */
 #include "host-launcher/config.h"
+#include "host-launcher/cocoon_conf.h"
 
 #include "measure/predict/predict_image.h" /* cm_parse_size */
 
@@ -101,6 +102,8 @@ static int parse_pci(const char *s, char out[16])
 			return -EINVAL;
 	if (len == 12 && sscanf(s, "%4x:%2x:%2x.%1x%n", &dom, &bus, &dev, &fn, &n) == 4 && n == 12) {
 		/* full form */
+	} else if (len == 13 && sscanf(s, "%4x:%2x:%2x.%2x%n", &dom, &bus, &dev, &fn, &n) == 4 && n == 13) {
+		/* Cocoon's spelling, a two-digit function: 0000:ab:00.00 */
 	} else if (len == 7 && sscanf(s, "%2x:%2x.%1x%n", &bus, &dev, &fn, &n) == 3 && n == 7) {
 		dom = 0;
 	} else {
@@ -246,17 +249,24 @@ static int apply(struct cl_config *c, const char *key, const char *v, const char
 	uint64_t sz;
 	bool b;
 #define BAD(what) cm_fail(e, -EINVAL, "%s: key %s: bad value '%s' (%s)", where, key, v, what)
+	int cr = cl_cocoon_apply(c, key, v, where, e);
+	if (cr != 0)
+		return cr < 0 ? cr : 0;
 	if (!strcmp(key, "type")) {
 		if (!strcmp(v, "worker"))
 			c->type = CL_NODE_WORKER;
 		else if (!strcmp(v, "proxy"))
 			c->type = CL_NODE_PROXY;
+		else if (!strcmp(v, "client"))
+			return BAD("worker or proxy; a Cocoon client runs outside a TD, not under cocoon-launch");
 		else
 			return BAD("worker or proxy");
+		cl_cocoon_note(c, key, "ours", "type = %s", v);
 	} else if (!strcmp(key, "instance")) {
 		if (parse_uint(v, CL_MAX_INSTANCE, &u) < 0)
 			return BAD("0-99");
 		c->instance = (unsigned)u;
+		cl_cocoon_note(c, key, "ours", "instance = %u (ports and vsock CID + instance * 10, as Cocoon)", c->instance);
 	} else if (!strcmp(key, "image_dir")) {
 		if (set_path(c->image_dir, v) < 0)
 			return BAD("a path without commas");
@@ -271,7 +281,11 @@ static int apply(struct cl_config *c, const char *key, const char *v, const char
 			return BAD("a size such as 20G");
 		c->persistent_size = sz;
 	} else if (!strcmp(key, "gpu")) {
-		return set_gpus(c, v, where, e);
+		int r = set_gpus(c, v, where, e);
+		if (r == 0)
+			cl_cocoon_note(c, key, "ours", "gpu = %s%s (vfio-pci with iommufd)", c->n_gpus ? c->gpus[0] : "none",
+				       c->n_gpus > 1 ? ", ..." : "");
+		return r;
 	} else if (!strncmp(key, "model.", 6)) {
 		return set_model(c, key + 6, v, where, e);
 	} else if (!strcmp(key, "memory")) {
@@ -288,6 +302,7 @@ static int apply(struct cl_config *c, const char *key, const char *v, const char
 		if (parse_uint(v, 0xfffffff0ull, &u) < 0 || (u != 0 && u < 3))
 			return BAD("0 (no vsock) or a CID >= 3");
 		c->vsock_cid = (uint32_t)u;
+		cl_cocoon_note(c, key, "ours", "vsock_cid = %u (+ instance * 10, as Cocoon)", c->vsock_cid);
 	} else if (!strcmp(key, "qgs_port")) {
 		if (parse_uint(v, 0xffffffffull, &u) < 0 || u == 0)
 			return BAD("a vsock port number");
@@ -453,6 +468,9 @@ int cl_config_set(struct cl_config *c, const char *kv, struct cm_err *e)
 
 int cl_config_finish(struct cl_config *c, struct cm_err *e)
 {
+	int cr = cl_cocoon_finish(c, e);
+	if (cr < 0)
+		return cr;
 	if (!c->image_dir[0])
 		return cm_fail(e, -EINVAL, "config: required key image_dir is missing");
 	if (!c->spec_dir[0])

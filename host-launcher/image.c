@@ -1,5 +1,6 @@
 /* Image directory, manifest.json and the measured cmdline. */
 #include "host-launcher/image.h"
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -192,6 +193,34 @@ int cl_cmdline_build(const struct cl_config *c, const struct cl_manifest *m, con
 			return cm_fail(e, -ENOSPC, "cmdline too long with variant %s", cl_variants[i].name);
 		memcpy(out + n, cl_variants[i].append, a + 1);
 		n += a;
+	}
+	return 0;
+}
+
+int cl_write_file(const char *path, const char *data, size_t n, mode_t mode, struct cm_err *e)
+{
+	char tmp[CL_PATH_MAX + 32];
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0)
+		return cm_fail(e, -errno, "cannot write %s (%s)", tmp, strerror(errno));
+	size_t off = 0;
+	while (off < n) {
+		ssize_t w = write(fd, data + off, n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			int err = errno;
+			close(fd);
+			unlink(tmp);
+			return cm_fail(e, -err, "cannot write %s (%s)", tmp, strerror(err));
+		}
+		off += (size_t)w;
+	}
+	if (fchmod(fd, mode) < 0 || fsync(fd) < 0 || close(fd) < 0 || rename(tmp, path) < 0) {
+		int err = errno;
+		unlink(tmp);
+		return cm_fail(e, -err, "cannot write %s (%s)", path, strerror(err));
 	}
 	return 0;
 }

@@ -11,6 +11,7 @@
 
 #include "host-launcher/argv.h"
 #include "host-launcher/check.h"
+#include "host-launcher/cocoon_conf.h"
 #include "host-launcher/image.h"
 #include "host-launcher/run.h"
 #include "measure/core/json.h"
@@ -203,6 +204,9 @@ static int start(const struct cl_config *c, const struct cl_argv *a, struct run_
 	int k;
 	if ((k = cli_mkdir_p(c->run_dir, 0700)) < 0 || (k = cli_mkdir_p(c->log_dir, 0750)) < 0)
 		return cli_error(CL_EXIT_FAIL, "cannot create %s or %s (%s)", c->run_dir, c->log_dir, strerror(-k));
+	struct cm_err e = { 0 };
+	if (cl_cocoon_write_runtime(c, &e) < 0) /* Cocoon's runtime vars (cocoon_conf.h) */
+		return cli_error(CL_EXIT_FAIL, "refusing to start: %s", e.msg);
 	fflush(NULL);
 	if (r->supervise) {
 		char qmp[CL_PATH_MAX + 16], status[CL_PATH_MAX + 16];
