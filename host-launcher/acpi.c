@@ -26,11 +26,11 @@ static int write_vm_json(const struct cl_config *c, const char *cmdline, const c
 {
 	char path[CL_PATH_MAX + 64];
 	json_object *vm = json_object_new_object();
-	cl_artifact_path(c->image_dir, CL_ART_OVMF, path, sizeof(path));
+	cl_config_artifact(c, CL_ART_OVMF, path, sizeof(path));
 	cm_json_add_str(vm, "firmware", path);
-	cl_artifact_path(c->image_dir, CL_ART_KERNEL, path, sizeof(path));
+	cl_config_artifact(c, CL_ART_KERNEL, path, sizeof(path));
 	cm_json_add_str(vm, "kernel", path);
-	cl_artifact_path(c->image_dir, CL_ART_INITRD, path, sizeof(path));
+	cl_config_artifact(c, CL_ART_INITRD, path, sizeof(path));
 	cm_json_add_str(vm, "initrd", path);
 	if (cmdline)
 		cm_json_add_str(vm, "cmdline", cmdline);
@@ -193,7 +193,7 @@ int cl_acpi_capture(const struct cl_config *c, const char *accel, const char *ke
 	char base[CL_CMDLINE_MAX], eff[CL_CMDLINE_MAX + 128];
 	struct cm_err ignore;
 	const char *cmdline = NULL;
-	if (cl_cmdline_read(c->image_dir, base, sizeof(base), &ignore) == 0 &&
+	if (cl_config_cmdline_read(c, base, sizeof(base), &ignore) == 0 &&
 	    cl_cmdline_build(c, NULL, base, eff, sizeof(eff), &ignore) == 0)
 		cmdline = eff;
 	r = cl_acpi_write(c, &b, cmdline, out_dir, e);

@@ -262,6 +262,13 @@ static int apply(struct cl_config *c, const char *key, const char *v, const char
 		else
 			return BAD("worker or proxy");
 		cl_cocoon_note(c, key, "ours", "type = %s", v);
+	} else if (!strcmp(key, "profile")) {
+		if (!strcmp(v, "default"))
+			c->profile = CL_PROFILE_DEFAULT;
+		else if (!strcmp(v, "cocoon"))
+			c->profile = CL_PROFILE_COCOON;
+		else
+			return BAD("default or cocoon");
 	} else if (!strcmp(key, "instance")) {
 		if (parse_uint(v, CL_MAX_INSTANCE, &u) < 0)
 			return BAD("0-99");
@@ -494,6 +501,22 @@ int cl_config_finish(struct cl_config *c, struct cm_err *e)
 		return cm_fail(e, -ERANGE, "config: key vsock_cid: CID + instance offset out of range");
 	if (c->n_gpus && c->type == CL_NODE_PROXY)
 		return cm_fail(e, -EINVAL, "config: key gpu: a proxy node has no GPU");
+	if (c->profile == CL_PROFILE_COCOON) {
+		/* Cocoon's run_qemu: one GPU on its one root port, one model tar, always a
+		 * persistent disk and a vsock device, no sim */
+		if (c->n_gpus > 1)
+			return cm_fail(e, -EINVAL, "config: profile cocoon: Cocoon's shape passes one GPU (one pcie-root-port)");
+		if (c->n_models > 1 || (c->n_models == 1 && (strcmp(c->models[0].name, "tar") || !c->models[0].hash[0])))
+			return cm_fail(e, -EINVAL, "config: profile cocoon: Cocoon's shape attaches one model as "
+						   "model.tar = FILE.tar,FILE.tar.verity (serials model-tar, model-tar-verity)");
+		if (!c->persistent_disk[0])
+			return cm_fail(e, -EINVAL, "config: profile cocoon: Cocoon's shape always has a persistent disk");
+		if (!c->vsock_cid)
+			return cm_fail(e, -EINVAL, "config: profile cocoon: Cocoon's shape always has a vsock device (vsock_cid)");
+		if (c->sim || c->gpu_required)
+			return cm_fail(e, -EINVAL, "config: profile cocoon: the sim and gpu_required variants are this "
+						   "project's cmdline keys; Cocoon's cmdline gets cocoon_gpu from gpu");
+	}
 	if (c->gpu_required && !c->n_gpus)
 		return cm_fail(e, -EINVAL, "config: key gpu_required: yes but no gpu is configured");
 	if (!c->have_run_dir)

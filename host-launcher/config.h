@@ -21,6 +21,10 @@
 
 enum cl_node_type { CL_NODE_WORKER, CL_NODE_PROXY };
 
+/* The QEMU command line shape: this project's, or Cocoon's own (scripts/cocoon-launch
+ * run_qemu; argv_cocoon.c), so a Cocoon image keeps Cocoon's published measurements. */
+enum cl_profile { CL_PROFILE_DEFAULT, CL_PROFILE_COCOON };
+
 #define CL_MAX_RUNTIME_VARS 16
 #define CL_MAX_COCOON_KEYS 32
 
@@ -52,6 +56,7 @@ struct cl_port {
 
 struct cl_config {
 	enum cl_node_type type;
+	enum cl_profile profile;
 	unsigned instance;
 	char image_dir[CL_PATH_MAX];
 	char spec_dir[CL_PATH_MAX];

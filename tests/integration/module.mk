@@ -31,6 +31,9 @@ integration-test test-integration: $(BUILD)/initrd.img
 # make bench: the persistent volume's integrity cost against plain aes-xts, in the guest.
 BENCHES += tests/bench/bench_persistent.sh
 tests/bench/bench_persistent.sh: $(BUILD)/initrd.img
+# make bench: cocoon-init's boot time against a bare initrd, as ratios to the kernel's time to /init.
+BENCHES += tests/bench/bench_boot.sh
+tests/bench/bench_boot.sh: $(BUILD)/initrd.img
 endif
 # init-seal boots against the test seal server (tests/seal/module.mk builds it).
 integration-test test-integration: $(BUILD)/tests/cocoon-test-seal-server

@@ -7,7 +7,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "host-launcher/argv.h"
 #include "host-launcher/cocoon_conf.h"
+#include "host-launcher/image.h"
 #include "host-launcher/config.h"
 #include "tests/unit/testutil.h"
 
@@ -211,6 +213,54 @@ static void test_cocoon_runtime_written(void **state)
 	free(dir);
 }
 
+static bool has(const struct cl_argv *a, const char *w)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (!strcmp(a->v[i], w))
+			return true;
+	return false;
+}
+
+/* capture-acpi's probe of the cocoon shape: Cocoon's machine with the probe's kernel,
+ * initrd and logs, disks read-only, no QMP; everything guest-visible as in the real boot. */
+static void test_cocoon_profile_probe_argv(void **state)
+{
+	(void)state;
+	static struct cl_config c;
+	struct cm_err e = { 0 };
+	assert_int_equal(parse(&c, "[node]\nprofile = cocoon\ntype = proxy\nowner_address = A\nimage-dir = /img\n"
+				   "tdx = no\n", &e), 0);
+	struct cl_boot run = { .accel = "tcg", .cmdline = "x", .console = "stdio" };
+	struct cl_boot probe = { .accel = "tcg", .cmdline = "x", .console = "file", .probe_kernel = "/k",
+				 .probe_initrd = "/i", .probe_dir = "/out" };
+	struct cl_argv a, p;
+	assert_int_equal(cl_build_argv(&c, &run, &a, &e), 0);
+	assert_int_equal(cl_build_argv(&c, &probe, &p, &e), 0);
+	assert_true(has(&a, "/img/image.vmlinuz") && has(&a, "/img/image.initrd") && has(&a, "-qmp"));
+	assert_true(has(&a, "cache=writeback,file=/img/image.img,readonly=on,id=drive1,if=none,index=1,werror=report"));
+	assert_true(has(&p, "/k") && has(&p, "/i") && !has(&p, "-qmp") && has(&p, "file:/out/serial.log"));
+	assert_true(has(&p, "cache=writeback,file=persistent-proxy-0.img,format=raw,id=drive2,if=none,index=2,"
+			    "werror=report,readonly=on"));
+	/* the same guest-visible devices */
+	static const char *const dev[] = { "q35,kernel-irqchip=split,memory-backend=mem0", "-vga",
+					   "memory-backend-ram,id=mem0,size=100G", "vhost-vsock-pci,guest-cid=7",
+					   "iommufd,id=iommufd0", "pcie-root-port,id=pci.0,bus=pcie.0",
+					   "virtio-blk-pci,bootindex=1,drive=drive1,serial=root",
+					   "virtio-blk-pci,bootindex=2,drive=drive2,serial=persistent",
+					   "virtio-serial-pci,id=virtio-serial0", "virtconsole,chardev=char0",
+					   "nic,netdev=user.0,model=virtio", "-nographic" };
+	for (size_t i = 0; i < sizeof(dev) / sizeof(dev[0]); i++)
+		assert_true(has(&a, dev[i]) && has(&p, dev[i]));
+	cl_argv_free(&a);
+	cl_argv_free(&p);
+	/* the VM.json a capture writes names Cocoon's files; Cocoon's cmdline suffixes */
+	char path[256], cmd[256];
+	cl_config_artifact(&c, CL_ART_KERNEL, path, sizeof(path));
+	assert_string_equal(path, "/img/image.vmlinuz");
+	assert_int_equal(cl_cmdline_build(&c, NULL, "console=hvc0", cmd, sizeof(cmd), &e), 0);
+	assert_string_equal(cmd, "console=hvc0 modprobe.blacklist=nvidia");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -218,6 +268,7 @@ int main(void)
 		cmocka_unit_test(test_cocoon_keys_map),
 		cmocka_unit_test(test_cocoon_keys_refused),
 		cmocka_unit_test(test_cocoon_runtime_written),
+		cmocka_unit_test(test_cocoon_profile_probe_argv),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
