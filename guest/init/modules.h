@@ -16,4 +16,6 @@ char *ci_modules_line(char *line, int *bad);
  * kernel's /lib/modules/$(uname -r). Returns the number inserted, or -errno. */
 int ci_modules_load(const char *list_path, const char *dirname, struct cm_err *e);
 
+#define CI_MODULE_SLOW_MS 100 /* a module load this slow is logged with its time */
+
 #endif

@@ -44,6 +44,7 @@ for ((i = 1; i <= REPS; i++)); do
     echo "$t0 $d" >> "$WORK/appliance.txt"
     console_text | sed -nE 's/^cocoon-init: step ([a-z_-]+) at ([0-9]+) ms$/\1 \2/p' > "$WORK/steps.$i"
     echo "services $t1" >> "$WORK/steps.$i"
+    console_text | sed -nE 's/^cocoon-init: module ([a-z0-9_-]+): ([0-9]+) ms$/\1 \2/p' > "$WORK/slowmods.$i"
     vm_monitor system_powerdown
     vm_wait
 
@@ -66,3 +67,6 @@ report "cocoon-init (end: services started)" "$WORK/appliance.txt"
 report "bare /init (end: shell running)" "$WORK/bare.txt"
 echo "cocoon-init steps of the last boot (ms from the step's start to the next; disks/root include waiting for the devices):"
 awk 'NR > 1 { printf "  %-14s %6d ms\n", p, $2 - t } { p = $1; t = $2 }' "$WORK/steps.$REPS"
+echo "module loads of >= 100 ms in that boot (libkmod insert, dependencies included):"
+sort -k2 -n -r "$WORK/slowmods.$REPS" | awk '{ printf "  %-20s %6d ms\n", $1, $2 }'
+echo "  total: $(awk '{ s += $2 } END { print s + 0 }' "$WORK/slowmods.$REPS") ms"
