@@ -401,7 +401,7 @@ static void answer(int fd, const char *line, size_t len)
 {
 	char *a = ci_status_answer(line, len, &ci_status_default_paths);
 	if (a) {
-		write_deadline(fd, a, strlen(a), ci_status_now_ms() + CI_STATUS_IO_MS);
+		write_deadline(fd, a, strlen(a), ci_status_now_ms() + CI_STATUS_WRITE_MS);
 		free(a);
 	}
 }

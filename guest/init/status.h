@@ -28,7 +28,8 @@
 #define CI_STATUS_NONCE_MAX 32
 #define CI_STATUS_LOG_LINES 64     /* cocoon-init log lines kept for the answer */
 #define CI_STATUS_MAX_STEPS 32
-#define CI_STATUS_IO_MS 3000       /* deadline to read a request / write an answer */
+#define CI_STATUS_IO_MS 3000       /* deadline to read a request (vsock) */
+#define CI_STATUS_WRITE_MS 10000   /* deadline to write an answer (a starved emulated host is slow) */
 #define CI_STATUS_FILE_MAX (64 * 1024) /* gpu.json, the event log: larger files are cut */
 #define CI_STATUS_GPU_FILE "/run/cocoon/gpu.json"
 #define CI_STATUS_EVENT_LOG "/run/cocoon/rtmr3.log"

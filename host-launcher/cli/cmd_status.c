@@ -14,7 +14,7 @@ static const char status_help[] =
 	"Read the guest's status channel: boot phase and step, image hash, RTMR3 and its event log,\n"
 	"service states and restarts, GPU verification summary, collateral age, cocoon-init's log tail.\n"
 	"  --json         the guest's answer as JSON\n"
-	"  --timeout S    wait at most S seconds for the answer (default 10)\n"
+	"  --timeout S    wait at most S seconds for the answer (default 15)\n"
 	"  --vsock PORT   ask over AF_VSOCK (the config's guest CID, the spec's status vsock_port)\n"
 	"                 instead of the virtio-serial port's socket in run_dir (status.sock)\n"
 	"Exit: 0 answered, 1 no answer, 2 usage, 3 config.\n";
@@ -29,7 +29,7 @@ int cmd_status(int argc, char **argv)
 		{ 0, 0, 0, 0 },
 	};
 	struct cli_cfg_opts o = { .instance = -1 };
-	unsigned timeout = 10, port = 0;
+	unsigned timeout = 15, port = 0;
 	int json = 0, ch, rc = 0;
 	optind = 1;
 	while ((ch = cli_next_opt(argc, argv, lo, &o, "status", &rc)) != -1) {
