@@ -19,27 +19,6 @@
 #include "measure/core/json.h"
 #include "measure/predict/predict.h"
 
-static int write_blob(const char *path, const uint8_t *p, size_t n, struct cm_err *e)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return cm_fail(e, -errno, "cannot create %s (%s)", path, strerror(errno));
-	size_t done = 0;
-	while (done < n) {
-		ssize_t k = write(fd, p + done, n - done);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0) {
-			int err = errno ? errno : EIO;
-			close(fd);
-			return cm_fail(e, -err, "cannot write %s (%s)", path, strerror(err));
-		}
-		done += (size_t)k;
-	}
-	close(fd);
-	return 0;
-}
-
 /* VM.json for `cocoon-measure image --vm` (measure/predict/predict_image.h): the image's boot
  * files, the effective cmdline, this shape's memory and vCPUs, the captured blobs. */
 static int write_vm_json(const struct cl_config *c, const char *cmdline, const char *out_dir,
@@ -47,11 +26,11 @@ static int write_vm_json(const struct cl_config *c, const char *cmdline, const c
 {
 	char path[CL_PATH_MAX + 64];
 	json_object *vm = json_object_new_object();
-	cl_artifact_path(c->image_dir, CL_ART_OVMF, path, sizeof(path));
+	cl_config_artifact(c, CL_ART_OVMF, path, sizeof(path));
 	cm_json_add_str(vm, "firmware", path);
-	cl_artifact_path(c->image_dir, CL_ART_KERNEL, path, sizeof(path));
+	cl_config_artifact(c, CL_ART_KERNEL, path, sizeof(path));
 	cm_json_add_str(vm, "kernel", path);
-	cl_artifact_path(c->image_dir, CL_ART_INITRD, path, sizeof(path));
+	cl_config_artifact(c, CL_ART_INITRD, path, sizeof(path));
 	cm_json_add_str(vm, "initrd", path);
 	if (cmdline)
 		cm_json_add_str(vm, "cmdline", cmdline);
@@ -81,7 +60,7 @@ int cl_acpi_write(const struct cl_config *c, const struct cl_acpi_blobs *b, cons
 	int r = 0;
 	for (int i = 0; i < CL_ACPI_NBLOBS && r == 0; i++) {
 		snprintf(path, sizeof(path), "%s/%s", out_dir, cl_acpi_blob_files[i]);
-		r = write_blob(path, b->data[i], b->size[i], e);
+		r = cl_write_file(path, (const char *)b->data[i], b->size[i], 0644, e);
 		uint8_t d[32];
 		cm_sha256(b->data[i], b->size[i], d);
 		json_object *f = json_object_new_object();
@@ -214,7 +193,7 @@ int cl_acpi_capture(const struct cl_config *c, const char *accel, const char *ke
 	char base[CL_CMDLINE_MAX], eff[CL_CMDLINE_MAX + 128];
 	struct cm_err ignore;
 	const char *cmdline = NULL;
-	if (cl_cmdline_read(c->image_dir, base, sizeof(base), &ignore) == 0 &&
+	if (cl_config_cmdline_read(c, base, sizeof(base), &ignore) == 0 &&
 	    cl_cmdline_build(c, NULL, base, eff, sizeof(eff), &ignore) == 0)
 		cmdline = eff;
 	r = cl_acpi_write(c, &b, cmdline, out_dir, e);

@@ -54,7 +54,12 @@ void cl_qmp_path(const struct cl_config *c, char *out, size_t outsz)
 	snprintf(out, outsz, "%s/qmp.sock", c->run_dir);
 }
 
-static void fmt_size(uint64_t bytes, char *out, size_t outsz)
+void cl_status_path(const struct cl_config *c, char *out, size_t outsz)
+{
+	snprintf(out, outsz, "%s/status.sock", c->run_dir);
+}
+
+void cl_mem_size(uint64_t bytes, char *out, size_t outsz)
 {
 	if (bytes % (1ull << 30) == 0)
 		snprintf(out, outsz, "%" PRIu64 "G", bytes >> 30);
@@ -67,6 +72,63 @@ static void fmt_size(uint64_t bytes, char *out, size_t outsz)
 		if (cl_argv_push(out, __VA_ARGS__) < 0)             \
 			goto nomem;                                 \
 	} while (0)
+
+int cl_argv_boot_files(struct cl_argv *out, const struct cl_config *c, const struct cl_boot *b, struct cm_err *e)
+{
+	char path[CL_PATH_MAX + 64];
+	PUSH("-kernel");
+	if (b->probe_dir) {
+		PUSH("%s", b->probe_kernel);
+	} else {
+		cl_config_artifact(c, CL_ART_KERNEL, path, sizeof(path));
+		PUSH("%s", path);
+	}
+	PUSH("-initrd");
+	if (b->probe_dir) {
+		PUSH("%s", b->probe_initrd);
+	} else {
+		cl_config_artifact(c, CL_ART_INITRD, path, sizeof(path));
+		PUSH("%s", path);
+	}
+	PUSH("-append");
+	if (b->cmdline) {
+		PUSH("%s", b->cmdline);
+	} else if (b->cmdline_file) {
+		PUSH("%s", b->cmdline_file);
+		out->deferred = out->n;
+	} else {
+		cl_argv_free(out);
+		return cm_fail(e, -EINVAL, "no kernel command line");
+	}
+	return 0;
+nomem:
+	cl_argv_free(out);
+	return cm_fail(e, -ENOMEM, "building the QEMU argv (out of memory)");
+}
+
+int cl_argv_user_netdev(struct cl_argv *out, const struct cl_config *c, const char *id)
+{
+	char nd[64 + CL_MAX_PORTS * 48];
+	size_t n = (size_t)snprintf(nd, sizeof(nd), "user,id=%s", id);
+	for (size_t i = 0; i < c->n_ports && n < sizeof(nd); i++)
+		n += (size_t)snprintf(nd + n, sizeof(nd) - n, ",hostfwd=%s::%u-:%u", c->ports[i].udp ? "udp" : "tcp",
+				      cl_config_host_port(c, i), c->ports[i].guest);
+	return cl_argv_push(out, "-netdev") < 0 || cl_argv_push(out, "%s", nd) < 0 ? -ENOMEM : 0;
+}
+
+void cl_console_chardev(const struct cl_config *c, const struct cl_boot *b, const char *id, const char *stdio_opts,
+			char *out, size_t outsz)
+{
+	char path[CL_PATH_MAX + 64];
+	if (b->probe_dir) {
+		snprintf(out, outsz, "file,id=%s,path=%s/console.log", id, b->probe_dir);
+	} else if (!strcmp(b->console, "file")) {
+		cl_console_log_path(c, path, sizeof(path));
+		snprintf(out, outsz, "file,id=%s,path=%s", id, path);
+	} else {
+		snprintf(out, outsz, "stdio,id=%s%s", id, stdio_opts);
+	}
+}
 
 int cl_build_argv(const struct cl_config *c, const struct cl_boot *b, struct cl_argv *out,
 		  struct cm_err *e)
@@ -81,10 +143,12 @@ int cl_build_argv(const struct cl_config *c, const struct cl_boot *b, struct cl_
 	if (probe && cl_path_check(b->probe_dir) < 0)
 		return cm_fail(e, -EINVAL, "probe output directory '%s' cannot go into a QEMU option "
 				       "(a path without commas or control characters)", b->probe_dir);
+	if (c->profile == CL_PROFILE_COCOON)
+		return cl_build_argv_cocoon(c, b, out, e);
 	const char *img = c->image_dir;
 	const char *type = cl_node_type_name(c->type);
 	char mem[32];
-	fmt_size(c->memory, mem, sizeof(mem));
+	cl_mem_size(c->memory, mem, sizeof(mem));
 	char path[CL_PATH_MAX + 64];
 
 	PUSH("%s", c->qemu);
@@ -124,30 +188,8 @@ int cl_build_argv(const struct cl_config *c, const struct cl_boot *b, struct cl_
 	PUSH("-bios");
 	cl_artifact_path(img, CL_ART_OVMF, path, sizeof(path));
 	PUSH("%s", path);
-	PUSH("-kernel");
-	if (probe) {
-		PUSH("%s", b->probe_kernel);
-	} else {
-		cl_artifact_path(img, CL_ART_KERNEL, path, sizeof(path));
-		PUSH("%s", path);
-	}
-	PUSH("-initrd");
-	if (probe) {
-		PUSH("%s", b->probe_initrd);
-	} else {
-		cl_artifact_path(img, CL_ART_INITRD, path, sizeof(path));
-		PUSH("%s", path);
-	}
-	PUSH("-append");
-	if (b->cmdline) {
-		PUSH("%s", b->cmdline);
-	} else if (b->cmdline_file) {
-		PUSH("%s", b->cmdline_file);
-		out->deferred = out->n;
-	} else {
-		cl_argv_free(out);
-		return cm_fail(e, -EINVAL, "no kernel command line");
-	}
+	if (cl_argv_boot_files(out, c, b, e) < 0)
+		return e->code;
 
 	/* disks, by the virtio serials cocoon-init looks for */
 	cl_artifact_path(img, CL_ART_ROOTFS, path, sizeof(path));
@@ -183,16 +225,8 @@ int cl_build_argv(const struct cl_config *c, const struct cl_boot *b, struct cl_
 	PUSH("virtio-9p-pci,fsdev=fsdev-spec,mount_tag=spec");
 
 	/* user networking with host port forwards (host port + instance * 10) */
-	PUSH("-netdev");
-	{
-		char nd[64 + CL_MAX_PORTS * 48];
-		size_t n = (size_t)snprintf(nd, sizeof(nd), "user,id=net0");
-		for (size_t i = 0; i < c->n_ports && n < sizeof(nd); i++)
-			n += (size_t)snprintf(nd + n, sizeof(nd) - n, ",hostfwd=%s::%u-:%u",
-					      c->ports[i].udp ? "udp" : "tcp", cl_config_host_port(c, i),
-					      c->ports[i].guest);
-		PUSH("%s", nd);
-	}
+	if (cl_argv_user_netdev(out, c, "net0") < 0)
+		goto nomem;
 	PUSH("-device");
 	PUSH("virtio-net-pci,netdev=net0,romfile=");
 
@@ -220,14 +254,8 @@ int cl_build_argv(const struct cl_config *c, const struct cl_boot *b, struct cl_
 	PUSH("-device");
 	PUSH("virtio-serial-pci,id=virtio-serial0");
 	PUSH("-chardev");
-	if (probe) {
-		PUSH("file,id=hvc0,path=%s/console.log", b->probe_dir);
-	} else if (!strcmp(b->console, "file")) {
-		cl_console_log_path(c, path, sizeof(path));
-		PUSH("file,id=hvc0,path=%s", path);
-	} else {
-		PUSH("stdio,id=hvc0,signal=off");
-	}
+	cl_console_chardev(c, b, "hvc0", ",signal=off", path, sizeof(path));
+	PUSH("%s", path);
 	PUSH("-device");
 	PUSH("virtconsole,chardev=hvc0");
 	PUSH("-chardev");
@@ -240,6 +268,13 @@ int cl_build_argv(const struct cl_config *c, const struct cl_boot *b, struct cl_
 	PUSH("-serial");
 	PUSH("chardev:serial0");
 	if (!probe) {
+		/* the guest's status channel (guest/init/status.h): a virtio-serial port whose
+		 * host end is a unix socket `cocoon-launch status` connects to */
+		cl_status_path(c, path, sizeof(path));
+		PUSH("-chardev");
+		PUSH("socket,id=status0,path=%s,server=on,wait=off", path);
+		PUSH("-device");
+		PUSH("virtserialport,chardev=status0,name=org.cocoon.status");
 		cl_qmp_path(c, path, sizeof(path));
 		PUSH("-qmp");
 		PUSH("unix:%s,server=on,wait=off", path);

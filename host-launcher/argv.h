@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdint.h>
 
 #include "host-launcher/config.h"
 #include "measure/core/util.h"
@@ -36,6 +37,19 @@ struct cl_boot {
 int cl_build_argv(const struct cl_config *c, const struct cl_boot *b, struct cl_argv *out,
 		  struct cm_err *e);
 
+/* The same for profile cocoon (argv_cocoon.c; cl_build_argv dispatches to it). */
+int cl_build_argv_cocoon(const struct cl_config *c, const struct cl_boot *b, struct cl_argv *out,
+			 struct cm_err *e);
+
+/* Pieces both profiles share: -kernel/-initrd/-append (the probe's files for a probe);
+ * -netdev "user,id=ID,hostfwd=..." of the config's ports (-ENOMEM); the console chardev value (the probe's
+ * console.log, the console log file, or "stdio,id=ID" + stdio_opts); "100G" / "8192M". */
+int cl_argv_boot_files(struct cl_argv *out, const struct cl_config *c, const struct cl_boot *b, struct cm_err *e);
+int cl_argv_user_netdev(struct cl_argv *out, const struct cl_config *c, const char *id);
+void cl_console_chardev(const struct cl_config *c, const struct cl_boot *b, const char *id, const char *stdio_opts,
+			char *out, size_t outsz);
+void cl_mem_size(uint64_t bytes, char *out, size_t outsz);
+
 /* Shell-quote one word into out (always NUL-terminated). Returns the length, or
  * -ENOSPC. Safe words are left bare; others are single-quoted. */
 int cl_shell_quote(const char *s, char *out, size_t outsz);
@@ -49,5 +63,7 @@ int cl_argv_print(const struct cl_argv *a, FILE *f);
 void cl_console_log_path(const struct cl_config *c, char *out, size_t outsz);
 void cl_serial_log_path(const struct cl_config *c, char *out, size_t outsz);
 void cl_qmp_path(const struct cl_config *c, char *out, size_t outsz);
+/* The status channel's unix socket (QEMU's end of the "org.cocoon.status" port). */
+void cl_status_path(const struct cl_config *c, char *out, size_t outsz);
 
 #endif

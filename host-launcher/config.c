@@ -1,5 +1,6 @@
 /* INI configuration of cocoon-launch. */
 #include "host-launcher/config.h"
+#include "host-launcher/cocoon_conf.h"
 
 #include "measure/predict/predict_image.h" /* cm_parse_size */
 
@@ -102,6 +103,8 @@ static int parse_pci(const char *s, char out[16])
 			return -EINVAL;
 	if (len == 12 && sscanf(s, "%4x:%2x:%2x.%1x%n", &dom, &bus, &dev, &fn, &n) == 4 && n == 12) {
 		/* full form */
+	} else if (len == 13 && sscanf(s, "%4x:%2x:%2x.%2x%n", &dom, &bus, &dev, &fn, &n) == 4 && n == 13) {
+		/* Cocoon's spelling, a two-digit function: 0000:ab:00.00 */
 	} else if (len == 7 && sscanf(s, "%2x:%2x.%1x%n", &bus, &dev, &fn, &n) == 3 && n == 7) {
 		dom = 0;
 	} else {
@@ -247,17 +250,31 @@ static int apply(struct cl_config *c, const char *key, const char *v, const char
 	uint64_t sz;
 	bool b;
 #define BAD(what) cm_fail(e, -EINVAL, "%s: key %s: bad value '%s' (%s)", where, key, v, what)
+	int cr = cl_cocoon_apply(c, key, v, where, e);
+	if (cr != 0)
+		return cr < 0 ? cr : 0;
 	if (!strcmp(key, "type")) {
 		if (!strcmp(v, "worker"))
 			c->type = CL_NODE_WORKER;
 		else if (!strcmp(v, "proxy"))
 			c->type = CL_NODE_PROXY;
+		else if (!strcmp(v, "client"))
+			return BAD("worker or proxy; a Cocoon client runs outside a TD, not under cocoon-launch");
 		else
 			return BAD("worker or proxy");
+		cl_cocoon_note(c, key, "ours", "type = %s", v);
+	} else if (!strcmp(key, "profile")) {
+		if (!strcmp(v, "default"))
+			c->profile = CL_PROFILE_DEFAULT;
+		else if (!strcmp(v, "cocoon"))
+			c->profile = CL_PROFILE_COCOON;
+		else
+			return BAD("default or cocoon");
 	} else if (!strcmp(key, "instance")) {
 		if (parse_uint(v, CL_MAX_INSTANCE, &u) < 0)
 			return BAD("0-99");
 		c->instance = (unsigned)u;
+		cl_cocoon_note(c, key, "ours", "instance = %u (ports and vsock CID + instance * 10, as Cocoon)", c->instance);
 	} else if (!strcmp(key, "image_dir")) {
 		if (set_path(c->image_dir, v) < 0)
 			return BAD("a path without commas");
@@ -272,7 +289,11 @@ static int apply(struct cl_config *c, const char *key, const char *v, const char
 			return BAD("a size such as 20G");
 		c->persistent_size = sz;
 	} else if (!strcmp(key, "gpu")) {
-		return set_gpus(c, v, where, e);
+		int r = set_gpus(c, v, where, e);
+		if (r == 0)
+			cl_cocoon_note(c, key, "ours", "gpu = %s%s (vfio-pci with iommufd)", c->n_gpus ? c->gpus[0] : "none",
+				       c->n_gpus > 1 ? ", ..." : "");
+		return r;
 	} else if (!strncmp(key, "model.", 6)) {
 		return set_model(c, key + 6, v, where, e);
 	} else if (!strcmp(key, "memory")) {
@@ -289,6 +310,7 @@ static int apply(struct cl_config *c, const char *key, const char *v, const char
 		if (parse_uint(v, 0xfffffff0ull, &u) < 0 || (u != 0 && u < 3))
 			return BAD("0 (no vsock) or a CID >= 3");
 		c->vsock_cid = (uint32_t)u;
+		cl_cocoon_note(c, key, "ours", "vsock_cid = %u (+ instance * 10, as Cocoon)", c->vsock_cid);
 	} else if (!strcmp(key, "qgs_port")) {
 		if (parse_uint(v, 0xffffffffull, &u) < 0 || u == 0)
 			return BAD("a vsock port number");
@@ -456,6 +478,9 @@ int cl_config_set(struct cl_config *c, const char *kv, struct cm_err *e)
 
 int cl_config_finish(struct cl_config *c, struct cm_err *e)
 {
+	int cr = cl_cocoon_finish(c, e);
+	if (cr < 0)
+		return cr;
 	if (!c->image_dir[0])
 		return cm_fail(e, -EINVAL, "config: required key image_dir is missing");
 	if (!c->spec_dir[0])
@@ -479,6 +504,22 @@ int cl_config_finish(struct cl_config *c, struct cm_err *e)
 		return cm_fail(e, -ERANGE, "config: key vsock_cid: CID + instance offset out of range");
 	if (c->n_gpus && c->type == CL_NODE_PROXY)
 		return cm_fail(e, -EINVAL, "config: key gpu: a proxy node has no GPU");
+	if (c->profile == CL_PROFILE_COCOON) {
+		/* Cocoon's run_qemu: one GPU on its one root port, one model tar, always a
+		 * persistent disk and a vsock device, no sim */
+		if (c->n_gpus > 1)
+			return cm_fail(e, -EINVAL, "config: profile cocoon: Cocoon's shape passes one GPU (one pcie-root-port)");
+		if (c->n_models > 1 || (c->n_models == 1 && (strcmp(c->models[0].name, "tar") || !c->models[0].hash[0])))
+			return cm_fail(e, -EINVAL, "config: profile cocoon: Cocoon's shape attaches one model as "
+						   "model.tar = FILE.tar,FILE.tar.verity (serials model-tar, model-tar-verity)");
+		if (!c->persistent_disk[0])
+			return cm_fail(e, -EINVAL, "config: profile cocoon: Cocoon's shape always has a persistent disk");
+		if (!c->vsock_cid)
+			return cm_fail(e, -EINVAL, "config: profile cocoon: Cocoon's shape always has a vsock device (vsock_cid)");
+		if (c->sim || c->gpu_required)
+			return cm_fail(e, -EINVAL, "config: profile cocoon: the sim and gpu_required variants are this "
+						   "project's cmdline keys; Cocoon's cmdline gets cocoon_gpu from gpu");
+	}
 	if (c->gpu_required && !c->n_gpus)
 		return cm_fail(e, -EINVAL, "config: key gpu_required: yes but no gpu is configured");
 	if (!c->have_run_dir)

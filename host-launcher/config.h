@@ -22,6 +22,27 @@
 
 enum cl_node_type { CL_NODE_WORKER, CL_NODE_PROXY };
 
+/* The QEMU command line shape: this project's, or Cocoon's own (scripts/cocoon-launch
+ * run_qemu; argv_cocoon.c), so a Cocoon image keeps Cocoon's published measurements. */
+enum cl_profile { CL_PROFILE_DEFAULT, CL_PROFILE_COCOON };
+
+#define CL_MAX_RUNTIME_VARS 16
+#define CL_MAX_COCOON_KEYS 32
+
+/* A KEY=value line of the spec share's runtime/runtime.vars (Cocoon's runtime vars). */
+struct cl_runtime_var {
+	char key[32];
+	char value[512];
+	bool secret; /* never printed */
+};
+
+/* How one of Cocoon's worker.conf keys was handled (cocoon_conf.h), for `check`. */
+struct cl_cocoon_key {
+	char key[32];
+	char handling[16]; /* "ours", "runtime", "default" */
+	char detail[400];
+};
+
 struct cl_model {
 	char name[CL_MODEL_NAME_MAX + 1];
 	char data[CL_PATH_MAX];
@@ -36,6 +57,7 @@ struct cl_port {
 
 struct cl_config {
 	enum cl_node_type type;
+	enum cl_profile profile;
 	unsigned instance;
 	char image_dir[CL_PATH_MAX];
 	char spec_dir[CL_PATH_MAX];
@@ -62,6 +84,15 @@ struct cl_config {
 	struct cl_collateral_conf collateral; /* collateral_* keys (host-launcher/collateral.h) */
 	/* which keys were set (for the defaults that depend on others) */
 	bool have_run_dir, have_log_dir;
+	/* Cocoon's worker.conf keys (cocoon_conf.h) */
+	bool cocoon;                       /* the file has at least one Cocoon-only key */
+	bool cocoon_test, have_model_var, have_owner;
+	struct cl_runtime_var vars[CL_MAX_RUNTIME_VARS];
+	size_t n_vars;
+	char ton_config[CL_PATH_MAX];      /* -> SPEC/runtime/global.config.json */
+	char ton_config_base[CL_PATH_MAX]; /* must equal SPEC/global.config.json (measured) */
+	struct cl_cocoon_key ckeys[CL_MAX_COCOON_KEYS];
+	size_t n_ckeys;
 };
 
 /* Defaults for every optional key. */

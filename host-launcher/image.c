@@ -1,5 +1,6 @@
 /* Image directory, manifest.json and the measured cmdline. */
 #include "host-launcher/image.h"
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +28,23 @@ const struct cl_variant cl_variants[3] = {
 	{ "gpu", " cocoon.gpu=required" },
 	{ "sim", " cocoon.attest=sim" },
 };
+
+/* Cocoon's image directory (reprodebian/qemu-tdx-launch, scripts/cocoon-launch). */
+const char *const cl_cocoon_artifact_names[CL_ART_N] = {
+	[CL_ART_OVMF] = "OVMF.fd",
+	[CL_ART_KERNEL] = "image.vmlinuz",
+	[CL_ART_INITRD] = "image.initrd",
+	[CL_ART_CMDLINE] = "image.cmdline",
+	[CL_ART_ROOTFS] = "image.img",
+};
+
+void cl_config_artifact(const struct cl_config *c, enum cl_artifact a, char *out, size_t outsz)
+{
+	if (c->profile == CL_PROFILE_COCOON)
+		snprintf(out, outsz, "%s/%s", c->image_dir, cl_cocoon_artifact_names[a]);
+	else
+		cl_artifact_path(c->image_dir, a, out, outsz);
+}
 
 void cl_artifact_path(const char *image_dir, enum cl_artifact a, char *out, size_t outsz)
 {
@@ -144,10 +162,8 @@ int cl_artifact_verify(const struct cl_manifest *m, const char *image_dir, enum 
 	return 0;
 }
 
-int cl_cmdline_read(const char *image_dir, char *out, size_t outsz, struct cm_err *e)
+static int read_cmdline_file(const char *path, char *out, size_t outsz, struct cm_err *e)
 {
-	char path[CL_PATH_MAX + 32];
-	cl_artifact_path(image_dir, CL_ART_CMDLINE, path, sizeof(path));
 	uint8_t *buf;
 	size_t len;
 	int r = cm_read_file(path, CL_CMDLINE_MAX, &buf, &len, e);
@@ -172,9 +188,64 @@ int cl_cmdline_read(const char *image_dir, char *out, size_t outsz, struct cm_er
 	return 0;
 }
 
+int cl_cmdline_read(const char *image_dir, char *out, size_t outsz, struct cm_err *e)
+{
+	char path[CL_PATH_MAX + 32];
+	cl_artifact_path(image_dir, CL_ART_CMDLINE, path, sizeof(path));
+	return read_cmdline_file(path, out, outsz, e);
+}
+
+int cl_config_cmdline_read(const struct cl_config *c, char *out, size_t outsz, struct cm_err *e)
+{
+	char path[CL_PATH_MAX + 32];
+	cl_config_artifact(c, CL_ART_CMDLINE, path, sizeof(path));
+	if (c->profile != CL_PROFILE_COCOON)
+		return read_cmdline_file(path, out, outsz, e);
+	/* Cocoon: cmdline_file.read_text().strip() */
+	uint8_t *buf;
+	size_t len;
+	int r = cm_read_file(path, CL_CMDLINE_MAX, &buf, &len, e);
+	if (r < 0)
+		return r;
+	size_t a = 0;
+	while (a < len && strchr(" \t\r\n", buf[a]))
+		a++;
+	while (len > a && strchr(" \t\r\n", buf[len - 1]))
+		len--;
+	char *tmp = strndup((const char *)buf + a, len - a);
+	free(buf);
+	if (!tmp)
+		return cm_fail(e, -ENOMEM, "out of memory");
+	for (const char *p = tmp; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e) {
+			free(tmp);
+			return cm_fail(e, -EINVAL, "%s: not one line of printable ASCII", path);
+		}
+	if (strlen(tmp) + 1 > outsz) {
+		free(tmp);
+		return cm_fail(e, -ENOSPC, "%s: cmdline too long", path);
+	}
+	memcpy(out, tmp, strlen(tmp) + 1);
+	free(tmp);
+	return 0;
+}
+
+/* Cocoon's run_qemu: ' cocoon_debug' (test), then ' cocoon_gpu' with a GPU, else
+ * ' modprobe.blacklist=nvidia'. */
+static int cocoon_cmdline(const struct cl_config *c, const char *base, char *out, size_t outsz, struct cm_err *e)
+{
+	int n = snprintf(out, outsz, "%s%s%s", base, c->debug ? " cocoon_debug" : "",
+			 c->n_gpus ? " cocoon_gpu" : " modprobe.blacklist=nvidia");
+	if (n < 0 || (size_t)n >= outsz)
+		return cm_fail(e, -ENOSPC, "cmdline too long");
+	return 0;
+}
+
 int cl_cmdline_build(const struct cl_config *c, const struct cl_manifest *m, const char *base,
 		     char *out, size_t outsz, struct cm_err *e)
 {
+	if (c->profile == CL_PROFILE_COCOON)
+		return cocoon_cmdline(c, base, out, outsz, e);
 	const bool sel[3] = { c->debug, c->gpu_required, c->sim };
 	size_t n = strlen(base);
 	if (n + 1 > outsz)
@@ -192,6 +263,34 @@ int cl_cmdline_build(const struct cl_config *c, const struct cl_manifest *m, con
 			return cm_fail(e, -ENOSPC, "cmdline too long with variant %s", cl_variants[i].name);
 		memcpy(out + n, cl_variants[i].append, a + 1);
 		n += a;
+	}
+	return 0;
+}
+
+int cl_write_file(const char *path, const char *data, size_t n, mode_t mode, struct cm_err *e)
+{
+	char tmp[CL_PATH_MAX + 32];
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0)
+		return cm_fail(e, -errno, "cannot write %s (%s)", tmp, strerror(errno));
+	size_t off = 0;
+	while (off < n) {
+		ssize_t w = write(fd, data + off, n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			int err = errno;
+			close(fd);
+			unlink(tmp);
+			return cm_fail(e, -err, "cannot write %s (%s)", tmp, strerror(err));
+		}
+		off += (size_t)w;
+	}
+	if (fchmod(fd, mode) < 0 || fsync(fd) < 0 || close(fd) < 0 || rename(tmp, path) < 0) {
+		int err = errno;
+		unlink(tmp);
+		return cm_fail(e, -err, "cannot write %s (%s)", path, strerror(err));
 	}
 	return 0;
 }

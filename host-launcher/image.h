@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <stdint.h>
 
 #include "host-launcher/config.h"
@@ -58,5 +59,17 @@ void cl_artifact_path(const char *image_dir, enum cl_artifact a, char *out, size
 int cl_cmdline_build(const struct cl_config *c, const struct cl_manifest *m, const char *base,
 		     char *out, size_t outsz, struct cm_err *e);
 int cl_cmdline_read(const char *image_dir, char *out, size_t outsz, struct cm_err *e);
+
+/* The profile's file names (profile cocoon: Cocoon's image directory, OVMF.fd image.vmlinuz
+ * image.initrd image.cmdline image.img) and its cmdline file (cocoon: stripped, as
+ * Cocoon's launcher reads it; cl_cmdline_build then appends Cocoon's suffixes:
+ * " cocoon_debug" with debug, " cocoon_gpu" with a GPU, else " modprobe.blacklist=nvidia"). */
+extern const char *const cl_cocoon_artifact_names[CL_ART_N];
+void cl_config_artifact(const struct cl_config *c, enum cl_artifact a, char *out, size_t outsz);
+int cl_config_cmdline_read(const struct cl_config *c, char *out, size_t outsz, struct cm_err *e);
+
+/* Write n bytes to path atomically (a temporary file in the same directory, fsync, rename)
+ * with mode. */
+int cl_write_file(const char *path, const char *data, size_t n, mode_t mode, struct cm_err *e);
 
 #endif

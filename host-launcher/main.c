@@ -17,6 +17,7 @@ static const struct {
 	{ "check", "host preflight with a verdict", cmd_check },
 	{ "run", "build the QEMU argv and run (or --print) the node", cmd_run },
 	{ "stop", "orderly guest shutdown through QMP", cmd_stop },
+	{ "status", "the guest's status channel: boot step, services, measurements", cmd_status },
 	{ "unit", "write systemd units for an instance", cmd_unit },
 	{ "capture-acpi", "capture the ACPI blobs of this machine shape", cmd_capture_acpi },
 	{ "collateral", "fetch, verify and install DCAP collateral", cmd_collateral },

@@ -1,7 +1,8 @@
 # cocoon-launch (host launcher) and cocoon-acpi-probe (static /init of the ACPI probe guest).
 LAUNCH_LIB_SRCS := host-launcher/config.c host-launcher/image.c host-launcher/argv.c \
 	host-launcher/check.c host-launcher/run.c host-launcher/unit.c host-launcher/acpi.c \
-	host-launcher/acpi_wire.c host-launcher/collateral.c
+	host-launcher/acpi_wire.c host-launcher/collateral.c host-launcher/status.c host-launcher/cocoon_conf.c \
+	host-launcher/argv_cocoon.c
 LAUNCH_LIB := $(call lib,launch)
 $(eval $(call static_lib,launch,$(LAUNCH_LIB_SRCS)))
 
@@ -28,8 +29,11 @@ test_launch_config_DEPS := $(LAUNCH_LIB)
 test_launch_check_DEPS := $(LAUNCH_LIB)
 test_launch_acpi_DEPS := $(LAUNCH_LIB)
 test_launch_collateral_DEPS := $(LAUNCH_LIB)
+test_launch_status_DEPS := $(LAUNCH_LIB)
+test_launch_cocoon_DEPS := $(LAUNCH_LIB)
 
-INTEGRATION_TESTS += tests/integration/launch_cli.sh tests/integration/launch_qemu_tdx.sh
+INTEGRATION_TESTS += tests/integration/launch_cli.sh tests/integration/launch_qemu_tdx.sh \
+	tests/integration/launch_cocoon_conf.sh tests/integration/launch_cocoon_shape.sh
 
 # mmdebstrap builds the cached trixie-backports root whose QEMU (>= 10.1) parses the TDX argv.
 DEPS_PACKAGES += mmdebstrap qemu-system-x86
@@ -61,3 +65,8 @@ $(LAUNCH_PCS_SEED): $(FIXTURES)/tdx/quotes/dcapqvl_tdx_quote_collateral.json tes
 	mv $(@D)/$(@F).tmp $@
 fuzz_launch_pcs_SEEDS := $(LAUNCH_PCS_SEED)
 fuzz-build: $(LAUNCH_PCS_SEED)
+
+# The status channel's answers as the host reads them (status.h, run.c's boot watch).
+FUZZERS += launch_status
+fuzz_launch_status_SRCS = host-launcher/fuzz/fuzz_launch_status.c $(LAUNCH_LIB_SRCS) $(LIBMEASURE_SRCS)
+fuzz_launch_status_SEEDS := tests/fuzz/seeds/launch_status.txt

@@ -1,5 +1,6 @@
 /* QEMU supervision and QMP. */
 #include "host-launcher/run.h"
+#include "host-launcher/status.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -183,11 +184,54 @@ static void refresh_tick(const struct cl_supervise_opts *o)
 		refresh_pid = pid;
 }
 
-/* Wait for pid; on a stop request run the shutdown ladder. */
-static int wait_child(pid_t pid, const struct cl_supervise_opts *o, int *status)
+int cl_boot_watch_update(struct cl_boot_watch *w, json_object *st, double now, unsigned stuck_timeout, FILE *log)
+{
+	if (w->running)
+		return 0;
+	json_object *v;
+	const char *phase = st && json_object_object_get_ex(st, "phase", &v) ? json_object_get_string(v) : NULL;
+	const char *step = st && json_object_object_get_ex(st, "step", &v) && v ? json_object_get_string(v) : NULL;
+	if (phase && !strcmp(phase, "running")) {
+		w->running = true;
+		fprintf(log, "cocoon-launch: guest running (services started, %.0f s after start)\n", now - w->started);
+		return 0;
+	}
+	if (step && strcmp(step, w->step) != 0) {
+		snprintf(w->step, sizeof(w->step), "%s", step);
+		w->last_progress = now;
+		fprintf(log, "cocoon-launch: guest booting: step %s\n", w->step);
+	}
+	if (stuck_timeout && now - w->last_progress >= stuck_timeout) {
+		fprintf(log, "cocoon-launch: guest stuck: %s for %.0f s (phase %s); restarting\n",
+			w->step[0] ? w->step : "no status answer", now - w->last_progress, phase ? phase : "unknown");
+		return 1;
+	}
+	return 0;
+}
+
+/* Poll the status channel when due; 1 = the boot is stuck. */
+static int watch_boot(const struct cl_supervise_opts *o, struct cl_boot_watch *w, double *next_poll)
+{
+	if (!o->status_path || !o->stuck_timeout || w->running || now_s() < *next_poll)
+		return 0;
+	*next_poll = now_s() + CL_STATUS_POLL_S;
+	struct cl_status_addr a = { .path = o->status_path };
+	json_object *st = NULL;
+	struct cm_err e = { 0 };
+	cl_status_query(&a, 3000, &st, &e);
+	int stuck = cl_boot_watch_update(w, st, now_s(), o->stuck_timeout, stderr);
+	json_object_put(st);
+	return stuck;
+}
+
+/* Wait for pid; on a stop request run the shutdown ladder. A stuck boot (watch_boot)
+ * is stopped the same way without a stop request; *stuck tells the caller. */
+static int wait_child(pid_t pid, const struct cl_supervise_opts *o, int *status, bool *stuck)
 {
 	int phase = 0; /* 0 running, 1 powerdown sent, 2 SIGTERM sent, 3 SIGKILL sent */
-	double deadline = 0;
+	double deadline = 0, next_poll = now_s() + CL_STATUS_POLL_S;
+	struct cl_boot_watch bw = { .started = now_s(), .last_progress = now_s() };
+	*stuck = false;
 	for (;;) {
 		pid_t w = waitpid(pid, status, WNOHANG);
 		if (w == pid)
@@ -208,6 +252,12 @@ static int wait_child(pid_t pid, const struct cl_supervise_opts *o, int *status)
 				phase = 2;
 				deadline = now_s() + KILL_GRACE;
 			}
+		} else if (phase == 0 && watch_boot(o, &bw, &next_poll)) {
+			/* a stuck guest does not answer the power button: SIGTERM, then SIGKILL */
+			*stuck = true;
+			kill(pid, SIGTERM);
+			phase = 2;
+			deadline = now_s() + KILL_GRACE;
 		} else if (phase && now_s() > deadline) {
 			if (phase == 1) {
 				fprintf(stderr, "cocoon-launch: guest did not power off in %u s, sending SIGTERM\n",
@@ -268,12 +318,15 @@ static int supervise(const struct cl_argv *a, const struct cl_supervise_opts *o)
 		}
 		fprintf(stderr, "cocoon-launch: started %s (pid %d)\n", a->v[0], (int)pid);
 		int st = 0;
-		if (wait_child(pid, o, &st) < 0) {
+		bool stuck = false;
+		if (wait_child(pid, o, &st, &stuck) < 0) {
 			fprintf(stderr, "cocoon-launch: waitpid failed (%s)\n", strerror(errno));
 			return CL_EXIT_EXEC;
 		}
 		char how[64];
 		describe(st, how, sizeof(how));
+		if (stuck)
+			snprintf(how, sizeof(how), "stopped: boot stuck");
 		if (stop_signal) {
 			fprintf(stderr, "cocoon-launch: QEMU exited (%s) after shutdown request\n", how);
 			return CL_EXIT_OK;
@@ -282,7 +335,7 @@ static int supervise(const struct cl_argv *a, const struct cl_supervise_opts *o)
 			fprintf(stderr, "cocoon-launch: QEMU could not be executed\n");
 			return CL_EXIT_EXEC;
 		}
-		if (now_s() - started >= HEALTHY_RUN)
+		if (!stuck && now_s() - started >= HEALTHY_RUN) /* a stuck boot is no healthy run */
 			delay = o->restart_delay ? o->restart_delay : 1;
 		if (o->max_restarts >= 0 && restarts >= o->max_restarts) {
 			fprintf(stderr, "cocoon-launch: QEMU exited (%s); giving up after %d restart(s)\n", how,

@@ -4,6 +4,8 @@
 
 #include <stdbool.h>
 
+#include <json-c/json.h>
+
 #include "host-launcher/argv.h"
 #include "measure/core/util.h"
 
@@ -28,7 +30,26 @@ struct cl_supervise_opts {
 	int (*refresh)(void *ctx);
 	void *refresh_ctx;
 	unsigned refresh_period;
+	/* The guest's status channel (status.h): polled every CL_STATUS_POLL_S while the
+	 * guest boots; a boot whose step has not changed (or that has not answered) for
+	 * stuck_timeout seconds is "stuck": QEMU is stopped and restarted with the backoff.
+	 * NULL or 0 = no status polling. */
+	const char *status_path;
+	unsigned stuck_timeout;
 };
+
+#define CL_STATUS_POLL_S 5
+
+/* The supervisor's view of one boot from its status answers. */
+struct cl_boot_watch {
+	double started, last_progress; /* seconds (monotonic) */
+	char step[32];                 /* last step seen, "" before the first answer */
+	bool running;                  /* the guest reported phase "running" */
+};
+
+/* Feed one poll result at time now (st NULL: no answer). Returns 1 when the boot is
+ * stuck (no progress for stuck_timeout s while not running), else 0; prints what changed. */
+int cl_boot_watch_update(struct cl_boot_watch *w, json_object *st, double now, unsigned stuck_timeout, FILE *log);
 
 /* Supervise: start QEMU, restart it with exponential backoff when it exits, forward
  * SIGTERM/SIGINT/SIGHUP as an orderly shutdown (QMP system_powerdown, then SIGTERM after

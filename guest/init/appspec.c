@@ -346,7 +346,7 @@ int ci_spec_parse(const char *json, size_t len, struct ci_spec *s, struct cm_err
 	if (r < 0)
 		return r;
 	static const char *const keys[] = {"version", "services", "models", "gpu", "gpu_policy", "persistent",
-					   "network", NULL};
+					   "network", "status", NULL};
 	uint64_t ver = 0;
 	const char *str;
 	size_t n;
@@ -368,6 +368,14 @@ int ci_spec_parse(const char *json, size_t len, struct ci_spec *s, struct cm_err
 	}
 	if (cm_jv_get(&root, "network", &v) && (r = parse_network(&v, &s->network, e)) < 0)
 		goto out;
+	if (cm_jv_get(&root, "status", &v)) {
+		static const char *const skeys[] = {"vsock_port", NULL};
+		uint64_t port = 0;
+		if ((r = cm_jv_object(&v, skeys, e)) < 0 ||
+		    (r = get_uint(&v, "vsock_port", false, UINT32_MAX - 1, &port, NULL, e)) < 0)
+			goto out;
+		s->status_vsock_port = (uint32_t)port;
+	}
 	if (cm_jv_get(&root, "persistent", &v)) {
 		static const char *const pkeys[] = {"mount", "integrity", NULL};
 		if ((r = cm_jv_object(&v, pkeys, e)) < 0 || (r = get_str(&v, "mount", false, &str, e)) < 0)

@@ -72,6 +72,7 @@ struct ci_spec {
 	char persistent_mount[128];  /* absolute path in the new root (default /data) */
 	bool persistent_integrity;   /* "integrity" (default true): LUKS2 with dm-integrity tags */
 	struct ci_net network;       /* "network": one static IPv4 interface (lo is always up) */
+	uint32_t status_vsock_port;  /* "status": {"vsock_port": N}: the status service's vsock port, 0 = none */
 };
 
 /* Append "KEY=value" (copied) to every service's environment; -E2BIG when a service has

@@ -7,7 +7,9 @@
 #include "guest/attest/attest.h"
 #include "guest/init/boot.h"
 #include "guest/init/log.h"
+#include "guest/init/status.h"
 #include "guest/init/sys.h"
+#include "measure/core/measurements.h"
 #include "measure/eventlog/rtmr3.h"
 
 /* The sim backend's CA may be seeded by the host from the spec's unmeasured runtime/sim/
@@ -42,7 +44,38 @@ static int log_rtmr3(struct ca_backend *backend, struct cm_err *e)
 		return rc;
 	cm_hex_encode(r, 48, hex, sizeof hex);
 	ci_log("rtmr3 %s", hex);
+	ci_status_rtmr3(hex);
 	return 0;
+}
+
+/* The TDINFO registers of a TDREPORT (specs/attestation.md §1.8): at 512, ATTRIBUTES (8),
+ * XFAM (8), MRTD, MRCONFIGID, MROWNER, MROWNERCONFIG, RTMR0..3 (48 each). */
+#define TDINFO_REGS (512 + 16)
+
+void ci_boot_status_image_hash(struct ci_boot *b)
+{
+	struct cm_err e = {0};
+	uint8_t zero[CA_REPORT_DATA_LEN] = {0}, report[CA_TDREPORT_LEN], h[CM_IMAGE_HASH_LEN];
+	struct cm_td_regs r;
+	char hex[2 * CM_IMAGE_HASH_LEN + 1];
+	if (ca_tdreport(b->attest, zero, report, &e) < 0) {
+		ci_log("status: no image hash (TDREPORT: %s)", e.msg);
+		ci_status_image_hash(NULL, e.msg);
+		return;
+	}
+	const uint8_t *p = report + TDINFO_REGS;
+	memcpy(r.mrtd, p, 48);
+	memcpy(r.mrconfigid, p + 48, 48);
+	memcpy(r.mrowner, p + 96, 48);
+	memcpy(r.mrownerconfig, p + 144, 48);
+	memcpy(r.rtmr, p + 192, sizeof r.rtmr);
+	if (cm_image_hash(&r, h) < 0) {
+		ci_status_image_hash(NULL, "hashing failed");
+		return;
+	}
+	cm_hex_encode(h, sizeof h, hex, sizeof hex);
+	ci_log("image hash %s", hex);
+	ci_status_image_hash(hex, NULL);
 }
 
 void ci_boot_log_rtmr3(struct ci_boot *b, const char *when)

@@ -53,6 +53,10 @@ void ci_boot_spec_measure(struct ci_boot *b);
 void ci_boot_extend(struct ci_boot *b, const char *step, const char *msg);
 void ci_boot_log_rtmr3(struct ci_boot *b, const char *when);
 
+/* The image hash of the registers now (TDREPORT through the backend) for the status
+ * channel; logged as "image hash <hex>" (no FATAL: the status is informational). */
+void ci_boot_status_image_hash(struct ci_boot *b);
+
 /* cocoon.debug's FATAL hook (ci_fatal_policy.measure_shell, ctx a struct ci_boot):
  * RTMR3 <- "cocoon:debug_shell" through the boot's attestation backend, opened first
  * (backend cmd.attest, event log /run/cocoon/rtmr3.log) when the FATAL came before step 6. */

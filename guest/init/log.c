@@ -16,6 +16,9 @@
 static int console_fd = -1;
 static int kmsg_fd = -1;
 static struct ci_fatal_policy policy;
+static void (*log_tap)(const char *msg);
+
+void ci_log_set_tap(void (*tap)(const char *msg)) { log_tap = tap; }
 
 void ci_log_open(void)
 {
@@ -40,6 +43,8 @@ void ci_write_all(int fd, const char *s, unsigned long n)
 
 static void emit(const char *msg)
 {
+	if (log_tap)
+		log_tap(msg);
 	char line[1200];
 	int n = snprintf(line, sizeof line, "cocoon-init: %s\n", msg);
 	if (n < 0)

@@ -14,6 +14,9 @@ void ci_log_open(void);
 void ci_write_all(int fd, const char *s, unsigned long n);
 /* Without console (unit tests, tools) lines go to stderr. */
 void ci_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Also hand every line (without the "cocoon-init: " prefix) to tap (the status channel's
+ * log tail, status.h); NULL removes it. Set once, before other threads log. */
+void ci_log_set_tap(void (*tap)(const char *msg));
 
 /* What ci_fatal does after printing its line. */
 struct ci_fatal_policy {

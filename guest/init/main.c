@@ -12,6 +12,7 @@
 #include "build_info.h"
 #include "guest/init/boot.h"
 #include "guest/init/log.h"
+#include "guest/init/status.h"
 #include "guest/init/supervisor.h"
 #include "guest/init/sys.h"
 
@@ -27,6 +28,9 @@ static void step_mounts(void)
 	ci_log_open();
 	ci_log("starting (version %s)", COCOON_VERSION);
 	reboot(RB_DISABLE_CAD); /* ctrl-alt-del becomes SIGINT to PID 1: orderly shutdown */
+	/* the status channel (status.h): informational, so a failure is logged, not FATAL */
+	if (ci_status_start(&e) < 0)
+		ci_log("status channel: %s", e.msg);
 }
 
 /* Step 2: the measured command line; it decides what a FATAL does (cocoon.debug). */
@@ -42,6 +46,13 @@ static void step_cmdline(struct ci_boot *b)
 	       (unsigned long long)b->cmd.rootblocks, b->cmd.attest, b->cmd.debug ? ", debug" : "");
 }
 
+/* Each step is recorded (and logged with its CLOCK_MONOTONIC time) as it starts. */
+#define STEP(name, call)                \
+	do {                            \
+		ci_status_step(name);   \
+		call;                   \
+	} while (0)
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -53,19 +64,24 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cocoon-init: must run as PID 1 (the initrd's /init)\n");
 		return 2;
 	}
-	step_mounts();                 /* 1  mounts */
-	step_cmdline(&boot);           /* 2  cmdline */
-	ci_boot_modules(&boot);        /* 3  modules */
-	ci_boot_disks(&boot);          /* 4  disks */
-	ci_boot_root(&boot);           /* 5  root */
-	ci_boot_spec_copy(&boot);      /* 6  spec: private copy of the 9p share */
-	ci_boot_attest(&boot);         /*    attest: backend and RTMR3 event log */
-	ci_boot_spec_measure(&boot);   /*    spec: RTMR3 <- spec.tree, cocoon.json */
-	ci_boot_gpu(&boot);            /* 7  gpu */
-	ci_boot_network(&boot);        /* 7a network (before the keys: a seal server over TCP) */
-	ci_boot_keys(&boot);           /* 8  keys, RTMR3 <- tdx_inited */
-	ci_boot_persistent(&boot);     /* 9  persistent */
-	ci_boot_models(&boot);         /* 10 models */
-	ci_boot_switch_root(&boot);    /* 11 switch_root */
+	long long t0 = ci_status_now_ms();  /* the kernel's time to /init */
+	step_mounts();                       /* 1  mounts (and the status thread) */
+	ci_status_step_at("init", t0);
+	STEP("cmdline", step_cmdline(&boot));               /* 2 */
+	STEP("modules", ci_boot_modules(&boot));            /* 3 */
+	STEP("disks", ci_boot_disks(&boot));                /* 4 */
+	STEP("root", ci_boot_root(&boot));                  /* 5 */
+	STEP("spec", ci_boot_spec_copy(&boot));             /* 6  private copy of the 9p share */
+	STEP("attest", ci_boot_attest(&boot));              /*    backend and RTMR3 event log */
+	STEP("spec-measure", ci_boot_spec_measure(&boot));  /*    RTMR3 <- spec.tree, cocoon.json */
+	ci_status_vsock(boot.spec.status_vsock_port);       /*    the spec's status port */
+	STEP("gpu", ci_boot_gpu(&boot));                    /* 7 */
+	STEP("network", ci_boot_network(&boot));            /* 7a before the keys: a seal server over TCP */
+	STEP("keys", ci_boot_keys(&boot));                  /* 8  RTMR3 <- tdx_inited */
+	ci_boot_status_image_hash(&boot);
+	STEP("persistent", ci_boot_persistent(&boot));      /* 9 */
+	STEP("models", ci_boot_models(&boot));              /* 10 */
+	STEP("switch_root", ci_boot_switch_root(&boot));    /* 11 */
+	ci_status_step("services");
 	ci_supervise(&boot.spec, ci_boot_close_volumes, &boot, boot.cmd.debug); /* 11 services; shutdown closes the volumes */
 }

@@ -30,9 +30,12 @@ $(foreach t,$(GUEST_TESTS),$(eval test_$(t)_LIBS = $$(GUEST_LIBS) $$(ATTEST_SIM_
 
 # libFuzzer targets (make fuzz): the LUKS2 metadata check on host-controlled headers,
 # the spec and cmdline parsers. `=` because LIBMEASURE_SRCS is set by measure/module.mk.
-FUZZERS += init_luks init_spec
+FUZZERS += init_luks init_spec init_status
 fuzz_init_luks_SRCS = tests/fuzz/fuzz_init_luks.c guest/init/luks.c $(LIBMEASURE_SRCS)
 fuzz_init_luks_SEEDS := tests/fuzz/seeds/init_luks.json tests/fuzz/seeds/init_luks_integrity.json
 fuzz_init_luks_LIBS := -lcryptsetup -lblkid
 fuzz_init_spec_SRCS = tests/fuzz/fuzz_init_spec.c guest/init/appspec.c guest/init/net.c guest/init/log.c guest/cmdline/cmdline.c $(LIBMEASURE_SRCS)
 fuzz_init_spec_SEEDS := tests/fuzz/seeds/init_spec.json tests/fuzz/seeds/init_cmdline.txt
+# The status channel's request line (status.h): host input.
+fuzz_init_status_SRCS = tests/fuzz/fuzz_init_status.c guest/init/status.c guest/init/log.c $(LIBMEASURE_SRCS)
+fuzz_init_status_SEEDS := tests/fuzz/seeds/init_status.txt

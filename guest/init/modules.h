@@ -20,5 +20,6 @@ int ci_modules_load(const char *list_path, const char *dirname, struct cm_err *e
 
 /* The same for n module names given by the caller (step 7's GPU modules). */
 int ci_modules_load_names(const char *const *names, size_t n, const char *dirname, struct cm_err *e);
+#define CI_MODULE_SLOW_MS 100 /* a module load this slow is logged with its time */
 
 #endif

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "guest/init/log.h"
+#include "guest/init/status.h"
 #include "guest/init/svclog.h"
 
 #define MAX_BUTTONS 8
@@ -216,8 +217,18 @@ static void start_ready(struct ci_spec *s, struct svc_state *st, int console)
 		st[i].start_ms = now;
 		st[i].next_ms = 0;
 		ci_log("service %s %s (pid %d)", sv->name, st[i].started ? "restarted" : "started", (int)pid);
+		ci_status_service(i, CI_SVC_RUNNING, (int)pid, st[i].started, NULL);
 		st[i].started = true;
 	}
+}
+
+/* Every service started once (the boot's end for the status channel and make bench). */
+static bool all_started(const struct ci_spec *s, const struct svc_state *st)
+{
+	for (int i = 0; i < s->n_services; i++)
+		if (!st[i].started)
+			return false;
+	return true;
 }
 
 static void describe(int status, char *buf, size_t n)
@@ -246,13 +257,16 @@ static void reap(struct ci_spec *s, struct svc_state *st, bool stopping)
 		if (stopping) {
 			ci_log("service %s stopped (%s)", sv->name, how);
 			st[i].finished = true;
+			ci_status_service(i, CI_SVC_STOPPED, 0, false, how);
 		} else if (ci_should_restart(sv->restart, status)) {
 			st[i].backoff = ci_backoff_next(st[i].backoff, sv->backoff_ms, now - st[i].start_ms);
 			st[i].next_ms = now + st[i].backoff;
 			ci_log("service %s %s; restart in %u ms", sv->name, how, st[i].backoff);
+			ci_status_service(i, CI_SVC_BACKOFF, 0, false, how);
 		} else {
 			st[i].finished = true;
 			ci_log("service %s %s; not restarted (restart policy)", sv->name, how);
+			ci_status_service(i, CI_SVC_EXITED, 0, false, how);
 		}
 	}
 }
@@ -335,10 +349,16 @@ void ci_supervise(struct ci_spec *s, ci_shutdown_hook hook, void *ctx, bool debu
 	if (nb == 0)
 		ci_log("power button: no input device reports KEY_POWER (SIGTERM/SIGINT still shut down)");
 	ci_log("supervisor: %d service(s)", s->n_services);
+	ci_status_services(s);
 
 	const char *why = NULL;
+	bool running = false;
 	while (!why) {
 		start_ready(s, st, console);
+		if (!running && all_started(s, st)) {
+			running = true;
+			ci_status_running();
+		}
 		long long now = now_ms(), next = -1;
 		for (int i = 0; i < s->n_services; i++)
 			if (st[i].pid == 0 && !st[i].finished && st[i].next_ms > 0 &&
@@ -373,6 +393,7 @@ void ci_supervise(struct ci_spec *s, ci_shutdown_hook hook, void *ctx, bool debu
 				why = "power button";
 	}
 	ci_log("shutdown: %s", why);
+	ci_status_stopping();
 	stop_all(s, st, sfd);
 	if (hook)
 		hook(ctx);

@@ -40,7 +40,7 @@ enum {
 	OPT_SET = 1000, OPT_INSTANCE, OPT_NO_TDX, OPT_ACCEL, OPT_DEBUG, OPT_GPU, OPT_SIM, OPT_JSON,
 	OPT_PRINT, OPT_PRINT0, OPT_SUPERVISE, OPT_CONSOLE, OPT_MAX_RESTARTS, OPT_RESTART_DELAY,
 	OPT_STOP_TIMEOUT, OPT_SYS, OPT_PROC, OPT_DEV, OPT_OUT, OPT_BIN, OPT_TIMEOUT, OPT_KERNEL,
-	OPT_INITRD, OPT_NO_VERIFY, OPT_TIME, OPT_HELP, OPT_FAILED,
+	OPT_INITRD, OPT_NO_VERIFY, OPT_TIME, OPT_VSOCK, OPT_STUCK_TIMEOUT, OPT_HELP, OPT_FAILED,
 };
 
 /* getopt_long over lo (which starts with SHARED_LONGOPTS), applying the shared options to
@@ -73,5 +73,6 @@ int cmd_collateral(int argc, char **argv);
 /* One collateral refresh of c's FMSPCs at time now (cmd_collateral.c; also run by
  * run --supervise on the collateral_refresh schedule). Returns an exit code. */
 int cli_collateral_refresh(const struct cl_config *c, int64_t now, bool json);
+int cmd_status(int argc, char **argv);
 
 #endif

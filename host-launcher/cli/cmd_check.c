@@ -1,6 +1,7 @@
 /* cocoon-launch check: host preflight with a verdict (text or JSON). */
 #include "host-launcher/cli/cli.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include <json-c/json.h>
@@ -53,8 +54,20 @@ int cmd_check(int argc, char **argv)
 	}
 	static struct cl_report r;
 	cl_check_host(cp, &h, &r);
+	bool cocoon = cp && cp->cocoon;
 	if (json) {
 		json_object *root = json_object_new_object(), *arr = json_object_new_array();
+		if (cocoon) {
+			json_object *keys = json_object_new_array();
+			for (size_t i = 0; i < cp->n_ckeys; i++) {
+				json_object *x = json_object_new_object();
+				cm_json_add_str(x, "key", cp->ckeys[i].key);
+				cm_json_add_str(x, "handling", cp->ckeys[i].handling);
+				cm_json_add_str(x, "detail", cp->ckeys[i].detail);
+				json_object_array_add(keys, x);
+			}
+			json_object_object_add(root, "cocoon_keys", keys);
+		}
 		for (size_t i = 0; i < r.n; i++) {
 			json_object *x = json_object_new_object();
 			cm_json_add_str(x, "name", r.c[i].name);
@@ -68,6 +81,12 @@ int cmd_check(int argc, char **argv)
 		cm_json_print(root, stdout);
 		json_object_put(root);
 	} else {
+		if (cocoon) {
+			printf("Cocoon worker.conf keys (ours = a cocoon-launch key, runtime = SPEC/runtime/ for the guest, "
+			       "default = Cocoon's default):\n");
+			for (size_t i = 0; i < cp->n_ckeys; i++)
+				printf("  %-22s %-8s %s\n", cp->ckeys[i].key, cp->ckeys[i].handling, cp->ckeys[i].detail);
+		}
 		for (size_t i = 0; i < r.n; i++)
 			printf("%-4s %-22s %s%s\n", cl_status_name(r.c[i].status), r.c[i].name, r.c[i].detail,
 			       r.c[i].status == CL_FAIL && !r.c[i].required ? " (not required)" : "");

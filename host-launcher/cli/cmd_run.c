@@ -12,6 +12,7 @@
 
 #include "host-launcher/argv.h"
 #include "host-launcher/check.h"
+#include "host-launcher/cocoon_conf.h"
 #include "host-launcher/image.h"
 #include "host-launcher/run.h"
 #include "measure/core/json.h"
@@ -32,6 +33,8 @@ static const char run_help[] =
 	"                    SIGTERM/SIGINT -> QMP system_powerdown, then SIGTERM, then SIGKILL\n"
 	"  --console stdio|file   where hvc0 goes (default stdio; file under --supervise)\n"
 	"  --max-restarts N  --restart-delay S  --stop-timeout S   supervision knobs (-1/1/60)\n"
+	"  --stuck-timeout S with --supervise: a boot whose status channel shows no new boot step\n"
+	"                    (or no answer) for S seconds is stuck and restarted (default 600, 0 = off)\n"
 	"  --no-verify       skip the sha256 check of OVMF.fd/vmlinuz/initrd.img/cmdline (tests only)\n"
 	"Exit: QEMU's status in the foreground; 0 stopped, 1 refused, 2 usage, 3 config, 4 gave up,\n"
 	"5 QEMU not startable.\n";
@@ -67,6 +70,7 @@ static int parse_options(int argc, char **argv, struct run_opts *r)
 		{ "max-restarts", required_argument, NULL, OPT_MAX_RESTARTS },
 		{ "restart-delay", required_argument, NULL, OPT_RESTART_DELAY },
 		{ "stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT },
+		{ "stuck-timeout", required_argument, NULL, OPT_STUCK_TIMEOUT },
 		{ "no-verify", no_argument, NULL, OPT_NO_VERIFY },
 		{ 0, 0, 0, 0 },
 	};
@@ -104,6 +108,11 @@ static int parse_options(int argc, char **argv, struct run_opts *r)
 				return cli_usage_error("run", "--stop-timeout wants 0-3600 seconds", optarg);
 			r->so.stop_timeout = u;
 			break;
+		case OPT_STUCK_TIMEOUT:
+			if (cli_parse_uint(optarg, 86400, &u) < 0)
+				return cli_usage_error("run", "--stuck-timeout wants 0-86400 seconds", optarg);
+			r->so.stuck_timeout = u;
+			break;
 		case OPT_HELP: fputs(run_help, stdout); return 0;
 		default: return cli_usage_error("run", "bad option", NULL);
 		}
@@ -134,6 +143,13 @@ static int verify_image(const struct cl_config *c, const struct run_opts *r, str
 {
 	const bool dry = r->print || r->print0;
 	struct cm_err e = { 0 };
+	if (c->profile == CL_PROFILE_COCOON) {
+		/* Cocoon's images ship no manifest.json; what they are is proven by the quote */
+		*have_manifest = false;
+		fprintf(stderr, "note: profile cocoon boots Cocoon's image files unverified (no manifest.json); "
+				"check the image hash of the TD's quote against Cocoon's published one\n");
+		return 0;
+	}
 	*have_manifest = cl_manifest_load(m, c->image_dir, &e) == 0;
 	if (!*have_manifest) {
 		if (!dry && !r->no_verify)
@@ -156,13 +172,13 @@ static int set_cmdline(const struct cl_config *c, const struct run_opts *r, cons
 {
 	char base[CL_CMDLINE_MAX];
 	struct cm_err e = { 0 };
-	if (cl_cmdline_read(c->image_dir, base, sizeof(base), &e) < 0) {
+	if (cl_config_cmdline_read(c, base, sizeof(base), &e) < 0) {
 		if (!r->print && !r->print0)
 			return cli_error(CL_EXIT_FAIL, "%s", e.msg);
 		if (c->debug || c->gpu_required || c->sim)
 			return cli_error(CL_EXIT_FAIL, "%s (needed to append the cmdline variants)", e.msg);
 		fprintf(stderr, "warning: %s; printing $(cat FILE) in its place\n", e.msg);
-		cl_artifact_path(c->image_dir, CL_ART_CMDLINE, file, filesz);
+		cl_config_artifact(c, CL_ART_CMDLINE, file, filesz);
 		b->cmdline_file = file;
 		return 0;
 	}
@@ -201,16 +217,21 @@ static int start(const struct cl_config *c, const struct cl_argv *a, struct run_
 	int k;
 	if ((k = cli_mkdir_p(c->run_dir, 0700)) < 0 || (k = cli_mkdir_p(c->log_dir, 0750)) < 0)
 		return cli_error(CL_EXIT_FAIL, "cannot create %s or %s (%s)", c->run_dir, c->log_dir, strerror(-k));
+	struct cm_err e = { 0 };
+	if (cl_cocoon_write_runtime(c, &e) < 0) /* Cocoon's runtime vars (cocoon_conf.h) */
+		return cli_error(CL_EXIT_FAIL, "refusing to start: %s", e.msg);
 	fflush(NULL);
 	if (r->supervise) {
-		char qmp[CL_PATH_MAX + 16];
+		char qmp[CL_PATH_MAX + 16], status[CL_PATH_MAX + 16];
 		cl_qmp_path(c, qmp, sizeof(qmp));
+		cl_status_path(c, status, sizeof(status));
 		r->so.qmp_path = qmp;
 		if (c->collateral.n_fmspc && c->collateral.refresh) { /* docs/operator-guide.md "Collateral" */
 			r->so.refresh = collateral_refresh;
 			r->so.refresh_ctx = (void *)c;
 			r->so.refresh_period = c->collateral.refresh;
 		}
+		r->so.status_path = status;
 		return cl_supervise(a, &r->so);
 	}
 	execvp(a->v[0], a->v);
@@ -223,7 +244,7 @@ int cmd_run(int argc, char **argv)
 {
 	struct run_opts r = {
 		.cfg = { .instance = -1 },
-		.so = { .max_restarts = -1, .restart_delay = 1, .stop_timeout = 60 },
+		.so = { .max_restarts = -1, .restart_delay = 1, .stop_timeout = 60, .stuck_timeout = 600 },
 	};
 	int rc = parse_options(argc, argv, &r);
 	if (rc >= 0)

@@ -139,6 +139,14 @@ say "certificate verdict $verdict, image hash $image_hash"
 [ "$log_ok" = true ] || die "the certificate's RTMR3 event log does not replay to the quote's RTMR3"
 say "the certificate's quote carries the predicted RTMR3 and its event log replays to it"
 
+say "the guest's status channel (cocoon-launch status):"
+"$BIN/cocoon-launch" status "$work/node.conf" > "$work/status.txt" || die "cocoon-launch status failed"
+sed 's/^/    /' "$work/status.txt"
+"$BIN/cocoon-launch" status "$work/node.conf" --json > "$work/status.json" || die "cocoon-launch status --json failed"
+[ "$(jget "$work/status.json" phase)" = running ] || die "status phase is $(jget "$work/status.json" phase), not running"
+[ "$(jget "$work/status.json" rtmr3)" = "$want_rtmr3" ] || die "status RTMR3 differs from the prediction"
+[ "$(jget "$work/status.json" image_hash)" = "$image_hash" ] || die "status image hash differs from the certificate's"
+
 say "pressing the ACPI power button (cocoon-launch stop)"
 "$BIN/cocoon-launch" stop "$work/node.conf" --timeout 120 >/dev/null || die "cocoon-launch stop failed"
 wait $qemu || true

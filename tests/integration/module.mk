@@ -20,7 +20,7 @@ integration-test test-integration: $(GUEST_KERNEL_DIR)/kver $(BIN)/cocoon-mkinit
 APPLIANCE_TESTS := init-service init-persistent init-persistent-foreign init-luks-tampered \
 	init-persistent-integrity \
 	init-verity-corrupt init-model-corrupt init-missing-disk init-wrong-roothash \
-	init-powerdown init-sigterm init-seal init-model-encrypted
+	init-powerdown init-sigterm init-seal init-model-encrypted init-status
 # RTMR3 against `cocoon-measure spec` (measure/cli/cmd_spec.c) when the tree has it.
 ifneq ($(wildcard measure/cli/cmd_spec.c),)
 APPLIANCE_TESTS += init-rtmr3 init-debug-shell init-gpu
@@ -31,6 +31,9 @@ integration-test test-integration: $(BUILD)/initrd.img
 # make bench: the persistent volume's integrity cost against plain aes-xts, in the guest.
 BENCHES += tests/bench/bench_persistent.sh
 tests/bench/bench_persistent.sh: $(BUILD)/initrd.img
+# make bench: cocoon-init's boot time against a bare initrd, as ratios to the kernel's time to /init.
+BENCHES += tests/bench/bench_boot.sh
+tests/bench/bench_boot.sh: $(BUILD)/initrd.img
 endif
 # init-seal boots against the test seal server (tests/seal/module.mk builds it).
 integration-test test-integration: $(BUILD)/tests/cocoon-test-seal-server
