@@ -309,7 +309,8 @@ check "the three directories differ" test "$(ours "$S/spec-worker")" != "$(ours 
 P="$T/patterns"
 mkdir -p "$P"/{a/b/c,logs,build/x,sub/runtime,sub/deep,dironly,keep/build,x/y}
 printf '\xef\xbb\xbf# a comment after a BOM\n\n   \n*.log\nbuild/\n/top-only\nsub/deep/gone\n?x\ndironly/   \n.hidden*\nx/y/\n' >"$P/.gitignore"
-for f in cocoon.json a/b/c/f app.log logs/a.log logs/b.txt build/x/o top-only a/top-only sub/deep/gone \
+echo '{"name": "patterns"}' >"$P/cocoon.json"   # cocoon-measure spec parses it
+for f in a/b/c/f app.log logs/a.log logs/b.txt build/x/o top-only a/top-only sub/deep/gone \
          sub/deep/kept sub/runtime/r ax bx abx dironly/f a/dironly .hiddenfile a/.hidden-too x/y/z x/f \
          keep/build/o keep/file; do
     printf 'content of %s\n' "$f" >"$P/$f"
