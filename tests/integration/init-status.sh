@@ -88,7 +88,7 @@ console_has '^cocoon-init: shutdown complete'
 write_spec "$WORK/spec2" "{\"version\": 1, \"models\": [{\"name\": \"x\", \"roothash\": \"$(printf '%064d' 0)\",
   \"data_blocks\": 1}], \"services\": []}"
 sed -i "s|^spec_dir = .*|spec_dir = $WORK/spec2|" "$CONF"
-echo "console=ttyS0 panic=-1 loglevel=4 $(DISK_TIMEOUT=600 appliance_cmdline)" > "$WORK/vm/img/cmdline"
+echo "console=ttyS0 panic=-1 loglevel=4 no_timer_check $(DISK_TIMEOUT=600 appliance_cmdline)" > "$WORK/vm/img/cmdline"
 timeout -k 5 600 "$BIN/cocoon-launch" run "$CONF" --no-verify --supervise --stuck-timeout 20 --max-restarts 1 \
     --restart-delay 1 > "$WORK/supervise.out" 2>&1 &
 VM_PID=$!

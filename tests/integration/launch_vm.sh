@@ -12,7 +12,7 @@
 
 # launch_vm_start [--disk SERIAL=FILE[:ro]]... [--spec DIR] [--append CMDLINE] [--monitor] --initrd FILE
 # Writes $WORK/vm/node.conf and an image directory (fixture OVMF.fd, $KERNEL_DIR/vmlinuz,
-# the initrd, cmdline "console=ttyS0 panic=-1 loglevel=4 CMDLINE", the "root" disk as
+# the initrd, cmdline "console=ttyS0 panic=-1 loglevel=4 no_timer_check CMDLINE", the "root" disk as
 # rootfs.img), starts `cocoon-launch run --no-tdx` in the background (VM_PID) with the
 # serial console (ttyS0) at $CONSOLE.
 launch_vm_start() {
@@ -32,7 +32,7 @@ launch_vm_start() {
     ln -s "$(realpath "$FIXTURES/tdx/measure/OVMF.fd")" "$d/img/OVMF.fd"
     ln -s "$(realpath "$KERNEL_DIR/vmlinuz")" "$d/img/vmlinuz"
     ln -s "$(realpath "$initrd")" "$d/img/initrd.img"
-    echo "console=ttyS0 panic=-1 loglevel=4 $append" > "$d/img/cmdline"
+    echo "console=ttyS0 panic=-1 loglevel=4 no_timer_check $append" > "$d/img/cmdline"
     {
         echo "[node]"; echo "type = worker"; echo "tdx = no"; echo "accel = tcg"
         echo "image_dir = $d/img"; echo "spec_dir = $spec"; echo "memory = 1G"; echo "vcpus = 1"
