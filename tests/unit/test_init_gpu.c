@@ -126,8 +126,9 @@ static int record_extend(void *ctx, const char *event, struct cm_err *e)
 	return x->fail ? cm_fail(e, -EIO, "extend failed") : 0;
 }
 
-/* The verifier the next run uses (NULL: cocoon-measure), its timeout and output bound. */
-static const char *verifier;
+/* The verifier the next run uses (NULL: cocoon-measure), its root (NULL: none), its timeout
+ * and output bound. */
+static const char *verifier, *verifier_root;
 static unsigned verify_timeout_s = 60;
 static size_t verify_out_max = CI_GPU_VERIFY_OUT_MAX;
 
@@ -169,6 +170,7 @@ static int run(const struct fake_nvml_conf *conf, const char *policy_json, bool 
 				.timeout_s = 60, /* the watchdog runs and is stopped in every test */
 				.policy_json = policy_json,
 				.verifier = verifier ? verifier : measure_bin,
+				.root = verifier_root,
 				.work_dir = work_dir,
 				.verify_timeout_s = verify_timeout_s,
 				.verify_out_max = verify_out_max,
@@ -186,6 +188,7 @@ static int run(const struct fake_nvml_conf *conf, const char *policy_json, bool 
 	}
 	cm_gpu_policy_free(p);
 	verifier = NULL;
+	verifier_root = NULL;
 	verify_timeout_s = 60;
 	verify_out_max = CI_GPU_VERIFY_OUT_MAX;
 	return rc;
@@ -365,6 +368,51 @@ static void verifier_garbage_or_too_much_output_halts(void **s)
 	verifier = script("flood", "exec yes '{}'");
 	assert_refused(run(&c, NULL, false, &x, &e), &e, "gpu_verifier", &x);
 	assert_non_null(strstr(e.msg, "more than 4096 bytes"));
+}
+
+/* Production runs the verifier chrooted into the verified root with PID 1's work directory
+ * bound read-only at /run, in the child's own mount namespace. A root made of a static
+ * busybox: the fake verifier names what it saw as its "failed check". */
+static void verifier_runs_chrooted_with_its_inputs_read_only(void **s)
+{
+	(void)s;
+	const char *bb = "/usr/bin/busybox";
+	if (access(bb, X_OK) || geteuid() != 0)
+		skip(); /* a static busybox and root (mount namespaces) are needed */
+	char root[4300], cmd[32000];
+	snprintf(root, sizeof(root), "%s/root", tmp);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s && mkdir -p %s/bin %s/run && cp %s %s/bin/busybox && ln -s busybox %s/bin/sh && "
+		 "touch %s/root-marker", root, root, root, bb, root, root, root);
+	assert_int_equal(system(cmd), 0);
+	char vpath[4400];
+	snprintf(vpath, sizeof(vpath), "%s/verifier", root);
+	FILE *f = fopen(vpath, "w");
+	assert_non_null(f);
+	fputs("#!/bin/sh\n"
+	      "c=gpu_chroot_ok\n"
+	      "for x in /run/system.json /run/evidence.json /root-marker; do [ -f $x ] || c=gpu_chroot_missing; done\n"
+	      "/bin/busybox touch /run/written && c=gpu_chroot_writable\n" /* (no /dev/null in the root) */
+	      "[ -z \"$HOME$PATH_INFO\" ] || c=gpu_chroot_env\n"
+	      "echo \"{\\\"verdict\\\": \\\"invalid\\\", \\\"failed_check\\\": \\\"$c\\\", \\\"message\\\": \\\"$*\\\"}\"\n"
+	      "exit 3\n",
+	      f);
+	fclose(f);
+	assert_int_equal(chmod(vpath, 0755), 0);
+	struct fake_nvml_conf c = good();
+	struct extends x = {0};
+	struct cm_err e = {0};
+	verifier_root = root;
+	verifier = "/verifier"; /* a path inside the root */
+	int rc = run(&c, "{\"count_max\": 4}", false, &x, &e);
+	if (e.check && !strcmp(e.check, "gpu_verifier") && strstr(e.msg, "unshare"))
+		skip(); /* no mount namespaces here */
+	assert_refused(rc, &e, "gpu_chroot_ok", &x);
+	/* its arguments name the files as it sees them */
+	assert_non_null(strstr(e.msg, "gpu --system /run/system.json --bundle /run/evidence.json --time "));
+	assert_non_null(strstr(e.msg, "--policy /run/policy.json --json"));
+	/* PID 1's own mounts are untouched: the bind lived in the child's namespace */
+	snprintf(cmd, sizeof(cmd), "grep -q ' %s/run ' /proc/self/mountinfo", root);
+	assert_int_not_equal(system(cmd), 0);
 }
 
 static void verifier_hang_halts_at_its_timeout(void **s)
@@ -642,6 +690,7 @@ int main(void)
 		cmocka_unit_test(verifier_exit_nonzero_halts),
 		cmocka_unit_test(verifier_garbage_or_too_much_output_halts),
 		cmocka_unit_test(verifier_hang_halts_at_its_timeout),
+		cmocka_unit_test(verifier_runs_chrooted_with_its_inputs_read_only),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
