@@ -180,6 +180,10 @@ static void write_summary(const struct ci_gpu_conf *c, const struct cm_gpu_syste
 		cm_json_add_str(g, "driver_version", v->gpu[i].driver_version);
 		cm_json_add_str(g, "vbios_version", v->gpu[i].vbios_version);
 		cm_json_add_str(g, "verdict", "ok");
+		cm_json_add_str(g, "hwmodel", v->gpu[i].hwmodel);
+		cm_json_add_str(g, "fwid", v->gpu[i].fwid);
+		cm_json_add_bool(g, "rim_driver_matched", v->gpu[i].rim_driver_ok);
+		cm_json_add_bool(g, "rim_vbios_matched", v->gpu[i].rim_vbios_ok);
 		cm_json_add_hex(g, "evidence_sha256", digest[i], 32);
 		json_object_array_add(gpus, g);
 	}
@@ -243,7 +247,10 @@ static int flow(const struct ci_gpu_conf *c, struct cg_nvml *n, unsigned *count,
 	if (rc)
 		return rc;
 	for (unsigned i = 0; i < s.count; i++)
-		ci_log("gpu %u: verified: driver %s, VBIOS %s", i, v.gpu[i].driver_version, v.gpu[i].vbios_version);
+		ci_log("gpu %u: verified: %s, driver %s, VBIOS %s, ueid %s, FWID %s, RIM driver %s, VBIOS %s", i,
+		       v.gpu[i].hwmodel, v.gpu[i].driver_version, v.gpu[i].vbios_version, v.gpu[i].ueid, v.gpu[i].fwid,
+		       v.gpu[i].rim_driver_ok ? "matched" : "not compared",
+		       v.gpu[i].rim_vbios_ok ? "matched" : "not compared");
 	/* Every GPU verified: only now ready, and it must read back as ready. */
 	if ((rc = set_and_check(n, true, e)))
 		return rc;

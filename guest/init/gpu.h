@@ -90,11 +90,14 @@ int ci_gpu_verify(const struct ci_gpu_conf *c, struct cg_nvml **nvml, unsigned *
 /* ---- the verifier child (gpuchild.c) ------------------------------------------------------ */
 
 /* What the verifier said about each GPU (its --json output, read with the strict reader). */
+struct ci_gpu_claims {
+	char driver_version[32], vbios_version[32];
+	char hwmodel[64], ueid[64], fwid[97]; /* fwid: hex, "none" when the report has none */
+	bool rim_driver_ok, rim_vbios_ok;     /* the RIM measurements compared and matched */
+};
 struct ci_gpu_verdict {
 	unsigned count;
-	struct {
-		char driver_version[32], vbios_version[32];
-	} gpu[CM_GPU_MAX];
+	struct ci_gpu_claims gpu[CM_GPU_MAX];
 };
 
 /* Run c->verifier with argv (argv[0] included, NULL-terminated) as described in ci_gpu_conf,

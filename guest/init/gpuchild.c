@@ -158,6 +158,37 @@ static const char *check_name(const char *s)
 	return name;
 }
 
+static int str_member(const struct cm_jv *g, const char *key, char *out, size_t n, struct cm_err *e)
+{
+	struct cm_jv m;
+	int rc = cm_jv_need(g, key, &m, e);
+	return rc ? rc : cm_jv_strcpy(&m, out, n, e);
+}
+
+/* One GPU's claims in the verifier's answer (cm_gpu_result_to_json). */
+static int gpu_claims(const struct cm_jv *g, struct ci_gpu_claims *c, struct cm_err *e)
+{
+	struct cm_jv m;
+	int rc = str_member(g, "driver_version", c->driver_version, sizeof(c->driver_version), e);
+	if (!rc)
+		rc = str_member(g, "vbios_version", c->vbios_version, sizeof(c->vbios_version), e);
+	if (!rc)
+		rc = str_member(g, "hwmodel", c->hwmodel, sizeof(c->hwmodel), e);
+	if (!rc)
+		rc = str_member(g, "ueid", c->ueid, sizeof(c->ueid), e);
+	if (!rc && !(rc = cm_jv_need(g, "fwid", &m, e))) {
+		uint8_t fwid[48];
+		snprintf(c->fwid, sizeof(c->fwid), "none");
+		if (m.o && !(rc = cm_jv_hex(&m, fwid, sizeof(fwid), e)))
+			cm_hex_encode(fwid, sizeof(fwid), c->fwid, sizeof(c->fwid));
+	}
+	if (!rc && !(rc = cm_jv_need(g, "driver_rim_measurements_ok", &m, e)))
+		rc = cm_jv_bool(&m, &c->rim_driver_ok, e);
+	if (!rc && !(rc = cm_jv_need(g, "vbios_rim_measurements_ok", &m, e)))
+		rc = cm_jv_bool(&m, &c->rim_vbios_ok, e);
+	return rc;
+}
+
 /* The verdict of a verifier that exited with status st (the JSON of `cocoon-measure gpu
  * --bundle --system --json`; only what PID 1 needs is read, strictly). */
 static int verdict(const char *out, size_t len, int st, unsigned count, struct ci_gpu_verdict *v, struct cm_err *e)
@@ -196,10 +227,7 @@ static int verdict(const char *out, size_t len, int st, unsigned count, struct c
 			rc = cm_jv_fail(&m, e, -EBADMSG, "GPU %zu not ok under an ok verdict", i);
 			break;
 		}
-		if (!(rc = cm_jv_need(&g, "driver_version", &m, e)) &&
-		    !(rc = cm_jv_strcpy(&m, v->gpu[i].driver_version, sizeof(v->gpu[i].driver_version), e)) &&
-		    !(rc = cm_jv_need(&g, "vbios_version", &m, e)))
-			rc = cm_jv_strcpy(&m, v->gpu[i].vbios_version, sizeof(v->gpu[i].vbios_version), e);
+		rc = gpu_claims(&g, &v->gpu[i], e);
 	}
 	v->count = (unsigned)n;
 out:

@@ -303,6 +303,11 @@ static void success_writes_the_summary_the_status_channel_answers_with(void **s)
 		assert_string_equal(json_object_get_string(v), "ok");
 		assert_true(json_object_object_get_ex(one, "evidence_sha256", &v));
 		assert_string_equal(json_object_get_string(v), hex);
+		assert_true(json_object_object_get_ex(one, "fwid", &v)); /* the verifier's claims too */
+		assert_string_equal(json_object_get_string(v), "f5c384aebb579217a2c66b17ed0f28e6a9b8d639041acd7b4721cec004f7275494"
+							       "ba94bb5cdfdb3055ee051762b1f75d");
+		assert_true(json_object_object_get_ex(one, "hwmodel", &v));
+		assert_string_equal(json_object_get_string(v), "GH100 A01 GSP BROM");
 	}
 	json_object_put(o);
 	free(line);
