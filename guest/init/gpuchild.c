@@ -85,6 +85,7 @@ static int drain(int out, int err, long long deadline, char *buf, size_t max, si
 	struct pollfd p[2] = {{.fd = out, .events = POLLIN}, {.fd = err, .events = POLLIN}};
 	size_t elen = 0;
 	*len = 0;
+	errbuf[0] = '\0';
 	while (p[0].fd >= 0 || p[1].fd >= 0) {
 		long long left = deadline - mono_ms();
 		if (left <= 0)
@@ -114,10 +115,10 @@ static int drain(int out, int err, long long deadline, char *buf, size_t max, si
 				size_t k = (size_t)r < ERR_KEEP - 1 - elen ? (size_t)r : ERR_KEEP - 1 - elen;
 				memcpy(errbuf + elen, tmp, k);
 				elen += k;
+				errbuf[elen] = '\0';
 			}
 		}
 	}
-	errbuf[elen] = '\0';
 	return 0;
 }
 
