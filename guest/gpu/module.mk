@@ -10,5 +10,6 @@ FAKE_NVML := $(TESTBIN)/fake_nvml.so
 $(FAKE_NVML): tests/unit/fake_nvml.c tests/unit/fake_nvml.h guest/gpu/nvml.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -fPIC -shared $< -o $@
-# Built before the tests that load it (order-only: it is not linked into them).
-$(TESTBIN)/test_init_gpu: | $(FAKE_NVML)
+# Built before the tests that load it (order-only: it is not linked into them); test_init_gpu
+# runs this build's cocoon-measure as the verifier child (guest/init/gpuchild.c).
+$(TESTBIN)/test_init_gpu: | $(FAKE_NVML) $(BIN)/cocoon-measure

@@ -365,6 +365,12 @@ int ci_spec_parse(const char *json, size_t len, struct ci_spec *s, struct cm_err
 		}
 		if ((r = cm_gpu_policy_parse(&v, &s->gpu_policy, e)) < 0)
 			goto out;
+		/* re-serialized: what the verifier child reads as its --policy (docs/gpu.md) */
+		const char *t = json_object_to_json_string_ext(v.o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		if (!t || !(s->gpu_policy_json = strdup(t))) {
+			r = cm_fail(e, -ENOMEM, "out of memory");
+			goto out;
+		}
 	}
 	if (cm_jv_get(&root, "network", &v) && (r = parse_network(&v, &s->network, e)) < 0)
 		goto out;
@@ -477,6 +483,8 @@ void ci_spec_free(struct ci_spec *s)
 {
 	cm_gpu_policy_free(s->gpu_policy);
 	s->gpu_policy = NULL;
+	free(s->gpu_policy_json);
+	s->gpu_policy_json = NULL;
 	for (int i = 0; i < CI_MAX_SERVICES; i++) {
 		for (int j = 0; j < CI_MAX_ARGS && s->services[i].argv[j]; j++) {
 			free(s->services[i].argv[j]);

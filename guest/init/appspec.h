@@ -68,6 +68,7 @@ struct ci_spec {
 	int n_models;
 	bool gpu_required;           /* "gpu": "required" (the only thing that decides step 7) */
 	struct cm_gpu_policy *gpu_policy; /* "gpu_policy" (NULL: cm_gpu_policy_default) */
+	char *gpu_policy_json;       /* the same object as JSON text, for the GPU verifier (--policy) */
 	bool persistent;             /* a "persistent" object is present */
 	char persistent_mount[128];  /* absolute path in the new root (default /data) */
 	bool persistent_integrity;   /* "integrity" (default true): LUKS2 with dm-integrity tags */

@@ -3,6 +3,7 @@
 #include "guest/init/gpu.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,12 @@
 #include "guest/init/boot.h"
 #include "guest/init/log.h"
 #include "guest/init/modules.h"
+#include "guest/init/status.h"
+#include "guest/init/sys.h"
+#include "measure/core/json.h"
 #include "measure/eventlog/rtmr3.h"
+
+#include <openssl/evp.h>
 
 bool ci_gpu_required(const struct ci_spec *s, const struct ci_cmdline *c)
 {
@@ -44,45 +50,153 @@ int ci_gpu_nonce_random(void *ctx, uint8_t out[CM_GPU_NONCE_LEN], struct cm_err 
 	return 0;
 }
 
-/* The versions NVML reports must be the ones the GPU signed (as NVIDIA's Python verifier
- * checks): a driver stack lying to NVML or a report from another GPU shows here. */
-static int versions_match(const struct cm_gpu_result *r, const char *driver, const char *vbios, unsigned i,
-			  struct cm_err *e)
-{
-	if (strcmp(r->driver_version, driver))
-		return cm_fail_check(e, -EACCES, "gpu_driver_version", "GPU %u: report says driver %s, NVML %s", i,
-				     r->driver_version, driver);
-	if (strcasecmp(r->vbios_version, vbios))
-		return cm_fail_check(e, -EACCES, "gpu_vbios_version", "GPU %u: report says VBIOS %s, NVML %s", i,
-				     r->vbios_version, vbios);
-	return 0;
-}
-
-/* One GPU: fresh nonce, evidence, full verification, versions. */
-static int verify_one(const struct ci_gpu_conf *c, struct cg_nvml *n, const struct cm_gpu_system *s, unsigned i,
-		      struct cg_evidence *ev, struct cm_err *e)
+/* One GPU's evidence for a fresh nonce, as an entry of NVIDIA's evidence bundle (the format
+ * `cocoon-measure gpu --bundle` reads: measure/gpu/bundle.h) with the VBIOS version NVML
+ * reports (the verifier holds it against the signed one); digest = SHA-256(report || chain),
+ * the evidence digest of the summary. */
+static int collect_one(const struct ci_gpu_conf *c, struct cg_nvml *n, const struct cm_gpu_system *s, unsigned i,
+		       struct cg_evidence *ev, json_object *bundle, uint8_t digest[32], struct cm_err *e)
 {
 	uint8_t nonce[CM_GPU_NONCE_LEN];
-	char vbios[NVML_DEVICE_VBIOS_VERSION_BUFFER_SIZE], fwid[97] = "none";
-	struct cm_gpu_result r;
+	char vbios[NVML_DEVICE_VBIOS_VERSION_BUFFER_SIZE];
 	int rc = c->nonce(c->nonce_ctx, nonce, e);
 	if (!rc)
 		rc = cg_nvml_evidence(n, i, nonce, ev, e);
 	if (!rc)
-		rc = cm_gpu_verify(&ev->evidence, nonce, c->policy, c->now, &r, e);
-	if (!rc)
 		rc = cg_nvml_vbios(n, i, vbios, e);
-	if (!rc)
-		rc = versions_match(&r, s->driver_version, vbios, i, e);
 	if (rc)
 		return cm_err_prefix(e, "GPU %u", i);
-	if (r.has_fwid)
-		cm_hex_encode(r.fwid, sizeof(r.fwid), fwid, sizeof(fwid));
-	ci_log("gpu %u: verified: %s, driver %s, VBIOS %s, project %s/%s/%s, ueid %s, FWID %s, RIM driver %s, "
-	       "VBIOS %s",
-	       i, r.hwmodel, r.driver_version, r.vbios_version, r.project, r.project_sku, r.chip_sku, r.ueid, fwid,
-	       r.rim_driver_ok ? "matched" : "not compared", r.rim_vbios_ok ? "matched" : "not compared");
+	const struct cm_gpu_evidence *g = &ev->evidence;
+	size_t b64max = 4 * ((NVML_CC_GPU_ATTESTATION_REPORT_SIZE + 2) / 3) + 1;
+	unsigned char *b64 = malloc(b64max);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	if (!b64 || !md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL) || !EVP_DigestUpdate(md, g->report, g->report_len) ||
+	    !EVP_DigestUpdate(md, g->chain_pem, g->chain_len) || !EVP_DigestFinal_ex(md, digest, NULL)) {
+		free(b64);
+		EVP_MD_CTX_free(md);
+		return cm_fail(e, -ENOMEM, "GPU %u: evidence digest failed", i);
+	}
+	EVP_MD_CTX_free(md);
+	json_object *o = json_object_new_object();
+	cm_json_add_str(o, "arch", s->arch[i] == NVML_DEVICE_ARCH_HOPPER ? "HOPPER" : "OTHER");
+	cm_json_add_hex(o, "nonce", nonce, CM_GPU_NONCE_LEN);
+	EVP_EncodeBlock(b64, g->report, (int)g->report_len);
+	cm_json_add_str(o, "evidence", (const char *)b64);
+	EVP_EncodeBlock(b64, g->chain_pem, (int)g->chain_len);
+	cm_json_add_str(o, "certificate", (const char *)b64);
+	cm_json_add_str(o, "driver_version", s->driver_version);
+	cm_json_add_str(o, "vbios_version", vbios);
+	json_object_array_add(bundle, o);
+	free(b64);
 	return 0;
+}
+
+/* dir/name <- text (replaced whole). */
+static int write_text(const char *dir, const char *name, const char *text, struct cm_err *e)
+{
+	char path[4096], tmp[4200];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	size_t n = strlen(text), done = 0;
+	while (fd >= 0 && done < n) {
+		ssize_t w = write(fd, text + done, n - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		done += (size_t)w;
+	}
+	int err = fd < 0 || done < n ? errno : 0;
+	if (fd >= 0 && close(fd) < 0 && !err)
+		err = errno;
+	if (!err && rename(tmp, path) < 0)
+		err = errno;
+	if (err) {
+		unlink(tmp);
+		return cm_fail(e, -err, "%s: %s", path, strerror(err));
+	}
+	return 0;
+}
+
+static int write_json(const char *dir, const char *name, json_object *o, struct cm_err *e)
+{
+	const char *t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	return t ? write_text(dir, name, t, e) : cm_fail(e, -ENOMEM, "out of memory");
+}
+
+/* The inputs of the verifier in c->work_dir, then the verifier itself. */
+static int run_verifier(const struct ci_gpu_conf *c, const struct cm_gpu_system *s, json_object *bundle,
+			struct ci_gpu_verdict *v, struct cm_err *e)
+{
+	json_object *sys = cm_gpu_system_to_json(s);
+	int rc = ci_mkdir_p(c->work_dir, e);
+	if (!rc)
+		rc = write_json(c->work_dir, "system.json", sys, e);
+	if (!rc)
+		rc = write_json(c->work_dir, "evidence.json", bundle, e);
+	if (!rc && c->policy_json)
+		rc = write_text(c->work_dir, "policy.json", c->policy_json, e);
+	json_object_put(sys);
+	if (rc)
+		return cm_err_check(e, rc, "gpu_verifier");
+	const char *d = c->root ? CI_GPU_CHILD_DIR : c->work_dir;
+	char sysp[4200], evp[4200], polp[4200], t[32];
+	snprintf(sysp, sizeof(sysp), "%s/system.json", d);
+	snprintf(evp, sizeof(evp), "%s/evidence.json", d);
+	snprintf(polp, sizeof(polp), "%s/policy.json", d);
+	snprintf(t, sizeof(t), "%lld", (long long)c->now);
+	char *argv[16] = {(char *)c->verifier, "gpu", "--system", sysp, "--bundle", evp, "--time", t};
+	int k = 8;
+	if (c->policy_json) {
+		argv[k++] = "--policy";
+		argv[k++] = polp;
+	}
+	if (c->rim_dir) {
+		argv[k++] = "--rim";
+		argv[k++] = (char *)c->rim_dir;
+	}
+	argv[k++] = "--json";
+	argv[k] = NULL;
+	return ci_gpu_run_verifier(c, argv, s->count, v, e);
+}
+
+/* The status channel's view (CI_STATUS_GPU_FILE; docs/gpu.md "Summary"). */
+static void write_summary(const struct ci_gpu_conf *c, const struct cm_gpu_system *s, const struct ci_gpu_verdict *v,
+			  uint8_t (*digest)[32])
+{
+	if (!c->summary)
+		return;
+	json_object *o = json_object_new_object(), *gpus = json_object_new_array();
+	cm_json_add_bool(o, "verified", 1);
+	cm_json_add_bool(o, "ready", 1);
+	cm_json_add_int(o, "count", s->count);
+	cm_json_add_str(o, "driver_version", s->driver_version);
+	cm_json_add_int(o, "verification_time", c->now);
+	for (unsigned i = 0; i < s->count; i++) {
+		json_object *g = json_object_new_object();
+		cm_json_add_int(g, "index", i);
+		cm_json_add_int(g, "architecture", s->arch[i]);
+		cm_json_add_str(g, "driver_version", v->gpu[i].driver_version);
+		cm_json_add_str(g, "vbios_version", v->gpu[i].vbios_version);
+		cm_json_add_str(g, "verdict", "ok");
+		cm_json_add_str(g, "hwmodel", v->gpu[i].hwmodel);
+		cm_json_add_str(g, "fwid", v->gpu[i].fwid);
+		cm_json_add_bool(g, "rim_driver_matched", v->gpu[i].rim_driver_ok);
+		cm_json_add_bool(g, "rim_vbios_matched", v->gpu[i].rim_vbios_ok);
+		cm_json_add_hex(g, "evidence_sha256", digest[i], 32);
+		json_object_array_add(gpus, g);
+	}
+	json_object_object_add(o, "gpus", gpus);
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s", c->summary);
+	char *slash = strrchr(dir, '/');
+	struct cm_err e = {0};
+	if (slash)
+		*slash = '\0';
+	if (!slash || ci_mkdir_p(dir, &e) < 0 || write_json(dir, slash + 1, o, &e) < 0)
+		ci_log("gpu: summary %s not written (%s)", c->summary, e.msg);
+	json_object_put(o);
 }
 
 static int set_and_check(struct cg_nvml *n, bool ready, struct cm_err *e)
@@ -114,19 +228,35 @@ static int flow(const struct ci_gpu_conf *c, struct cg_nvml *n, unsigned *count,
 		return cm_fail_check(e, -ENODEV, "gpu_count", "no GPU (the measured spec requires one)");
 	if ((rc = cm_gpu_check_system(&s, c->policy, e)))
 		return rc;
+	/* Evidence of every GPU, each for its own fresh nonce; then the verifier over all of it. */
 	struct cg_evidence *ev = malloc(sizeof(*ev));
-	if (!ev)
+	uint8_t digest[CM_GPU_MAX][32];
+	struct ci_gpu_verdict v;
+	json_object *bundle = json_object_new_array();
+	if (!ev || !bundle) {
+		free(ev);
+		json_object_put(bundle);
 		return cm_fail(e, -ENOMEM, "out of memory");
+	}
 	for (unsigned i = 0; i < s.count && !rc; i++)
-		rc = verify_one(c, n, &s, i, ev, e);
+		rc = collect_one(c, n, &s, i, ev, bundle, digest[i], e);
 	free(ev);
+	if (!rc)
+		rc = run_verifier(c, &s, bundle, &v, e);
+	json_object_put(bundle);
 	if (rc)
 		return rc;
+	for (unsigned i = 0; i < s.count; i++)
+		ci_log("gpu %u: verified: %s, driver %s, VBIOS %s, ueid %s, FWID %s, RIM driver %s, VBIOS %s", i,
+		       v.gpu[i].hwmodel, v.gpu[i].driver_version, v.gpu[i].vbios_version, v.gpu[i].ueid, v.gpu[i].fwid,
+		       v.gpu[i].rim_driver_ok ? "matched" : "not compared",
+		       v.gpu[i].rim_vbios_ok ? "matched" : "not compared");
 	/* Every GPU verified: only now ready, and it must read back as ready. */
 	if ((rc = set_and_check(n, true, e)))
 		return rc;
 	if ((rc = c->extend(c->extend_ctx, CM_EVENT_GPU_VERIFIED, e)))
 		return cm_err_check(e, rc, e && e->check ? e->check : "gpu_rtmr3");
+	write_summary(c, &s, &v, digest);
 	*count = s.count;
 	return 0;
 }
@@ -272,20 +402,27 @@ void ci_boot_gpu(struct ci_boot *b)
 			ci_fatal("gpu", "gpu_policy: %s", e.msg);
 		policy = def;
 	}
-	/* The RIM bundle of the verified root (mounted at /sysroot during step 7). */
-	if (access(CI_SYSROOT CI_GPU_RIM_DIR, F_OK) == 0 &&
-	    cm_gpu_policy_set_rim_dir(policy, CI_SYSROOT CI_GPU_RIM_DIR, &e) < 0)
-		ci_fatal("gpu", "gpu_rim: %s", e.msg);
+	/* The RIM bundle of the verified root (mounted at /sysroot during step 7), as the
+	 * verifier sees it from its chroot. */
+	bool rims = access(CI_SYSROOT CI_GPU_RIM_DIR, F_OK) == 0;
 	int64_t now = (int64_t)time(NULL);
 	if (now < COCOON_BUILD_TIME)
 		now = COCOON_BUILD_TIME; /* the host sets the clock: never verify before the build */
 	struct ci_gpu_conf c = {.nvml_lib = CG_NVML_LIB,
 				.policy = policy,
+				.policy_json = b->spec.gpu_policy_json,
+				.rim_dir = rims ? CI_GPU_RIM_DIR : NULL,
 				.now = now,
 				.nonce = ci_gpu_nonce_random,
 				.extend = boot_extend,
 				.extend_ctx = b,
-				.timeout_s = CI_GPU_TIMEOUT_S};
+				.timeout_s = CI_GPU_TIMEOUT_S,
+				.verifier = CI_GPU_VERIFIER,
+				.root = CI_SYSROOT,
+				.work_dir = CI_GPU_WORK_DIR,
+				.verify_timeout_s = CI_GPU_VERIFY_TIMEOUT_S,
+				.verify_out_max = CI_GPU_VERIFY_OUT_MAX,
+				.summary = CI_STATUS_GPU_FILE};
 	unsigned count;
 	int rc = ci_gpu_verify(&c, &b->gpu_nvml, &count, &e);
 	cm_gpu_policy_free(def);

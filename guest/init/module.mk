@@ -12,7 +12,9 @@ $(eval $(call static_lib,cocoon-init,$(INIT_SRCS)))
 $(BIN)/cocoon-init: $(OBJ)/guest/init/main.o $(LIBCOCOON_INIT) $(LIBCOCOON_CMDLINE) $(call lib,cocoon-keyserver) \
 		$(call lib,cocoonratls) $(call lib,cocoon-keys) $(call lib,cocoon-gpu) $(call lib,cocoon-attest) $(call lib,measure)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) $^ -o $@ $(GUEST_LIBS) $(LIBMEASURE_GPU_LIBS) $(BASE_LIBS)
+	$(CC) $(ALL_LDFLAGS) $^ -o $@ $(GUEST_LIBS) $(BASE_LIBS)
+	@# PID 1 links no GPU verifier (libxml2, ICU): it runs as a child from the root (docs/gpu.md)
+	@if readelf -d $@ | grep -q "NEEDED.*libxml2"; then echo "error: $@ needs libxml2 (docs/gpu.md)"; rm -f $@; exit 1; fi
 
 PROGRAMS += $(BIN)/cocoon-init
 # test_init_luks runs mkfs.ext4 on a file (blank-disk detection must see ext4).

@@ -34,6 +34,8 @@
 #include "guest/keyserver/volume.h"
 #include "measure/core/digest.h"
 #include "measure/core/json.h"
+#include "measure/ratls/gpuext.h"
+#include "measure/ratls/peer.h"
 
 static int usage(void)
 {
@@ -253,6 +255,7 @@ int main(int argc, char **argv)
 	if (argc < 2 || parse_args(argc, argv, &a) < 0)
 		return usage();
 	signal(SIGPIPE, SIG_IGN); /* a peer that hangs up is an error return, not a signal */
+	cr_verifier_set_gpu(cr_gpu_ext_verify); /* peer policies with "gpu" (peer.h) */
 	const char *cmd = argv[1];
 	if (!strcmp(cmd, "serve")) {
 		struct cks_server_conf c;

@@ -24,6 +24,7 @@
 #include "guest/ratls/proxy.h"
 #include "measure/core/json.h"
 #include "measure/ratls/cert.h"
+#include "measure/ratls/gpuext.h"
 #include "measure/ratls/peer.h"
 
 static int usage(FILE *f, int rc)
@@ -334,6 +335,7 @@ int main(int argc, char **argv)
 {
 	if (argc < 2)
 		return usage(stderr, 2);
+	cr_verifier_set_gpu(cr_gpu_ext_verify); /* peer policies with "gpu" (peer.h) */
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))
 		return usage(stdout, 0);
 	if (!strcmp(argv[1], "--version")) {

@@ -15,6 +15,7 @@
 #include "measure/core/json.h"
 #include "measure/dcap/quote.h"
 #include "measure/eventlog/rtmr3.h"
+#include "measure/ratls/gpuext.h"
 #include "measure/ratls/peer.h"
 #include "measure/ratls/pow.h"
 
@@ -159,6 +160,7 @@ int cmd_cert(int argc, char **argv)
 		return cli_error(CLI_INVALID_INPUT, "%s: no such file", src);
 	}
 
+	cr_verifier_set_gpu(cr_gpu_ext_verify); /* --gpu (peer.h) */
 	struct cr_verifier *v = cr_verifier_new(1, 60, &e);
 	int rc = v ? cr_verifier_add_policy(v, &pc, &e) : -ENOMEM;
 	if (rc) {

@@ -1,4 +1,4 @@
-/* cocoon-measure gpu --report R --chain C [--nonce N] | --bundle FILE
+/* cocoon-measure gpu --report R --chain C [--nonce N] | --bundle FILE [--system FILE]
  * [--rim DIR] [--time UNIX] [--policy P] [--json] */
 #include <ctype.h>
 #include <errno.h>
@@ -17,7 +17,7 @@
 static void help(void)
 {
 	printf("usage: cocoon-measure gpu --report R --chain C [--nonce HEX] [options]\n"
-	       "       cocoon-measure gpu --bundle FILE [options]\n\n"
+	       "       cocoon-measure gpu --bundle FILE [--system FILE] [options]\n\n"
 	       "Verify NVIDIA GPU confidential-computing evidence offline, as cocoon-init does:\n"
 	       "the SPDM 1.1 GET_MEASUREMENTS report (strict parse, request nonce), the device\n"
 	       "chain to the pinned NVIDIA Device Identity CA, the leaf's ECDSA-P384 signature\n"
@@ -32,6 +32,11 @@ static void help(void)
 	       "                  request nonce is used: freshness is not checked, and said so)\n"
 	       "  --bundle FILE   a JSON array of {nonce, evidence, certificate, ...} (NVIDIA's\n"
 	       "                  multi-GPU evidence files); every entry is verified\n"
+	       "  --system FILE   with --bundle: the NVML system state the evidence was collected\n"
+	       "                  on (cocoon-init's GPU step; docs/gpu.md): checked against the\n"
+	       "                  policy first, then one entry per GPU, each entry's vbios_version\n"
+	       "                  and the system's driver_version equal to what its report signs;\n"
+	       "                  the output adds the first failed_check and its message\n"
 	       "  --rim DIR       the offline RIM bundle (NV_GPU_DRIVER_*.xml / NV_GPU_VBIOS_*.xml\n"
 	       "                  or .swidtag; ocsp/*.der)\n"
 	       "  --time UNIX     verification time in unix seconds (default: now)\n"
@@ -75,7 +80,8 @@ static int load_report(const char *path, uint8_t **out, size_t *len, struct cm_e
 /* Verify one GPU; adds its verdict and claims to obj; returns its CLI code. A bundle entry's
  * unsigned driver_version / vbios_version (meta, may be NULL) must be what the report signs. */
 static int one(const struct cm_gpu_evidence *ev, const uint8_t *nonce, bool nonce_given,
-	       const struct cm_gpu_bundle_entry *meta, const struct cm_gpu_policy *p, int64_t t, json_object *obj)
+	       const struct cm_gpu_bundle_entry *meta, const struct cm_gpu_system *sys, const struct cm_gpu_policy *p,
+	       int64_t t, json_object *obj)
 {
 	struct cm_gpu_result *r = malloc(sizeof(*r));
 	if (!r)
@@ -88,7 +94,15 @@ static int one(const struct cm_gpu_evidence *ev, const uint8_t *nonce, bool nonc
 	}
 	struct cm_err err = {0};
 	int rc = cm_gpu_verify(ev, nonce, p, t, r, &err);
-	if (rc == 0 && meta &&
+	/* --system: the versions NVML reported must be the ones the GPU signed (a driver stack
+	 * lying to NVML, or a report of another GPU, shows here), as NVIDIA's verifier checks. */
+	if (rc == 0 && sys && strcmp(r->driver_version, sys->driver_version) != 0)
+		rc = cm_fail_check(&err, -EACCES, "gpu_driver_version", "report says driver %s, NVML %s",
+				   r->driver_version, sys->driver_version);
+	else if (rc == 0 && sys && (!meta->vbios_version[0] || strcasecmp(meta->vbios_version, r->vbios_version) != 0))
+		rc = cm_fail_check(&err, -EACCES, "gpu_vbios_version", "report says VBIOS %s, NVML %s", r->vbios_version,
+				   meta->vbios_version[0] ? meta->vbios_version : "(none)");
+	else if (rc == 0 && meta &&
 	    ((meta->driver_version[0] && strcasecmp(meta->driver_version, r->driver_version) != 0) ||
 	     (meta->vbios_version[0] && strcasecmp(meta->vbios_version, r->vbios_version) != 0)))
 		rc = cm_fail_check(&err, -EBADMSG, "gpu_bundle_metadata",
@@ -160,7 +174,50 @@ static int load_policy(const char *path, const char *rim, struct cm_gpu_policy *
 	return rc;
 }
 
-static int run_bundle(const char *path, const struct cm_gpu_policy *p, int64_t t, json_object *out)
+/* --system: the state against the policy and the entry count, before any entry ("verdict",
+ * "failed_check", "message" set on failure). CLI_OK or the failure's code. */
+static int system_check(const struct cm_gpu_system *sys, size_t n, const struct cm_gpu_policy *p, json_object *out)
+{
+	struct cm_err se = {0};
+	int code = CLI_OK;
+	json_object_object_add(out, "system", cm_gpu_system_to_json(sys));
+	if (cm_gpu_check_system(sys, p, &se))
+		code = CLI_REJECTED; /* a well-formed state the policy refuses */
+	else if (n != sys->count) {
+		cm_fail_check(&se, -EINVAL, "gpu_count", "the system has %u GPU(s), the bundle %zu entries", sys->count, n);
+		code = CLI_INVALID_EVIDENCE;
+	}
+	if (code != CLI_OK) {
+		cm_json_add_str(out, "verdict", code == CLI_REJECTED ? "rejected" : "invalid");
+		cm_json_add_str(out, "failed_check", se.check ? se.check : "gpu_system");
+		cm_json_add_str(out, "message", se.msg);
+		cm_json_add_int(out, "gpus_total", (int64_t)n);
+		cm_json_add_int(out, "gpus_ok", 0);
+		json_object_object_add(out, "gpus", json_object_new_array());
+	}
+	return code;
+}
+
+/* --system: the first failed GPU's check and message ("GPU i: ...") at the top. */
+static void first_failure(json_object *out, json_object *gpus)
+{
+	for (size_t i = 0; i < json_object_array_length(gpus); i++) {
+		json_object *g = json_object_array_get_idx(gpus, i), *c, *m;
+		if (!json_object_object_get_ex(g, "failed_check", &c) || !c)
+			continue;
+		char msg[CM_ERR_MAX + 16];
+		snprintf(msg, sizeof(msg), "GPU %zu: %s", i,
+			 json_object_object_get_ex(g, "message", &m) ? json_object_get_string(m) : "");
+		cm_json_add_str(out, "failed_check", json_object_get_string(c));
+		cm_json_add_str(out, "message", msg);
+		return;
+	}
+	json_object_object_add(out, "failed_check", NULL);
+	cm_json_add_str(out, "message", "");
+}
+
+static int run_bundle(const char *path, const struct cm_gpu_system *sys, const struct cm_gpu_policy *p, int64_t t,
+		      json_object *out)
 {
 	struct cm_err err = {0};
 	uint8_t *buf;
@@ -172,13 +229,17 @@ static int run_bundle(const char *path, const struct cm_gpu_policy *p, int64_t t
 	free(buf);
 	if (rc)
 		return cli_error(CLI_INVALID_INPUT, "%s", err.msg);
+	if (sys && (rc = system_check(sys, n, p, out)) != CLI_OK) {
+		cm_gpu_bundle_free(b, n);
+		return rc;
+	}
 	json_object *gpus = json_object_new_array();
 	int code = CLI_OK;
 	unsigned ok = 0;
 	for (size_t i = 0; i < n; i++) {
 		json_object *g = json_object_new_object();
 		struct cm_gpu_evidence ev = {b[i].report, b[i].report_len, b[i].chain, b[i].chain_len};
-		int c = one(&ev, b[i].nonce, true, &b[i], p, t, g);
+		int c = one(&ev, b[i].nonce, true, &b[i], sys, p, t, g);
 		ok += c == CLI_OK;
 		code = worse(code, c);
 		json_object_array_add(gpus, g);
@@ -193,6 +254,8 @@ static int run_bundle(const char *path, const struct cm_gpu_policy *p, int64_t t
 	cm_json_add_int(out, "gpus_ok", ok);
 	if (!count_ok)
 		cm_json_add_str(out, "count_check", ce.msg);
+	if (sys)
+		first_failure(out, gpus);
 	json_object_object_add(out, "gpus", gpus);
 	cm_gpu_bundle_free(b, n);
 	return code;
@@ -205,14 +268,16 @@ int cmd_gpu(int argc, char **argv)
 		{"nonce", required_argument, NULL, 'n'},  {"bundle", required_argument, NULL, 'b'},
 		{"rim", required_argument, NULL, 'R'},	  {"time", required_argument, NULL, 't'},
 		{"policy", required_argument, NULL, 'p'}, {"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},	  {0, 0, 0, 0},
+		{"system", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
+		{0, 0, 0, 0},
 	};
-	const char *report = NULL, *chain = NULL, *nonce_hex = NULL, *bundle = NULL, *rim = NULL, *policy = NULL;
+	const char *report = NULL, *chain = NULL, *nonce_hex = NULL, *bundle = NULL, *rim = NULL, *policy = NULL,
+		   *system = NULL;
 	int json = 0, c;
 	int64_t t = (int64_t)time(NULL);
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "r:c:n:b:R:t:p:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:c:n:b:R:t:p:s:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r': report = optarg; break;
 		case 'c': chain = optarg; break;
@@ -220,6 +285,7 @@ int cmd_gpu(int argc, char **argv)
 		case 'b': bundle = optarg; break;
 		case 'R': rim = optarg; break;
 		case 'p': policy = optarg; break;
+		case 's': system = optarg; break;
 		case 'j': json = 1; break;
 		case 't': {
 			char *end;
@@ -238,6 +304,8 @@ int cmd_gpu(int argc, char **argv)
 		return cli_usage_error("gpu", "unexpected argument '%s'", argv[optind]);
 	if (bundle ? (report || chain || nonce_hex) : (!report || !chain))
 		return cli_usage_error("gpu", "give --report and --chain (and --nonce), or --bundle alone");
+	if (system && !bundle)
+		return cli_usage_error("gpu", "--system goes with --bundle");
 	uint8_t nonce[CM_GPU_NONCE_LEN];
 	if (nonce_hex && cm_hex_decode_exact(nonce_hex, strlen(nonce_hex), nonce, sizeof(nonce)))
 		return cli_usage_error("gpu", "--nonce needs 64 hex digits");
@@ -254,14 +322,26 @@ int cmd_gpu(int argc, char **argv)
 	}
 	cm_json_add_int(out, "verification_time", t);
 	if (bundle) {
-		rc = run_bundle(bundle, p, t, out);
+		struct cm_gpu_system sys;
+		if (system) {
+			struct cm_jv root;
+			if (!(rc = cm_json_read_file(system, 64u * 1024, system, &root, &err))) {
+				rc = cm_gpu_system_parse(&root, &sys, &err);
+				cm_json_release(&root);
+			}
+			if (rc) {
+				rc = cli_error(CLI_INVALID_INPUT, "%s", err.msg);
+				goto done;
+			}
+		}
+		rc = run_bundle(bundle, system ? &sys : NULL, p, t, out);
 	} else {
 		if (load_report(report, &rep, &rep_len, &err) || cm_read_file(chain, 1u << 20, &pem, &pem_len, &err)) {
 			rc = cli_error(CLI_INVALID_INPUT, "%s", err.msg);
 			goto done;
 		}
 		struct cm_gpu_evidence ev = {rep, rep_len, pem, pem_len};
-		rc = one(&ev, nonce, nonce_hex != NULL, NULL, p, t, out);
+		rc = one(&ev, nonce, nonce_hex != NULL, NULL, NULL, p, t, out);
 		if (!json)
 			checks_as_lines(out);
 	}

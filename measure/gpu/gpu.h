@@ -35,6 +35,14 @@ struct cm_gpu_system { /* system-wide state read through NVML */
 	char driver_version[32];
 };
 
+/* The system state as JSON (system.c; `cocoon-measure gpu --system FILE`, written by cocoon-init):
+ *   {"cc_on": bool, "devtools_on": bool, "production_env": bool,
+ *    "multi_gpu_mode": "none"|"ppcie"|"nvle", "driver_version": "1..31 bytes",
+ *    "architectures": [NVML architecture id per GPU, 0..8 entries]}   (count = entries)
+ * Parse: every key required, no other key. */
+json_object *cm_gpu_system_to_json(const struct cm_gpu_system *s);
+int cm_gpu_system_parse(const struct cm_jv *v, struct cm_gpu_system *s, struct cm_err *e);
+
 struct cm_gpu_policy; /* opaque */
 /* Parse the "gpu_policy" object of the measured spec (or an auditor's file). Unknown keys refused. */
 int cm_gpu_policy_parse(const struct cm_jv *v, struct cm_gpu_policy **out, struct cm_err *e);

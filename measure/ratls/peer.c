@@ -17,7 +17,7 @@
 #include "measure/core/json.h"
 #include "measure/gpu/gpu.h"
 #include "measure/ratls/dcap.h"
-#include "measure/ratls/gpuext.h"
+#include "measure/ratls/gpuext.h" /* the format only: the verifier is installed (peer.h) */
 
 /* ---- structure ------------------------------------------------------------------------ */
 
@@ -343,11 +343,22 @@ static uint64_t collateral_fingerprint(const char *path)
 
 #define GPU_POLICY_MAX (64u * 1024)
 
+/* Installed by the program (peer.h): referencing cr_gpu_ext_verify here would link the whole
+ * GPU verifier into every program that verifies peers. */
+static cr_gpu_verify_fn *gpu_verify;
+
+void cr_verifier_set_gpu(cr_gpu_verify_fn *fn)
+{
+	gpu_verify = fn;
+}
+
 /* conf.gpu: "default", or a JSON file whose document is a gpu_policy object. */
 static int load_gpu_policy(const struct cr_policy_conf *c, struct cm_gpu_policy **out, struct cm_err *e)
 {
 	if (c->type == CR_POLICY_ANY)
 		return cm_fail(e, -EINVAL, "type 'any' cannot require GPU evidence (it attests nothing)");
+	if (!gpu_verify)
+		return cm_fail(e, -ENOTSUP, "gpu verifier not available in this program (it cannot require GPU evidence)");
 	if (!strcmp(c->gpu, "default"))
 		return cm_gpu_policy_default(out, e);
 	struct cm_jv root;
@@ -506,7 +517,7 @@ static int peer_gpu(const struct cr_policy *p, X509 *cert, const struct cr_cert_
 	if (!ci->gpu)
 		return cm_fail_check(e, -EACCES, "gpu_missing",
 				     "the policy requires GPU evidence and the certificate carries none");
-	int rc = cr_gpu_ext_verify(ci->gpu, ci->gpu_len, X509_get0_pubkey(cert), p->gpu, (int64_t)now, &out->gpus, e);
+	int rc = gpu_verify(ci->gpu, ci->gpu_len, X509_get0_pubkey(cert), p->gpu, (int64_t)now, &out->gpus, e);
 	return rc ? cm_err_check(e, rc == -EACCES ? -EACCES : -EBADMSG, e->check ? e->check : "gpu") : 0;
 }
 

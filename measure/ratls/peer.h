@@ -39,6 +39,8 @@
 #include "measure/core/util.h"
 #include "measure/ratls/cert.h"
 
+struct cm_gpu_policy;
+
 /* What a certificate carries (pointers borrowed from the X509). */
 struct cr_cert_info {
 	uint8_t pubkey[CR_PUBKEY_LEN];
@@ -95,6 +97,16 @@ struct cr_policy_conf {
 	 * the extension is not required (nor read). Not with type `any`. */
 	char gpu[PATH_MAX];
 };
+
+/* The GPU evidence verifier that policies with "gpu" use: cr_gpu_ext_verify (gpuext.h), which
+ * pulls the whole GPU verifier (RIM XML signatures through libxml2, and with it ICU). peer.c
+ * does not reference it: a program that verifies GPU peers installs it once at start, before
+ * any policy is added (cocoon-ratls, cocoon-keyserver, `cocoon-measure cert`); cocoon-init, the
+ * PID 1 of a small initrd, does not link it (docs/gpu.md). Without it a policy with "gpu" fails
+ * to load ("gpu verifier not available in this program"): never a silent pass. */
+typedef int cr_gpu_verify_fn(const uint8_t *der, size_t len, EVP_PKEY *key, const struct cm_gpu_policy *p,
+			     int64_t now, unsigned *n, struct cm_err *e);
+void cr_verifier_set_gpu(cr_gpu_verify_fn *fn);
 
 struct cr_verifier *cr_verifier_new(size_t cache_entries, int cache_ttl, struct cm_err *e);
 void cr_verifier_free(struct cr_verifier *v);

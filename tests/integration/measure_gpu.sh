@@ -99,4 +99,30 @@ jq '.[3].vbios_version = "96.00.A5.00.02"' "$F/ppcie_8gpu/gpu_evidence.json" >"$
 check "G4 with an entry's unsigned VBIOS version edited (exit 3)" gpu "$T/g4m.json" 3 --bundle "$T/meta.json" --policy "$T/pp.json"
 check "metadata mismatch named for that GPU" eq "$(jq_get "$T/g4m.json" '.gpus[3].failed_check')" gpu_bundle_metadata
 check "the other GPUs still pass" eq "$(jq_uint "$T/g4m.json" .gpus_ok)" 7
+
+# --system (cocoon-init's GPU step, docs/gpu.md): the NVML system state the bundle was
+# collected on, checked first; the versions NVML reported must be the signed ones.
+jq -n --arg r "$(base64 -w0 "$T/g1.bin")" --arg c "$(base64 -w0 "$G1C")" --arg n $G1N \
+    '[{nonce: $n, evidence: $r, certificate: $c, arch: "HOPPER", driver_version: "550.90.07",
+       vbios_version: "96.00.9F.00.01"}]' >"$T/sb.json"
+sys() { jq -n --argjson cc "$1" --arg drv "$2" --argjson arch "$3" '{cc_on: $cc, devtools_on: false,
+    production_env: true, multi_gpu_mode: "none", driver_version: $drv, architectures: $arch}'; }
+sys true 550.90.07 '[9]' >"$T/s.json"
+sys false 550.90.07 '[9]' >"$T/s_off.json"
+sys true 550.90.08 '[9]' >"$T/s_drv.json"
+sys true 550.90.07 '[9, 9]' >"$T/s_two.json"
+check "--system: G1 on its system verifies" gpu "$T/so.json" 0 --bundle "$T/sb.json" --system "$T/s.json"
+check "--system: no failed check" eq "$(jq -r .failed_check "$T/so.json")" null
+check "--system: CC off rejected before any GPU (exit 4)" gpu "$T/soff.json" 4 --bundle "$T/sb.json" --system "$T/s_off.json"
+check "--system: CC off named" eq "$(jq_get "$T/soff.json" .failed_check)" gpu_cc_mode
+check "--system: NVML's driver differs from the signed one (exit 3)" gpu "$T/sdrv.json" 3 --bundle "$T/sb.json" --system "$T/s_drv.json"
+check "--system: driver mismatch named" eq "$(jq_get "$T/sdrv.json" .failed_check)" gpu_driver_version
+check "--system: two GPUs, one entry (exit 3)" gpu "$T/stwo.json" 3 --bundle "$T/sb.json" --system "$T/s_two.json"
+check "--system: count named" eq "$(jq_get "$T/stwo.json" .failed_check)" gpu_count
+jq '.[0].vbios_version = "96.00.9F.00.02"' "$T/sb.json" >"$T/sbv.json"
+check "--system: NVML's VBIOS differs from the signed one (exit 3)" gpu "$T/sv.json" 3 --bundle "$T/sbv.json" --system "$T/s.json"
+check "--system: VBIOS mismatch named" eq "$(jq_get "$T/sv.json" .failed_check)" gpu_vbios_version
+echo '{"cc_on": true}' >"$T/s_bad.json"
+check "--system: an incomplete state is malformed input (exit 1)" gpu "$T/sbad.json" 1 --bundle "$T/sb.json" --system "$T/s_bad.json"
+check "--system without --bundle is a usage error (exit 2)" gpu "$T/su.json" 2 --report "$G1R" --chain "$G1C" --system "$T/s.json"
 echo "ok: $TEST_NAME"

@@ -2,6 +2,11 @@
  * (tests/unit/fake_nvml.c, a shared object loaded in place of libnvidia-ml.so.1) that returns
  * NVIDIA's recorded evidence (fixtures gpu/, read in place).
  *
+ * The verifier child (guest/init/gpuchild.c) is the real cocoon-measure of this build
+ * ($(BUILD)/bin, next to the tests' directory), run without chroot (conf.root NULL): every
+ * verdict below comes from libmeasure's verifier. The tests of a broken verifier (non-zero
+ * exit, garbage, too much output, a hang) point conf.verifier at small shell scripts.
+ *
  * Nonces: the recorded reports carry fixed request nonces, so the tests of the success path
  * give the flow a nonce source that returns the fixture's nonce (the test-only seam
  * ci_gpu_conf.nonce); production passes ci_gpu_nonce_random (getrandom), and the test
@@ -15,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,6 +28,8 @@
 
 #include "guest/gpu/nvml.h"
 #include "guest/init/gpu.h"
+#include "guest/init/status.h"
+#include "measure/core/digest.h"
 #include "measure/eventlog/rtmr3.h"
 #include "tests/unit/fake_nvml.h"
 #include "tests/unit/testutil.h"
@@ -30,10 +38,27 @@
 #define G1_NONCE "931d8dd0add203ac3d8b4fbde75e115278eefcdceac5b87671a748f32364dfcb"
 
 static struct fake_nvml F;
+static char measure_bin[4200], tmp[4096], work_dir[4200], summary[4200];
 
 static int setup(void **state)
 {
 	(void)state;
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return -1;
+	self[n] = '\0';
+	*strrchr(self, '/') = '\0';
+	snprintf(measure_bin, sizeof(measure_bin), "%s/../bin/cocoon-measure", self);
+	if (access(measure_bin, X_OK)) {
+		fprintf(stderr, "%s: not built\n", measure_bin);
+		return -1;
+	}
+	char *t = test_tmpdir();
+	snprintf(tmp, sizeof(tmp), "%s", t);
+	free(t);
+	snprintf(work_dir, sizeof(work_dir), "%s/gpu", tmp);
+	snprintf(summary, sizeof(summary), "%s/run/gpu.json", tmp);
 	return fake_nvml_load(&F);
 }
 
@@ -101,10 +126,30 @@ static int record_extend(void *ctx, const char *event, struct cm_err *e)
 	return x->fail ? cm_fail(e, -EIO, "extend failed") : 0;
 }
 
+/* The verifier the next run uses (NULL: cocoon-measure), its root (NULL: none), its timeout
+ * and output bound. */
+static const char *verifier, *verifier_root;
+static unsigned verify_timeout_s = 60;
+static size_t verify_out_max = CI_GPU_VERIFY_OUT_MAX;
+
+/* A fake verifier: a shell script in the test's directory. */
+static const char *script(const char *name, const char *body)
+{
+	static char path[4300];
+	snprintf(path, sizeof(path), "%s/%s", tmp, name);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "#!/bin/sh\n%s\n", body);
+	fclose(f);
+	assert_int_equal(chmod(path, 0755), 0);
+	return path;
+}
+
 /* Run the flow on conf with policy (NULL: defaults) and nonce source. */
 static int run(const struct fake_nvml_conf *conf, const char *policy_json, bool fresh_nonce, struct extends *x,
 	       struct cm_err *e)
 {
+	unlink(summary);
 	F.configure(conf);
 	struct cm_gpu_policy *p = NULL;
 	struct cm_err pe = {0};
@@ -122,7 +167,14 @@ static int run(const struct fake_nvml_conf *conf, const char *policy_json, bool 
 				.nonce = fresh_nonce ? ci_gpu_nonce_random : fixture_nonce,
 				.extend = record_extend,
 				.extend_ctx = x,
-				.timeout_s = 60}; /* the watchdog runs and is stopped in every test */
+				.timeout_s = 60, /* the watchdog runs and is stopped in every test */
+				.policy_json = policy_json,
+				.verifier = verifier ? verifier : measure_bin,
+				.root = verifier_root,
+				.work_dir = work_dir,
+				.verify_timeout_s = verify_timeout_s,
+				.verify_out_max = verify_out_max,
+				.summary = summary};
 	struct cg_nvml *n = (struct cg_nvml *)&c; /* must be reset by the call */
 	unsigned count = 99;
 	int rc = ci_gpu_verify(&c, &n, &count, e);
@@ -135,6 +187,10 @@ static int run(const struct fake_nvml_conf *conf, const char *policy_json, bool 
 		assert_int_equal(count, 0);
 	}
 	cm_gpu_policy_free(p);
+	verifier = NULL;
+	verifier_root = NULL;
+	verify_timeout_s = 60;
+	verify_out_max = CI_GPU_VERIFY_OUT_MAX;
 	return rc;
 }
 
@@ -154,6 +210,7 @@ static void assert_refused(int rc, const struct cm_err *e, const char *check, co
 	assert_int_equal(at("set_ready(1)"), -1);
 	assert_int_equal(x->n, 0);
 	assert_int_equal(F.ready(), 0);
+	assert_int_equal(access(summary, F_OK), -1); /* no summary of a refused GPU */
 }
 
 static void success_sets_ready_after_verification_then_extends(void **s)
@@ -175,6 +232,208 @@ static void success_sets_ready_after_verification_then_extends(void **s)
 	uint8_t want[CM_GPU_NONCE_LEN];
 	fixture_nonce(NULL, want, NULL);
 	assert_memory_equal(F.nonce(0), want, CM_GPU_NONCE_LEN);
+	/* the verifier got the evidence the fake NVML returned, as NVIDIA's bundle */
+	char path[4300];
+	snprintf(path, sizeof(path), "%s/evidence.json", work_dir);
+	assert_int_equal(access(path, R_OK), 0);
+}
+
+/* Two GPUs with G1's evidence, verified (the flow must succeed). */
+static void two_good_gpus_verified(struct extends *x)
+{
+	struct fake_nvml_conf c = good();
+	c.count = 2;
+	set_g1(&c.gpu[1]);
+	struct cm_err e = {0};
+	int rc = run(&c, NULL, false, x, &e);
+	if (rc)
+		fail_msg("%s: %s", e.check ? e.check : "?", e.msg);
+}
+
+/* SHA-256(report || chain) of G1, as the summary's evidence digest must be. */
+static void g1_digest(uint8_t out[32])
+{
+	size_t rn, cn;
+	uint8_t *txt = fixture_read("gpu/nvtrust_sample_550/hopperAttestationReport.txt", &rn);
+	while (rn && (txt[rn - 1] == '\n' || txt[rn - 1] == '\r' || txt[rn - 1] == ' '))
+		txt[--rn] = '\0';
+	uint8_t *rep = hex_to_bytes((const char *)txt, &rn);
+	uint8_t *chain = fixture_read("gpu/nvtrust_sample_550/hopperCertChain.txt", &cn);
+	assert_non_null(rep);
+	uint8_t *both = malloc(rn + cn);
+	memcpy(both, rep, rn);
+	memcpy(both + rn, chain, cn);
+	assert_int_equal(cm_sha256(both, rn + cn, out), 0);
+	free(both);
+	free(rep);
+	free(chain);
+	free(txt);
+}
+
+/* The summary the status channel answers with (CI_STATUS_GPU_FILE): per GPU index,
+ * architecture, driver and VBIOS versions, verdict, evidence digest. */
+static void success_writes_the_summary_the_status_channel_answers_with(void **s)
+{
+	(void)s;
+	struct extends x = {0};
+	two_good_gpus_verified(&x);
+	struct ci_status_paths paths = {.event_log = "/nonexistent", .gpu = summary, .collateral = {NULL}};
+	char *line = ci_status_answer("status", 6, &paths);
+	assert_non_null(line);
+	json_object *o = json_tokener_parse(line), *g, *gpus, *v;
+	assert_non_null(o);
+	assert_true(json_object_object_get_ex(o, "gpu", &g) && g);
+	assert_true(json_object_object_get_ex(g, "verified", &v) && json_object_get_boolean(v));
+	assert_true(json_object_object_get_ex(g, "count", &v) && json_object_get_int(v) == 2);
+	assert_true(json_object_object_get_ex(g, "gpus", &gpus) && json_object_array_length(gpus) == 2);
+	uint8_t want[32];
+	char hex[65];
+	g1_digest(want);
+	cm_hex_encode(want, 32, hex, sizeof(hex));
+	for (size_t i = 0; i < 2; i++) {
+		json_object *one = json_object_array_get_idx(gpus, i);
+		assert_true(json_object_object_get_ex(one, "index", &v) && json_object_get_int(v) == (int)i);
+		assert_true(json_object_object_get_ex(one, "architecture", &v) &&
+			    json_object_get_int(v) == NVML_DEVICE_ARCH_HOPPER);
+		assert_true(json_object_object_get_ex(one, "driver_version", &v));
+		assert_string_equal(json_object_get_string(v), "550.90.07");
+		assert_true(json_object_object_get_ex(one, "vbios_version", &v));
+		assert_string_equal(json_object_get_string(v), "96.00.9F.00.01");
+		assert_true(json_object_object_get_ex(one, "verdict", &v));
+		assert_string_equal(json_object_get_string(v), "ok");
+		assert_true(json_object_object_get_ex(one, "evidence_sha256", &v));
+		assert_string_equal(json_object_get_string(v), hex);
+		assert_true(json_object_object_get_ex(one, "fwid", &v)); /* the verifier's claims too */
+		assert_string_equal(json_object_get_string(v), "f5c384aebb579217a2c66b17ed0f28e6a9b8d639041acd7b4721cec004f7275494"
+							       "ba94bb5cdfdb3055ee051762b1f75d");
+		assert_true(json_object_object_get_ex(one, "hwmodel", &v));
+		assert_string_equal(json_object_get_string(v), "GH100 A01 GSP BROM");
+	}
+	json_object_put(o);
+	free(line);
+}
+
+/* A verifier that refuses: not ready, no event, and the halt names its check and message. */
+static void verifier_refusal_names_its_check(void **s)
+{
+	(void)s;
+	struct fake_nvml_conf c = good();
+	struct extends x = {0};
+	struct cm_err e = {0};
+	verifier = script("refuses", "echo '{\"verdict\": \"invalid\", \"failed_check\": \"gpu_chain\", "
+				     "\"message\": \"GPU 0: chain expired\"}'; exit 3");
+	assert_refused(run(&c, NULL, false, &x, &e), &e, "gpu_chain", &x);
+	assert_non_null(strstr(e.msg, "GPU 0: chain expired"));
+	assert_non_null(strstr(e.msg, "exit status 3"));
+	/* the GPUs were set not ready again after the evidence */
+	assert_non_null(strstr(F.trace() + at("cert(0)"), "set_ready(0)"));
+}
+
+static void verifier_exit_nonzero_halts(void **s)
+{
+	(void)s;
+	struct fake_nvml_conf c = good();
+	struct extends x = {0};
+	struct cm_err e = {0};
+	verifier = script("dies", "echo 'cannot load libxml2.so.2' >&2; exit 127");
+	assert_refused(run(&c, NULL, false, &x, &e), &e, "gpu_verifier", &x);
+	assert_non_null(strstr(e.msg, "status 127"));
+	assert_non_null(strstr(e.msg, "cannot load libxml2.so.2"));
+	/* "ok" with a non-zero exit is a broken verifier, not a pass */
+	memset(&e, 0, sizeof(e));
+	verifier = script("ok_but_fails", "echo '{\"verdict\": \"ok\", \"gpus\": [{\"verdict\": \"ok\", "
+					  "\"driver_version\": \"1\", \"vbios_version\": \"2\"}]}'; exit 1");
+	assert_refused(run(&c, NULL, false, &x, &e), &e, "gpu_verifier", &x);
+	/* a missing verifier */
+	memset(&e, 0, sizeof(e));
+	verifier = "/nonexistent/cocoon-measure";
+	assert_refused(run(&c, NULL, false, &x, &e), &e, "gpu_verifier", &x);
+	assert_non_null(strstr(e.msg, "/nonexistent/cocoon-measure"));
+}
+
+static void verifier_garbage_or_too_much_output_halts(void **s)
+{
+	(void)s;
+	struct fake_nvml_conf c = good();
+	struct extends x = {0};
+	struct cm_err e = {0};
+	verifier = script("garbage", "echo 'verdict: ok'");
+	assert_refused(run(&c, NULL, false, &x, &e), &e, "gpu_verifier", &x);
+	assert_non_null(strstr(e.msg, "not valid JSON"));
+	/* valid JSON, but an answer for another number of GPUs */
+	memset(&e, 0, sizeof(e));
+	verifier = script("count", "echo '{\"verdict\": \"ok\", \"gpus\": [{\"verdict\": \"ok\", "
+				   "\"driver_version\": \"1\", \"vbios_version\": \"2\"}, {\"verdict\": \"ok\", "
+				   "\"driver_version\": \"1\", \"vbios_version\": \"2\"}]}'");
+	assert_refused(run(&c, NULL, false, &x, &e), &e, "gpu_verifier", &x);
+	assert_non_null(strstr(e.msg, "2 GPU(s), 1 collected"));
+	/* more than the bound: killed */
+	memset(&e, 0, sizeof(e));
+	verify_out_max = 4096;
+	verifier = script("flood", "exec yes '{}'");
+	assert_refused(run(&c, NULL, false, &x, &e), &e, "gpu_verifier", &x);
+	assert_non_null(strstr(e.msg, "more than 4096 bytes"));
+}
+
+/* Production runs the verifier chrooted into the verified root with PID 1's work directory
+ * bound read-only at /run, in the child's own mount namespace. A root made of a static
+ * busybox: the fake verifier names what it saw as its "failed check". */
+static void verifier_runs_chrooted_with_its_inputs_read_only(void **s)
+{
+	(void)s;
+	const char *bb = "/usr/bin/busybox";
+	if (access(bb, X_OK) || geteuid() != 0)
+		skip(); /* a static busybox and root (mount namespaces) are needed */
+	char root[4300], cmd[32000];
+	snprintf(root, sizeof(root), "%s/root", tmp);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s && mkdir -p %s/bin %s/run && cp %s %s/bin/busybox && ln -s busybox %s/bin/sh && "
+		 "touch %s/root-marker", root, root, root, bb, root, root, root);
+	assert_int_equal(system(cmd), 0);
+	char vpath[4400];
+	snprintf(vpath, sizeof(vpath), "%s/verifier", root);
+	FILE *f = fopen(vpath, "w");
+	assert_non_null(f);
+	fputs("#!/bin/sh\n"
+	      "c=gpu_chroot_ok\n"
+	      "for x in /run/system.json /run/evidence.json /root-marker; do [ -f $x ] || c=gpu_chroot_missing; done\n"
+	      "/bin/busybox touch /run/written && c=gpu_chroot_writable\n" /* (no /dev/null in the root) */
+	      "[ -z \"$HOME$PATH_INFO\" ] || c=gpu_chroot_env\n"
+	      "echo \"{\\\"verdict\\\": \\\"invalid\\\", \\\"failed_check\\\": \\\"$c\\\", \\\"message\\\": \\\"$*\\\"}\"\n"
+	      "exit 3\n",
+	      f);
+	fclose(f);
+	assert_int_equal(chmod(vpath, 0755), 0);
+	struct fake_nvml_conf c = good();
+	struct extends x = {0};
+	struct cm_err e = {0};
+	verifier_root = root;
+	verifier = "/verifier"; /* a path inside the root */
+	int rc = run(&c, "{\"count_max\": 4}", false, &x, &e);
+	if (e.check && !strcmp(e.check, "gpu_verifier") && strstr(e.msg, "unshare"))
+		skip(); /* no mount namespaces here */
+	assert_refused(rc, &e, "gpu_chroot_ok", &x);
+	/* its arguments name the files as it sees them */
+	assert_non_null(strstr(e.msg, "gpu --system /run/system.json --bundle /run/evidence.json --time "));
+	assert_non_null(strstr(e.msg, "--policy /run/policy.json --json"));
+	/* PID 1's own mounts are untouched: the bind lived in the child's namespace */
+	snprintf(cmd, sizeof(cmd), "grep -q ' %s/run ' /proc/self/mountinfo", root);
+	assert_int_not_equal(system(cmd), 0);
+}
+
+static void verifier_hang_halts_at_its_timeout(void **s)
+{
+	(void)s;
+	struct fake_nvml_conf c = good();
+	struct extends x = {0};
+	struct cm_err e = {0};
+	verify_timeout_s = 1;
+	verifier = script("hangs", "sleep 30 & exec sleep 30");
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_refused(run(&c, NULL, false, &x, &e), &e, "gpu_verifier_timeout", &x);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 10); /* killed, with what it started (its group) */
+	assert_non_null(strstr(e.msg, "no verdict within 1 s"));
 }
 
 static void ready_before_boot_is_cleared_before_any_evidence(void **s)
@@ -295,14 +554,8 @@ static void multi_gpu_one_bad_refused(void **s)
 static void multi_gpu_all_good_verified(void **s)
 {
 	(void)s;
-	struct fake_nvml_conf c = good();
-	c.count = 2;
-	set_g1(&c.gpu[1]);
 	struct extends x = {0};
-	struct cm_err e = {0};
-	int rc = run(&c, NULL, false, &x, &e);
-	if (rc)
-		fail_msg("%s: %s", e.check ? e.check : "?", e.msg);
+	two_good_gpus_verified(&x);
 	assert_true(at("cert(1)") < at("set_ready(1)"));
 	assert_int_equal(x.n, 1);
 }
@@ -437,6 +690,12 @@ int main(void)
 		cmocka_unit_test(ready_not_read_back_refused),
 		cmocka_unit_test(extend_failure_sets_not_ready),
 		cmocka_unit_test(success_sets_ready_after_verification_then_extends),
+		cmocka_unit_test(success_writes_the_summary_the_status_channel_answers_with),
+		cmocka_unit_test(verifier_refusal_names_its_check),
+		cmocka_unit_test(verifier_exit_nonzero_halts),
+		cmocka_unit_test(verifier_garbage_or_too_much_output_halts),
+		cmocka_unit_test(verifier_hang_halts_at_its_timeout),
+		cmocka_unit_test(verifier_runs_chrooted_with_its_inputs_read_only),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

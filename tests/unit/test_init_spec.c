@@ -85,6 +85,7 @@ static void test_spec_minimal_has_no_volumes(void **state)
 	assert_true(s.persistent_integrity);
 	assert_true(s.gpu_required);
 	assert_null(s.gpu_policy); /* step 7 then uses the production defaults */
+	assert_null(s.gpu_policy_json); /* and so does its verifier child (no --policy) */
 	ci_spec_free(&s);
 	/* the measured GPU policy (measure/gpu's gpu_policy object), owned by the spec */
 	assert_int_equal(parse("{\"version\":1,\"gpu\":\"required\",\"gpu_policy\":{\"count_min\":2,\"count_max\":2,"
@@ -96,8 +97,19 @@ static void test_spec_minimal_has_no_volumes(void **state)
 	snprintf(sys.driver_version, sizeof(sys.driver_version), "550.90.07");
 	assert_int_equal(cm_gpu_check_system(&sys, s.gpu_policy, &e), -EACCES);
 	assert_string_equal(e.check, "gpu_count");
+	/* the same object as text for the verifier child's --policy: it parses to the same policy */
+	assert_non_null(s.gpu_policy_json);
+	struct cm_jv again;
+	struct cm_gpu_policy *p2 = NULL;
+	assert_int_equal(cm_json_read(s.gpu_policy_json, strlen(s.gpu_policy_json), 4096, "policy.json", &again, &e), 0);
+	assert_int_equal(cm_gpu_policy_parse(&again, &p2, &e), 0);
+	cm_json_release(&again);
+	assert_int_equal(cm_gpu_check_system(&sys, p2, &e), -EACCES);
+	assert_string_equal(e.check, "gpu_count");
+	cm_gpu_policy_free(p2);
 	ci_spec_free(&s);
 	assert_null(s.gpu_policy);
+	assert_null(s.gpu_policy_json);
 	assert_int_equal(parse("{\"version\":1,\"persistent\":{\"integrity\":false}}", &s, &e), 0);
 	assert_true(s.persistent);
 	assert_false(s.persistent_integrity);

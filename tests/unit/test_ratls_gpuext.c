@@ -38,6 +38,7 @@ static int setup(void **state)
 {
 	(void)state;
 	T = testca_new();
+	cr_verifier_set_gpu(cr_gpu_ext_verify); /* as cocoon-ratls does at start (peer.h) */
 	if (fake_nvml_load(&F))
 		return -1;
 	g1_report = hex_fixture("gpu/nvtrust_sample_550/hopperAttestationReport.txt", &g1_len);
@@ -237,6 +238,24 @@ static void policy_requiring_gpu_refuses_certificate_without_evidence(void **s)
 	cr_verifier_free(v);
 }
 
+/* A program that installed no GPU verifier (cocoon-init) refuses a policy with "gpu" at load:
+ * never a policy that silently skips the GPUs. */
+static void gpu_policy_without_installed_verifier_refused(void **s)
+{
+	(void)s;
+	cr_verifier_set_gpu(NULL);
+	struct cm_err e = {0};
+	struct cr_verifier *v = cr_verifier_new(1, 60, &e);
+	struct cr_policy_conf c = {.type = CR_POLICY_TDX};
+	snprintf(c.name, sizeof(c.name), "tdxgpu");
+	snprintf(c.gpu, sizeof(c.gpu), "default");
+	assert_int_equal(cr_verifier_add_policy(v, &c, &e), -ENOTSUP);
+	assert_non_null(strstr(e.msg, "gpu verifier not available in this program"));
+	assert_null(cr_verifier_policy(v, "tdxgpu"));
+	cr_verifier_free(v);
+	cr_verifier_set_gpu(cr_gpu_ext_verify);
+}
+
 static void fixture_evidence_fails_the_nonce_binding(void **s)
 {
 	(void)s;
@@ -338,6 +357,7 @@ int main(void)
 		cmocka_unit_test(policy_requiring_gpu_refuses_certificate_without_evidence),
 		cmocka_unit_test(fixture_evidence_fails_the_nonce_binding),
 		cmocka_unit_test(any_policy_cannot_require_gpu),
+		cmocka_unit_test(gpu_policy_without_installed_verifier_refused),
 		cmocka_unit_test(identity_collects_evidence_of_every_gpu_for_its_key),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
