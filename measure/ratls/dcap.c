@@ -9,6 +9,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,7 @@ struct cr_dcap_policy {
 	struct cm_policy policy;     /* the configured policy */
 	struct cm_policy evidence;   /* permissive: evidence checks only */
 	X509 *anchor;                /* NULL = pinned Intel root */
+	char collateral[PATH_MAX];   /* the configured file or directory ("" = none) */
 	int nbundles;
 	struct cm_collateral *bundles[MAX_BUNDLES];
 };
@@ -61,14 +64,23 @@ static int load_bundle(const char *path, X509 *anchor, struct cm_collateral **ou
 	return rc;
 }
 
-/* All bundles of a file or of the *.json files of a directory; all-or-nothing. */
-static int load_collateral(struct cr_dcap_policy *p, const char *path, struct cm_err *e)
+/* All bundles of a file or of the *.json files of a directory; all-or-nothing. A path
+ * that does not exist at start is no collateral yet (initial: peers are refused with
+ * collateral_missing until it appears and a reload takes it): the spec share's
+ * runtime/collateral/ is absent until cocoon-launch has fetched a bundle, and cocoon-init's
+ * spec copy drops an empty directory. On a reload a vanished path keeps the bundles. */
+static int load_collateral(struct cr_dcap_policy *p, const char *path, bool initial, struct cm_err *e)
 {
 	struct cm_collateral *nb[MAX_BUNDLES];
 	int n = 0, rc = 0;
 	struct stat st;
-	if (stat(path, &st))
+	if (stat(path, &st)) {
+		if (errno == ENOENT && initial) {
+			free_bundles(p);
+			return 0;
+		}
 		return cm_fail(e, -errno, "collateral %s: %s", path, strerror(errno));
+	}
 	if (!S_ISDIR(st.st_mode)) {
 		rc = load_bundle(path, p->anchor, &nb[n], e);
 		if (!rc)
@@ -152,7 +164,8 @@ int cr_dcap_policy_load(const struct cr_policy_conf *c, struct cr_dcap_policy **
 		.allow_debug = true,
 		.allow_mr_servicetd = true,
 	};
-	if (c->collateral[0] && (rc = load_collateral(p, c->collateral, e)))
+	snprintf(p->collateral, sizeof(p->collateral), "%s", c->collateral);
+	if (c->collateral[0] && (rc = load_collateral(p, c->collateral, true, e)))
 		goto fail;
 	*out = p;
 	return 0;
@@ -165,7 +178,7 @@ int cr_dcap_policy_reload_collateral(struct cr_dcap_policy *p, const struct cr_p
 {
 	if (p->type == CR_POLICY_ANY || !c->collateral[0])
 		return 0;
-	return load_collateral(p, c->collateral, e);
+	return load_collateral(p, c->collateral, false, e);
 }
 
 const struct cm_policy *cr_dcap_policy_measure(const struct cr_dcap_policy *p)
@@ -206,7 +219,10 @@ int cr_dcap_verify(struct cr_dcap_policy *p, const struct cm_quote *q, int64_t t
 {
 	memset(out, 0, sizeof(*out));
 	if (!p->nbundles)
-		return cm_fail_check(e, -EBADMSG, "collateral_missing", "no collateral configured for this policy");
+		return p->collateral[0] ? cm_fail_check(e, -EBADMSG, "collateral_missing",
+							 "no collateral bundle in %s (yet)", p->collateral)
+					: cm_fail_check(e, -EBADMSG, "collateral_missing",
+							 "no collateral configured for this policy");
 	struct cm_verify_opts o = {.time = t, .anchor = p->anchor, .policy = &p->evidence};
 	struct cm_verify_result r, first;
 	bool have_first = false;

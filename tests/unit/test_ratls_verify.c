@@ -3,6 +3,9 @@
 #include "tests/unit/test_ratls_ca.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/x509v3.h>
@@ -425,6 +428,51 @@ static void assert_refused(struct cr_verifier *v, const char *name, X509 *x, tim
 	assert_string_equal(p.failed_check, check);
 }
 
+/* The spec share's runtime/collateral/ does not exist before cocoon-launch has installed a
+ * bundle (and cocoon-init's copy drops an empty directory): a policy naming it starts, refuses
+ * peers with collateral_missing, and takes the bundles once the directory appears; a
+ * directory that vanishes again keeps the loaded bundles. Before: the policy failed to load
+ * ("No such file or directory") and cocoon-ratls exited. */
+static void test_collateral_directory_that_appears_later(void **state)
+{
+	(void)state;
+	struct cr_verifier *v = testca_verifier(T, NULL, 16);
+	char *dir = test_tmpdir(), path[PATH_MAX], file[PATH_MAX + 32], gone[PATH_MAX + 8];
+	snprintf(path, sizeof(path), "%s/collateral", dir);
+	add_policy(v, "later", T->root, path);
+	EVP_PKEY *k;
+	time_t now = time(NULL);
+	X509 *x = testca_cert(T, &k, 0, now - 60);
+	struct cr_peer p;
+	struct cm_err e = {0};
+	assert_int_equal(cr_peer_verify(v, pol(v, "later"), x, now, &p, &e), -EBADMSG);
+	assert_string_equal(p.failed_check, "collateral_missing");
+	assert_non_null(strstr(e.msg, path));
+	assert_int_equal(cr_verifier_refresh(v, &e), 0); /* still absent: nothing to reload */
+	uint8_t *buf;
+	size_t len;
+	assert_int_equal(cm_read_file(T->collateral, 1 << 22, &buf, &len, &e), 0);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(file, sizeof(file), "%s/00906ED50000.json", path);
+	FILE *f = fopen(file, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+	free(buf);
+	assert_int_equal(cr_verifier_refresh(v, &e), 1);
+	assert_int_equal(cr_peer_verify(v, pol(v, "later"), x, now, &p, &e), 0);
+	/* the directory vanishes: the reload fails and the bundles stay */
+	snprintf(gone, sizeof(gone), "%s.gone", path);
+	assert_int_equal(rename(path, gone), 0);
+	assert_true(cr_verifier_refresh(v, &e) < 0);
+	assert_int_equal(cr_peer_verify(v, pol(v, "later"), x, now + 4000, &p, &e), 0);
+	assert_false(p.cached); /* verified with the kept bundles, not from the cache */
+	X509_free(x);
+	EVP_PKEY_free(k);
+	cr_verifier_free(v);
+	free(dir);
+}
+
 /* A quote verified under one policy is not accepted from the cache under another policy
  * with the same trust anchor: that policy's own collateral decides (here: it has none). */
 static void test_cache_is_per_policy(void **state)
@@ -773,6 +821,7 @@ int main(void)
 		cmocka_unit_test(test_verify_rejects_quote_from_untrusted_root),
 		cmocka_unit_test(test_cache_is_bounded_lru),
 		cmocka_unit_test(test_collateral_reloaded_when_file_changes),
+		cmocka_unit_test(test_collateral_directory_that_appears_later),
 		cmocka_unit_test(test_cache_is_per_policy),
 		cmocka_unit_test(test_collateral_reload_flushes_cache),
 		cmocka_unit_test(test_cache_expiry_capped_at_earliest_window_end),
