@@ -4,6 +4,8 @@
 # with a `tdx` policy anchored at the software PCK CA's root, using only the DCAP collateral
 # that `cocoon-launch collateral` fetched from a local PCS (tests/collateral/pcs.py) into
 # each spec share's runtime/collateral/:
+#   0. A boots before any collateral was installed (no runtime/collateral/): cocoon-ratls
+#      runs and refuses a peer with collateral_missing (it used to exit: dcap.c);
 #   1. the test PCS serves the collateral of the sim CA's FMSPC (00906ED50000); `cocoon-launch
 #      collateral` installs it for A and B; without it the same peer quote fails
 #      (collateral_missing), with it it verifies (cocoon-measure cert, host side);
@@ -16,7 +18,8 @@
 #      byte, the state file says refused and how old the bundle in use is; the refused
 #      bundles do not verify the peer's live quote while the kept one does, and new
 #      connections between A and B still verify;
-#   4. `cocoon-launch status` reports the collateral state and age the guest booted with.
+#   4. `cocoon-launch status` reports the collateral state the guest booted with and how old
+#      the bundle in use is.
 # The guests' root is the test busybox root plus cocoon-ratls and the test engine with their
 # shared libraries (not the production image: `make demo` boots that one). Host ports are the
 # kernel's choice (free_port), forwarded by the launcher's `ports`; the guests reach each
@@ -126,6 +129,60 @@ appliance b "$A_REV" "$B_REV" "$B_FWD"
 bundle() { echo "$WORK/$1/spec/runtime/collateral/$FMSPC.json"; }
 state() { echo "$WORK/$1/spec/runtime/collateral-state.json"; }
 
+con() { tr -d '\r' < "$WORK/$1/log/worker-0.serial.log" 2>/dev/null || true; }
+# boot NAME...: start the appliances (cocoon-launch run, background)
+boot() {
+    local n
+    for n in "$@"; do
+        : > "$WORK/$n/log/worker-0.serial.log"
+        timeout -k 5 $((BOOT_WAIT + 600)) "$BIN/cocoon-launch" run "$WORK/$n/node.conf" --no-verify \
+            > "$WORK/$n/launch.out" 2>&1 &
+        PIDS+=($!)
+    done
+}
+# wait_started NAME...: until cocoon-ratls logged event=started in each (a FATAL line or
+# cocoon-ratls's event=fatal fails the test)
+wait_started() {
+    local i n up
+    for ((i = 0; i < BOOT_WAIT; i++)); do
+        up=0
+        for n in "$@"; do
+            if con "$n" | grep -qE "$FATAL_RE|event=fatal"; then
+                CONSOLE=$WORK/$n/log/worker-0.serial.log
+                fail "appliance $n: $(con "$n" | grep -E "$FATAL_RE|event=fatal" | head -n1)"
+            fi
+            con "$n" | grep -q 'event=started' && up=$((up + 1))
+        done
+        [ "$up" = $# ] && return 0
+        sleep 1
+    done
+    CONSOLE=$WORK/$1/log/worker-0.serial.log
+    fail "cocoon-ratls did not start in $* within ${BOOT_WAIT}s"
+}
+
+# ---- 0. a boot before any collateral was installed ----
+# runtime/collateral/ does not exist yet: cocoon-ratls starts all the same and refuses a
+# peer with collateral_missing (a host-side cocoon-ratls of the same software CA).
+check "no collateral installed yet" test ! -e "$WORK/a/spec/runtime/collateral"
+boot a
+wait_started a
+cp -r "$WORK/simca" "$WORK/host-sim"
+COCOON_SIM_DIR=$WORK/host-sim "$BIN/cocoon-ratls" run --attest sim --log-connections \
+    --policy "tdx=tdx,root=$G/root.pem,collateral=$G/good.json,policy=$WORK/a/spec/peer-policy.json" \
+    -F "127.0.0.1:0:127.0.0.1:$A_REV@tdx" 2>"$WORK/host-fwd.log" &
+HOST_FWD=$!
+PIDS+=($HOST_FWD)
+for _ in $(seq 100); do grep -q event=started "$WORK/host-fwd.log" && break; sleep 0.1; done
+HP=$(sed -n 's/.*event=listening .* port=\([0-9]*\) .*/\1/p' "$WORK/host-fwd.log")
+port_ok "$HP" || fail "the host-side cocoon-ratls did not start: $(cat "$WORK/host-fwd.log")"
+curl -sS -m 60 -X POST -d '{"max_tokens":1}' "http://127.0.0.1:$HP/v1/chat/completions" >/dev/null 2>&1 || true
+for _ in $(seq 50); do con a | grep -q 'collateral_missing' && break; sleep 0.2; done
+check "A refused the peer: no collateral bundle in /run/spec/runtime/collateral yet" \
+    bash -c "grep -qE 'event=(peer_rejected|handshake_failed) .*collateral_missing.*no collateral bundle in /run/spec/runtime/collateral' '$WORK/a/log/worker-0.serial.log'"
+kill "$HOST_FWD" 2>/dev/null || true
+"$BIN/cocoon-launch" stop "$WORK/a/node.conf" --timeout 60 >/dev/null || fail "cocoon-launch stop a failed"
+pass "a boot before any collateral: cocoon-ratls runs and refuses peers with collateral_missing"
+
 # ---- 1. provisioning from the PCS ----
 for n in a b; do
     check "appliance $n: collateral fetched and installed" \
@@ -136,23 +193,8 @@ for n in a b; do
 done
 
 # ---- 2. boot both; mutual RA-TLS with the tdx policy ----
-con() { tr -d '\r' < "$WORK/$1/log/worker-0.serial.log" 2>/dev/null || true; }
-for n in a b; do
-    : > "$WORK/$n/log/worker-0.serial.log"
-    timeout -k 5 $((BOOT_WAIT + 600)) "$BIN/cocoon-launch" run "$WORK/$n/node.conf" --no-verify \
-        > "$WORK/$n/launch.out" 2>&1 &
-    PIDS+=($!)
-done
-for ((i = 0; i < BOOT_WAIT; i++)); do
-    up=0
-    for n in a b; do
-        con $n | grep -qE "$FATAL_RE|event=fatal" && { CONSOLE=$WORK/$n/log/worker-0.serial.log; fail "appliance $n failed"; }
-        con $n | grep -q 'event=started' && up=$((up + 1))
-    done
-    [ "$up" = 2 ] && break
-    sleep 1
-done
-[ "$up" = 2 ] || { CONSOLE=$WORK/a/log/worker-0.serial.log; con b | tail -n 30 >&2; fail "the appliances did not start cocoon-ratls within ${BOOT_WAIT}s"; }
+boot a b
+wait_started a b
 pass "both appliances booted, cocoon-ratls started with the provisioned collateral"
 
 # stream FORWARD_PORT TOKENS: a stream through an appliance's forward listener
@@ -225,4 +267,7 @@ check "status: the collateral state the guest booted with" jqt \
     "$WORK/status.json"
 "$BIN/cocoon-launch" status "$WORK/a/node.conf" > "$WORK/status.txt" 2>&1 || fail "cocoon-launch status (text) failed"
 check "status text: the collateral state's age" grep -qE '^collateral +/run/spec/runtime/collateral-state\.json, [0-9]+ s old$' "$WORK/status.txt"
+AGE=$(sed -nE "s/^  $FMSPC +issued ([0-9]+) s ago, fetched [0-9]+ s ago, expires in [0-9]+ s, last refresh updated$/\1/p" "$WORK/status.txt")
+check "status text: the bundle in use was issued an hour ago (issued '$AGE' s ago)" \
+    test "${AGE:-0}" -ge 3600 -a "${AGE:-0}" -lt $((3600 + BOOT_WAIT + 600))
 pass "cocoon-launch status reports the collateral age"
