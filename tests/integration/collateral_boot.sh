@@ -219,11 +219,14 @@ pass "A and B verify each other with the tdx policy and the launcher's collatera
 
 # Host side, the same verifier against B's live certificate: the provisioned directory verifies it,
 # no collateral does not.
-# verdict COLLATERAL: cocoon-measure cert's verdict on B's live certificate with that
-# collateral (file or directory; "" for none), the peer policy of the specs and the sim root
+# verdict COLLATERAL: cocoon-measure cert's "VERDICT FAILED_CHECK" on B's live certificate
+# with that collateral (file or directory; "" for none), the peer policy of the specs and the
+# sim root; its error line when it refuses to load the collateral
 verdict() {
-    "$BIN/cocoon-measure" cert "127.0.0.1:$B_REV" --root "$G/root.pem" --policy "$WORK/a/spec/peer-policy.json" \
-        ${1:+--collateral "$1"} --json 2>/dev/null | jq -r '.verdict + " " + (.failed_check // "-")' || true
+    local out
+    out=$("$BIN/cocoon-measure" cert "127.0.0.1:$B_REV" --root "$G/root.pem" \
+        --policy "$WORK/a/spec/peer-policy.json" ${1:+--collateral "$1"} --json 2>&1) || true
+    jq -r '.verdict + " " + (.failed_check // "-")' <<<"$out" 2>/dev/null || printf '%s\n' "$out" | head -n1
 }
 V=$(verdict "$WORK/a/spec/runtime/collateral")
 check "cocoon-measure cert: the provisioned directory verifies B's quote ($V)" test "$V" = "ok -"
@@ -231,9 +234,10 @@ V=$(verdict "")
 check "without collateral B's quote does not verify ($V)" grep -q ' collateral_missing$' <<<"$V"
 
 # ---- 3. revoked and expired updates are refused; the old bundle stays in use ----
-# refused VARIANT CHECK-RE: serve it, refresh both appliances: refused, bundle unchanged
+# refused VARIANT CHECK-RE VERDICT-RE: serve it, refresh both appliances: refused, bundle
+# unchanged; cocoon-measure cert with it on B's live quote: VERDICT-RE
 refused() {
-    local v=$1 re=$2 n before
+    local v=$1 re=$2 vre=$3 n before
     python3 "$PCS" split "$G/$v.json" "$WORK/srv"
     for n in a b; do
         before=$(sha256 "$(bundle $n)")
@@ -245,10 +249,10 @@ refused() {
             "$(state $n)"
     done
     V=$(verdict "$G/$v.json")
-    check "the $v bundle does not verify B's live quote ($V)" test "${V%% *}" != ok
+    check "the $v bundle does not verify B's live quote ($V)" grep -qE "$vre" <<<"$V"
 }
-refused revoked "revoked"
-refused expired "_expired"
+refused revoked "revoked" "collateral_cert_revoked"
+refused expired "_expired" "^invalid tcb_info_expired$"
 check "the state file says how old the bundle in use is" \
     jqt ".fmspcs[0] | .age >= 3600 and .age < 3600 + 86400 and .tcb_issue_date == $((NOW - 3600))" "$(state a)"
 V=$(verdict "$WORK/a/spec/runtime/collateral")
