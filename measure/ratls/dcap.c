@@ -7,6 +7,7 @@
  * hash allowlists) runs on every connection through cm_policy_check. */
 #include "measure/ratls/dcap.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -214,6 +215,28 @@ static int64_t valid_until(struct cm_collateral *c, const struct cm_quote *q, in
 	return end;
 }
 
+/* The FMSPC lookup found no bundle for the peer's platform: name its FMSPC (what the
+ * operator adds to cocoon-launch's collateral_peer_fmspcs) and the FMSPCs loaded. */
+static int missing_fmspc(const struct cr_dcap_policy *p, const uint8_t fmspc[6], struct cm_err *e)
+{
+	char want[13], have[MAX_BUNDLES * 13 + 1] = "";
+	size_t n = 0;
+	cm_hex_encode(fmspc, 6, want, sizeof(want));
+	for (int i = 0; i < p->nbundles; i++) {
+		char h[13];
+		cm_hex_encode(cm_collateral_tcb_info(p->bundles[i])->fmspc, 6, h, sizeof(h));
+		n += (size_t)snprintf(have + n, sizeof(have) - n, "%s%s", i ? ", " : "", h);
+	}
+	for (char *c = want; *c; c++)
+		*c = (char)toupper((unsigned char)*c);
+	for (char *c = have; *c; c++)
+		*c = (char)toupper((unsigned char)*c);
+	return cm_fail_check(e, -EBADMSG, "collateral_missing",
+			     "no collateral for the peer's FMSPC %s in %s (bundles for %s); fetch it "
+			     "(cocoon-launch collateral_peer_fmspcs)",
+			     want, p->collateral[0] ? p->collateral : "the policy's collateral", have);
+}
+
 int cr_dcap_verify(struct cr_dcap_policy *p, const struct cm_quote *q, int64_t t, struct cr_dcap_result *out,
 		   struct cm_err *e)
 {
@@ -225,9 +248,15 @@ int cr_dcap_verify(struct cr_dcap_policy *p, const struct cm_quote *q, int64_t t
 							 "no collateral configured for this policy");
 	struct cm_verify_opts o = {.time = t, .anchor = p->anchor, .policy = &p->evidence};
 	struct cm_verify_result r, first;
-	bool have_first = false;
+	bool have_first = false, none_for_fmspc = true; /* every bundle is for another FMSPC */
+	uint8_t fmspc[6] = {0};
 	for (int i = 0; i < p->nbundles; i++) {
 		cm_verify_quote_with(q, p->bundles[i], &o, &r);
+		if (r.verdict == CM_VERDICT_OK || !r.failed_check || strcmp(r.failed_check, "fmspc_mismatch") ||
+		    !r.has_pck)
+			none_for_fmspc = false;
+		else
+			memcpy(fmspc, r.pck.fmspc, 6);
 		if (r.verdict == CM_VERDICT_OK) {
 			struct cm_err pe = {0};
 			if (cm_policy_check_collateral(&p->policy, cm_collateral_tcb_info(p->bundles[i]),
@@ -250,6 +279,8 @@ int cr_dcap_verify(struct cr_dcap_policy *p, const struct cm_quote *q, int64_t t
 			have_first = true;
 		}
 	}
+	if (none_for_fmspc)
+		return missing_fmspc(p, fmspc, e);
 	const char *check = first.failed_check ? first.failed_check : "quote_verification";
 	if (first.verdict == CM_VERDICT_REJECTED)
 		return cm_fail_check(e, -EACCES, check, "%s", first.message);

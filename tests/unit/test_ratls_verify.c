@@ -428,6 +428,19 @@ static void assert_refused(struct cr_verifier *v, const char *name, X509 *x, tim
 	assert_string_equal(p.failed_check, check);
 }
 
+/* Verification of x under policy name is refused with collateral_missing, the message
+ * holding want1 (and want2 unless NULL). */
+static void assert_collateral_missing(struct cr_verifier *v, const char *name, X509 *x, time_t now,
+				      const char *want1, const char *want2)
+{
+	struct cr_peer p;
+	struct cm_err e = {0};
+	assert_int_equal(cr_peer_verify(v, pol(v, name), x, now, &p, &e), -EBADMSG);
+	assert_string_equal(p.failed_check, "collateral_missing");
+	if (!strstr(e.msg, want1) || (want2 && !strstr(e.msg, want2)))
+		fail_msg("message '%s' lacks '%s' / '%s'", e.msg, want1, want2 ? want2 : "");
+}
+
 /* The spec share's runtime/collateral/ does not exist before cocoon-launch has installed a
  * bundle (and cocoon-init's copy drops an empty directory): a policy naming it starts, refuses
  * peers with collateral_missing, and takes the bundles once the directory appears; a
@@ -443,11 +456,9 @@ static void test_collateral_directory_that_appears_later(void **state)
 	EVP_PKEY *k;
 	time_t now = time(NULL);
 	X509 *x = testca_cert(T, &k, 0, now - 60);
+	assert_collateral_missing(v, "later", x, now, path, NULL);
 	struct cr_peer p;
 	struct cm_err e = {0};
-	assert_int_equal(cr_peer_verify(v, pol(v, "later"), x, now, &p, &e), -EBADMSG);
-	assert_string_equal(p.failed_check, "collateral_missing");
-	assert_non_null(strstr(e.msg, path));
 	assert_int_equal(cr_verifier_refresh(v, &e), 0); /* still absent: nothing to reload */
 	uint8_t *buf;
 	size_t len;
@@ -506,6 +517,52 @@ static void write_collateral(const struct testca *t)
 	assert_non_null(f);
 	assert_int_equal(fwrite(b, 1, len, f), len);
 	assert_int_equal(fclose(f), 0);
+}
+
+/* The FMSPC lookup over a directory of bundles: a peer whose platform has no bundle there is
+ * refused with collateral_missing naming its FMSPC (what the operator adds to
+ * collateral_peer_fmspcs) and the FMSPCs loaded; once its bundle is there it verifies,
+ * whatever bundle sorts first. Before: fmspc_mismatch "PCK FMSPC ... does not match the TCB
+ * info", from an arbitrary bundle. */
+static void test_collateral_lookup_by_fmspc(void **state)
+{
+	(void)state;
+	struct ca_simca_params cp;
+	ca_simca_params_default(&cp, (int64_t)time(NULL));
+	cp.tcb_fmspc[5] = 0x01; /* TCB info for 00906ED50001; the PCK certificate says 00906ED50000 */
+	struct testca *t = testca_new_with(&cp);
+	char *dir = test_tmpdir(), path[PATH_MAX + 32];
+	snprintf(path, sizeof(path), "%s/00906ED50001.json", dir);
+	assert_int_equal(rename(t->collateral, path), 0);
+	snprintf(t->collateral, sizeof(t->collateral), "%s", dir);
+	struct cr_verifier *v = testca_verifier(t, NULL, 16);
+	EVP_PKEY *k;
+	time_t now = time(NULL);
+	X509 *x = testca_cert(t, &k, 0, now - 60);
+	assert_collateral_missing(v, "sim", x, now, "no collateral for the peer's FMSPC 00906ED50000",
+				  "(bundles for 00906ED50001)");
+	struct cr_peer p;
+	struct cm_err e = {0};
+	/* the platform's bundle arrives (sorting after the other one) */
+	cp.tcb_fmspc[5] = 0x00;
+	assert_int_equal(ca_simca_reissue_collateral(t->ca, &cp, &e), 0);
+	size_t len;
+	const char *b = ca_simca_collateral(t->ca, &len);
+	snprintf(path, sizeof(path), "%s/00906ED50000.json.new", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(b, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+	char dst[PATH_MAX + 32];
+	snprintf(dst, sizeof(dst), "%s/ZZ-platform.json", dir);
+	assert_int_equal(rename(path, dst), 0);
+	assert_int_equal(cr_verifier_refresh(v, &e), 1);
+	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, now, &p, &e), 0);
+	X509_free(x);
+	EVP_PKEY_free(k);
+	cr_verifier_free(v);
+	testca_free(t);
+	free(dir);
 }
 
 /* A CA of its own (params p), its verifier and a certificate whose evidence was verified
@@ -822,6 +879,7 @@ int main(void)
 		cmocka_unit_test(test_cache_is_bounded_lru),
 		cmocka_unit_test(test_collateral_reloaded_when_file_changes),
 		cmocka_unit_test(test_collateral_directory_that_appears_later),
+		cmocka_unit_test(test_collateral_lookup_by_fmspc),
 		cmocka_unit_test(test_cache_is_per_policy),
 		cmocka_unit_test(test_collateral_reload_flushes_cache),
 		cmocka_unit_test(test_cache_expiry_capped_at_earliest_window_end),
