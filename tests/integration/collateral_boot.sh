@@ -18,8 +18,9 @@
 #      byte, the state file says refused and how old the bundle in use is; the refused
 #      bundles do not verify the peer's live quote while the kept one does, and new
 #      connections between A and B still verify;
-#   4. `cocoon-launch status` reports the collateral state the guest booted with and how old
-#      the bundle in use is.
+#      A boots again: with the kept bundle its new cocoon-ratls verifies B afresh;
+#   4. `cocoon-launch status` reports the collateral state each guest booted with (B:
+#      updated; A after its reboot: refused, the kept bundle) and how old the bundle in use is.
 # The guests' root is the test busybox root plus cocoon-ratls and the test engine with their
 # shared libraries (not the production image: `make demo` boots that one). Host ports are the
 # kernel's choice (free_port), forwarded by the launcher's `ports`; the guests reach each
@@ -261,17 +262,47 @@ check "a new stream A -> B after the refusals" stream "$A_FWD" 2
 check "a new stream B -> A after the refusals" stream "$B_FWD" 2
 check "B's reverse verified A again" verified b reverse 2
 check "A's reverse verified B again" verified a reverse 2
-pass "revoked and expired collateral refused, the old bundle stays in use"
+# A boots again: it starts with the kept bundle (the refused ones were never installed) and
+# a new cocoon-ratls (empty attestation cache) verifies B afresh.
+"$BIN/cocoon-launch" stop "$WORK/a/node.conf" --timeout 60 >/dev/null || fail "cocoon-launch stop a failed"
+boot a
+wait_started a
+check "after A's reboot: a stream A -> B" stream "$A_FWD" 2
+check "after A's reboot: a stream B -> A" stream "$B_FWD" 2
+# fresh NAME MODE: a peer_verified line of the new process that did not come from the cache
+fresh() { con "$1" | grep -qE "event=peer_verified .*listener=$2:.* policy=tdx attested=1 .*cached=0"; }
+check "after A's reboot: A's forward verified B afresh with the kept bundle" fresh a forward
+check "after A's reboot: A's reverse verified B with the kept bundle" verified a reverse 1
+pass "revoked and expired collateral refused, the old bundle stays in use (also after a reboot)"
 
-# ---- 4. status: the collateral the guest booted with and its age ----
-"$BIN/cocoon-launch" status "$WORK/a/node.conf" --json > "$WORK/status.json" 2> "$WORK/status.err" ||
-    fail "cocoon-launch status failed: $(cat "$WORK/status.err")"
-check "status: the collateral state the guest booted with" jqt \
+# ---- 4. status: the collateral the guests booted with and how old it is ----
+# status NAME: `cocoon-launch status` of the appliance, JSON in $WORK/NAME.status.json, text in
+# $WORK/NAME.status.txt
+status() {
+    "$BIN/cocoon-launch" status "$WORK/$1/node.conf" --json > "$WORK/$1.status.json" 2> "$WORK/$1.status.err" ||
+        fail "cocoon-launch status $1 failed: $(cat "$WORK/$1.status.err")"
+    "$BIN/cocoon-launch" status "$WORK/$1/node.conf" > "$WORK/$1.status.txt" 2>&1 ||
+        fail "cocoon-launch status $1 (text) failed: $(cat "$WORK/$1.status.txt")"
+}
+# issued_age NAME LAST-REFRESH-RE: the "issued N s ago" of the status text's FMSPC line
+issued_age() {
+    sed -nE "s/^  $FMSPC +issued ([0-9]+) s ago, fetched [0-9]+ s ago, expires in [0-9]+ s, last refresh $2$/\1/p" \
+        "$WORK/$1.status.txt"
+}
+status b
+check "status b: the collateral state it booted with (updated)" jqt \
     ".collateral.path == \"/run/spec/runtime/collateral-state.json\" and .collateral.state.fmspcs[0].fmspc == \"$FMSPC\" and .collateral.state.fmspcs[0].last_result == \"updated\" and (.collateral.state.fmspcs[0].age | type) == \"number\" and .collateral.age_s >= 0" \
-    "$WORK/status.json"
-"$BIN/cocoon-launch" status "$WORK/a/node.conf" > "$WORK/status.txt" 2>&1 || fail "cocoon-launch status (text) failed"
-check "status text: the collateral state's age" grep -qE '^collateral +/run/spec/runtime/collateral-state\.json, [0-9]+ s old$' "$WORK/status.txt"
-AGE=$(sed -nE "s/^  $FMSPC +issued ([0-9]+) s ago, fetched [0-9]+ s ago, expires in [0-9]+ s, last refresh updated$/\1/p" "$WORK/status.txt")
-check "status text: the bundle in use was issued an hour ago (issued '$AGE' s ago)" \
-    test "${AGE:-0}" -ge 3600 -a "${AGE:-0}" -lt $((3600 + BOOT_WAIT + 600))
+    "$WORK/b.status.json"
+check "status b text: the collateral state's age" \
+    grep -qE '^collateral +/run/spec/runtime/collateral-state\.json, [0-9]+ s old$' "$WORK/b.status.txt"
+AGE=$(issued_age b updated)
+check "status b text: the bundle in use was issued an hour ago (issued '$AGE' s ago)" \
+    test "${AGE:-0}" -ge 3600 -a "${AGE:-0}" -lt $((3600 + BOOT_WAIT + 900))
+status a
+check "status a (rebooted): the state says refused and keeps the bundle" jqt \
+    ".collateral.state.fmspcs[0] | .last_result == \"refused\" and .bundle == \"runtime/collateral/$FMSPC.json\" and .tcb_issue_date == $((NOW - 3600))" \
+    "$WORK/a.status.json"
+AGE=$(issued_age a "refused: TCB info expired.*")
+check "status a text: the kept bundle's age and the refused refresh (issued '$AGE' s ago)" \
+    test "${AGE:-0}" -ge 3600 -a "${AGE:-0}" -lt $((3600 + BOOT_WAIT + 900))
 pass "cocoon-launch status reports the collateral age"
