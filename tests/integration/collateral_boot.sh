@@ -7,12 +7,12 @@
 #   0. A boots before any collateral was installed (no runtime/collateral/): cocoon-ratls
 #      runs and refuses a peer with collateral_missing (it used to exit: dcap.c);
 #   1. the test PCS serves the collateral of the sim CA's FMSPC (00906ED50000); `cocoon-launch
-#      collateral` installs it for A and B; without it the same peer quote fails
-#      (collateral_missing), with it it verifies (cocoon-measure cert, host side);
+#      collateral` installs it for A and B;
 #   2. A and B boot (one software CA, seeded through runtime/sim/; the measured spec pins the
 #      CA's root and the sim MRTD); a stream host -> A's forward -> B's reverse -> B's engine
 #      and one B -> A: each cocoon-ratls logs peer_verified attested=1, none
-#      collateral_missing;
+#      collateral_missing; host side, cocoon-measure cert verifies B's live quote with the
+#      provisioned directory and not without it (collateral_missing);
 #   3. the PCS then serves a revoked bundle (PCK CA in the root CA CRL) and an expired one:
 #      `cocoon-launch collateral` refuses both (exit 1), the installed bundle stays byte for
 #      byte, the state file says refused and how old the bundle in use is; the refused
