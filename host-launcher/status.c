@@ -2,6 +2,7 @@
 #include "host-launcher/status.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -184,7 +185,53 @@ static void print_lines(FILE *f, const char *title, json_object *arr, size_t las
 		fprintf(f, "  %s\n", json_object_get_string(json_object_array_get_idx(arr, i)));
 }
 
+/* An integer member, else 0 (*have false). */
+static int64_t iget(json_object *o, const char *key, bool *have)
+{
+	json_object *v;
+	*have = json_object_object_get_ex(o, key, &v) && v && json_object_is_type(v, json_type_int);
+	return *have ? json_object_get_int64(v) : 0;
+}
+
+/* One line per FMSPC of the collateral state (docs/formats.md "Collateral state"): how old
+ * the bundle in use is at now (its TCB info issueDate), when it was fetched, when it expires,
+ * and the last refresh. The state file's own age says only when it was written (in the
+ * guest: when cocoon-init copied the spec share). */
+static void print_collateral(FILE *f, json_object *col, int64_t now)
+{
+	json_object *state, *arr;
+	if (!json_object_object_get_ex(col, "state", &state) || !state || !(arr = aget(state, "fmspcs")))
+		return;
+	size_t n = json_object_array_length(arr);
+	for (size_t i = 0; i < n && i < 64; i++) {
+		json_object *x = json_object_array_get_idx(arr, i);
+		if (!json_object_is_type(x, json_type_object))
+			continue;
+		bool have_issue, have_fetch, have_until;
+		int64_t issued = iget(x, "tcb_issue_date", &have_issue), fetched = iget(x, "fetched_at", &have_fetch),
+			until = iget(x, "valid_until", &have_until);
+		const char *err = sget(x, "last_error");
+		fprintf(f, "  %-13s ", sget_or(x, "fmspc", "?"));
+		if (!sget(x, "bundle") || !have_issue) {
+			fprintf(f, "no bundle");
+		} else {
+			fprintf(f, "issued %lld s ago", (long long)(now - issued));
+			if (have_fetch)
+				fprintf(f, ", fetched %lld s ago", (long long)(now - fetched));
+			if (have_until)
+				fprintf(f, now > until ? ", EXPIRED %lld s ago" : ", expires in %lld s",
+					(long long)(now > until ? now - until : until - now));
+		}
+		fprintf(f, ", last refresh %s%s%s\n", sget_or(x, "last_result", "?"), err ? ": " : "", err ? err : "");
+	}
+}
+
 void cl_status_print(json_object *st, FILE *f)
+{
+	cl_status_print_at(st, (int64_t)time(NULL), f);
+}
+
+void cl_status_print_at(json_object *st, int64_t now, FILE *f)
 {
 	const char *v;
 	fprintf(f, "%-11s%s (step %s)\n", "phase", sget_or(st, "phase", "?"),
@@ -215,8 +262,11 @@ void cl_status_print(json_object *st, FILE *f)
 		fprintf(f, "%-11s%s\n", "gpu", "no verification summary");
 	json_object *col;
 	if (json_object_object_get_ex(st, "collateral", &col) && col)
+	{
 		fprintf(f, "%-11s%s, %s s old\n", "collateral", sget_or(col, "path", "?"),
 			sget_or(col, "age_s", "?"));
+		print_collateral(f, col, now);
+	}
 	else
 		fprintf(f, "%-11s%s\n", "collateral", "none");
 	print_lines(f, "event log", aget(st, "event_log"), 64);

@@ -30,7 +30,9 @@ int cl_status_query(const struct cl_status_addr *a, unsigned timeout_ms, json_ob
  * Exposed for the unit tests and the fuzzer. */
 int cl_status_scan(const char *buf, size_t len, const char *nonce, json_object **out, struct cm_err *e);
 
-/* The human rendering of an answer (cocoon-launch status without --json). */
+/* The human rendering of an answer (cocoon-launch status without --json); the ages of the
+ * collateral bundles are computed at now (cl_status_print: the host's clock). */
 void cl_status_print(json_object *st, FILE *f);
+void cl_status_print_at(json_object *st, int64_t now, FILE *f);
 
 #endif

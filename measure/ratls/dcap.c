@@ -7,8 +7,11 @@
  * hash allowlists) runs on every connection through cm_policy_check. */
 #include "measure/ratls/dcap.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +29,7 @@ struct cr_dcap_policy {
 	struct cm_policy policy;     /* the configured policy */
 	struct cm_policy evidence;   /* permissive: evidence checks only */
 	X509 *anchor;                /* NULL = pinned Intel root */
+	char collateral[PATH_MAX];   /* the configured file or directory ("" = none) */
 	int nbundles;
 	struct cm_collateral *bundles[MAX_BUNDLES];
 };
@@ -61,14 +65,23 @@ static int load_bundle(const char *path, X509 *anchor, struct cm_collateral **ou
 	return rc;
 }
 
-/* All bundles of a file or of the *.json files of a directory; all-or-nothing. */
-static int load_collateral(struct cr_dcap_policy *p, const char *path, struct cm_err *e)
+/* All bundles of a file or of the *.json files of a directory; all-or-nothing. A path
+ * that does not exist at start is no collateral yet (initial: peers are refused with
+ * collateral_missing until it appears and a reload takes it): the spec share's
+ * runtime/collateral/ is absent until cocoon-launch has fetched a bundle, and cocoon-init's
+ * spec copy drops an empty directory. On a reload a vanished path keeps the bundles. */
+static int load_collateral(struct cr_dcap_policy *p, const char *path, bool initial, struct cm_err *e)
 {
 	struct cm_collateral *nb[MAX_BUNDLES];
 	int n = 0, rc = 0;
 	struct stat st;
-	if (stat(path, &st))
+	if (stat(path, &st)) {
+		if (errno == ENOENT && initial) {
+			free_bundles(p);
+			return 0;
+		}
 		return cm_fail(e, -errno, "collateral %s: %s", path, strerror(errno));
+	}
 	if (!S_ISDIR(st.st_mode)) {
 		rc = load_bundle(path, p->anchor, &nb[n], e);
 		if (!rc)
@@ -152,7 +165,8 @@ int cr_dcap_policy_load(const struct cr_policy_conf *c, struct cr_dcap_policy **
 		.allow_debug = true,
 		.allow_mr_servicetd = true,
 	};
-	if (c->collateral[0] && (rc = load_collateral(p, c->collateral, e)))
+	snprintf(p->collateral, sizeof(p->collateral), "%s", c->collateral);
+	if (c->collateral[0] && (rc = load_collateral(p, c->collateral, true, e)))
 		goto fail;
 	*out = p;
 	return 0;
@@ -165,7 +179,7 @@ int cr_dcap_policy_reload_collateral(struct cr_dcap_policy *p, const struct cr_p
 {
 	if (p->type == CR_POLICY_ANY || !c->collateral[0])
 		return 0;
-	return load_collateral(p, c->collateral, e);
+	return load_collateral(p, c->collateral, false, e);
 }
 
 const struct cm_policy *cr_dcap_policy_measure(const struct cr_dcap_policy *p)
@@ -201,17 +215,48 @@ static int64_t valid_until(struct cm_collateral *c, const struct cm_quote *q, in
 	return end;
 }
 
+/* The FMSPC lookup found no bundle for the peer's platform: name its FMSPC (what the
+ * operator adds to cocoon-launch's collateral_peer_fmspcs) and the FMSPCs loaded. */
+static int missing_fmspc(const struct cr_dcap_policy *p, const uint8_t fmspc[6], struct cm_err *e)
+{
+	char want[13], have[MAX_BUNDLES * 13 + 1] = "";
+	size_t n = 0;
+	cm_hex_encode(fmspc, 6, want, sizeof(want));
+	for (int i = 0; i < p->nbundles; i++) {
+		char h[13];
+		cm_hex_encode(cm_collateral_tcb_info(p->bundles[i])->fmspc, 6, h, sizeof(h));
+		n += (size_t)snprintf(have + n, sizeof(have) - n, "%s%s", i ? ", " : "", h);
+	}
+	for (char *c = want; *c; c++)
+		*c = (char)toupper((unsigned char)*c);
+	for (char *c = have; *c; c++)
+		*c = (char)toupper((unsigned char)*c);
+	return cm_fail_check(e, -EBADMSG, "collateral_missing",
+			     "no collateral for the peer's FMSPC %s in %s (bundles for %s); fetch it "
+			     "(cocoon-launch collateral_peer_fmspcs)",
+			     want, p->collateral[0] ? p->collateral : "the policy's collateral", have);
+}
+
 int cr_dcap_verify(struct cr_dcap_policy *p, const struct cm_quote *q, int64_t t, struct cr_dcap_result *out,
 		   struct cm_err *e)
 {
 	memset(out, 0, sizeof(*out));
 	if (!p->nbundles)
-		return cm_fail_check(e, -EBADMSG, "collateral_missing", "no collateral configured for this policy");
+		return p->collateral[0] ? cm_fail_check(e, -EBADMSG, "collateral_missing",
+							 "no collateral bundle in %s (yet)", p->collateral)
+					: cm_fail_check(e, -EBADMSG, "collateral_missing",
+							 "no collateral configured for this policy");
 	struct cm_verify_opts o = {.time = t, .anchor = p->anchor, .policy = &p->evidence};
 	struct cm_verify_result r, first;
-	bool have_first = false;
+	bool have_first = false, none_for_fmspc = true; /* every bundle is for another FMSPC */
+	uint8_t fmspc[6] = {0};
 	for (int i = 0; i < p->nbundles; i++) {
 		cm_verify_quote_with(q, p->bundles[i], &o, &r);
+		if (r.verdict == CM_VERDICT_OK || !r.failed_check || strcmp(r.failed_check, "fmspc_mismatch") ||
+		    !r.has_pck)
+			none_for_fmspc = false;
+		else
+			memcpy(fmspc, r.pck.fmspc, 6);
 		if (r.verdict == CM_VERDICT_OK) {
 			struct cm_err pe = {0};
 			if (cm_policy_check_collateral(&p->policy, cm_collateral_tcb_info(p->bundles[i]),
@@ -234,6 +279,8 @@ int cr_dcap_verify(struct cr_dcap_policy *p, const struct cm_quote *q, int64_t t
 			have_first = true;
 		}
 	}
+	if (none_for_fmspc)
+		return missing_fmspc(p, fmspc, e);
 	const char *check = first.failed_check ? first.failed_check : "quote_verification";
 	if (first.verdict == CM_VERDICT_REJECTED)
 		return cm_fail_check(e, -EACCES, check, "%s", first.message);

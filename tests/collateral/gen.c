@@ -1,13 +1,17 @@
 /* Test collateral for `cocoon-launch collateral` (tests/collateral/collateral_test.sh): one
  * software PCK CA (guest/attest/simca.h) signs, for FMSPC 00906ED50000 unless said
- * otherwise, bundles that differ in one respect each. Usage: gen OUTDIR NOW
+ * otherwise, bundles that differ in one respect each. Usage: gen OUTDIR NOW [SIMDIR]
  *   root.pem        the CA's root (the anchor: collateral_root)
  *   good.json       issued NOW - 1 h, valid 30 days
  *   newer.json      issued NOW - 10 min (replaces good.json)
  *   older.json      issued NOW - 2 days, still valid (must not replace good.json)
  *   expired.json    TCB info and QE identity nextUpdate NOW - 1 h
  *   revoked.json    the PCK CA listed in the root CA CRL
- *   wrongfmspc.json a TCB info for FMSPC 00906ED50001 */
+ *   wrongfmspc.json a TCB info for FMSPC 00906ED50001
+ * SIMDIR (optional): the CA saved as a `sim` state directory (ca_simca_save; root.pem,
+ * keys, collateral.json valid [NOW - 1 day, NOW + 30 days]), which a host copies to a spec
+ * share's runtime/sim/ so that booted appliances mint quotes this collateral verifies
+ * (tests/integration/collateral_boot.sh). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,8 +46,8 @@ static int emit(struct ca_simca *ca, struct ca_simca_params *p, const char *dir,
 
 int main(int argc, char **argv)
 {
-	if (argc != 3) {
-		fprintf(stderr, "usage: gen OUTDIR NOW\n");
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: gen OUTDIR NOW [SIMDIR]\n");
 		return 2;
 	}
 	const char *dir = argv[1];
@@ -60,6 +64,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	int r = 0;
+	if (argc == 4 && ca_simca_save(ca, argv[3], &e)) {
+		fprintf(stderr, "gen: %s: %s\n", argv[3], e.msg);
+		ca_simca_free(ca);
+		return 1;
+	}
 	char *pem = NULL;
 	size_t pl = 0;
 	FILE *m = open_memstream(&pem, &pl);

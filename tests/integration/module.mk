@@ -28,6 +28,12 @@ endif
 ifneq ($(wildcard guest/init/main.c),)
 INTEGRATION_TESTS += $(APPLIANCE_TESTS:%=tests/integration/%.sh)
 integration-test test-integration: $(BUILD)/initrd.img
+# collateral_boot: two appliances verify each other with the collateral cocoon-launch fetched
+# from the test PCS (tests/collateral/: pcs.py, gen.c); cocoon-ratls and the test engine run
+# in the guests.
+INTEGRATION_TESTS += tests/integration/collateral_boot.sh
+integration-test test-integration: $(BUILD)/tests/cocoon-test-collateral-gen $(BUILD)/tests/ratls-engine \
+	$(BIN)/cocoon-ratls
 # make bench: the persistent volume's integrity cost against plain aes-xts, in the guest.
 BENCHES += tests/bench/bench_persistent.sh
 tests/bench/bench_persistent.sh: $(BUILD)/initrd.img

@@ -34,6 +34,42 @@ static void test_status_scan_error_answer(void **state)
 	assert_non_null(strstr(e.msg, "unknown request"));
 }
 
+/* `cocoon-launch status` says how old the collateral in use is: per FMSPC, its TCB info
+ * issueDate and fetch time against now, when it expires and the last refresh, from the
+ * state the guest carries. Before: only the state file's age (in the guest the time since
+ * cocoon-init copied the spec share, i.e. since boot). */
+static void test_status_print_collateral_age(void **state)
+{
+	(void)state;
+	const int64_t now = 1800000000;
+	json_object *st = json_tokener_parse(
+		"{\"phase\": \"running\", \"step\": \"services\", \"collateral\": {\"path\": "
+		"\"/run/spec/runtime/collateral-state.json\", \"age_s\": 4, \"state\": {\"version\": 1, \"fmspcs\": ["
+		"{\"fmspc\": \"00906ED50000\", \"bundle\": \"runtime/collateral/00906ED50000.json\", "
+		"\"fetched_at\": 1799999900, \"tcb_issue_date\": 1799996400, \"valid_until\": 1800086400, "
+		"\"last_result\": \"refused\", \"last_error\": \"revoked\"},"
+		"{\"fmspc\": \"B0C06F000000\", \"bundle\": \"runtime/collateral/B0C06F000000.json\", "
+		"\"fetched_at\": null, \"tcb_issue_date\": 1797000000, \"valid_until\": 1799000000, "
+		"\"last_result\": \"updated\", \"last_error\": null},"
+		"{\"fmspc\": \"90C06F000000\", \"bundle\": null, \"last_result\": \"fetch_failed\", "
+		"\"last_error\": \"HTTP status 404\"}]}}}");
+	assert_non_null(st);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	assert_non_null(f);
+	cl_status_print_at(st, now, f);
+	assert_int_equal(fclose(f), 0);
+	assert_non_null(strstr(text, "collateral /run/spec/runtime/collateral-state.json, 4 s old\n"));
+	assert_non_null(strstr(text, "  00906ED50000  issued 3600 s ago, fetched 100 s ago, expires in 86400 s, "
+				     "last refresh refused: revoked\n"));
+	assert_non_null(strstr(text, "  B0C06F000000  issued 3000000 s ago, EXPIRED 1000000 s ago, "
+				     "last refresh updated\n"));
+	assert_non_null(strstr(text, "  90C06F000000  no bundle, last refresh fetch_failed: HTTP status 404\n"));
+	free(text);
+	json_object_put(st);
+}
+
 static json_object *answer(const char *phase, const char *step)
 {
 	json_object *o = json_object_new_object();
@@ -79,6 +115,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_status_scan_skips_stale_lines),
 		cmocka_unit_test(test_status_scan_error_answer),
+		cmocka_unit_test(test_status_print_collateral_age),
 		cmocka_unit_test(test_boot_watch_booting_vs_stuck),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,6 +3,9 @@
 #include "tests/unit/test_ratls_ca.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/x509v3.h>
@@ -425,6 +428,62 @@ static void assert_refused(struct cr_verifier *v, const char *name, X509 *x, tim
 	assert_string_equal(p.failed_check, check);
 }
 
+/* Verification of x under policy name is refused with collateral_missing, the message
+ * holding want1 (and want2 unless NULL). */
+static void assert_collateral_missing(struct cr_verifier *v, const char *name, X509 *x, time_t now,
+				      const char *want1, const char *want2)
+{
+	struct cr_peer p;
+	struct cm_err e = {0};
+	assert_int_equal(cr_peer_verify(v, pol(v, name), x, now, &p, &e), -EBADMSG);
+	assert_string_equal(p.failed_check, "collateral_missing");
+	if (!strstr(e.msg, want1) || (want2 && !strstr(e.msg, want2)))
+		fail_msg("message '%s' lacks '%s' / '%s'", e.msg, want1, want2 ? want2 : "");
+}
+
+/* The spec share's runtime/collateral/ does not exist before cocoon-launch has installed a
+ * bundle (and cocoon-init's copy drops an empty directory): a policy naming it starts, refuses
+ * peers with collateral_missing, and takes the bundles once the directory appears; a
+ * directory that vanishes again keeps the loaded bundles. Before: the policy failed to load
+ * ("No such file or directory") and cocoon-ratls exited. */
+static void test_collateral_directory_that_appears_later(void **state)
+{
+	(void)state;
+	struct cr_verifier *v = testca_verifier(T, NULL, 16);
+	char *dir = test_tmpdir(), path[PATH_MAX], file[PATH_MAX + 32], gone[PATH_MAX + 8];
+	snprintf(path, sizeof(path), "%s/collateral", dir);
+	add_policy(v, "later", T->root, path);
+	EVP_PKEY *k;
+	time_t now = time(NULL);
+	X509 *x = testca_cert(T, &k, 0, now - 60);
+	assert_collateral_missing(v, "later", x, now, path, NULL);
+	struct cr_peer p;
+	struct cm_err e = {0};
+	assert_int_equal(cr_verifier_refresh(v, &e), 0); /* still absent: nothing to reload */
+	uint8_t *buf;
+	size_t len;
+	assert_int_equal(cm_read_file(T->collateral, 1 << 22, &buf, &len, &e), 0);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(file, sizeof(file), "%s/00906ED50000.json", path);
+	FILE *f = fopen(file, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+	free(buf);
+	assert_int_equal(cr_verifier_refresh(v, &e), 1);
+	assert_int_equal(cr_peer_verify(v, pol(v, "later"), x, now, &p, &e), 0);
+	/* the directory vanishes: the reload fails and the bundles stay */
+	snprintf(gone, sizeof(gone), "%s.gone", path);
+	assert_int_equal(rename(path, gone), 0);
+	assert_true(cr_verifier_refresh(v, &e) < 0);
+	assert_int_equal(cr_peer_verify(v, pol(v, "later"), x, now + 4000, &p, &e), 0);
+	assert_false(p.cached); /* verified with the kept bundles, not from the cache */
+	X509_free(x);
+	EVP_PKEY_free(k);
+	cr_verifier_free(v);
+	free(dir);
+}
+
 /* A quote verified under one policy is not accepted from the cache under another policy
  * with the same trust anchor: that policy's own collateral decides (here: it has none). */
 static void test_cache_is_per_policy(void **state)
@@ -458,6 +517,52 @@ static void write_collateral(const struct testca *t)
 	assert_non_null(f);
 	assert_int_equal(fwrite(b, 1, len, f), len);
 	assert_int_equal(fclose(f), 0);
+}
+
+/* The FMSPC lookup over a directory of bundles: a peer whose platform has no bundle there is
+ * refused with collateral_missing naming its FMSPC (what the operator adds to
+ * collateral_peer_fmspcs) and the FMSPCs loaded; once its bundle is there it verifies,
+ * whatever bundle sorts first. Before: fmspc_mismatch "PCK FMSPC ... does not match the TCB
+ * info", from an arbitrary bundle. */
+static void test_collateral_lookup_by_fmspc(void **state)
+{
+	(void)state;
+	struct ca_simca_params cp;
+	ca_simca_params_default(&cp, (int64_t)time(NULL));
+	cp.tcb_fmspc[5] = 0x01; /* TCB info for 00906ED50001; the PCK certificate says 00906ED50000 */
+	struct testca *t = testca_new_with(&cp);
+	char *dir = test_tmpdir(), path[PATH_MAX + 32];
+	snprintf(path, sizeof(path), "%s/00906ED50001.json", dir);
+	assert_int_equal(rename(t->collateral, path), 0);
+	snprintf(t->collateral, sizeof(t->collateral), "%s", dir);
+	struct cr_verifier *v = testca_verifier(t, NULL, 16);
+	EVP_PKEY *k;
+	time_t now = time(NULL);
+	X509 *x = testca_cert(t, &k, 0, now - 60);
+	assert_collateral_missing(v, "sim", x, now, "no collateral for the peer's FMSPC 00906ED50000",
+				  "(bundles for 00906ED50001)");
+	struct cr_peer p;
+	struct cm_err e = {0};
+	/* the platform's bundle arrives (sorting after the other one) */
+	cp.tcb_fmspc[5] = 0x00;
+	assert_int_equal(ca_simca_reissue_collateral(t->ca, &cp, &e), 0);
+	size_t len;
+	const char *b = ca_simca_collateral(t->ca, &len);
+	snprintf(path, sizeof(path), "%s/00906ED50000.json.new", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(b, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+	char dst[PATH_MAX + 32];
+	snprintf(dst, sizeof(dst), "%s/ZZ-platform.json", dir);
+	assert_int_equal(rename(path, dst), 0);
+	assert_int_equal(cr_verifier_refresh(v, &e), 1);
+	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, now, &p, &e), 0);
+	X509_free(x);
+	EVP_PKEY_free(k);
+	cr_verifier_free(v);
+	testca_free(t);
+	free(dir);
 }
 
 /* A CA of its own (params p), its verifier and a certificate whose evidence was verified
@@ -773,6 +878,8 @@ int main(void)
 		cmocka_unit_test(test_verify_rejects_quote_from_untrusted_root),
 		cmocka_unit_test(test_cache_is_bounded_lru),
 		cmocka_unit_test(test_collateral_reloaded_when_file_changes),
+		cmocka_unit_test(test_collateral_directory_that_appears_later),
+		cmocka_unit_test(test_collateral_lookup_by_fmspc),
 		cmocka_unit_test(test_cache_is_per_policy),
 		cmocka_unit_test(test_collateral_reload_flushes_cache),
 		cmocka_unit_test(test_cache_expiry_capped_at_earliest_window_end),
