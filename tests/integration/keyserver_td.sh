@@ -21,6 +21,10 @@
 #   restart        the key-server TD powered off and booted again: the volume is opened (not
 #                  formatted), same identity, the grant listed, worker A gets the key again.
 # Workers are real TCG boots, concurrent with the key-server TD (which idles in poll()).
+# KEYSERVER_IMAGE=DIR (optional): the key-server TD boots the production image that
+# image-recipes/build-image wrote to DIR (its initrd, verified root and cmdline, plus the
+# measured `cocoon.attest=sim` variant) with the plain service argv of docs/keys.md; the server's
+# log then stays in the TD, so the checks on it are skipped (said in the output).
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-300}
 source "$(dirname "$0")/lib.sh"
 require_appliance
@@ -56,6 +60,17 @@ port_ok "$SEAL_PORT" || fail "the seal server did not start: $(cat "$WORK/seal.l
 # ---- the image: one root for both roles (busybox for the test services + cocoon-keyserver) --
 printf 'elf usr/bin/cocoon-keyserver %s\n' "$KS" > "$WORK/root-extra.list"
 make_appliance_root "$WORK/root.img" "$WORK/root-extra.list"
+if [ -n "${KEYSERVER_IMAGE:-}" ]; then
+    need_file "$KEYSERVER_IMAGE/rootfs.img" "image-recipes/build-image"
+    KS_ROOT=$KEYSERVER_IMAGE/rootfs.img KS_INITRD=$KEYSERVER_IMAGE/initrd.img KS_LOG=0
+    KS_APPEND="$(grep -oE 'cocoon\.[a-z]+=[^ ]+' "$KEYSERVER_IMAGE/cmdline" | tr '\n' ' ')cocoon.attest=sim cocoon.timeout=10"
+    KS_ARGV='"/usr/bin/cocoon-keyserver", "serve", "--config", "/run/spec/keyserver/keyserver.json"'
+else
+    KS_ROOT=$WORK/root.img KS_INITRD=$INITRD KS_LOG=1 KS_APPEND=$(appliance_cmdline)
+    # The test root's sh copies the server's log to the console (the production image runs the
+    # plain argv; its log is /run/cocoon/log/keyserver.log in the TD).
+    KS_ARGV='"/bin/sh", "-c", "exec /usr/bin/cocoon-keyserver serve --config /run/spec/keyserver/keyserver.json 2>/dev/console"'
+fi
 
 # ---- the key-server TD's spec ----------------------------------------------------------------
 openssl genpkey -algorithm ed25519 -out "$WORK/admin.pem" 2>/dev/null || fail "openssl genpkey"
@@ -76,13 +91,9 @@ cat > "$KSPEC/keyserver/keyserver.json" <<JSON
 JSON
 printf '{"mrenclave": ["%s"], "server": "tcp:10.0.2.2:%s", "timeout_ms": 10000}\n' "$MRE" "$SEAL_PORT" \
     > "$KSPEC/keys/cocoon-seal.json"
-# The test root's sh copies the server's log to the console (the production spec runs
-# /usr/bin/cocoon-keyserver directly; its log is /run/cocoon/log/keyserver.log).
 write_spec "$KSPEC" "{\"version\": 1, \"persistent\": {\"mount\": \"/data\"},
   \"network\": {\"interface\": \"eth0\", \"address\": \"10.0.2.15/24\", \"gateway\": \"10.0.2.2\"},
-  \"services\": [{\"name\": \"keyserver\", \"argv\": [\"/bin/sh\", \"-c\",
-    \"exec /usr/bin/cocoon-keyserver serve --config /run/spec/keyserver/keyserver.json 2>/dev/console\"],
-    \"restart\": \"on-failure\"}]}"
+  \"services\": [{\"name\": \"keyserver\", \"argv\": [$KS_ARGV], \"restart\": \"on-failure\"}]}"
 truncate -s 64M "$WORK/ks-persistent.img"
 KS_PORT=$(free_port) KS_ADMIN=$(free_port)
 [ "$KS_PORT" != "$KS_ADMIN" ] || KS_ADMIN=$(free_port)
@@ -91,10 +102,15 @@ ks_console() { tr -d '\r' < "$KS_CONSOLE" 2>/dev/null || true; }
 # ks_boot: start the key-server TD (in the background) and wait until the server listens.
 ks_boot() {
     CONSOLE=$KS_CONSOLE LAUNCH_VM_DIR=$KSVM LAUNCH_PORTS="tcp:$KS_PORT:7443, tcp:$KS_ADMIN:7444" BOOT_TIMEOUT=1800 \
-        launch_vm_start --initrd "$INITRD" --append "$(appliance_cmdline)" --disk "root=$WORK/root.img:ro" \
+        launch_vm_start --initrd "$KS_INITRD" --append "$KS_APPEND" --disk "root=$KS_ROOT:ro" \
         --disk "persistent=$WORK/ks-persistent.img" --spec "$KSPEC"
     KS_VM_PID=$VM_PID VM_PID=
-    CONSOLE=$KS_CONSOLE VM_PID=$KS_VM_PID wait_console '^cocoon-keyserver: identity |^cocoon-init: FATAL' 400
+    if [ "$KS_LOG" = 1 ]; then
+        CONSOLE=$KS_CONSOLE VM_PID=$KS_VM_PID wait_console '^cocoon-keyserver: identity |^cocoon-init: FATAL' 400
+    else # up when its certificate verifies through the forwarded port
+        CONSOLE=$KS_CONSOLE VM_PID=$KS_VM_PID wait_console '^cocoon-init: service keyserver started|^cocoon-init: FATAL' 400
+        for _ in $(seq 100); do ks_identity >/dev/null 2>&1 && break; sleep 2; done
+    fi
     ks_console | grep -qE "$FATAL_RE" && fail "the key-server TD halted: $(ks_console | grep -E "$FATAL_RE")"
     return 0
 }
@@ -103,6 +119,11 @@ ks_stop() {
     LAUNCH_VM_DIR=$KSVM launch_vm_powerdown
     wait "$KS_VM_PID" 2>/dev/null || true
     KS_VM_PID=
+}
+# ks_log_check MSG REGEX: the server's log (the key-server TD's console) has a line matching REGEX.
+ks_log_check() {
+    if [ "$KS_LOG" = 0 ]; then echo "skipped: $TEST_NAME: $1 (the production image keeps the server's log in the TD)"; return; fi
+    check "$1" bash -c 'tr -d "\r" < "$1" | grep -qE -- "$2"' _ "$KS_CONSOLE" "$2"
 }
 ks_identity() { # [ROOT [COLLATERAL]]: the audit command against the forwarded admin port
     "$KS" identity --server "tcp:127.0.0.1:$KS_ADMIN" --server-root "${1:-$WORK/ca/root.pem}" \
@@ -128,16 +149,15 @@ ks_console | grep -q '^cocoon-init: volume persistent: formatted' || fail "the b
 ks_console | grep -q '^cocoon-init: key provider cocoon-seal$' || fail "the key server's keys are not the seal provider's"
 APP1=$(grep -oE '\(key app sha256 [0-9a-f]{64}\)' "$WORK/seal.log" | tail -n1)
 check "the seal server served the key-server TD its app key (the store's wrapping secret)" [ -n "$APP1" ]
-LOGGED_ID=$(ks_console | grep -oE '^cocoon-keyserver: identity [0-9a-f]{64}' | tail -n1 | awk '{print $3}')
 LOGGED_IMAGE=$(ks_console | grep -oE '^cocoon-init: image hash [0-9a-f]{64}' | tail -n1 | awk '{print $4}')
-pass "key-server TD booted: volume formatted, cocoon-keyserver serving (identity $LOGGED_ID)"
+pass "key-server TD booted${KEYSERVER_IMAGE:+ (production image $KEYSERVER_IMAGE)}: volume formatted, cocoon-keyserver serving"
 
 # ---- audit: what the model owner checks before trusting this key server ---------------------
 ks_identity > "$WORK/ks-id.json" || fail "cocoon-keyserver identity failed"
 KS_ID=$(jq_get "$WORK/ks-id.json" .identity) KS_IMAGE=$(jq_get "$WORK/ks-id.json" .image_hash)
 KS_RTMR3=$(jq_get "$WORK/ks-id.json" .rtmr3)
 KS_PREDICTED=$(predict_rtmr3 "$KSPEC")
-check "the identity key is the one the server logged" [ "$KS_ID" = "$LOGGED_ID" ]
+ks_log_check "the identity key is the one the server logged" "^cocoon-keyserver: identity $KS_ID, "
 check "the key server's RTMR3 $KS_RTMR3 is cocoon-measure spec of its spec" [ "$KS_RTMR3" = "$KS_PREDICTED" ]
 check "its certificate carries its RTMR3 event log, replayed" [ "$(jq_get "$WORK/ks-id.json" .event_log_replayed)" = true ]
 check "its image hash is the one computed from the registers and the predicted RTMR3" \
@@ -195,8 +215,7 @@ check_fails "an add-key signed by a key other than the spec's admin key is refus
 admin "$WORK/admin.pem" add-key --model "$MODEL" --key-file "$WORK/model.key" --image-hash "$A_IMAGE" \
     --rtmr3 "$A_RTMR3" > "$WORK/add.json" || fail "add-key through the forwarded admin port failed"
 check "the grant is listed with worker A's image hash" [ "$(jq_get "$WORK/add.json" '.models[0].image_hashes[0]')" = "$A_IMAGE" ]
-check "the key server logged the grant" bash -c 'tr -d "\r" < "$1" | grep -q "^cocoon-keyserver: admin: key added for $2 "' \
-    _ "$KS_CONSOLE" "$MODEL"
+ks_log_check "the key server logged the grant" "^cocoon-keyserver: admin: key added for $MODEL "
 pass "admin: a grant added from the host (signed), another signer refused"
 
 # ---- worker A: allowed ---------------------------------------------------------------------------
@@ -205,8 +224,8 @@ console_lacks "$FATAL_RE"
 console_has "^cocoon-init: volume model-x: mounted \\(verity $VERITY_HASH, decrypted with the key server's key\\)$"
 console_has '^svc: model=model-x-weights$' "the worker reads the decrypted model"
 check "worker A's RTMR3 is its spec's prediction" [ "$(console_rtmr3)" = "$A_RTMR3" ]
-check "the key-server TD logged the release to worker A's image" bash -c \
-    'tr -d "\r" < "$1" | grep -qE "^cocoon-keyserver: released model $2 to image $3 rtmr3 $4 "' _ "$KS_CONSOLE" "$MODEL" "$A_IMAGE" "$A_RTMR3"
+ks_log_check "the key-server TD logged the release to worker A's image" \
+    "^cocoon-keyserver: released model $MODEL to image $A_IMAGE rtmr3 $A_RTMR3 "
 pass "worker A (allowed image and spec): key released by the key-server TD, model opened"
 
 # ---- worker B: another spec, so another image hash: nothing ---------------------------------------
@@ -214,14 +233,13 @@ worker_boot "$WORK/spec-b"
 console_has "^cocoon-init: FATAL models: model x: keyserver_refused: the key server refused: grant_image_hash: "
 console_lacks '^cocoon-init: volume model-x: mounted'
 console_lacks '^svc: '
-check "the key-server TD logged the refusal of worker B's image" bash -c \
-    'tr -d "\r" < "$1" | grep -qE "^cocoon-keyserver: refused model $2 to image $3 rtmr3 $4: grant_image_hash"' \
-    _ "$KS_CONSOLE" "$MODEL" "$B_IMAGE" "$B_RTMR3"
+ks_log_check "the key-server TD logged the refusal of worker B's image" \
+    "^cocoon-keyserver: refused model $MODEL to image $B_IMAGE rtmr3 $B_RTMR3: grant_image_hash"
 pass "worker B (spec and image hash not allowed): refused, halted, nothing mounted"
 
 # ---- restart the key-server TD: the sealed store survives ----------------------------------------
 ks_stop
-ks_console | grep -q '^cocoon-keyserver: stopping' || fail "the key server did not stop in order"
+ks_log_check "the key server stopped in order" '^cocoon-keyserver: stopping'
 ks_console | grep -q '^cocoon-init: shutdown: volume persistent closed' || fail "the persistent volume was not closed"
 check "the store never reached the disk in the clear" python3 -c 'import sys
 k = open(sys.argv[1], "rb").read(); d = open(sys.argv[2], "rb").read()
