@@ -9,12 +9,17 @@
  *                            [--attest tdx|sim|none] [--event-log FILE] [--out FILE]
  *       SERVER-ID = [--server-key HEX] [--server-image-hash HEX]... [--server-root PEM]
  *                   [--server-collateral FILE]  (a key, image hashes, or both)
+ *   cocoon-keyserver identity --server tcp:HOST:PORT --server-collateral FILE [--server-root PEM]
+ *                             [SERVER-ID pins]
  *   cocoon-keyserver encrypt-volume --key-file F IMG
  *
  * add-key/list sign their request with the admin's Ed25519 key (PEM) for the server whose
  * identity is --server-key; --seq defaults to the current time in microseconds. request is
  * the appliance's client (cocoon-init's step 10) for operators and tests: it prints the
- * SHA-256 of the released key, never the key (--out writes the key, mode 0600).
+ * SHA-256 of the released key, never the key (--out writes the key, mode 0600). identity
+ * is the model owner's audit of a running key server: its certificate's quote verified
+ * against the root and collateral, it prints (JSON) the identity key to pin, the image hash
+ * and RTMR3 (its measured spec) the quote shows; no request is sent.
  * Exit codes: 0 ok, 1 failure (one line "error: <check>: <why>"), 2 usage. */
 #include <errno.h>
 #include <fcntl.h>
@@ -48,6 +53,8 @@ static int usage(void)
 		"                                [--attest tdx|sim|none] [--event-log FILE] [--out FILE]\n"
 		"         SERVER-ID = [--server-key HEX] [--server-image-hash HEX]... [--server-root PEM]\n"
 		"                     [--server-collateral FILE]\n"
+		"       cocoon-keyserver identity --server tcp:HOST:PORT --server-collateral FILE [--server-root PEM]\n"
+		"                                 [--server-key HEX] [--server-image-hash HEX]...\n"
 		"       cocoon-keyserver encrypt-volume --key-file F IMG\n");
 	return 2;
 }
@@ -118,11 +125,11 @@ static int read_key_file(const char *path, uint8_t key[CKS_VOLUME_KEY_MAX], size
 	return r ? cm_err_prefix(e, "%s", path) : 0;
 }
 
-static int target(const struct args *a, struct cks_target *t, struct cm_err *e)
+static int target(const struct args *a, bool need_pin, struct cks_target *t, struct cm_err *e)
 {
 	memset(t, 0, sizeof *t);
 	t->timeout_ms = 10000;
-	if (!a->server || (!a->server_key && !a->n_sih) ||
+	if (!a->server || (need_pin && !a->server_key && !a->n_sih) ||
 	    snprintf(t->server, sizeof t->server, "%s", a->server) >= (int)sizeof t->server)
 		return cm_fail(e, -EINVAL, "--server and --server-key or --server-image-hash are required");
 	if (a->server_key && (strlen(a->server_key) != 64 || cm_hex_decode_exact(a->server_key, 64, t->pubkey, 32) < 0))
@@ -148,7 +155,7 @@ static int admin(const struct args *a, enum cks_admin_op op)
 	req.op = op;
 	if (!a->server_key)
 		return fprintf(stderr, "error: admin requests need --server-key (they are signed for one key server)\n"), 2;
-	if (target(a, &t, &e) < 0)
+	if (target(a, true, &t, &e) < 0)
 		return fail(&e);
 	memcpy(req.server, t.pubkey, 32);
 	struct timeval tv;
@@ -226,7 +233,7 @@ static int request(const struct args *a)
 	const char *attest = a->attest ? a->attest : "tdx";
 	if (!a->model)
 		return usage();
-	if (target(a, &t, &e) < 0 || (strcmp(attest, "none") && ca_open(attest, NULL, &b, &e) < 0))
+	if (target(a, true, &t, &e) < 0 || (strcmp(attest, "none") && ca_open(attest, NULL, &b, &e) < 0))
 		return fail(&e);
 	int r = cks_fetch_key(b, a->event_log, &t, a->model, 0, key, &len, &e);
 	if (b)
@@ -245,6 +252,42 @@ static int request(const struct args *a)
 	if (r < 0)
 		return fprintf(stderr, "error: cannot write %s\n", a->out), 1;
 	printf("released %s: %zu bytes, sha256 %s\n", a->model, len, hex);
+	return 0;
+}
+
+/* identity: what a running key server's certificate shows, its quote verified. */
+static int identity(const struct args *a)
+{
+	struct cm_err e = {0};
+	struct cks_target t;
+	struct cr_peer p;
+	if (!a->server || !a->server_collateral)
+		return usage();
+	if (target(a, false, &t, &e) < 0)
+		return fail(&e);
+	EVP_PKEY *ck = cr_key_new(&e);
+	SSL_CTX *ctx = ck ? cks_ctx_new(false, ck, NULL, 0, NULL, &e) : NULL;
+	int r = ctx ? cks_server_identity(&t, ctx, &p, &e) : -EIO;
+	SSL_CTX_free(ctx);
+	EVP_PKEY_free(ck);
+	if (r < 0)
+		return fail(&e);
+	if (!p.attested)
+		return fprintf(stderr, "error: keyserver_identity: %s presents no verified quote\n", a->server), 1;
+	char hex[97];
+	json_object *o = json_object_new_object();
+	cm_hex_encode(p.pubkey, 32, hex, sizeof hex);
+	cm_json_add_str(o, "identity", hex);
+	cm_hex_encode(p.image_hash, 32, hex, sizeof hex);
+	cm_json_add_str(o, "image_hash", hex);
+	cm_hex_encode(p.regs.mrtd, 48, hex, sizeof hex);
+	cm_json_add_str(o, "mrtd", hex);
+	cm_hex_encode(p.regs.rtmr[3], 48, hex, sizeof hex);
+	cm_json_add_str(o, "rtmr3", hex);
+	cm_json_add_str(o, "tcb_status", p.tcb_status);
+	json_object_object_add(o, "event_log_replayed", json_object_new_boolean(p.has_event_log));
+	cm_json_print(o, stdout);
+	json_object_put(o);
 	return 0;
 }
 
@@ -269,6 +312,8 @@ int main(int argc, char **argv)
 		return a.pos ? usage() : admin(&a, cmd[0] == 'a' ? CKS_ADMIN_ADD_KEY : CKS_ADMIN_LIST);
 	if (!strcmp(cmd, "request"))
 		return a.pos ? usage() : request(&a);
+	if (!strcmp(cmd, "identity"))
+		return a.pos ? usage() : identity(&a);
 	if (!strcmp(cmd, "encrypt-volume")) {
 		uint8_t key[CKS_VOLUME_KEY_MAX];
 		size_t len;

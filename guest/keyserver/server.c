@@ -27,7 +27,7 @@
 int cks_server_conf_load(const char *path, struct cks_server_conf *c, struct cm_err *e)
 {
 	static const char *const keys[] = {"version", "listen", "admin_listen", "store", "secret_file", "admin_key",
-					   "attest", "peer_policy", "timeout_ms", NULL};
+					   "attest", "event_log", "peer_policy", "timeout_ms", NULL};
 	static const char *const pkeys[] = {"measure_policy", "root", "collateral", NULL};
 	memset(c, 0, sizeof *c);
 	struct cm_jv root, v, p;
@@ -48,6 +48,8 @@ int cks_server_conf_load(const char *path, struct cks_server_conf *c, struct cm_
 	if (cm_jv_get(&root, "secret_file", &v) && (r = cm_jv_strcpy(&v, c->secret_file, sizeof c->secret_file, e)))
 		goto out;
 	if (cm_jv_get(&root, "attest", &v) && (r = cm_jv_strcpy(&v, c->attest, sizeof c->attest, e)))
+		goto out;
+	if (cm_jv_get(&root, "event_log", &v) && (r = cm_jv_strcpy(&v, c->event_log, sizeof c->event_log, e)))
 		goto out;
 	if (cm_jv_get(&root, "timeout_ms", &v)) {
 		if ((r = cm_jv_int(&v, 100, 600000, &n, e)))
@@ -283,7 +285,7 @@ static void on_signal(int sig)
 
 static int renew_cert(struct server *sv, struct cm_err *e)
 {
-	SSL_CTX *ctx = cks_attested_ctx(sv->attest, true, sv->key, NULL, sv->image_hash, e);
+	SSL_CTX *ctx = cks_attested_ctx(sv->attest, true, sv->key, sv->c->event_log, sv->image_hash, e);
 	if (!ctx)
 		return cm_err_prefix(e, "own certificate");
 	SSL_CTX_free(sv->ctx);

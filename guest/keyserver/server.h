@@ -19,6 +19,8 @@ struct cks_server_conf {
 	char secret_file[PATH_MAX]; /* "" = the APP_KEY environment variable (base64) */
 	uint8_t admin_key[32];     /* raw Ed25519 public key */
 	char attest[16];           /* the server's own attestation backend: tdx or sim */
+	char event_log[PATH_MAX];  /* "" = none; in a TD cocoon-init's /run/cocoon/rtmr3.log, put in
+				    * its certificate so peers replay its RTMR3 (its measured spec) */
 	struct cr_policy_conf peers; /* type tdx: the DCAP policy every appliance must pass */
 	unsigned timeout_ms;
 };

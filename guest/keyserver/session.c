@@ -156,42 +156,65 @@ static struct cr_verifier *server_verifier(const struct cks_target *t, const str
 	return NULL;
 }
 
-int cks_client_exchange(const struct cks_target *t, SSL_CTX *ctx, const char *body, char **resp, size_t *resp_len,
-			struct cm_err *e)
+/* Connect and handshake with the key server t names, checking the identity it presents
+ * (pins may be absent only when allow_unpinned: the identity command reports them). */
+static int client_open(const struct cks_target *t, SSL_CTX *ctx, bool allow_unpinned, struct cks_session *s,
+		       struct cr_verifier **vp, struct cm_err *e)
 {
 	const struct cr_policy *policy;
-	struct cks_session s = {.fd = -1};
 	int fd, r;
-	*resp = NULL;
-	struct cr_verifier *v = t->n_image_hashes ? server_verifier(t, &policy, e) : cks_any_verifier(&policy, e);
-	if (!v)
+	s->fd = -1;
+	s->ssl = NULL;
+	struct cr_verifier *v = t->n_image_hashes || (allow_unpinned && t->collateral[0])
+					? server_verifier(t, &policy, e)
+					: cks_any_verifier(&policy, e);
+	if (!(*vp = v))
 		return cm_err_check(e, e->code ? e->code : -ENOMEM, "keyserver_identity");
-	if (!t->has_pubkey && !t->n_image_hashes) {
-		r = cm_fail_check(e, -EINVAL, "keyserver_identity", "no identity for %s: a key or image hashes", t->server);
-		goto out;
-	}
+	if (!allow_unpinned && !t->has_pubkey && !t->n_image_hashes)
+		return cm_fail_check(e, -EINVAL, "keyserver_identity", "no identity for %s: a key or image hashes", t->server);
 	if ((r = cks_connect(t->server, t->timeout_ms, &fd, e)) < 0)
-		goto out;
-	if ((r = cks_session_start(&s, ctx, fd, false, v, policy, t->timeout_ms, e)) < 0)
-		goto out;
+		return r;
+	if ((r = cks_session_start(s, ctx, fd, false, v, policy, t->timeout_ms, e)) < 0)
+		return r;
 	char got[65];
-	if (t->has_pubkey && !cm_memeq_ct(s.tp.peer.pubkey, t->pubkey, 32)) {
-		cm_hex_encode(s.tp.peer.pubkey, 32, got, sizeof got);
-		r = cm_fail_check(e, -EACCES, "keyserver_identity", "%s presents key %s, not the pinned one", t->server,
-				  got);
-		goto out;
+	if (t->has_pubkey && !cm_memeq_ct(s->tp.peer.pubkey, t->pubkey, 32)) {
+		cm_hex_encode(s->tp.peer.pubkey, 32, got, sizeof got);
+		return cm_fail_check(e, -EACCES, "keyserver_identity", "%s presents key %s, not the pinned one", t->server,
+				     got);
 	}
 	bool listed = false;
 	for (size_t i = 0; i < t->n_image_hashes; i++)
-		listed |= s.tp.peer.attested && memcmp(s.tp.peer.image_hash, t->image_hashes[i], 32) == 0;
+		listed |= s->tp.peer.attested && memcmp(s->tp.peer.image_hash, t->image_hashes[i], 32) == 0;
 	if (t->n_image_hashes && !listed) {
-		cm_hex_encode(s.tp.peer.image_hash, 32, got, sizeof got);
-		r = cm_fail_check(e, -EACCES, "keyserver_identity", "%s runs image %s, not an allowed one", t->server, got);
-		goto out;
+		cm_hex_encode(s->tp.peer.image_hash, 32, got, sizeof got);
+		return cm_fail_check(e, -EACCES, "keyserver_identity", "%s runs image %s, not an allowed one", t->server,
+				     got);
 	}
-	if ((r = cks_frame_write(&s.io, body, strlen(body), e)) < 0 || (r = cks_frame_read(&s.io, resp, resp_len, e)) < 0)
+	return 0;
+}
+
+int cks_client_exchange(const struct cks_target *t, SSL_CTX *ctx, const char *body, char **resp, size_t *resp_len,
+			struct cm_err *e)
+{
+	struct cks_session s;
+	struct cr_verifier *v = NULL;
+	*resp = NULL;
+	int r = client_open(t, ctx, false, &s, &v, e);
+	if (r == 0 && ((r = cks_frame_write(&s.io, body, strlen(body), e)) < 0 ||
+		       (r = cks_frame_read(&s.io, resp, resp_len, e)) < 0))
 		r = cm_err_check(e, r, r == -EIO && errno == EAGAIN ? "keyserver_timeout" : "keyserver_frame");
-out:
+	cks_session_end(&s);
+	cr_verifier_free(v);
+	return r;
+}
+
+int cks_server_identity(const struct cks_target *t, SSL_CTX *ctx, struct cr_peer *peer, struct cm_err *e)
+{
+	struct cks_session s;
+	struct cr_verifier *v = NULL;
+	int r = client_open(t, ctx, true, &s, &v, e);
+	if (r == 0)
+		*peer = s.tp.peer;
 	cks_session_end(&s);
 	cr_verifier_free(v);
 	return r;

@@ -65,4 +65,8 @@ struct cks_target {
  * keyserver_identity), send body, read the response frame (*resp malloc'd). */
 int cks_client_exchange(const struct cks_target *t, SSL_CTX *ctx, const char *body, char **resp, size_t *resp_len,
 			struct cm_err *e);
+/* Connect and handshake only (`cocoon-keyserver identity`, what a model owner audits): *peer
+ * is what the server's certificate shows, its quote verified (root, collateral) when
+ * t->collateral is set; the pins in t, when present, are checked as above. */
+int cks_server_identity(const struct cks_target *t, SSL_CTX *ctx, struct cr_peer *peer, struct cm_err *e);
 #endif

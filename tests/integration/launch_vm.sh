@@ -14,9 +14,12 @@
 # Writes $WORK/vm/node.conf and an image directory (fixture OVMF.fd, $KERNEL_DIR/vmlinuz,
 # the initrd, cmdline "console=ttyS0 panic=-1 loglevel=4 no_timer_check CMDLINE", the "root" disk as
 # rootfs.img), starts `cocoon-launch run --no-tdx` in the background (VM_PID) with the
-# serial console (ttyS0) at $CONSOLE.
+# serial console (ttyS0) at $CONSOLE. LAUNCH_VM_DIR (default $WORK/vm) is the VM's directory,
+# so a test may run a second VM beside the first; LAUNCH_PORTS, when set, is the launcher's
+# `ports` value (host port forwards [tcp:]HOST:GUEST, comma-separated).
 launch_vm_start() {
-    local initrd="" append="" spec="$WORK/vm/spec-empty" d="$WORK/vm" disks=() serial file
+    local d="${LAUNCH_VM_DIR:-$WORK/vm}"
+    local initrd="" append="" spec="$d/spec-empty" disks=() serial file
     while [ $# -gt 0 ]; do
         case "$1" in
             --initrd) initrd=$2; shift 2 ;;
@@ -37,6 +40,7 @@ launch_vm_start() {
         echo "[node]"; echo "type = worker"; echo "tdx = no"; echo "accel = tcg"
         echo "image_dir = $d/img"; echo "spec_dir = $spec"; echo "memory = 1G"; echo "vcpus = 1"
         echo "vsock_cid = 0"; echo "console = file"; echo "log_dir = $d/log"; echo "run_dir = $d/run"
+        [ -z "${LAUNCH_PORTS:-}" ] || echo "ports = $LAUNCH_PORTS"
         for x in "${disks[@]}"; do
             serial=${x%%=*} file=${x#*=}; file=${file%:ro}
             case "$serial" in
@@ -54,7 +58,9 @@ launch_vm_start() {
     VM_PID=$!
 }
 
-# launch_vm_powerdown: the ACPI power button through QMP; waits until QEMU exits.
+# launch_vm_powerdown: the ACPI power button through QMP (of the VM in LAUNCH_VM_DIR); waits
+# until QEMU exits.
 launch_vm_powerdown() {
-    "$BIN/cocoon-launch" stop "$WORK/vm/node.conf" --timeout 60 >/dev/null || fail "cocoon-launch stop failed"
+    "$BIN/cocoon-launch" stop "${LAUNCH_VM_DIR:-$WORK/vm}/node.conf" --timeout 60 >/dev/null ||
+        fail "cocoon-launch stop failed"
 }

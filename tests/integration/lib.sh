@@ -228,10 +228,12 @@ require_appliance() {
     INITRD=$BUILD/initrd.img
 }
 
-# make_appliance_root OUT: a small verified root: static busybox (sh + applets used by the
-# test services) and /etc/testfile, erofs + appended verity. Sets ROOT_HASH, ROOT_BLOCKS.
+# make_appliance_root OUT [LISTFILE]: a small verified root: static busybox (sh + applets used
+# by the test services) and /etc/testfile, plus the entries of LISTFILE (cocoon-mkinitrd's
+# list format, as image-recipes/rootfs.list: `elf` lines bring their libraries), erofs +
+# appended verity. Sets ROOT_HASH, ROOT_BLOCKS.
 make_appliance_root() {
-    local out=$1 src=$WORK/rootsrc a bb
+    local out=$1 list=${2:-} src=$WORK/rootsrc a bb
     bb=$(command -v busybox) || fail "busybox not found (make deps installs busybox-static)"
     rm -rf "$src"
     mkdir -p "$src/bin" "$src/etc" "$src/dev" "$src/proc" "$src/sys" "$src/run" "$src/tmp" "$src/data"
@@ -240,6 +242,12 @@ make_appliance_root() {
         ln -sf busybox "$src/bin/$a"
     done
     echo "cocoon-test-root" > "$src/etc/testfile"
+    if [ -n "$list" ]; then
+        "$BIN/cocoon-mkinitrd" -c none -o "$WORK/root-extra.cpio" "$list" 2>"$WORK/mkinitrd.log" ||
+            { cat "$WORK/mkinitrd.log" >&2; fail "cocoon-mkinitrd $list failed"; }
+        (cd "$src" && cpio -idm --quiet --no-absolute-filenames < "$WORK/root-extra.cpio") ||
+            fail "cannot unpack the entries of $list"
+    fi
     make_rootfs "$src" "$out"
 }
 

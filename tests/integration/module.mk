@@ -2,6 +2,8 @@
 DEPS_PACKAGES += qemu-system-x86 erofs-utils cryptsetup-bin socat busybox-static e2fsprogs coreutils
 # jq -e: JSON values in the shell tests (check_lib.sh jq_get/jq_uint); python3: free_port.
 DEPS_PACKAGES += jq python3
+# cpio: make_appliance_root unpacks cocoon-mkinitrd's list entries (keyserver_td.sh's root).
+DEPS_PACKAGES += cpio
 
 $(BUILD)/tests/integration/testinit: $(OBJ)/tests/integration/testinit.o
 	@mkdir -p $(@D)
@@ -20,7 +22,8 @@ integration-test test-integration: $(GUEST_KERNEL_DIR)/kver $(BIN)/cocoon-mkinit
 APPLIANCE_TESTS := init-service init-persistent init-persistent-foreign init-luks-tampered \
 	init-persistent-integrity \
 	init-verity-corrupt init-model-corrupt init-missing-disk init-wrong-roothash \
-	init-powerdown init-sigterm init-seal init-model-encrypted init-status
+	init-powerdown init-sigterm init-seal init-model-encrypted init-status \
+	keyserver_td
 # RTMR3 against `cocoon-measure spec` (measure/cli/cmd_spec.c) when the tree has it.
 ifneq ($(wildcard measure/cli/cmd_spec.c),)
 APPLIANCE_TESTS += init-rtmr3 init-debug-shell init-gpu
@@ -41,6 +44,6 @@ tests/bench/bench_persistent.sh: $(BUILD)/initrd.img
 BENCHES += tests/bench/bench_boot.sh
 tests/bench/bench_boot.sh: $(BUILD)/initrd.img
 endif
-# init-seal boots against the test seal server (tests/seal/module.mk builds it).
+# init-seal and keyserver_td (the key server's TD, its keys sealed) boot against the test seal server (tests/seal/module.mk builds it).
 integration-test test-integration: $(BUILD)/tests/cocoon-test-seal-server
 

@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 
 #include "guest/keyserver/proto.h"
+#include "guest/keyserver/server.h"
 #include "guest/keyserver/store.h"
 #include "guest/keyserver/volume.h"
 #include "measure/core/digest.h"
@@ -251,6 +252,39 @@ static void test_keyserver_store(void **state)
 	free(dir);
 }
 
+/* The server configuration of a key-server TD: event_log (its RTMR3 event log in its
+ * certificate) is optional, a string; absent it is "". */
+static void test_keyserver_server_conf_event_log(void **state)
+{
+	(void)state;
+	char *dir = test_tmpdir(), path[300], cmd[400], out[16];
+	snprintf(path, sizeof path, "%s/ks.json", dir);
+	static const char *const head =
+		"{\"version\": 1, \"listen\": \"tcp:0.0.0.0:7443\", \"admin_listen\": \"tcp:0.0.0.0:7444\", "
+		"\"store\": \"/data/keyserver\", \"admin_key\": \"" ROOT "\", \"attest\": \"sim\", "
+		"\"peer_policy\": {\"collateral\": \"/run/cocoon/sim/collateral.json\"}";
+	static const char *const tails[] = {"}", ", \"event_log\": \"/run/cocoon/rtmr3.log\"}", ", \"event_log\": 3}",
+					    ", \"event_log2\": \"x\"}"};
+	static const int want[] = {0, 0, -1, -1};
+	for (size_t i = 0; i < 4; i++) {
+		FILE *f = fopen(path, "w");
+		assert_non_null(f);
+		fprintf(f, "%s%s\n", head, tails[i]);
+		fclose(f);
+		struct cks_server_conf c;
+		struct cm_err e = {0};
+		int r = cks_server_conf_load(path, &c, &e);
+		assert_int_equal(r < 0 ? -1 : 0, want[i]);
+		if (i == 0)
+			assert_string_equal(c.event_log, "");
+		if (i == 1)
+			assert_string_equal(c.event_log, "/run/cocoon/rtmr3.log");
+	}
+	snprintf(cmd, sizeof cmd, "rm -rf '%s' && echo ok", dir);
+	run_reference(cmd, out, sizeof out);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -260,6 +294,7 @@ int main(void)
 		cmocka_unit_test(test_keyserver_admin_signature),
 		cmocka_unit_test(test_keyserver_volume_cipher_matches_reference),
 		cmocka_unit_test(test_keyserver_store),
+		cmocka_unit_test(test_keyserver_server_conf_event_log),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
