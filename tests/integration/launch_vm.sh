@@ -14,7 +14,8 @@
 # Writes $WORK/vm/node.conf and an image directory (fixture OVMF.fd, $KERNEL_DIR/vmlinuz,
 # the initrd, cmdline "console=ttyS0 panic=-1 loglevel=4 CMDLINE", the "root" disk as
 # rootfs.img), starts `cocoon-launch run --no-tdx` in the background (VM_PID) with the
-# serial console (ttyS0) at $CONSOLE.
+# serial console (ttyS0) at $CONSOLE. LAUNCH_VM_QEMU, when set, is the launcher's `qemu`
+# binary (a wrapper that adds devices, e.g. the swtpm TPM of tpm_measured_boot.sh).
 launch_vm_start() {
     local initrd="" append="" spec="$WORK/vm/spec-empty" d="$WORK/vm" disks=() serial file
     while [ $# -gt 0 ]; do
@@ -37,6 +38,7 @@ launch_vm_start() {
         echo "[node]"; echo "type = worker"; echo "tdx = no"; echo "accel = tcg"
         echo "image_dir = $d/img"; echo "spec_dir = $spec"; echo "memory = 1G"; echo "vcpus = 1"
         echo "vsock_cid = 0"; echo "console = file"; echo "log_dir = $d/log"; echo "run_dir = $d/run"
+        if [ -n "${LAUNCH_VM_QEMU:-}" ]; then echo "qemu = $LAUNCH_VM_QEMU"; fi
         for x in "${disks[@]}"; do
             serial=${x%%=*} file=${x#*=}; file=${file%:ro}
             case "$serial" in

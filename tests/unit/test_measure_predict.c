@@ -133,7 +133,7 @@ static void test_rtmr0_reproduces_fixture_values(void **state)
 		assert_hex_equal(p->ev[11].digest, BOOTORDER);
 		assert_hex_equal(p->ev[12].digest, BOOT0000);
 		for (int k = 0; k < 13; k++)
-			assert_int_equal(p->ev[k].imr, 0);
+			assert_int_equal(p->ev[k].reg, 0);
 	}
 	free(p);
 }
@@ -186,7 +186,7 @@ static size_t count(const struct cm_prediction *p, int imr)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < p->n; i++)
-		n += p->ev[i].imr == imr;
+		n += p->ev[i].reg == imr;
 	return n;
 }
 
@@ -202,13 +202,13 @@ static void test_full_boot_sequence_202411(void **state)
 	assert_int_equal(count(p, 3), 0);
 	assert_int_equal(p->n, 20);
 	/* chronological order of spec §3.2 */
-	assert_int_equal(p->ev[11].imr, 1); /* kernel */
+	assert_int_equal(p->ev[11].reg, 1); /* kernel */
 	assert_hex_equal(p->ev[12].digest, BOOTORDER);
 	assert_hex_equal(p->ev[13].digest, BOOT0000);
 	assert_hex_equal(p->ev[14].digest, CALLING);
-	assert_int_equal(p->ev[15].imr, 1);
+	assert_int_equal(p->ev[15].reg, 1);
 	assert_hex_equal(p->ev[15].digest, SEPARATOR);
-	assert_int_equal(p->ev[16].imr, 2);
+	assert_int_equal(p->ev[16].reg, 2);
 	uint8_t d[48];
 	cm_sha384(initrd, sizeof(initrd), d);
 	assert_memory_equal(p->ev[17].digest, d, 48);
@@ -228,7 +228,7 @@ static void test_pre202411_separator_in_rtmr0(void **state)
 	assert_int_equal(count(p, 2), 0); /* no cmdline, no initrd: no LoadOptions event */
 	size_t last0 = 0;
 	for (size_t i = 0; i < p->n; i++)
-		if (p->ev[i].imr == 0)
+		if (p->ev[i].reg == 0)
 			last0 = i;
 	assert_hex_equal(p->ev[last0].digest, SEPARATOR);
 	free(p);
@@ -326,7 +326,7 @@ static void test_fixed_events_equal_a_real_td_log(void **state)
 	} pairs[] = {{13, 13}, {14, 14}, {15, 15}, {41, 16}, {42, 17}};
 	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
 		assert_memory_equal(l.ev[pairs[i].log].digest, p->ev[pairs[i].pred].digest, 48);
-		assert_int_equal(l.ev[pairs[i].log].mr_index, p->ev[pairs[i].pred].imr + 1);
+		assert_int_equal(l.ev[pairs[i].log].mr_index, p->ev[pairs[i].pred].reg + 1);
 		assert_int_equal(l.ev[pairs[i].log].type, p->ev[pairs[i].pred].type);
 	}
 	free(p);
