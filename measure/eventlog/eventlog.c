@@ -342,6 +342,58 @@ void cm_eventlog_free(struct cm_eventlog *l)
 	memset(l, 0, sizeof(*l));
 }
 
+/* ---- PCR values ---- */
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+int cm_pcr_values_parse(const uint8_t *buf, size_t len, uint8_t pcr[CM_TPM_PCRS][32], uint32_t *mask,
+			struct cm_err *e)
+{
+	*mask = 0;
+	memset(pcr, 0, CM_TPM_PCRS * 32);
+	if (len > 65536)
+		return cm_fail(e, -E2BIG, "PCR values of %zu bytes exceed 64 KiB", len);
+	const char *p = (const char *)buf, *end = p + len;
+	for (unsigned line = 1; p < end; line++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *q = p, *le = nl ? nl : end;
+		p = nl ? nl + 1 : end;
+		while (q < le && is_blank(*q))
+			q++;
+		if (q == le || *q == '#')
+			continue;
+		unsigned idx = 0;
+		const char *d = q;
+		while (q < le && *q >= '0' && *q <= '9' && q - d < 3)
+			idx = idx * 10 + (unsigned)(*q++ - '0');
+		if (q == d || idx >= CM_TPM_PCRS)
+			return cm_fail(e, -EINVAL, "PCR values line %u: no PCR index 0..23", line);
+		while (q < le && is_blank(*q))
+			q++;
+		if (q < le && (*q == ':' || *q == '='))
+			q++;
+		while (q < le && is_blank(*q))
+			q++;
+		if (le - q >= 2 && q[0] == '0' && (q[1] == 'x' || q[1] == 'X'))
+			q += 2;
+		const char *h = q;
+		while (q < le && !is_blank(*q))
+			q++;
+		const char *t = q;
+		while (t < le && is_blank(*t))
+			t++;
+		if (t != le || cm_hex_decode_exact(h, (size_t)(q - h), pcr[idx], 32))
+			return cm_fail(e, -EINVAL, "PCR values line %u: PCR %u needs 64 hex digits (SHA-256)", line, idx);
+		if (*mask & (1u << idx))
+			return cm_fail(e, -EINVAL, "PCR values line %u: PCR %u given twice", line, idx);
+		*mask |= 1u << idx;
+	}
+	return 0;
+}
+
 /* ---- descriptions ---- */
 
 struct sbuf {

@@ -114,6 +114,12 @@ int cm_eventlog_parse(const uint8_t *log, size_t len, struct cm_eventlog *l, str
 int cm_tpm_eventlog_parse(const uint8_t *log, size_t len, struct cm_eventlog *l, struct cm_err *e);
 void cm_eventlog_free(struct cm_eventlog *l);
 
+/* SHA-256 PCR values as text: one "<index> <64 hex>" a line (also "<index>: 0x<hex>", as
+ * tpm2_pcrread prints; blank lines and '#' comments skipped), index 0..23, each at most once.
+ * *mask gets bit i for every PCR i given. Errors name the line. At most 64 KiB. */
+int cm_pcr_values_parse(const uint8_t *buf, size_t len, uint8_t pcr[CM_TPM_PCRS][32], uint32_t *mask,
+			struct cm_err *e);
+
 const char *cm_event_type_name(uint32_t type);
 /* A readable description of an event (variable name, action string, blob name,
  * device path file name, kernel tag, RTMR3 message ...), written into buf. */

@@ -177,6 +177,7 @@ struct image {
 	enum cm_page_order order;
 	enum cm_kernel_mode kmode;
 	uint8_t mrconfigid[48], mrowner[48], mrownerconfig[48];
+	bool tpm; /* TPM PCRs wanted: RTMR0-3 may be left out (no ACPI blobs) */
 };
 
 static void image_free(struct image *im)
@@ -288,7 +289,7 @@ static int parse_vm_json(const struct cm_jv *root, const char *pd, struct image 
 	rc = rc ? rc : get_hex48(root, "mrownerconfig", im->mrownerconfig, e);
 	if (!rc && !im->in[IN_FIRMWARE].path)
 		rc = cm_fail(e, -EINVAL, "VM.json: \"firmware\" is required");
-	if (!rc && !im->in[IN_ACPI].path && !im->in[IN_RTMR0_LOG].path)
+	if (!rc && !im->in[IN_ACPI].path && !im->in[IN_RTMR0_LOG].path && !im->tpm)
 		rc = cm_fail(e, -EINVAL, "VM.json: \"acpi_tables\" (or \"rtmr0_log\") is required");
 	if (!rc && im->in[IN_INITRD].path && !im->in[IN_KERNEL].path)
 		rc = cm_fail(e, -EINVAL, "VM.json: \"initrd\" without \"kernel\"");
@@ -368,6 +369,7 @@ int cm_measure_image_ex(const char *vm_json, bool tpm, json_object **out, struct
 	struct cm_prediction *p = NULL, *tp = NULL;
 	struct cm_pevent *log_events = NULL, *tpm_events = NULL;
 	size_t n_log = 0, n_tpm = 0;
+	im.tpm = tpm;
 	int rc = parse_vm(vm_json, &im, e);
 	for (int i = 0; i < IN_N && !rc; i++)
 		if (im.in[i].path && (rc = map_input(&im.in[i], in_max[i], e)))
@@ -409,7 +411,9 @@ int cm_measure_image_ex(const char *vm_json, bool tpm, json_object **out, struct
 		rc = cm_fail(e, -EINVAL, "VM.json: the TPM PCRs need \"kernel\"");
 	if (!rc && tpm && im.in[IN_TPM_LOG].buf)
 		rc = events_from_log(&im.in[IN_TPM_LOG], CM_EVENTLOG_TPM, 0, 1, &tpm_events, &n_tpm, e);
-	if (!rc && !(p = malloc(sizeof(*p))))
+	/* RTMR0-3 need the ACPI blobs or a reference log; --tpm without them gives the PCRs only. */
+	bool tdx = im.in[IN_ACPI].buf || im.in[IN_RTMR0_LOG].buf;
+	if (!rc && !(p = calloc(1, sizeof(*p))))
 		rc = cm_fail(e, -ENOMEM, "out of memory");
 	if (!rc && tpm && !(tp = malloc(sizeof(*tp))))
 		rc = cm_fail(e, -ENOMEM, "out of memory");
@@ -428,7 +432,8 @@ int cm_measure_image_ex(const char *vm_json, bool tpm, json_object **out, struct
 			.cmdline = im.cmdline,
 			.rtmr3_events = r3, .n_rtmr3_events = n3,
 			.tpm_events = tpm_events, .n_tpm_events = n_tpm};
-		rc = cm_predict(&in, p, e);
+		if (tdx)
+			rc = cm_predict(&in, p, e);
 		if (!rc && tp)
 			rc = cm_predict_tpm(&in, tp, e);
 	}
@@ -442,9 +447,9 @@ int cm_measure_image_ex(const char *vm_json, bool tpm, json_object **out, struct
 	json_object *o = json_object_new_object();
 	cm_json_add_hex(o, "mrtd", mrtd, 48);
 	static const char *const rk[4] = {"rtmr0", "rtmr1", "rtmr2", "rtmr3"};
-	bool full = im.in[IN_KERNEL].buf != NULL;
+	bool full = tdx && im.in[IN_KERNEL].buf != NULL;
 	for (int r = 0; r < 4; r++) {
-		if (!full && (r == 1 || r == 2))
+		if (!tdx || (!full && (r == 1 || r == 2)))
 			json_object_object_add(o, rk[r], NULL);
 		else
 			cm_json_add_hex(o, rk[r], p->rtmr[r], 48);
@@ -472,7 +477,7 @@ int cm_measure_image_ex(const char *vm_json, bool tpm, json_object **out, struct
 	if (im.cpus)
 		cm_json_add_int(prof, "cpus", im.cpus);
 	cm_json_add_bool(prof, "debug", im.debug);
-	cm_json_add_str(prof, "rtmr0_source", log_events ? "event-log" : "predicted");
+	cm_json_add_str(prof, "rtmr0_source", !tdx ? "not predicted" : log_events ? "event-log" : "predicted");
 	if (tp)
 		cm_json_add_str(prof, "pcr01_source", tpm_events ? "event-log" : "not predicted");
 	if (im.cmdline)
@@ -495,7 +500,7 @@ int cm_measure_image_ex(const char *vm_json, bool tpm, json_object **out, struct
 		json_object_object_add(inputs, "spec_dir", x);
 	}
 	json_object_object_add(o, "inputs", inputs);
-	json_object_object_add(o, "events", cm_prediction_events_json(p));
+	json_object_object_add(o, "events", tdx ? cm_prediction_events_json(p) : NULL);
 	if (tp) {
 		json_object *tev, *unknown;
 		json_object_object_add(o, "pcrs", cm_tpm_prediction_json(tp, &tev, &unknown));
