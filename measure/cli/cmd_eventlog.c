@@ -97,6 +97,26 @@ static size_t diff_register(const char *reg, json_object *pe, json_object *got, 
 	return bad;
 }
 
+/* "log" {size, events, end_offset, padding, end_marker, algorithms} and "events" [...]. */
+static void add_log_json(json_object *o, const struct cm_eventlog *l, size_t loglen)
+{
+	json_object *log_info = json_object_new_object();
+	cm_json_add_int(log_info, "size", (int64_t)loglen);
+	cm_json_add_int(log_info, "events", (int64_t)l->n);
+	cm_json_add_int(log_info, "end_offset", (int64_t)l->end);
+	cm_json_add_int(log_info, "padding", (int64_t)l->padding);
+	cm_json_add_bool(log_info, "end_marker", l->end_marker);
+	json_object *algs = json_object_new_array();
+	for (size_t i = 0; i < l->nalgs; i++)
+		json_object_array_add(algs, json_object_new_int(l->alg_id[i]));
+	json_object_object_add(log_info, "algorithms", algs);
+	json_object_object_add(o, "log", log_info);
+	json_object *evs = json_object_new_array();
+	for (size_t i = 0; i < l->n; i++)
+		json_object_array_add(evs, cm_event_to_json(&l->ev[i], i));
+	json_object_object_add(o, "events", evs);
+}
+
 static void pcr_key(int i, char key[8])
 {
 	snprintf(key, 8, "%d", i);
@@ -239,18 +259,7 @@ static int run_tpm(const char *logp, const char *pcrsp, const char *vm, int json
 	}
 	json_object_object_add(o, "pcrs", pcrs);
 	json_object_object_add(o, "extends", ext);
-	json_object *log_info = json_object_new_object();
-	cm_json_add_int(log_info, "size", (int64_t)loglen);
-	cm_json_add_int(log_info, "events", (int64_t)l.n);
-	json_object *algs = json_object_new_array();
-	for (size_t i = 0; i < l.nalgs; i++)
-		json_object_array_add(algs, json_object_new_int(l.alg_id[i]));
-	json_object_object_add(log_info, "algorithms", algs);
-	json_object_object_add(o, "log", log_info);
-	json_object *evs = json_object_new_array();
-	for (size_t i = 0; i < l.n; i++)
-		json_object_array_add(evs, cm_event_to_json(&l.ev[i], i));
-	json_object_object_add(o, "events", evs);
+	add_log_json(o, &l, loglen);
 	json_object_object_add(o, "anomalies", json_object_get(l.anomalies));
 	bool bad = json_object_array_length(l.anomalies) > 0;
 	if (pcrsp && !compare_given(&l, given, mask, o))
@@ -380,21 +389,7 @@ int cmd_eventlog(int argc, char **argv)
 	for (int i = 0; i < 4; i++)
 		json_object_array_add(ext, json_object_new_int((int)l.extends[i]));
 	json_object_object_add(o, "extends", ext);
-	json_object *log_info = json_object_new_object();
-	cm_json_add_int(log_info, "size", (int64_t)loglen);
-	cm_json_add_int(log_info, "events", (int64_t)l.n);
-	cm_json_add_int(log_info, "end_offset", (int64_t)l.end);
-	cm_json_add_int(log_info, "padding", (int64_t)l.padding);
-	cm_json_add_bool(log_info, "end_marker", l.end_marker);
-	json_object *algs = json_object_new_array();
-	for (size_t i = 0; i < l.nalgs; i++)
-		json_object_array_add(algs, json_object_new_int(l.alg_id[i]));
-	json_object_object_add(log_info, "algorithms", algs);
-	json_object_object_add(o, "log", log_info);
-	json_object *evs = json_object_new_array();
-	for (size_t i = 0; i < l.n; i++)
-		json_object_array_add(evs, cm_event_to_json(&l.ev[i], i));
-	json_object_object_add(o, "events", evs);
+	add_log_json(o, &l, loglen);
 	if (r3events)
 		json_object_object_add(o, "rtmr3_events", r3events);
 	json_object_object_add(o, "anomalies", json_object_get(l.anomalies));

@@ -559,10 +559,14 @@ int cm_predict_tpm(const struct cm_predict_input *in, struct cm_prediction *p, s
 		p->pcr_known[pcr] = tpm_from_log(pcr) ? have_log : true;
 		p->pcr_unknown[pcr] = p->pcr_known[pcr] ? NULL : pcr_unknown_reason[pcr];
 	}
-	/* PCR 10-23: not extended during boot (IMA, the appliance's own PCR: runtime). */
+	/* PCR 10-23: not boot PCRs. */
 	for (int pcr = 10; pcr < CM_TPM_PCRS; pcr++) {
 		p->pcr_known[pcr] = false;
-		p->pcr_unknown[pcr] = "runtime (IMA, applications, the TPM attestation backend); not part of the boot";
+		p->pcr_unknown[pcr] =
+			pcr < 16 ? "runtime: IMA (10), applications and the appliance's own extends, not the boot" :
+			pcr == 16 ? "debug PCR, not used by the boot" :
+			pcr < 23 ? "DRTM PCR (all ones until a dynamic launch), not used by the boot" :
+				   "application PCR, not used by the boot";
 	}
 	for (size_t i = 0; i < p->n; i++)
 		cm_pcr_extend(p->pcr[p->ev[i].reg], p->ev[i].digest);
