@@ -219,7 +219,9 @@ static int parse(const uint8_t *log, size_t len, enum cm_eventlog_kind kind, str
 		bool ff_tail = rem < 4;
 		for (size_t i = 0; i < rem && ff_tail; i++)
 			ff_tail = log[off + i] == 0xff;
-		if ((rem >= 4 && mr == 0xFFFFFFFFu) || ff_tail) {
+		/* A CCEL log area is padded (0xFF or zero) to LAML; a TPM log ends at its last
+		 * event (the kernel exports exactly the log), so any tail there is an event. */
+		if (kind == CM_EVENTLOG_CCEL && ((rem >= 4 && mr == 0xFFFFFFFFu) || ff_tail)) {
 			l->end_marker = true;
 			l->padding = rem;
 			for (size_t i = off; i < len; i++)
@@ -230,7 +232,7 @@ static int parse(const uint8_t *log, size_t len, enum cm_eventlog_kind kind, str
 				}
 			break;
 		}
-		if (cm_is_zero(log + off, rem)) { /* zero-filled remainder */
+		if (kind == CM_EVENTLOG_CCEL && cm_is_zero(log + off, rem)) { /* zero-filled remainder */
 			l->padding = rem;
 			break;
 		}
