@@ -505,6 +505,8 @@ int cm_measure_image_ex(const char *vm_json, bool tpm, json_object **out, struct
 		json_object *tev, *unknown;
 		json_object_object_add(o, "pcrs", cm_tpm_prediction_json(tp, &tev, &unknown));
 		cm_json_add_str(o, "pcr_bank", "sha256");
+		cm_json_add_str(o, "pcr_trust", "not a TDX trust anchor: a vTPM emulated by the host is the host's; "
+						"these PCRs count only where the TPM is inside the trust boundary");
 		json_object_object_add(o, "pcrs_not_predicted", unknown);
 		json_object_object_add(o, "tpm_events", tev);
 	}
