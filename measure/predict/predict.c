@@ -338,6 +338,73 @@ static int push_boot_vars(struct cm_prediction *p, int reg)
 	return rc ? rc : push_hash(p, reg, CM_EV_EFI_VARIABLE_BOOT, boot0000, sizeof(boot0000), "Boot0000: UiApp");
 }
 
+#define QEMU_TPM_LOG_FILE "etc/tpm/log"
+#define QEMU_TPM_LOG_SIZE 0x10000 /* TPM_LOG_AREA_MINIMUM_SIZE (QEMU hw/acpi/tpm.h), zero-filled */
+
+/* "ACPI DATA" (OvmfPkg QemuFwCfgAcpi.c): etc/table-loader, then every file the loader
+ * ALLOCATEs, in loader order, as downloaded (before patching): RTMR0 / PCR 1. The loader
+ * and RSDP are derived from etc/acpi/tables when not captured (rsdp, tables). */
+static int push_acpi(const struct cm_predict_input *in, struct cm_prediction *p, int reg, struct cm_err *e)
+{
+	uint8_t *derived = NULL;
+	size_t loader_len = in->loader_len;
+	uint8_t rsdp[20];
+	const uint8_t *rp = in->rsdp, *loader = in->loader;
+	size_t rl = in->rsdp_len;
+	int rc = 0;
+	if (!loader) {
+		rc = cm_acpi_derive_loader(in->acpi_tables, in->acpi_tables_len, &derived, &loader_len, e);
+		if (rc)
+			return rc;
+		loader = derived;
+	}
+	if (!rp) {
+		rc = cm_acpi_derive_rsdp(in->acpi_tables, in->acpi_tables_len, rsdp, e);
+		if (rc) {
+			free(derived);
+			return rc;
+		}
+		rp = rsdp;
+		rl = sizeof(rsdp);
+	}
+	char desc[CM_PREDICT_DESC];
+	snprintf(desc, sizeof(desc), "ACPI DATA: etc/table-loader (%zu bytes, %s)", loader_len,
+		 in->loader ? "captured" : "derived");
+	rc = push_hash(p, reg, CM_EV_PLATFORM_CONFIG_FLAGS, loader, loader_len, desc);
+	for (size_t off = 0; !rc && off + LOADER_CMD <= loader_len; off += LOADER_CMD) {
+		const uint8_t *c = loader + off;
+		uint32_t cmd = cm_le32(c);
+		if (cmd == 0) /* zero padding after the last command */
+			break;
+		if (cmd != 1) /* ALLOCATE */
+			continue;
+		char file[57];
+		memcpy(file, c + 4, 56);
+		file[56] = 0;
+		if (!strcmp(file, ACPI_RSDP_FILE)) {
+			snprintf(desc, sizeof(desc), "ACPI DATA: etc/acpi/rsdp (%zu bytes, %s)", rl,
+				 in->rsdp ? "captured" : "derived");
+			rc = push_hash(p, reg, CM_EV_PLATFORM_CONFIG_FLAGS, rp, rl, desc);
+		} else if (!strcmp(file, ACPI_TABLES_FILE)) {
+			snprintf(desc, sizeof(desc), "ACPI DATA: etc/acpi/tables (%zu bytes)", in->acpi_tables_len);
+			rc = push_hash(p, reg, CM_EV_PLATFORM_CONFIG_FLAGS, in->acpi_tables, in->acpi_tables_len, desc);
+		} else if (!strcmp(file, QEMU_TPM_LOG_FILE)) {
+			uint8_t *zero = calloc(1, QEMU_TPM_LOG_SIZE);
+			rc = zero ? push_hash(p, reg, CM_EV_PLATFORM_CONFIG_FLAGS, zero, QEMU_TPM_LOG_SIZE,
+					      "ACPI DATA: etc/tpm/log (65536 zero bytes, the TPM log area)")
+				  : -ENOMEM;
+			free(zero);
+		} else {
+			free(derived);
+			return cm_fail(e, -ENOTSUP,
+				       "etc/table-loader command %zu allocates \"%s\", whose content is not predicted",
+				       off / LOADER_CMD, file);
+		}
+	}
+	free(derived);
+	return rc ? cm_fail(e, rc, "ACPI prediction failed") : 0;
+}
+
 static int rtmr0_platform(const struct cm_predict_input *in, struct cm_prediction *p, struct cm_err *e)
 {
 	uint8_t *hob = NULL;
@@ -361,39 +428,7 @@ static int rtmr0_platform(const struct cm_predict_input *in, struct cm_predictio
 	rc = rc ? rc : push_secure_boot(p, 0);
 	if (rc)
 		return cm_fail(e, rc, "RTMR0 prediction failed");
-
-	/* ACPI: loader, then the ALLOCATE'd blobs in loader order (rsdp, tables). */
-	uint8_t *loader = NULL;
-	size_t loader_len = in->loader_len;
-	uint8_t rsdp[20];
-	const uint8_t *rp = in->rsdp;
-	size_t rl = in->rsdp_len;
-	if (!in->loader) {
-		rc = cm_acpi_derive_loader(in->acpi_tables, in->acpi_tables_len, &loader, &loader_len, e);
-		if (rc)
-			return rc;
-	}
-	if (!rp) {
-		rc = cm_acpi_derive_rsdp(in->acpi_tables, in->acpi_tables_len, rsdp, e);
-		if (rc) {
-			free(loader);
-			return rc;
-		}
-		rp = rsdp;
-		rl = sizeof(rsdp);
-	}
-	snprintf(desc, sizeof(desc), "ACPI DATA: etc/table-loader (%zu bytes, %s)", loader_len,
-		 in->loader ? "captured" : "derived");
-	rc = push_hash(p, 0, CM_EV_PLATFORM_CONFIG_FLAGS, in->loader ? in->loader : loader, loader_len, desc);
-	free(loader);
-	snprintf(desc, sizeof(desc), "ACPI DATA: etc/acpi/rsdp (%zu bytes, %s)", rl,
-		 in->rsdp ? "captured" : "derived");
-	rc = rc ? rc : push_hash(p, 0, CM_EV_PLATFORM_CONFIG_FLAGS, rp, rl, desc);
-	snprintf(desc, sizeof(desc), "ACPI DATA: etc/acpi/tables (%zu bytes)", in->acpi_tables_len);
-	rc = rc ? rc : push_hash(p, 0, CM_EV_PLATFORM_CONFIG_FLAGS, in->acpi_tables, in->acpi_tables_len, desc);
-	if (rc)
-		return cm_fail(e, rc, "RTMR0 prediction failed");
-	return 0;
+	return push_acpi(in, p, 0, e);
 }
 
 /* The kernel OVMF loads (EV_EFI_BOOT_SERVICES_APPLICATION): RTMR1 / PCR 4. */
@@ -513,14 +548,21 @@ int cm_predict(const struct cm_predict_input *in, struct cm_prediction *p, struc
 static const char *const pcr_unknown_reason[CM_TPM_PCRS] = {
 	[0] = "S-CRTM version and the firmware volumes OVMF decompresses (PEIFV, DXEFV) are not "
 	      "predicted from OVMF.fd; give a reference TPM log (VM.json \"tpm_log\")",
-	[1] = "QEMU's ACPI blobs with the TPM's tables (etc/table-loader, rsdp, tables, tpm log area) "
-	      "are host-generated; give a reference TPM log (VM.json \"tpm_log\")",
+	[1] = "QEMU's ACPI blobs with the TPM's tables are host-generated: give them as captured from a "
+	      "machine with the same TPM device (VM.json \"acpi_tables\" and \"table_loader\"; the "
+	      "derived loader lacks etc/tpm/log) or a reference TPM log (\"tpm_log\")",
 };
 
-/* PCRs whose events a reference log supplies (host- or firmware-build-dependent). */
-static bool tpm_from_log(int pcr)
+/* PCR 1 from the captured ACPI blobs of the machine (with its TPM). */
+static bool pcr1_from_files(const struct cm_predict_input *in)
 {
-	return pcr == 0 || pcr == 1;
+	return in->acpi_tables && in->loader;
+}
+
+/* PCRs whose events a reference log supplies (firmware-build- or host-dependent). */
+static bool tpm_from_log(const struct cm_predict_input *in, int pcr)
+{
+	return pcr == 0 || (pcr == 1 && !pcr1_from_files(in));
 }
 
 int cm_predict_tpm(const struct cm_predict_input *in, struct cm_prediction *p, struct cm_err *e)
@@ -532,21 +574,27 @@ int cm_predict_tpm(const struct cm_predict_input *in, struct cm_prediction *p, s
 	/* Chronological, as OVMF's Tcg2Pei/Tcg2Dxe and the EFI stub measure a direct kernel
 	 * boot; per PCR the order is what matters. */
 	for (size_t i = 0; i < in->n_tpm_events; i++) {
-		if (!tpm_from_log(in->tpm_events[i].reg))
+		if (!tpm_from_log(in, in->tpm_events[i].reg))
 			continue;
 		if (p->n >= CM_PREDICT_MAX_EVENTS)
 			return cm_fail(e, -E2BIG, "too many reference TPM events");
 		p->ev[p->n++] = in->tpm_events[i];
 	}
+	bool acpi = pcr1_from_files(in);
 	int rc = push_secure_boot(p, 7);
 	if (rc)
 		return cm_fail(e, rc, "prediction failed");
+	if (acpi && (rc = push_acpi(in, p, 1, e)))
+		return rc;
 	rc = push_kernel(in, p, 4, e);
 	if (rc)
 		return rc;
-	rc = push_action(p, 4, calling);
-	/* ReadyToBoot: a separator in PCR 0-6 (PCR 0 and 1: in the reference log's events). */
-	for (int pcr = 2; pcr <= 6 && !rc; pcr++)
+	if (acpi)
+		rc = push_boot_vars(p, 1);
+	rc = rc ? rc : push_action(p, 4, calling);
+	/* ReadyToBoot: a separator in PCR 0-6 (PCR 0, and 1 without the ACPI blobs: in the
+	 * reference log's events). */
+	for (int pcr = acpi ? 1 : 2; pcr <= 6 && !rc; pcr++)
 		rc = push_separator(p, pcr, "ReadyToBoot");
 	if (rc)
 		return cm_fail(e, rc, "prediction failed");
@@ -556,7 +604,7 @@ int cm_predict_tpm(const struct cm_predict_input *in, struct cm_prediction *p, s
 	/* PCR 0-9 are boot PCRs (8: nothing measures into it, it stays zero). */
 	bool have_log = in->tpm_events != NULL;
 	for (int pcr = 0; pcr < 10; pcr++) {
-		p->pcr_known[pcr] = tpm_from_log(pcr) ? have_log : true;
+		p->pcr_known[pcr] = tpm_from_log(in, pcr) ? have_log : true;
 		p->pcr_unknown[pcr] = p->pcr_known[pcr] ? NULL : pcr_unknown_reason[pcr];
 	}
 	/* PCR 10-23: not boot PCRs. */

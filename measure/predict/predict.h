@@ -88,8 +88,8 @@ struct cm_predict_input {
 	/* RTMR3: runtime events in order (digests from cm_rtmr3_event_digest) */
 	const struct cm_pevent *rtmr3_events;
 	size_t n_rtmr3_events;
-	/* TPM: the events of a reference TPM log (SHA-256, reg = PCR); PCR 0 and 1 are taken
-	 * from it (NULL: not predicted) */
+	/* TPM: the events of a reference TPM log (SHA-256, reg = PCR); PCR 0 (and PCR 1 without
+	 * the captured ACPI blobs) are taken from it (NULL: not predicted) */
 	const struct cm_pevent *tpm_events;
 	size_t n_tpm_events;
 };
@@ -105,8 +105,9 @@ int cm_predict(const struct cm_predict_input *in, struct cm_prediction *out, str
 
 /* Predict the SHA-256 TPM PCRs of the same direct boot with a vTPM (OVMF Tcg2Pei/Tcg2Dxe,
  * Linux EFI stub): PCR 2-7 and 9 from the files (the same event builders as cm_predict), 8
- * zero, 0 and 1 from in->tpm_events when given; the rest are not predicted, with the reason
- * in out->pcr_unknown. Needs in->kernel. */
+ * zero, 1 from the captured ACPI blobs (acpi_tables and loader, captured with the TPM
+ * attached) or else in->tpm_events, 0 from in->tpm_events; without them and for 10-23 the
+ * reason is in out->pcr_unknown. Needs in->kernel. */
 int cm_predict_tpm(const struct cm_predict_input *in, struct cm_prediction *out, struct cm_err *e);
 
 /* JSON: {"rtmr0": [ {digest, event_type, type_name, description}...], ...}. */

@@ -478,8 +478,11 @@ int cm_measure_image_ex(const char *vm_json, bool tpm, json_object **out, struct
 		cm_json_add_int(prof, "cpus", im.cpus);
 	cm_json_add_bool(prof, "debug", im.debug);
 	cm_json_add_str(prof, "rtmr0_source", !tdx ? "not predicted" : log_events ? "event-log" : "predicted");
-	if (tp)
-		cm_json_add_str(prof, "pcr01_source", tpm_events ? "event-log" : "not predicted");
+	if (tp) {
+		cm_json_add_str(prof, "pcr0_source", tpm_events ? "event-log" : "not predicted");
+		cm_json_add_str(prof, "pcr1_source", im.in[IN_ACPI].buf && im.in[IN_LOADER].buf ? "captured-acpi"
+						     : tpm_events ? "event-log" : "not predicted");
+	}
 	if (im.cmdline)
 		cm_json_add_str(prof, "cmdline", im.cmdline);
 	json_object_object_add(o, "profile", prof);

@@ -143,7 +143,16 @@ static void test_captured_loader_and_rsdp_take_precedence(void **state)
 	(void)state;
 	size_t tl;
 	uint8_t *t = read_tables(&shapes[0], &tl);
-	uint8_t loader[4096] = {1}, rsdp[20] = {2};
+	/* A captured loader: the derived one with a changed padding byte (other digest, same
+	 * ALLOCATE commands: rsdp, then tables). */
+	uint8_t *dl, loader[4096], rsdp[20] = {2};
+	size_t dll;
+	struct cm_err de = {0};
+	assert_int_equal(cm_acpi_derive_loader(t, tl, &dl, &dll, &de), 0);
+	assert_int_equal(dll, sizeof(loader));
+	memcpy(loader, dl, sizeof(loader));
+	free(dl);
+	loader[4095] = 1;
 	struct cm_predict_input in = {
 		.profile = CM_OVMF_202411_202502, .fw = fw, .fw_len = fwlen, .tdvf = &tdvf,
 		.mem = shapes[0].mem, .acpi_tables = t, .acpi_tables_len = tl,
@@ -157,6 +166,23 @@ static void test_captured_loader_and_rsdp_take_precedence(void **state)
 	cm_sha384(rsdp, sizeof(rsdp), d);
 	assert_memory_equal(p->ev[9].digest, d, 48);
 	assert_non_null(strstr(p->ev[8].desc, "captured"));
+	/* OVMF measures every file the loader ALLOCATEs, in its order: QEMU's TPM log area is
+	 * 64 KiB of zeros; a file whose content is unknown is refused by name. */
+	static const char tpmlog[] = "etc/tpm/log";
+	memmove(loader + 256, loader + 128, 4096 - 256);
+	memset(loader + 128, 0, 128);
+	loader[128] = 1;
+	memcpy(loader + 132, tpmlog, sizeof(tpmlog) - 1);
+	assert_int_equal(cm_predict(&in, p, &e), 0);
+	assert_non_null(strstr(p->ev[10].desc, "etc/tpm/log"));
+	uint8_t *zero = calloc(1, 65536);
+	cm_sha384(zero, 65536, d);
+	free(zero);
+	assert_memory_equal(p->ev[10].digest, d, 48);
+	assert_non_null(strstr(p->ev[11].desc, "etc/acpi/tables"));
+	memcpy(loader + 132, "etc/vmgenid", 11);
+	assert_true(cm_predict(&in, p, &e) < 0);
+	assert_non_null(strstr(e.msg, "allocates \"etc/vmgenid\""));
 	free(p);
 	free(t);
 }

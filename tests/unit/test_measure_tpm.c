@@ -356,6 +356,39 @@ static void test_tpm_prediction_matches_the_boot(void **state)
 		assert_true(p->pcr_known[i]);
 		assert_memory_equal(p->pcr[i], pcrs[i], 32);
 	}
+	/* PCR 1 from the ACPI blobs captured with the TPM attached (the reference log then
+	 * only gives PCR 0): loader, rsdp, the TPM log area, tables, BootOrder, Boot0000,
+	 * separator. */
+	size_t tl, rl, ll;
+	uint8_t *tables = read_golden("acpi-tables.bin", &tl), *rsdp = read_golden("acpi-rsdp.bin", &rl);
+	uint8_t *loader = read_golden("acpi-table-loader.bin", &ll);
+	struct cm_predict_input in1 = in;
+	in1.acpi_tables = tables;
+	in1.acpi_tables_len = tl;
+	in1.rsdp = rsdp;
+	in1.rsdp_len = rl;
+	in1.loader = loader;
+	in1.loader_len = ll;
+	in1.tpm_events = NULL;
+	in1.n_tpm_events = 0;
+	struct cm_prediction *p1 = malloc(sizeof(*p1));
+	assert_int_equal(cm_predict_tpm(&in1, p1, &e), 0);
+	assert_false(p1->pcr_known[0]);
+	assert_true(p1->pcr_known[1]);
+	assert_memory_equal(p1->pcr[1], pcrs[1], 32);
+	size_t n1 = 0;
+	for (size_t i = 0; i < p1->n; i++)
+		n1 += p1->ev[i].reg == 1;
+	assert_int_equal(n1, 7);
+	/* Without the captured loader (derived: no etc/tpm/log) PCR 1 is not predicted. */
+	in1.loader = NULL;
+	assert_int_equal(cm_predict_tpm(&in1, p1, &e), 0);
+	assert_false(p1->pcr_known[1]);
+	assert_non_null(strstr(p1->pcr_unknown[1], "table_loader"));
+	free(p1);
+	free(tables);
+	free(rsdp);
+	free(loader);
 	/* The JSON: PCR index -> hex, the reasons, the events per PCR. */
 	json_object *ev, *unknown, *o = cm_tpm_prediction_json(p, &ev, &unknown);
 	assert_int_equal(json_object_object_length(o), 10);
