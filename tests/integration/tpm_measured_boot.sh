@@ -9,8 +9,9 @@
 #   - every PCR `cocoon-measure image --tpm` predicts from the files (kernel, initrd, cmdline,
 #     OVMF, memory) equals the booted value, and each logged event of those PCRs equals the
 #     predicted event at its place (eventlog --tpm --vm);
-#   - PCR 0 and 1 (firmware volumes, host ACPI) taken from the first boot's log predict a
-#     second boot;
+#   - PCR 1 (QEMU's ACPI with the TPM's tables) predicted from the blobs `cocoon-launch
+#     capture-acpi` captures on the same machine shape with the same TPM device;
+#   - PCR 0 (firmware volumes in memory) taken from the first boot's log predicts a second boot;
 #   - the check fails naming the PCR and the event when the kernel, the initrd or the cmdline
 #     differ from the files the prediction used, and when the PCR values do not match the log.
 source "$(dirname "$0")/lib.sh"
@@ -43,15 +44,14 @@ echo "svc: ready"'
 write_spec "$WORK/spec" "{\"version\": 1, \"services\": [{\"name\": \"tpmdump\",
   \"argv\": [\"/bin/sh\", \"-c\", $(json_str "$DUMP; exec sleep 1000")], \"restart\": \"no\"}]}"
 
-# tpm_boot NAME [CMDLINE_EXTRA]: one boot with a fresh swtpm. Leaves in $WORK/NAME: tpm.log,
-# pcrs.txt ("<index> <hex>" lines), qemu.argv (what cocoon-launch ran), cmdline, memory.
-tpm_boot() {
-    local name=$1 extra=${2:-} d=$WORK/$1
+# swtpm_qemu DIR: a fresh swtpm (state and socket in DIR/tpm) and DIR/qemu, a QEMU wrapper
+# for cocoon-launch's `qemu` key that adds the TPM (tpm-crb) and records its argv in DIR/qemu.argv.
+swtpm_qemu() {
+    local d=$1 i
     mkdir -p "$d/tpm"
     swtpm socket --tpm2 --tpmstate dir="$d/tpm" --ctrl type=unixio,path="$d/tpm/swtpm.sock" \
         --flags startup-clear --terminate --log file="$d/tpm/swtpm.log" &
     SWTPM_PIDS+=($!)
-    local i
     for ((i = 0; i < 50; i++)); do [ -S "$d/tpm/swtpm.sock" ] && break; sleep 0.1; done
     [ -S "$d/tpm/swtpm.sock" ] || fail "swtpm did not create its socket"
     cat > "$d/qemu" <<EOF
@@ -61,11 +61,20 @@ exec "$QEMU" "\$@" -chardev socket,id=chrtpm,path=$d/tpm/swtpm.sock \
     -tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-crb,tpmdev=tpm0
 EOF
     chmod +x "$d/qemu"
+}
+
+# tpm_boot NAME [CMDLINE_EXTRA]: one boot with a fresh swtpm. Leaves in $WORK/NAME: tpm.log,
+# pcrs.txt ("<index> <hex>" lines), qemu.argv (what cocoon-launch ran), cmdline, memory,
+# node.conf (the launcher's configuration).
+tpm_boot() {
+    local name=$1 extra=${2:-} d=$WORK/$1
+    swtpm_qemu "$d"
     LAUNCH_VM_QEMU=$d/qemu vm_boot_until_ready --initrd "$INITRD" --append "$(appliance_cmdline) $extra" \
         --disk "root=$WORK/root.img:ro" --spec "$WORK/spec"
     console_lacks "$FATAL_RE"
     console_lacks '^svc: no securityfs'
     cp "$CONSOLE" "$d/console.log"
+    cp "$WORK/vm/node.conf" "$d/node.conf"
     console_text | sed -n 's/^svc: tpmlog //p' | base64 -d > "$d/tpm.log" || fail "$name: the event log is not base64"
     console_text | sed -n 's/^svc: pcr //p' > "$d/pcrs.txt"
     [ "$(grep -cE '^[0-9]+ [0-9A-Fa-f]{64}$' "$d/pcrs.txt")" = 24 ] || fail "$name: the guest printed no 24 SHA-256 PCRs"
@@ -76,12 +85,15 @@ EOF
     pass "$name: booted with swtpm; $(wc -c < "$d/tpm.log") bytes of TCG2 log, 24 PCRs read in the guest"
 }
 
-# vm_json OUT KERNEL INITRD CMDLINE_FILE MEMORY [TPM_LOG]: the VM description cocoon-measure predicts from.
+# vm_json OUT KERNEL INITRD CMDLINE_FILE MEMORY [TPM_LOG [ACPI_DIR]]: the VM description
+# cocoon-measure predicts from (ACPI_DIR: capture-acpi's tables.bin, rsdp.bin, table-loader.bin).
 vm_json() {
-    local tl=""
-    [ -n "${6:-}" ] && tl="\"tpm_log\": $(json_str "$6"),"
+    local extra=""
+    [ -n "${6:-}" ] && extra="\"tpm_log\": $(json_str "$6"),"
+    [ -n "${7:-}" ] && extra="$extra \"acpi_tables\": $(json_str "$7/tables.bin"), \"rsdp\": $(json_str "$7/rsdp.bin"),
+        \"table_loader\": $(json_str "$7/table-loader.bin"),"
     printf '{"firmware": %s, "kernel": %s, "initrd": %s, "cmdline": %s, %s "memory": %s, "kernel_mode": "%s"}\n' \
-        "$(json_str "$OVMF")" "$(json_str "$2")" "$(json_str "$3")" "$(json_str "$(cat "$4")")" "$tl" \
+        "$(json_str "$OVMF")" "$(json_str "$2")" "$(json_str "$3")" "$(json_str "$(cat "$4")")" "$extra" \
         "$(json_str "$5")" "$KERNEL_MODE" > "$1"
 }
 
@@ -120,16 +132,37 @@ npred=$(jq_uint "$WORK/predict.json" '[.tpm_events[][]] | length')
 [ "$nev" = "$npred" ] && [ "$nev" -ge 12 ] || fail "the log has $nev events in PCR 2-9, the prediction $npred"
 pass "PCR 2-9 predicted from the files = booted PCRs; the log replays; its $nev events there match the predicted ones"
 
-# A second boot with another cmdline: PCR 0/1 from the first boot's log predict it; PCR 9 moves.
+# PCR 1: QEMU's ACPI blobs of boot 1's machine shape with the TPM attached, captured by the
+# launcher's probe (cocoon-launch capture-acpi, its qemu set to the TPM wrapper).
+"$BIN/cocoon-mkinitrd" -o "$WORK/probe.img" -c gzip --elf "init=$BIN/cocoon-acpi-probe" >"$WORK/probe.log" 2>&1 ||
+    fail "cannot build the ACPI probe initrd"
+swtpm_qemu "$WORK/capture"
+capture_acpi() {
+    "$BIN/cocoon-launch" capture-acpi "$B1/node.conf" --set qemu="$WORK/capture/qemu" \
+        --kernel "$KERNEL_DIR/vmlinuz" --initrd "$WORK/probe.img" --out "$WORK/acpi" \
+        --timeout "$BOOT_TIMEOUT" > "$WORK/capture.log" 2>&1 || { cat "$WORK/capture.log"; return 1; }
+}
+check "cocoon-launch capture-acpi with the TPM" capture_acpi
+vm_json "$WORK/vm-acpi.json" "$KERNEL_DIR/vmlinuz" "$INITRD" "$B1/cmdline" "$MEM" "" "$WORK/acpi"
+"$MEASURE" image --vm "$WORK/vm-acpi.json" --tpm --json > "$WORK/predict-acpi.json" || fail "image --tpm with ACPI blobs failed"
+[ "$(jq_get "$WORK/predict-acpi.json" .profile.pcr1_source)" = captured-acpi ] || fail "PCR 1 not from the captured blobs"
+check "PCR 1-9 predicted with the captured ACPI equal the booted PCRs" pcrs_equal "$WORK/predict-acpi.json" "$B1/pcrs.txt"
+check "PCR 1-9 and their events match (captured ACPI)" \
+    "$MEASURE" eventlog --tpm "$B1/tpm.log" --pcrs "$B1/pcrs.txt" --vm "$WORK/vm-acpi.json" --json > "$WORK/cmp-acpi.json"
+[ "$(jq_get "$WORK/predict-acpi.json" '.pcrs | keys | length')" = 9 ] || fail "PCR 1-9 not all predicted with the ACPI blobs"
+pass "PCR 1 predicted from the ACPI blobs captured with the TPM attached (loader, rsdp, TPM log area, tables, boot variables)"
+
+# A second boot with another cmdline: PCR 0 from the first boot's log (and PCR 1 from the
+# captured blobs) predict it; PCR 9 moves.
 tpm_boot boot2 "tpmtest.variant=2"
 B2=$WORK/boot2
-vm_json "$WORK/vm2.json" "$KERNEL_DIR/vmlinuz" "$INITRD" "$B2/cmdline" "$MEM" "$B1/tpm.log"
-check "PCR 0-9 of boot 2 (PCR 0/1 from boot 1's log) match" \
+vm_json "$WORK/vm2.json" "$KERNEL_DIR/vmlinuz" "$INITRD" "$B2/cmdline" "$MEM" "$B1/tpm.log" "$WORK/acpi"
+check "PCR 0-9 of boot 2 (PCR 0 from boot 1's log) match" \
     "$MEASURE" eventlog --tpm "$B2/tpm.log" --pcrs "$B2/pcrs.txt" --vm "$WORK/vm2.json" --json > "$WORK/cmp2.json"
 "$MEASURE" image --vm "$WORK/vm2.json" --tpm --json > "$WORK/predict2.json" || fail "image --tpm with tpm_log failed"
 check "PCR 0-9 predicted for boot 2 equal its PCRs" pcrs_equal "$WORK/predict2.json" "$B2/pcrs.txt"
 [ "$(jq_get "$WORK/predict2.json" '.pcrs | keys | length')" = 10 ] || fail "PCR 0-9 not all predicted with tpm_log"
-pass "PCR 0 and 1 from a reference log predict another boot of the same firmware and VM shape"
+pass "PCR 0 from a reference log and PCR 1-9 from the files predict another boot of the same firmware and VM shape"
 
 # ---- the checks fail, naming the PCR and the event, when the files differ ----
 # cmdline: boot 2 ran with an extra argument; the prediction from boot 1's cmdline must fail.
@@ -154,6 +187,13 @@ done
 check_fails "predicted PCR 4 (other kernel) vs booted" '^PCR 4: predicted' pcrs_equal "$WORK/predict-kernel.json" "$B1/pcrs.txt"
 check_fails "predicted PCR 9 (other initrd) vs booted" '^PCR 9: predicted' pcrs_equal "$WORK/predict-initrd.json" "$B1/pcrs.txt"
 check_fails "predicted PCR 9 (boot 1 cmdline) vs boot 2" '^PCR 9: predicted' pcrs_equal "$WORK/predict.json" "$B2/pcrs.txt"
+# ACPI tables other than the booted machine's (one byte of the captured blob flipped).
+mkdir -p "$WORK/acpi-other"
+cp "$WORK/acpi/"*.bin "$WORK/acpi-other/"
+flip_byte "$WORK/acpi-other/tables.bin" 100
+vm_json "$WORK/vm-acpi-other.json" "$KERNEL_DIR/vmlinuz" "$INITRD" "$B1/cmdline" "$MEM" "" "$WORK/acpi-other"
+check_fails "ACPI tables differ from the booted machine's" 'mismatch: PCR 1 event 3: .*etc/acpi/tables' \
+    "$MEASURE" eventlog --tpm "$B1/tpm.log" --pcrs "$B1/pcrs.txt" --vm "$WORK/vm-acpi-other.json"
 # The replay check: a PCR value the log does not account for, and a truncated log.
 sed "s/^7 .*/7 $(printf '%064d' 7)/" "$B1/pcrs.txt" > "$WORK/pcrs-other7.txt"
 check_fails "a PCR value the log does not replay to" 'mismatch: PCR 7 is 0{63}7, the log replays to ' \
