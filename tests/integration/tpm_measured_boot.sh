@@ -12,6 +12,7 @@
 #   - PCR 1 (QEMU's ACPI with the TPM's tables) predicted from the blobs `cocoon-launch
 #     capture-acpi` captures on the same machine shape with the same TPM device;
 #   - PCR 0 (firmware volumes in memory) taken from the first boot's log predicts a second boot;
+#   - with QEMU >= 10 (the launch tests' trixie root), OVMF measures the unpatched kernel;
 #   - the check fails naming the PCR and the event when the kernel, the initrd or the cmdline
 #     differ from the files the prediction used, and when the PCR values do not match the log.
 source "$(dirname "$0")/lib.sh"
@@ -44,31 +45,43 @@ echo "svc: ready"'
 write_spec "$WORK/spec" "{\"version\": 1, \"services\": [{\"name\": \"tpmdump\",
   \"argv\": [\"/bin/sh\", \"-c\", $(json_str "$DUMP; exec sleep 1000")], \"restart\": \"no\"}]}"
 
-# swtpm_qemu DIR: a fresh swtpm (state and socket in DIR/tpm) and DIR/qemu, a QEMU wrapper
-# for cocoon-launch's `qemu` key that adds the TPM (tpm-crb) and records its argv in DIR/qemu.argv.
+# swtpm_qemu DIR [ROOT]: a fresh swtpm (state and socket in DIR/tpm) and DIR/qemu, a QEMU
+# wrapper for cocoon-launch's `qemu` key that adds the TPM (tpm-crb) and records its argv in
+# DIR/qemu.argv. With ROOT, QEMU is ROOT's (a chroot), run in a private mount namespace where
+# the work directory, the tree and the fixtures are bind-mounted at their own paths.
 swtpm_qemu() {
-    local d=$1 i
+    local d=$1 root=${2:-} i
     mkdir -p "$d/tpm"
     swtpm socket --tpm2 --tpmstate dir="$d/tpm" --ctrl type=unixio,path="$d/tpm/swtpm.sock" \
         --flags startup-clear --terminate --log file="$d/tpm/swtpm.log" &
     SWTPM_PIDS+=($!)
     for ((i = 0; i < 50; i++)); do [ -S "$d/tpm/swtpm.sock" ] && break; sleep 0.1; done
     [ -S "$d/tpm/swtpm.sock" ] || fail "swtpm did not create its socket"
-    cat > "$d/qemu" <<EOF
+    local tpm="-chardev socket,id=chrtpm,path=$d/tpm/swtpm.sock -tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-crb,tpmdev=tpm0"
+    if [ -z "$root" ]; then
+        cat > "$d/qemu" <<EOF
 #!/bin/sh
 printf '%s\n' "\$@" > "$d/qemu.argv"
-exec "$QEMU" "\$@" -chardev socket,id=chrtpm,path=$d/tpm/swtpm.sock \
-    -tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-crb,tpmdev=tpm0
+exec "$QEMU" "\$@" $tpm
 EOF
+    else
+        cat > "$d/qemu" <<EOF
+#!/bin/sh
+printf '%s\n' "\$@" > "$d/qemu.argv"
+exec unshare -m sh -c 'set -e; mount --make-rprivate /
+for p in "$WORK" "$REPO" "$BUILD" "$(realpath "$FIXTURES")"; do mkdir -p "$root\$p"; mount --bind "\$p" "$root\$p"; done
+exec chroot "$root" qemu-system-x86_64 "\$@"' sh "\$@" $tpm
+EOF
+    fi
     chmod +x "$d/qemu"
 }
 
-# tpm_boot NAME [CMDLINE_EXTRA]: one boot with a fresh swtpm. Leaves in $WORK/NAME: tpm.log,
-# pcrs.txt ("<index> <hex>" lines), qemu.argv (what cocoon-launch ran), cmdline, memory,
-# node.conf (the launcher's configuration).
+# tpm_boot NAME [CMDLINE_EXTRA [QEMU_ROOT]]: one boot with a fresh swtpm. Leaves in
+# $WORK/NAME: tpm.log, pcrs.txt ("<index> <hex>" lines), qemu.argv (what cocoon-launch ran),
+# cmdline, memory, node.conf (the launcher's configuration).
 tpm_boot() {
     local name=$1 extra=${2:-} d=$WORK/$1
-    swtpm_qemu "$d"
+    swtpm_qemu "$d" "${3:-}"
     LAUNCH_VM_QEMU=$d/qemu vm_boot_until_ready --initrd "$INITRD" --append "$(appliance_cmdline) $extra" \
         --disk "root=$WORK/root.img:ro" --spec "$WORK/spec"
     console_lacks "$FATAL_RE"
@@ -86,7 +99,8 @@ tpm_boot() {
 }
 
 # vm_json OUT KERNEL INITRD CMDLINE_FILE MEMORY [TPM_LOG [ACPI_DIR]]: the VM description
-# cocoon-measure predicts from (ACPI_DIR: capture-acpi's tables.bin, rsdp.bin, table-loader.bin).
+# cocoon-measure predicts from (ACPI_DIR: capture-acpi's tables.bin, rsdp.bin, table-loader.bin;
+# KERNEL_MODE: the kernel bytes OVMF measures).
 vm_json() {
     local extra=""
     [ -n "${6:-}" ] && extra="\"tpm_log\": $(json_str "$6"),"
@@ -202,3 +216,23 @@ head -c $(( $(wc -c < "$B1/tpm.log") - 7 )) "$B1/tpm.log" > "$WORK/tpm-truncated
 check_fails "a truncated log" 'malformed TPM event log: event at offset [0-9]+ truncated' \
     "$MEASURE" eventlog --tpm "$WORK/tpm-truncated.log"
 pass "kernel, initrd and cmdline that differ from the prediction's fail naming PCR 4 / PCR 9 and the event"
+
+# ---- QEMU >= 10 (test tooling, a trixie root): OVMF measures the unpatched kernel ----
+# QEMU 10 adds fw_cfg etc/boot/kernel, the kernel without QEMU's setup-header writes, and
+# Debian's OVMF 2025.02 measures that one (specs/measurement.md §3.5): the `unpatched` mode
+# production TDX hosts use, booted here with the same TPM.
+source "$IT_DIR/launch_lib.sh"
+launch_qemu11_root
+tpm_boot boot3 "" "$QROOT"
+B3=$WORK/boot3
+KERNEL_MODE=unpatched
+vm_json "$WORK/vm3.json" "$KERNEL_DIR/vmlinuz" "$INITRD" "$B3/cmdline" "$(cat "$B3/memory")"
+check "QEMU $QEMU_VERSION: PCR 2-9 (unpatched kernel) and their events match" \
+    "$MEASURE" eventlog --tpm "$B3/tpm.log" --pcrs "$B3/pcrs.txt" --vm "$WORK/vm3.json" --json > "$WORK/cmp3.json"
+"$MEASURE" image --vm "$WORK/vm3.json" --tpm --json > "$WORK/predict3.json" || fail "image --tpm (QEMU $QEMU_VERSION) failed"
+check "QEMU $QEMU_VERSION: predicted PCRs equal the booted ones" pcrs_equal "$WORK/predict3.json" "$B3/pcrs.txt"
+KERNEL_MODE=qemu-patched
+vm_json "$WORK/vm3-patched.json" "$KERNEL_DIR/vmlinuz" "$INITRD" "$B3/cmdline" "$(cat "$B3/memory")"
+check_fails "QEMU $QEMU_VERSION predicted as qemu-patched" 'mismatch: PCR 4 event 0: .*kernel \(qemu-patched' \
+    "$MEASURE" eventlog --tpm "$B3/tpm.log" --pcrs "$B3/pcrs.txt" --vm "$WORK/vm3-patched.json"
+pass "QEMU $QEMU_VERSION: Debian's OVMF measures the unpatched kernel; PCR 2-9 predicted with kernel_mode unpatched"
