@@ -1,4 +1,4 @@
-/* cocoon-measure image --vm VM.json [--json] */
+/* cocoon-measure image --vm VM.json [--tpm] [--json] */
 #include <getopt.h>
 #include <stdlib.h>
 
@@ -7,13 +7,18 @@
 
 static void help(void)
 {
-	printf("usage: cocoon-measure image --vm VM.json [--json]\n\n"
+	printf("usage: cocoon-measure image --vm VM.json [--tpm] [--json]\n\n"
 	       "Compute MRTD, RTMR0-3 and the Cocoon image hash of a TD image from its files:\n"
 	       "firmware, kernel, initrd, cmdline, memory size, captured ACPI blobs, spec\n"
 	       "directory and the profile switches named in VM.json (docs/measurement.md; also\n"
 	       "accepts tdx-measure's metadata.json). Prints every event per register with its\n"
 	       "digest and description, and the sha256 of every input file.\n\n"
 	       "  --vm FILE   the VM description\n"
+	       "  --tpm       also the SHA-256 PCRs of the same boot with a vTPM: \"pcrs\" (PCR 2-9\n"
+	       "              from the files, 1 from ACPI blobs captured with the TPM attached,\n"
+	       "              0 (and 1 without them) from VM.json's \"tpm_log\" when given),\n"
+	       "              \"tpm_events\" per PCR, and \"pcrs_not_predicted\" with the reason for\n"
+	       "              each PCR left out. TPM PCRs are no TDX trust anchor (docs/measurement.md)\n"
 	       "  --json      machine-readable output\n"
 	       "  --help      this text\n\n"
 	       "Exit codes: 0 ok, 1 unreadable or malformed input, 2 usage.\n");
@@ -23,17 +28,19 @@ int cmd_image(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"vm", required_argument, NULL, 'v'},
+		{"tpm", no_argument, NULL, 't'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{0, 0, 0, 0},
 	};
-	int json = 0, c;
+	int json = 0, tpm = 0, c;
 	const char *vm = NULL;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "v:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "v:tjh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'v': vm = optarg; break;
+		case 't': tpm = 1; break;
 		case 'j': json = 1; break;
 		case 'h': help(); return CLI_OK;
 		default: return cli_usage_error("image", "unknown option '%s'", argv[optind - 1]);
@@ -45,7 +52,7 @@ int cmd_image(int argc, char **argv)
 		return cli_usage_error("image", "--vm VM.json is required");
 	struct cm_err err = {0};
 	json_object *o;
-	if (cm_measure_image(vm, &o, &err))
+	if (cm_measure_image_ex(vm, tpm, &o, &err))
 		return cli_error(CLI_INVALID_INPUT, "%s: %s", vm, err.msg);
 	int rc = cli_emit(o, json);
 	json_object_put(o);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <openssl/evp.h>
 
@@ -103,12 +104,22 @@ void cm_hash_free(struct cm_hash *h)
 	free(h);
 }
 
+/* reg = H(reg || digest), both of the hash's length. */
+static int extend(enum cm_hash_alg alg, uint8_t *reg, const uint8_t *digest)
+{
+	uint8_t buf[2 * CM_SHA512_LEN];
+	size_t n = cm_hash_len(alg);
+	memcpy(buf, reg, n);
+	memcpy(buf + n, digest, n);
+	return cm_digest(alg, buf, 2 * n, reg);
+}
+
 int cm_rtmr_extend(uint8_t reg[CM_SHA384_LEN], const uint8_t digest[CM_SHA384_LEN])
 {
-	uint8_t buf[2 * CM_SHA384_LEN];
-	for (int i = 0; i < CM_SHA384_LEN; i++) {
-		buf[i] = reg[i];
-		buf[CM_SHA384_LEN + i] = digest[i];
-	}
-	return cm_sha384(buf, sizeof(buf), reg);
+	return extend(CM_SHA384, reg, digest);
+}
+
+int cm_pcr_extend(uint8_t pcr[CM_SHA256_LEN], const uint8_t digest[CM_SHA256_LEN])
+{
+	return extend(CM_SHA256, pcr, digest);
 }

@@ -29,5 +29,7 @@ void cm_hash_free(struct cm_hash *h);
 
 /* RTMR extend: reg = SHA-384(reg || digest). */
 int cm_rtmr_extend(uint8_t reg[CM_SHA384_LEN], const uint8_t digest[CM_SHA384_LEN]);
+/* TPM PCR extend in the SHA-256 bank: pcr = SHA-256(pcr || digest). */
+int cm_pcr_extend(uint8_t pcr[CM_SHA256_LEN], const uint8_t digest[CM_SHA256_LEN]);
 
 #endif

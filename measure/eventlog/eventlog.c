@@ -1,4 +1,4 @@
-/* CCEL table and TCG2 crypto-agile event log: parse, replay, decode, anomalies. */
+/* CCEL table and TCG2 crypto-agile event logs (CCEL and TPM): parse, replay, decode, anomalies. */
 #include "measure/eventlog/eventlog.h"
 
 #include <errno.h>
@@ -10,7 +10,20 @@
 #include "measure/core/digest.h"
 #include "measure/core/json.h"
 
+#define TPM_ALG_SHA256 0x000b
 #define TPM_ALG_SHA384 0x000c
+
+/* The bank a log kind replays. */
+struct bank {
+	uint16_t alg;
+	uint16_t size;
+	enum cm_hash_alg hash;
+	const char *name;
+};
+static const struct bank banks[] = {
+	[CM_EVENTLOG_CCEL] = {TPM_ALG_SHA384, 48, CM_SHA384, "SHA-384"},
+	[CM_EVENTLOG_TPM] = {TPM_ALG_SHA256, 32, CM_SHA256, "SHA-256"},
+};
 
 int cm_ccel_table_parse(const uint8_t *p, size_t len, struct cm_ccel_table *t, struct cm_err *e)
 {
@@ -110,7 +123,7 @@ static int var_split(const struct cm_event *ev, const uint8_t **name, size_t *nc
 static int digest_is(const struct cm_event *ev, const uint8_t *p, size_t n)
 {
 	uint8_t d[48];
-	return !cm_sha384(p, n, d) && !memcmp(d, ev->digest, 48);
+	return !cm_digest(banks[ev->kind].hash, p, n, d) && !memcmp(d, ev->digest, ev->digest_len);
 }
 
 static int content_check(const struct cm_event *ev)
@@ -136,9 +149,25 @@ static int content_check(const struct cm_event *ev)
 	}
 }
 
-int cm_eventlog_parse(const uint8_t *log, size_t len, struct cm_eventlog *l, struct cm_err *e)
+/* TPM: "StartupLocality\0" + u8 locality sets PCR 0's initial value (TCG PC Client PFP 10.4.5.3). */
+static void startup_locality(struct cm_eventlog *l, const struct cm_event *ev)
 {
+	static const char sig[16] = "StartupLocality";
+	if (ev->mr_index == 0 && ev->data_len == 17 && !memcmp(ev->data, sig, 16)) {
+		if (l->pcr_extends[0])
+			anomaly(l, "event %zu at offset %zu: StartupLocality after PCR 0 was extended", l->n - 1,
+				ev->offset);
+		else
+			l->pcr[0][31] = ev->data[16];
+	}
+}
+
+static int parse(const uint8_t *log, size_t len, enum cm_eventlog_kind kind, struct cm_eventlog *l,
+		 struct cm_err *e)
+{
+	const struct bank *bk = &banks[kind];
 	memset(l, 0, sizeof(*l));
+	l->kind = kind;
 	l->anomalies = json_object_new_array();
 	if (len > CM_EVENTLOG_MAX_LEN)
 		return cm_fail(e, -E2BIG, "event log of %zu bytes exceeds the limit", len);
@@ -156,23 +185,23 @@ int cm_eventlog_parse(const uint8_t *log, size_t len, struct cm_eventlog *l, str
 	uint32_t nalgs = cm_le32(s + 24);
 	if (nalgs == 0 || nalgs > CM_EVENTLOG_MAX_ALGS || 28 + 4 * (size_t)nalgs + 1 > sz0)
 		return cm_fail(e, -EINVAL, "Spec ID algorithm count %u at offset 56 invalid", nalgs);
-	bool have384 = false;
+	bool have_bank = false;
 	for (uint32_t i = 0; i < nalgs; i++) {
 		l->alg_id[i] = cm_le16(s + 28 + 4 * i);
 		l->alg_size[i] = cm_le16(s + 30 + 4 * i);
-		if (l->alg_id[i] == TPM_ALG_SHA384) {
-			if (l->alg_size[i] != 48)
-				return cm_fail(e, -EINVAL, "Spec ID: SHA-384 digest size %u at offset %zu",
+		if (l->alg_id[i] == bk->alg) {
+			if (l->alg_size[i] != bk->size)
+				return cm_fail(e, -EINVAL, "Spec ID: %s digest size %u at offset %zu", bk->name,
 					       l->alg_size[i], (size_t)(32 + 30 + 4 * i));
-			have384 = true;
+			have_bank = true;
 		}
 		if (l->alg_size[i] == 0 || l->alg_size[i] > 64)
 			return cm_fail(e, -EINVAL, "Spec ID: algorithm 0x%x digest size %u unsupported",
 				       l->alg_id[i], l->alg_size[i]);
 	}
 	l->nalgs = nalgs;
-	if (!have384)
-		return cm_fail(e, -EINVAL, "Spec ID event lists no SHA-384 (0x000c) algorithm");
+	if (!have_bank)
+		return cm_fail(e, -EINVAL, "Spec ID event lists no %s (0x%04x) algorithm", bk->name, bk->alg);
 	uint8_t vis = s[28 + 4 * nalgs];
 	if (28 + 4 * (size_t)nalgs + 1 + vis > sz0)
 		return cm_fail(e, -EINVAL, "Spec ID vendor info at offset %zu truncated",
@@ -182,7 +211,7 @@ int cm_eventlog_parse(const uint8_t *log, size_t len, struct cm_eventlog *l, str
 	l->ev = calloc(cap, sizeof(*l->ev));
 	if (!l->ev)
 		return cm_fail(e, -ENOMEM, "out of memory");
-	unsigned separators[5] = {0};
+	unsigned separators[CM_TPM_PCRS] = {0};
 	size_t off = 32 + sz0;
 	while (off < len) {
 		size_t rem = len - off;
@@ -190,7 +219,9 @@ int cm_eventlog_parse(const uint8_t *log, size_t len, struct cm_eventlog *l, str
 		bool ff_tail = rem < 4;
 		for (size_t i = 0; i < rem && ff_tail; i++)
 			ff_tail = log[off + i] == 0xff;
-		if ((rem >= 4 && mr == 0xFFFFFFFFu) || ff_tail) {
+		/* A CCEL log area is padded (0xFF or zero) to LAML; a TPM log ends at its last
+		 * event (the kernel exports exactly the log), so any tail there is an event. */
+		if (kind == CM_EVENTLOG_CCEL && ((rem >= 4 && mr == 0xFFFFFFFFu) || ff_tail)) {
 			l->end_marker = true;
 			l->padding = rem;
 			for (size_t i = off; i < len; i++)
@@ -201,7 +232,7 @@ int cm_eventlog_parse(const uint8_t *log, size_t len, struct cm_eventlog *l, str
 				}
 			break;
 		}
-		if (cm_is_zero(log + off, rem)) { /* zero-filled remainder */
+		if (kind == CM_EVENTLOG_CCEL && cm_is_zero(log + off, rem)) { /* zero-filled remainder */
 			l->padding = rem;
 			break;
 		}
@@ -220,6 +251,8 @@ int cm_eventlog_parse(const uint8_t *log, size_t len, struct cm_eventlog *l, str
 		struct cm_event *ev = &l->ev[l->n];
 		memset(ev, 0, sizeof(*ev));
 		ev->offset = off;
+		ev->kind = kind;
+		ev->digest_len = (uint8_t)bk->size;
 		ev->mr_index = mr;
 		ev->type = cm_le32(log + off + 4);
 		uint32_t count = cm_le32(log + off + 8);
@@ -239,9 +272,9 @@ int cm_eventlog_parse(const uint8_t *log, size_t len, struct cm_eventlog *l, str
 					       off, alg, p);
 			if (len - p - 2 < dsz)
 				return cm_fail(e, -EINVAL, "event at offset %zu truncated in digest %u", off, i);
-			if (alg == TPM_ALG_SHA384) {
-				memcpy(ev->digest, log + p + 2, 48);
-				ev->has_sha384 = true;
+			if (alg == bk->alg) {
+				memcpy(ev->digest, log + p + 2, bk->size);
+				ev->has_digest = true;
 			}
 			p += 2 + dsz;
 		}
@@ -255,14 +288,30 @@ int cm_eventlog_parse(const uint8_t *log, size_t len, struct cm_eventlog *l, str
 		ev->data_len = dl;
 		off = p + 4 + dl;
 		l->n++;
-		if (!ev->has_sha384)
-			return cm_fail(e, -EINVAL, "event at offset %zu has no SHA-384 digest", ev->offset);
-		if (ev->type == CM_EV_NO_ACTION)
+		if (!ev->has_digest)
+			return cm_fail(e, -EINVAL, "event at offset %zu has no %s digest", ev->offset, bk->name);
+		if (ev->type == CM_EV_NO_ACTION) {
+			if (kind == CM_EVENTLOG_TPM)
+				startup_locality(l, ev);
 			continue;
+		}
 		ev->content_check = content_check(ev);
 		if (ev->content_check < 0)
 			anomaly(l, "event %zu at offset %zu (%s): digest does not match its event data", l->n - 1,
 				ev->offset, cm_event_type_name(ev->type));
+		if (kind == CM_EVENTLOG_TPM) {
+			if (mr >= CM_TPM_PCRS) {
+				anomaly(l, "event %zu at offset %zu: PCR index %u out of range (0..23), not replayed",
+					l->n - 1, ev->offset, mr);
+				continue;
+			}
+			if (ev->type == CM_EV_SEPARATOR && ++separators[mr] > 1)
+				anomaly(l, "event %zu at offset %zu: duplicate EV_SEPARATOR for PCR %u", l->n - 1,
+					ev->offset, mr);
+			cm_pcr_extend(l->pcr[mr], ev->digest);
+			l->pcr_extends[mr]++;
+			continue;
+		}
 		if (mr < 1 || mr > 4) {
 			anomaly(l, "event %zu at offset %zu: MR index %u out of range (1..4), not replayed",
 				l->n - 1, ev->offset, mr);
@@ -278,11 +327,73 @@ int cm_eventlog_parse(const uint8_t *log, size_t len, struct cm_eventlog *l, str
 	return 0;
 }
 
+int cm_eventlog_parse(const uint8_t *log, size_t len, struct cm_eventlog *l, struct cm_err *e)
+{
+	return parse(log, len, CM_EVENTLOG_CCEL, l, e);
+}
+
+int cm_tpm_eventlog_parse(const uint8_t *log, size_t len, struct cm_eventlog *l, struct cm_err *e)
+{
+	return parse(log, len, CM_EVENTLOG_TPM, l, e);
+}
+
 void cm_eventlog_free(struct cm_eventlog *l)
 {
 	free(l->ev);
 	json_object_put(l->anomalies);
 	memset(l, 0, sizeof(*l));
+}
+
+/* ---- PCR values ---- */
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+int cm_pcr_values_parse(const uint8_t *buf, size_t len, uint8_t pcr[CM_TPM_PCRS][32], uint32_t *mask,
+			struct cm_err *e)
+{
+	*mask = 0;
+	memset(pcr, 0, CM_TPM_PCRS * 32);
+	if (len > 65536)
+		return cm_fail(e, -E2BIG, "PCR values of %zu bytes exceed 64 KiB", len);
+	const char *p = (const char *)buf, *end = p + len;
+	for (unsigned line = 1; p < end; line++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *q = p, *le = nl ? nl : end;
+		p = nl ? nl + 1 : end;
+		while (q < le && is_blank(*q))
+			q++;
+		if (q == le || *q == '#')
+			continue;
+		unsigned idx = 0;
+		const char *d = q;
+		while (q < le && *q >= '0' && *q <= '9' && q - d < 3)
+			idx = idx * 10 + (unsigned)(*q++ - '0');
+		if (q == d || idx >= CM_TPM_PCRS)
+			return cm_fail(e, -EINVAL, "PCR values line %u: no PCR index 0..23", line);
+		while (q < le && is_blank(*q))
+			q++;
+		if (q < le && (*q == ':' || *q == '='))
+			q++;
+		while (q < le && is_blank(*q))
+			q++;
+		if (le - q >= 2 && q[0] == '0' && (q[1] == 'x' || q[1] == 'X'))
+			q += 2;
+		const char *h = q;
+		while (q < le && !is_blank(*q))
+			q++;
+		const char *t = q;
+		while (t < le && is_blank(*t))
+			t++;
+		if (t != le || cm_hex_decode_exact(h, (size_t)(q - h), pcr[idx], 32))
+			return cm_fail(e, -EINVAL, "PCR values line %u: PCR %u needs 64 hex digits (SHA-256)", line, idx);
+		if (*mask & (1u << idx))
+			return cm_fail(e, -EINVAL, "PCR values line %u: PCR %u given twice", line, idx);
+		*mask |= 1u << idx;
+	}
+	return 0;
 }
 
 /* ---- descriptions ---- */
@@ -472,12 +583,16 @@ json_object *cm_event_to_json(const struct cm_event *ev, size_t index)
 	cm_event_describe(ev, desc, sizeof(desc));
 	cm_json_add_int(o, "index", (int64_t)index);
 	cm_json_add_int(o, "offset", (int64_t)ev->offset);
-	if (ev->mr_index >= 1 && ev->mr_index <= 4 && ev->type != CM_EV_NO_ACTION)
-		cm_json_add_int(o, "imr", ev->mr_index - 1);
-	cm_json_add_int(o, "mr_index", ev->mr_index);
+	if (ev->kind == CM_EVENTLOG_TPM) {
+		cm_json_add_int(o, "pcr", ev->mr_index);
+	} else {
+		if (ev->mr_index >= 1 && ev->mr_index <= 4 && ev->type != CM_EV_NO_ACTION)
+			cm_json_add_int(o, "imr", ev->mr_index - 1);
+		cm_json_add_int(o, "mr_index", ev->mr_index);
+	}
 	cm_json_add_int(o, "event_type", ev->type);
 	cm_json_add_str(o, "type_name", cm_event_type_name(ev->type));
-	cm_json_add_hex(o, "digest", ev->digest, 48);
+	cm_json_add_hex(o, "digest", ev->digest, ev->digest_len);
 	cm_json_add_str(o, "description", desc);
 	cm_json_add_int(o, "event_size", ev->data_len);
 	if (ev->data_len <= 4096)

@@ -1,5 +1,8 @@
-/* ACPI CCEL table and the TCG2 crypto-agile event log it points to: parse, replay
- * RTMR0-3, decode events, and report anomalies (specs/measurement.md §5). */
+/* TCG2 crypto-agile event logs (TCG_PCR_EVENT2 after a SHA-1-format Spec ID event): the
+ * TDX CC event log the ACPI CCEL table points to (SHA-384, MR index 1..4 = RTMR0-3,
+ * specs/measurement.md §5) and a TPM's log (/sys/kernel/security/tpm0/binary_bios_measurements,
+ * the SHA-256 bank, PCR 0..23, docs/measurement.md "TPM PCRs"): parse, replay, decode events,
+ * and report anomalies. One parser for both; the kind selects the bank and the registers. */
 #ifndef COCOON_MEASURE_EVENTLOG_H
 #define COCOON_MEASURE_EVENTLOG_H
 
@@ -15,6 +18,13 @@
 #define CM_EVENTLOG_MAX_LEN (64u << 20)
 #define CM_EVENTLOG_MAX_EVENTS 65536
 #define CM_EVENTLOG_MAX_ALGS 8
+#define CM_TPM_PCRS 24
+
+/* What a log measures into: the bank replayed and the register numbering. */
+enum cm_eventlog_kind {
+	CM_EVENTLOG_CCEL, /* SHA-384 (0x000c), MR index 1..4 = RTMR0..3 */
+	CM_EVENTLOG_TPM,  /* SHA-256 (0x000b), PCR 0..23 */
+};
 
 /* Event types (TCG PC Client PFP). */
 enum {
@@ -66,16 +76,19 @@ int cm_ccel_table_parse(const uint8_t *p, size_t len, struct cm_ccel_table *t, s
 
 struct cm_event {
 	size_t offset;       /* byte offset of the event in the log */
-	uint32_t mr_index;   /* CC MR index: 1..4 = RTMR0..3 */
+	uint32_t mr_index;   /* CCEL: CC MR index (1..4 = RTMR0..3); TPM: the PCR index */
 	uint32_t type;
-	bool has_sha384;
-	uint8_t digest[48];  /* SHA-384 digest */
+	enum cm_eventlog_kind kind;
+	bool has_digest;
+	uint8_t digest_len;  /* 48 (CCEL, SHA-384) or 32 (TPM, SHA-256) */
+	uint8_t digest[48];  /* the replayed bank's digest */
 	const uint8_t *data; /* borrowed from the log */
 	uint32_t data_len;
 	int content_check;   /* 1 digest == hash(data), 0 not content-bound, -1 mismatch */
 };
 
 struct cm_eventlog {
+	enum cm_eventlog_kind kind;
 	struct cm_event *ev;
 	size_t n;
 	size_t end;               /* offset just after the last event */
@@ -84,8 +97,11 @@ struct cm_eventlog {
 	uint16_t alg_id[CM_EVENTLOG_MAX_ALGS];
 	uint16_t alg_size[CM_EVENTLOG_MAX_ALGS];
 	size_t nalgs;
-	uint8_t rtmr[4][48];      /* replayed */
+	uint8_t rtmr[4][48];      /* CCEL: replayed */
 	unsigned extends[4];
+	uint8_t pcr[CM_TPM_PCRS][32]; /* TPM: replayed SHA-256 PCRs (PCR 0 starts at the
+				       * StartupLocality event's locality, else zero) */
+	unsigned pcr_extends[CM_TPM_PCRS];
 	json_object *anomalies;   /* array of strings: duplicate separators, mismatches, ... */
 };
 
@@ -93,15 +109,24 @@ struct cm_eventlog {
  * header, unknown algorithm, no SHA-384) fails naming the offset; semantic problems
  * are collected in l->anomalies. Always free with cm_eventlog_free (also on failure). */
 int cm_eventlog_parse(const uint8_t *log, size_t len, struct cm_eventlog *l, struct cm_err *e);
+/* The same for a TPM log: the SHA-256 bank replayed into PCR 0..23 (the Spec ID event must
+ * list SHA-256; other banks are parsed and skipped). The log ends at its last byte. */
+int cm_tpm_eventlog_parse(const uint8_t *log, size_t len, struct cm_eventlog *l, struct cm_err *e);
 void cm_eventlog_free(struct cm_eventlog *l);
+
+/* SHA-256 PCR values as text: one "<index> <64 hex>" a line (also "<index>: 0x<hex>", as
+ * tpm2_pcrread prints; blank lines and '#' comments skipped), index 0..23, each at most once.
+ * *mask gets bit i for every PCR i given. Errors name the line. At most 64 KiB. */
+int cm_pcr_values_parse(const uint8_t *buf, size_t len, uint8_t pcr[CM_TPM_PCRS][32], uint32_t *mask,
+			struct cm_err *e);
 
 const char *cm_event_type_name(uint32_t type);
 /* A readable description of an event (variable name, action string, blob name,
  * device path file name, kernel tag, RTMR3 message ...), written into buf. */
 void cm_event_describe(const struct cm_event *ev, char *buf, size_t size);
 
-/* JSON object of one event: index, offset, imr (0-based RTMR), mr_index, type,
- * type_name, digest, description, data_len, content_check. */
+/* JSON object of one event: index, offset, imr (0-based RTMR) and mr_index for a CCEL
+ * event or pcr for a TPM event, type, type_name, digest, description, data_len, content_check. */
 json_object *cm_event_to_json(const struct cm_event *ev, size_t index);
 
 #endif

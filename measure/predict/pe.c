@@ -25,8 +25,8 @@ struct sec {
 	uint32_t ptr, size;
 };
 
-int cm_pe_authenticode_sha384(const uint8_t *img, size_t len, const uint8_t *hdr, size_t hdr_len,
-			      uint8_t out[48], struct cm_pe_info *info, struct cm_err *e)
+int cm_pe_authenticode(enum cm_hash_alg alg, const uint8_t *img, size_t len, const uint8_t *hdr,
+		       size_t hdr_len, uint8_t *out, struct cm_pe_info *info, struct cm_err *e)
 {
 	struct cm_pe_info inf = {0};
 	if (hdr_len > len)
@@ -96,7 +96,7 @@ int cm_pe_authenticode_sha384(const uint8_t *img, size_t len, const uint8_t *hdr
 		s[j] = x;
 	}
 
-	struct cm_hash *h = cm_hash_new(CM_SHA384);
+	struct cm_hash *h = cm_hash_new(alg);
 	if (!h)
 		return cm_fail(e, -ENOMEM, "out of memory");
 	int rc = upd(h, img, hdr, hdr_len, 0, csum);
@@ -137,11 +137,17 @@ int cm_pe_authenticode_sha384(const uint8_t *img, size_t len, const uint8_t *hdr
 		rc = cm_hash_final(h, out);
 	cm_hash_free(h);
 	if (rc)
-		return cm_fail(e, -EIO, "SHA-384 failed");
+		return cm_fail(e, -EIO, "Authenticode digest failed");
 	inf.hashed_bytes = hashed;
 	if (info)
 		*info = inf;
 	return 0;
+}
+
+int cm_pe_authenticode_sha384(const uint8_t *img, size_t len, const uint8_t *hdr, size_t hdr_len,
+			      uint8_t out[48], struct cm_pe_info *info, struct cm_err *e)
+{
+	return cm_pe_authenticode(CM_SHA384, img, len, hdr, hdr_len, out, info, e);
 }
 
 int cm_linux_qemu_patch(uint8_t hdr[CM_LINUX_HDR_LEN], size_t kernel_len,

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "measure/core/digest.h"
 #include "measure/core/util.h"
 
 #define CM_PE_MAX_SECTIONS 96
@@ -23,8 +24,12 @@ struct cm_pe_info {
 	size_t hashed_bytes;     /* bytes fed to the hash */
 };
 
-/* Authenticode SHA-384 of img. When hdr is non-NULL, its hdr_len bytes replace the
- * start of img (used for the QEMU-patched setup header). info may be NULL. */
+/* Authenticode digest of img with alg (SHA-384 for RTMR1, SHA-256 for TPM PCR 4; out holds
+ * cm_hash_len(alg) bytes). When hdr is non-NULL, its hdr_len bytes replace the start of img
+ * (used for the QEMU-patched setup header). info may be NULL. */
+int cm_pe_authenticode(enum cm_hash_alg alg, const uint8_t *img, size_t len, const uint8_t *hdr,
+		       size_t hdr_len, uint8_t *out, struct cm_pe_info *info, struct cm_err *e);
+/* The same with SHA-384. */
 int cm_pe_authenticode_sha384(const uint8_t *img, size_t len, const uint8_t *hdr, size_t hdr_len,
 			      uint8_t out[48], struct cm_pe_info *info, struct cm_err *e);
 

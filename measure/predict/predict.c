@@ -264,15 +264,17 @@ static const uint8_t boot0000[62] = {
 	0x3e, 0xe4, 0xaf, 0x65, 0x16, 0xa1, 0x04, 0x06, 0x14, 0x00, 0x21, 0xaa, 0x2c, 0x46, 0x14, 0x76,
 	0x03, 0x45, 0x83, 0x6e, 0x8a, 0xb6, 0xf4, 0x66, 0x23, 0x31, 0x7f, 0xff, 0x04, 0x00};
 
-static struct cm_pevent *push(struct cm_prediction *p, int imr, uint32_t type, const char *fmt, ...)
+static const uint8_t separator[4] = {0};
+
+static struct cm_pevent *push(struct cm_prediction *p, int reg, uint32_t type, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-static struct cm_pevent *push(struct cm_prediction *p, int imr, uint32_t type, const char *fmt, ...)
+static struct cm_pevent *push(struct cm_prediction *p, int reg, uint32_t type, const char *fmt, ...)
 {
 	if (p->n >= CM_PREDICT_MAX_EVENTS)
 		return NULL;
 	struct cm_pevent *ev = &p->ev[p->n++];
 	memset(ev, 0, sizeof(*ev));
-	ev->imr = imr;
+	ev->reg = reg;
 	ev->type = type;
 	va_list ap;
 	va_start(ap, fmt);
@@ -281,17 +283,30 @@ static struct cm_pevent *push(struct cm_prediction *p, int imr, uint32_t type, c
 	return ev;
 }
 
-static int push_hash(struct cm_prediction *p, int imr, uint32_t type, const void *data, size_t len,
+/* One event whose digest is the prediction's hash (SHA-384 for RTMRs, SHA-256 for PCRs) of data. */
+static int push_hash(struct cm_prediction *p, int reg, uint32_t type, const void *data, size_t len,
 		     const char *desc)
 {
-	struct cm_pevent *ev = push(p, imr, type, "%s", desc);
+	struct cm_pevent *ev = push(p, reg, type, "%s", desc);
 	if (!ev)
 		return -E2BIG;
-	return cm_sha384(data, len, ev->digest);
+	return cm_digest(p->alg, data, len, ev->digest);
+}
+
+static int push_separator(struct cm_prediction *p, int reg, const char *why)
+{
+	char desc[64];
+	snprintf(desc, sizeof(desc), "separator (%s)", why);
+	return push_hash(p, reg, CM_EV_SEPARATOR, separator, sizeof(separator), desc);
+}
+
+static int push_action(struct cm_prediction *p, int reg, const char *action)
+{
+	return push_hash(p, reg, CM_EV_EFI_ACTION, action, strlen(action), action);
 }
 
 /* UEFI_VARIABLE_DATA with empty data (no enrolled keys). */
-static int push_empty_var(struct cm_prediction *p, const uint8_t guid[16], const char *name)
+static int push_empty_var(struct cm_prediction *p, int reg, const uint8_t guid[16], const char *name)
 {
 	uint8_t buf[32 + 2 * 16] = {0};
 	size_t nc = strlen(name);
@@ -301,7 +316,93 @@ static int push_empty_var(struct cm_prediction *p, const uint8_t guid[16], const
 		buf[32 + 2 * i] = (uint8_t)name[i];
 	char desc[64];
 	snprintf(desc, sizeof(desc), "%s (empty)", name);
-	return push_hash(p, 0, CM_EV_EFI_VARIABLE_DRIVER_CONFIG, buf, 32 + 2 * nc, desc);
+	return push_hash(p, reg, CM_EV_EFI_VARIABLE_DRIVER_CONFIG, buf, 32 + 2 * nc, desc);
+}
+
+/* The Secure Boot policy (no enrolled keys) and its separator: RTMR0 / PCR 7. */
+static int push_secure_boot(struct cm_prediction *p, int reg)
+{
+	int rc = push_empty_var(p, reg, efi_global_guid, "SecureBoot");
+	rc = rc ? rc : push_empty_var(p, reg, efi_global_guid, "PK");
+	rc = rc ? rc : push_empty_var(p, reg, efi_global_guid, "KEK");
+	rc = rc ? rc : push_empty_var(p, reg, image_security_guid, "db");
+	rc = rc ? rc : push_empty_var(p, reg, image_security_guid, "dbx");
+	return rc ? rc : push_separator(p, reg, "secure boot policy");
+}
+
+/* BootOrder and Boot0000 as OVMF measures them before a direct kernel boot: RTMR0 / PCR 1. */
+static int push_boot_vars(struct cm_prediction *p, int reg)
+{
+	static const uint8_t bootorder[2] = {0, 0};
+	int rc = push_hash(p, reg, CM_EV_EFI_VARIABLE_BOOT, bootorder, 2, "BootOrder = 0000");
+	return rc ? rc : push_hash(p, reg, CM_EV_EFI_VARIABLE_BOOT, boot0000, sizeof(boot0000), "Boot0000: UiApp");
+}
+
+#define QEMU_TPM_LOG_FILE "etc/tpm/log"
+#define QEMU_TPM_LOG_SIZE 0x10000 /* TPM_LOG_AREA_MINIMUM_SIZE (QEMU hw/acpi/tpm.h), zero-filled */
+
+/* "ACPI DATA" (OvmfPkg QemuFwCfgAcpi.c): etc/table-loader, then every file the loader
+ * ALLOCATEs, in loader order, as downloaded (before patching): RTMR0 / PCR 1. The loader
+ * and RSDP are derived from etc/acpi/tables when not captured (rsdp, tables). */
+static int push_acpi(const struct cm_predict_input *in, struct cm_prediction *p, int reg, struct cm_err *e)
+{
+	uint8_t *derived = NULL;
+	size_t loader_len = in->loader_len;
+	uint8_t rsdp[20];
+	const uint8_t *rp = in->rsdp, *loader = in->loader;
+	size_t rl = in->rsdp_len;
+	int rc = 0;
+	if (!loader) {
+		rc = cm_acpi_derive_loader(in->acpi_tables, in->acpi_tables_len, &derived, &loader_len, e);
+		if (rc)
+			return rc;
+		loader = derived;
+	}
+	if (!rp) {
+		rc = cm_acpi_derive_rsdp(in->acpi_tables, in->acpi_tables_len, rsdp, e);
+		if (rc) {
+			free(derived);
+			return rc;
+		}
+		rp = rsdp;
+		rl = sizeof(rsdp);
+	}
+	char desc[CM_PREDICT_DESC];
+	snprintf(desc, sizeof(desc), "ACPI DATA: etc/table-loader (%zu bytes, %s)", loader_len,
+		 in->loader ? "captured" : "derived");
+	rc = push_hash(p, reg, CM_EV_PLATFORM_CONFIG_FLAGS, loader, loader_len, desc);
+	for (size_t off = 0; !rc && off + LOADER_CMD <= loader_len; off += LOADER_CMD) {
+		const uint8_t *c = loader + off;
+		uint32_t cmd = cm_le32(c);
+		if (cmd == 0) /* zero padding after the last command */
+			break;
+		if (cmd != 1) /* ALLOCATE */
+			continue;
+		char file[57];
+		memcpy(file, c + 4, 56);
+		file[56] = 0;
+		if (!strcmp(file, ACPI_RSDP_FILE)) {
+			snprintf(desc, sizeof(desc), "ACPI DATA: etc/acpi/rsdp (%zu bytes, %s)", rl,
+				 in->rsdp ? "captured" : "derived");
+			rc = push_hash(p, reg, CM_EV_PLATFORM_CONFIG_FLAGS, rp, rl, desc);
+		} else if (!strcmp(file, ACPI_TABLES_FILE)) {
+			snprintf(desc, sizeof(desc), "ACPI DATA: etc/acpi/tables (%zu bytes)", in->acpi_tables_len);
+			rc = push_hash(p, reg, CM_EV_PLATFORM_CONFIG_FLAGS, in->acpi_tables, in->acpi_tables_len, desc);
+		} else if (!strcmp(file, QEMU_TPM_LOG_FILE)) {
+			uint8_t *zero = calloc(1, QEMU_TPM_LOG_SIZE);
+			rc = zero ? push_hash(p, reg, CM_EV_PLATFORM_CONFIG_FLAGS, zero, QEMU_TPM_LOG_SIZE,
+					      "ACPI DATA: etc/tpm/log (65536 zero bytes, the TPM log area)")
+				  : -ENOMEM;
+			free(zero);
+		} else {
+			free(derived);
+			return cm_fail(e, -ENOTSUP,
+				       "etc/table-loader command %zu allocates \"%s\", whose content is not predicted",
+				       off / LOADER_CMD, file);
+		}
+	}
+	free(derived);
+	return rc ? cm_fail(e, rc, "ACPI prediction failed") : 0;
 }
 
 static int rtmr0_platform(const struct cm_predict_input *in, struct cm_prediction *p, struct cm_err *e)
@@ -324,58 +425,21 @@ static int rtmr0_platform(const struct cm_predict_input *in, struct cm_predictio
 		return rc;
 	snprintf(desc, sizeof(desc), "CFV (firmware bytes 0x0+0x%zx, variable store)", cfv_len);
 	rc = push_hash(p, 0, CM_EV_EFI_PLATFORM_FIRMWARE_BLOB2, cfv, cfv_len, desc);
-	rc = rc ? rc : push_empty_var(p, efi_global_guid, "SecureBoot");
-	rc = rc ? rc : push_empty_var(p, efi_global_guid, "PK");
-	rc = rc ? rc : push_empty_var(p, efi_global_guid, "KEK");
-	rc = rc ? rc : push_empty_var(p, image_security_guid, "db");
-	rc = rc ? rc : push_empty_var(p, image_security_guid, "dbx");
-	static const uint8_t sep[4] = {0};
-	rc = rc ? rc : push_hash(p, 0, CM_EV_SEPARATOR, sep, 4, "separator (secure boot policy)");
+	rc = rc ? rc : push_secure_boot(p, 0);
 	if (rc)
 		return cm_fail(e, rc, "RTMR0 prediction failed");
-
-	/* ACPI: loader, then the ALLOCATE'd blobs in loader order (rsdp, tables). */
-	uint8_t *loader = NULL;
-	size_t loader_len = in->loader_len;
-	uint8_t rsdp[20];
-	const uint8_t *rp = in->rsdp;
-	size_t rl = in->rsdp_len;
-	if (!in->loader) {
-		rc = cm_acpi_derive_loader(in->acpi_tables, in->acpi_tables_len, &loader, &loader_len, e);
-		if (rc)
-			return rc;
-	}
-	if (!rp) {
-		rc = cm_acpi_derive_rsdp(in->acpi_tables, in->acpi_tables_len, rsdp, e);
-		if (rc) {
-			free(loader);
-			return rc;
-		}
-		rp = rsdp;
-		rl = sizeof(rsdp);
-	}
-	snprintf(desc, sizeof(desc), "ACPI DATA: etc/table-loader (%zu bytes, %s)", loader_len,
-		 in->loader ? "captured" : "derived");
-	rc = push_hash(p, 0, CM_EV_PLATFORM_CONFIG_FLAGS, in->loader ? in->loader : loader, loader_len, desc);
-	free(loader);
-	snprintf(desc, sizeof(desc), "ACPI DATA: etc/acpi/rsdp (%zu bytes, %s)", rl,
-		 in->rsdp ? "captured" : "derived");
-	rc = rc ? rc : push_hash(p, 0, CM_EV_PLATFORM_CONFIG_FLAGS, rp, rl, desc);
-	snprintf(desc, sizeof(desc), "ACPI DATA: etc/acpi/tables (%zu bytes)", in->acpi_tables_len);
-	rc = rc ? rc : push_hash(p, 0, CM_EV_PLATFORM_CONFIG_FLAGS, in->acpi_tables, in->acpi_tables_len, desc);
-	if (rc)
-		return cm_fail(e, rc, "RTMR0 prediction failed");
-	return 0;
+	return push_acpi(in, p, 0, e);
 }
 
-static int kernel_event(const struct cm_predict_input *in, struct cm_prediction *p, struct cm_err *e)
+/* The kernel OVMF loads (EV_EFI_BOOT_SERVICES_APPLICATION): RTMR1 / PCR 4. */
+static int push_kernel(const struct cm_predict_input *in, struct cm_prediction *p, int reg, struct cm_err *e)
 {
-	struct cm_pevent *ev = push(p, 1, CM_EV_EFI_BOOT_SERVICES_APPLICATION, "kernel (%s, %zu bytes)",
+	struct cm_pevent *ev = push(p, reg, CM_EV_EFI_BOOT_SERVICES_APPLICATION, "kernel (%s, %zu bytes)",
 				    cm_kernel_mode_name(in->kernel_mode), in->kernel_len);
 	if (!ev)
 		return cm_fail(e, -E2BIG, "too many events");
 	if (in->kernel_mode == CM_KERNEL_UNPATCHED)
-		return cm_pe_authenticode_sha384(in->kernel, in->kernel_len, NULL, 0, ev->digest, NULL, e);
+		return cm_pe_authenticode(p->alg, in->kernel, in->kernel_len, NULL, 0, ev->digest, NULL, e);
 	uint8_t hdr[CM_LINUX_HDR_LEN];
 	if (in->kernel_len < sizeof(hdr))
 		return cm_fail(e, -EINVAL, "kernel too short");
@@ -384,14 +448,54 @@ static int kernel_event(const struct cm_predict_input *in, struct cm_prediction 
 		.mem = in->mem, .has_initrd = in->initrd != NULL, .initrd_size = in->initrd_len,
 		.cmdline = in->cmdline};
 	int rc = cm_linux_qemu_patch(hdr, in->kernel_len, &kp, e);
-	return rc ? rc : cm_pe_authenticode_sha384(in->kernel, in->kernel_len, hdr, sizeof(hdr), ev->digest, NULL, e);
+	return rc ? rc : cm_pe_authenticode(p->alg, in->kernel, in->kernel_len, hdr, sizeof(hdr), ev->digest, NULL, e);
+}
+
+/* The Linux EFI stub's tagged events: LoadOptions (cmdline) and initrd: RTMR2 / PCR 9. */
+static int push_linux_stub(const struct cm_predict_input *in, struct cm_prediction *p, int reg, struct cm_err *e)
+{
+	uint8_t *lo;
+	size_t lol;
+	/* OVMF passes an initrd only when fw_cfg's initrd size is > 0 (an empty
+	 * -initrd file still gets QEMU's header patch, above). */
+	bool initrd = in->initrd && in->initrd_len > 0;
+	int rc = cm_load_options(in->cmdline, initrd, &lo, &lol, e);
+	if (rc)
+		return rc;
+	if (lol) {
+		char desc[CM_PREDICT_DESC];
+		snprintf(desc, sizeof(desc), "LOADED_IMAGE::LoadOptions: %.100s%s",
+			 in->cmdline ? in->cmdline : "", initrd ? " initrd=initrd" : "");
+		rc = push_hash(p, reg, CM_EV_EVENT_TAG, lo, lol, desc);
+	}
+	free(lo);
+	if (!rc && initrd) {
+		char desc[CM_PREDICT_DESC];
+		snprintf(desc, sizeof(desc), "Linux initrd (%zu bytes)", in->initrd_len);
+		rc = push_hash(p, reg, CM_EV_EVENT_TAG, in->initrd, in->initrd_len, desc);
+	}
+	return rc ? cm_fail(e, rc, "prediction failed") : 0;
+}
+
+static const char calling[] = "Calling EFI Application from Boot Option";
+
+/* After ReadyToBoot: the EFI stub's events (RTMR2 / PCR 9), then ExitBootServices (RTMR1 / PCR 5). */
+static int push_kernel_start(const struct cm_predict_input *in, struct cm_prediction *p, int stub_reg,
+			     int ebs_reg, struct cm_err *e)
+{
+	int rc = push_linux_stub(in, p, stub_reg, e);
+	if (rc)
+		return rc;
+	rc = push_action(p, ebs_reg, "Exit Boot Services Invocation");
+	rc = rc ? rc : push_action(p, ebs_reg, "Exit Boot Services Returned with Success");
+	return rc ? cm_fail(e, rc, "prediction failed") : 0;
 }
 
 int cm_predict(const struct cm_predict_input *in, struct cm_prediction *p, struct cm_err *e)
 {
 	memset(p, 0, sizeof(*p));
+	p->alg = CM_SHA384;
 	int rc = 0;
-	static const uint8_t sep[4] = {0};
 	/* 1-11: RTMR0 platform events, or verbatim from a reference log. */
 	if (in->rtmr0_events) {
 		for (size_t i = 0; i < in->n_rtmr0_events; i++) {
@@ -410,77 +514,126 @@ int cm_predict(const struct cm_predict_input *in, struct cm_prediction *p, struc
 			return rc;
 	}
 	if (in->kernel) {
-		rc = kernel_event(in, p, e);
+		rc = push_kernel(in, p, 1, e);
 		if (rc)
 			return rc;
 	}
-	if (!in->rtmr0_events) {
-		static const uint8_t bootorder[2] = {0, 0};
-		rc = push_hash(p, 0, CM_EV_EFI_VARIABLE_BOOT, bootorder, 2, "BootOrder = 0000") ||
-		     push_hash(p, 0, CM_EV_EFI_VARIABLE_BOOT, boot0000, sizeof(boot0000), "Boot0000: UiApp");
-	}
-	static const char calling[] = "Calling EFI Application from Boot Option";
+	if (!in->rtmr0_events)
+		rc = push_boot_vars(p, 0);
 	if (!rc && in->kernel)
-		rc = push_hash(p, 1, CM_EV_EFI_ACTION, calling, sizeof(calling) - 1, calling);
+		rc = push_action(p, 1, calling);
 	/* The ReadyToBoot separator: RTMR0 before edk2 efaf8931 (already in a reference
 	 * log's RTMR0 events), RTMR1 since. */
 	if (!rc && in->profile == CM_OVMF_PRE202411 && !in->rtmr0_events)
-		rc = push_hash(p, 0, CM_EV_SEPARATOR, sep, 4, "separator (ReadyToBoot)");
+		rc = push_separator(p, 0, "ReadyToBoot");
 	else if (!rc && in->profile != CM_OVMF_PRE202411 && in->kernel)
-		rc = push_hash(p, 1, CM_EV_SEPARATOR, sep, 4, "separator (ReadyToBoot)");
+		rc = push_separator(p, 1, "ReadyToBoot");
 	if (rc)
 		return cm_fail(e, rc, "prediction failed");
-	if (in->kernel) {
-		uint8_t *lo;
-		size_t lol;
-		/* OVMF passes an initrd only when fw_cfg's initrd size is > 0 (an empty
-		 * -initrd file still gets QEMU's header patch, above). */
-		bool initrd = in->initrd && in->initrd_len > 0;
-		rc = cm_load_options(in->cmdline, initrd, &lo, &lol, e);
-		if (rc)
-			return rc;
-		if (lol) {
-			char desc[CM_PREDICT_DESC];
-			snprintf(desc, sizeof(desc), "LOADED_IMAGE::LoadOptions: %.100s%s",
-				 in->cmdline ? in->cmdline : "", initrd ? " initrd=initrd" : "");
-			rc = push_hash(p, 2, CM_EV_EVENT_TAG, lo, lol, desc);
-		}
-		free(lo);
-		if (!rc && initrd) {
-			char desc[CM_PREDICT_DESC];
-			snprintf(desc, sizeof(desc), "Linux initrd (%zu bytes)", in->initrd_len);
-			rc = push_hash(p, 2, CM_EV_EVENT_TAG, in->initrd, in->initrd_len, desc);
-		}
-		static const char ebs[] = "Exit Boot Services Invocation";
-		static const char ebs_ok[] = "Exit Boot Services Returned with Success";
-		rc = rc ? rc : push_hash(p, 1, CM_EV_EFI_ACTION, ebs, sizeof(ebs) - 1, ebs);
-		rc = rc ? rc : push_hash(p, 1, CM_EV_EFI_ACTION, ebs_ok, sizeof(ebs_ok) - 1, ebs_ok);
-		if (rc)
-			return cm_fail(e, rc, "prediction failed");
-	}
+	if (in->kernel && (rc = push_kernel_start(in, p, 2, 1, e)))
+		return rc;
 	for (size_t i = 0; i < in->n_rtmr3_events; i++) {
 		if (p->n >= CM_PREDICT_MAX_EVENTS)
 			return cm_fail(e, -E2BIG, "too many RTMR3 events");
 		p->ev[p->n] = in->rtmr3_events[i];
-		p->ev[p->n++].imr = 3;
+		p->ev[p->n++].reg = 3;
 	}
 	for (size_t i = 0; i < p->n; i++)
-		cm_rtmr_extend(p->rtmr[p->ev[i].imr], p->ev[i].digest);
+		cm_rtmr_extend(p->rtmr[p->ev[i].reg], p->ev[i].digest);
 	return 0;
 }
 
-size_t cm_pevents_from_log(const struct cm_eventlog *l, int imr, struct cm_pevent *out, size_t max)
+/* ---- TPM PCRs (docs/measurement.md "TPM PCRs") ---- */
+
+static const char *const pcr_unknown_reason[CM_TPM_PCRS] = {
+	[0] = "S-CRTM version and the firmware volumes OVMF decompresses (PEIFV, DXEFV) are not "
+	      "predicted from OVMF.fd; give a reference TPM log (VM.json \"tpm_log\")",
+	[1] = "QEMU's ACPI blobs with the TPM's tables are host-generated: give them as captured from a "
+	      "machine with the same TPM device (VM.json \"acpi_tables\" and \"table_loader\"; the "
+	      "derived loader lacks etc/tpm/log) or a reference TPM log (\"tpm_log\")",
+};
+
+/* PCR 1 from the captured ACPI blobs of the machine (with its TPM). */
+static bool pcr1_from_files(const struct cm_predict_input *in)
+{
+	return in->acpi_tables && in->loader;
+}
+
+/* PCRs whose events a reference log supplies (firmware-build- or host-dependent). */
+static bool tpm_from_log(const struct cm_predict_input *in, int pcr)
+{
+	return pcr == 0 || (pcr == 1 && !pcr1_from_files(in));
+}
+
+int cm_predict_tpm(const struct cm_predict_input *in, struct cm_prediction *p, struct cm_err *e)
+{
+	memset(p, 0, sizeof(*p));
+	p->alg = CM_SHA256;
+	if (!in->kernel)
+		return cm_fail(e, -EINVAL, "TPM prediction needs the kernel");
+	/* Chronological, as OVMF's Tcg2Pei/Tcg2Dxe and the EFI stub measure a direct kernel
+	 * boot; per PCR the order is what matters. */
+	for (size_t i = 0; i < in->n_tpm_events; i++) {
+		if (!tpm_from_log(in, in->tpm_events[i].reg))
+			continue;
+		if (p->n >= CM_PREDICT_MAX_EVENTS)
+			return cm_fail(e, -E2BIG, "too many reference TPM events");
+		p->ev[p->n++] = in->tpm_events[i];
+	}
+	bool acpi = pcr1_from_files(in);
+	int rc = push_secure_boot(p, 7);
+	if (rc)
+		return cm_fail(e, rc, "prediction failed");
+	if (acpi && (rc = push_acpi(in, p, 1, e)))
+		return rc;
+	rc = push_kernel(in, p, 4, e);
+	if (rc)
+		return rc;
+	if (acpi)
+		rc = push_boot_vars(p, 1);
+	rc = rc ? rc : push_action(p, 4, calling);
+	/* ReadyToBoot: a separator in PCR 0-6 (PCR 0, and 1 without the ACPI blobs: in the
+	 * reference log's events). */
+	for (int pcr = acpi ? 1 : 2; pcr <= 6 && !rc; pcr++)
+		rc = push_separator(p, pcr, "ReadyToBoot");
+	if (rc)
+		return cm_fail(e, rc, "prediction failed");
+	rc = push_kernel_start(in, p, 9, 5, e);
+	if (rc)
+		return rc;
+	/* PCR 0-9 are boot PCRs (8: nothing measures into it, it stays zero). */
+	bool have_log = in->tpm_events != NULL;
+	for (int pcr = 0; pcr < 10; pcr++) {
+		p->pcr_known[pcr] = tpm_from_log(in, pcr) ? have_log : true;
+		p->pcr_unknown[pcr] = p->pcr_known[pcr] ? NULL : pcr_unknown_reason[pcr];
+	}
+	/* PCR 10-23: not boot PCRs. */
+	for (int pcr = 10; pcr < CM_TPM_PCRS; pcr++) {
+		p->pcr_known[pcr] = false;
+		p->pcr_unknown[pcr] =
+			pcr < 16 ? "runtime: IMA (10), applications and the appliance's own extends, not the boot" :
+			pcr == 16 ? "debug PCR, not used by the boot" :
+			pcr < 23 ? "DRTM PCR (all ones until a dynamic launch), not used by the boot" :
+				   "application PCR, not used by the boot";
+	}
+	for (size_t i = 0; i < p->n; i++)
+		cm_pcr_extend(p->pcr[p->ev[i].reg], p->ev[i].digest);
+	return 0;
+}
+
+size_t cm_pevents_from_log(const struct cm_eventlog *l, int reg, struct cm_pevent *out, size_t max)
 {
 	size_t n = 0;
+	uint32_t want = l->kind == CM_EVENTLOG_TPM ? (uint32_t)reg : (uint32_t)reg + 1;
 	for (size_t i = 0; i < l->n && n < max; i++) {
 		const struct cm_event *ev = &l->ev[i];
-		if (ev->mr_index != (uint32_t)imr + 1 || ev->type == CM_EV_NO_ACTION)
+		if (ev->mr_index != want || ev->type == CM_EV_NO_ACTION)
 			continue;
 		struct cm_pevent *x = &out[n++];
 		memset(x, 0, sizeof(*x));
-		x->imr = imr;
+		x->reg = reg;
 		x->type = ev->type;
-		memcpy(x->digest, ev->digest, 48);
+		memcpy(x->digest, ev->digest, ev->digest_len);
 		char d[CM_PREDICT_DESC - 16];
 		cm_event_describe(ev, d, sizeof(d));
 		snprintf(x->desc, sizeof(x->desc), "from log: %s", d);
@@ -488,24 +641,54 @@ size_t cm_pevents_from_log(const struct cm_eventlog *l, int imr, struct cm_peven
 	return n;
 }
 
-json_object *cm_prediction_events_json(const struct cm_prediction *p)
+static json_object *pevent_json(const struct cm_prediction *p, const struct cm_pevent *ev)
+{
+	json_object *x = json_object_new_object();
+	cm_json_add_hex(x, "digest", ev->digest, cm_hash_len(p->alg));
+	cm_json_add_int(x, "event_type", ev->type);
+	cm_json_add_str(x, "type_name", ev->type ? cm_event_type_name(ev->type) : "runtime");
+	cm_json_add_str(x, "description", ev->desc);
+	return x;
+}
+
+/* {"<key><reg>": [events...]} for registers 0..nreg-1 (only those with events when sparse). */
+static json_object *events_json(const struct cm_prediction *p, const char *prefix, int nreg, bool sparse)
 {
 	json_object *o = json_object_new_object();
-	static const char *const keys[4] = {"rtmr0", "rtmr1", "rtmr2", "rtmr3"};
-	for (int r = 0; r < 4; r++) {
+	for (int r = 0; r < nreg; r++) {
 		json_object *a = json_object_new_array();
-		for (size_t i = 0; i < p->n; i++) {
-			const struct cm_pevent *ev = &p->ev[i];
-			if (ev->imr != r)
-				continue;
-			json_object *x = json_object_new_object();
-			cm_json_add_hex(x, "digest", ev->digest, 48);
-			cm_json_add_int(x, "event_type", ev->type);
-			cm_json_add_str(x, "type_name", ev->type ? cm_event_type_name(ev->type) : "runtime");
-			cm_json_add_str(x, "description", ev->desc);
-			json_object_array_add(a, x);
+		for (size_t i = 0; i < p->n; i++)
+			if (p->ev[i].reg == r)
+				json_object_array_add(a, pevent_json(p, &p->ev[i]));
+		if (sparse && !json_object_array_length(a)) {
+			json_object_put(a);
+			continue;
 		}
-		json_object_object_add(o, keys[r], a);
+		char key[16];
+		snprintf(key, sizeof(key), "%s%d", prefix, r);
+		json_object_object_add(o, key, a);
 	}
 	return o;
+}
+
+json_object *cm_prediction_events_json(const struct cm_prediction *p)
+{
+	return events_json(p, "rtmr", 4, false);
+}
+
+json_object *cm_tpm_prediction_json(const struct cm_prediction *p, json_object **events,
+				    json_object **unknown)
+{
+	json_object *pcrs = json_object_new_object();
+	*unknown = json_object_new_object();
+	for (int r = 0; r < CM_TPM_PCRS; r++) {
+		char key[8];
+		snprintf(key, sizeof(key), "%d", r);
+		if (p->pcr_known[r])
+			cm_json_add_hex(pcrs, key, p->pcr[r], 32);
+		else
+			cm_json_add_str(*unknown, key, p->pcr_unknown[r]);
+	}
+	*events = events_json(p, "", CM_TPM_PCRS, true);
+	return pcrs;
 }

@@ -1,6 +1,7 @@
-/* RTMR0-3 prediction for a QEMU direct boot with OVMF/TDVF (specs/measurement.md §3),
- * the ACPI loader/RSDP derivation (§3.4) and the whole-image VM.json description
- * (docs/measurement.md). */
+/* RTMR0-3 prediction for a QEMU direct boot with OVMF/TDVF (specs/measurement.md §3), the
+ * SHA-256 TPM PCRs of the same boot with a vTPM (docs/measurement.md "TPM PCRs"; one set of
+ * event builders for both), the ACPI loader/RSDP derivation (§3.4) and the whole-image
+ * VM.json description (docs/measurement.md). */
 #ifndef COCOON_MEASURE_PREDICT_H
 #define COCOON_MEASURE_PREDICT_H
 
@@ -10,7 +11,9 @@
 
 #include <json-c/json.h>
 
+#include "measure/core/digest.h"
 #include "measure/core/util.h"
+#include "measure/eventlog/eventlog.h"
 #include "measure/predict/tdvf.h"
 
 /* OVMF event-layout generations. */
@@ -44,16 +47,20 @@ int cm_load_options(const char *cmdline, bool has_initrd, uint8_t **out, size_t 
 #define CM_PREDICT_DESC 160
 
 struct cm_pevent {
-	int imr;            /* 0..3 = RTMR0..3 */
+	int reg;            /* TDX: 0..3 = RTMR0..3; TPM: the PCR index */
 	uint32_t type;      /* TCG event type (0 for RTMR3 runtime events) */
 	uint8_t digest[48];
 	char desc[CM_PREDICT_DESC];
 };
 
 struct cm_prediction {
+	enum cm_hash_alg alg;                       /* SHA-384 (RTMRs) or SHA-256 (TPM PCRs) */
 	struct cm_pevent ev[CM_PREDICT_MAX_EVENTS]; /* chronological */
 	size_t n;
-	uint8_t rtmr[4][48];
+	uint8_t rtmr[4][48];                        /* cm_predict */
+	uint8_t pcr[CM_TPM_PCRS][32];               /* cm_predict_tpm */
+	bool pcr_known[CM_TPM_PCRS];                /* predicted; else pcr_unknown says why */
+	const char *pcr_unknown[CM_TPM_PCRS];
 };
 
 struct cm_predict_input {
@@ -81,18 +88,33 @@ struct cm_predict_input {
 	/* RTMR3: runtime events in order (digests from cm_rtmr3_event_digest) */
 	const struct cm_pevent *rtmr3_events;
 	size_t n_rtmr3_events;
+	/* TPM: the events of a reference TPM log (SHA-256, reg = PCR); PCR 0 (and PCR 1 without
+	 * the captured ACPI blobs) are taken from it (NULL: not predicted) */
+	const struct cm_pevent *tpm_events;
+	size_t n_tpm_events;
 };
 
-struct cm_eventlog;
-/* Copy the events a replayed log extended into register imr (0..3) as prediction
- * events (for RTMR0 taken from a reference log). Returns the count (at most max). */
-size_t cm_pevents_from_log(const struct cm_eventlog *l, int imr, struct cm_pevent *out, size_t max);
+/* Copy the events a replayed log extended into register reg (a CCEL log: RTMR 0..3; a TPM
+ * log: PCR 0..23) as prediction events (for RTMR0 or PCR 0/1 taken from a reference log).
+ * Returns the count (at most max). */
+size_t cm_pevents_from_log(const struct cm_eventlog *l, int reg, struct cm_pevent *out, size_t max);
 
 /* Predict the event sequence and RTMR0..3. RTMR1/2 are skipped (left zero, no events)
  * when in->kernel is NULL. */
 int cm_predict(const struct cm_predict_input *in, struct cm_prediction *out, struct cm_err *e);
 
+/* Predict the SHA-256 TPM PCRs of the same direct boot with a vTPM (OVMF Tcg2Pei/Tcg2Dxe,
+ * Linux EFI stub): PCR 2-7 and 9 from the files (the same event builders as cm_predict), 8
+ * zero, 1 from the captured ACPI blobs (acpi_tables and loader, captured with the TPM
+ * attached) or else in->tpm_events, 0 from in->tpm_events; without them and for 10-23 the
+ * reason is in out->pcr_unknown. Needs in->kernel. */
+int cm_predict_tpm(const struct cm_predict_input *in, struct cm_prediction *out, struct cm_err *e);
+
 /* JSON: {"rtmr0": [ {digest, event_type, type_name, description}...], ...}. */
 json_object *cm_prediction_events_json(const struct cm_prediction *p);
+/* TPM: returns {"<pcr>": sha256 hex} of the predicted PCRs; *events gets {"<pcr>": [events]}
+ * and *unknown {"<pcr>": "why not predicted"}. */
+json_object *cm_tpm_prediction_json(const struct cm_prediction *p, json_object **events,
+				    json_object **unknown);
 
 #endif

@@ -81,7 +81,7 @@ int cm_rtmr3_spec_events(const char *dir, bool debug, struct cm_pevent ev[CM_RTM
 			continue;
 		struct cm_pevent *x = &ev[(*n)++];
 		memset(x, 0, sizeof(*x));
-		x->imr = 3;
+		x->reg = 3;
 		snprintf(x->desc, sizeof(x->desc), "%s", msgs[i]);
 		rc = cm_rtmr3_event_digest(msgs[i], strlen(msgs[i]), x->digest, e);
 		if (rc)
@@ -117,11 +117,12 @@ int cm_parse_size(const char *s, uint64_t *out)
 
 /* ---- inputs ---- */
 
-enum { IN_FIRMWARE, IN_KERNEL, IN_INITRD, IN_ACPI, IN_RSDP, IN_LOADER, IN_RTMR0_LOG, IN_CMDLINE, IN_N };
+enum { IN_FIRMWARE, IN_KERNEL, IN_INITRD, IN_ACPI, IN_RSDP, IN_LOADER, IN_RTMR0_LOG, IN_CMDLINE, IN_TPM_LOG,
+       IN_N };
 static const char *const in_names[IN_N] = {"firmware", "kernel", "initrd", "acpi_tables",
-					   "rsdp", "table_loader", "rtmr0_log", "cmdline_file"};
+					   "rsdp", "table_loader", "rtmr0_log", "cmdline_file", "tpm_log"};
 static const size_t in_max[IN_N] = {MAX_FIRMWARE, MAX_KERNEL, MAX_INITRD, MAX_ACPI,
-				    4096, 1u << 20, 64u << 20, 1u << 20};
+				    4096, 1u << 20, 64u << 20, 1u << 20, CM_EVENTLOG_MAX_LEN};
 
 struct input {
 	char *path;
@@ -176,6 +177,7 @@ struct image {
 	enum cm_page_order order;
 	enum cm_kernel_mode kmode;
 	uint8_t mrconfigid[48], mrowner[48], mrownerconfig[48];
+	bool tpm; /* TPM PCRs wanted: RTMR0-3 may be left out (no ACPI blobs) */
 };
 
 static void image_free(struct image *im)
@@ -253,6 +255,7 @@ static int parse_vm_json(const struct cm_jv *root, const char *pd, struct image 
 	rc = rc ? rc : set_path(im, IN_LOADER, pd, jstr(plat, "table_loader", &rc, e), e);
 	rc = rc ? rc : set_path(im, IN_RTMR0_LOG, pd, jstr(root, "rtmr0_log", &rc, e), e);
 	rc = rc ? rc : set_path(im, IN_CMDLINE, pd, jstr(boot, "cmdline_file", &rc, e), e);
+	rc = rc ? rc : set_path(im, IN_TPM_LOG, pd, jstr(root, "tpm_log", &rc, e), e);
 	const char *s;
 	if (!rc && (s = jstr(boot, "cmdline", &rc, e)) && !(im->cmdline = strdup(s)))
 		rc = cm_fail(e, -ENOMEM, "out of memory");
@@ -286,7 +289,7 @@ static int parse_vm_json(const struct cm_jv *root, const char *pd, struct image 
 	rc = rc ? rc : get_hex48(root, "mrownerconfig", im->mrownerconfig, e);
 	if (!rc && !im->in[IN_FIRMWARE].path)
 		rc = cm_fail(e, -EINVAL, "VM.json: \"firmware\" is required");
-	if (!rc && !im->in[IN_ACPI].path && !im->in[IN_RTMR0_LOG].path)
+	if (!rc && !im->in[IN_ACPI].path && !im->in[IN_RTMR0_LOG].path && !im->tpm)
 		rc = cm_fail(e, -EINVAL, "VM.json: \"acpi_tables\" (or \"rtmr0_log\") is required");
 	if (!rc && im->in[IN_INITRD].path && !im->in[IN_KERNEL].path)
 		rc = cm_fail(e, -EINVAL, "VM.json: \"initrd\" without \"kernel\"");
@@ -329,32 +332,44 @@ static void *sha_worker(void *arg)
 	return NULL;
 }
 
-static int rtmr0_from_log(const struct input *in, struct cm_pevent **out, size_t *n, struct cm_err *e)
+/* The events of registers first..last of a reference log (RTMR0 of a CCEL log; PCR 0-1 of a
+ * TPM log) as prediction events. */
+static int events_from_log(const struct input *in, enum cm_eventlog_kind kind, int first, int last,
+			   struct cm_pevent **out, size_t *n, struct cm_err *e)
 {
 	struct cm_eventlog l;
-	int rc = cm_eventlog_parse(in->buf, in->len, &l, e);
+	int rc = kind == CM_EVENTLOG_TPM ? cm_tpm_eventlog_parse(in->buf, in->len, &l, e)
+					 : cm_eventlog_parse(in->buf, in->len, &l, e);
 	if (rc) {
 		cm_eventlog_free(&l);
-		return cm_err_prefix(e, "rtmr0_log %s", in->path);
+		return cm_err_prefix(e, "%s %s", kind == CM_EVENTLOG_TPM ? "tpm_log" : "rtmr0_log", in->path);
 	}
 	*out = calloc(l.n ? l.n : 1, sizeof(**out));
 	if (!*out) {
 		cm_eventlog_free(&l);
 		return cm_fail(e, -ENOMEM, "out of memory");
 	}
-	*n = cm_pevents_from_log(&l, 0, *out, l.n);
+	*n = 0;
+	for (int r = first; r <= last; r++)
+		*n += cm_pevents_from_log(&l, r, *out + *n, l.n - *n);
 	cm_eventlog_free(&l);
 	return 0;
 }
 
 int cm_measure_image(const char *vm_json, json_object **out, struct cm_err *e)
 {
+	return cm_measure_image_ex(vm_json, false, out, e);
+}
+
+int cm_measure_image_ex(const char *vm_json, bool tpm, json_object **out, struct cm_err *e)
+{
 	*out = NULL;
 	struct image im;
 	memset(&im, 0, sizeof(im));
-	struct cm_prediction *p = NULL;
-	struct cm_pevent *log_events = NULL;
-	size_t n_log = 0;
+	struct cm_prediction *p = NULL, *tp = NULL;
+	struct cm_pevent *log_events = NULL, *tpm_events = NULL;
+	size_t n_log = 0, n_tpm = 0;
+	im.tpm = tpm;
 	int rc = parse_vm(vm_json, &im, e);
 	for (int i = 0; i < IN_N && !rc; i++)
 		if (im.in[i].path && (rc = map_input(&im.in[i], in_max[i], e)))
@@ -391,8 +406,16 @@ int cm_measure_image(const char *vm_json, json_object **out, struct cm_err *e)
 	if (!rc && im.spec_dir)
 		rc = cm_rtmr3_spec_events(im.spec_dir, im.debug, r3, &n3, tree, e);
 	if (!rc && im.in[IN_RTMR0_LOG].buf)
-		rc = rtmr0_from_log(&im.in[IN_RTMR0_LOG], &log_events, &n_log, e);
-	if (!rc && !(p = malloc(sizeof(*p))))
+		rc = events_from_log(&im.in[IN_RTMR0_LOG], CM_EVENTLOG_CCEL, 0, 0, &log_events, &n_log, e);
+	if (!rc && tpm && !im.in[IN_KERNEL].buf)
+		rc = cm_fail(e, -EINVAL, "VM.json: the TPM PCRs need \"kernel\"");
+	if (!rc && tpm && im.in[IN_TPM_LOG].buf)
+		rc = events_from_log(&im.in[IN_TPM_LOG], CM_EVENTLOG_TPM, 0, 1, &tpm_events, &n_tpm, e);
+	/* RTMR0-3 need the ACPI blobs or a reference log; --tpm without them gives the PCRs only. */
+	bool tdx = im.in[IN_ACPI].buf || im.in[IN_RTMR0_LOG].buf;
+	if (!rc && !(p = calloc(1, sizeof(*p))))
+		rc = cm_fail(e, -ENOMEM, "out of memory");
+	if (!rc && tpm && !(tp = malloc(sizeof(*tp))))
 		rc = cm_fail(e, -ENOMEM, "out of memory");
 	if (!rc) {
 		struct cm_predict_input in = {
@@ -407,8 +430,12 @@ int cm_measure_image(const char *vm_json, json_object **out, struct cm_err *e)
 			.initrd = im.in[IN_INITRD].buf,
 			.initrd_len = im.in[IN_INITRD].len,
 			.cmdline = im.cmdline,
-			.rtmr3_events = r3, .n_rtmr3_events = n3};
-		rc = cm_predict(&in, p, e);
+			.rtmr3_events = r3, .n_rtmr3_events = n3,
+			.tpm_events = tpm_events, .n_tpm_events = n_tpm};
+		if (tdx)
+			rc = cm_predict(&in, p, e);
+		if (!rc && tp)
+			rc = cm_predict_tpm(&in, tp, e);
 	}
 	if (threaded)
 		pthread_join(th, NULL);
@@ -420,9 +447,9 @@ int cm_measure_image(const char *vm_json, json_object **out, struct cm_err *e)
 	json_object *o = json_object_new_object();
 	cm_json_add_hex(o, "mrtd", mrtd, 48);
 	static const char *const rk[4] = {"rtmr0", "rtmr1", "rtmr2", "rtmr3"};
-	bool full = im.in[IN_KERNEL].buf != NULL;
+	bool full = tdx && im.in[IN_KERNEL].buf != NULL;
 	for (int r = 0; r < 4; r++) {
-		if (!full && (r == 1 || r == 2))
+		if (!tdx || (!full && (r == 1 || r == 2)))
 			json_object_object_add(o, rk[r], NULL);
 		else
 			cm_json_add_hex(o, rk[r], p->rtmr[r], 48);
@@ -450,7 +477,12 @@ int cm_measure_image(const char *vm_json, json_object **out, struct cm_err *e)
 	if (im.cpus)
 		cm_json_add_int(prof, "cpus", im.cpus);
 	cm_json_add_bool(prof, "debug", im.debug);
-	cm_json_add_str(prof, "rtmr0_source", log_events ? "event-log" : "predicted");
+	cm_json_add_str(prof, "rtmr0_source", !tdx ? "not predicted" : log_events ? "event-log" : "predicted");
+	if (tp) {
+		cm_json_add_str(prof, "pcr0_source", tpm_events ? "event-log" : "not predicted");
+		cm_json_add_str(prof, "pcr1_source", im.in[IN_ACPI].buf && im.in[IN_LOADER].buf ? "captured-acpi"
+						     : tpm_events ? "event-log" : "not predicted");
+	}
 	if (im.cmdline)
 		cm_json_add_str(prof, "cmdline", im.cmdline);
 	json_object_object_add(o, "profile", prof);
@@ -471,11 +503,22 @@ int cm_measure_image(const char *vm_json, json_object **out, struct cm_err *e)
 		json_object_object_add(inputs, "spec_dir", x);
 	}
 	json_object_object_add(o, "inputs", inputs);
-	json_object_object_add(o, "events", cm_prediction_events_json(p));
+	json_object_object_add(o, "events", tdx ? cm_prediction_events_json(p) : NULL);
+	if (tp) {
+		json_object *tev, *unknown;
+		json_object_object_add(o, "pcrs", cm_tpm_prediction_json(tp, &tev, &unknown));
+		cm_json_add_str(o, "pcr_bank", "sha256");
+		cm_json_add_str(o, "pcr_trust", "not a TDX trust anchor: a vTPM emulated by the host is the host's; "
+						"these PCRs count only where the TPM is inside the trust boundary");
+		json_object_object_add(o, "pcrs_not_predicted", unknown);
+		json_object_object_add(o, "tpm_events", tev);
+	}
 	*out = o;
 out:
 	free(log_events);
+	free(tpm_events);
 	free(p);
+	free(tp);
 	image_free(&im);
 	return rc;
 }

@@ -35,6 +35,11 @@ int cm_spec_gpu_required(const char *dir, bool *required, struct cm_err *e);
 /* Measure the image VM.json describes (paths relative to its directory). Also accepts
  * tdx-measure's metadata.json shape ("boot_config" + "direct"). *out gets the result. */
 int cm_measure_image(const char *vm_json, json_object **out, struct cm_err *e);
+/* The same; with tpm, also the SHA-256 TPM PCRs of the boot with a vTPM (cm_predict_tpm):
+ * "pcrs" {"<pcr>": hex}, "pcr_bank", "pcr_trust" (they are no TDX trust anchor),
+ * "pcrs_not_predicted" {"<pcr>": why}, "tpm_events"
+ * {"<pcr>": [events]}; PCR 0 and 1 come from VM.json's "tpm_log" (a reference log) if given. */
+int cm_measure_image_ex(const char *vm_json, bool tpm, json_object **out, struct cm_err *e);
 
 /* "100G", "2048M", "4096K", "17179869184" -> bytes (binary units). */
 int cm_parse_size(const char *s, uint64_t *out);

@@ -16,7 +16,9 @@
 # rootfs.img), starts `cocoon-launch run --no-tdx` in the background (VM_PID) with the
 # serial console (ttyS0) at $CONSOLE. LAUNCH_VM_DIR (default $WORK/vm) is the VM's directory,
 # so a test may run a second VM beside the first; LAUNCH_PORTS, when set, is the launcher's
-# `ports` value (host port forwards [tcp:]HOST:GUEST, comma-separated).
+# `ports` value (host port forwards [tcp:]HOST:GUEST, comma-separated). LAUNCH_VM_QEMU, when
+# set, is the launcher's `qemu` binary (a wrapper that adds devices, e.g. the swtpm TPM of
+# tpm_measured_boot.sh).
 launch_vm_start() {
     local d="${LAUNCH_VM_DIR:-$WORK/vm}"
     local initrd="" append="" spec="$d/spec-empty" disks=() serial file
@@ -41,6 +43,7 @@ launch_vm_start() {
         echo "image_dir = $d/img"; echo "spec_dir = $spec"; echo "memory = 1G"; echo "vcpus = 1"
         echo "vsock_cid = 0"; echo "console = file"; echo "log_dir = $d/log"; echo "run_dir = $d/run"
         [ -z "${LAUNCH_PORTS:-}" ] || echo "ports = $LAUNCH_PORTS"
+        if [ -n "${LAUNCH_VM_QEMU:-}" ]; then echo "qemu = $LAUNCH_VM_QEMU"; fi
         for x in "${disks[@]}"; do
             serial=${x%%=*} file=${x#*=}; file=${file%:ro}
             case "$serial" in

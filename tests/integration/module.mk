@@ -44,6 +44,12 @@ tests/bench/bench_persistent.sh: $(BUILD)/initrd.img
 BENCHES += tests/bench/bench_boot.sh
 tests/bench/bench_boot.sh: $(BUILD)/initrd.img
 endif
+# Measured boot on a vTPM: the production initrd with swtpm (QEMU tpm-crb), the booted PCRs and
+# TCG2 log against cocoon-measure image --tpm / eventlog --tpm (issue 19 §1).
+DEPS_PACKAGES += swtpm
+ifneq ($(wildcard guest/init/main.c),)
+INTEGRATION_TESTS += tests/integration/tpm_measured_boot.sh
+endif
 # init-seal and keyserver_td (the key server's TD, its keys sealed) boot against the test seal server (tests/seal/module.mk builds it).
 integration-test test-integration: $(BUILD)/tests/cocoon-test-seal-server
 

@@ -12,6 +12,7 @@ $(MEASURE_KERNEL): $(GUEST_KERNEL_DIR)/kver
 	cp $(GUEST_KERNEL_DIR)/vmlinuz $@
 $(TESTBIN)/test_measure_pe: | $(MEASURE_KERNEL)
 $(TESTBIN)/test_measure_predict: | $(MEASURE_KERNEL)
+$(TESTBIN)/test_measure_tpm: | $(MEASURE_KERNEL)
 
 # cocoon-measure eventlog / mrtd / spec / image on the fixtures (needs the kernel too).
 INTEGRATION_TESTS += tests/measure/cli_test.sh
@@ -29,6 +30,10 @@ $(MEASURE_CCEL_SEED): $(FIXTURES)/tdx/ccel/ccel_data.dat
 	@mkdir -p $(@D)
 	head -c 18101 $< >$@
 fuzz_ccel_SEEDS := $(MEASURE_CCEL_SEED) $(FIXTURES)/tdx/ccel/ccel_table.dat
+# TPM TCG2 logs (cocoon-measure eventlog --tpm) and PCR value files; seeds: a real swtpm boot.
+FUZZERS += tpm_eventlog
+fuzz_tpm_eventlog_SRCS = tests/fuzz/fuzz_tpm_eventlog.c $(LIBMEASURE_SRCS)
+fuzz_tpm_eventlog_SEEDS := tests/unit/golden/tpm/binary_bios_measurements tests/unit/golden/tpm/pcr-sha256.txt
 fuzz_tdvf_SRCS = tests/fuzz/fuzz_tdvf.c $(LIBMEASURE_SRCS)
 # Seed: the last 64 KiB of OVMF.fd (GUIDed table, TDVF metadata); the harness puts it at the
 # end of a zeroed 4 MiB image (libFuzzer inputs stop at 1 MiB).

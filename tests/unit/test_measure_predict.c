@@ -133,7 +133,7 @@ static void test_rtmr0_reproduces_fixture_values(void **state)
 		assert_hex_equal(p->ev[11].digest, BOOTORDER);
 		assert_hex_equal(p->ev[12].digest, BOOT0000);
 		for (int k = 0; k < 13; k++)
-			assert_int_equal(p->ev[k].imr, 0);
+			assert_int_equal(p->ev[k].reg, 0);
 	}
 	free(p);
 }
@@ -143,7 +143,16 @@ static void test_captured_loader_and_rsdp_take_precedence(void **state)
 	(void)state;
 	size_t tl;
 	uint8_t *t = read_tables(&shapes[0], &tl);
-	uint8_t loader[4096] = {1}, rsdp[20] = {2};
+	/* A captured loader: the derived one with a changed padding byte (other digest, same
+	 * ALLOCATE commands: rsdp, then tables). */
+	uint8_t *dl, loader[4096], rsdp[20] = {2};
+	size_t dll;
+	struct cm_err de = {0};
+	assert_int_equal(cm_acpi_derive_loader(t, tl, &dl, &dll, &de), 0);
+	assert_int_equal(dll, sizeof(loader));
+	memcpy(loader, dl, sizeof(loader));
+	free(dl);
+	loader[4095] = 1;
 	struct cm_predict_input in = {
 		.profile = CM_OVMF_202411_202502, .fw = fw, .fw_len = fwlen, .tdvf = &tdvf,
 		.mem = shapes[0].mem, .acpi_tables = t, .acpi_tables_len = tl,
@@ -157,6 +166,23 @@ static void test_captured_loader_and_rsdp_take_precedence(void **state)
 	cm_sha384(rsdp, sizeof(rsdp), d);
 	assert_memory_equal(p->ev[9].digest, d, 48);
 	assert_non_null(strstr(p->ev[8].desc, "captured"));
+	/* OVMF measures every file the loader ALLOCATEs, in its order: QEMU's TPM log area is
+	 * 64 KiB of zeros; a file whose content is unknown is refused by name. */
+	static const char tpmlog[] = "etc/tpm/log";
+	memmove(loader + 256, loader + 128, 4096 - 256);
+	memset(loader + 128, 0, 128);
+	loader[128] = 1;
+	memcpy(loader + 132, tpmlog, sizeof(tpmlog) - 1);
+	assert_int_equal(cm_predict(&in, p, &e), 0);
+	assert_non_null(strstr(p->ev[10].desc, "etc/tpm/log"));
+	uint8_t *zero = calloc(1, 65536);
+	cm_sha384(zero, 65536, d);
+	free(zero);
+	assert_memory_equal(p->ev[10].digest, d, 48);
+	assert_non_null(strstr(p->ev[11].desc, "etc/acpi/tables"));
+	memcpy(loader + 132, "etc/vmgenid", 11);
+	assert_true(cm_predict(&in, p, &e) < 0);
+	assert_non_null(strstr(e.msg, "allocates \"etc/vmgenid\""));
 	free(p);
 	free(t);
 }
@@ -186,7 +212,7 @@ static size_t count(const struct cm_prediction *p, int imr)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < p->n; i++)
-		n += p->ev[i].imr == imr;
+		n += p->ev[i].reg == imr;
 	return n;
 }
 
@@ -202,13 +228,13 @@ static void test_full_boot_sequence_202411(void **state)
 	assert_int_equal(count(p, 3), 0);
 	assert_int_equal(p->n, 20);
 	/* chronological order of spec §3.2 */
-	assert_int_equal(p->ev[11].imr, 1); /* kernel */
+	assert_int_equal(p->ev[11].reg, 1); /* kernel */
 	assert_hex_equal(p->ev[12].digest, BOOTORDER);
 	assert_hex_equal(p->ev[13].digest, BOOT0000);
 	assert_hex_equal(p->ev[14].digest, CALLING);
-	assert_int_equal(p->ev[15].imr, 1);
+	assert_int_equal(p->ev[15].reg, 1);
 	assert_hex_equal(p->ev[15].digest, SEPARATOR);
-	assert_int_equal(p->ev[16].imr, 2);
+	assert_int_equal(p->ev[16].reg, 2);
 	uint8_t d[48];
 	cm_sha384(initrd, sizeof(initrd), d);
 	assert_memory_equal(p->ev[17].digest, d, 48);
@@ -228,7 +254,7 @@ static void test_pre202411_separator_in_rtmr0(void **state)
 	assert_int_equal(count(p, 2), 0); /* no cmdline, no initrd: no LoadOptions event */
 	size_t last0 = 0;
 	for (size_t i = 0; i < p->n; i++)
-		if (p->ev[i].imr == 0)
+		if (p->ev[i].reg == 0)
 			last0 = i;
 	assert_hex_equal(p->ev[last0].digest, SEPARATOR);
 	free(p);
@@ -326,7 +352,7 @@ static void test_fixed_events_equal_a_real_td_log(void **state)
 	} pairs[] = {{13, 13}, {14, 14}, {15, 15}, {41, 16}, {42, 17}};
 	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
 		assert_memory_equal(l.ev[pairs[i].log].digest, p->ev[pairs[i].pred].digest, 48);
-		assert_int_equal(l.ev[pairs[i].log].mr_index, p->ev[pairs[i].pred].imr + 1);
+		assert_int_equal(l.ev[pairs[i].log].mr_index, p->ev[pairs[i].pred].reg + 1);
 		assert_int_equal(l.ev[pairs[i].log].type, p->ev[pairs[i].pred].type);
 	}
 	free(p);
