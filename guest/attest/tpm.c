@@ -314,8 +314,15 @@ static int read_ek_cert(struct ca_tpm *t, uint8_t **der, size_t *len, struct cm_
 {
 	static const TPM2_HANDLE idx[] = {CA_TPM_EK_CERT_ECC, CA_TPM_EK_CERT_RSA};
 	for (size_t i = 0; i < sizeof idx / sizeof idx[0]; i++) {
+		/* ask whether the index exists first (ESAPI logs an error for a missing one) */
+		TPMS_CAPABILITY_DATA *cap = NULL;
+		TPMI_YES_NO more;
+		bool have = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_HANDLES, idx[i], 1,
+					       &more, &cap) == 0 &&
+			    cap->data.handles.count == 1 && cap->data.handles.handle[0] == idx[i];
+		Esys_Free(cap);
 		ESYS_TR nv = ESYS_TR_NONE;
-		if (Esys_TR_FromTPMPublic(t->esys, idx[i], ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &nv))
+		if (!have || Esys_TR_FromTPMPublic(t->esys, idx[i], ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &nv))
 			continue;
 		TPM2B_NV_PUBLIC *np = NULL;
 		TPM2B_NAME *name = NULL;

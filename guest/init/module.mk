@@ -33,7 +33,7 @@ $(foreach t,$(GUEST_TESTS),$(eval test_$(t)_LIBS = $$(GUEST_LIBS) $$(ATTEST_SIM_
 # tpm2-tss, and start swtpm.
 test_keys_tpm2_DEPS := $(TPM_OBJS) $(GUEST_TEST_DEPS)
 test_keys_tpm2_LIBS += $(TSS2_TEST_LIBS)
-test_attest_tpm_DEPS := $(TPM_OBJS) $(GUEST_TEST_DEPS)
+test_attest_tpm_DEPS = $(TPM_OBJS) $(OBJ)/measure/cli/cmd_tpm_quote.o $(OBJ)/measure/cli/common.o $(GUEST_TEST_DEPS)
 test_attest_tpm_LIBS = $(GUEST_LIBS) $(TSS2_TEST_LIBS) $(LIBMEASURE_GPU_LIBS)
 DEPS_PACKAGES += swtpm
 

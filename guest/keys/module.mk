@@ -18,3 +18,8 @@ $(BIN)/cocoon-keys: $(OBJ)/guest/keys/cli.o $(LIBCOCOON_KEYS) $(call lib,cocoon-
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) $^ -o $@ $(BASE_LIBS) $(ATTEST_SIM_LIBS)
 PROGRAMS += $(BIN)/cocoon-keys
+
+# The tpm2 provider's token (from the host-controlled persistent volume) and spec settings.
+FUZZERS += tpm2_token
+fuzz_tpm2_token_SRCS = tests/fuzz/fuzz_tpm2_token.c guest/keys/tpm2_token.c $(LIBMEASURE_SRCS)
+fuzz_tpm2_token_SEEDS := tests/fuzz/seeds/tpm2_token.json tests/fuzz/seeds/tpm2_conf.json

@@ -217,7 +217,7 @@ int ck_tpm2_token_encode(const struct ck_tpm2_token *t, char **json, struct cm_e
 	json_object_object_add(o, "tpm2-pcrs", pcrs);
 	json_object_object_add(o, "tpm2-pcr-values", vals);
 	json_object_object_add(o, "tpm2-policy-hash", json_object_new_string(hex));
-	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	*json = s ? strdup(s) : NULL;
 	json_object_put(o);
 	return *json ? 0 : cm_fail(e, -ENOMEM, "out of memory");
