@@ -90,6 +90,11 @@ int ck_app_key_env(struct ck_provider *p, char *out, size_t cap, struct cm_err *
 	return r;
 }
 
+const char *ck_new_token(struct ck_provider *p)
+{
+	return p && p->ops->new_token ? p->ops->new_token(p) : NULL;
+}
+
 void ck_close(struct ck_provider *p)
 {
 	if (!p)

@@ -49,6 +49,9 @@ struct ck_ops {
 	/* len bytes of key material for key_name ([a-z0-9_-], 1..CK_NAME_MAX). */
 	int (*derive)(struct ck_provider *p, const char *key_name, uint8_t *out, size_t len, struct cm_err *e);
 	void (*close)(struct ck_provider *p);
+	/* Optional: the token a provider sealed for a blank persistent volume (tpm2), which the
+	 * caller stores on the volume after formatting it; NULL when there is none. */
+	const char *(*new_token)(struct ck_provider *p);
 };
 
 struct ck_provider {
@@ -81,5 +84,8 @@ int ck_app_key_env(struct ck_provider *p, char *out, size_t cap, struct cm_err *
 int ck_open(const char *name, const struct ck_env *env, struct ck_provider **out, struct cm_err *e);
 int ck_derive(struct ck_provider *p, const char *key_name, uint8_t *out, size_t len, struct cm_err *e);
 void ck_close(struct ck_provider *p);
+
+/* The provider's new token (ck_ops.new_token), NULL when it has none. Valid until ck_close. */
+const char *ck_new_token(struct ck_provider *p);
 
 #endif

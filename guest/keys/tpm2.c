@@ -275,11 +275,9 @@ static void tpm2_close(struct ck_provider *p)
 	p->priv = NULL;
 }
 
-const char *ck_tpm2_new_token(struct ck_provider *p)
+static const char *tpm2_new_token(struct ck_provider *p)
 {
-	if (!p || strcmp(p->ops->name, "tpm2") != 0 || !p->priv)
-		return NULL;
-	return ((struct tpm2_priv *)p->priv)->new_token;
+	return p->priv ? ((struct tpm2_priv *)p->priv)->new_token : NULL;
 }
 
 const struct ck_ops ck_tpm2_ops = {
@@ -287,4 +285,5 @@ const struct ck_ops ck_tpm2_ops = {
 	.open = tpm2_open,
 	.derive = tpm2_derive,
 	.close = tpm2_close,
+	.new_token = tpm2_new_token,
 };

@@ -89,8 +89,7 @@ int ck_tpm2_seal(const char *tcti, uint32_t pcrs, const uint8_t root[CK_TPM2_ROO
 int ck_tpm2_unseal(const char *tcti, const struct ck_tpm2_token *t, uint8_t root[CK_TPM2_ROOT_LEN], struct cm_err *e);
 
 /* The provider: env->sealed_token is the token read from the persistent volume (NULL for a
- * blank one: a new root is sealed and ck_tpm2_new_token() hands its JSON to the caller,
- * who writes it after formatting). */
-const char *ck_tpm2_new_token(struct ck_provider *p);
+ * blank one: a new root is sealed and ck_new_token() hands its JSON to the caller, who
+ * writes it after formatting). */
 
 #endif

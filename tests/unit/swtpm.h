@@ -5,10 +5,13 @@
 #define COCOON_TEST_SWTPM_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,6 +23,17 @@ struct swtpm {
 	char dir[256];
 	char tcti[300];
 };
+
+static bool swtpm_accepts(const char *path)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
 
 static void swtpm_start(struct swtpm *t)
 {
@@ -42,13 +56,14 @@ static void swtpm_start(struct swtpm *t)
 		       "not-need-init,startup-clear", (char *)NULL);
 		_exit(127);
 	}
-	/* ready when both sockets exist (at most 10 s) */
+	/* ready when both sockets accept a connection (at most 10 s; a bound socket that is
+	 * not listening yet refuses) */
 	char p1[300], p2[310];
 	snprintf(p1, sizeof p1, "%s/sock", t->dir);
 	snprintf(p2, sizeof p2, "%s/sock.ctrl", t->dir);
 	for (int i = 0; i < 1000; i++) {
 		struct stat st;
-		if (stat(p1, &st) == 0 && stat(p2, &st) == 0)
+		if (stat(p1, &st) == 0 && stat(p2, &st) == 0 && swtpm_accepts(p1) && swtpm_accepts(p2))
 			return;
 		int status;
 		if (waitpid(t->pid, &status, WNOHANG) == t->pid)
