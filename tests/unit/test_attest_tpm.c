@@ -228,6 +228,59 @@ static void test_tpm_quote_cli_exit_codes(void **state)
 	free(quote);
 }
 
+/* The EK certificate: none in a fresh swtpm (no ek.der, the backend still opens); one
+ * written to NV 0x01c0000a (as a TPM maker provisions it) lands in ek.der byte for byte. */
+static void test_tpm_backend_copies_the_ek_certificate_from_nv(void **state)
+{
+	(void)state;
+	struct swtpm t;
+	struct ca_backend *b;
+	struct cm_err e = {0};
+	char dir[300], path[320];
+	swtpm_start(&t);
+	snprintf(dir, sizeof dir, "%s/state", t.dir);
+	snprintf(path, sizeof path, "%s/ek.der", dir);
+	assert_int_equal(ca_tpm_open(t.tcti, dir, NULL, &b, &e), 0);
+	ca_close(b);
+	assert_int_equal(access(path, F_OK), -1);
+
+	/* 700 bytes (more than one NV_Read chunk) at the ECC EK certificate index */
+	uint8_t cert[700];
+	for (size_t i = 0; i < sizeof cert; i++)
+		cert[i] = (uint8_t)(i * 31 + 7);
+	struct ca_tpm c;
+	assert_int_equal(ca_tpm_connect(t.tcti, &c, &e), 0);
+	TPM2B_AUTH auth = {0};
+	TPM2B_NV_PUBLIC pub = {.nvPublic = {
+		.nvIndex = CA_TPM_EK_CERT_ECC,
+		.nameAlg = TPM2_ALG_SHA256,
+		.attributes = TPMA_NV_OWNERWRITE | TPMA_NV_OWNERREAD | TPMA_NV_AUTHREAD | TPMA_NV_PPREAD |
+			      TPMA_NV_NO_DA,
+		.dataSize = sizeof cert,
+	}};
+	ESYS_TR nv = ESYS_TR_NONE;
+	assert_int_equal(Esys_NV_DefineSpace(c.esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &auth,
+					     &pub, &nv),
+			 0);
+	for (size_t off = 0; off < sizeof cert; off += 512) {
+		TPM2B_MAX_NV_BUFFER d = {.size = (UINT16)(sizeof cert - off > 512 ? 512 : sizeof cert - off)};
+		memcpy(d.buffer, cert + off, d.size);
+		assert_int_equal(Esys_NV_Write(c.esys, ESYS_TR_RH_OWNER, nv, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &d,
+					       (UINT16)off),
+				 0);
+	}
+	ca_tpm_disconnect(&c);
+	assert_int_equal(ca_tpm_open(t.tcti, dir, NULL, &b, &e), 0);
+	ca_close(b);
+	uint8_t *got;
+	size_t n;
+	assert_int_equal(cm_read_file(path, 4096, &got, &n, &e), 0);
+	assert_int_equal(n, sizeof cert);
+	assert_memory_equal(got, cert, sizeof cert);
+	free(got);
+	swtpm_stop(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -235,6 +288,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tpm_quote_verifies_with_the_ak_and_binds_report_data, setup, teardown),
 		cmocka_unit_test(test_tpm_pcr_policy_parse_is_strict),
 		cmocka_unit_test_setup_teardown(test_tpm_quote_cli_exit_codes, setup, teardown),
+		cmocka_unit_test(test_tpm_backend_copies_the_ek_certificate_from_nv),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
