@@ -31,8 +31,10 @@ static int setup(void **state)
 	swtpm_start(&c->t);
 	snprintf(dir, sizeof dir, "%s/state", c->t.dir);
 	snprintf(c->log, sizeof c->log, "%s/events.log", c->t.dir);
-	if (ca_tpm_open(c->t.tcti, dir, c->log, &c->b, &e) != 0)
+	if (ca_tpm_open(c->t.tcti, dir, c->log, &c->b, &e) != 0) {
+		swtpm_stop(&c->t); /* cmocka runs no teardown after a failed setup */
 		fail_msg("ca_tpm_open: %s", e.msg);
+	}
 	snprintf(ak, sizeof ak, "%s/ak.pem", dir);
 	FILE *f = fopen(ak, "r");
 	assert_non_null(f);
