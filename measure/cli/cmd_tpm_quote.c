@@ -1,5 +1,5 @@
 /* cocoon-measure tpm-quote FILE --ak AK.pem (--report-data HEX | --pubkey HEX)
- * [--pcr-policy POLICY.json] [--json] */
+ * [--pcr-policy POLICY.json] [--event-log LOG] [--json] */
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -15,7 +15,7 @@
 static void help(void)
 {
 	printf("usage: cocoon-measure tpm-quote FILE --ak AK.pem (--report-data HEX | --pubkey HEX)\n"
-	       "                                 [--pcr-policy POLICY.json] [--json]\n\n"
+	       "                                 [--pcr-policy POLICY.json] [--event-log LOG] [--json]\n\n"
 	       "Verify a TPM 2.0 quote made by the appliance's `tpm` attestation backend (the CTQ1\n"
 	       "container: TPMS_ATTEST, ECDSA signature, SHA-256 PCR values; docs/formats.md): the\n"
 	       "AK's signature, the qualifying data (SHA-256 of the 64-byte REPORTDATA), the PCR\n"
@@ -26,6 +26,8 @@ static void help(void)
 	       "  --report-data HEX   the expected 64-byte REPORTDATA\n"
 	       "  --pubkey HEX        the RA-TLS public key (raw): REPORTDATA = SHA-512(key)\n"
 	       "  --pcr-policy FILE   {\"pcrs\": {\"15\": \"<64 hex>\", ...}}\n"
+	       "  --event-log FILE    the appliance's event log (/run/cocoon/rtmr3.log): must replay to\n"
+	       "                      the quoted PCR 15 (SHA-256 per line, docs/formats.md)\n"
 	       "  --json              machine-readable output\n\n"
 	       "Exit codes: 0 ok, 1 unreadable or malformed input, 2 usage, 3 does not verify,\n"
 	       "4 rejected by the PCR policy.\n");
@@ -41,20 +43,22 @@ int cmd_tpm_quote(int argc, char **argv)
 	static const struct option opts[] = {
 		{"json", no_argument, NULL, 'j'},      {"ak", required_argument, NULL, 'a'},
 		{"report-data", required_argument, NULL, 'r'}, {"pubkey", required_argument, NULL, 'k'},
-		{"pcr-policy", required_argument, NULL, 'p'}, {"help", no_argument, NULL, 'h'},
+		{"pcr-policy", required_argument, NULL, 'p'}, {"event-log", required_argument, NULL, 'l'},
+		{"help", no_argument, NULL, 'h'},
 		{0, 0, 0, 0},
 	};
 	int json = 0, c;
-	const char *ak_path = NULL, *rd_hex = NULL, *pk_hex = NULL, *pol_path = NULL;
+	const char *ak_path = NULL, *rd_hex = NULL, *pk_hex = NULL, *pol_path = NULL, *log_path = NULL;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "ja:r:k:p:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ja:r:k:p:l:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = 1; break;
 		case 'a': ak_path = optarg; break;
 		case 'r': rd_hex = optarg; break;
 		case 'k': pk_hex = optarg; break;
 		case 'p': pol_path = optarg; break;
+		case 'l': log_path = optarg; break;
 		case 'h': help(); return CLI_OK;
 		default: return cli_usage_error("tpm-quote", "unknown option or missing value '%s'", argv[optind - 1]);
 		}
@@ -72,8 +76,9 @@ int cmd_tpm_quote(int argc, char **argv)
 	cm_tpm_qualifying_data(rd, q);
 
 	struct cm_err err = {0};
-	uint8_t *buf = NULL, *pol = NULL;
-	size_t len, pol_len;
+	uint8_t *buf = NULL, *pol = NULL, *log = NULL, replay[32];
+	size_t len, pol_len, log_len;
+	int events = 0;
 	struct cm_tpm_pcr_policy policy;
 	struct cm_tpm_quote quote;
 	EVP_PKEY *ak = NULL;
@@ -91,11 +96,16 @@ int cmd_tpm_quote(int argc, char **argv)
 	}
 	if (cm_read_file(path, CM_TPM_QUOTE_MAX, &buf, &len, &err) ||
 	    (pol_path && (cm_read_file(pol_path, 64 * 1024, &pol, &pol_len, &err) ||
-			  cm_tpm_pcr_policy_parse((const char *)pol, pol_len, &policy, &err)))) {
+			  cm_tpm_pcr_policy_parse((const char *)pol, pol_len, &policy, &err))) ||
+	    (log_path && (cm_read_file(log_path, 1u << 20, &log, &log_len, &err) ||
+			  cm_tpm_replay_events(log, log_len, replay, &events, &err)))) {
 		rc = cli_error(CLI_INVALID_INPUT, "%s", err.msg);
 		goto done;
 	}
 	int r = cm_tpm_quote_verify(buf, len, ak, q, pol_path ? &policy : NULL, &quote, &err);
+	if (r == 0 && log_path && (!(quote.mask & (1u << 15)) || memcmp(replay, quote.pcr[15], 32) != 0))
+		r = cm_fail_check(&err, -EACCES, "tpm_event_log",
+				  "the event log (%d events) does not replay to the quoted PCR 15", events);
 	out = json_object_new_object();
 	if (r == 0) {
 		json_object *pcrs = json_object_new_object();
@@ -108,10 +118,12 @@ int cmd_tpm_quote(int argc, char **argv)
 			}
 		json_object_object_add(out, "verdict", json_object_new_string("ok"));
 		json_object_object_add(out, "pcrs", pcrs);
+		if (log_path)
+			json_object_object_add(out, "events", json_object_new_int(events));
 		rc = CLI_OK;
 	} else {
 		bool malformed = err.check && (strcmp(err.check, "tpm_quote_format") == 0 || strcmp(err.check, "tpm_attest") == 0);
-		bool rejected = err.check && strcmp(err.check, "tpm_pcr_policy") == 0;
+		bool rejected = err.check && (strcmp(err.check, "tpm_pcr_policy") == 0);
 		json_object_object_add(out, "verdict",
 				       json_object_new_string(malformed ? "malformed" : rejected ? "rejected" : "invalid"));
 		json_object_object_add(out, "failed_check", json_object_new_string(err.check ? err.check : "tpm"));
@@ -131,5 +143,6 @@ done:
 	EVP_PKEY_free(ak);
 	free(buf);
 	free(pol);
+	free(log);
 	return rc;
 }

@@ -10,6 +10,7 @@
 #include "measure/core/digest.h"
 #include "measure/core/json.h"
 #include "measure/dcap/collateral.h"
+#include "measure/eventlog/rtmr3.h"
 
 struct rd {
 	const uint8_t *p;
@@ -218,6 +219,29 @@ int cm_tpm_pcr_policy_parse(const char *json, size_t len, struct cm_tpm_pcr_poli
 out:
 	cm_json_release(&root);
 	return r;
+}
+
+int cm_tpm_replay_events(const uint8_t *log, size_t len, uint8_t out[32], int *n, struct cm_err *e)
+{
+	memset(out, 0, 32);
+	*n = 0;
+	size_t pos = 0;
+	while (pos < len) {
+		const uint8_t *nl = memchr(log + pos, '\n', len - pos);
+		if (!nl)
+			return cm_fail(e, -EBADMSG, "event log: event %d at offset %zu is not terminated by a newline", *n,
+				       pos);
+		size_t k = (size_t)(nl - (log + pos));
+		uint8_t d384[48], buf[64];
+		if (cm_rtmr3_event_digest((const char *)log + pos, k, d384, e) < 0) /* validates the line */
+			return cm_err_prefix(e, "event log: event %d at offset %zu", *n, pos);
+		memcpy(buf, out, 32);
+		if (cm_sha256(log + pos, k, buf + 32) < 0 || cm_sha256(buf, 64, out) < 0)
+			return cm_fail(e, -EIO, "sha256 failed");
+		(*n)++;
+		pos += k + 1;
+	}
+	return 0;
 }
 
 int cm_tpm_qualifying_data(const uint8_t rd[64], uint8_t out[32])

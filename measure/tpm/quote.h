@@ -18,7 +18,8 @@
  * "TPM": a host-emulated TPM attests nothing against the host).
  *
  * Check names (e->check): tpm_quote_format, tpm_attest, tpm_signature,
- * tpm_qualifying_data, tpm_pcr_digest, tpm_pcr_policy. */
+ * tpm_qualifying_data, tpm_pcr_digest, tpm_pcr_policy; and tpm_event_log (the CLI: the
+ * event log does not replay to the quoted PCR 15). */
 #ifndef COCOON_MEASURE_TPM_QUOTE_H
 #define COCOON_MEASURE_TPM_QUOTE_H
 
@@ -82,6 +83,12 @@ int cm_tpm_pcr_policy_parse(const char *json, size_t len, struct cm_tpm_pcr_poli
  * *out (may be NULL) holds the parsed quote. */
 int cm_tpm_quote_verify(const uint8_t *buf, size_t len, EVP_PKEY *ak, const uint8_t qualifying[32],
 			const struct cm_tpm_pcr_policy *policy, struct cm_tpm_quote *out, struct cm_err *e);
+
+/* Replay the appliance's event log (the RTMR3 log format of measure/eventlog/rtmr3.h: one
+ * printable line per event) into PCR 15's SHA-256 bank as the tpm backend extends it
+ * (TPM2_PCR_Event): P = 0^32; P = SHA-256(P || SHA-256(line)). *n = the number of events.
+ * A malformed log fails naming the event and its offset. */
+int cm_tpm_replay_events(const uint8_t *log, size_t len, uint8_t out[32], int *n, struct cm_err *e);
 
 /* qualifying data of a quote for REPORTDATA rd: SHA-256(rd). */
 int cm_tpm_qualifying_data(const uint8_t rd[64], uint8_t out[32]);

@@ -163,6 +163,29 @@ static void test_tpm_pcr_policy_parse_is_strict(void **state)
 	assert_int_equal(p.mask, 1u << 23);
 }
 
+static void test_tpm_event_log_replay_is_strict(void **state)
+{
+	(void)state;
+	struct cm_err e = {0};
+	uint8_t p[32], want[32] = {0}, buf[64];
+	int n;
+	const char *log = "cocoon:spec.tree=x\ncocoon:tdx_inited\n";
+	assert_int_equal(cm_tpm_replay_events((const uint8_t *)log, strlen(log), p, &n, &e), 0);
+	assert_int_equal(n, 2);
+	cm_sha256("cocoon:spec.tree=x", 18, buf + 32);
+	cm_sha256(buf, 64, want);
+	memcpy(buf, want, 32);
+	cm_sha256("cocoon:tdx_inited", 17, buf + 32);
+	cm_sha256(buf, 64, want);
+	assert_memory_equal(p, want, 32);
+	assert_int_equal(cm_tpm_replay_events((const uint8_t *)"a\nb", 3, p, &n, &e), -EBADMSG);
+	assert_non_null(strstr(e.msg, "event 1 at offset 2"));
+	assert_true(cm_tpm_replay_events((const uint8_t *)"a\n\x01\n", 4, p, &n, &e) < 0);
+	assert_true(cm_tpm_replay_events((const uint8_t *)"\n", 1, p, &n, &e) < 0);
+	assert_int_equal(cm_tpm_replay_events((const uint8_t *)"", 0, p, &n, &e), 0);
+	assert_true(cm_is_zero(p, 32));
+}
+
 /* cmd_tpm_quote with args (NULL-terminated); stdout into out. */
 static char out[1 << 14];
 static int run_cli(const char *first, ...)
@@ -188,6 +211,8 @@ static void test_tpm_quote_cli_exit_codes(void **state)
 	char qpath[320], akpath[320], pol[320], pubhex[65], text[200], hex[65];
 	memset(pub, 0xab, sizeof pub);
 	cm_sha512(pub, sizeof pub, rd);
+	assert_int_equal(ca_extend_event(c->b, 3, "cocoon:spec.tree=cli", &e), 0);
+	assert_int_equal(ca_extend_event(c->b, 3, "cocoon:tdx_inited", &e), 0);
 	cm_hex_encode(pub, sizeof pub, pubhex, sizeof pubhex);
 	assert_int_equal(ca_quote(c->b, rd, &quote, &len, &e), 0);
 	snprintf(qpath, sizeof qpath, "%s/quote.bin", c->t.dir);
@@ -207,6 +232,16 @@ static void test_tpm_quote_cli_exit_codes(void **state)
 
 	assert_int_equal(run_cli(qpath, "--ak", akpath, "--pubkey", pubhex, "--pcr-policy", pol, "--json", NULL), CLI_OK);
 	assert_non_null(strstr(out, "\"verdict\": \"ok\""));
+	/* the event log replays to the quoted PCR 15; with a line more it does not */
+	assert_int_equal(run_cli(qpath, "--ak", akpath, "--pubkey", pubhex, "--event-log", c->log, "--json", NULL),
+			 CLI_OK);
+	assert_non_null(strstr(out, "\"events\": 2"));
+	FILE *lf = fopen(c->log, "a");
+	fputs("cocoon:debug_shell\n", lf);
+	fclose(lf);
+	assert_int_equal(run_cli(qpath, "--ak", akpath, "--pubkey", pubhex, "--event-log", c->log, "--json", NULL),
+			 CLI_INVALID_EVIDENCE);
+	assert_non_null(strstr(out, "tpm_event_log"));
 	/* another key's REPORTDATA: does not verify */
 	pubhex[0] = pubhex[0] == 'a' ? 'b' : 'a';
 	assert_int_equal(run_cli(qpath, "--ak", akpath, "--pubkey", pubhex, "--json", NULL), CLI_INVALID_EVIDENCE);
@@ -289,6 +324,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tpm_backend_events_replay_into_pcr15, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tpm_quote_verifies_with_the_ak_and_binds_report_data, setup, teardown),
 		cmocka_unit_test(test_tpm_pcr_policy_parse_is_strict),
+		cmocka_unit_test(test_tpm_event_log_replay_is_strict),
 		cmocka_unit_test_setup_teardown(test_tpm_quote_cli_exit_codes, setup, teardown),
 		cmocka_unit_test(test_tpm_backend_copies_the_ek_certificate_from_nv),
 	};
