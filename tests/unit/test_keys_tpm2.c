@@ -260,6 +260,41 @@ static void test_tpm2_provider_new_volume_then_same_keys_next_boot(void **state)
 	free(spec);
 }
 
+/* Parameter encryption: the secret never crosses the TPM interface in clear, neither into
+ * TPM2_Create nor out of TPM2_Unseal. The traffic check itself can fail: the same bytes
+ * sent without a session (TPM2_StirRandom) are found. */
+static void test_tpm2_secret_never_crosses_the_bus_in_clear(void **state)
+{
+	(void)state;
+	struct swtpm t = {.log_level = 20};
+	struct ck_tpm2_token tok;
+	struct cm_err e = {0};
+	uint8_t root[32], back[32];
+	size_t n;
+	for (int i = 0; i < 32; i++)
+		root[i] = (uint8_t)(0xa0 + i);
+	swtpm_start(&t);
+	assert_int_equal(ck_tpm2_seal(t.tcti, PCRS, root, &tok, &e), 0);
+	assert_int_equal(ck_tpm2_unseal(t.tcti, &tok, back, &e), 0);
+	assert_memory_equal(back, root, 32);
+	uint8_t *bytes = swtpm_traffic(&t, &n);
+	assert_true(n > 1000); /* the log holds the traffic */
+	assert_null(memmem(bytes, n, root, 16));
+	assert_null(memmem(bytes, n, root + 16, 16));
+	free(bytes);
+	/* the control: in clear, the same bytes show up */
+	struct ca_tpm c;
+	TPM2B_SENSITIVE_DATA in = {.size = 32};
+	memcpy(in.buffer, root, 32);
+	assert_int_equal(ca_tpm_connect(t.tcti, &c, &e), 0);
+	assert_int_equal(Esys_StirRandom(c.esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &in), 0);
+	ca_tpm_disconnect(&c);
+	bytes = swtpm_traffic(&t, &n);
+	assert_non_null(memmem(bytes, n, root, 16));
+	free(bytes);
+	swtpm_stop(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -271,6 +306,7 @@ int main(void)
 						tpm_teardown),
 		cmocka_unit_test_setup_teardown(test_tpm2_provider_new_volume_then_same_keys_next_boot, tpm_setup,
 						tpm_teardown),
+		cmocka_unit_test(test_tpm2_secret_never_crosses_the_bus_in_clear),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
