@@ -41,7 +41,8 @@ DEPS_PACKAGES += swtpm
 # the spec and cmdline parsers. `=` because LIBMEASURE_SRCS is set by measure/module.mk.
 FUZZERS += init_luks init_spec init_status
 fuzz_init_luks_SRCS = tests/fuzz/fuzz_init_luks.c guest/init/luks.c $(LIBMEASURE_SRCS)
-fuzz_init_luks_SEEDS := tests/fuzz/seeds/init_luks.json tests/fuzz/seeds/init_luks_integrity.json
+fuzz_init_luks_SEEDS := tests/fuzz/seeds/init_luks.json tests/fuzz/seeds/init_luks_integrity.json \
+	tests/fuzz/seeds/init_luks_tpm2.json
 fuzz_init_luks_LIBS := -lcryptsetup -lblkid
 fuzz_init_spec_SRCS = tests/fuzz/fuzz_init_spec.c guest/init/appspec.c guest/init/net.c guest/init/log.c guest/cmdline/cmdline.c $(LIBMEASURE_SRCS)
 fuzz_init_spec_SEEDS := tests/fuzz/seeds/init_spec.json tests/fuzz/seeds/init_cmdline.txt
