@@ -344,6 +344,9 @@ static void quiet_log(int level, const char *msg, void *usrptr)
 int ci_luks_check_loaded(const char *header_file, bool integrity, const char *token_type, struct cm_err *e)
 {
 	struct crypt_device *cd = NULL;
+	/* Tokens are data here: never let libcryptsetup load a token plugin for a type the
+	 * host wrote into the header. */
+	crypt_token_external_disable();
 	int r = crypt_init(&cd, header_file);
 	if (r < 0)
 		return cm_fail(e, r, "LUKS2: cannot open header copy %s (%s)", header_file, strerror(-r));
@@ -486,6 +489,7 @@ int ci_luks_token_read(const char *header_copy, const char *token_type, char **j
 {
 	*json = NULL;
 	struct crypt_device *cd = NULL;
+	crypt_token_external_disable(); /* as in ci_luks_check_loaded */
 	int r = crypt_init(&cd, header_copy);
 	if (r < 0)
 		return cm_fail(e, r, "LUKS2: cannot open header copy %s (%s)", header_copy, strerror(-r));
