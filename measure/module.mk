@@ -1,7 +1,7 @@
 # libmeasure (everything that parses, hashes or verifies evidence) and cocoon-measure.
-# One folder per subsystem (docs/architecture.md): core, dcap, eventlog, gpu, predict, ratls;
+# One folder per subsystem (docs/architecture.md): core, dcap, eventlog, gpu, predict, ratls, tpm;
 # cli/ is cocoon-measure itself.
-LIBMEASURE_DIRS := core dcap eventlog gpu predict ratls
+LIBMEASURE_DIRS := core dcap eventlog gpu predict ratls tpm
 LIBMEASURE_SRCS := $(sort $(foreach d,$(LIBMEASURE_DIRS),$(wildcard measure/$(d)/*.c)))
 LIBMEASURE := $(LIBDIR)/libmeasure.a
 # measure/gpu/ reads NVIDIA's RIMs (SWID XML, XMLDSig) with libxml2: whatever links the GPU

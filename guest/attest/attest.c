@@ -11,6 +11,9 @@
 #include "measure/eventlog/rtmr3.h"
 
 extern const struct ca_ops ca_tdx_ops;
+/* guest/attest/tpm.c, linked (as an object, with tpm2-tss) only into the programs that need
+ * it: the weak reference is NULL elsewhere and keeps tss2 out of them. */
+extern const struct ca_ops ca_tpm_ops __attribute__((weak));
 #ifdef CA_HAVE_SIM
 /* guest/attest/sim.c (built when guest/attest/sim.mk is present). */
 extern const struct ca_ops ca_sim_ops;
@@ -52,7 +55,12 @@ int ca_open(const char *name, const char *event_log, struct ca_backend **out, st
 		return cm_fail(e, -ENOTSUP, "attestation backend \"sim\" is not built into this binary");
 #endif
 	}
-	return cm_fail(e, -EINVAL, "unknown attestation backend \"%.32s\" (tdx or sim)", name);
+	if (strcmp(name, "tpm") == 0) {
+		if (!&ca_tpm_ops)
+			return cm_fail(e, -ENOTSUP, "attestation backend \"tpm\" is not built into this binary");
+		return ca_open_ops(&ca_tpm_ops, event_log, NULL, out, e);
+	}
+	return cm_fail(e, -EINVAL, "unknown attestation backend \"%.32s\" (tdx, sim or tpm)", name);
 }
 
 static int log_append(const char *path, const char *m, struct cm_err *e)
@@ -81,7 +89,7 @@ int ca_extend_event(struct ca_backend *b, int rtmr, const char *message, struct 
 	int r = cm_rtmr3_event_digest(message, strlen(message), d, e);
 	if (r < 0)
 		return r;
-	r = b->ops->extend(b, rtmr, d, e);
+	r = b->ops->extend_event ? b->ops->extend_event(b, rtmr, message, e) : b->ops->extend(b, rtmr, d, e);
 	if (r < 0)
 		return cm_err_prefix(e, "extend RTMR3 with \"%.64s\"", message);
 	/* Extend first, then log: a failure here is fatal for the caller, and a log

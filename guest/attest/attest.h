@@ -46,6 +46,9 @@ struct ca_ops {
 	 * local sealing service. */
 	int (*tdreport)(struct ca_backend *b, const uint8_t report_data[CA_REPORT_DATA_LEN],
 			uint8_t report[CA_TDREPORT_LEN], struct cm_err *e);
+	/* Optional (NULL = extend with SHA-384(message)): a backend that measures the message
+	 * itself (tpm: TPM2_PCR_Event into PCR 15, each bank its own hash). */
+	int (*extend_event)(struct ca_backend *b, int rtmr, const char *message, struct cm_err *e);
 };
 
 struct ca_backend {
@@ -54,7 +57,10 @@ struct ca_backend {
 	void *priv;          /* backend state */
 };
 
-/* Open backend "tdx" or "sim". event_log may be NULL (no log). */
+/* Open backend "tdx", "sim" or "tpm" (guest/attest/tpm.h: only in binaries that link
+ * guest/attest/tpm.o and tpm2-tss; the others answer "not built into this binary"). event_log
+ * may be NULL (no log). With tpm the log's lines replay into PCR 15's SHA-256 bank:
+ * P = 0^32; for each line m: P = SHA-256(P || SHA-256(m)). */
 int ca_open(const char *name, const char *event_log, struct ca_backend **out, struct cm_err *e);
 
 /* Extend rtmr with SHA-384(message) and append message to the event log (RTMR3 only

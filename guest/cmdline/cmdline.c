@@ -61,8 +61,8 @@ static int apply(struct ci_cmdline *c, int k, const char *val, struct cm_err *e)
 		c->rootblocks = v;
 		return 0;
 	case K_ATTEST:
-		if (strcmp(val, "tdx") != 0 && strcmp(val, "sim") != 0)
-			return cm_fail(e, -EINVAL, "%s must be tdx or sim (got \"%.40s\")", name, val);
+		if (strcmp(val, "tdx") != 0 && strcmp(val, "sim") != 0 && strcmp(val, "tpm") != 0)
+			return cm_fail(e, -EINVAL, "%s must be tdx, sim or tpm (got \"%.40s\")", name, val);
 		snprintf(c->attest, sizeof c->attest, "%s", val);
 		return 0;
 	case K_GPU:

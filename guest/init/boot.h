@@ -29,6 +29,8 @@ struct ci_boot {
 	struct cg_nvml *gpu_nvml;                /* 7: NVML, held open for the life of PID 1 */
 	uint8_t disk_key[CI_DISK_KEY_LEN];       /* 8: derived for 9, cleansed by it */
 	bool have_disk_key;
+	const char *luks_token;                  /* 8: the token type the volume must carry (tpm2), or NULL */
+	char *luks_token_new;                    /* 8: a token to store after formatting (tpm2, blank volume) */
 	bool persistent_mounted;                 /* 9 */
 	bool model_mounted[CI_MAX_MODELS];       /* 10 */
 };

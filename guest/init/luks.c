@@ -267,21 +267,42 @@ static int check_digest(const struct cm_jv *root, struct cm_err *e)
 	return 0;
 }
 
-static int check_json(const struct cm_jv *root, bool integrity, struct cm_err *e)
+/* tokens: {} without a token type; with one, exactly token "0" of that type, bound to
+ * keyslot 0, with the members of CI_LUKS_TOKEN_TPM2 (the content is the key provider's to
+ * parse, strictly, guest/keys/tpm2.h). */
+static int check_tokens(const struct cm_jv *root, const char *token_type, struct cm_err *e)
+{
+	static const char *const none[] = {NULL};
+	static const char *const tpm2[] = {"type",	    "keyslots",		"tpm2-blob",	    "tpm2-pcr-bank",
+					   "tpm2-pcrs",	    "tpm2-pcr-values", "tpm2-policy-hash", NULL};
+	struct cm_jv tokens, c, t;
+	int r;
+	if (!token_type) {
+		if ((r = cm_jv_need(root, "tokens", &tokens, e)) < 0 || (r = exact_keys(&tokens, none, e)) < 0)
+			return r;
+		return 0;
+	}
+	if (strcmp(token_type, CI_LUKS_TOKEN_TPM2) != 0)
+		return cm_fail(e, -EINVAL, "LUKS2: unknown token type %.32s", token_type);
+	if ((r = only_zero(root, "tokens", &c, &t, e)) < 0 || (r = exact_keys(&t, tpm2, e)) < 0 ||
+	    (r = want_str(&t, "type", token_type, e)) < 0 || (r = want_list0(&t, "keyslots", e)) < 0)
+		return r;
+	return 0;
+}
+
+static int check_json(const struct cm_jv *root, bool integrity, const char *token_type, struct cm_err *e)
 {
 	static const char *const top[] = {"keyslots", "tokens", "segments", "digests", "config", NULL};
-	static const char *const none[] = {NULL};
-	struct cm_jv tokens;
 	int r;
-	if ((r = exact_keys(root, top, e)) < 0 || (r = cm_jv_need(root, "tokens", &tokens, e)) < 0 ||
-	    (r = exact_keys(&tokens, none, e)) < 0 || (r = check_config(root, e)) < 0 ||
+	if ((r = exact_keys(root, top, e)) < 0 || (r = check_tokens(root, token_type, e)) < 0 ||
+	    (r = check_config(root, e)) < 0 ||
 	    (r = check_keyslot(root, integrity ? CI_LUKS_VK_BYTES_INTEGRITY : CI_LUKS_VK_BYTES, e)) < 0 ||
 	    (r = check_segment(root, integrity, e)) < 0 || (r = check_digest(root, e)) < 0)
 		return r;
 	return 0;
 }
 
-int ci_luks_check_metadata(const uint8_t *buf, size_t len, bool integrity, struct cm_err *e)
+int ci_luks_check_metadata(const uint8_t *buf, size_t len, bool integrity, const char *token_type, struct cm_err *e)
 {
 	if (len < 2 * CI_LUKS_HDR_SIZE)
 		return cm_fail(e, -EINVAL, "LUKS2 metadata: %zu bytes, need %u", len, 2 * CI_LUKS_HDR_SIZE);
@@ -306,7 +327,7 @@ int ci_luks_check_metadata(const uint8_t *buf, size_t len, bool integrity, struc
 	struct cm_jv root;
 	if ((r = cm_json_read((const char *)j0, n, jlen, "LUKS2 JSON area", &root, e)) < 0)
 		return r;
-	r = check_json(&root, integrity, e);
+	r = check_json(&root, integrity, token_type, e);
 	cm_json_release(&root);
 	return r;
 }
@@ -320,9 +341,12 @@ static void quiet_log(int level, const char *msg, void *usrptr)
 	(void)usrptr;
 }
 
-int ci_luks_check_loaded(const char *header_file, bool integrity, struct cm_err *e)
+int ci_luks_check_loaded(const char *header_file, bool integrity, const char *token_type, struct cm_err *e)
 {
 	struct crypt_device *cd = NULL;
+	/* Tokens are data here: never let libcryptsetup load a token plugin for a type the
+	 * host wrote into the header. */
+	crypt_token_external_disable();
 	int r = crypt_init(&cd, header_file);
 	if (r < 0)
 		return cm_fail(e, r, "LUKS2: cannot open header copy %s (%s)", header_file, strerror(-r));
@@ -371,18 +395,27 @@ int ci_luks_check_loaded(const char *header_file, bool integrity, struct cm_err 
 			why = "keyslot 0 encryption is not aes-xts-plain64";
 	}
 	if (!why)
-		for (int t = 0; t < 32; t++)
-			if (crypt_token_status(cd, t, NULL) != CRYPT_TOKEN_INACTIVE) {
-				why = "a token is present";
+		for (int t = 0; t < 32; t++) {
+			const char *type = NULL;
+			crypt_token_info ti = crypt_token_status(cd, t, &type);
+			bool want = t == 0 && token_type;
+			if (!want && ti != CRYPT_TOKEN_INACTIVE) {
+				why = token_type ? "a token other than token 0 is present" : "a token is present";
 				break;
 			}
+			if (want && (ti != CRYPT_TOKEN_EXTERNAL_UNKNOWN || !type || strcmp(type, token_type) != 0)) {
+				why = "token 0 is not the key provider's token";
+				break;
+			}
+		}
 	crypt_free(cd);
 	if (why)
 		return cm_fail(e, -EINVAL, "LUKS2: %s", why);
 	return 0;
 }
 
-int ci_luks_copy_and_check(const char *dev, const char *copy_path, bool integrity, struct cm_err *e)
+int ci_luks_copy_and_check(const char *dev, const char *copy_path, bool integrity, const char *token_type,
+			   struct cm_err *e)
 {
 	int in = open(dev, O_RDONLY | O_CLOEXEC);
 	if (in < 0)
@@ -408,7 +441,7 @@ int ci_luks_copy_and_check(const char *dev, const char *copy_path, bool integrit
 		goto out;
 	}
 	/* Validate the bytes we hold, write them to the private copy, open only the copy. */
-	if ((r = ci_luks_check_metadata(buf, got, integrity, e)) < 0)
+	if ((r = ci_luks_check_metadata(buf, got, integrity, token_type, e)) < 0)
 		goto out;
 	int fd = open(copy_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
@@ -428,7 +461,7 @@ int ci_luks_copy_and_check(const char *dev, const char *copy_path, bool integrit
 		r = cm_fail(e, -EIO, "write %s", copy_path);
 		goto out;
 	}
-	r = ci_luks_check_loaded(copy_path, integrity, e);
+	r = ci_luks_check_loaded(copy_path, integrity, token_type, e);
 out:
 	free(buf);
 	return r;
@@ -449,6 +482,41 @@ int ci_luks_open(const char *dev, const char *header_copy, const char *name, con
 		return cm_fail(e, r, "LUKS2: the derived key does not open %s", dev);
 	if (r < 0)
 		return cm_fail(e, r, "LUKS2: cannot activate %s (%s)", dev, strerror(-r));
+	return 0;
+}
+
+int ci_luks_token_read(const char *header_copy, const char *token_type, char **json, struct cm_err *e)
+{
+	*json = NULL;
+	struct crypt_device *cd = NULL;
+	crypt_token_external_disable(); /* as in ci_luks_check_loaded */
+	int r = crypt_init(&cd, header_copy);
+	if (r < 0)
+		return cm_fail(e, r, "LUKS2: cannot open header copy %s (%s)", header_copy, strerror(-r));
+	crypt_set_log_callback(cd, quiet_log, NULL);
+	const char *j = NULL, *type = NULL;
+	if ((r = crypt_load(cd, CRYPT_LUKS2, NULL)) < 0 || (r = crypt_token_json_get(cd, 0, &j)) < 0 ||
+	    crypt_token_status(cd, 0, &type) != CRYPT_TOKEN_EXTERNAL_UNKNOWN || !type || strcmp(type, token_type) != 0) {
+		crypt_free(cd);
+		return cm_fail(e, r < 0 ? r : -EINVAL, "LUKS2: no %s token in the header", token_type);
+	}
+	*json = strdup(j);
+	crypt_free(cd);
+	return *json ? 0 : cm_fail(e, -ENOMEM, "out of memory");
+}
+
+int ci_luks_token_write(const char *dev, const char *json, struct cm_err *e)
+{
+	struct crypt_device *cd = NULL;
+	int r = crypt_init(&cd, dev);
+	if (r < 0)
+		return cm_fail(e, r, "LUKS2 token: open %s (%s)", dev, strerror(-r));
+	crypt_set_log_callback(cd, quiet_log, NULL);
+	if ((r = crypt_load(cd, CRYPT_LUKS2, NULL)) >= 0)
+		r = crypt_token_json_set(cd, 0, json);
+	crypt_free(cd);
+	if (r < 0)
+		return cm_fail(e, r, "LUKS2 token: cannot store token 0 on %s (%s)", dev, strerror(-r));
 	return 0;
 }
 

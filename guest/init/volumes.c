@@ -3,6 +3,7 @@
  * and their unmount at shutdown. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
@@ -93,7 +94,7 @@ static void open_persistent(struct ci_boot *b)
 	bool integ = spec->persistent_integrity;
 	if (!b->have_disk_key)
 		ci_fatal("persistent", "the spec has a persistent volume but no key provider was selected "
-				       "(keys/cocoon-seal.json in the spec, cocoon.keys= or cocoon.debug)");
+				       "(keys/cocoon-seal.json or keys/tpm2.json in the spec, cocoon.keys= or cocoon.debug)");
 	ci_boot_wait_disk(b, "persistent", dev, sizeof dev);
 	int blank = ci_blank_check(dev, &e);
 	bool formatted = false;
@@ -105,17 +106,21 @@ static void open_persistent(struct ci_boot *b)
 			       "), writing every sector once to initialise the tags");
 		if (ci_luks_format(dev, b->disk_key, CI_DISK_KEY_LEN, integ, &e) < 0)
 			ci_fatal("persistent", "%s", e.msg);
+		/* the tpm2 provider's sealed secret goes into the new header (a crash before
+		 * this leaves a volume without it: the next boot halts; zero the disk) */
+		if (b->luks_token && (!b->luks_token_new || ci_luks_token_write(dev, b->luks_token_new, &e) < 0))
+			ci_fatal("persistent", "%s", b->luks_token_new ? e.msg : "no token was sealed for the new volume");
 		formatted = true;
 	} else {
 		/* Not blank: it must be our LUKS2 volume, checked strictly before the key is
 		 * ever used on it; anything else halts with the disk untouched. */
 		char why[CM_ERR_MAX];
 		snprintf(why, sizeof why, "%s", e.msg);
-		if (ci_luks_copy_and_check(dev, LUKS_COPY, integ, &e) < 0)
+		if (ci_luks_copy_and_check(dev, LUKS_COPY, integ, b->luks_token, &e) < 0)
 			ci_fatal("persistent", "%s is not blank (%s) and not an acceptable LUKS2 volume (%s): %s", dev, why,
 				 integ ? "integrity " CI_LUKS_INTEGRITY : "no integrity", e.msg);
 	}
-	if (formatted && ci_luks_copy_and_check(dev, LUKS_COPY, integ, &e) < 0)
+	if (formatted && ci_luks_copy_and_check(dev, LUKS_COPY, integ, b->luks_token, &e) < 0)
 		ci_fatal("persistent", "freshly formatted header fails validation: %s", e.msg);
 	if (ci_luks_open(dev, LUKS_COPY, "persistent", b->disk_key, CI_DISK_KEY_LEN, &e) < 0)
 		ci_fatal("persistent", "%s", e.msg);
@@ -136,6 +141,8 @@ void ci_boot_persistent(struct ci_boot *b)
 		open_persistent(b);
 	OPENSSL_cleanse(b->disk_key, sizeof b->disk_key);
 	b->have_disk_key = false;
+	free(b->luks_token_new);
+	b->luks_token_new = NULL;
 }
 
 void ci_boot_models(struct ci_boot *b)

@@ -13,8 +13,9 @@
 
 extern const struct ck_ops ck_debug_ops;
 extern const struct ck_ops ck_seal_ops;
-
-static const struct ck_ops *const providers[] = {&ck_debug_ops, &ck_seal_ops};
+/* guest/keys/tpm2.c, linked (as an object, with tpm2-tss) only into the programs that need
+ * it: the weak reference is NULL elsewhere and keeps tss2 out of them. */
+extern const struct ck_ops ck_tpm2_ops __attribute__((weak));
 
 const char *ck_select(const char *requested, const char *spec_dir, bool debug)
 {
@@ -24,19 +25,23 @@ const char *ck_select(const char *requested, const char *spec_dir, bool debug)
 	if (spec_dir && (size_t)snprintf(path, sizeof path, "%s/%s", spec_dir, CK_SPEC_SEAL_CONF) < sizeof path &&
 	    access(path, F_OK) == 0)
 		return "cocoon-seal";
+	if (spec_dir && (size_t)snprintf(path, sizeof path, "%s/%s", spec_dir, "keys/tpm2.json") < sizeof path &&
+	    access(path, F_OK) == 0)
+		return "tpm2";
 	return debug ? "debug" : NULL;
 }
 
 int ck_open(const char *name, const struct ck_env *env, struct ck_provider **out, struct cm_err *e)
 {
 	*out = NULL;
+	const struct ck_ops *const providers[] = {&ck_debug_ops, &ck_seal_ops, &ck_tpm2_ops};
 	const struct ck_ops *ops = NULL;
 	for (size_t i = 0; i < sizeof providers / sizeof providers[0]; i++)
-		if (name && strcmp(providers[i]->name, name) == 0)
+		if (providers[i] && name && strcmp(providers[i]->name, name) == 0)
 			ops = providers[i];
 	if (!ops)
-		return cm_fail(e, -ENOTSUP, "key provider \"%.32s\" is not available in this build (have: debug, cocoon-seal)",
-			       name ? name : "");
+		return cm_fail(e, -ENOTSUP, "key provider \"%.32s\" is not available in this build (have: debug, cocoon-seal%s)",
+			       name ? name : "", &ck_tpm2_ops ? ", tpm2" : "");
 	struct ck_provider *p = calloc(1, sizeof *p);
 	if (!p)
 		return cm_fail(e, -ENOMEM, "out of memory");
@@ -83,6 +88,11 @@ int ck_app_key_env(struct ck_provider *p, char *out, size_t cap, struct cm_err *
 	}
 	OPENSSL_cleanse(key, sizeof key);
 	return r;
+}
+
+const char *ck_new_token(struct ck_provider *p)
+{
+	return p && p->ops->new_token ? p->ops->new_token(p) : NULL;
 }
 
 void ck_close(struct ck_provider *p)

@@ -13,7 +13,9 @@
  *   debug   a fixed, publicly known key derivation; allowed only with cocoon.debug.
  *   cocoon-seal  Cocoon's seal server over vsock: TDREPORT via ca_tdreport(),
  *           getPersistentKey(key_name), 32-byte keys (seal.h, docs/keys.md).
- *   tpm2    (later) a TPM2 PolicyPCR-sealed secret.
+ *   tpm2    a root secret sealed by the TPM to a PolicyPCR, kept in a LUKS2 token on the
+ *           persistent volume (tpm2.h; only in binaries linked with guest/keys/tpm2.o and
+ *           tpm2-tss). Not for confidentiality against a host that emulates the TPM.
  */
 #ifndef COCOON_GUEST_KEYS_H
 #define COCOON_GUEST_KEYS_H
@@ -33,6 +35,9 @@ struct ck_env {
 	struct ca_backend *attest; /* RTMR3 events, quotes, TDREPORTs */
 	bool debug;                /* cocoon.debug on the measured cmdline */
 	const char *spec_dir;      /* measured spec (provider configuration may live there) */
+	/* tpm2: the cocoon-tpm2 token JSON read from the persistent volume's LUKS2 header, or
+	 * NULL for a blank volume (the provider then seals a new secret, tpm2.h). */
+	const char *sealed_token;
 };
 
 struct ck_provider;
@@ -44,6 +49,9 @@ struct ck_ops {
 	/* len bytes of key material for key_name ([a-z0-9_-], 1..CK_NAME_MAX). */
 	int (*derive)(struct ck_provider *p, const char *key_name, uint8_t *out, size_t len, struct cm_err *e);
 	void (*close)(struct ck_provider *p);
+	/* Optional: the token a provider sealed for a blank persistent volume (tpm2), which the
+	 * caller stores on the volume after formatting it; NULL when there is none. */
+	const char *(*new_token)(struct ck_provider *p);
 };
 
 struct ck_provider {
@@ -58,8 +66,8 @@ struct ck_provider {
 #define CK_SPEC_SEAL_CONF "keys/cocoon-seal.json"
 
 /* Which provider a boot uses: the measured cmdline's cocoon.keys= when given; else
- * cocoon-seal when the measured spec has keys/cocoon-seal.json; else debug with
- * cocoon.debug; else none (NULL). */
+ * cocoon-seal when the measured spec has keys/cocoon-seal.json; else tpm2 when it has
+ * keys/tpm2.json; else debug with cocoon.debug; else none (NULL). */
 const char *ck_select(const char *requested, const char *spec_dir, bool debug);
 
 /* The application's key (Cocoon's init: key "app", services get APP_KEY=$(base64 < app.key)). */
@@ -76,5 +84,8 @@ int ck_app_key_env(struct ck_provider *p, char *out, size_t cap, struct cm_err *
 int ck_open(const char *name, const struct ck_env *env, struct ck_provider **out, struct cm_err *e);
 int ck_derive(struct ck_provider *p, const char *key_name, uint8_t *out, size_t len, struct cm_err *e);
 void ck_close(struct ck_provider *p);
+
+/* The provider's new token (ck_ops.new_token), NULL when it has none. Valid until ck_close. */
+const char *ck_new_token(struct ck_provider *p);
 
 #endif

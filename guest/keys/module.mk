@@ -1,5 +1,6 @@
 # guest/keys: key providers behind guest/keys/keys.h (debug now; seal, tpm2 later).
-KEYS_SRCS := $(filter-out guest/keys/cli.c,$(sort $(wildcard guest/keys/*.c)))
+# tpm2.c (tpm2-tss) is not in the library: see TPM_OBJS in guest/attest/module.mk.
+KEYS_SRCS := $(filter-out guest/keys/cli.c guest/keys/tpm2.c,$(sort $(wildcard guest/keys/*.c)))
 LIBCOCOON_KEYS := $(call lib,cocoon-keys)
 $(eval $(call static_lib,cocoon-keys,$(KEYS_SRCS)))
 
@@ -17,3 +18,8 @@ $(BIN)/cocoon-keys: $(OBJ)/guest/keys/cli.o $(LIBCOCOON_KEYS) $(call lib,cocoon-
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) $^ -o $@ $(BASE_LIBS) $(ATTEST_SIM_LIBS)
 PROGRAMS += $(BIN)/cocoon-keys
+
+# The tpm2 provider's token (from the host-controlled persistent volume) and spec settings.
+FUZZERS += tpm2_token
+fuzz_tpm2_token_SRCS = tests/fuzz/fuzz_tpm2_token.c guest/keys/tpm2_token.c $(LIBMEASURE_SRCS)
+fuzz_tpm2_token_SEEDS := tests/fuzz/seeds/tpm2_token.json tests/fuzz/seeds/tpm2_conf.json

@@ -45,5 +45,6 @@ int cmd_spec(int argc, char **argv);
 int cmd_image(int argc, char **argv);
 int cmd_cert(int argc, char **argv);
 int cmd_gpu(int argc, char **argv);
+int cmd_tpm_quote(int argc, char **argv);
 
 #endif

@@ -13,6 +13,7 @@ static const struct cli_cmd commands[] = {
 	{"image", "MRTD, RTMR0-3 and image hash of a TD image described by VM.json", cmd_image},
 	{"gpu", "verify NVIDIA GPU evidence (SPDM report, device chain, RIMs) against a GPU policy", cmd_gpu},
 	{"cert", "read or fetch an RA-TLS certificate and verify it as cocoon-ratls does", cmd_cert},
+	{"tpm-quote", "verify a TPM 2.0 quote of the tpm backend against an AK and a PCR policy", cmd_tpm_quote},
 };
 
 static void usage(FILE *f)

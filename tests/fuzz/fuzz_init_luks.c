@@ -36,8 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct cm_err e;
 	if (size > 0 && data[0] == '!') {
-		ci_luks_check_metadata(data + 1, size - 1, false, &e);
-		ci_luks_check_metadata(data + 1, size - 1, true, &e);
+		ci_luks_check_metadata(data + 1, size - 1, false, NULL, &e);
+		ci_luks_check_metadata(data + 1, size - 1, true, NULL, &e);
 		return 0;
 	}
 	if (size > CI_LUKS_HDR_SIZE - 4096)
@@ -47,8 +47,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	header(buf, 0, data, size);
 	header(buf + CI_LUKS_HDR_SIZE, 1, data, size);
-	ci_luks_check_metadata(buf, 2 * CI_LUKS_HDR_SIZE, false, &e); /* both profiles */
-	ci_luks_check_metadata(buf, 2 * CI_LUKS_HDR_SIZE, true, &e);
+	ci_luks_check_metadata(buf, 2 * CI_LUKS_HDR_SIZE, false, NULL, &e); /* both profiles */
+	ci_luks_check_metadata(buf, 2 * CI_LUKS_HDR_SIZE, true, NULL, &e);
+	ci_luks_check_metadata(buf, 2 * CI_LUKS_HDR_SIZE, false, CI_LUKS_TOKEN_TPM2, &e); /* tpm2 provider's */
 	free(buf);
 	return 0;
 }

@@ -137,3 +137,7 @@ $(GFUZZ_GEN)/.stamp: $(addprefix $(FIXTURES)/gpu/,$(GFUZZ_REPORTS))
 	  dd if=$(@D)/spdm/report_$$i.bin of=$(@D)/opaque/opaque_$$i.bin bs=1 skip=3599 \
 	    count=$$((0x$$(echo $$l | cut -c3-4)$$(echo $$l | cut -c1-2))) status=none; done
 	touch $@
+# TPM quotes of the tpm backend (measure/tpm/quote.h): container, TPMS_ATTEST, verifier.
+FUZZERS += tpm_quote
+fuzz_tpm_quote_SRCS = tests/fuzz/fuzz_tpm_quote.c $(LIBMEASURE_SRCS)
+fuzz_tpm_quote_SEEDS := tests/fuzz/seeds/tpm_quote.bin

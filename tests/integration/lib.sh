@@ -125,13 +125,17 @@ flip_byte() {
 
 # ---- the one QEMU invocation ------------------------------------------------------------
 # (cocoon-launch run --no-tdx replaces this function later; keep the VM description here.)
-# vm_start [--disk SERIAL=FILE[:ro]]... [--spec DIR] [--append CMDLINE] [--monitor] --initrd FILE
+# vm_start [--disk SERIAL=FILE[:ro]]... [--spec DIR] [--append CMDLINE] [--monitor]
+#          [--tpm SWTPM_CTRL_SOCKET] --initrd FILE
 # Starts QEMU in the background; the serial console goes to $CONSOLE. vm_wait collects it.
+# --tpm: a TPM 2.0 (tpm-crb) backed by the swtpm whose control socket is given.
 vm_start() {
     local initrd="" append="" spec="" monitor=0 args=() n=0
     while [ $# -gt 0 ]; do
         case "$1" in
             --initrd) initrd=$2; shift 2 ;;
+            --tpm) args+=(-chardev "socket,id=chrtpm,path=$2" -tpmdev "emulator,id=tpm0,chardev=chrtpm"
+                          -device "tpm-crb,tpmdev=tpm0"); shift 2 ;;
             --append) append=$2; shift 2 ;;
             --spec) spec=$2; shift 2 ;;
             --monitor) monitor=1; shift ;;

@@ -20,7 +20,7 @@ integration-test test-integration: $(GUEST_KERNEL_DIR)/kver $(BIN)/cocoon-mkinit
 # They are registered when the tree builds cocoon-init; each fails with a clear message if
 # $(BIN)/cocoon-init or $(BUILD)/initrd.img is missing when run directly.
 APPLIANCE_TESTS := init-service init-persistent init-persistent-foreign init-luks-tampered \
-	init-persistent-integrity \
+	init-persistent-integrity init-persistent-tpm2 \
 	init-verity-corrupt init-model-corrupt init-missing-disk init-wrong-roothash \
 	init-powerdown init-sigterm init-seal init-model-encrypted init-status \
 	keyserver_td

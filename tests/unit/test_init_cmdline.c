@@ -48,6 +48,9 @@ static void test_cmdline_all_keys(void **state)
 	assert_int_equal(c.gpu, CI_GPU_REQUIRED);
 	assert_int_equal(c.timeout_s, 5);
 	assert_string_equal(c.keys, "debug");
+	/* the tpm backend (vTPM platforms, guest/attest/tpm.h) */
+	assert_int_equal(parse(BASE " cocoon.attest=tpm", &c, &e), 0);
+	assert_string_equal(c.attest, "tpm");
 	assert_int_equal(parse(BASE " cocoon.gpu=off", &c, &e), 0);
 	assert_int_equal(c.gpu, CI_GPU_OFF);
 }
@@ -72,7 +75,7 @@ static void test_cmdline_rejects_bad_values(void **state)
 		"cocoon.roothash=0123 cocoon.rootblocks=1",
 		"cocoon.roothash=" RH "00 cocoon.rootblocks=1",
 		"cocoon.roothash=zz23456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef cocoon.rootblocks=1",
-		BASE " cocoon.attest=tpm",
+		BASE " cocoon.attest=tpm2",
 		BASE " cocoon.attest=",
 		BASE " cocoon.debug=1",
 		BASE " cocoon.gpu=maybe",

@@ -158,7 +158,7 @@ static void expect_rejected_as(struct vol *v, bool integrity, const char *what)
 	struct cm_err e = {0};
 	uint8_t before[32], after[32];
 	file_sha(v->path, before);
-	if (ci_luks_copy_and_check(v->path, next_copy(v), integrity, &e) == 0)
+	if (ci_luks_copy_and_check(v->path, next_copy(v), integrity, NULL, &e) == 0)
 		fail_msg("accepted (integrity %d) a header that should fail with \"%s\"", integrity, what);
 	if (!strstr(e.msg, what))
 		fail_msg("message \"%s\" lacks \"%s\"", e.msg, what);
@@ -175,7 +175,7 @@ static void test_luks_own_format_passes_strict_check(void **state)
 {
 	struct vol *v = *state;
 	struct cm_err e = {0};
-	if (ci_luks_copy_and_check(v->path, next_copy(v), false, &e) < 0)
+	if (ci_luks_copy_and_check(v->path, next_copy(v), false, NULL, &e) < 0)
 		fail_msg("%s", e.msg);
 	/* the private copy holds exactly the metadata region */
 	uint8_t *a = read_meta(v->path), *b = read_meta(v->copy);
@@ -193,7 +193,7 @@ static void test_luks_own_format_passes_strict_check(void **state)
 	assert_int_equal(crypt_activate_by_passphrase(cd, NULL, 0, "wrong key wrong key wrong key 32", 32, 0), -EPERM);
 	crypt_free(cd);
 	/* the copy path must not exist yet (no following an attacker's file) */
-	assert_true(ci_luks_copy_and_check(v->path, v->copy, false, &e) < 0);
+	assert_true(ci_luks_copy_and_check(v->path, v->copy, false, NULL, &e) < 0);
 }
 
 static void test_luks_rejects_cipher_null(void **state)
@@ -225,6 +225,57 @@ static void test_luks_rejects_tokens(void **state)
 	assert_true(crypt_token_json_set(cd, CRYPT_ANY_TOKEN, "{\"type\":\"evil\",\"keyslots\":[\"0\"]}") >= 0);
 	crypt_free(cd);
 	expect_rejected(v, "tokens: unknown key \"0\"");
+}
+
+/* A cocoon-tpm2 token of the given type on token slot 0 (the members of the real one). */
+static void put_tpm2_token(struct vol *v, const char *type)
+{
+	char json[600];
+	snprintf(json, sizeof json,
+		 "{\"type\":\"%s\",\"keyslots\":[\"0\"],\"tpm2-blob\":\"AAAA\",\"tpm2-pcr-bank\":\"sha256\","
+		 "\"tpm2-pcrs\":[7],\"tpm2-pcr-values\":[\"%064d\"],\"tpm2-policy-hash\":\"%064d\"}",
+		 type, 0, 0);
+	struct cm_err e = {0};
+	if (ci_luks_token_write(v->path, json, &e) < 0)
+		fail_msg("%s", e.msg);
+}
+
+static void test_luks_tpm2_token_accepted_only_when_expected(void **state)
+{
+	struct vol *v = *state;
+	struct cm_err e = {0};
+	/* expected but missing */
+	if (ci_luks_copy_and_check(v->path, next_copy(v), false, CI_LUKS_TOKEN_TPM2, &e) == 0)
+		fail_msg("accepted a header without the tpm2 token");
+	assert_non_null(strstr(e.msg, "tokens"));
+	put_tpm2_token(v, CI_LUKS_TOKEN_TPM2);
+	/* present and expected: accepted, and the token reads back */
+	if (ci_luks_copy_and_check(v->path, next_copy(v), false, CI_LUKS_TOKEN_TPM2, &e) < 0)
+		fail_msg("%s", e.msg);
+	char *json = NULL;
+	assert_int_equal(ci_luks_token_read(v->copy, CI_LUKS_TOKEN_TPM2, &json, &e), 0);
+	assert_non_null(strstr(json, "\"tpm2-pcrs\":[7]"));
+	free(json);
+	/* present but not expected (another key provider): refused */
+	expect_rejected(v, "tokens: unknown key \"0\"");
+}
+
+static void test_luks_tpm2_token_rejects_variants(void **state)
+{
+	struct vol *v = *state;
+	struct cm_err e = {0};
+	put_tpm2_token(v, "systemd-tpm2");
+	if (ci_luks_copy_and_check(v->path, next_copy(v), false, CI_LUKS_TOKEN_TPM2, &e) == 0)
+		fail_msg("accepted a token of another type");
+	assert_non_null(strstr(e.msg, "type"));
+	/* the right token plus a second one */
+	put_tpm2_token(v, CI_LUKS_TOKEN_TPM2);
+	struct crypt_device *cd = vol_load(v);
+	assert_true(crypt_token_json_set(cd, 1, "{\"type\":\"evil\",\"keyslots\":[\"0\"]}") >= 0);
+	crypt_free(cd);
+	if (ci_luks_copy_and_check(v->path, next_copy(v), false, CI_LUKS_TOKEN_TPM2, &e) == 0)
+		fail_msg("accepted a second token");
+	assert_non_null(strstr(e.msg, "unknown key \"1\""));
 }
 
 static void test_luks_rejects_label(void **state)
@@ -308,7 +359,7 @@ static void test_luks_integrity_profile_accepted_only_when_expected(void **state
 	expect_rejected_as(v, true, "segments.0.integrity: missing");
 	vk_size(v, false);
 	to_integrity(v);
-	if (ci_luks_copy_and_check(v->path, next_copy(v), true, &e) < 0)
+	if (ci_luks_copy_and_check(v->path, next_copy(v), true, NULL, &e) < 0)
 		fail_msg("%s", e.msg);
 	/* and the integrity profile where the spec turned it off */
 	expect_rejected_as(v, false, "keyslots.0.key_size");
@@ -336,7 +387,7 @@ static void test_luks_integrity_rejects_variants(void **state)
 	expect_rejected_as(v, true, "invalid keyslot area");
 	edit_json(v, "\"size\":\"258048\"", "\"size\":\"385024\"", 0);
 	struct cm_err e = {0};
-	if (ci_luks_copy_and_check(v->path, next_copy(v), true, &e) < 0) /* back to the profile */
+	if (ci_luks_copy_and_check(v->path, next_copy(v), true, NULL, &e) < 0) /* back to the profile */
 		fail_msg("%s", e.msg);
 }
 
@@ -418,6 +469,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_luks_rejects_cipher_null, formatted_setup, vol_teardown),
 		cmocka_unit_test_setup_teardown(test_luks_rejects_second_keyslot, formatted_setup, vol_teardown),
 		cmocka_unit_test_setup_teardown(test_luks_rejects_tokens, formatted_setup, vol_teardown),
+		cmocka_unit_test_setup_teardown(test_luks_tpm2_token_accepted_only_when_expected, formatted_setup,
+						vol_teardown),
+		cmocka_unit_test_setup_teardown(test_luks_tpm2_token_rejects_variants, formatted_setup, vol_teardown),
 		cmocka_unit_test_setup_teardown(test_luks_rejects_label, formatted_setup, vol_teardown),
 		cmocka_unit_test_setup_teardown(test_luks_rejects_other_pbkdf_profile, blank_setup, vol_teardown),
 		cmocka_unit_test_setup_teardown(test_luks_rejects_bad_offsets, formatted_setup, vol_teardown),

@@ -46,7 +46,7 @@ static int mem_quote(struct ca_backend *b, const uint8_t rd[64], uint8_t **q, si
 	return cm_fail(e, -ENOTSUP, "no quotes");
 }
 static void mem_close(struct ca_backend *b) { free(b->priv); }
-static const struct ca_ops mem_ops = {"mem", mem_open, mem_extend, mem_read, mem_quote, mem_close, NULL};
+static const struct ca_ops mem_ops = {"mem", mem_open, mem_extend, mem_read, mem_quote, mem_close, NULL, NULL};
 
 static struct ca_backend *mem_backend(void)
 {

@@ -26,25 +26,7 @@ static int run(const char *first, ...)
 		argv[argc++] = strdup(a);
 	va_end(ap);
 	argv[argc] = NULL;
-	char tmpl[] = "/tmp/cocoon-cli-XXXXXX";
-	int fd = mkstemp(tmpl), saved = dup(STDOUT_FILENO), saved_err = dup(STDERR_FILENO);
-	int devnull = open("/dev/null", O_WRONLY);
-	assert_true(fd >= 0 && saved >= 0 && devnull >= 0);
-	fflush(stdout);
-	dup2(fd, STDOUT_FILENO);
-	dup2(devnull, STDERR_FILENO);
-	int rc = cmd_quote(argc, argv);
-	fflush(stdout);
-	fflush(stderr);
-	dup2(saved, STDOUT_FILENO);
-	dup2(saved_err, STDERR_FILENO);
-	close(saved);
-	close(saved_err);
-	close(devnull);
-	ssize_t n = pread(fd, out, sizeof(out) - 1, 0);
-	out[n > 0 ? n : 0] = 0;
-	close(fd);
-	unlink(tmpl);
+	int rc = run_captured(cmd_quote, argc, argv, out, sizeof out);
 	for (int i = 1; i < argc; i++)
 		free(argv[i]);
 	return rc;

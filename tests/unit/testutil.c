@@ -1,8 +1,10 @@
 #include "tests/unit/testutil.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "measure/core/util.h"
 
@@ -71,4 +73,29 @@ void run_reference(const char *cmd, char *out, size_t outsz)
 	line[strcspn(line, "\n")] = 0;
 	assert_true(strlen(line) < outsz);
 	memcpy(out, line, strlen(line) + 1);
+}
+
+int run_captured(int (*fn)(int, char **), int argc, char **argv, char *out, size_t cap)
+{
+	char tmpl[] = "/tmp/cocoon-cli-XXXXXX";
+	int fd = mkstemp(tmpl), saved = dup(STDOUT_FILENO), saved_err = dup(STDERR_FILENO);
+	int devnull = open("/dev/null", O_WRONLY);
+	assert_true(fd >= 0 && saved >= 0 && saved_err >= 0 && devnull >= 0);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(fd, STDOUT_FILENO);
+	dup2(devnull, STDERR_FILENO);
+	int rc = fn(argc, argv);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(saved, STDOUT_FILENO);
+	dup2(saved_err, STDERR_FILENO);
+	close(saved);
+	close(saved_err);
+	close(devnull);
+	ssize_t n = pread(fd, out, cap - 1, 0);
+	out[n > 0 ? n : 0] = 0;
+	close(fd);
+	unlink(tmpl);
+	return rc;
 }

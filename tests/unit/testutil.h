@@ -27,6 +27,10 @@ uint8_t *hex_to_bytes(const char *hex, size_t *len);
  * line does not fit in outsz). */
 void run_reference(const char *cmd, char *out, size_t outsz);
 
+/* Run a CLI subcommand's function with argv (argc entries), its stdout captured into
+ * out[cap] (NUL-terminated) and its stderr discarded; returns its exit code. */
+int run_captured(int (*fn)(int, char **), int argc, char **argv, char *out, size_t cap);
+
 /* A fresh private temporary directory (removed by the caller or left in /tmp). */
 char *test_tmpdir(void);
 
