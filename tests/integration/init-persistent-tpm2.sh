@@ -1,16 +1,15 @@
 #!/usr/bin/env bash
-# The tpm2 key provider with a real (emulated) TPM: QEMU's tpm-crb backed by swtpm, whose
-# state directory lives in the work directory and survives the reboots. cocoon.attest=tpm
-# puts the spec tree into PCR 15, the spec seals to PCR 15.
+# The tpm2 key provider with a real (emulated) TPM: the launcher's machine (q35, OVMF) with
+# QEMU's tpm-crb backed by swtpm, whose state directory lives in the work directory and
+# survives the reboots. OVMF's EFI stub measures the kernel command line into PCR 9;
+# cocoon.attest=tpm puts the spec tree into PCR 15; the spec seals to PCRs 9 and 15.
 #   boot 1  blank disk: a new secret is sealed, stored as LUKS2 token 0 (cocoon-tpm2); a
 #           service writes a marker
 #   boot 2  same TPM, same cmdline and spec: the token unseals, the marker is read back
-#   boot 3  cmdline with cocoon.attest=sim (nothing extends PCR 15): the volume does not
-#           open, the FATAL names PCR 15
-#   boot 4  a changed spec (another PCR 15): the same refusal
-# (Plain QEMU with SeaBIOS: no firmware measures the kernel command line here; with OVMF
-# the EFI stub's PCR 9 carries it, docs/keys.md "The tpm2 provider".)
-IT_PLAIN_QEMU=1  # the launcher has no TPM option: plain QEMU with --tpm
+#   boot 3  one more word on the command line (PCR 9 only): the volume does not open, the
+#           FATAL names PCR 9
+#   boot 4  cmdline with cocoon.attest=sim (nothing extends PCR 15): the FATAL names PCR 15
+#   boot 5  a changed spec (another PCR 15): the same refusal
 source "$(dirname "$0")/lib.sh"
 require_appliance
 command -v swtpm >/dev/null || fail "swtpm not found (make deps installs it)"
@@ -22,7 +21,7 @@ else echo "written-by-boot-1" > /data/marker && sync && echo "svc: wrote marker"
 write_spec "$WORK/spec" "{\"version\": 1, \"persistent\": {\"mount\": \"/data\"},
   \"services\": [{\"name\": \"store\", \"argv\": [\"/bin/sh\", \"-c\", $(json_str "$SVC")], \"restart\": \"no\"}]}"
 mkdir -p "$WORK/spec/keys"
-echo '{"pcrs": [15]}' > "$WORK/spec/keys/tpm2.json"
+echo '{"pcrs": [9, 15]}' > "$WORK/spec/keys/tpm2.json"
 SWTPM_PID=
 swtpm_up() {
     rm -f "$WORK/swtpm.sock"
@@ -32,6 +31,10 @@ swtpm_up() {
     for _ in $(seq 100); do [ -S "$WORK/swtpm.sock" ] && return 0; sleep 0.1; done
     fail "swtpm did not create $WORK/swtpm.sock"
 }
+# cocoon-launch's `qemu`: the host QEMU with the TPM added (the launcher has no TPM option)
+printf '#!/bin/sh\nexec "%s" "$@" -chardev socket,id=chrtpm,path=%s -tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-crb,tpmdev=tpm0\n' \
+    "$QEMU" "$WORK/swtpm.sock" > "$WORK/qemu"
+chmod +x "$WORK/qemu"
 swtpm_down() {
     if [ -n "$SWTPM_PID" ]; then kill "$SWTPM_PID" 2>/dev/null || true; wait "$SWTPM_PID" 2>/dev/null || true; fi
     SWTPM_PID=
@@ -39,9 +42,9 @@ swtpm_down() {
 trap 'swtpm_down; it_cleanup' EXIT
 boot() {
     swtpm_up
-    vm_boot_until_ready --initrd "$INITRD" --append "$(appliance_cmdline cocoon.debug "$@" | sed 's/cocoon.attest=sim //') ${ATTEST:-cocoon.attest=tpm}" \
-        --disk "root=$WORK/root.img:ro" --disk "persistent=$WORK/persistent.img" --spec "$WORK/spec" \
-        --tpm "$WORK/swtpm.sock"
+    LAUNCH_VM_QEMU=$WORK/qemu vm_boot_until_ready --initrd "$INITRD" \
+        --append "$(appliance_cmdline cocoon.debug "$@" | sed 's/cocoon.attest=sim //') ${ATTEST:-cocoon.attest=tpm}" \
+        --disk "root=$WORK/root.img:ro" --disk "persistent=$WORK/persistent.img" --spec "$WORK/spec"
     swtpm_down
 }
 
@@ -63,14 +66,21 @@ console_has '^cocoon-init: volume persistent: opened'
 console_has '^svc: found written-by-boot-1$' "second boot reads the first boot's file"
 cp "$CONSOLE" "$WORK/console-boot2.log"
 
-ATTEST=cocoon.attest=sim boot
-console_has '^cocoon-init: FATAL keys: .*PCR 15 changed' "another cmdline (cocoon.attest=sim) leaves PCR 15 unextended"
+boot printk.time=1
+console_has '^cocoon-init: FATAL keys: .*PCR 9 changed' "another cmdline (one word more) changes PCR 9"
+console_lacks '^cocoon-init: FATAL keys: .*PCR 15' "the spec is the same: PCR 15 is not named"
 console_lacks '^svc: '
 cp "$CONSOLE" "$WORK/console-boot3.log"
+
+ATTEST=cocoon.attest=sim boot
+console_has '^cocoon-init: FATAL keys: .*PCR 9, 15 changed' "another cmdline (cocoon.attest=sim): PCR 9, and PCR 15 unextended"
+console_lacks '^svc: '
+cp "$CONSOLE" "$WORK/console-boot4.log"
 
 echo "another file" > "$WORK/spec/extra.txt"
 boot
 console_has '^cocoon-init: FATAL keys: .*PCR 15 changed' "another spec gives another PCR 15"
+console_lacks '^cocoon-init: FATAL keys: .*PCR 9' "the cmdline is the same: PCR 9 is not named"
 console_lacks '^svc: '
 cmp -s <(cryptsetup luksDump "$WORK/persistent.img") "$WORK/dump1.txt" || fail "the refused boots changed the LUKS header"
-pass "tpm2: sealed on the blank disk, unsealed after a reboot, refused (naming PCR 15) after a cmdline and a spec change"
+pass "tpm2: sealed on the blank disk, unsealed after a reboot, refused naming PCR 9 after a cmdline change and PCR 15 after an attestation or spec change"
