@@ -1,4 +1,4 @@
-/* cocoon-measure spec [DIR] [--debug] [--log FILE] [--json] */
+/* cocoon-measure spec [DIR] [--debug] [--tpm] [--log FILE] [--json] */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +11,7 @@
 
 static void help(void)
 {
-	printf("usage: cocoon-measure spec [DIR] [--debug] [--log FILE] [--json]\n\n"
+	printf("usage: cocoon-measure spec [DIR] [--debug] [--tpm] [--log FILE] [--json]\n\n"
 	       "DIR: compute the spec (config) directory's tree hash (git tree id, sha256 object\n"
 	       "format, with Cocoon's exclusions: runtime/, spec.tree, spec.meta, .gitignore files\n"
 	       "and what they ignore; docs/auditor-guide.md) and the RTMR3 cocoon-init extends for it:\n"
@@ -20,6 +20,8 @@ static void help(void)
 	       "--log FILE: replay a guest's RTMR3 event log (/run/cocoon/rtmr3.log: one message\n"
 	       "per line). With both, the log must replay to the value predicted from DIR.\n\n"
 	       "  --debug      the image runs with cocoon_debug (adds that event)\n"
+	       "  --tpm        also PCR 15, where the tpm attestation backend (cocoon.attest=tpm)\n"
+	       "               puts the same events (TPM2_PCR_Event: SHA-256 of each message)\n"
 	       "  --log FILE   RTMR3 event log to replay\n"
 	       "  --json       machine-readable output\n"
 	       "  --help       this text\n\n"
@@ -32,18 +34,20 @@ int cmd_spec(int argc, char **argv)
 	static const struct option opts[] = {
 		{"debug", no_argument, NULL, 'd'},
 		{"log", required_argument, NULL, 'l'},
+		{"tpm", no_argument, NULL, 't'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{0, 0, 0, 0},
 	};
-	int json = 0, debug = 0, c;
+	int json = 0, debug = 0, tpm = 0, c;
 	const char *logp = NULL;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "dl:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "dl:tjh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': debug = 1; break;
 		case 'l': logp = optarg; break;
+		case 't': tpm = 1; break;
 		case 'j': json = 1; break;
 		case 'h': help(); return CLI_OK;
 		default: return cli_usage_error("spec", "unknown option '%s'", argv[optind - 1]);
@@ -52,9 +56,14 @@ int cmd_spec(int argc, char **argv)
 	if (optind < argc - 1 || (optind == argc && !logp))
 		return cli_usage_error("spec", "expected a spec DIR and/or --log FILE");
 	const char *dir = optind == argc - 1 ? argv[optind] : NULL;
+	if (tpm && !dir)
+		return cli_usage_error("spec", "--tpm predicts PCR 15 from a spec DIR");
 	struct cm_err err = {0};
 	json_object *o = json_object_new_object();
 	uint8_t predicted[48] = {0}, replayed[48];
+	/* The tpm backend's PCR 15 (guest/attest/tpm.c): reset to zeros, then one TPM2_PCR_Event
+	 * per message, which extends the SHA-256 bank with SHA-256(message). */
+	uint8_t pcr15[CM_SHA256_LEN] = {0}, d256[CM_SHA256_LEN];
 	int rc = CLI_OK;
 	if (dir) {
 		struct cm_pevent ev[CM_RTMR3_SPEC_EVENTS_MAX];
@@ -72,10 +81,17 @@ int cmd_spec(int argc, char **argv)
 			cm_json_add_str(x, "event", ev[i].desc);
 			cm_json_add_hex(x, "digest", ev[i].digest, 48);
 			cm_json_add_hex(x, "rtmr3", predicted, 48);
+			if (tpm) {
+				cm_sha256(ev[i].desc, strlen(ev[i].desc), d256);
+				cm_pcr_extend(pcr15, d256);
+				cm_json_add_hex(x, "pcr15", pcr15, CM_SHA256_LEN);
+			}
 			json_object_array_add(evs, x);
 		}
 		cm_json_add_hex(o, "spec_tree", tree, 32);
 		cm_json_add_hex(o, "rtmr3", predicted, 48);
+		if (tpm)
+			cm_json_add_hex(o, "pcr15", pcr15, CM_SHA256_LEN);
 		json_object_object_add(o, "events", evs);
 	}
 	if (logp) {

@@ -57,6 +57,11 @@ console_has '^svc: wrote marker'
 cryptsetup luksDump "$WORK/persistent.img" > "$WORK/dump1.txt" || fail "luksDump failed"
 grep -qE '^ +0: cocoon-tpm2' "$WORK/dump1.txt" || fail "no cocoon-tpm2 token in the header: $(cat "$WORK/dump1.txt")"
 if grep -q 'written-by-boot-1' "$WORK/persistent.img"; then fail "the marker is in plaintext on the disk"; fi
+# PCR 15 (read back as the runtime register, zero-padded) is what cocoon-measure spec --tpm predicts
+"$BIN/cocoon-measure" spec "$WORK/spec" --tpm --json > "$WORK/predict.json" || fail "cocoon-measure spec --tpm failed"
+want=$(jq_get "$WORK/predict.json" .pcr15)$(printf '0%.0s' $(seq 32))
+got=$(console_rtmr3)
+check "PCR 15 = cocoon-measure spec --tpm ($want)" test "$got" = "$want"
 cp "$CONSOLE" "$WORK/console-boot1.log"
 
 boot
