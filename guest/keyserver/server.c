@@ -28,7 +28,7 @@ int cks_server_conf_load(const char *path, struct cks_server_conf *c, struct cm_
 {
 	static const char *const keys[] = {"version", "listen", "admin_listen", "store", "secret_file", "admin_key",
 					   "attest", "event_log", "peer_policy", "timeout_ms", NULL};
-	static const char *const pkeys[] = {"measure_policy", "root", "collateral", NULL};
+	static const char *const pkeys[] = {"measure_policy", "root", "collateral", "gpu", NULL};
 	memset(c, 0, sizeof *c);
 	struct cm_jv root, v, p;
 	int64_t n;
@@ -61,6 +61,8 @@ int cks_server_conf_load(const char *path, struct cks_server_conf *c, struct cm_
 	if ((cm_jv_get(&p, "measure_policy", &v) &&
 	     (r = cm_jv_strcpy(&v, c->peers.measure_policy, sizeof c->peers.measure_policy, e))) ||
 	    (cm_jv_get(&p, "root", &v) && (r = cm_jv_strcpy(&v, c->peers.root, sizeof c->peers.root, e))) ||
+	    /* "gpu": the peer's certificate must carry GPU evidence that verifies (measure/ratls/peer.h) */
+	    (cm_jv_get(&p, "gpu", &v) && (r = cm_jv_strcpy(&v, c->peers.gpu, sizeof c->peers.gpu, e))) ||
 	    (r = cm_jv_need(&p, "collateral", &v, e)) ||
 	    (r = cm_jv_strcpy(&v, c->peers.collateral, sizeof c->peers.collateral, e)))
 		goto out;

@@ -152,4 +152,11 @@ start prod
 check_fails "a sim quote under a production policy is refused" 'keyserver_(frame|tls)' request good --model "$MODEL"
 check "the production server names the root key id check" grep -q "refused peer: keyserver_tls: .*policy_root_key_id" "$T/prod.log"
 echo "ok: a sim quote under the production policy is refused ($(grep -oE 'refused peer: keyserver_tls: .{0,90}' "$T/prod.log" | head -n1))"
-echo "keyserver_policy: 6 passed, 0 failed"
+
+# A policy with "gpu": the appliance's certificate must carry GPU evidence that verifies.
+conf gpu "{\"root\": \"$T/ca/root.pem\", \"collateral\": \"$T/ca/collateral.json\", \"gpu\": \"default\"}"
+start gpu
+check_fails "a policy with gpu refuses an appliance without GPU evidence" 'keyserver_(frame|tls)' request good --model "$MODEL"
+check "the server names the missing GPU evidence" grep -q "refused peer: keyserver_tls: .*gpu_missing" "$T/gpu.log"
+echo "ok: a key server policy with gpu refuses an appliance without GPU evidence"
+echo "keyserver_policy: 7 passed, 0 failed"
