@@ -12,6 +12,7 @@
 #include "guest/init/boot.h"
 #include "guest/init/log.h"
 #include "guest/attest/attest.h"
+#include "guest/gpu/nvml.h"
 #include "guest/keyserver/client.h"
 
 int ci_crypt_open_plain(const char *name, const char *dev, const uint8_t *key, size_t key_len, uint64_t sectors,
@@ -58,7 +59,10 @@ void ci_boot_model_key(struct ci_boot *b, const struct ci_model *m, const char *
 		snprintf(t.collateral, sizeof t.collateral, "%s/%s", CI_SPEC_DIR, CI_KEYSERVER_COLLATERAL);
 	}
 	ci_log("volume model-%s: key for %s from %s", m->name, m->model_string, m->ks_address);
-	int r = cks_fetch_key(b->attest, CI_EVENT_LOG, &t, m->model_string, m->key_bytes, key, &len, &e);
+	/* A spec that requires a GPU (step 7 verified them) also shows the GPUs' evidence to the
+	 * key server, bound to this certificate's key, for key servers whose policy has "gpu". */
+	int r = cks_fetch_key(b->attest, CI_EVENT_LOG, b->spec.gpu_required ? CG_NVML_LIB : NULL, &t, m->model_string,
+			      m->key_bytes, key, &len, &e);
 	if (r < 0) {
 		OPENSSL_cleanse(key, sizeof key);
 		ci_fatal("models", "model %s: %s: %s", m->name, e.check ? e.check : "keyserver", e.msg);

@@ -9,8 +9,8 @@
 
 #include "measure/ratls/cert.h"
 
-int cks_fetch_key(struct ca_backend *b, const char *event_log, const struct cks_target *t, const char *model,
-		  size_t expected_len, uint8_t key[CKS_VOLUME_KEY_MAX], size_t *key_len, struct cm_err *e)
+int cks_fetch_key(struct ca_backend *b, const char *event_log, const char *nvml_lib, const struct cks_target *t,
+		  const char *model, size_t expected_len, uint8_t key[CKS_VOLUME_KEY_MAX], size_t *key_len, struct cm_err *e)
 {
 	struct cks_response resp;
 	char *req = NULL, *body = NULL;
@@ -19,7 +19,7 @@ int cks_fetch_key(struct ca_backend *b, const char *event_log, const struct cks_
 	EVP_PKEY *k = cr_key_new(e);
 	if (!k)
 		return -EIO;
-	SSL_CTX *ctx = b ? cks_attested_ctx(b, false, k, event_log, NULL, e) : cks_ctx_new(false, k, NULL, 0, NULL, e);
+	SSL_CTX *ctx = b ? cks_attested_ctx(b, false, k, event_log, nvml_lib, NULL, e) : cks_ctx_new(false, k, NULL, 0, NULL, e);
 	int r = -EIO;
 	if (!ctx) {
 		cm_err_prefix(e, "own certificate");

@@ -9,9 +9,10 @@
 
 #include "guest/keyserver/session.h"
 
-/* b NULL: an unattested certificate (only for tests of the server's refusal). The key
- * (expected_len bytes; 0 = 32 or 64) goes to key, *key_len. */
-int cks_fetch_key(struct ca_backend *b, const char *event_log, const struct cks_target *t, const char *model,
-		  size_t expected_len, uint8_t key[CKS_VOLUME_KEY_MAX], size_t *key_len, struct cm_err *e);
+/* b NULL: an unattested certificate (only for tests of the server's refusal). nvml_lib
+ * (NULL: none): the certificate also carries the GPU evidence of every GPU, for key servers
+ * whose policy has "gpu". The key (expected_len bytes; 0 = 32 or 64) goes to key, *key_len. */
+int cks_fetch_key(struct ca_backend *b, const char *event_log, const char *nvml_lib, const struct cks_target *t,
+		  const char *model, size_t expected_len, uint8_t key[CKS_VOLUME_KEY_MAX], size_t *key_len, struct cm_err *e);
 
 #endif

@@ -235,7 +235,7 @@ static int request(const struct args *a)
 		return usage();
 	if (target(a, true, &t, &e) < 0 || (strcmp(attest, "none") && ca_open(attest, NULL, &b, &e) < 0))
 		return fail(&e);
-	int r = cks_fetch_key(b, a->event_log, &t, a->model, 0, key, &len, &e);
+	int r = cks_fetch_key(b, a->event_log, NULL, &t, a->model, 0, key, &len, &e);
 	if (b)
 		ca_close(b);
 	if (r < 0)

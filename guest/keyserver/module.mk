@@ -30,3 +30,5 @@ DEPS_PACKAGES += python3-cryptography
 
 # The key server's policy and admin path on the host (no QEMU), against sim appliances.
 INTEGRATION_TESTS += tests/integration/keyserver_policy.sh
+# test_keyserver_gpu loads the fake NVML (guest/gpu/module.mk).
+$(TESTBIN)/test_keyserver_gpu: | $(FAKE_NVML)

@@ -287,7 +287,7 @@ static void on_signal(int sig)
 
 static int renew_cert(struct server *sv, struct cm_err *e)
 {
-	SSL_CTX *ctx = cks_attested_ctx(sv->attest, true, sv->key, sv->c->event_log, sv->image_hash, e);
+	SSL_CTX *ctx = cks_attested_ctx(sv->attest, true, sv->key, sv->c->event_log, NULL, sv->image_hash, e);
 	if (!ctx)
 		return cm_err_prefix(e, "own certificate");
 	SSL_CTX_free(sv->ctx);

@@ -42,10 +42,11 @@ SSL_CTX *cks_ctx_new(bool server, EVP_PKEY *key, const uint8_t *quote, size_t qu
 
 struct ca_backend;
 /* A context presenting a fresh certificate for key whose quote (from backend b) binds it,
- * with the RTMR3 event log at event_log (may be NULL); image_hash (may be NULL) gets the
- * image hash of that quote. */
+ * with the RTMR3 event log at event_log (may be NULL) and, with nvml_lib (CG_NVML_LIB; NULL:
+ * none), the GPU evidence extension collected for key (guest/ratls/identity.h); image_hash
+ * (may be NULL) gets the image hash of that quote. */
 SSL_CTX *cks_attested_ctx(struct ca_backend *b, bool server, EVP_PKEY *key, const char *event_log,
-			  uint8_t *image_hash, struct cm_err *e);
+			  const char *nvml_lib, uint8_t *image_hash, struct cm_err *e);
 
 /* The key server as the appliance and the admin see it: where, and what identifies it: a
  * pinned identity key, or an image hash allowlist (its quote verified against root and

@@ -237,7 +237,7 @@ int cr_gpu_ext_decode(const uint8_t *der, size_t len, struct cr_gpu_ext *x, stru
 	return x->sys.count ? 0 : BAD("no GPU");
 }
 
-/* ---- verify -------------------------------------------------------------------------------- */
+/* ---- the nonce binding --------------------------------------------------------------------- */
 
 int cr_gpu_nonce(EVP_PKEY *key, uint8_t nonce[CM_GPU_NONCE_LEN], struct cm_err *e)
 {
@@ -249,33 +249,5 @@ int cr_gpu_nonce(EVP_PKEY *key, uint8_t nonce[CM_GPU_NONCE_LEN], struct cm_err *
 	}
 	int rc = cm_sha256(spki, (size_t)n, nonce) ? cm_fail(e, -EIO, "SHA-256 failed") : 0;
 	OPENSSL_free(spki);
-	return rc;
-}
-
-int cr_gpu_ext_verify(const uint8_t *der, size_t len, EVP_PKEY *key, const struct cm_gpu_policy *p, int64_t now,
-		      unsigned *n, struct cm_err *e)
-{
-	*n = 0;
-	struct cr_gpu_ext *x = malloc(sizeof(*x));
-	uint8_t nonce[CM_GPU_NONCE_LEN];
-	if (!x)
-		return cm_fail(e, -ENOMEM, "out of memory");
-	int rc = cr_gpu_ext_decode(der, len, x, e);
-	if (!rc)
-		rc = cr_gpu_nonce(key, nonce, e);
-	if (!rc && cm_gpu_check_system(&x->sys, p, e))
-		rc = -EACCES; /* the TD's NVML state is not what the policy accepts */
-	for (unsigned i = 0; !rc && i < x->sys.count; i++) {
-		struct cm_gpu_result res;
-		if ((rc = cm_gpu_verify(&x->gpu[i], nonce, p, now, &res, e))) {
-			/* the policy's own checks reject; anything else (nonce binding, chain,
-			 * signature, FWID, RIMs) means the evidence does not verify */
-			rc = e && e->check && !strncmp(e->check, "gpu_policy", 10) ? -EACCES : -EBADMSG;
-			cm_err_prefix(e, "GPU %u", i);
-		}
-	}
-	if (!rc)
-		*n = x->sys.count;
-	free(x);
 	return rc;
 }
