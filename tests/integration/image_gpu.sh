@@ -45,16 +45,16 @@ while IFS='|' read -r where want link; do
     fi
     n=$((n + 1))
 done < <(jq -r '.gpu.files | to_entries[] | [.key, (.value.sha256 // ""), (.value.symlink // "")] | join("|")' "$M")
-[ "$n" -ge 9 ] || fail "the manifest lists only $n GPU files"
+# nothing NVIDIA in the image that the manifest does not list
+extra=$( (cd "$WORK" && find initrd rootfs \( -iname '*nvidia*' -o -name 'gsp_*' \) ! -type d) | sed 's#^\([a-z]*\)/#\1:#' | sort |
+    comm -23 - <(jq -r '.gpu.files | keys[]' "$M" | sort))
+[ -z "$extra" ] || fail "files in the image the manifest does not list: $extra"
 for w in "initrd:lib/modules/*/updates/nvidia/nvidia.ko" "initrd:lib/modules/*/updates/nvidia/nvidia-uvm.ko" \
          "rootfs:lib/firmware/nvidia/*/gsp_ga10x.bin" "rootfs:lib/firmware/nvidia/*/gsp_tu10x.bin" \
          "rootfs:usr/bin/nvidia-smi" "initrd:lib/x86_64-linux-gnu/libnvidia-ml.so.1"; do
     jq -r '.gpu.files | keys[]' "$M" | grep -qx -- "$(echo "$w" | sed 's/[.]/[.]/g; s/[*]/[^\/]*/g')" || fail "the manifest does not list $w"
 done
-# nothing NVIDIA in the image that the manifest does not list
-extra=$( (cd "$WORK" && find initrd rootfs \( -iname '*nvidia*' -o -name 'gsp_*' \) ! -type d) | sed 's#^\([a-z]*\)/#\1:#' | sort |
-    comm -23 - <(jq -r '.gpu.files | keys[]' "$M" | sort))
-[ -z "$extra" ] || fail "files in the image the manifest does not list: $extra"
+[ "$n" -ge 9 ] || fail "the manifest lists only $n GPU files"
 grep -qiE '^nvidia' "$WORK/initrd/etc/cocoon/modules" && fail "step 3's module list names a GPU module"
 grep -q ' firmware_class.path=/sysroot/lib/firmware' "$img/cmdline" || fail "the cmdline lacks firmware_class.path"
 python3 - "$img" <<'PY' || fail "measurements.json is not over this initrd and cmdline"
