@@ -35,6 +35,14 @@ names=$(sed -n 's/^#define CI_GPU_MODULES {\(.*\)}.*/\1/p' "$top/guest/init/gpu.
 [ -n "$names" ] || die "no '#define CI_GPU_MODULES {...}' in guest/init/gpu.h"
 printf '%s\n' "$names" > "$out/modules.list"
 
+# One driver version: the module source, firmware, NVML and nvidia-smi pins must agree.
+ver=$(awk '$1 == "libnvidia-ml1" {v = $2; sub(/-.*/, "", v); print v}' "$lock")
+[[ "$ver" =~ ^[0-9]+\.[0-9]+(\.[0-9]+)?$ ]] || die "cannot tell the driver version from libnvidia-ml1 in $lock"
+for p in firmware-nvidia-gsp nvidia-smi nvidia-open-kernel-source; do
+    v=$(awk -v n=$p '$1 == n {v = $2; sub(/-.*/, "", v); print v}' "$lock")
+    [ "$v" = "$ver" ] || die "$p $v in $lock is not driver $ver (libnvidia-ml1): the layer must be one driver version"
+done
+
 "$here/gpu-modules.sh" "$kdir" "$out/modules" || die "the module build failed"
 mkdir -p "$mods/updates/nvidia"
 cp "$out/modules/"*.ko "$mods/updates/nvidia/"
@@ -44,12 +52,6 @@ depmod -b "$kdir" "$kver" || die "depmod over $mods failed"
 debs=$(IMAGE_LOCK=$lock "$here/debfetch.sh" fetch firmware-nvidia-gsp libnvidia-ml1 nvidia-smi) ||
     die "cannot fetch the GPU userspace packages ($lock)"
 while read -r d; do dpkg-deb -x "$d" "$out/root"; done <<< "$debs"
-ver=$(awk '$1 == "libnvidia-ml1" {v = $2; sub(/-.*/, "", v); print v}' "$lock")
-[[ "$ver" =~ ^[0-9]+\.[0-9]+(\.[0-9]+)?$ ]] || die "cannot tell the driver version from libnvidia-ml1 in $lock"
-for p in firmware-nvidia-gsp nvidia-smi nvidia-open-kernel-source; do
-    v=$(awk -v n=$p '$1 == n {v = $2; sub(/-.*/, "", v); print v}' "$lock")
-    [ "$v" = "$ver" ] || die "$p $v in $lock is not driver $ver (libnvidia-ml1): the layer must be one driver version"
-done
 nvml=usr/lib/x86_64-linux-gnu/nvidia/current/libnvidia-ml.so.$ver
 fwdir=usr/lib/firmware/nvidia/$ver
 smi=usr/lib/nvidia/current/nvidia-smi
