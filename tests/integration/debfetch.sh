@@ -264,7 +264,10 @@ d=$M/dists/trixie-backports
 rm -f "$d/InRelease"
 gpg --batch --quiet --digest-algo SHA256 --clearsign -o "$d/InRelease" "$d/Release"
 printf '%s trixie-backports/contrib amd64\n' "$PKG" > "$IMAGE_LIST"
+printf '# 1\n# 2\n# 3\n# note: where the hashes come from (test)\n%s 0-0 amd64 trixie-backports/contrib %s\n' \
+    "$PKG" "$(printf '0%.0s' {1..64})" > "$IMAGE_LOCK"
 check "lock resolves a package of the contrib area" "$DF" lock
+check "lock keeps the lock's own notes" grep -qxF "# note: where the hashes come from (test)" "$IMAGE_LOCK"
 c_sha=$(sha256 "$M/pool/main/l/linux/${PKG}_3.0-1_amd64.deb")
 check "lock pins it with SUITE/COMPONENT" grep -qxF "$PKG 3.0-1 amd64 trixie-backports/contrib $c_sha" "$IMAGE_LOCK"
 check "the contrib pin fetches" "$DF" fetch "$PKG"
@@ -293,6 +296,7 @@ printf '%s trixie-backports amd64\n' "$PKG" > "$WORK/pool.list"
 check "lock keeps a pool pin the index no longer lists" env IMAGE_LOCK="$WORK/pool.lock" IMAGE_LIST="$WORK/pool.list" "$DF" lock
 check "the kept pool pin and its comment" bash -c "grep -B1 -xF '$PKG 2.0-2 amd64 trixie-backports $p_sha $pool' '$WORK/pool.lock' |
     head -1 | grep -qxF '# pool pin: sha256 of the pool download (test)'"
+[ "$(grep -c '^# pool pin: sha256 of the pool download (test)$' "$WORK/pool.lock")" = 1 ] || fail "the pool pin's comment is not there exactly once"
 mv "$M/$pool" "$WORK/gone.deb"
 check_fails "check-pins fails when the pool lost it" "$(re_lit "stale: $WORK/pool.lock: $PKG 2.0-2")" "$DF" check-pins "$WORK/pool.lock"
 rm -rf "$COCOON_CACHE/debs"
