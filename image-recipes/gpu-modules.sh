@@ -12,7 +12,7 @@
 #    what ties them to the signed linux-image package);
 #  - fixed SOURCE_DATE_EPOCH=0, KBUILD_BUILD_TIMESTAMP/USER/HOST, LC_ALL, TZ, and the source
 #    at the fixed path /build/nvidia with -ffile-prefix-map, so no host path or time is in
-#    the output (checked: no "/build/" and no host path in any .ko);
+#    the output (checked: no /build/nvidia, work directory or checkout path in any .ko);
 #  - `strip --strip-debug` (the five modules: about 310 MB -> 27 MB).
 # The modules are not signed (the pinned kernel does not enforce signatures without Secure
 # Boot; the image measures them instead: docs/gpu.md).

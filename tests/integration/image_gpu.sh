@@ -24,7 +24,7 @@ else
     rel_build=$(realpath --relative-to="$REPO" "$BUILD")
     VARIANT=gpu BUILD=$rel_build image-recipes/build-image it-gpu "$img" > "$WORK/build.log" 2>&1 ||
         { tail -40 "$WORK/build.log" >&2; fail "build-image with VARIANT=gpu failed"; }
-    pass "gpu image built ($(grep -o 'gpu-modules: [a-z]*' "$WORK/build.log" | tail -1))"
+    pass "gpu image built ($(grep -oE 'gpu-modules: (cached|built)' "$WORK/build.log" | tail -1))"
 fi
 M=$img/manifest.json
 [ "$(jq_get "$M" .variant)" = gpu ] || fail "manifest variant is not gpu"
