@@ -43,9 +43,16 @@
 #   KEYRING_LOCK     lock that pins debian-archive-keyring (default: buildroot.lock next to this script)
 #   APT_ETC          apt configuration directory read for the mirror (default /etc/apt)
 #
-# Lock format (one package per line, '#' comments):  NAME VERSION ARCH SUITE SHA256
+# Lock format (one package per line, '#' comments):  NAME VERSION ARCH SUITE[/COMPONENT] SHA256 [POOL]
 # plus `# release-date: SUITE YYYYMMDDTHHMMSSZ` lines: the Date of each suite's Release when
 # the lock was made (the snapshot timestamp for pins the mirror has dropped).
+# COMPONENT (default main) names the archive area whose index lists the package (contrib,
+# non-free, non-free-firmware). POOL, optional, is the package's exact path in the archive
+# (pool/...): a pool pin is for a package the suite's index no longer lists (Debian removes
+# superseded backports from the index while the pool still serves them). When the signed
+# index lists the version, its sha256 must equal the pin as for any pin; when it does not,
+# the .deb is fetched by that path from the mirror (then the snapshot) and accepted only
+# with the pinned sha256. The lock's comments say where each pool pin's sha256 came from.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -180,18 +187,21 @@ release() {
 
 # packages_index SUITE ARCH REFRESH [BASE LIVE]: the Packages file whose Packages.xz sha256 the
 # signed Release lists; also writes Packages.tsv ("name version filename sha256" per package).
+# SUITE may be SUITE/COMPONENT (default component: main).
 packages_index() {
-    local suite=$1 arch=$2 refresh=${3:-0} base=${4:-} live=${5:-1} rel dir want path sum
+    local suite=${1%%/*} comp=$COMPONENT arch=$2 refresh=${3:-0} base=${4:-} live=${5:-1} rel dir want path sum
+    case "$1" in */*) comp=${1#*/} ;; esac
+    [[ "$comp" =~ ^[a-z][a-z-]*$ ]] || die "bad archive component '$comp' in '$1'"
     [ -n "$base" ] || base=$(find_mirror) || exit 1
     rel=$(release "$base" "$suite" "$refresh" "$live") || exit 1
-    dir=$(dirname "$rel")/$COMPONENT/binary-$arch
-    path=$COMPONENT/binary-$arch/Packages.xz
+    dir=$(dirname "$rel")/$comp/binary-$arch
+    path=$comp/binary-$arch/Packages.xz
     want=$(awk -v p="$path" '/^[A-Za-z]/ {in256 = ($1 == "SHA256:")} in256 && $3 == p {print $1; exit}' "$rel")
     [ -n "$want" ] || die "the signed Release of $suite ($base) lists no $path"
     mkdir -p "$dir"
     if [ ! -s "$dir/Packages.tsv" ] || [ "$(cat "$dir/Packages.xz.sha256" 2>/dev/null)" != "$want" ]; then
         local url=$base/dists/$suite/$path
-        if grep -qx 'Acquire-By-Hash: yes' "$rel"; then url=$base/dists/$suite/$COMPONENT/binary-$arch/by-hash/SHA256/$want; fi
+        if grep -qx 'Acquire-By-Hash: yes' "$rel"; then url=$base/dists/$suite/$comp/binary-$arch/by-hash/SHA256/$want; fi
         log "downloading dists/$suite/$path"
         download "$url" "$dir/Packages.xz" || die "cannot download dists/$suite/$path from $base"
         sum=$(sha256_of "$dir/Packages.xz")
@@ -237,7 +247,7 @@ release_date_line() { # BASE SUITE -> "# release-date: SUITE TS" from the verifi
 }
 snapshot_time() { # LOCK SUITE -> the snapshot timestamp for that suite
     if [ -n "${DEBIAN_SNAPSHOT_TIME:-}" ]; then echo "$DEBIAN_SNAPSHOT_TIME"; return; fi
-    awk -v s="$2" '$1 == "#" && $2 == "release-date:" && $3 == s {print $4; exit}' "$1"
+    awk -v s="${2%%/*}" '$1 == "#" && $2 == "release-date:" && $3 == s {print $4; exit}' "$1"
 }
 stale_ways() { # LOCK: the two ways out, said the same way everywhere
     echo "either set DEBIAN_SNAPSHOT=<snapshot archive base URL> (layout <base>/<timestamp>/dists/...; $1 records the timestamps: $(awk '$2 == "release-date:" {printf "%s%s %s", (n++ ? ", " : ""), $3, $4}' "$1")) to fetch the pinned versions, or run 'make image-lock' to re-pin deliberately"
@@ -254,8 +264,8 @@ stale_banner() {
 # or return 1. A version the signed index lists
 # with another sha256 than the lock is never a fallback case: it is an error.
 locate() {
-    local name version arch suite sha lock=$2 idx hit base ts
-    read -r name version arch suite sha <<< "$1"
+    local name version arch suite sha pool lock=$2 idx hit base ts
+    read -r name version arch suite sha pool <<< "$1"
     base=$(find_mirror) || exit 1
     for refresh in 0 1; do
         idx=$(packages_index "$suite" "$arch" "$refresh" "$base" 1) || exit 1
@@ -278,21 +288,48 @@ locate() {
             echo "$base/${hit%% *}"; return 0
         fi
     fi
+    # A pool pin: the exact path, on the mirror then the snapshot (sha256 checked on download).
+    if [ -n "$pool" ]; then
+        pool_ok "$pool" "$name" "$version" "$arch" || exit 1
+        base=$(find_mirror)
+        if curl -fsI --retry 2 -o /dev/null "$base/$pool"; then
+            log "$name $version: not in the $suite index, fetched by its pool path (pool pin)"
+            echo "$base/$pool"; return 0
+        fi
+        if [ -n "${DEBIAN_SNAPSHOT:-}" ]; then
+            ts=$(snapshot_time "$lock" "$suite")
+            base=${DEBIAN_SNAPSHOT%/}/$ts
+            if [ -n "$ts" ] && curl -fsI --retry 2 -o /dev/null "$base/$pool"; then
+                log "$name $version: pool pin taken from the snapshot $ts"
+                echo "$base/$pool"; return 0
+            fi
+        fi
+    fi
     return 1
 }
 
+# pool_ok POOL NAME VERSION ARCH: a pool path must be pool/..., end in the package's own
+# file name (NAME_VERSION_ARCH.deb, or _all.deb: the amd64 index lists arch-all packages
+# too), and hold nothing that could leave the archive (no "..", no scheme).
+pool_ok() {
+    local file=${1##*/} stem="${2}_${3#*:}_"
+    [[ "$1" =~ ^pool/[a-z-]+/[a-z0-9+.-]+/[a-z0-9+.-]+/[A-Za-z0-9+.~_-]+\.deb$ ]] && [[ "$1" != *..* ]] &&
+        { [ "$file" = "${stem}${4}.deb" ] || [ "$file" = "${stem}all.deb" ]; } ||
+        die "pool path '$1' of $2 $3 is not pool/<area>/<x>/<source>/${stem}${4}.deb (or _all.deb)"
+}
+
 stale_message() { # PIN-LINE LOCK
-    local name version arch suite sha idx has
-    read -r name version arch suite sha <<< "$1"
+    local name version arch suite sha pool idx has
+    read -r name version arch suite sha pool <<< "$1"
     idx=$(packages_index "$suite" "$arch" 0) || exit 1
     has=$(versions_of "$(tsv_of "$idx")" "$name" | awk '{print $1}' | paste -sd' ')
-    echo "the mirror no longer serves $name $version ($suite/$arch), pinned in $2; it has: ${has:-nothing}${DEBIAN_SNAPSHOT:+; the snapshot ${DEBIAN_SNAPSHOT%/}/$(snapshot_time "$2" "$suite") has not got it either}"
+    echo "the mirror no longer serves $name $version ($suite/$arch${pool:+, nor at its pool path $pool}), pinned in $2; it has: ${has:-nothing}${DEBIAN_SNAPSHOT:+; the snapshot ${DEBIAN_SNAPSHOT%/}/$(snapshot_time "$2" "$suite") has not got it either}"
 }
 
 fetch_one() { # NAME [LOCK] -> path of the verified .deb
     local lock=${2:-$LOCK} pin name version arch suite sha deb url got
     pin=$(lock_entry "$1" "$lock")
-    read -r name version arch suite sha <<< "$pin"
+    read -r name version arch suite sha _ <<< "$pin"
     deb=$(cached_deb "$name" "$version" "$arch")
     mkdir -p "$CACHE/debs"
     if [ -f "$deb" ] && [ "$(sha256_of "$deb")" = "$sha" ]; then echo "$deb"; return; fi
@@ -308,18 +345,25 @@ fetch_one() { # NAME [LOCK] -> path of the verified .deb
 }
 
 # stale_pins LOCK [MIRROR-ONLY]: the pin lines that cannot be fetched: not in the mirror's
-# signed index (one join per suite), not in the cache and not in the snapshot (with
+# signed index (one join per suite and area; FILENAME, not FNR == NR, so that an empty index
+# does not count as listing every pin), not in the cache and not in the snapshot (with
 # MIRROR-ONLY=1: every pin the mirror does not serve).
 stale_pins() {
     local lock=$1 mirror_only=${2:-0} pin name version arch suite sha deb idx group candidates
-    candidates=$(for group in $(pins_of "$lock" | awk '{print $4 "/" $3}' | sort -u); do
-        idx=$(packages_index "${group%/*}" "${group#*/}" 0) || exit 1
-        awk -v s="${group%/*}" -v a="${group#*/}" 'FNR == NR {have[$1 " " $2 " " $4] = 1; next}
+    candidates=$(for group in $(pins_of "$lock" | awk '{print $4 "|" $3}' | sort -u); do
+        idx=$(packages_index "${group%|*}" "${group#*|}" 0) || exit 1
+        awk -v s="${group%|*}" -v a="${group#*|}" 'FILENAME == ARGV[1] {have[$1 " " $2 " " $4] = 1; next}
             !/^#/ && NF && $4 == s && $3 == a && !(($1 " " $2 " " $5) in have)' "$(tsv_of "$idx")" "$lock"
     done) || exit 1
     [ -n "$candidates" ] || return 0
+    local pool
     while read -r pin; do
-        read -r name version arch suite sha <<< "$pin"
+        read -r name version arch suite sha pool <<< "$pin"
+        # a pool pin the mirror still serves at its path is not stale, even for check-pins
+        if [ -n "$pool" ] && [ "$mirror_only" = 1 ]; then
+            pool_ok "$pool" "$name" "$version" "$arch"
+            if curl -fsI --retry 2 -o /dev/null "$(find_mirror)/$pool"; then continue; fi
+        fi
         if [ "$mirror_only" != 1 ]; then
             deb=$(cached_deb "$name" "$version" "$arch")
             if [ -f "$deb" ] && [ "$(sha256_of "$deb")" = "$sha" ]; then continue; fi
@@ -337,7 +381,7 @@ cmd_check_pins() {
         stale=$(stale_pins "$lock" 1)
         while read -r pin; do
             [ -n "$pin" ] || continue
-            read -r name version arch suite sha <<< "$pin"
+            read -r name version arch suite sha _ <<< "$pin"
             idx=$(packages_index "$suite" "$arch" 0)
             have=$(versions_of "$(tsv_of "$idx")" "$name" | awk '{print $1}' | paste -sd' ')
             echo "stale: $lock: $name $version ($suite/$arch); the mirror has: ${have:-nothing}"
@@ -368,7 +412,7 @@ cmd_effective_lock() {
     else
         cp "$lock" "$out.part"
         while read -r pin; do
-            read -r name _ arch suite _ <<< "$pin"
+            read -r name _ arch suite _ _ <<< "$pin"
             idx=$(packages_index "$suite" "$arch" 0)
             best=$(newest_of "$(tsv_of "$idx")" "$name")
             [ -n "$best" ] || die "$name is not in $suite/$arch any more: cannot re-resolve $lock"
@@ -438,22 +482,35 @@ cmd_fetch() {
 
 cmd_lock() {
     [ -f "$LIST" ] || die "package list $LIST missing"
-    local tmp name suite arch best suites="" s idx version sha mirror
+    local tmp name suite arch best suites="" s idx version sha mirror old
     mirror=$(find_mirror)
     tmp=$(mktemp)
     {
         echo "# Pinned Debian packages for the guest image. Generated by 'make image-lock' from"
-        echo "# packages.list; edit packages.list, not this file."
-        echo "# NAME VERSION ARCH SUITE SHA256"
+        echo "# $(basename "$LIST"); edit $(basename "$LIST"), not this file."
+        echo "# NAME VERSION ARCH SUITE[/COMPONENT] SHA256 [POOL]"
+        # the current lock's own notes (comment lines after those three, before the first
+        # pin: where the hashes come from), kept; a pool pin's own comment goes with the pin
+        [ ! -f "$LOCK" ] || awk 'NR <= 3 {next} /^#/ {c = c $0 "\n"; next} {if (NF < 6) printf "%s", c; exit}' "$LOCK"
     } > "$tmp"
     while read -r name suite arch _; do
         case "$name" in ''|'#'*) continue ;; esac
         arch=${arch:-amd64}
         idx=$(packages_index "$suite" "$arch" 1)
         best=$(newest_of "$(tsv_of "$idx")" "$name")
-        [ -n "$best" ] || { rm -f "$tmp"; die "package $name not found in $suite/$arch"; }
-        read -r version _ sha <<< "$best"
-        echo "$name $version $arch $suite $sha" >> "$tmp"
+        if [ -z "$best" ]; then
+            # Gone from the index: a pool pin of the current lock is kept as it is (with the
+            # comment lines just above it, which say where its sha256 came from).
+            old=$(awk -v n="$name" '$1 == n && NF == 6 {print; exit}' "$LOCK" 2>/dev/null)
+            [ -n "$old" ] || { rm -f "$tmp"; die "package $name not found in $suite/$arch (and no pool pin for it in $LOCK)"; }
+            log "$name is not in $suite/$arch any more: keeping its pool pin"
+            awk -v n="$name" '/^# / {c = c $0 "\n"; next} $1 == n {printf "%s", c; exit} {c = ""}' "$LOCK" >> "$tmp"
+            echo "$old" >> "$tmp"
+        else
+            read -r version _ sha <<< "$best"
+            echo "$name $version $arch $suite $sha" >> "$tmp"
+        fi
+        suite=${suite%%/*}
         case " $suites " in *" $suite "*) ;; *) suites="$suites $suite" ;; esac
     done < "$LIST"
     for s in $suites; do release_date_line "$mirror" "$s" >> "$tmp"; done

@@ -19,7 +19,7 @@ test integration-test test-integration: export COCOON_STALE_PINS = warn
 image check-repro guest-kernel: export COCOON_STALE_PINS = strict
 .PHONY: check-pins
 check-pins:
-	$(DEBFETCH) check-pins image-recipes/packages.lock image-recipes/buildroot.lock
+	$(DEBFETCH) check-pins image-recipes/packages.lock image-recipes/buildroot.lock image-recipes/gpu.lock
 
 $(GUEST_KERNEL_DIR)/kver: $(IMAGE_LOCK_FILE) $(DEBFETCH)
 	$(DEBFETCH) kernel $(GUEST_KERNEL_DIR)
@@ -29,6 +29,7 @@ guest-kernel: $(GUEST_KERNEL_DIR)/kver
 
 image-lock:
 	$(DEBFETCH) lock
+	IMAGE_LIST=image-recipes/gpu.list IMAGE_LOCK=image-recipes/gpu.lock $(DEBFETCH) lock
 
 # The pinned trixie build root (image-recipes/buildroot.sh): guest programs are compiled and
 # the image tools run there. `make buildroot` creates or refreshes it from buildroot.lock.
@@ -51,10 +52,13 @@ INTEGRATION_TESTS += tests/integration/image_build_model_encrypted.sh
 INTEGRATION_TESTS += tests/integration/image_compile_repro.sh
 
 # The production image (image-recipes/build-image) and its reproducibility check.
+# VARIANT=gpu: the gpu variant (NVIDIA modules, NVML, GSP firmware; docs/gpu.md) as images/gpu.
+VARIANT ?=
+IMAGE_NAME = $(if $(filter gpu,$(VARIANT)),gpu,default)
 .PHONY: image check-repro
 image:
-	image-recipes/build-image default
+	VARIANT=$(VARIANT) image-recipes/build-image $(IMAGE_NAME)
 check-repro:
-	image-recipes/check-repro default
+	VARIANT=$(VARIANT) image-recipes/check-repro $(IMAGE_NAME)
 CLEAN_EXTRA += images
 INTEGRATION_TESTS += tests/integration/image_appliance.sh

@@ -144,7 +144,7 @@ static int run_depmod(const char *depmod, const char *base, const char *kver, st
 	return 0;
 }
 
-int mi_add_kmods(struct mi_tree *t, const char *kmoddir, const char *const *names, size_t n,
+int mi_add_kmods(struct mi_tree *t, const char *kmoddir, const char *const *names, size_t n, size_t nlisted,
 		 const char *depmod, const char *listdest, struct cm_err *e)
 {
 	char kver[256], path[PATH_MAX];
@@ -183,8 +183,9 @@ int mi_add_kmods(struct mi_tree *t, const char *kmoddir, const char *const *name
 		const char *line = find_module_line((const char *)dep, deplen, want, &ll);
 		if (!line) {
 			if (find_module_line((const char *)builtin, builtinlen, want, &ll)) {
-				rc = mi_buf_append(&list, names[i], strlen(names[i]), e);
-				if (rc == 0)
+				if (i < nlisted)
+					rc = mi_buf_append(&list, names[i], strlen(names[i]), e);
+				if (rc == 0 && i < nlisted)
 					rc = mi_buf_append(&list, "\n", 1, e);
 				continue; /* built into the kernel: nothing to ship */
 			}
@@ -214,9 +215,9 @@ int mi_add_kmods(struct mi_tree *t, const char *kmoddir, const char *const *name
 				continue;
 			rc = copy_file(from, to, e);
 		}
-		if (rc >= 0)
+		if (rc >= 0 && i < nlisted)
 			rc = mi_buf_append(&list, names[i], strlen(names[i]), e);
-		if (rc >= 0)
+		if (rc >= 0 && i < nlisted)
 			rc = mi_buf_append(&list, "\n", 1, e);
 	}
 	static const char *const meta[] = {"modules.builtin", "modules.builtin.modinfo", "modules.order"};

@@ -32,12 +32,16 @@ static void usage(FILE *f)
 		"  -k, --kernel-modules DIR   <root>/lib/modules/<kver> with the kernel's modules.dep\n"
 		"  -m, --modules FILE         module names to ship (one per line, '#' comments); their\n"
 		"                             modules.dep closure is added under lib/modules/<kver>/\n"
+		"  -M, --ship-modules FILE    more module names (same format) shipped with their closure\n"
+		"                             but not written to the module list (cocoon-init loads\n"
+		"                             them later on demand: the GPU modules of step 7)\n"
 		"      --module-list DEST     where the module name list goes in the archive\n"
 		"                             (default etc/cocoon/modules)\n"
 		"      --depmod PATH          depmod to regenerate the module indexes (default depmod)\n"
 		"  -h, --help\n");
 }
 
+/* Appends the names of path to *names (*n of them so far; the array holds MAX_MODULES). */
 static int read_names(const char *path, char ***names, size_t *n, struct cm_err *e)
 {
 	uint8_t *buf;
@@ -45,8 +49,8 @@ static int read_names(const char *path, char ***names, size_t *n, struct cm_err 
 	int rc = cm_read_file(path, 1u << 20, &buf, &len, e);
 	if (rc < 0)
 		return rc;
-	char **v = calloc(MAX_MODULES, sizeof(*v));
-	size_t nv = 0;
+	char **v = *names ? *names : calloc(MAX_MODULES, sizeof(*v));
+	size_t nv = *n;
 	if (!v) {
 		free(buf);
 		return cm_fail(e, -ENOMEM, "out of memory");
@@ -110,10 +114,11 @@ int main(int argc, char **argv)
 		{"epoch", required_argument, NULL, 'E'},       {"libdir", required_argument, NULL, 'L'},
 		{"kernel-modules", required_argument, NULL, 'k'}, {"modules", required_argument, NULL, 'm'},
 		{"module-list", required_argument, NULL, 'l'}, {"depmod", required_argument, NULL, 'D'},
+		{"ship-modules", required_argument, NULL, 'M'},
 		{"elf", required_argument, NULL, 'e'},         {"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *out = NULL, *method = "zstd", *kmoddir = NULL, *modfile = NULL;
+	const char *out = NULL, *method = "zstd", *kmoddir = NULL, *modfile = NULL, *shipfile = NULL;
 	const char *listdest = "etc/cocoon/modules", *depmod = "depmod";
 	const char *libdirs[MAX_LIBDIRS + 1] = {NULL};
 	size_t nlib = 0;
@@ -121,7 +126,7 @@ int main(int argc, char **argv)
 	size_t nelf = 0;
 	const char *epoch_s = getenv("SOURCE_DATE_EPOCH");
 	int c;
-	while ((c = getopt_long(argc, argv, "o:c:e:L:k:m:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:c:e:L:k:m:M:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o': out = optarg; break;
 		case 'c': method = optarg; break;
@@ -142,13 +147,14 @@ int main(int argc, char **argv)
 			break;
 		case 'k': kmoddir = optarg; break;
 		case 'm': modfile = optarg; break;
+		case 'M': shipfile = optarg; break;
 		case 'l': listdest = optarg; break;
 		case 'D': depmod = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (!out || (optind == argc && nelf == 0) || (!kmoddir != !modfile)) {
+	if (!out || (optind == argc && nelf == 0) || (!kmoddir != !modfile) || (shipfile && !kmoddir)) {
 		fprintf(stderr, "cocoon-mkinitrd: need -o OUT, a LISTFILE or --elf, and -k with -m together\n");
 		usage(stderr);
 		return 2;
@@ -181,8 +187,12 @@ int main(int argc, char **argv)
 	}
 	if (rc == 0 && kmoddir) {
 		rc = read_names(modfile, &names, &nnames, &e);
+		size_t nlisted = nnames;
+		if (rc == 0 && shipfile)
+			rc = read_names(shipfile, &names, &nnames, &e);
 		if (rc == 0)
-			rc = mi_add_kmods(&t, kmoddir, (const char *const *)names, nnames, depmod, listdest, &e);
+			rc = mi_add_kmods(&t, kmoddir, (const char *const *)names, nnames, nlisted, depmod, listdest,
+					  &e);
 	}
 	if (rc == 0)
 		rc = mi_tree_write_cpio(&t, epoch, &cpio, &e);

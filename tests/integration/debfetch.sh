@@ -11,7 +11,9 @@
 # what the mirror has and both ways out; DEBIAN_SNAPSHOT fetches the identical package from a
 # snapshot-style tree; COCOON_STALE_PINS=warn builds from a temporary lock with a loud warning;
 # check-pins lists it and fails; `make guest-kernel` stays strict; the test-tooling resolver
-# picks the newest revision with an upstream version constraint.
+# picks the newest revision with an upstream version constraint. Archive areas (SUITE/COMPONENT
+# pins read contrib's signed index) and pool pins (a package the index dropped, fetched by its
+# exact pool path with the pinned sha256 only; kept by `lock`; seen by check-pins).
 source "$(dirname "$0")/lib.sh"
 DF=$REPO/image-recipes/debfetch.sh
 export COCOON_CACHE=$WORK/cache IMAGE_LOCK=$WORK/packages.lock IMAGE_LIST=$WORK/packages.list
@@ -232,3 +234,71 @@ check "tool picks the newest backports revision" grep -q "^qemu-test 1:11.1.3+ds
 check_fails "tool refuses when nothing meets the constraint" "$(re_lit "no qemu-test with upstream version >= 12")" \
     "$DF" tool qemu-test 12 trixie-backports trixie
 pass "test tooling: newest revision meeting the upstream constraint ($(cat "$WORK/tool1.out"))"
+
+# -- archive areas and pool pins (image-recipes/gpu.lock): SUITE/COMPONENT reads that area's
+# signed index; a pin with a POOL path is for a package the index dropped: fetched by exactly
+# that path, accepted only with the pinned sha256; `lock` keeps it; check-pins sees the pool.
+rm -rf "$M" "$COCOON_CACHE"
+PKG=linux-image-9.9.9-test-amd64
+idx_area() { # ROOT SUITE AREA VERSION...: AREA's Packages.xz listing the fake kernel in these versions
+    local root=$1 suite=$2 area=$3 v f
+    shift 3
+    mkdir -p "$root/dists/$suite/$area/binary-amd64"
+    for v in "$@"; do
+        f=$(mkdeb "$v" "$root")
+        printf 'Package: %s\nVersion: %s\nArchitecture: amd64\nFilename: %s\nSize: %s\nSHA256: %s\n\n' \
+            "$PKG" "$v" "$f" "$(stat -c %s "$root/$f")" "$(sha256 "$root/$f")"
+    done | xz -c > "$root/dists/$suite/$area/binary-amd64/Packages.xz"
+}
+idx_area "$M" trixie-backports main
+idx_area "$M" trixie-backports contrib 3.0-1
+pool=$(mkdeb 2.0-2 "$M")
+d=$M/dists/trixie-backports
+{
+    printf 'Origin: Test\nSuite: trixie-backports\nCodename: trixie-backports\nDate: Sat, 05 Dec 2026 02:11:04 UTC\n'
+    printf 'Components: main contrib\nArchitectures: amd64\nSHA256:\n'
+    for a in main contrib; do
+        printf ' %s %s %s\n' "$(sha256 "$d/$a/binary-amd64/Packages.xz")" "$(stat -c %s "$d/$a/binary-amd64/Packages.xz")" "$a/binary-amd64/Packages.xz"
+    done
+} > "$d/Release"
+rm -f "$d/InRelease"
+gpg --batch --quiet --digest-algo SHA256 --clearsign -o "$d/InRelease" "$d/Release"
+printf '%s trixie-backports/contrib amd64\n' "$PKG" > "$IMAGE_LIST"
+printf '# 1\n# 2\n# 3\n# note: where the hashes come from (test)\n%s 0-0 amd64 trixie-backports/contrib %s\n' \
+    "$PKG" "$(printf '0%.0s' {1..64})" > "$IMAGE_LOCK"
+check "lock resolves a package of the contrib area" "$DF" lock
+check "lock keeps the lock's own notes" grep -qxF "# note: where the hashes come from (test)" "$IMAGE_LOCK"
+c_sha=$(sha256 "$M/pool/main/l/linux/${PKG}_3.0-1_amd64.deb")
+check "lock pins it with SUITE/COMPONENT" grep -qxF "$PKG 3.0-1 amd64 trixie-backports/contrib $c_sha" "$IMAGE_LOCK"
+check "the contrib pin fetches" "$DF" fetch "$PKG"
+echo "$PKG 3.0-1 amd64 trixie-backports $c_sha" > "$WORK/main.lock"
+rm -rf "$COCOON_CACHE/debs"
+check_fails "the same pin in the main area is not found there" "$(re_lit "the mirror no longer serves $PKG 3.0-1 (trixie-backports/amd64)")" \
+    env IMAGE_LOCK="$WORK/main.lock" "$DF" fetch "$PKG"
+pass "archive areas: lock and fetch through the contrib index; the area is part of the pin"
+
+p_sha=$(sha256 "$M/$pool")
+printf '# pool pin: sha256 of the pool download (test)\n%s 2.0-2 amd64 trixie-backports %s %s\n# release-date: trixie-backports 20261205T021104Z\n' \
+    "$PKG" "$p_sha" "$pool" > "$WORK/pool.lock"
+rm -rf "$COCOON_CACHE/debs"
+check "a pool pin fetches by its path" logged "$WORK/pool" env IMAGE_LOCK="$WORK/pool.lock" "$DF" fetch "$PKG"
+check "the fetch says it used the pool path" grep -q "fetched by its pool path (pool pin)" "$WORK/pool.err"
+[ "$(sha256 "$(cat "$WORK/pool.out")")" = "$p_sha" ] || fail "the pool pin gave another file"
+rm -rf "$COCOON_CACHE/debs"
+sed "s/ $p_sha / $(printf '2%.0s' {1..64}) /" "$WORK/pool.lock" > "$WORK/pool-badsha.lock"
+check_fails "a pool pin with another sha256 is refused" "$(re_lit "does not match the lock's 2222")" \
+    env IMAGE_LOCK="$WORK/pool-badsha.lock" "$DF" fetch "$PKG"
+sed "s#$pool#pool/main/l/linux/../../../x/${PKG}_2.0-2_amd64.deb#" "$WORK/pool.lock" > "$WORK/pool-badpath.lock"
+check_fails "a pool path leaving the pool is refused" "$(re_lit "is not pool/<area>/<x>/<source>/${PKG}_2.0-2_amd64.deb")" \
+    env IMAGE_LOCK="$WORK/pool-badpath.lock" "$DF" fetch "$PKG"
+check "check-pins accepts a pool pin the pool serves" "$DF" check-pins "$WORK/pool.lock"
+printf '%s trixie-backports amd64\n' "$PKG" > "$WORK/pool.list"
+check "lock keeps a pool pin the index no longer lists" env IMAGE_LOCK="$WORK/pool.lock" IMAGE_LIST="$WORK/pool.list" "$DF" lock
+check "the kept pool pin and its comment" bash -c "grep -B1 -xF '$PKG 2.0-2 amd64 trixie-backports $p_sha $pool' '$WORK/pool.lock' |
+    head -1 | grep -qxF '# pool pin: sha256 of the pool download (test)'"
+[ "$(grep -c '^# pool pin: sha256 of the pool download (test)$' "$WORK/pool.lock")" = 1 ] || fail "the pool pin's comment is not there exactly once"
+mv "$M/$pool" "$WORK/gone.deb"
+check_fails "check-pins fails when the pool lost it" "$(re_lit "stale: $WORK/pool.lock: $PKG 2.0-2")" "$DF" check-pins "$WORK/pool.lock"
+rm -rf "$COCOON_CACHE/debs"
+check_fails "and the fetch names the pool path" "$(re_lit "nor at its pool path $pool")" env IMAGE_LOCK="$WORK/pool.lock" "$DF" fetch "$PKG"
+pass "pool pins: fetched by path with the pinned sha256 only, kept by lock, checked by check-pins"

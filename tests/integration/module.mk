@@ -53,3 +53,8 @@ endif
 # init-seal and keyserver_td (the key server's TD, its keys sealed) boot against the test seal server (tests/seal/module.mk builds it).
 integration-test test-integration: $(BUILD)/tests/cocoon-test-seal-server
 
+# The gpu image variant (docs/gpu.md): one build (the NVIDIA modules cached in
+# $COCOON_CACHE/gpu-modules, so one module build per CI run), two TCG boots.
+ifneq ($(wildcard image-recipes/gpu-layer.sh),)
+INTEGRATION_TESTS += tests/integration/image_gpu.sh
+endif

@@ -305,7 +305,7 @@ static void test_module_closure_from_modules_dep(void **state)
 	struct mi_tree t = {0};
 	struct cm_err e = {0};
 	const char *names[] = {"x_mod", "z"};
-	assert_int_equal(mi_add_kmods(&t, k, names, 2, "/bin/true", "etc/cocoon/modules", &e), 0);
+	assert_int_equal(mi_add_kmods(&t, k, names, 2, 2, "/bin/true", "etc/cocoon/modules", &e), 0);
 	assert_non_null(entry(&t, "lib/modules/6.99.0-test/kernel/x-mod.ko.xz"));
 	assert_non_null(entry(&t, "lib/modules/6.99.0-test/kernel/y.ko.xz"));
 	assert_null(entry(&t, "lib/modules/6.99.0-test/kernel/unused.ko.xz"));
@@ -322,12 +322,23 @@ static void test_module_closure_from_modules_dep(void **state)
 	mi_tree_free(&t);
 
 	const char *bad[] = {"nosuch"};
-	assert_int_equal(mi_add_kmods(&t, k, bad, 1, "/bin/true", NULL, &e), -ENOENT);
+	assert_int_equal(mi_add_kmods(&t, k, bad, 1, 1, "/bin/true", NULL, &e), -ENOENT);
 	assert_non_null(strstr(e.msg, "nosuch"));
 	mi_tree_free(&t);
 	/* depmod failing is an error, not a silently unindexed initrd. */
-	assert_true(mi_add_kmods(&t, k, names, 1, "/bin/false", NULL, &e) < 0);
+	assert_true(mi_add_kmods(&t, k, names, 1, 1, "/bin/false", NULL, &e) < 0);
 	assert_non_null(strstr(e.msg, "/bin/false"));
+	mi_tree_free(&t);
+	/* Shipped-only names (cocoon-mkinitrd -M, the GPU modules): the module and its closure
+	 * are in the archive, the list cocoon-init loads at step 3 does not name them. */
+	const char *ship[] = {"z", "x_mod"};
+	assert_int_equal(mi_add_kmods(&t, k, ship, 2, 1, "/bin/true", "etc/cocoon/modules", &e), 0);
+	assert_non_null(entry(&t, "lib/modules/6.99.0-test/kernel/x-mod.ko.xz"));
+	assert_non_null(entry(&t, "lib/modules/6.99.0-test/kernel/y.ko.xz"));
+	l = entry(&t, "etc/cocoon/modules");
+	assert_non_null(l);
+	assert_int_equal(l->len, strlen("z\n"));
+	assert_memory_equal(l->data, "z\n", l->len);
 	mi_tree_free(&t);
 	*strrchr(k, '/') = '\0'; /* the test directory above <kver> */
 	rm_tree(k);
