@@ -10,14 +10,19 @@
 #   initrd.list    NVML (libnvidia-ml.so.<ver> + the libnvidia-ml.so.1 link that Debian's
 #                  nvidia-alternative would make): cocoon-init dlopens it at step 7
 #   rootfs.list    the GSP firmware at lib/firmware/nvidia/<ver>/, NVML and the link,
-#                  nvidia-smi at usr/bin/nvidia-smi (for the engine and operators)
+#                  nvidia-smi at usr/bin/nvidia-smi (for the engine and operators), and the
+#                  RIM bundle at usr/share/cocoon/gpu/rims/ when GPU_RIMS names one
 #   root/          the unpacked packages the two lists point into (as /work/gpu/root)
 #   manifest.part  the manifest's "gpu" member: driver version, packages, every added file
 #                  with its sha256 and where it goes, the module build's input key
 # Paths in the lists are those of the build root's view (/work = build-image's work dir).
 #
 # Environment: GPU_LOCK (default gpu.lock next to this script), BUILDROOT, COCOON_CACHE and
-# the debfetch.sh variables.
+# the debfetch.sh variables. GPU_RIMS: a directory of NVIDIA RIMs (driver and VBIOS SWID
+# tags, fetched and checked as docs/auditor-guide.md "Updating a RIM bundle" says) for step 7's
+# comparison; every file in it must be pinned by GPU_RIMS_LOCK (default gpu-rims.lock next to
+# this script: "NAME SHA256" lines) and every pin must be there. Unset: no bundle (a policy
+# that requires RIM comparison then halts at step 7).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -26,9 +31,31 @@ say() { echo "gpu-layer: $*" >&2; }
 [ $# = 2 ] || die "usage: gpu-layer.sh KERNEL_DIR OUTDIR"
 kdir=$1 out=$2
 lock=${GPU_LOCK:-$here/gpu.lock}
-kver=$(cat "$kdir/kver")
-mods=$kdir/lib/modules/$kver
 rm -rf "$out" && mkdir -p "$out/root"
+
+# The RIM bundle first: a wrong bundle fails before the module build.
+rims=()
+if [ -n "${GPU_RIMS:-}" ]; then
+    rlock=${GPU_RIMS_LOCK:-$here/gpu-rims.lock}
+    [ -d "$GPU_RIMS" ] || die "GPU_RIMS=$GPU_RIMS is not a directory"
+    [ -f "$rlock" ] || die "GPU_RIMS is set but there is no RIM lock $rlock"
+    mkdir -p "$out/root/rims"
+    for f in "$GPU_RIMS"/*; do
+        [ -e "$f" ] || continue
+        n=$(basename "$f")
+        [ -f "$f" ] && [ ! -L "$f" ] || die "RIM bundle: $n is not a regular file"
+        [[ "$n" =~ ^[A-Za-z0-9._-]+$ ]] || die "RIM bundle: unexpected file name '$n'"
+        want=$(awk -v n="$n" '!/^#/ && $1 == n {print $2}' "$rlock")
+        [ -n "$want" ] || die "RIM bundle: $n is not pinned in $rlock"
+        [ "$(sha256sum "$f" | cut -d' ' -f1)" = "$want" ] || die "RIM bundle: $n does not have the sha256 $rlock pins ($want)"
+        cp "$f" "$out/root/rims/$n"
+        rims+=("$n")
+    done
+    while read -r n _; do
+        [ -f "$out/root/rims/$n" ] || die "RIM bundle: $rlock pins $n, which $GPU_RIMS does not have"
+    done < <(awk '!/^#/ && NF' "$rlock")
+    [ ${#rims[@]} -gt 0 ] || die "RIM bundle: $GPU_RIMS is empty"
+fi
 
 # What cocoon-init loads (guest/init/gpu.h) is what the image ships: one source of truth.
 names=$(sed -n 's/^#define CI_GPU_MODULES {\(.*\)}.*/\1/p' "$top/guest/init/gpu.h" | tr -d '" ' | tr ',' '\n')
@@ -43,6 +70,8 @@ for p in firmware-nvidia-gsp nvidia-smi nvidia-open-kernel-source; do
     [ "$v" = "$ver" ] || die "$p $v in $lock is not driver $ver (libnvidia-ml1): the layer must be one driver version"
 done
 
+kver=$(cat "$kdir/kver")
+mods=$kdir/lib/modules/$kver
 "$here/gpu-modules.sh" "$kdir" "$out/modules" || die "the module build failed"
 mkdir -p "$mods/updates/nvidia"
 cp "$out/modules/"*.ko "$mods/updates/nvidia/"
@@ -77,6 +106,9 @@ elf lib/x86_64-linux-gnu/libnvidia-ml.so.$ver $W/$nvml
 slink lib/x86_64-linux-gnu/libnvidia-ml.so.1 libnvidia-ml.so.$ver
 elf usr/bin/nvidia-smi $W/$smi
 EOF
+if [ ${#rims[@]} -gt 0 ]; then
+    for n in "${rims[@]}"; do echo "file usr/share/cocoon/gpu/rims/$n $W/rims/$n 0644"; done >> "$out/rootfs.list"
+fi
 
 # The NVIDIA modules the initrd ships: the named ones and their nvidia dependencies
 # (modules.dep lists the full closure; the other dependencies are the pinned kernel's).
@@ -92,6 +124,7 @@ sha() { sha256sum "$1" | cut -d' ' -f1; }
     echo "    \"modules_loaded_at_step7\": [$(sed 's/.*/"&"/' "$out/modules.list" | paste -sd, | sed 's/,/, /g')],"
     echo "    \"modules_build_inputs_sha256\": \"$(sha "$out/modules/inputs")\","
     echo "    \"modules_signed\": false,"
+    echo "    \"rim_bundle\": [$(for n in "${rims[@]}"; do printf '"%s"\n' "$n"; done | paste -sd, | sed 's/,/, /g')],"
     echo "    \"files\": {"
     {
         for m in $shipped; do printf 'initrd:lib/modules/%s/%s %s\n' "$kver" "$m" "$(sha "$mods/$m")"; done
@@ -101,6 +134,7 @@ sha() { sha256sum "$1" | cut -d' ' -f1; }
         printf 'rootfs:lib/x86_64-linux-gnu/libnvidia-ml.so.%s %s\n' "$ver" "$(sha "$out/root/$nvml")"
         printf 'rootfs:lib/x86_64-linux-gnu/libnvidia-ml.so.1 -> libnvidia-ml.so.%s\n' "$ver"
         printf 'rootfs:usr/bin/nvidia-smi %s\n' "$(sha "$out/root/$smi")"
+        for n in "${rims[@]}"; do printf 'rootfs:usr/share/cocoon/gpu/rims/%s %s\n' "$n" "$(sha "$out/root/rims/$n")"; done
     } | awk '{ if ($2 == "->") v = "{\"symlink\": \"" $3 "\"}"; else v = "{\"sha256\": \"" $2 "\"}"
                printf "%s      \"%s\": %s", (n++ ? ",\n" : ""), $1, v } END {print ""}'
     echo "    },"

@@ -22,7 +22,18 @@ if [ -n "${IMAGE_GPU_PREBUILT:-}" ]; then
 else
     img=$BUILD/it-image-gpu
     rel_build=$(realpath --relative-to="$REPO" "$BUILD")
-    VARIANT=gpu BUILD=$rel_build image-recipes/build-image it-gpu "$img" > "$WORK/build.log" 2>&1 ||
+    # A RIM bundle (NVIDIA's VBIOS RIM of the fixtures), pinned by a lock made here
+    mkdir -p "$WORK/rims"
+    cp "$FIXTURES/gpu/rims/1010_0200_882_96005E0001_PROD.swidtag" "$WORK/rims/"
+    (cd "$WORK/rims" && sha256sum -- * | awk '{print $2, $1}') > "$WORK/rims.lock"
+    # a bundle file the lock does not pin is refused before anything is built
+    echo x > "$WORK/rims/extra.xml"
+    if GPU_RIMS=$WORK/rims GPU_RIMS_LOCK=$WORK/rims.lock image-recipes/gpu-layer.sh /nonexistent "$WORK/layer" \
+        > "$WORK/layer.log" 2>&1; then fail "gpu-layer.sh took a RIM the lock does not pin"; fi
+    grep -q 'RIM bundle: extra.xml is not pinned' "$WORK/layer.log" || fail "the unpinned RIM refusal: $(tail -1 "$WORK/layer.log")"
+    rm "$WORK/rims/extra.xml"
+    GPU_RIMS=$WORK/rims GPU_RIMS_LOCK=$WORK/rims.lock VARIANT=gpu BUILD=$rel_build \
+        image-recipes/build-image it-gpu "$img" > "$WORK/build.log" 2>&1 ||
         { tail -40 "$WORK/build.log" >&2; fail "build-image with VARIANT=gpu failed"; }
     pass "gpu image built ($(grep -oE 'gpu-modules: (cached|built)' "$WORK/build.log" | tail -1))"
 fi
@@ -51,7 +62,8 @@ extra=$( (cd "$WORK" && find initrd rootfs \( -iname '*nvidia*' -o -name 'gsp_*'
 [ -z "$extra" ] || fail "files in the image the manifest does not list: $extra"
 for w in "initrd:lib/modules/*/updates/nvidia/nvidia.ko" "initrd:lib/modules/*/updates/nvidia/nvidia-uvm.ko" \
          "rootfs:lib/firmware/nvidia/*/gsp_ga10x.bin" "rootfs:lib/firmware/nvidia/*/gsp_tu10x.bin" \
-         "rootfs:usr/bin/nvidia-smi" "initrd:lib/x86_64-linux-gnu/libnvidia-ml.so.1"; do
+         "rootfs:usr/bin/nvidia-smi" "initrd:lib/x86_64-linux-gnu/libnvidia-ml.so.1" \
+         "rootfs:usr/share/cocoon/gpu/rims/1010_0200_882_96005E0001_PROD.swidtag"; do
     jq -r '.gpu.files | keys[]' "$M" | grep -qx -- "$(echo "$w" | sed 's/[.]/[.]/g; s/[*]/[^\/]*/g')" || fail "the manifest does not list $w"
 done
 [ "$n" -ge 9 ] || fail "the manifest lists only $n GPU files"
