@@ -100,6 +100,8 @@ struct conn {
 	struct sockaddr_storage src;  /* the accepted client's address */
 	struct buf c2u, u2c;
 	bool c_eof, u_eof, c_shut, u_shut;
+	int64_t tls_wr_ms;      /* CLOCK_MONOTONIC ms of the last data written to the TLS side */
+	int64_t tls_shut_ms;    /* >0: the TLS side's half-close is due then (cr_relay_due) */
 	time_t started, last_io;
 	uint64_t bytes_c2u, bytes_u2c;
 	bool dead;

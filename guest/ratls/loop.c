@@ -14,6 +14,7 @@
 
 #include "guest/ratls/budget.h"
 #include "guest/ratls/log.h"
+#include "guest/ratls/relay.h"
 
 static void accept_conns(struct cr_proxy *px, struct listener *l)
 {
@@ -95,12 +96,16 @@ int cr_proxy_run(struct cr_proxy *px, cr_tick_fn tick, void *arg, struct cm_err 
 		if (px->stopping && (px->nconns == 0 || time(NULL) >= px->stop_deadline))
 			break;
 		bool solving = false;
-		for (struct conn *c = px->conns; c; c = c->all.next)
-			if (c->st == ST_F_POW_SOLVE) {
+		int wait_ms = 1000;
+		int64_t now_ms = cr_mono_ms();
+		for (struct conn *c = px->conns, *next; c; c = next) {
+			next = c->all.next; /* cr_relay_due may close c */
+			if (c->st == ST_F_POW_SOLVE)
 				solving = true;
-				break;
-			}
-		int n = epoll_wait(px->epfd, evs, 256, solving ? 0 : 1000);
+			cr_relay_due(c, now_ms, &wait_ms); /* deferred TLS half-closes (relay.h) */
+		}
+		cr_conn_reap(px);
+		int n = epoll_wait(px->epfd, evs, 256, solving ? 0 : wait_ms);
 		if (n < 0 && errno != EINTR)
 			return cm_fail(e, -errno, "epoll_wait: %s", strerror(errno));
 		for (int i = 0; i < n; i++) {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -12,6 +13,13 @@
 #include "guest/ratls/peerinfo.h"
 
 enum { IO_AGAIN = -1, IO_ERR = -2 };
+
+int64_t cr_mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* Read (wr false) or write up to n bytes on one side, through TLS on the TLS side: the
  * count, 0 at EOF (reads), IO_AGAIN or IO_ERR. */
@@ -96,6 +104,8 @@ static int pump_dir(struct conn *c, bool from_client, bool *rd_blocked)
 		b->off += (size_t)n;
 		b->len -= (size_t)n;
 		*count += (uint64_t)n;
+		if (c->ssl && c->tls_on_c == !from_client)
+			c->tls_wr_ms = cr_mono_ms();
 	}
 	if (!b->len)
 		b->off = 0;
@@ -105,6 +115,15 @@ static int pump_dir(struct conn *c, bool from_client, bool *rd_blocked)
 		progress = 1;
 	}
 	if (*src_eof && !b->len && !*dst_shut) {
+		if (c->ssl && c->tls_on_c == !from_client && c->tls_wr_ms) {
+			/* not right behind the last data (see relay.h): cr_relay_due() sends it */
+			int64_t due = c->tls_wr_ms + CR_TLS_FIN_GAP_MS;
+			if (cr_mono_ms() < due) {
+				c->tls_shut_ms = due;
+				return progress;
+			}
+		}
+		c->tls_shut_ms = 0;
 		if (side_shutdown(c, !from_client)) {
 			*dst_shut = true;
 			progress = 1;
@@ -180,6 +199,18 @@ enum step cr_relay_enter(struct conn *c)
 	return STEP_CONTINUE;
 }
 
+void cr_relay_due(struct conn *c, int64_t now_ms, int *wait_ms)
+{
+	if (c->dead || c->st != ST_RELAY || !c->tls_shut_ms)
+		return;
+	if (now_ms >= c->tls_shut_ms) {
+		cr_relay(c, 0, c->tls_on_c); /* no reads: the half-close, and the close when done */
+		return;
+	}
+	if (c->tls_shut_ms - now_ms < *wait_ms)
+		*wait_ms = (int)(c->tls_shut_ms - now_ms);
+}
+
 void cr_relay_interest(const struct conn *c, uint32_t *wc, uint32_t *wu)
 {
 	size_t cap = c->px->conf.buf_size;
@@ -189,8 +220,9 @@ void cr_relay_interest(const struct conn *c, uint32_t *wc, uint32_t *wu)
 		*wc |= EPOLLOUT;
 	if (!c->u_eof && c->u2c.len < cap)
 		*wu |= EPOLLIN;
-	if (c->c2u.len || (c->c_eof && !c->u_shut))
+	/* a half-close waiting for its time (tls_shut_ms) needs no EPOLLOUT */
+	if (c->c2u.len || (c->c_eof && !c->u_shut && !(c->tls_shut_ms && !c->tls_on_c)))
 		*wu |= EPOLLOUT;
-	if (c->u_eof && !c->c_shut)
+	if (c->u_eof && !c->c_shut && !(c->tls_shut_ms && c->tls_on_c))
 		*wc |= EPOLLOUT;
 }

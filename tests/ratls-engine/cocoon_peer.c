@@ -4,7 +4,7 @@
  *
  *   ratls-cocoon-peer server --backend HOST:PORT [--pow N] [--fake-tdx] COMMON   (router -R)
  *   ratls-cocoon-peer client --target HOST:PORT [--fake-tdx] COMMON              (router -F)
- *   COMMON: --port-file F --stats F [--handover-ms MS] [--stall-ms MS]
+ *   COMMON: --port-file F --stats F [--handover-ms MS] [--stall-ms MS] [--eof-wake-ms MS]
  *
  * server: listens on 127.0.0.1 (kernel-chosen port, written to --port-file), sends the PoW
  *   challenge, and reads the answer like Cocoon's PowVerifyServer: what one read returns is all
@@ -16,7 +16,12 @@
  * client: listens for plaintext clients, connects the target, answers its PoW and does the TLS
  *   client handshake, then relays.
  * Both: never send a TLS close_notify and ignore one they receive; a TCP EOF on either side
- *   closes both sockets (Cocoon's ProxyWorker ends on the first closed side). Certificates are
+ *   closes both sockets (Cocoon's ProxyWorker ends on the first closed side). Data that
+ *   arrives on the TLS side together with the TCP EOF is lost, as in Cocoon's TlsPipeWorker
+ *   (utils.cpp: it reads both in one read, decrypts, and stops on the EOF before its
+ *   ProxyWorker copies the data): after the TLS socket turns readable the peer waits
+ *   --eof-wake-ms (default 5; Cocoon's wake-up) and, when the FIN is in by then, drops what
+ *   it decrypts (end=data_lost_with_eof; seen at Cocoon's router, tests/interop/). Certificates are
  *   Cocoon-format Ed25519 ones without a quote, or with the 64-byte fake_tdx quote (--fake-tdx).
  *
  * One child process per connection; each appends a line to --stats after its handshake (or
@@ -49,7 +54,7 @@
 
 static bool g_server;
 static struct sockaddr_in g_next;  /* backend (server) or target (client) */
-static int g_pow = 10, g_handover_ms = 20, g_stall_ms = 3000;
+static int g_pow = 10, g_handover_ms = 20, g_stall_ms = 3000, g_eof_wake_ms = 5;
 static const char *g_stats;
 static SSL_CTX *g_ctx;
 
@@ -164,6 +169,28 @@ static int pow_client(int fd)
 	return send_all(fd, resp, sizeof(resp));
 }
 
+/* Cocoon's TlsPipeWorker on a readable TLS socket: wait for its wake-up; when the peer's FIN
+ * is in by then, the data read with it is decrypted and lost. True when data was lost. */
+static bool eof_with_data(SSL *ssl, int tfd, uint8_t *buf, size_t cap)
+{
+	if (SSL_has_pending(ssl))
+		return false;
+	struct timespec ts = {0, (long)g_eof_wake_ms * 1000000L};
+	nanosleep(&ts, NULL);
+	struct pollfd p = {.fd = tfd, .events = POLLRDHUP};
+	if (poll(&p, 1, 0) != 1 || !(p.revents & (POLLRDHUP | POLLHUP)))
+		return false;
+	bool lost = false;
+	for (;;) {
+		int n = SSL_read(ssl, buf, (int)cap);
+		if (n <= 0)
+			break;
+		lost = true;
+	}
+	ERR_clear_error();
+	return lost;
+}
+
 /* Relay between the TLS side and the plaintext side until either side's TCP EOF, then close
  * both without close_notify. */
 static void relay(SSL *ssl, int tfd, int pfd, struct result *r)
@@ -184,6 +211,10 @@ static void relay(SSL *ssl, int tfd, int pfd, struct result *r)
 					return;
 				}
 			} else {
+				if (eof_with_data(ssl, tfd, buf, sizeof(buf))) {
+					r->end = "data_lost_with_eof";
+					return;
+				}
 				int n = SSL_read(ssl, buf, sizeof(buf));
 				if (n > 0) {
 					if (send_all(pfd, buf, (size_t)n)) {
@@ -315,7 +346,8 @@ int main(int argc, char **argv)
 		{"backend", required_argument, NULL, 'b'}, {"target", required_argument, NULL, 't'},
 		{"pow", required_argument, NULL, 'p'}, {"port-file", required_argument, NULL, 'f'},
 		{"stats", required_argument, NULL, 's'}, {"handover-ms", required_argument, NULL, 'h'},
-		{"stall-ms", required_argument, NULL, 'w'}, {"fake-tdx", no_argument, NULL, 'x'}, {0},
+		{"stall-ms", required_argument, NULL, 'w'}, {"fake-tdx", no_argument, NULL, 'x'},
+		{"eof-wake-ms", required_argument, NULL, 'e'}, {0},
 	};
 	if (argc < 2 || (strcmp(argv[1], "server") && strcmp(argv[1], "client"))) {
 		fprintf(stderr, "usage: ratls-cocoon-peer server|client ... (see the source)\n");
@@ -335,6 +367,7 @@ int main(int argc, char **argv)
 		case 'h': g_handover_ms = atoi(optarg); break;
 		case 'w': g_stall_ms = atoi(optarg); break;
 		case 'x': fake = true; break;
+		case 'e': g_eof_wake_ms = atoi(optarg); break;
 		default: return 2;
 		}
 	}
