@@ -8,6 +8,7 @@
 #include "measure/core/json.h"
 #include "measure/eventlog/rtmr3.h"
 #include "measure/predict/predict_image.h"
+#include "measure/tpm/quote.h"
 
 static void help(void)
 {
@@ -62,8 +63,8 @@ int cmd_spec(int argc, char **argv)
 	json_object *o = json_object_new_object();
 	uint8_t predicted[48] = {0}, replayed[48];
 	/* The tpm backend's PCR 15 (guest/attest/tpm.c): reset to zeros, then one TPM2_PCR_Event
-	 * per message, which extends the SHA-256 bank with SHA-256(message). */
-	uint8_t pcr15[CM_SHA256_LEN] = {0}, d256[CM_SHA256_LEN];
+	 * per message (cm_tpm_event_extend). */
+	uint8_t pcr15[CM_SHA256_LEN] = {0};
 	int rc = CLI_OK;
 	if (dir) {
 		struct cm_pevent ev[CM_RTMR3_SPEC_EVENTS_MAX];
@@ -82,8 +83,7 @@ int cmd_spec(int argc, char **argv)
 			cm_json_add_hex(x, "digest", ev[i].digest, 48);
 			cm_json_add_hex(x, "rtmr3", predicted, 48);
 			if (tpm) {
-				cm_sha256(ev[i].desc, strlen(ev[i].desc), d256);
-				cm_pcr_extend(pcr15, d256);
+				cm_tpm_event_extend(pcr15, ev[i].desc, strlen(ev[i].desc));
 				cm_json_add_hex(x, "pcr15", pcr15, CM_SHA256_LEN);
 			}
 			json_object_array_add(evs, x);

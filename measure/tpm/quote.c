@@ -221,6 +221,12 @@ out:
 	return r;
 }
 
+int cm_tpm_event_extend(uint8_t pcr[32], const void *msg, size_t len)
+{
+	uint8_t d[32];
+	return cm_sha256(msg, len, d) < 0 ? -1 : cm_pcr_extend(pcr, d);
+}
+
 int cm_tpm_replay_events(const uint8_t *log, size_t len, uint8_t out[32], int *n, struct cm_err *e)
 {
 	memset(out, 0, 32);
@@ -232,11 +238,10 @@ int cm_tpm_replay_events(const uint8_t *log, size_t len, uint8_t out[32], int *n
 			return cm_fail(e, -EBADMSG, "event log: event %d at offset %zu is not terminated by a newline", *n,
 				       pos);
 		size_t k = (size_t)(nl - (log + pos));
-		uint8_t d384[48], buf[64];
+		uint8_t d384[48];
 		if (cm_rtmr3_event_digest((const char *)log + pos, k, d384, e) < 0) /* validates the line */
 			return cm_err_prefix(e, "event log: event %d at offset %zu", *n, pos);
-		memcpy(buf, out, 32);
-		if (cm_sha256(log + pos, k, buf + 32) < 0 || cm_sha256(buf, 64, out) < 0)
+		if (cm_tpm_event_extend(out, log + pos, k) < 0)
 			return cm_fail(e, -EIO, "sha256 failed");
 		(*n)++;
 		pos += k + 1;

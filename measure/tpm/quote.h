@@ -89,6 +89,8 @@ int cm_tpm_quote_verify(const uint8_t *buf, size_t len, EVP_PKEY *ak, const uint
  * (TPM2_PCR_Event): P = 0^32; P = SHA-256(P || SHA-256(line)). *n = the number of events.
  * A malformed log fails naming the event and its offset. */
 int cm_tpm_replay_events(const uint8_t *log, size_t len, uint8_t out[32], int *n, struct cm_err *e);
+/* One such event: pcr = SHA-256(pcr || SHA-256(msg)) (cocoon-measure spec --tpm predicts with it). */
+int cm_tpm_event_extend(uint8_t pcr[32], const void *msg, size_t len);
 
 /* qualifying data of a quote for REPORTDATA rd: SHA-256(rd). */
 int cm_tpm_qualifying_data(const uint8_t rd[64], uint8_t out[32]);
