@@ -12,10 +12,8 @@
 
 #include <openssl/err.h>
 
-#include "guest/attest/attest.h"
 #include "guest/keys/seal.h"
 #include "guest/ratls/identity.h"
-#include "measure/dcap/quote.h"
 #include "measure/ratls/cert.h"
 
 static int ssl_rd(void *ctx, void *buf, int n)
@@ -106,8 +104,8 @@ struct cr_verifier *cks_any_verifier(const struct cr_policy **policy, struct cm_
 	return NULL;
 }
 
-static SSL_CTX *ctx_build(bool server, EVP_PKEY *key, const uint8_t *quote, size_t quote_len, const char *event_log,
-			  const uint8_t *gpu, size_t gpu_len, struct cm_err *e)
+SSL_CTX *cks_ctx_new(bool server, EVP_PKEY *key, const uint8_t *quote, size_t quote_len, const char *event_log,
+		     struct cm_err *e)
 {
 	uint8_t *log = NULL;
 	size_t loglen = 0;
@@ -115,41 +113,23 @@ static SSL_CTX *ctx_build(bool server, EVP_PKEY *key, const uint8_t *quote, size
 	if (event_log && *event_log && cm_read_file(event_log, CR_EVENTLOG_MAX, &log, &loglen, e) < 0)
 		return NULL;
 	SSL_CTX *ctx = NULL;
-	if (cr_cert_build_gpu(key, quote, quote_len, log, loglen, gpu, gpu_len, time(NULL) - CR_CERT_BACKDATE, &cert,
-			      e) == 0)
+	if (cr_cert_build(key, quote, quote_len, log, loglen, time(NULL) - CR_CERT_BACKDATE, &cert, e) == 0)
 		ctx = cr_tls_ctx_new(server, cert, key, e);
 	X509_free(cert);
 	free(log);
 	return ctx;
 }
 
-SSL_CTX *cks_ctx_new(bool server, EVP_PKEY *key, const uint8_t *quote, size_t quote_len, const char *event_log,
-		     struct cm_err *e)
-{
-	return ctx_build(server, key, quote, quote_len, event_log, NULL, 0, e);
-}
-
 SSL_CTX *cks_attested_ctx(struct ca_backend *b, bool server, EVP_PKEY *key, const char *event_log,
 			  const char *nvml_lib, uint8_t *image_hash, struct cm_err *e)
 {
-	uint8_t rd[CR_REPORT_DATA_LEN], *quote = NULL, *gpu = NULL;
-	size_t qlen = 0, gpu_len = 0;
-	if (nvml_lib && cr_identity_gpu_evidence(nvml_lib, key, &gpu, &gpu_len, e) < 0)
-		return NULL;
-	if (cr_report_data(key, rd, e) < 0 || ca_quote(b, rd, &quote, &qlen, e) < 0)
-		return NULL;
-	struct cm_quote q;
-	struct cm_td_regs regs;
-	if (image_hash && (cm_quote_parse(quote, qlen, &q, e) < 0 || cm_quote_td_regs(&q, &regs) < 0 ||
-			   cm_image_hash(&regs, image_hash) < 0)) {
-		free(quote);
-		free(gpu);
-		cm_fail(e, -EINVAL, "the backend's quote has no TD registers");
-		return NULL;
-	}
-	SSL_CTX *ctx = ctx_build(server, key, quote, qlen, event_log, gpu, gpu_len, e);
-	free(quote);
-	free(gpu);
+	uint8_t ih[CM_IMAGE_HASH_LEN];
+	X509 *cert = NULL;
+	SSL_CTX *ctx = NULL;
+	if (cr_identity_certify(b, key, event_log, nvml_lib, time(NULL) - CR_CERT_BACKDATE, &cert,
+				image_hash ? image_hash : ih, e) == 0)
+		ctx = cr_tls_ctx_new(server, cert, key, e);
+	X509_free(cert);
 	return ctx;
 }
 

@@ -40,16 +40,12 @@ int cr_identity_gpu_evidence(const char *nvml_lib, EVP_PKEY *key, uint8_t **der,
 	return rc ? cm_err_prefix(e, "GPU evidence") : 0;
 }
 
-int cr_identity_generate(struct ca_backend *b, const char *event_log, const char *nvml_lib, time_t not_before,
-			 EVP_PKEY **key, X509 **cert, uint8_t image_hash[CM_IMAGE_HASH_LEN], struct cm_err *e)
+int cr_identity_certify(struct ca_backend *b, EVP_PKEY *k, const char *event_log, const char *nvml_lib,
+			time_t not_before, X509 **cert, uint8_t image_hash[CM_IMAGE_HASH_LEN], struct cm_err *e)
 {
-	*key = NULL;
 	*cert = NULL;
 	uint8_t rd[CR_REPORT_DATA_LEN], *quote = NULL, *log = NULL, *gpu = NULL;
 	size_t qlen = 0, loglen = 0, gpulen = 0;
-	EVP_PKEY *k = cr_key_new(e);
-	if (!k)
-		return -EIO;
 	int rc = cr_report_data(k, rd, e);
 	if (!rc)
 		rc = ca_quote(b, rd, &quote, &qlen, e);
@@ -68,7 +64,7 @@ int cr_identity_generate(struct ca_backend *b, const char *event_log, const char
 	}
 	cm_image_hash(&regs, image_hash);
 	if (event_log && *event_log) {
-		rc = cm_read_file(event_log, 64 * 1024, &log, &loglen, e);
+		rc = cm_read_file(event_log, CR_EVENTLOG_MAX, &log, &loglen, e);
 		if (rc)
 			goto out;
 	}
@@ -79,6 +75,17 @@ out:
 	free(quote);
 	free(log);
 	free(gpu);
+	return rc;
+}
+
+int cr_identity_generate(struct ca_backend *b, const char *event_log, const char *nvml_lib, time_t not_before,
+			 EVP_PKEY **key, X509 **cert, uint8_t image_hash[CM_IMAGE_HASH_LEN], struct cm_err *e)
+{
+	*key = NULL;
+	EVP_PKEY *k = cr_key_new(e);
+	if (!k)
+		return -EIO;
+	int rc = cr_identity_certify(b, k, event_log, nvml_lib, not_before, cert, image_hash, e);
 	if (rc)
 		EVP_PKEY_free(k);
 	else

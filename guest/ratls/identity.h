@@ -22,6 +22,11 @@ struct ca_backend;
 int cr_identity_generate(struct ca_backend *b, const char *event_log, const char *nvml_lib, time_t not_before,
 			 EVP_PKEY **key, X509 **cert, uint8_t image_hash[CM_IMAGE_HASH_LEN], struct cm_err *e);
 
+/* The same for a key the caller holds (the key server's long-lived identity key, an
+ * appliance's request key): *cert certifies k. */
+int cr_identity_certify(struct ca_backend *b, EVP_PKEY *k, const char *event_log, const char *nvml_lib,
+			time_t not_before, X509 **cert, uint8_t image_hash[CM_IMAGE_HASH_LEN], struct cm_err *e);
+
 /* The GPU evidence extension (DER, malloc'd) for key: NVML's system state and every GPU's
  * report and chain for the nonce SHA-256(SPKI of key) (measure/ratls/gpuext.h). */
 int cr_identity_gpu_evidence(const char *nvml_lib, EVP_PKEY *key, uint8_t **der, size_t *len, struct cm_err *e);
