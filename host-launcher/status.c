@@ -19,13 +19,6 @@
 #include "measure/core/json.h"
 #include "measure/core/util.h"
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int cl_status_scan(const char *buf, size_t len, const char *nonce, json_object **out, struct cm_err *e)
 {
 	*out = NULL;
@@ -106,14 +99,14 @@ int cl_status_query(const struct cl_status_addr *a, unsigned timeout_ms, json_ob
 	int fd = connect_to(a, e);
 	if (fd < 0)
 		return fd;
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = cm_mono_ms() + timeout_ms;
 	char *buf = malloc(CL_STATUS_ANSWER_MAX);
 	int r = buf ? 0 : cm_fail(e, -ENOMEM, "status: out of memory");
 	if (r == 0 && write(fd, req, (size_t)len) != len)
 		r = cm_fail(e, -EIO, "status: sending the request failed (%s)", strerror(errno));
 	size_t n = 0;
 	while (r == 0) {
-		long long left = deadline - now_ms();
+		long long left = deadline - cm_mono_ms();
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		int k = left > 0 ? poll(&p, 1, (int)left) : 0;
 		if (k < 0 && errno == EINTR)

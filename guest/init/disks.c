@@ -81,13 +81,6 @@ int ci_disk_scan(const struct ci_disks *d, const char *serial, char *name, size_
 	return r < 0 ? r : found;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Is <dev_dir>/<name> a block device with the number sysfs reports? */
 static int node_ready(const struct ci_disks *d, const char *name, dev_t devnum, char *path, size_t pathsz)
 {
@@ -120,7 +113,7 @@ int ci_disk_wait(struct ci_disks *d, const char *serial, unsigned timeout_ms, ch
 {
 	if (strlen(serial) == 0 || strlen(serial) > CI_SERIAL_MAX)
 		return cm_fail(e, -EINVAL, "disk serial \"%s\" must be 1..%d bytes", serial, CI_SERIAL_MAX);
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = cm_mono_ms() + timeout_ms;
 	char name[64] = "";
 	for (;;) {
 		dev_t devnum = 0;
@@ -129,7 +122,7 @@ int ci_disk_wait(struct ci_disks *d, const char *serial, unsigned timeout_ms, ch
 			return r;
 		if (r == 1 && node_ready(d, name, devnum, path, pathsz))
 			return 0;
-		long long left = deadline - now_ms();
+		long long left = deadline - cm_mono_ms();
 		if (left <= 0)
 			break;
 		wait_for_change(d, left < RESCAN_MS ? (int)left : RESCAN_MS);

@@ -23,13 +23,6 @@
 
 #define ERR_KEEP 256 /* the first bytes of the child's stderr, for the message */
 
-static long long mono_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* In the child: a failed step before exec, said on stderr (PID 1 shows it), then exit 127. */
 static void child_die(const char *what)
 {
@@ -87,7 +80,7 @@ static int drain(int out, int err, long long deadline, char *buf, size_t max, si
 	*len = 0;
 	errbuf[0] = '\0';
 	while (p[0].fd >= 0 || p[1].fd >= 0) {
-		long long left = deadline - mono_ms();
+		long long left = deadline - cm_mono_ms();
 		if (left <= 0)
 			return -ETIMEDOUT;
 		int n = poll(p, 2, (int)(left > 1000 ? 1000 : left));
@@ -131,7 +124,7 @@ static int reap(pid_t pid, long long deadline, int *status)
 			return 0;
 		if (w < 0 && errno != EINTR)
 			return -errno;
-		if (mono_ms() >= deadline)
+		if (cm_mono_ms() >= deadline)
 			return -ETIMEDOUT;
 		struct timespec ms10 = {0, 10 * 1000 * 1000};
 		nanosleep(&ms10, NULL);
@@ -261,7 +254,7 @@ int ci_gpu_run_verifier(const struct ci_gpu_conf *c, char *const argv[], unsigne
 			close(devnull);
 		return rc;
 	}
-	long long deadline = mono_ms() + 1000LL * c->verify_timeout_s;
+	long long deadline = cm_mono_ms() + 1000LL * c->verify_timeout_s;
 	pid_t pid = fork();
 	if (pid == 0)
 		child(c, argv, c->root ? bind_at : NULL, devnull, po[1], pe[1]);

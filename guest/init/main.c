@@ -64,7 +64,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cocoon-init: must run as PID 1 (the initrd's /init)\n");
 		return 2;
 	}
-	long long t0 = ci_status_now_ms();  /* the kernel's time to /init */
+	long long t0 = cm_mono_ms();  /* CLOCK_MONOTONIC starts with the kernel: its time to /init */
 	step_mounts();                       /* 1  mounts (and the status thread) */
 	ci_status_step_at("init", t0);
 	STEP("cmdline", step_cmdline(&boot));               /* 2 */

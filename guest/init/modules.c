@@ -49,9 +49,9 @@ static int load_one(struct kmod_ctx *ctx, const char *name, int *inserted, struc
 			kmod_module_unref(m);
 			continue;
 		}
-		long long t0 = ci_status_now_ms();
+		long long t0 = cm_mono_ms();
 		int p = kmod_module_probe_insert_module(m, KMOD_PROBE_APPLY_BLACKLIST, NULL, NULL, NULL, NULL);
-		long long took = ci_status_now_ms() - t0;
+		long long took = cm_mono_ms() - t0;
 		if (took >= CI_MODULE_SLOW_MS) /* make bench's per-step times name the slow ones */
 			ci_log("module %s: %lld ms", kmod_module_get_name(m), took);
 		if (p == -ENODEV) {

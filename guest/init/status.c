@@ -60,13 +60,6 @@ static struct {
 	uint32_t vsock_port;
 } st = {.lock = PTHREAD_MUTEX_INITIALIZER, .phase = "booting"};
 
-long long ci_status_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ci_log's tap: keep the line; a FATAL line makes the phase "failed". */
 static void tap(const char *msg)
 {
@@ -94,7 +87,7 @@ static void install_tap(void)
 
 void ci_status_step(const char *name)
 {
-	ci_status_step_at(name, ci_status_now_ms());
+	ci_status_step_at(name, cm_mono_ms());
 }
 
 void ci_status_step_at(const char *name, long long t)
@@ -112,7 +105,7 @@ void ci_status_step_at(const char *name, long long t)
 
 void ci_status_running(void)
 {
-	long long t = ci_status_now_ms();
+	long long t = cm_mono_ms();
 	pthread_mutex_lock(&st.lock);
 	long long t0 = st.n_steps ? st.steps[0].t_ms : t;
 	st.running_ms = t;
@@ -368,7 +361,7 @@ char *ci_status_answer(const char *line, size_t len, const struct ci_status_path
 	}
 	cm_json_add_str(o, "nonce", nonce);
 	cm_json_add_str(o, "version", COCOON_VERSION);
-	cm_json_add_int(o, "uptime_ms", ci_status_now_ms());
+	cm_json_add_int(o, "uptime_ms", cm_mono_ms());
 	add_state(o);
 	json_object_object_add(o, "event_log", event_log(paths->event_log));
 	json_object_object_add(o, "gpu", gpu_summary(paths->gpu));
@@ -383,7 +376,7 @@ char *ci_status_answer(const char *line, size_t len, const struct ci_status_path
 static void write_deadline(int fd, const char *s, size_t n, long long deadline)
 {
 	while (n > 0) {
-		long long left = deadline - ci_status_now_ms();
+		long long left = deadline - cm_mono_ms();
 		if (left <= 0)
 			return;
 		struct pollfd p = {.fd = fd, .events = POLLOUT};
@@ -403,7 +396,7 @@ static void answer(int fd, const char *line, size_t len)
 {
 	char *a = ci_status_answer(line, len, &ci_status_default_paths);
 	if (a) {
-		write_deadline(fd, a, strlen(a), ci_status_now_ms() + CI_STATUS_WRITE_MS);
+		write_deadline(fd, a, strlen(a), cm_mono_ms() + CI_STATUS_WRITE_MS);
 		free(a);
 	}
 }
@@ -488,9 +481,9 @@ static void serve_conn(int fd)
 {
 	struct linebuf lb = {0};
 	char buf[CI_STATUS_REQ_MAX];
-	long long deadline = ci_status_now_ms() + CI_STATUS_IO_MS;
+	long long deadline = cm_mono_ms() + CI_STATUS_IO_MS;
 	for (;;) {
-		long long left = deadline - ci_status_now_ms();
+		long long left = deadline - cm_mono_ms();
 		struct pollfd p = {.fd = fd, .events = POLLIN};
 		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
 			break;
@@ -511,7 +504,7 @@ static void *server(void *arg)
 	long long serial_scan = 0, serial_quiet = 0;
 	struct linebuf lb = {0};
 	for (;;) {
-		long long now = ci_status_now_ms();
+		long long now = cm_mono_ms();
 		if (serial < 0 && now >= serial_scan) {
 			serial = open_serial();
 			serial_scan = now + 1000;
@@ -554,7 +547,7 @@ static void *server(void *arg)
 				 * readable then): drop the partial line, look again in 250 ms */
 				lb.n = 0;
 				lb.overlong = false;
-				serial_quiet = ci_status_now_ms() + 250;
+				serial_quiet = cm_mono_ms() + 250;
 				if (r < 0) {
 					close(serial);
 					serial = -1;

@@ -46,10 +46,6 @@ struct ci_status_paths {
 };
 extern const struct ci_status_paths ci_status_default_paths;
 
-/* Milliseconds of CLOCK_MONOTONIC (since the kernel started; the kernel's own time to
- * /init is the first step's value). */
-long long ci_status_now_ms(void);
-
 /* Record boot step `name` reached (logs "step <name> at <ms> ms"). The first call also
  * installs the log tap that keeps cocoon-init's last log lines. */
 void ci_status_step(const char *name);

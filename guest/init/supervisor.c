@@ -60,13 +60,6 @@ struct svc_state {
 	struct ci_svclog log;
 };
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static pid_t spawn(const struct ci_service *sv, int out)
 {
 	pid_t pid = fork();
@@ -187,7 +180,7 @@ static void drain_all(const struct ci_spec *s, struct svc_state *st)
 
 static void start_ready(struct ci_spec *s, struct svc_state *st, int console)
 {
-	long long now = now_ms();
+	long long now = cm_mono_ms();
 	for (int k = 0; k < s->n_services; k++) {
 		int i = s->order[k];
 		const struct ci_service *sv = &s->services[i];
@@ -252,7 +245,7 @@ static void reap(struct ci_spec *s, struct svc_state *st, bool stopping)
 		const struct ci_service *sv = &s->services[i];
 		char how[64];
 		describe(status, how, sizeof how);
-		long long now = now_ms();
+		long long now = cm_mono_ms();
 		st[i].pid = 0;
 		if (stopping) {
 			ci_log("service %s stopped (%s)", sv->name, how);
@@ -279,7 +272,7 @@ static void stop_all(struct ci_spec *s, struct svc_state *st, int sfd)
 			if (kill(-st[i].pid, SIGTERM) < 0)
 				kill(st[i].pid, SIGTERM);
 	}
-	long long deadline = now_ms() + CI_STOP_GRACE_MS;
+	long long deadline = cm_mono_ms() + CI_STOP_GRACE_MS;
 	for (;;) {
 		drain_all(s, st);
 		reap(s, st, true);
@@ -289,7 +282,7 @@ static void stop_all(struct ci_spec *s, struct svc_state *st, int sfd)
 				any = true;
 		if (!any)
 			break;
-		long long left = deadline - now_ms();
+		long long left = deadline - cm_mono_ms();
 		if (left <= 0) {
 			for (int i = 0; i < s->n_services; i++)
 				if (st[i].pid > 0) {
@@ -297,7 +290,7 @@ static void stop_all(struct ci_spec *s, struct svc_state *st, int sfd)
 					kill(-st[i].pid, SIGKILL);
 					kill(st[i].pid, SIGKILL);
 				}
-			deadline = now_ms() + 2000;
+			deadline = cm_mono_ms() + 2000;
 			continue;
 		}
 		struct pollfd p = {.fd = sfd, .events = POLLIN};
@@ -359,7 +352,7 @@ void ci_supervise(struct ci_spec *s, ci_shutdown_hook hook, void *ctx, bool debu
 			running = true;
 			ci_status_running();
 		}
-		long long now = now_ms(), next = -1;
+		long long now = cm_mono_ms(), next = -1;
 		for (int i = 0; i < s->n_services; i++)
 			if (st[i].pid == 0 && !st[i].finished && st[i].next_ms > 0 &&
 			    (next < 0 || st[i].next_ms < next))

@@ -462,18 +462,11 @@ int ck_seal_decrypt(EVP_PKEY *priv, const uint8_t secret[CK_SEAL_SECRET_LEN], ui
 
 /* ---- transport --------------------------------------------------------------------------- */
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Wait for fd to become ready for ev before the deadline: 0, -ETIMEDOUT or -errno. */
 static int wait_fd(int fd, short ev, int64_t deadline)
 {
 	for (;;) {
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - cm_mono_ms();
 		if (left <= 0)
 			return -ETIMEDOUT;
 		struct pollfd p = {.fd = fd, .events = ev};
@@ -555,7 +548,7 @@ int ck_seal_connect(const char *server, unsigned timeout_ms, int *fd, struct cm_
 	int s = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (s < 0)
 		return cm_fail_check(e, -errno, "seal_transport", "socket for %s (%s)", server, strerror(errno));
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = cm_mono_ms() + timeout_ms;
 	int r = connect(s, (struct sockaddr *)&ss, sl);
 	if (r < 0 && errno == EINPROGRESS) {
 		int err = 0;
@@ -605,7 +598,7 @@ int ck_seal_exchange(int fd, const uint8_t *req, size_t req_len, unsigned timeou
 	*resp_len = 0;
 	if (req_len > CK_SEAL_BODY_MAX)
 		return cm_fail_check(e, -EFBIG, "seal_framing", "request of %zu bytes", req_len);
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = cm_mono_ms() + timeout_ms;
 	uint8_t hdr[4];
 	size_t done;
 	cm_put_le32(hdr, (uint32_t)req_len);

@@ -97,7 +97,7 @@ int cr_proxy_run(struct cr_proxy *px, cr_tick_fn tick, void *arg, struct cm_err 
 			break;
 		bool solving = false;
 		int wait_ms = 1000;
-		int64_t now_ms = cr_mono_ms();
+		int64_t now_ms = cm_mono_ms();
 		for (struct conn *c = px->conns, *next; c; c = next) {
 			next = c->all.next; /* cr_relay_due may close c */
 			if (c->st == ST_F_POW_SOLVE)

@@ -14,13 +14,6 @@
 
 enum { IO_AGAIN = -1, IO_ERR = -2 };
 
-int64_t cr_mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Read (wr false) or write up to n bytes on one side, through TLS on the TLS side: the
  * count, 0 at EOF (reads), IO_AGAIN or IO_ERR. */
 static ssize_t side_io(struct conn *c, bool client, uint8_t *p, size_t n, bool wr)
@@ -105,7 +98,7 @@ static int pump_dir(struct conn *c, bool from_client, bool *rd_blocked)
 		b->len -= (size_t)n;
 		*count += (uint64_t)n;
 		if (c->ssl && c->tls_on_c == !from_client)
-			c->tls_wr_ms = cr_mono_ms();
+			c->tls_wr_ms = cm_mono_ms();
 	}
 	if (!b->len)
 		b->off = 0;
@@ -118,7 +111,7 @@ static int pump_dir(struct conn *c, bool from_client, bool *rd_blocked)
 		if (c->ssl && c->tls_on_c == !from_client && c->tls_wr_ms) {
 			/* not right behind the last data (see relay.h): cr_relay_due() sends it */
 			int64_t due = c->tls_wr_ms + CR_TLS_FIN_GAP_MS;
-			if (cr_mono_ms() < due) {
+			if (cm_mono_ms() < due) {
 				c->tls_shut_ms = due;
 				return progress;
 			}

@@ -25,8 +25,6 @@ enum step cr_relay_enter(struct conn *c);
 void cr_relay(struct conn *c, uint32_t events, bool on_client);
 /* The gap between the last data written to the TLS side and its half-close. */
 #define CR_TLS_FIN_GAP_MS 50
-/* CLOCK_MONOTONIC in ms. */
-int64_t cr_mono_ms(void);
 /* Run a deferred TLS-side half-close of c when it is due at now_ms; else lower *wait_ms
  * (epoll timeout) to the time left. */
 void cr_relay_due(struct conn *c, int64_t now_ms, int *wait_ms);

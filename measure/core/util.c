@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static int fail_v(struct cm_err *e, int code, const char *check, const char *fmt, va_list ap)
@@ -213,4 +214,11 @@ bool cm_is_zero(const void *p, size_t n)
 	for (size_t i = 0; i < n; i++)
 		acc |= b[i];
 	return acc == 0;
+}
+
+int64_t cm_mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

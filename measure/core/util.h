@@ -56,6 +56,8 @@ int cm_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, struc
 bool cm_memeq_ct(const void *a, const void *b, size_t n);
 
 bool cm_is_zero(const void *p, size_t n);
+/* Milliseconds of CLOCK_MONOTONIC (since boot; the host cannot set it like the wall clock). */
+int64_t cm_mono_ms(void);
 
 /* Little-endian loads from a byte buffer (no alignment requirement). */
 static inline uint16_t cm_le16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
