@@ -19,7 +19,7 @@ int cks_fetch_key(struct ca_backend *b, const char *event_log, const char *nvml_
 	EVP_PKEY *k = cr_key_new(e);
 	if (!k)
 		return -EIO;
-	SSL_CTX *ctx = b ? cks_attested_ctx(b, false, k, event_log, nvml_lib, NULL, e) : cks_ctx_new(false, k, NULL, 0, NULL, e);
+	SSL_CTX *ctx = b ? cks_attested_ctx(b, false, k, event_log, nvml_lib, NULL, e) : cks_ctx_new(false, k, e);
 	int r = -EIO;
 	if (!ctx) {
 		cm_err_prefix(e, "own certificate");

@@ -192,7 +192,7 @@ static int admin(const struct args *a, enum cks_admin_op op)
 	OPENSSL_cleanse(&req, sizeof req);
 	size_t len;
 	EVP_PKEY *ck = cr_key_new(&e);
-	SSL_CTX *ctx = ck ? cks_ctx_new(false, ck, NULL, 0, NULL, &e) : NULL;
+	SSL_CTX *ctx = ck ? cks_ctx_new(false, ck, &e) : NULL;
 	int r = body && ctx ? cks_client_exchange(&t, ctx, body, &resp, &len, &e) : -EIO;
 	struct cm_jv root, v;
 	const char *status;
@@ -266,7 +266,7 @@ static int identity(const struct args *a)
 	if (target(a, false, &t, &e) < 0)
 		return fail(&e);
 	EVP_PKEY *ck = cr_key_new(&e);
-	SSL_CTX *ctx = ck ? cks_ctx_new(false, ck, NULL, 0, NULL, &e) : NULL;
+	SSL_CTX *ctx = ck ? cks_ctx_new(false, ck, &e) : NULL;
 	int r = ctx ? cks_server_identity(&t, ctx, &p, &e) : -EIO;
 	SSL_CTX_free(ctx);
 	EVP_PKEY_free(ck);

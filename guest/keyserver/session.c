@@ -104,19 +104,13 @@ struct cr_verifier *cks_any_verifier(const struct cr_policy **policy, struct cm_
 	return NULL;
 }
 
-SSL_CTX *cks_ctx_new(bool server, EVP_PKEY *key, const uint8_t *quote, size_t quote_len, const char *event_log,
-		     struct cm_err *e)
+SSL_CTX *cks_ctx_new(bool server, EVP_PKEY *key, struct cm_err *e)
 {
-	uint8_t *log = NULL;
-	size_t loglen = 0;
 	X509 *cert = NULL;
-	if (event_log && *event_log && cm_read_file(event_log, CR_EVENTLOG_MAX, &log, &loglen, e) < 0)
-		return NULL;
 	SSL_CTX *ctx = NULL;
-	if (cr_cert_build(key, quote, quote_len, log, loglen, time(NULL) - CR_CERT_BACKDATE, &cert, e) == 0)
+	if (cr_cert_build(key, NULL, 0, NULL, 0, time(NULL) - CR_CERT_BACKDATE, &cert, e) == 0)
 		ctx = cr_tls_ctx_new(server, cert, key, e);
 	X509_free(cert);
-	free(log);
 	return ctx;
 }
 

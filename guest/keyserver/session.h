@@ -34,9 +34,9 @@ int cks_connect(const char *server, unsigned timeout_ms, int *fd, struct cm_err 
  * the key), for the appliance's view of the key server and the admin listener. */
 struct cr_verifier *cks_any_verifier(const struct cr_policy **policy, struct cm_err *e);
 
-/* A TLS context presenting key with a certificate (quote NULL: unattested). */
-SSL_CTX *cks_ctx_new(bool server, EVP_PKEY *key, const uint8_t *quote, size_t quote_len, const char *event_log,
-		     struct cm_err *e);
+/* A TLS context presenting key with an unattested certificate (admin clients; the
+ * refusal tests of the attested listener). */
+SSL_CTX *cks_ctx_new(bool server, EVP_PKEY *key, struct cm_err *e);
 
 
 
