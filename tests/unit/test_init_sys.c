@@ -29,11 +29,23 @@ static void put(const char *dir, const char *rel, const char *content, mode_t mo
 	chmod(p, mode);
 }
 
-static void rm_rf(const char *d)
+/* Remove a directory of test_tmpdir() with all it holds, and free its name. */
+static void rm_tmpdir(char *d)
 {
 	char cmd[400];
 	snprintf(cmd, sizeof cmd, "rm -rf '%.300s'", d);
 	assert_int_equal(system(cmd), 0);
+	free(d);
+}
+
+/* The copy dst has the spec tree hash of its source src. */
+static void assert_same_tree_hash(const char *src, const char *dst)
+{
+	uint8_t h1[32], h2[32];
+	struct cm_err e = {0};
+	assert_int_equal(cm_spec_tree_hash(src, h1, &e), 0);
+	assert_int_equal(cm_spec_tree_hash(dst, h2, &e), 0);
+	assert_memory_equal(h1, h2, 32);
 }
 
 static void test_copy_tree_preserves_the_measured_content(void **state)
@@ -51,18 +63,13 @@ static void test_copy_tree_preserves_the_measured_content(void **state)
 	snprintf(dst, sizeof dst, "%.250s/spec", dstbase);
 	struct cm_err e = {0};
 	assert_int_equal(ci_copy_tree(src, dst, 100, 1 << 20, &e), 0);
-	uint8_t h1[32], h2[32];
-	assert_int_equal(cm_spec_tree_hash(src, h1, &e), 0);
-	assert_int_equal(cm_spec_tree_hash(dst, h2, &e), 0);
-	assert_memory_equal(h1, h2, 32); /* same tree hash, executable bit included */
+	assert_same_tree_hash(src, dst); /* executable bit included */
 	snprintf(sub, sizeof sub, "%s/etc/run.sh", dst);
 	struct stat st;
 	assert_int_equal(stat(sub, &st), 0);
 	assert_true(st.st_mode & S_IXUSR);
-	rm_rf(src);
-	rm_rf(dstbase);
-	free(src);
-	free(dstbase);
+	rm_tmpdir(src);
+	rm_tmpdir(dstbase);
 }
 
 static void test_copy_tree_limits_and_special_files(void **state)
@@ -82,10 +89,8 @@ static void test_copy_tree_limits_and_special_files(void **state)
 	snprintf(dst, sizeof dst, "%.250s/d3", dstbase);
 	assert_int_equal(ci_copy_tree(src, dst, 100, 1 << 20, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "not a regular file"));
-	rm_rf(src);
-	rm_rf(dstbase);
-	free(src);
-	free(dstbase);
+	rm_tmpdir(src);
+	rm_tmpdir(dstbase);
 }
 
 static mode_t mode_of(const char *dir, const char *rel)
@@ -130,14 +135,9 @@ static void test_copy_tree_holds_only_what_is_measured(void **state)
 	assert_int_equal(mode_of(dst, "cocoon.json"), 0644);
 	assert_int_equal(mode_of(dst, "etc/run.sh"), 0755);
 	assert_int_equal(mode_of(dst, "etc/odd"), 0755);
-	uint8_t h1[32], h2[32];
-	assert_int_equal(cm_spec_tree_hash(src, h1, &e), 0);
-	assert_int_equal(cm_spec_tree_hash(dst, h2, &e), 0);
-	assert_memory_equal(h1, h2, 32);
-	rm_rf(src);
-	rm_rf(dstbase);
-	free(src);
-	free(dstbase);
+	assert_same_tree_hash(src, dst);
+	rm_tmpdir(src);
+	rm_tmpdir(dstbase);
 }
 
 static bool exists(const char *dir, const char *rel)
@@ -183,18 +183,13 @@ static void test_copy_tree_follows_the_spec_rules(void **state)
 	assert_false(exists(dst, "etc/.gitignore"));
 	assert_false(exists(dst, "spec.tree"));
 	assert_false(exists(dst, "etc")); /* everything below it is ignored */
-	uint8_t h1[32], h2[32];
-	assert_int_equal(cm_spec_tree_hash(src, h1, &e), 0);
-	assert_int_equal(cm_spec_tree_hash(dst, h2, &e), 0);
-	assert_memory_equal(h1, h2, 32);
+	assert_same_tree_hash(src, dst);
 	put(src, "etc/.gitattributes", "* text\n", 0644);
 	snprintf(dst, sizeof dst, "%.250s/spec2", dstbase);
 	assert_int_equal(ci_copy_tree(src, dst, 100, 1 << 20, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "etc/.gitattributes is not allowed"));
-	rm_rf(src);
-	rm_rf(dstbase);
-	free(src);
-	free(dstbase);
+	rm_tmpdir(src);
+	rm_tmpdir(dstbase);
 }
 
 /* The 9p server may replace a file between the copy's fstatat and its open: a FIFO must
@@ -230,8 +225,7 @@ static void test_open_regular_refuses_a_swapped_file(void **state)
 	assert_true(ci_open_regular_at(dfd, "f", &seen, &e) < 0);
 	assert_non_null(strstr(e.msg, "changed"));
 	close(dfd);
-	rm_rf(dir);
-	free(dir);
+	rm_tmpdir(dir);
 }
 
 /* A chain of n nested directories "d/d/.../d" under a new temporary directory. */
@@ -264,12 +258,9 @@ static void test_copy_tree_bounds_nesting_depth(void **state)
 	assert_int_equal(ci_copy_tree(deep, dst, 1000, 1 << 20, &e), -ELOOP);
 	assert_non_null(strstr(e.msg, "nested deeper"));
 	assert_true(cm_spec_tree_hash(deep, h, &e) < 0);
-	rm_rf(ok);
-	rm_rf(deep);
-	rm_rf(dstbase);
-	free(ok);
-	free(deep);
-	free(dstbase);
+	rm_tmpdir(ok);
+	rm_tmpdir(deep);
+	rm_tmpdir(dstbase);
 }
 
 static void test_module_list_lines(void **state)
@@ -365,8 +356,7 @@ static void test_debug_shell_is_measured(void **state)
 	assert_true(ci_debug_shell_measure(&b, "nope", evlog, &e) < 0);
 	assert_null(b);
 	unsetenv("COCOON_SIM_DIR");
-	rm_rf(dir);
-	free(dir);
+	rm_tmpdir(dir);
 }
 
 static int hook_calls, hook_rc;
