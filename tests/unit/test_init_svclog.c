@@ -26,6 +26,16 @@ static char *slurp(const char *path, size_t *len)
 	return buf;
 }
 
+/* The file at path holds exactly the text want. */
+static void assert_file_holds(const char *path, const char *want)
+{
+	size_t n;
+	char *s = slurp(path, &n);
+	assert_int_equal(n, strlen(want));
+	assert_memory_equal(s, want, n);
+	free(s);
+}
+
 static void test_svclog_writes_file_not_console(void **state)
 {
 	(void)state;
@@ -42,11 +52,7 @@ static void test_svclog_writes_file_not_console(void **state)
 	assert_int_equal(st.st_mode & 0777, 0700);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
-	size_t n;
-	char *s = slurp(path, &n);
-	assert_int_equal(n, 15);
-	assert_memory_equal(s, "prompt: secret\n", 15);
-	free(s);
+	assert_file_holds(path, "prompt: secret\n");
 	free(dir);
 }
 
@@ -99,11 +105,7 @@ static void test_svclog_copies_to_console_when_given(void **state)
 	ci_svclog_write(&l, "hello\n", 6);
 	ci_svclog_close(&l);
 	close(cfd);
-	size_t n;
-	char *s = slurp(con, &n);
-	assert_int_equal(n, 6);
-	assert_memory_equal(s, "hello\n", 6);
-	free(s);
+	assert_file_holds(con, "hello\n");
 	free(dir);
 }
 
