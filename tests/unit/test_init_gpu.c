@@ -213,15 +213,30 @@ static void assert_refused(int rc, const struct cm_err *e, const char *check, co
 	assert_int_equal(access(summary, F_OK), -1); /* no summary of a refused GPU */
 }
 
+/* Run the flow on conf with policy (NULL: defaults) and the fixture's nonce: it must refuse
+ * with check (assert_refused). Returns the error, for the tests of its message. */
+static struct cm_err refused(const struct fake_nvml_conf *conf, const char *policy_json, const char *check)
+{
+	struct extends x = {0};
+	struct cm_err e = {0};
+	assert_refused(run(conf, policy_json, false, &x, &e), &e, check, &x);
+	return e;
+}
+
+/* Run the flow on conf with the default policy and the fixture's nonce: it must succeed. */
+static void verified(const struct fake_nvml_conf *conf, struct extends *x)
+{
+	struct cm_err e = {0};
+	if (run(conf, NULL, false, x, &e))
+		fail_msg("%s: %s", e.check ? e.check : "?", e.msg);
+}
+
 static void success_sets_ready_after_verification_then_extends(void **s)
 {
 	(void)s;
 	struct fake_nvml_conf c = good();
 	struct extends x = {0};
-	struct cm_err e = {0};
-	int rc = run(&c, NULL, false, &x, &e);
-	if (rc)
-		fail_msg("%s: %s", e.check ? e.check : "?", e.msg);
+	verified(&c, &x);
 	/* not ready first, evidence, then ready, read back, and only then the event */
 	long off = at("set_ready(0)"), rep = at("report(0)"), cert = at("cert(0)"), on = at("set_ready(1)");
 	assert_true(off >= 0 && off < rep && rep < cert && cert < on);
@@ -244,10 +259,7 @@ static void two_good_gpus_verified(struct extends *x)
 	struct fake_nvml_conf c = good();
 	c.count = 2;
 	set_g1(&c.gpu[1]);
-	struct cm_err e = {0};
-	int rc = run(&c, NULL, false, x, &e);
-	if (rc)
-		fail_msg("%s: %s", e.check ? e.check : "?", e.msg);
+	verified(&c, x);
 }
 
 /* SHA-256(report || chain) of G1, as the summary's evidence digest must be. */
@@ -268,6 +280,14 @@ static void g1_digest(uint8_t out[32])
 	free(rep);
 	free(chain);
 	free(txt);
+}
+
+/* o has a member key whose value is the string want. */
+static void assert_json_string(json_object *o, const char *key, const char *want)
+{
+	json_object *v;
+	assert_true(json_object_object_get_ex(o, key, &v));
+	assert_string_equal(json_object_get_string(v), want);
 }
 
 /* The summary the status channel answers with (CI_STATUS_GPU_FILE): per GPU index,
@@ -295,19 +315,14 @@ static void success_writes_the_summary_the_status_channel_answers_with(void **s)
 		assert_true(json_object_object_get_ex(one, "index", &v) && json_object_get_int(v) == (int)i);
 		assert_true(json_object_object_get_ex(one, "architecture", &v) &&
 			    json_object_get_int(v) == NVML_DEVICE_ARCH_HOPPER);
-		assert_true(json_object_object_get_ex(one, "driver_version", &v));
-		assert_string_equal(json_object_get_string(v), "550.90.07");
-		assert_true(json_object_object_get_ex(one, "vbios_version", &v));
-		assert_string_equal(json_object_get_string(v), "96.00.9F.00.01");
-		assert_true(json_object_object_get_ex(one, "verdict", &v));
-		assert_string_equal(json_object_get_string(v), "ok");
-		assert_true(json_object_object_get_ex(one, "evidence_sha256", &v));
-		assert_string_equal(json_object_get_string(v), hex);
-		assert_true(json_object_object_get_ex(one, "fwid", &v)); /* the verifier's claims too */
-		assert_string_equal(json_object_get_string(v), "f5c384aebb579217a2c66b17ed0f28e6a9b8d639041acd7b4721cec004f7275494"
-							       "ba94bb5cdfdb3055ee051762b1f75d");
-		assert_true(json_object_object_get_ex(one, "hwmodel", &v));
-		assert_string_equal(json_object_get_string(v), "GH100 A01 GSP BROM");
+		assert_json_string(one, "driver_version", "550.90.07");
+		assert_json_string(one, "vbios_version", "96.00.9F.00.01");
+		assert_json_string(one, "verdict", "ok");
+		assert_json_string(one, "evidence_sha256", hex);
+		/* the verifier's claims too */
+		assert_json_string(one, "fwid", "f5c384aebb579217a2c66b17ed0f28e6a9b8d639041acd7b4721cec004f7275494"
+						"ba94bb5cdfdb3055ee051762b1f75d");
+		assert_json_string(one, "hwmodel", "GH100 A01 GSP BROM");
 	}
 	json_object_put(o);
 	free(line);
@@ -318,11 +333,9 @@ static void verifier_refusal_names_its_check(void **s)
 {
 	(void)s;
 	struct fake_nvml_conf c = good();
-	struct extends x = {0};
-	struct cm_err e = {0};
 	verifier = script("refuses", "echo '{\"verdict\": \"invalid\", \"failed_check\": \"gpu_chain\", "
 				     "\"message\": \"GPU 0: chain expired\"}'; exit 3");
-	assert_refused(run(&c, NULL, false, &x, &e), &e, "gpu_chain", &x);
+	struct cm_err e = refused(&c, NULL, "gpu_chain");
 	assert_non_null(strstr(e.msg, "GPU 0: chain expired"));
 	assert_non_null(strstr(e.msg, "exit status 3"));
 	/* the GPUs were set not ready again after the evidence */
@@ -333,21 +346,17 @@ static void verifier_exit_nonzero_halts(void **s)
 {
 	(void)s;
 	struct fake_nvml_conf c = good();
-	struct extends x = {0};
-	struct cm_err e = {0};
 	verifier = script("dies", "echo 'cannot load libxml2.so.2' >&2; exit 127");
-	assert_refused(run(&c, NULL, false, &x, &e), &e, "gpu_verifier", &x);
+	struct cm_err e = refused(&c, NULL, "gpu_verifier");
 	assert_non_null(strstr(e.msg, "status 127"));
 	assert_non_null(strstr(e.msg, "cannot load libxml2.so.2"));
 	/* "ok" with a non-zero exit is a broken verifier, not a pass */
-	memset(&e, 0, sizeof(e));
 	verifier = script("ok_but_fails", "echo '{\"verdict\": \"ok\", \"gpus\": [{\"verdict\": \"ok\", "
 					  "\"driver_version\": \"1\", \"vbios_version\": \"2\"}]}'; exit 1");
-	assert_refused(run(&c, NULL, false, &x, &e), &e, "gpu_verifier", &x);
+	refused(&c, NULL, "gpu_verifier");
 	/* a missing verifier */
-	memset(&e, 0, sizeof(e));
 	verifier = "/nonexistent/cocoon-measure";
-	assert_refused(run(&c, NULL, false, &x, &e), &e, "gpu_verifier", &x);
+	e = refused(&c, NULL, "gpu_verifier");
 	assert_non_null(strstr(e.msg, "/nonexistent/cocoon-measure"));
 }
 
@@ -355,23 +364,19 @@ static void verifier_garbage_or_too_much_output_halts(void **s)
 {
 	(void)s;
 	struct fake_nvml_conf c = good();
-	struct extends x = {0};
-	struct cm_err e = {0};
 	verifier = script("garbage", "echo 'verdict: ok'");
-	assert_refused(run(&c, NULL, false, &x, &e), &e, "gpu_verifier", &x);
+	struct cm_err e = refused(&c, NULL, "gpu_verifier");
 	assert_non_null(strstr(e.msg, "not valid JSON"));
 	/* valid JSON, but an answer for another number of GPUs */
-	memset(&e, 0, sizeof(e));
 	verifier = script("count", "echo '{\"verdict\": \"ok\", \"gpus\": [{\"verdict\": \"ok\", "
 				   "\"driver_version\": \"1\", \"vbios_version\": \"2\"}, {\"verdict\": \"ok\", "
 				   "\"driver_version\": \"1\", \"vbios_version\": \"2\"}]}'");
-	assert_refused(run(&c, NULL, false, &x, &e), &e, "gpu_verifier", &x);
+	e = refused(&c, NULL, "gpu_verifier");
 	assert_non_null(strstr(e.msg, "2 GPU(s), 1 collected"));
 	/* more than the bound: killed */
-	memset(&e, 0, sizeof(e));
 	verify_out_max = 4096;
 	verifier = script("flood", "exec yes '{}'");
-	assert_refused(run(&c, NULL, false, &x, &e), &e, "gpu_verifier", &x);
+	e = refused(&c, NULL, "gpu_verifier");
 	assert_non_null(strstr(e.msg, "more than 4096 bytes"));
 }
 
@@ -424,13 +429,11 @@ static void verifier_hang_halts_at_its_timeout(void **s)
 {
 	(void)s;
 	struct fake_nvml_conf c = good();
-	struct extends x = {0};
-	struct cm_err e = {0};
 	verify_timeout_s = 1;
 	verifier = script("hangs", "sleep 30 & exec sleep 30");
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	assert_refused(run(&c, NULL, false, &x, &e), &e, "gpu_verifier_timeout", &x);
+	struct cm_err e = refused(&c, NULL, "gpu_verifier_timeout");
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	assert_true(t1.tv_sec - t0.tv_sec < 10); /* killed, with what it started (its group) */
 	assert_non_null(strstr(e.msg, "no verdict within 1 s"));
@@ -442,10 +445,7 @@ static void ready_before_boot_is_cleared_before_any_evidence(void **s)
 	struct fake_nvml_conf c = good();
 	c.ready = 1; /* e.g. an earlier stage set it */
 	c.cc_feature = NVML_CC_SYSTEM_FEATURE_DISABLED;
-	struct extends x = {0};
-	struct cm_err e = {0};
-	int rc = run(&c, NULL, false, &x, &e);
-	assert_refused(rc, &e, "gpu_cc_mode", &x);
+	refused(&c, NULL, "gpu_cc_mode");
 	assert_true(at("get_ready=1") < at("set_ready(0)"));
 	assert_true(at("get_ready=0") > at("set_ready(0)"));
 }
@@ -455,9 +455,7 @@ static void cc_off_refused(void **s)
 	(void)s;
 	struct fake_nvml_conf c = good();
 	c.cc_feature = NVML_CC_SYSTEM_FEATURE_DISABLED;
-	struct extends x = {0};
-	struct cm_err e = {0};
-	assert_refused(run(&c, NULL, false, &x, &e), &e, "gpu_cc_mode", &x);
+	refused(&c, NULL, "gpu_cc_mode");
 	assert_int_equal(at("report(0)"), -1); /* refused before any evidence */
 }
 
@@ -466,9 +464,7 @@ static void devtools_on_refused(void **s)
 	(void)s;
 	struct fake_nvml_conf c = good();
 	c.devtools = NVML_CC_SYSTEM_DEVTOOLS_MODE_ON;
-	struct extends x = {0};
-	struct cm_err e = {0};
-	assert_refused(run(&c, NULL, false, &x, &e), &e, "gpu_devtools", &x);
+	refused(&c, NULL, "gpu_devtools");
 	assert_int_equal(at("report(0)"), -1);
 }
 
@@ -477,24 +473,19 @@ static void caps_without_tdx_refused(void **s)
 	(void)s;
 	struct fake_nvml_conf c = good();
 	c.cpu_caps = 1; /* AMD SEV */
-	struct extends x = {0};
-	struct cm_err e = {0};
-	assert_refused(run(&c, NULL, false, &x, &e), &e, "gpu_cc_caps", &x);
+	refused(&c, NULL, "gpu_cc_caps");
 }
 
 static void wrong_count_refused(void **s)
 {
 	(void)s;
 	struct fake_nvml_conf c = good();
-	struct extends x = {0};
-	struct cm_err e = {0};
 	/* the spec's policy asks for two GPUs, the system has one */
-	assert_refused(run(&c, "{\"count_min\": 2, \"count_max\": 2}", false, &x, &e), &e, "gpu_count", &x);
+	refused(&c, "{\"count_min\": 2, \"count_max\": 2}", "gpu_count");
 	assert_int_equal(at("report(0)"), -1);
 	/* no GPU at all */
 	c.count = 0;
-	memset(&e, 0, sizeof(e));
-	assert_refused(run(&c, NULL, false, &x, &e), &e, "gpu_count", &x);
+	struct cm_err e = refused(&c, NULL, "gpu_count");
 	assert_non_null(strstr(e.msg, "no GPU"));
 }
 
@@ -517,9 +508,7 @@ static void evidence_call_failure_refused(void **s)
 	(void)s;
 	struct fake_nvml_conf c = good();
 	c.gpu[0].report_rc = NVML_ERROR_UNKNOWN;
-	struct extends x = {0};
-	struct cm_err e = {0};
-	assert_refused(run(&c, NULL, false, &x, &e), &e, "gpu_evidence", &x);
+	struct cm_err e = refused(&c, NULL, "gpu_evidence");
 	assert_non_null(strstr(e.msg, "nvmlDeviceGetConfComputeGpuAttestationReport"));
 }
 
@@ -528,13 +517,10 @@ static void vbios_disagreeing_with_report_refused(void **s)
 	(void)s;
 	struct fake_nvml_conf c = good();
 	snprintf(c.gpu[0].vbios, sizeof(c.gpu[0].vbios), "96.00.9F.00.02");
-	struct extends x = {0};
-	struct cm_err e = {0};
-	assert_refused(run(&c, NULL, false, &x, &e), &e, "gpu_vbios_version", &x);
+	refused(&c, NULL, "gpu_vbios_version");
 	c = good();
 	snprintf(c.driver, sizeof(c.driver), "550.90.08");
-	memset(&e, 0, sizeof(e));
-	assert_refused(run(&c, NULL, false, &x, &e), &e, "gpu_driver_version", &x);
+	refused(&c, NULL, "gpu_driver_version");
 }
 
 static void multi_gpu_one_bad_refused(void **s)
@@ -544,9 +530,7 @@ static void multi_gpu_one_bad_refused(void **s)
 	c.count = 2;
 	set_gpu(&c.gpu[1], "invalid_signature", "hopperAttestationReportInvalidSignature.txt",
 		"hopperCertChainExpired.txt", "96.00.A5.00.01");
-	struct extends x = {0};
-	struct cm_err e = {0};
-	assert_refused(run(&c, NULL, false, &x, &e), &e, "gpu_signature", &x);
+	struct cm_err e = refused(&c, NULL, "gpu_signature");
 	assert_non_null(strstr(e.msg, "GPU 1"));
 	assert_true(at("report(0)") < at("report(1)"));
 }
@@ -600,9 +584,7 @@ static void no_library_or_driver_refused(void **s)
 	assert_string_equal(e.check, "gpu_nvml");
 	struct fake_nvml_conf f = good();
 	f.init_rc = NVML_ERROR_DRIVER_NOT_LOADED;
-	struct extends x = {0};
-	memset(&e, 0, sizeof(e));
-	assert_refused(run(&f, NULL, false, &x, &e), &e, "gpu_nvml", &x);
+	e = refused(&f, NULL, "gpu_nvml");
 	assert_non_null(strstr(e.msg, "no GPU"));
 	assert_int_equal(at("report(0)"), -1);
 }
