@@ -23,8 +23,23 @@ struct img {
 	uint64_t blocks;
 };
 
-/* data: `blocks` blocks of a pattern; hash area appended at blocks * 4096. */
-static void img_make(struct img *m, uint64_t blocks, const char *hash_name)
+/* The pinned verity spec of the image m. */
+static struct ci_verity spec_of(const struct img *m)
+{
+	struct ci_verity v = {
+		.name = "root",
+		.data_dev = m->path,
+		.hash_dev = m->path,
+		.hash_offset = m->blocks * 4096,
+		.data_blocks = m->blocks,
+	};
+	memcpy(v.roothash, m->roothash, 32);
+	return v;
+}
+
+/* data: `blocks` blocks of a pattern; hash area appended at blocks * 4096. Returns the
+ * image's spec (spec_of). */
+static struct ci_verity img_make(struct img *m, uint64_t blocks, const char *hash_name)
 {
 	memset(m, 0, sizeof *m);
 	m->dir = test_tmpdir();
@@ -65,6 +80,7 @@ static void img_make(struct img *m, uint64_t blocks, const char *hash_name)
 	assert_int_equal(len, strcmp(hash_name, "sha256") == 0 ? 32 : 64);
 	memcpy(m->roothash, vk, 32);
 	crypt_free(cd);
+	return spec_of(m);
 }
 
 static void img_free(struct img *m)
@@ -72,19 +88,6 @@ static void img_free(struct img *m)
 	unlink(m->path);
 	rmdir(m->dir);
 	free(m->dir);
-}
-
-static struct ci_verity spec_of(const struct img *m)
-{
-	struct ci_verity v = {
-		.name = "root",
-		.data_dev = m->path,
-		.hash_dev = m->path,
-		.hash_offset = m->blocks * 4096,
-		.data_blocks = m->blocks,
-	};
-	memcpy(v.roothash, m->roothash, 32);
-	return v;
 }
 
 static int load_and_check(const struct ci_verity *v, struct cm_err *e)
@@ -98,6 +101,14 @@ static int load_and_check(const struct ci_verity *v, struct cm_err *e)
 	return r;
 }
 
+/* Both checks pass on v. */
+static void assert_accepted(const struct ci_verity *v)
+{
+	struct cm_err e = {0};
+	if (load_and_check(v, &e) < 0)
+		fail_msg("%llu blocks: %s", (unsigned long long)v->data_blocks, e.msg);
+}
+
 static void test_verity_accepts_matching_image(void **state)
 {
 	(void)state;
@@ -105,11 +116,8 @@ static void test_verity_accepts_matching_image(void **state)
 	uint64_t sizes[] = {2, 64, 1000, 20000};
 	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
 		struct img m;
-		struct cm_err e = {0};
-		img_make(&m, sizes[i], "sha256");
-		struct ci_verity v = spec_of(&m);
-		if (load_and_check(&v, &e) < 0)
-			fail_msg("%llu blocks: %s", (unsigned long long)sizes[i], e.msg);
+		struct ci_verity v = img_make(&m, sizes[i], "sha256");
+		assert_accepted(&v);
 		img_free(&m);
 	}
 }
@@ -120,10 +128,8 @@ static void test_verity_accepts_one_block_volume(void **state)
 	(void)state;
 	struct img m;
 	struct cm_err e = {0};
-	img_make(&m, 1, "sha256");
-	struct ci_verity v = spec_of(&m);
-	if (load_and_check(&v, &e) < 0)
-		fail_msg("1 block: %s", e.msg);
+	struct ci_verity v = img_make(&m, 1, "sha256");
+	assert_accepted(&v);
 	v.roothash[5] ^= 1;
 	assert_true(load_and_check(&v, &e) < 0);
 	assert_non_null(strstr(e.msg, "does not match"));
@@ -135,8 +141,7 @@ static void test_verity_wrong_root_hash_named(void **state)
 	(void)state;
 	struct img m;
 	struct cm_err e = {0};
-	img_make(&m, 64, "sha256");
-	struct ci_verity v = spec_of(&m);
+	struct ci_verity v = img_make(&m, 64, "sha256");
 	v.roothash[5] ^= 1;
 	assert_int_equal(load_and_check(&v, &e), -EPERM);
 	char hex[65];
@@ -151,8 +156,7 @@ static void test_verity_tampered_tree_detected(void **state)
 	(void)state;
 	struct img m;
 	struct cm_err e = {0};
-	img_make(&m, 1000, "sha256");
-	struct ci_verity v = spec_of(&m);
+	struct ci_verity v = img_make(&m, 1000, "sha256");
 	int fd = open(m.path, O_RDWR);
 	uint8_t b;
 	off_t top = (off_t)(m.blocks * 4096 + 4096 + 100);
@@ -170,8 +174,7 @@ static void test_verity_superblock_pins(void **state)
 	struct img m;
 	struct cm_err e = {0};
 	struct crypt_device *cd;
-	img_make(&m, 64, "sha256");
-	struct ci_verity v = spec_of(&m);
+	struct ci_verity v = img_make(&m, 64, "sha256");
 	v.data_blocks = 63; /* the host cannot shorten (or lengthen) the verified area */
 	assert_int_equal(ci_verity_load_pinned(&v, &cd, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "64 data blocks, expected 63"));
@@ -184,8 +187,7 @@ static void test_verity_superblock_pins(void **state)
 	assert_int_equal(ci_verity_load_pinned(&v, &cd, &e), -EINVAL);
 	img_free(&m);
 
-	img_make(&m, 64, "sha512");
-	v = spec_of(&m);
+	v = img_make(&m, 64, "sha512");
 	assert_int_equal(ci_verity_load_pinned(&v, &cd, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "hash sha512, expected sha256"));
 	img_free(&m);
