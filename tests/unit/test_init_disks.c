@@ -97,60 +97,68 @@ static void tree_free(struct tree *t)
 	free(t->root);
 }
 
+/* cmocka fixture: the tree above and the disks opened on its dev/ (ci_disks_open). */
+struct disks {
+	struct tree t;
+	struct ci_disks d;
+};
+
+static int disks_setup(void **state)
+{
+	struct disks *k = malloc(sizeof *k);
+	assert_non_null(k);
+	struct cm_err e = {0};
+	tree_init(&k->t);
+	assert_int_equal(ci_disks_open(&k->d, k->t.dev, &e), 0);
+	*state = k;
+	return 0;
+}
+
+static int disks_teardown(void **state)
+{
+	struct disks *k = *state;
+	ci_disks_close(&k->d);
+	tree_free(&k->t);
+	free(k);
+	return 0;
+}
+
 static void test_disks_scan_matches_whole_disk_serial(void **state)
 {
-	(void)state;
-	struct tree t;
-	tree_init(&t);
-	struct ci_disks d;
+	struct disks *k = *state;
 	struct cm_err e = {0};
 	char name[64];
 	dev_t num = 0;
-	assert_int_equal(ci_disks_open(&d, t.dev, &e), 0);
-	assert_int_equal(ci_disk_scan(&d, "root", name, sizeof name, &num, &e), 1);
+	assert_int_equal(ci_disk_scan(&k->d, "root", name, sizeof name, &num, &e), 1);
 	assert_string_equal(name, "vda"); /* the partition is skipped */
 	assert_true(num == makedev(254, 0));
-	assert_int_equal(ci_disk_scan(&d, "persistent", name, sizeof name, NULL, &e), 1);
+	assert_int_equal(ci_disk_scan(&k->d, "persistent", name, sizeof name, NULL, &e), 1);
 	assert_string_equal(name, "vdb");
-	assert_int_equal(ci_disk_scan(&d, "model-x", name, sizeof name, NULL, &e), 0);
-	assert_int_equal(ci_disk_scan(&d, "roo", name, sizeof name, NULL, &e), 0); /* exact match only */
-	ci_disks_close(&d);
-	tree_free(&t);
+	assert_int_equal(ci_disk_scan(&k->d, "model-x", name, sizeof name, NULL, &e), 0);
+	assert_int_equal(ci_disk_scan(&k->d, "roo", name, sizeof name, NULL, &e), 0); /* exact match only */
 }
 
 static void test_disks_duplicate_serial_refused(void **state)
 {
-	(void)state;
-	struct tree t;
-	tree_init(&t);
+	struct disks *k = *state;
 	put_block("vdd", NULL, 254, 48, "persistent");
-	struct ci_disks d;
 	struct cm_err e = {0};
 	char name[64];
-	assert_int_equal(ci_disks_open(&d, t.dev, &e), 0);
-	assert_int_equal(ci_disk_scan(&d, "persistent", name, sizeof name, NULL, &e), -EEXIST);
+	assert_int_equal(ci_disk_scan(&k->d, "persistent", name, sizeof name, NULL, &e), -EEXIST);
 	assert_non_null(strstr(e.msg, "two disks carry serial \"persistent\""));
-	ci_disks_close(&d);
-	tree_free(&t);
 }
 
 static void test_disks_wait_names_the_missing_serial(void **state)
 {
-	(void)state;
-	struct tree t;
-	tree_init(&t);
-	struct ci_disks d;
+	struct disks *k = *state;
 	struct cm_err e = {0};
 	char path[300];
-	assert_int_equal(ci_disks_open(&d, t.dev, &e), 0);
-	assert_int_equal(ci_disk_wait(&d, "model-llama", 300, path, sizeof path, &e), -ETIMEDOUT);
+	assert_int_equal(ci_disk_wait(&k->d, "model-llama", 300, path, sizeof path, &e), -ETIMEDOUT);
 	assert_non_null(strstr(e.msg, "serial \"model-llama\" never appeared"));
 	/* present in sysfs, but no block device node */
-	assert_int_equal(ci_disk_wait(&d, "root", 300, path, sizeof path, &e), -ETIMEDOUT);
+	assert_int_equal(ci_disk_wait(&k->d, "root", 300, path, sizeof path, &e), -ETIMEDOUT);
 	assert_non_null(strstr(e.msg, "serial \"root\" (vda) has no device node"));
-	assert_int_equal(ci_disk_wait(&d, "this-serial-is-too-long", 300, path, sizeof path, &e), -EINVAL);
-	ci_disks_close(&d);
-	tree_free(&t);
+	assert_int_equal(ci_disk_wait(&k->d, "this-serial-is-too-long", 300, path, sizeof path, &e), -EINVAL);
 }
 
 /* A real block device of this machine, to stand in for the guest's /dev/vdX node. */
@@ -190,14 +198,12 @@ static void *appear_later(void *arg)
 
 static void test_disks_wait_finds_a_disk_that_appears_later(void **state)
 {
-	(void)state;
-	struct tree t;
-	tree_init(&t);
+	struct disks *k = *state;
 	char real[64], node[600];
 	unsigned maj, min;
 	/* the device node: a symlink to a real block device with the same numbers, or
 	 * (no block device visible) a node made with mknod */
-	snprintf(node, sizeof node, "%s/vdz", t.dev);
+	snprintf(node, sizeof node, "%s/vdz", k->t.dev);
 	if (find_block_device(real, sizeof real, &maj, &min) == 0) {
 		char target[300];
 		snprintf(target, sizeof target, "/dev/%s", real);
@@ -208,13 +214,11 @@ static void test_disks_wait_finds_a_disk_that_appears_later(void **state)
 		assert_int_equal(mknod(node, S_IFBLK | 0600, makedev(maj, min)), 0);
 	}
 	struct late l = {.maj = maj, .min = min};
-	struct ci_disks d;
 	struct cm_err e = {0};
 	char path[300];
-	assert_int_equal(ci_disks_open(&d, t.dev, &e), 0);
 	pthread_t th;
 	assert_int_equal(pthread_create(&th, NULL, appear_later, &l), 0);
-	int r = ci_disk_wait(&d, "model-late", 5000, path, sizeof path, &e);
+	int r = ci_disk_wait(&k->d, "model-late", 5000, path, sizeof path, &e);
 	pthread_join(th, NULL);
 	if (r < 0)
 		fail_msg("%s", e.msg);
@@ -222,9 +226,7 @@ static void test_disks_wait_finds_a_disk_that_appears_later(void **state)
 	/* wrong numbers: not our disk's node */
 	put("/sys", "devices/virtual/block/vdz/uevent", "MAJOR=1\nMINOR=1\nDEVNAME=vdz\nDEVTYPE=disk\n");
 	put("/sys", "devices/virtual/block/vdz/dev", "1:1\n");
-	assert_int_equal(ci_disk_wait(&d, "model-late", 300, path, sizeof path, &e), -ETIMEDOUT);
-	ci_disks_close(&d);
-	tree_free(&t);
+	assert_int_equal(ci_disk_wait(&k->d, "model-late", 300, path, sizeof path, &e), -ETIMEDOUT);
 }
 
 int main(void)
@@ -237,10 +239,11 @@ int main(void)
 	/* systemd's documented test knob: accept a /sys that is not sysfs (our tmpfs). */
 	setenv("SYSTEMD_DEVICE_VERIFY_SYSFS", "0", 1);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_disks_scan_matches_whole_disk_serial),
-		cmocka_unit_test(test_disks_duplicate_serial_refused),
-		cmocka_unit_test(test_disks_wait_names_the_missing_serial),
-		cmocka_unit_test(test_disks_wait_finds_a_disk_that_appears_later),
+		cmocka_unit_test_setup_teardown(test_disks_scan_matches_whole_disk_serial, disks_setup, disks_teardown),
+		cmocka_unit_test_setup_teardown(test_disks_duplicate_serial_refused, disks_setup, disks_teardown),
+		cmocka_unit_test_setup_teardown(test_disks_wait_names_the_missing_serial, disks_setup, disks_teardown),
+		cmocka_unit_test_setup_teardown(test_disks_wait_finds_a_disk_that_appears_later, disks_setup,
+						disks_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
