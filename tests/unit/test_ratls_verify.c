@@ -219,31 +219,17 @@ static void test_verify_rejects_disallowed_image_hash(void **state)
 	subject_free(&s);
 }
 
-static X509 *resign_with_ext(X509 *x, EVP_PKEY *k, const char *oid, int critical)
-{
-	ASN1_OBJECT *o = OBJ_txt2obj(oid, 1);
-	ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
-	ASN1_OCTET_STRING_set(os, (const unsigned char *)"x", 1);
-	X509_EXTENSION *ext = X509_EXTENSION_create_by_OBJ(NULL, o, critical, os);
-	assert_int_equal(X509_add_ext(x, ext, -1), 1);
-	assert_true(X509_sign(x, k, NULL) > 0);
-	X509_EXTENSION_free(ext);
-	ASN1_OCTET_STRING_free(os);
-	ASN1_OBJECT_free(o);
-	return x;
-}
-
 static void test_verify_rejects_unknown_critical_extension(void **state)
 {
 	(void)state;
 	struct subject s;
 	subject_new(&s, T, NULL, 16, time(NULL));
-	resign_with_ext(s.x, s.k, "1.3.6.1.4.1.12345.9", 0);
+	testca_resign_with_ext(s.x, s.k, "1.3.6.1.4.1.12345.9", 0);
 	assert_int_equal(subject_verify(&s, "sim", s.now), 0); /* non-critical: fine */
 	X509_free(s.x);
 	EVP_PKEY_free(s.k);
 	s.x = testca_cert(T, &s.k, 0, s.now - 60);
-	resign_with_ext(s.x, s.k, "1.3.6.1.4.1.12345.9", 1);
+	testca_resign_with_ext(s.x, s.k, "1.3.6.1.4.1.12345.9", 1);
 	assert_int_equal(subject_verify(&s, "sim", s.now), -EBADMSG);
 	assert_non_null(strstr(s.e.msg, "unknown critical extension 1.3.6.1.4.1.12345.9"));
 	assert_int_equal(subject_verify(&s, "any", s.now), -EBADMSG); /* any policy too */
