@@ -11,6 +11,7 @@
 #include <openssl/x509v3.h>
 
 #include "measure/dcap/collateral.h"
+#include "tests/unit/testfile.h"
 
 static struct testca *T;
 
@@ -179,9 +180,9 @@ static char *write_policy_json(const char *extra)
 	X509_free(root);
 	cm_hex_encode(id, 48, idhex, sizeof(idhex));
 	snprintf(path, sizeof(path), "%s/policy.json", dir);
-	FILE *f = fopen(path, "w");
-	fprintf(f, "{\"root_key_ids\":[\"%s\"],%s}\n", idhex, extra);
-	fclose(f);
+	char json[512];
+	snprintf(json, sizeof(json), "{\"root_key_ids\":[\"%s\"],%s}\n", idhex, extra);
+	test_write_text(path, json);
 	free(dir);
 	return path;
 }
@@ -394,23 +395,17 @@ static void test_collateral_reloaded_when_file_changes(void **state)
 	size_t len;
 	assert_int_equal(cm_read_file(T->collateral, 1 << 22, &buf, &len, &e), 0);
 	usleep(20000);
-	FILE *f = fopen(T->collateral, "w");
-	fwrite(buf, 1, len, f);
-	fclose(f);
+	test_write_file(T->collateral, buf, len);
 	assert_int_equal(cr_verifier_refresh(v, &e), 1);
 	/* a corrupt bundle is refused and the previous collateral kept */
 	usleep(20000);
-	f = fopen(T->collateral, "w");
-	fwrite(buf, 1, len / 2, f);
-	fclose(f);
+	test_write_file(T->collateral, buf, len / 2);
 	assert_true(cr_verifier_refresh(v, &e) < 0);
 	EVP_PKEY *k;
 	X509 *x = testca_cert(T, &k, 0, time(NULL) - 60);
 	struct cr_peer p;
 	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, time(NULL), &p, &e), 0);
-	f = fopen(T->collateral, "w");
-	fwrite(buf, 1, len, f);
-	fclose(f);
+	test_write_file(T->collateral, buf, len);
 	free(buf);
 	X509_free(x);
 	EVP_PKEY_free(k);
@@ -451,15 +446,6 @@ static void assert_collateral_missing(struct cr_verifier *v, const char *name, X
 		fail_msg("message '%s' lacks '%s' / '%s'", e.msg, want1, want2 ? want2 : "");
 }
 
-/* Write len bytes of b to path. */
-static void write_file(const char *path, const void *b, size_t len)
-{
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	assert_int_equal(fwrite(b, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
-}
-
 /* The spec share's runtime/collateral/ does not exist before cocoon-launch has installed a
  * bundle (and cocoon-init's copy drops an empty directory): a policy naming it starts, refuses
  * peers with collateral_missing, and takes the bundles once the directory appears; a
@@ -480,7 +466,7 @@ static void test_collateral_directory_that_appears_later(void **state)
 	assert_int_equal(cm_read_file(T->collateral, 1 << 22, &buf, &len, &s.e), 0);
 	assert_int_equal(mkdir(path, 0755), 0);
 	snprintf(file, sizeof(file), "%s/00906ED50000.json", path);
-	write_file(file, buf, len);
+	test_write_file(file, buf, len);
 	free(buf);
 	assert_int_equal(cr_verifier_refresh(s.v, &s.e), 1);
 	assert_int_equal(subject_verify(&s, "later", s.now), 0);
@@ -517,7 +503,7 @@ static void write_collateral(const struct testca *t)
 	size_t len;
 	const char *b = ca_simca_collateral(t->ca, &len);
 	usleep(20000); /* a new mtime */
-	write_file(t->collateral, b, len);
+	test_write_file(t->collateral, b, len);
 }
 
 /* The FMSPC lookup over a directory of bundles: a peer whose platform has no bundle there is
@@ -546,7 +532,7 @@ static void test_collateral_lookup_by_fmspc(void **state)
 	size_t len;
 	const char *b = ca_simca_collateral(t->ca, &len);
 	snprintf(path, sizeof(path), "%s/00906ED50000.json.new", dir);
-	write_file(path, b, len);
+	test_write_file(path, b, len);
 	char dst[PATH_MAX + 32];
 	snprintf(dst, sizeof(dst), "%s/ZZ-platform.json", dir);
 	assert_int_equal(rename(path, dst), 0);
@@ -672,15 +658,13 @@ static void test_fake_tdx_only_under_fake_tdx_policy(void **state)
 	snprintf(fc.name, sizeof(fc.name), "fake_pinned");
 	char *dir = test_tmpdir(), path[600];
 	snprintf(path, sizeof(path), "%s/fake.json", dir);
-	FILE *f = fopen(path, "w");
-	fputs("{\"image_hashes\":[\"" CR_FAKE_TDX_IMAGE_HASH "\"]}", f);
-	fclose(f);
+	test_write_text(path, "{\"image_hashes\":[\"" CR_FAKE_TDX_IMAGE_HASH "\"]}");
 	snprintf(fc.measure_policy, sizeof(fc.measure_policy), "%s", path);
 	assert_int_equal(cr_verifier_add_policy(v, &fc, &e), 0);
 	snprintf(path, sizeof(path), "%s/other.json", dir);
-	f = fopen(path, "w");
-	fprintf(f, "{\"image_hashes\":[\"%s\"]}", h);
-	fclose(f);
+	char json[128];
+	snprintf(json, sizeof(json), "{\"image_hashes\":[\"%s\"]}", h);
+	test_write_text(path, json);
 	snprintf(fc.name, sizeof(fc.name), "fake_other");
 	snprintf(fc.measure_policy, sizeof(fc.measure_policy), "%s", path);
 	assert_int_equal(cr_verifier_add_policy(v, &fc, &e), 0);
