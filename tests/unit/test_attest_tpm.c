@@ -15,6 +15,7 @@
 #include "measure/core/digest.h"
 #include "measure/tpm/quote.h"
 #include "tests/unit/swtpm.h"
+#include "tests/unit/testfile.h"
 
 struct ctx {
 	struct swtpm t;
@@ -218,17 +219,12 @@ static void test_tpm_quote_cli_exit_codes(void **state)
 	snprintf(qpath, sizeof qpath, "%s/quote.bin", c->t.dir);
 	snprintf(akpath, sizeof akpath, "%s/state/ak.pem", c->t.dir);
 	snprintf(pol, sizeof pol, "%s/policy.json", c->t.dir);
-	FILE *f = fopen(qpath, "w");
-	assert_non_null(f);
-	assert_int_equal(fwrite(quote, 1, len, f), len);
-	fclose(f);
+	test_write_file(qpath, quote, len);
 	struct cm_tpm_quote q;
 	assert_int_equal(cm_tpm_quote_parse(quote, len, &q, &e), 0);
 	cm_hex_encode(q.pcr[15], 32, hex, sizeof hex);
 	snprintf(text, sizeof text, "{\"pcrs\":{\"15\":\"%s\"}}", hex);
-	f = fopen(pol, "w");
-	fputs(text, f);
-	fclose(f);
+	test_write_text(pol, text);
 
 	assert_int_equal(run_cli(qpath, "--ak", akpath, "--pubkey", pubhex, "--pcr-policy", pol, "--json", NULL), CLI_OK);
 	assert_non_null(strstr(out, "\"verdict\": \"ok\""));
@@ -249,18 +245,14 @@ static void test_tpm_quote_cli_exit_codes(void **state)
 	pubhex[0] = pubhex[0] == 'a' ? 'b' : 'a';
 	/* a policy that wants another PCR 15: rejected */
 	text[strlen("{\"pcrs\":{\"15\":\"")] ^= 1;
-	f = fopen(pol, "w");
-	fputs(text, f);
-	fclose(f);
+	test_write_text(pol, text);
 	assert_int_equal(run_cli(qpath, "--ak", akpath, "--pubkey", pubhex, "--pcr-policy", pol, "--json", NULL),
 			 CLI_REJECTED);
 	assert_non_null(strstr(out, "tpm_pcr_policy"));
 	/* usage */
 	assert_int_equal(run_cli(qpath, "--ak", akpath, NULL), CLI_USAGE);
 	/* a truncated quote: malformed input */
-	f = fopen(qpath, "w");
-	fwrite(quote, 1, len / 2, f);
-	fclose(f);
+	test_write_file(qpath, quote, len / 2);
 	assert_int_equal(run_cli(qpath, "--ak", akpath, "--pubkey", pubhex, "--json", NULL), CLI_INVALID_INPUT);
 	free(quote);
 }

@@ -11,6 +11,7 @@
 #include "guest/keys/keys.h"
 #include "guest/keys/tpm2.h"
 #include "tests/unit/swtpm.h"
+#include "tests/unit/testfile.h"
 
 static int tpm_setup(void **state)
 {
@@ -181,10 +182,7 @@ static void write_conf(const char *spec, const char *json)
 	snprintf(path, sizeof path, "%s/keys", spec);
 	mkdir(path, 0755);
 	snprintf(path, sizeof path, "%s/keys/tpm2.json", spec);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(json, f);
-	fclose(f);
+	test_write_text(path, json);
 }
 
 static void test_tpm2_provider_refused_with_tdx_unless_the_spec_allows(void **state)

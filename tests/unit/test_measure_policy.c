@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "measure/dcap/policy.h"
+#include "tests/unit/testfile.h"
 
 static void test_default_policy(void **state)
 {
@@ -113,18 +114,13 @@ static void test_load_policy_file(void **state)
 	(void)state;
 	char *dir = test_tmpdir(), path[512];
 	snprintf(path, sizeof(path), "%s/policy.json", dir);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("{\"accepted_tcb_statuses\":[\"OutOfDate\"]}\n", f);
-	fclose(f);
+	test_write_text(path, "{\"accepted_tcb_statuses\":[\"OutOfDate\"]}\n");
 	struct cm_policy p;
 	struct cm_err e = {0};
 	assert_int_equal(cm_policy_load(path, &p, &e), 0);
 	assert_int_equal(p.accepted_statuses, 1u << CM_TCB_OUT_OF_DATE);
 	cm_policy_free(&p);
-	f = fopen(path, "w");
-	fputs("{\"nope\":true}", f);
-	fclose(f);
+	test_write_text(path, "{\"nope\":true}");
 	assert_int_equal(cm_policy_load(path, &p, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "policy.json"));
 	unlink(path);

@@ -92,6 +92,22 @@ static X509 *testca_cert(struct testca *t, EVP_PKEY **key, int variant, time_t n
 	return x;
 }
 
+/* Add the extension oid (critical or not, value "x") to x and sign it again with k (inline:
+ * not every test uses it). */
+static inline X509 *testca_resign_with_ext(X509 *x, EVP_PKEY *k, const char *oid, int critical)
+{
+	ASN1_OBJECT *o = OBJ_txt2obj(oid, 1);
+	ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
+	ASN1_OCTET_STRING_set(os, (const unsigned char *)"x", 1);
+	X509_EXTENSION *ext = X509_EXTENSION_create_by_OBJ(NULL, o, critical, os);
+	assert_int_equal(X509_add_ext(x, ext, -1), 1);
+	assert_true(X509_sign(x, k, NULL) > 0);
+	X509_EXTENSION_free(ext);
+	ASN1_OCTET_STRING_free(os);
+	ASN1_OBJECT_free(o);
+	return x;
+}
+
 static struct cr_verifier *testca_verifier(struct testca *t, const char *measure_policy, size_t cache)
 {
 	struct cm_err e = {0};

@@ -9,6 +9,7 @@
 
 #include "guest/cmdline/cmdline.h"
 #include "guest/ratls/config.h"
+#include "tests/unit/testfile.h"
 
 static char *write_tmp(const char *text)
 {
@@ -16,10 +17,7 @@ static char *write_tmp(const char *text)
 	char *dir = test_tmpdir();
 	snprintf(path, sizeof(path), "%s/ratls.json", dir);
 	free(dir);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	test_write_text(path, text);
 	return path;
 }
 
@@ -235,10 +233,7 @@ static void test_attest_cmdline_agrees_with_init(void **state)
 	char *dir = test_tmpdir(), path[300], got[16];
 	snprintf(path, sizeof(path), "%.280s/cmdline", dir);
 	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
-		FILE *f = fopen(path, "w");
-		assert_non_null(f);
-		fputs(lines[i], f);
-		fclose(f);
+		test_write_text(path, lines[i]);
 		struct ci_cmdline c;
 		struct cm_err e = {0};
 		assert_int_equal(ci_cmdline_load(path, &c, &e), 0);
@@ -246,10 +241,7 @@ static void test_attest_cmdline_agrees_with_init(void **state)
 		assert_string_equal(got, c.attest);
 	}
 	/* a line init refuses (duplicate key) gives ratls no backend either */
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("cocoon.attest=tdx cocoon.attest=sim\n", f);
-	fclose(f);
+	test_write_text(path, "cocoon.attest=tdx cocoon.attest=sim\n");
 	struct cm_err e = {0};
 	assert_true(cr_attest_resolve("cmdline", path, got, sizeof(got), &e) < 0);
 	assert_non_null(strstr(e.msg, "twice"));

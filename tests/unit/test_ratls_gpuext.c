@@ -205,15 +205,22 @@ static X509 *cert_with(const struct cr_gpu_ext *x, EVP_PKEY **k)
 	return c;
 }
 
+/* A peer policy of type, named name, requiring the GPU policy gpu. */
+static struct cr_policy_conf gpu_conf(enum cr_policy_type type, const char *name, const char *gpu)
+{
+	struct cr_policy_conf c = {.type = type};
+	snprintf(c.name, sizeof(c.name), "%s", name);
+	snprintf(c.gpu, sizeof(c.gpu), "%s", gpu);
+	return c;
+}
+
 static struct cr_verifier *verifier_with_gpu_policy(const char *gpu)
 {
 	struct cr_verifier *v = testca_verifier(T, NULL, 16);
-	struct cr_policy_conf c = {.type = CR_POLICY_TDX};
+	struct cr_policy_conf c = gpu_conf(CR_POLICY_TDX, "simgpu", gpu);
 	struct cm_err e = {0};
-	snprintf(c.name, sizeof(c.name), "simgpu");
 	snprintf(c.root, sizeof(c.root), "%s", T->root);
 	snprintf(c.collateral, sizeof(c.collateral), "%s", T->collateral);
-	snprintf(c.gpu, sizeof(c.gpu), "%s", gpu);
 	if (cr_verifier_add_policy(v, &c, &e))
 		fail_msg("policy: %s", e.msg);
 	return v;
@@ -246,9 +253,7 @@ static void gpu_policy_without_installed_verifier_refused(void **s)
 	cr_verifier_set_gpu(NULL);
 	struct cm_err e = {0};
 	struct cr_verifier *v = cr_verifier_new(1, 60, &e);
-	struct cr_policy_conf c = {.type = CR_POLICY_TDX};
-	snprintf(c.name, sizeof(c.name), "tdxgpu");
-	snprintf(c.gpu, sizeof(c.gpu), "default");
+	struct cr_policy_conf c = gpu_conf(CR_POLICY_TDX, "tdxgpu", "default");
 	assert_int_equal(cr_verifier_add_policy(v, &c, &e), -ENOTSUP);
 	assert_non_null(strstr(e.msg, "gpu verifier not available in this program"));
 	assert_null(cr_verifier_policy(v, "tdxgpu"));
@@ -282,9 +287,7 @@ static void any_policy_cannot_require_gpu(void **s)
 	(void)s;
 	struct cm_err e = {0};
 	struct cr_verifier *v = cr_verifier_new(1, 60, &e);
-	struct cr_policy_conf c = {.type = CR_POLICY_ANY};
-	snprintf(c.name, sizeof(c.name), "anygpu");
-	snprintf(c.gpu, sizeof(c.gpu), "default");
+	struct cr_policy_conf c = gpu_conf(CR_POLICY_ANY, "anygpu", "default");
 	assert_int_equal(cr_verifier_add_policy(v, &c, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "cannot require GPU evidence"));
 	snprintf(c.gpu, sizeof(c.gpu), "/nonexistent/gpu-policy.json");

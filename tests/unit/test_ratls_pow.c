@@ -19,18 +19,22 @@ static json_object *vector(void)
 	return o;
 }
 
-static const char *jstr(json_object *o, const char *k)
+/* The member k of o (fails the test if there is none). */
+static json_object *member(json_object *o, const char *k)
 {
 	json_object *v;
 	assert_true(json_object_object_get_ex(o, k, &v));
-	return json_object_get_string(v);
+	return v;
+}
+
+static const char *jstr(json_object *o, const char *k)
+{
+	return json_object_get_string(member(o, k));
 }
 
 static int64_t jint(json_object *o, const char *k)
 {
-	json_object *v;
-	assert_true(json_object_object_get_ex(o, k, &v));
-	return json_object_get_int64(v);
+	return json_object_get_int64(member(o, k));
 }
 
 static void salt_of(json_object *root, struct cr_pow_challenge *c)
@@ -42,16 +46,22 @@ static void salt_of(json_object *root, struct cr_pow_challenge *c)
 	free(salt);
 }
 
+/* The challenge of the vector's case s: its difficulty, the vector's salt. */
+static struct cr_pow_challenge challenge_of(json_object *root, json_object *s)
+{
+	struct cr_pow_challenge c = {.difficulty = (int32_t)jint(s, "difficulty_bits")};
+	salt_of(root, &c);
+	return c;
+}
+
 static void test_pow_challenge_bytes_match_vector(void **state)
 {
 	(void)state;
-	json_object *root = vector(), *sol;
-	assert_true(json_object_object_get_ex(root, "solutions", &sol));
+	json_object *root = vector(), *sol = member(root, "solutions");
 	assert_true(json_object_array_length(sol) >= 3);
 	for (size_t i = 0; i < json_object_array_length(sol); i++) {
 		json_object *s = json_object_array_get_idx(sol, i);
-		struct cr_pow_challenge c = {.difficulty = (int32_t)jint(s, "difficulty_bits")};
-		salt_of(root, &c);
+		struct cr_pow_challenge c = challenge_of(root, s);
 		uint8_t out[CR_POW_CHALLENGE_LEN];
 		cr_pow_challenge_encode(&c, out);
 		assert_hex_equal(out, jstr(s, "challenge_hex"));
@@ -68,12 +78,10 @@ static void test_pow_challenge_bytes_match_vector(void **state)
 static void test_pow_solver_finds_first_valid_nonce(void **state)
 {
 	(void)state;
-	json_object *root = vector(), *sol;
-	assert_true(json_object_object_get_ex(root, "solutions", &sol));
+	json_object *root = vector(), *sol = member(root, "solutions");
 	for (size_t i = 0; i < json_object_array_length(sol); i++) {
 		json_object *s = json_object_array_get_idx(sol, i);
-		struct cr_pow_challenge c = {.difficulty = (int32_t)jint(s, "difficulty_bits")};
-		salt_of(root, &c);
+		struct cr_pow_challenge c = challenge_of(root, s);
 		int64_t nonce = -1;
 		struct cm_err e = {0};
 		assert_int_equal(cr_pow_solve(&c, CR_POW_CLIENT_MAX_DIFFICULTY, &nonce, &e), 0);
@@ -90,13 +98,11 @@ static void test_pow_solver_finds_first_valid_nonce(void **state)
 static void test_pow_check_accept_reject_cases(void **state)
 {
 	(void)state;
-	json_object *root = vector(), *checks;
-	assert_true(json_object_object_get_ex(root, "checks", &checks));
+	json_object *root = vector(), *checks = member(root, "checks");
 	assert_true(json_object_array_length(checks) >= 5);
 	for (size_t i = 0; i < json_object_array_length(checks); i++) {
-		json_object *s = json_object_array_get_idx(checks, i), *acc;
-		struct cr_pow_challenge c = {.difficulty = (int32_t)jint(s, "difficulty_bits")};
-		salt_of(root, &c);
+		json_object *s = json_object_array_get_idx(checks, i);
+		struct cr_pow_challenge c = challenge_of(root, s);
 		size_t n;
 		uint8_t *resp = hex_to_bytes(jstr(s, "response_hex"), &n);
 		assert_int_equal(n, CR_POW_RESPONSE_LEN);
@@ -104,7 +110,7 @@ static void test_pow_check_accept_reject_cases(void **state)
 		cr_pow_response_encode(jint(s, "nonce"), mine);
 		assert_memory_equal(mine, resp, n);
 		assert_int_equal(cr_pow_leading_zeros(c.salt, jint(s, "nonce")), jint(s, "leading_zero_bits"));
-		assert_true(json_object_object_get_ex(s, "accepted", &acc));
+		json_object *acc = member(s, "accepted");
 		struct cm_err e = {0};
 		int rc = cr_pow_check(&c, resp, &e);
 		if (json_object_get_boolean(acc))
@@ -121,8 +127,7 @@ static void test_pow_check_accept_reject_cases(void **state)
 static void test_pow_rejects_big_endian_reading(void **state)
 {
 	(void)state;
-	json_object *root = vector(), *pit;
-	assert_true(json_object_object_get_ex(root, "pitfall", &pit));
+	json_object *root = vector(), *pit = member(root, "pitfall");
 	struct cr_pow_challenge c = {.difficulty = 16};
 	salt_of(root, &c);
 	int64_t wrong = jint(pit, "wrong_reading_first_nonce_difficulty_16");

@@ -31,7 +31,10 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* One end of a connection; cert and key (either may be NULL) are freed by unpair. */
 struct side {
+	X509 *cert;
+	EVP_PKEY *key;
 	SSL_CTX *ctx;
 	SSL *ssl;
 	struct cr_tls_peer st;
@@ -63,16 +66,21 @@ static int handshake(struct side *s, struct side *c)
 	return s->done == 1 && c->done == 1;
 }
 
-static void pair(struct side *s, struct side *c, X509 *scert, EVP_PKEY *skey, X509 *ccert, EVP_PKEY *ckey,
-		 const char *spol, const char *cpol)
+/* An attested certificate of T for a new key of x (variant: a distinct image hash). */
+static void side_cert(struct side *x, int variant, time_t not_before)
+{
+	x->cert = testca_cert(T, &x->key, variant, not_before);
+}
+
+/* Connect server s and client c (zeroed but for their certificates) over a socketpair, each
+ * verifying the other under its policy. */
+static void pair(struct side *s, struct side *c, const char *spol, const char *cpol)
 {
 	int sv[2];
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
 	struct cm_err e = {0};
-	memset(s, 0, sizeof(*s));
-	memset(c, 0, sizeof(*c));
-	s->ctx = cr_tls_ctx_new(true, scert, skey, &e);
-	c->ctx = cr_tls_ctx_new(false, ccert, ckey, &e);
+	s->ctx = cr_tls_ctx_new(true, s->cert, s->key, &e);
+	c->ctx = cr_tls_ctx_new(false, c->cert, c->key, &e);
 	assert_non_null(s->ctx);
 	assert_non_null(c->ctx);
 	s->st.verifier = c->st.verifier = V;
@@ -86,6 +94,31 @@ static void pair(struct side *s, struct side *c, X509 *scert, EVP_PKEY *skey, X5
 	assert_non_null(c->ssl);
 }
 
+/* Zeroed sides with new certificates: the server's of variant 0 valid from a minute ago, the
+ * client's of cvariant valid from c_not_before. */
+static void sides_attested(struct side *s, struct side *c, int cvariant, time_t c_not_before)
+{
+	*s = (struct side){0};
+	*c = (struct side){0};
+	side_cert(s, 0, time(NULL) - 60);
+	side_cert(c, cvariant, c_not_before);
+}
+
+/* pair() with new certificates valid from a minute ago (the client's of cvariant). */
+static void pair_attested(struct side *s, struct side *c, int cvariant, const char *spol, const char *cpol)
+{
+	sides_attested(s, c, cvariant, time(NULL) - 60);
+	pair(s, c, spol, cpol);
+}
+
+/* The handshake fails, side `by` failing it for a reason holding why. */
+static void assert_handshake_refused(struct side *s, struct side *c, const struct side *by, const char *why)
+{
+	assert_int_equal(handshake(s, c), 0);
+	assert_int_equal(by->done, -1);
+	assert_non_null(strstr(by->st.error, why));
+}
+
 static void unpair(struct side *s, struct side *c)
 {
 	struct side *x[2] = {s, c};
@@ -93,16 +126,16 @@ static void unpair(struct side *s, struct side *c)
 		SSL_free(x[i]->ssl);
 		SSL_CTX_free(x[i]->ctx);
 		close(x[i]->fd);
+		X509_free(x[i]->cert);
+		EVP_PKEY_free(x[i]->key);
 	}
 }
 
 static void test_mutual_handshake_verifies_both_quotes(void **state)
 {
 	(void)state;
-	EVP_PKEY *ks, *kc;
-	X509 *xs = testca_cert(T, &ks, 0, time(NULL) - 60), *xc = testca_cert(T, &kc, 1, time(NULL) - 60);
 	struct side s, c;
-	pair(&s, &c, xs, ks, xc, kc, "sim", "sim");
+	pair_attested(&s, &c, 1, "sim", "sim");
 	assert_int_equal(handshake(&s, &c), 1);
 	struct cm_err e = {0};
 	assert_int_equal(cr_tls_check_verified(s.ssl, &e), 0);
@@ -130,10 +163,6 @@ static void test_mutual_handshake_verifies_both_quotes(void **state)
 	assert_false(sess && SSL_SESSION_is_resumable(sess));
 	SSL_SESSION_free(sess);
 	unpair(&s, &c);
-	X509_free(xs);
-	X509_free(xc);
-	EVP_PKEY_free(ks);
-	EVP_PKEY_free(kc);
 }
 
 /* The client's first flight comes back with the PoW answer in front, nothing is written to the
@@ -143,10 +172,8 @@ static void test_mutual_handshake_verifies_both_quotes(void **state)
 static void test_first_flight_and_eof_without_close_notify(void **state)
 {
 	(void)state;
-	EVP_PKEY *ks, *kc;
-	X509 *xs = testca_cert(T, &ks, 0, time(NULL) - 60), *xc = testca_cert(T, &kc, 1, time(NULL) - 60);
 	struct side s, c;
-	pair(&s, &c, xs, ks, xc, kc, "sim", "sim");
+	pair_attested(&s, &c, 1, "sim", "sim");
 	static const uint8_t answer[12] = "pow-answer!";
 	uint8_t *out = NULL;
 	size_t len = 0;
@@ -178,46 +205,34 @@ static void test_first_flight_and_eof_without_close_notify(void **state)
 	assert_int_equal(r, 1);
 	assert_memory_equal(b, "late", 4);
 	unpair(&s, &c);
-	X509_free(xs);
-	X509_free(xc);
-	EVP_PKEY_free(ks);
-	EVP_PKEY_free(kc);
 }
 
 static void test_server_requires_client_certificate(void **state)
 {
 	(void)state;
-	EVP_PKEY *ks;
-	X509 *xs = testca_cert(T, &ks, 0, time(NULL) - 60);
-	struct side s, c;
-	pair(&s, &c, xs, ks, NULL, NULL, "any", "sim");
+	struct side s = {0}, c = {0};
+	side_cert(&s, 0, time(NULL) - 60);
+	pair(&s, &c, "any", "sim");
 	assert_int_equal(handshake(&s, &c), 0);
 	assert_int_equal(s.done, -1);
 	unpair(&s, &c);
-	X509_free(xs);
-	EVP_PKEY_free(ks);
 }
 
 static void test_client_rejects_server_with_wrong_report_data(void **state)
 {
 	(void)state;
 	struct cm_err e = {0};
-	EVP_PKEY *ks = cr_key_new(&e), *other = cr_key_new(&e), *kc;
+	struct side s = {0}, c = {0};
+	s.key = cr_key_new(&e);
+	EVP_PKEY *other = cr_key_new(&e);
 	size_t qlen;
 	uint8_t *q = testca_quote(T, other, 0, &qlen);
-	X509 *xs = NULL, *xc = testca_cert(T, &kc, 0, time(NULL) - 60);
-	assert_int_equal(cr_cert_build(ks, q, qlen, NULL, 0, time(NULL) - 60, &xs, &e), 0);
-	struct side s, c;
-	pair(&s, &c, xs, ks, xc, kc, "sim", "sim");
-	assert_int_equal(handshake(&s, &c), 0);
-	assert_int_equal(c.done, -1);
-	assert_non_null(strstr(c.st.error, "report_data"));
+	side_cert(&c, 0, time(NULL) - 60);
+	assert_int_equal(cr_cert_build(s.key, q, qlen, NULL, 0, time(NULL) - 60, &s.cert, &e), 0);
+	pair(&s, &c, "sim", "sim");
+	assert_handshake_refused(&s, &c, &c, "report_data");
 	unpair(&s, &c);
 	free(q);
-	X509_free(xs);
-	X509_free(xc);
-	EVP_PKEY_free(ks);
-	EVP_PKEY_free(kc);
 	EVP_PKEY_free(other);
 }
 
@@ -227,82 +242,51 @@ static void test_expired_and_future_certificates_fail_the_handshake(void **state
 	time_t cases[2] = {time(NULL) - 2 * 86400, time(NULL) + 120};
 	const char *want[2] = {"expired", "not yet valid"};
 	for (int i = 0; i < 2; i++) {
-		EVP_PKEY *ks, *kc;
-		X509 *xs = testca_cert(T, &ks, 0, time(NULL) - 60), *xc = testca_cert(T, &kc, 0, cases[i]);
 		struct side s, c;
-		pair(&s, &c, xs, ks, xc, kc, "sim", "sim");
+		sides_attested(&s, &c, 0, cases[i]);
+		pair(&s, &c, "sim", "sim");
 		assert_int_equal(handshake(&s, &c), 0);
 		assert_non_null(strstr(s.st.error, want[i]));
 		unpair(&s, &c);
-		X509_free(xs);
-		X509_free(xc);
-		EVP_PKEY_free(ks);
-		EVP_PKEY_free(kc);
 	}
 }
 
 static void test_unknown_critical_extension_fails_the_handshake(void **state)
 {
 	(void)state;
-	EVP_PKEY *ks, *kc;
-	X509 *xs = testca_cert(T, &ks, 0, time(NULL) - 60), *xc = testca_cert(T, &kc, 0, time(NULL) - 60);
-	ASN1_OBJECT *o = OBJ_txt2obj("1.2.3.4.5", 1);
-	ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
-	ASN1_OCTET_STRING_set(os, (const unsigned char *)"x", 1);
-	X509_EXTENSION *ext = X509_EXTENSION_create_by_OBJ(NULL, o, 1, os);
-	X509_add_ext(xc, ext, -1);
-	assert_true(X509_sign(xc, kc, NULL) > 0);
-	X509_EXTENSION_free(ext);
-	ASN1_OCTET_STRING_free(os);
-	ASN1_OBJECT_free(o);
 	struct side s, c;
-	pair(&s, &c, xs, ks, xc, kc, "any", "sim");
+	sides_attested(&s, &c, 0, time(NULL) - 60);
+	testca_resign_with_ext(c.cert, c.key, "1.2.3.4.5", 1);
+	pair(&s, &c, "any", "sim");
 	assert_int_equal(handshake(&s, &c), 0);
 	assert_non_null(strstr(s.st.error, "critical extension"));
 	unpair(&s, &c);
-	X509_free(xs);
-	X509_free(xc);
-	EVP_PKEY_free(ks);
-	EVP_PKEY_free(kc);
 }
 
 static void test_certificate_chain_is_rejected(void **state)
 {
 	(void)state;
-	EVP_PKEY *ks, *kc, *kca;
-	X509 *xs = testca_cert(T, &ks, 0, time(NULL) - 60), *xc = testca_cert(T, &kc, 0, time(NULL) - 60);
-	X509 *xca = testca_cert(T, &kca, 0, time(NULL) - 60);
 	struct side s, c;
-	pair(&s, &c, xs, ks, xc, kc, "any", "sim");
+	pair_attested(&s, &c, 0, "any", "sim");
+	EVP_PKEY *kca;
+	X509 *xca = testca_cert(T, &kca, 0, time(NULL) - 60);
 	/* the client sends its leaf plus an extra certificate */
 	assert_int_equal(SSL_add1_chain_cert(c.ssl, xca), 1);
-	assert_int_equal(handshake(&s, &c), 0);
-	assert_int_equal(s.done, -1);
-	assert_non_null(strstr(s.st.error, "chain"));
+	assert_handshake_refused(&s, &c, &s, "chain");
 	unpair(&s, &c);
-	X509_free(xs);
-	X509_free(xc);
 	X509_free(xca);
-	EVP_PKEY_free(ks);
-	EVP_PKEY_free(kc);
 	EVP_PKEY_free(kca);
 }
 
 static void test_tls12_peer_is_refused(void **state)
 {
 	(void)state;
-	EVP_PKEY *ks, *kc;
-	X509 *xs = testca_cert(T, &ks, 0, time(NULL) - 60), *xc = testca_cert(T, &kc, 0, time(NULL) - 60);
 	struct side s, c;
-	pair(&s, &c, xs, ks, xc, kc, "any", "sim");
+	pair_attested(&s, &c, 0, "any", "sim");
 	SSL_set_min_proto_version(c.ssl, TLS1_2_VERSION);
 	SSL_set_max_proto_version(c.ssl, TLS1_2_VERSION);
 	assert_int_equal(handshake(&s, &c), 0);
 	unpair(&s, &c);
-	X509_free(xs);
-	X509_free(xc);
-	EVP_PKEY_free(ks);
-	EVP_PKEY_free(kc);
 }
 
 static void test_cocoon_v1_certificates_are_accepted(void **state)
@@ -310,26 +294,20 @@ static void test_cocoon_v1_certificates_are_accepted(void **state)
 	(void)state;
 	/* Cocoon never sets the version: OpenSSL 3.0 emits v1 certificates carrying v3
 	 * extensions. Both sides must accept them (specs/ratls.md §3). */
-	EVP_PKEY *ks, *kc;
-	X509 *xs = testca_cert(T, &ks, 0, time(NULL) - 60), *xc = testca_cert(T, &kc, 1, time(NULL) - 60);
-	X509 *v1[2] = {xs, xc};
-	EVP_PKEY *k[2] = {ks, kc};
-	for (int i = 0; i < 2; i++) {
-		assert_int_equal(X509_set_version(v1[i], X509_VERSION_1), 1);
-		assert_true(X509_sign(v1[i], k[i], NULL) > 0);
-		assert_int_equal(X509_get_version(v1[i]), X509_VERSION_1);
-	}
 	struct side s, c;
-	pair(&s, &c, xs, ks, xc, kc, "sim", "sim");
+	sides_attested(&s, &c, 1, time(NULL) - 60);
+	struct side *x[2] = {&s, &c};
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(X509_set_version(x[i]->cert, X509_VERSION_1), 1);
+		assert_true(X509_sign(x[i]->cert, x[i]->key, NULL) > 0);
+		assert_int_equal(X509_get_version(x[i]->cert), X509_VERSION_1);
+	}
+	pair(&s, &c, "sim", "sim");
 	assert_int_equal(handshake(&s, &c), 1);
 	struct cm_err e = {0};
 	assert_int_equal(cr_tls_check_verified(s.ssl, &e), 0);
 	assert_int_equal(cr_tls_check_verified(c.ssl, &e), 0);
 	unpair(&s, &c);
-	X509_free(xs);
-	X509_free(xc);
-	EVP_PKEY_free(ks);
-	EVP_PKEY_free(kc);
 }
 
 int main(void)

@@ -11,6 +11,7 @@
 #include <openssl/x509v3.h>
 
 #include "measure/dcap/collateral.h"
+#include "tests/unit/testfile.h"
 
 static struct testca *T;
 
@@ -47,73 +48,124 @@ static int verify_built(struct cr_verifier *v, const char *name, EVP_PKEY *k, co
 	return rc;
 }
 
+/* A verifier over t's policies ("sim" with measure_policy, "any"; cache entries) and an
+ * attested certificate for a new key, valid from now - 60; p and e: the last
+ * subject_verify's result. */
+struct subject {
+	struct cr_verifier *v;
+	EVP_PKEY *k;
+	X509 *x;
+	time_t now;
+	struct cr_peer p;
+	struct cm_err e;
+};
+
+static void subject_new(struct subject *s, struct testca *t, const char *measure_policy, size_t cache, time_t now)
+{
+	memset(s, 0, sizeof(*s));
+	s->now = now;
+	s->v = testca_verifier(t, measure_policy, cache);
+	s->x = testca_cert(t, &s->k, 0, now - 60);
+}
+
+/* Verify s->x under policy name at time at. */
+static int subject_verify(struct subject *s, const char *name, time_t at)
+{
+	return cr_peer_verify(s->v, pol(s->v, name), s->x, at, &s->p, &s->e);
+}
+
+static void subject_free(struct subject *s)
+{
+	X509_free(s->x);
+	EVP_PKEY_free(s->k);
+	cr_verifier_free(s->v);
+}
+
+/* A verifier over T's policies (16 cache entries), a new key and a quote from T binding
+ * `bind` (NULL: the key). */
+struct quoted {
+	struct cr_verifier *v;
+	EVP_PKEY *k;
+	uint8_t *q;
+	size_t qlen;
+};
+
+static void quoted_new(struct quoted *s, EVP_PKEY *bind)
+{
+	struct cm_err e = {0};
+	s->v = testca_verifier(T, NULL, 16);
+	s->k = cr_key_new(&e);
+	s->q = testca_quote(T, bind ? bind : s->k, 0, &s->qlen);
+}
+
+static void quoted_free(struct quoted *s)
+{
+	free(s->q);
+	EVP_PKEY_free(s->k);
+	cr_verifier_free(s->v);
+}
+
+/* verify_built fails with rc at check. */
+static void assert_built_fails(struct cr_verifier *v, const char *name, EVP_PKEY *k, const uint8_t *q, size_t qlen,
+			       const char *log, int rc, const char *check)
+{
+	struct cr_peer p;
+	struct cm_err e = {0};
+	assert_int_equal(verify_built(v, name, k, q, qlen, log, &p, &e), rc);
+	assert_string_equal(p.failed_check, check);
+}
+
 static void test_verify_accepts_bound_sim_quote_then_hits_cache(void **state)
 {
 	(void)state;
-	struct cr_verifier *v = testca_verifier(T, NULL, 16);
-	EVP_PKEY *k;
-	time_t now = time(NULL);
-	X509 *x = testca_cert(T, &k, 0, now - 60);
-	struct cr_peer p;
-	struct cm_err e = {0};
-	int rc = cr_peer_verify(v, pol(v, "sim"), x, now, &p, &e);
+	struct subject s;
+	subject_new(&s, T, NULL, 16, time(NULL));
+	int rc = subject_verify(&s, "sim", s.now);
 	if (rc)
-		fail_msg("verify: %s (%s)", e.msg, p.failed_check);
-	assert_true(p.attested);
-	assert_false(p.cached);
-	assert_true(p.has_event_log);
-	assert_string_equal(p.tcb_status, "UpToDate");
+		fail_msg("verify: %s (%s)", s.e.msg, s.p.failed_check);
+	assert_true(s.p.attested);
+	assert_false(s.p.cached);
+	assert_true(s.p.has_event_log);
+	assert_string_equal(s.p.tcb_status, "UpToDate");
 	uint8_t ih[32], pk[32];
-	cm_image_hash(&p.regs, ih);
-	assert_memory_equal(ih, p.image_hash, 32);
-	assert_int_equal(cr_key_raw_public(k, pk, &e), 0);
-	assert_memory_equal(pk, p.pubkey, 32);
+	cm_image_hash(&s.p.regs, ih);
+	assert_memory_equal(ih, s.p.image_hash, 32);
+	assert_int_equal(cr_key_raw_public(s.k, pk, &s.e), 0);
+	assert_memory_equal(pk, s.p.pubkey, 32);
 	/* second time: evidence from the cache, policy still applied */
-	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, now, &p, &e), 0);
-	assert_true(p.cached);
+	assert_int_equal(subject_verify(&s, "sim", s.now), 0);
+	assert_true(s.p.cached);
 	struct cr_cache_stats st;
-	cr_verifier_stats(v, &st);
+	cr_verifier_stats(s.v, &st);
 	assert_int_equal(st.hits, 1);
 	assert_int_equal(st.entries, 1);
-	X509_free(x);
-	EVP_PKEY_free(k);
-	cr_verifier_free(v);
+	subject_free(&s);
 }
 
 static void test_verify_rejects_wrong_report_data(void **state)
 {
 	(void)state;
-	struct cr_verifier *v = testca_verifier(T, NULL, 16);
 	struct cm_err e = {0};
-	EVP_PKEY *k = cr_key_new(&e), *other = cr_key_new(&e);
-	size_t qlen;
-	uint8_t *q = testca_quote(T, other, 0, &qlen); /* bound to another key */
-	struct cr_peer p;
-	assert_int_equal(verify_built(v, "sim", k, q, qlen, NULL, &p, &e), -EBADMSG);
-	assert_string_equal(p.failed_check, "report_data");
-	free(q);
-	EVP_PKEY_free(k);
+	EVP_PKEY *other = cr_key_new(&e);
+	struct quoted s;
+	quoted_new(&s, other); /* bound to another key */
+	assert_built_fails(s.v, "sim", s.k, s.q, s.qlen, NULL, -EBADMSG, "report_data");
+	quoted_free(&s);
 	EVP_PKEY_free(other);
-	cr_verifier_free(v);
 }
 
 static void test_verify_rejects_expired_and_not_yet_valid(void **state)
 {
 	(void)state;
-	struct cr_verifier *v = testca_verifier(T, NULL, 16);
-	EVP_PKEY *k;
-	time_t nb = time(NULL) - 60;
-	X509 *x = testca_cert(T, &k, 0, nb);
-	struct cr_peer p;
-	struct cm_err e = {0};
-	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, nb + 86400 + 1, &p, &e), -EBADMSG);
-	assert_non_null(strstr(e.msg, "expired"));
-	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, nb - 1, &p, &e), -EBADMSG);
-	assert_non_null(strstr(e.msg, "not yet valid"));
-	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, nb + 86400, &p, &e), 0); /* inclusive */
-	X509_free(x);
-	EVP_PKEY_free(k);
-	cr_verifier_free(v);
+	struct subject s;
+	subject_new(&s, T, NULL, 16, time(NULL));
+	time_t nb = s.now - 60;
+	assert_int_equal(subject_verify(&s, "sim", nb + 86400 + 1), -EBADMSG);
+	assert_non_null(strstr(s.e.msg, "expired"));
+	assert_int_equal(subject_verify(&s, "sim", nb - 1), -EBADMSG);
+	assert_non_null(strstr(s.e.msg, "not yet valid"));
+	assert_int_equal(subject_verify(&s, "sim", nb + 86400), 0); /* inclusive */
+	subject_free(&s);
 }
 
 /* A policy file pinning the test root, plus `extra` JSON members. */
@@ -128,9 +180,9 @@ static char *write_policy_json(const char *extra)
 	X509_free(root);
 	cm_hex_encode(id, 48, idhex, sizeof(idhex));
 	snprintf(path, sizeof(path), "%s/policy.json", dir);
-	FILE *f = fopen(path, "w");
-	fprintf(f, "{\"root_key_ids\":[\"%s\"],%s}\n", idhex, extra);
-	fclose(f);
+	char json[512];
+	snprintf(json, sizeof(json), "{\"root_key_ids\":[\"%s\"],%s}\n", idhex, extra);
+	test_write_text(path, json);
 	free(dir);
 	return path;
 }
@@ -145,70 +197,44 @@ static char *write_policy(const char *image_hash_hex)
 static void test_verify_rejects_disallowed_image_hash(void **state)
 {
 	(void)state;
-	EVP_PKEY *k;
-	time_t now = time(NULL);
-	X509 *x = testca_cert(T, &k, 0, now - 60);
-	struct cr_peer p;
-	struct cm_err e = {0};
+	struct subject s;
 	/* find the real image hash with a permissive policy */
-	struct cr_verifier *v = testca_verifier(T, NULL, 16);
-	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, now, &p, &e), 0);
-	cr_verifier_free(v);
+	subject_new(&s, T, NULL, 16, time(NULL));
+	assert_int_equal(subject_verify(&s, "sim", s.now), 0);
+	cr_verifier_free(s.v);
 	char good[65], bad[65];
-	cm_hex_encode(p.image_hash, 32, good, sizeof(good));
+	cm_hex_encode(s.p.image_hash, 32, good, sizeof(good));
 	memcpy(bad, good, sizeof(bad));
 	bad[0] = bad[0] == '0' ? '1' : '0';
 
-	v = testca_verifier(T, write_policy(bad), 16);
-	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, now, &p, &e), -EACCES);
-	assert_string_equal(p.failed_check, "policy_image_hash");
+	s.v = testca_verifier(T, write_policy(bad), 16);
+	assert_int_equal(subject_verify(&s, "sim", s.now), -EACCES);
+	assert_string_equal(s.p.failed_check, "policy_image_hash");
 	/* a cached evidence result does not bypass the allowlist */
-	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, now, &p, &e), -EACCES);
-	assert_true(p.cached);
-	cr_verifier_free(v);
+	assert_int_equal(subject_verify(&s, "sim", s.now), -EACCES);
+	assert_true(s.p.cached);
+	cr_verifier_free(s.v);
 
-	v = testca_verifier(T, write_policy(good), 16);
-	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, now, &p, &e), 0);
-	cr_verifier_free(v);
-	X509_free(x);
-	EVP_PKEY_free(k);
-}
-
-static X509 *resign_with_ext(X509 *x, EVP_PKEY *k, const char *oid, int critical)
-{
-	ASN1_OBJECT *o = OBJ_txt2obj(oid, 1);
-	ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
-	ASN1_OCTET_STRING_set(os, (const unsigned char *)"x", 1);
-	X509_EXTENSION *ext = X509_EXTENSION_create_by_OBJ(NULL, o, critical, os);
-	assert_int_equal(X509_add_ext(x, ext, -1), 1);
-	assert_true(X509_sign(x, k, NULL) > 0);
-	X509_EXTENSION_free(ext);
-	ASN1_OCTET_STRING_free(os);
-	ASN1_OBJECT_free(o);
-	return x;
+	s.v = testca_verifier(T, write_policy(good), 16);
+	assert_int_equal(subject_verify(&s, "sim", s.now), 0);
+	subject_free(&s);
 }
 
 static void test_verify_rejects_unknown_critical_extension(void **state)
 {
 	(void)state;
-	struct cr_verifier *v = testca_verifier(T, NULL, 16);
-	EVP_PKEY *k;
-	time_t now = time(NULL);
-	struct cr_peer p;
-	struct cm_err e = {0};
-	X509 *x = testca_cert(T, &k, 0, now - 60);
-	resign_with_ext(x, k, "1.3.6.1.4.1.12345.9", 0);
-	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, now, &p, &e), 0); /* non-critical: fine */
-	X509_free(x);
-	EVP_PKEY_free(k);
-	x = testca_cert(T, &k, 0, now - 60);
-	resign_with_ext(x, k, "1.3.6.1.4.1.12345.9", 1);
-	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, now, &p, &e), -EBADMSG);
-	assert_non_null(strstr(e.msg, "unknown critical extension 1.3.6.1.4.1.12345.9"));
-	assert_int_equal(cr_peer_verify(v, pol(v, "any"), x, now, &p, &e), -EBADMSG); /* any policy too */
-	X509_free(x);
-	EVP_PKEY_free(k);
-	cr_verifier_free(v);
+	struct subject s;
+	subject_new(&s, T, NULL, 16, time(NULL));
+	testca_resign_with_ext(s.x, s.k, "1.3.6.1.4.1.12345.9", 0);
+	assert_int_equal(subject_verify(&s, "sim", s.now), 0); /* non-critical: fine */
+	X509_free(s.x);
+	EVP_PKEY_free(s.k);
+	s.x = testca_cert(T, &s.k, 0, s.now - 60);
+	testca_resign_with_ext(s.x, s.k, "1.3.6.1.4.1.12345.9", 1);
+	assert_int_equal(subject_verify(&s, "sim", s.now), -EBADMSG);
+	assert_non_null(strstr(s.e.msg, "unknown critical extension 1.3.6.1.4.1.12345.9"));
+	assert_int_equal(subject_verify(&s, "any", s.now), -EBADMSG); /* any policy too */
+	subject_free(&s);
 }
 
 /* A certificate with Cocoon's extensions, for any key, signed by signer (self if NULL). */
@@ -258,70 +284,55 @@ static void test_verify_rejects_non_ed25519_key(void **state)
 static void test_verify_rejects_certificate_issued_by_another_key(void **state)
 {
 	(void)state;
-	struct cr_verifier *v = testca_verifier(T, NULL, 16);
 	struct cm_err e = {0};
-	EVP_PKEY *k = cr_key_new(&e), *ca = cr_key_new(&e);
-	size_t qlen;
-	uint8_t *q = testca_quote(T, k, 0, &qlen);
+	EVP_PKEY *ca = cr_key_new(&e);
+	struct quoted s;
+	quoted_new(&s, NULL);
 	struct cr_peer p;
 	/* leaf of a chain: issuer differs, signed by the CA key */
-	X509 *x = raw_cert(k, ca, "Some CA", q, qlen);
-	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, time(NULL), &p, &e), -EBADMSG);
+	X509 *x = raw_cert(s.k, ca, "Some CA", s.q, s.qlen);
+	assert_int_equal(cr_peer_verify(s.v, pol(s.v, "sim"), x, time(NULL), &p, &e), -EBADMSG);
 	assert_non_null(strstr(e.msg, "not self-signed"));
 	X509_free(x);
 	/* same names but signed by another key */
-	x = raw_cert(k, ca, "localhost", q, qlen);
-	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, time(NULL), &p, &e), -EBADMSG);
+	x = raw_cert(s.k, ca, "localhost", s.q, s.qlen);
+	assert_int_equal(cr_peer_verify(s.v, pol(s.v, "sim"), x, time(NULL), &p, &e), -EBADMSG);
 	X509_free(x);
-	free(q);
-	EVP_PKEY_free(k);
+	quoted_free(&s);
 	EVP_PKEY_free(ca);
-	cr_verifier_free(v);
 }
 
 static void test_verify_rejects_broken_quote(void **state)
 {
 	(void)state;
-	struct cr_verifier *v = testca_verifier(T, NULL, 16);
-	struct cm_err e = {0};
-	EVP_PKEY *k = cr_key_new(&e);
-	size_t qlen;
-	uint8_t *q = testca_quote(T, k, 0, &qlen);
-	struct cr_peer p;
+	struct quoted s;
+	quoted_new(&s, NULL);
 	/* a flipped byte in the TD body (MRTD) breaks the quote signature */
-	q[48 + 136] ^= 1;
-	assert_int_equal(verify_built(v, "sim", k, q, qlen, NULL, &p, &e), -EBADMSG);
-	assert_string_equal(p.failed_check, "quote_signature");
+	s.q[48 + 136] ^= 1;
+	assert_built_fails(s.v, "sim", s.k, s.q, s.qlen, NULL, -EBADMSG, "quote_signature");
 	/* truncated */
-	assert_int_equal(verify_built(v, "sim", k, q, 600, NULL, &p, &e), -EBADMSG);
-	assert_string_equal(p.failed_check, "quote_format");
+	assert_built_fails(s.v, "sim", s.k, s.q, 600, NULL, -EBADMSG, "quote_format");
 	/* no quote at all, under tdx; accepted under any */
-	assert_int_equal(verify_built(v, "sim", k, NULL, 0, NULL, &p, &e), -EBADMSG);
-	assert_string_equal(p.failed_check, "quote_missing");
-	assert_int_equal(verify_built(v, "any", k, NULL, 0, NULL, &p, &e), 0);
+	assert_built_fails(s.v, "sim", s.k, NULL, 0, NULL, -EBADMSG, "quote_missing");
+	struct cr_peer p;
+	struct cm_err e = {0};
+	assert_int_equal(verify_built(s.v, "any", s.k, NULL, 0, NULL, &p, &e), 0);
 	assert_false(p.attested);
-	free(q);
-	EVP_PKEY_free(k);
-	cr_verifier_free(v);
+	quoted_free(&s);
 }
 
 static void test_verify_rejects_event_log_not_matching_rtmr3(void **state)
 {
 	(void)state;
-	struct cr_verifier *v = testca_verifier(T, NULL, 16);
-	struct cm_err e = {0};
-	EVP_PKEY *k = cr_key_new(&e);
-	size_t qlen;
-	uint8_t *q = testca_quote(T, k, 0, &qlen);
+	struct quoted s;
+	quoted_new(&s, NULL);
+	assert_built_fails(s.v, "sim", s.k, s.q, s.qlen, "cocoon:spec.tree=ffff\ncocoon:tdx_inited\n", -EBADMSG,
+			   "event_log");
 	struct cr_peer p;
-	assert_int_equal(verify_built(v, "sim", k, q, qlen, "cocoon:spec.tree=ffff\ncocoon:tdx_inited\n", &p, &e),
-			 -EBADMSG);
-	assert_string_equal(p.failed_check, "event_log");
-	assert_int_equal(verify_built(v, "sim", k, q, qlen, test_event_log, &p, &e), 0);
+	struct cm_err e = {0};
+	assert_int_equal(verify_built(s.v, "sim", s.k, s.q, s.qlen, test_event_log, &p, &e), 0);
 	assert_true(p.has_event_log);
-	free(q);
-	EVP_PKEY_free(k);
-	cr_verifier_free(v);
+	quoted_free(&s);
 }
 
 static void test_verify_rejects_quote_from_untrusted_root(void **state)
@@ -384,23 +395,17 @@ static void test_collateral_reloaded_when_file_changes(void **state)
 	size_t len;
 	assert_int_equal(cm_read_file(T->collateral, 1 << 22, &buf, &len, &e), 0);
 	usleep(20000);
-	FILE *f = fopen(T->collateral, "w");
-	fwrite(buf, 1, len, f);
-	fclose(f);
+	test_write_file(T->collateral, buf, len);
 	assert_int_equal(cr_verifier_refresh(v, &e), 1);
 	/* a corrupt bundle is refused and the previous collateral kept */
 	usleep(20000);
-	f = fopen(T->collateral, "w");
-	fwrite(buf, 1, len / 2, f);
-	fclose(f);
+	test_write_file(T->collateral, buf, len / 2);
 	assert_true(cr_verifier_refresh(v, &e) < 0);
 	EVP_PKEY *k;
 	X509 *x = testca_cert(T, &k, 0, time(NULL) - 60);
 	struct cr_peer p;
 	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, time(NULL), &p, &e), 0);
-	f = fopen(T->collateral, "w");
-	fwrite(buf, 1, len, f);
-	fclose(f);
+	test_write_file(T->collateral, buf, len);
 	free(buf);
 	X509_free(x);
 	EVP_PKEY_free(k);
@@ -449,38 +454,29 @@ static void assert_collateral_missing(struct cr_verifier *v, const char *name, X
 static void test_collateral_directory_that_appears_later(void **state)
 {
 	(void)state;
-	struct cr_verifier *v = testca_verifier(T, NULL, 16);
+	struct subject s;
+	subject_new(&s, T, NULL, 16, time(NULL));
 	char *dir = test_tmpdir(), path[PATH_MAX], file[PATH_MAX + 32], gone[PATH_MAX + 8];
 	snprintf(path, sizeof(path), "%s/collateral", dir);
-	add_policy(v, "later", T->root, path);
-	EVP_PKEY *k;
-	time_t now = time(NULL);
-	X509 *x = testca_cert(T, &k, 0, now - 60);
-	assert_collateral_missing(v, "later", x, now, path, NULL);
-	struct cr_peer p;
-	struct cm_err e = {0};
-	assert_int_equal(cr_verifier_refresh(v, &e), 0); /* still absent: nothing to reload */
+	add_policy(s.v, "later", T->root, path);
+	assert_collateral_missing(s.v, "later", s.x, s.now, path, NULL);
+	assert_int_equal(cr_verifier_refresh(s.v, &s.e), 0); /* still absent: nothing to reload */
 	uint8_t *buf;
 	size_t len;
-	assert_int_equal(cm_read_file(T->collateral, 1 << 22, &buf, &len, &e), 0);
+	assert_int_equal(cm_read_file(T->collateral, 1 << 22, &buf, &len, &s.e), 0);
 	assert_int_equal(mkdir(path, 0755), 0);
 	snprintf(file, sizeof(file), "%s/00906ED50000.json", path);
-	FILE *f = fopen(file, "w");
-	assert_non_null(f);
-	assert_int_equal(fwrite(buf, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
+	test_write_file(file, buf, len);
 	free(buf);
-	assert_int_equal(cr_verifier_refresh(v, &e), 1);
-	assert_int_equal(cr_peer_verify(v, pol(v, "later"), x, now, &p, &e), 0);
+	assert_int_equal(cr_verifier_refresh(s.v, &s.e), 1);
+	assert_int_equal(subject_verify(&s, "later", s.now), 0);
 	/* the directory vanishes: the reload fails and the bundles stay */
 	snprintf(gone, sizeof(gone), "%s.gone", path);
 	assert_int_equal(rename(path, gone), 0);
-	assert_true(cr_verifier_refresh(v, &e) < 0);
-	assert_int_equal(cr_peer_verify(v, pol(v, "later"), x, now + 4000, &p, &e), 0);
-	assert_false(p.cached); /* verified with the kept bundles, not from the cache */
-	X509_free(x);
-	EVP_PKEY_free(k);
-	cr_verifier_free(v);
+	assert_true(cr_verifier_refresh(s.v, &s.e) < 0);
+	assert_int_equal(subject_verify(&s, "later", s.now + 4000), 0);
+	assert_false(s.p.cached); /* verified with the kept bundles, not from the cache */
+	subject_free(&s);
 	free(dir);
 }
 
@@ -489,22 +485,16 @@ static void test_collateral_directory_that_appears_later(void **state)
 static void test_cache_is_per_policy(void **state)
 {
 	(void)state;
-	struct cr_verifier *v = testca_verifier(T, NULL, 16);
+	struct subject s;
+	subject_new(&s, T, NULL, 16, time(NULL));
 	char *empty = test_tmpdir();
-	add_policy(v, "nocollateral", T->root, empty);
-	EVP_PKEY *k;
-	time_t now = time(NULL);
-	X509 *x = testca_cert(T, &k, 0, now - 60);
-	struct cr_peer p;
-	struct cm_err e = {0};
-	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, now, &p, &e), 0);
-	assert_refused(v, "nocollateral", x, now, "collateral_missing");
+	add_policy(s.v, "nocollateral", T->root, empty);
+	assert_int_equal(subject_verify(&s, "sim", s.now), 0);
+	assert_refused(s.v, "nocollateral", s.x, s.now, "collateral_missing");
 	/* and the first policy's entry is still there */
-	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, now, &p, &e), 0);
-	assert_true(p.cached);
-	X509_free(x);
-	EVP_PKEY_free(k);
-	cr_verifier_free(v);
+	assert_int_equal(subject_verify(&s, "sim", s.now), 0);
+	assert_true(s.p.cached);
+	subject_free(&s);
 	free(empty);
 }
 
@@ -513,10 +503,7 @@ static void write_collateral(const struct testca *t)
 	size_t len;
 	const char *b = ca_simca_collateral(t->ca, &len);
 	usleep(20000); /* a new mtime */
-	FILE *f = fopen(t->collateral, "w");
-	assert_non_null(f);
-	assert_int_equal(fwrite(b, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
+	test_write_file(t->collateral, b, len);
 }
 
 /* The FMSPC lookup over a directory of bundles: a peer whose platform has no bundle there is
@@ -535,32 +522,23 @@ static void test_collateral_lookup_by_fmspc(void **state)
 	snprintf(path, sizeof(path), "%s/00906ED50001.json", dir);
 	assert_int_equal(rename(t->collateral, path), 0);
 	snprintf(t->collateral, sizeof(t->collateral), "%s", dir);
-	struct cr_verifier *v = testca_verifier(t, NULL, 16);
-	EVP_PKEY *k;
-	time_t now = time(NULL);
-	X509 *x = testca_cert(t, &k, 0, now - 60);
-	assert_collateral_missing(v, "sim", x, now, "no collateral for the peer's FMSPC 00906ED50000",
+	struct subject s;
+	subject_new(&s, t, NULL, 16, time(NULL));
+	assert_collateral_missing(s.v, "sim", s.x, s.now, "no collateral for the peer's FMSPC 00906ED50000",
 				  "(bundles for 00906ED50001)");
-	struct cr_peer p;
-	struct cm_err e = {0};
 	/* the platform's bundle arrives (sorting after the other one) */
 	cp.tcb_fmspc[5] = 0x00;
-	assert_int_equal(ca_simca_reissue_collateral(t->ca, &cp, &e), 0);
+	assert_int_equal(ca_simca_reissue_collateral(t->ca, &cp, &s.e), 0);
 	size_t len;
 	const char *b = ca_simca_collateral(t->ca, &len);
 	snprintf(path, sizeof(path), "%s/00906ED50000.json.new", dir);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	assert_int_equal(fwrite(b, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
+	test_write_file(path, b, len);
 	char dst[PATH_MAX + 32];
 	snprintf(dst, sizeof(dst), "%s/ZZ-platform.json", dir);
 	assert_int_equal(rename(path, dst), 0);
-	assert_int_equal(cr_verifier_refresh(v, &e), 1);
-	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, now, &p, &e), 0);
-	X509_free(x);
-	EVP_PKEY_free(k);
-	cr_verifier_free(v);
+	assert_int_equal(cr_verifier_refresh(s.v, &s.e), 1);
+	assert_int_equal(subject_verify(&s, "sim", s.now), 0);
+	subject_free(&s);
 	testca_free(t);
 	free(dir);
 }
@@ -569,28 +547,21 @@ static void test_collateral_lookup_by_fmspc(void **state)
  * at now and then came from the cache at cached_at. */
 struct own {
 	struct testca *t;
-	struct cr_verifier *v;
-	EVP_PKEY *k;
-	X509 *x;
+	struct subject s;
 };
 
 static void own_new(struct own *o, const struct ca_simca_params *p, time_t now, time_t cached_at)
 {
 	o->t = testca_new_with(p);
-	o->v = testca_verifier(o->t, NULL, 16);
-	o->x = testca_cert(o->t, &o->k, 0, now - 60);
-	struct cr_peer peer;
-	struct cm_err e = {0};
-	assert_int_equal(cr_peer_verify(o->v, pol(o->v, "sim"), o->x, now, &peer, &e), 0);
-	assert_int_equal(cr_peer_verify(o->v, pol(o->v, "sim"), o->x, cached_at, &peer, &e), 0);
-	assert_true(peer.cached);
+	subject_new(&o->s, o->t, NULL, 16, now);
+	assert_int_equal(subject_verify(&o->s, "sim", now), 0);
+	assert_int_equal(subject_verify(&o->s, "sim", cached_at), 0);
+	assert_true(o->s.p.cached);
 }
 
 static void own_free(struct own *o)
 {
-	X509_free(o->x);
-	EVP_PKEY_free(o->k);
-	cr_verifier_free(o->v);
+	subject_free(&o->s);
 	testca_free(o->t);
 }
 
@@ -608,8 +579,8 @@ static void test_collateral_reload_flushes_cache(void **state)
 	cp.revoke_pck = true;
 	assert_int_equal(ca_simca_reissue_collateral(o.t->ca, &cp, &e), 0);
 	write_collateral(o.t);
-	assert_int_equal(cr_verifier_refresh(o.v, &e), 1);
-	assert_refused(o.v, "sim", o.x, now, "pck_revoked");
+	assert_int_equal(cr_verifier_refresh(o.s.v, &e), 1);
+	assert_refused(o.s.v, "sim", o.s.x, now, "pck_revoked");
 	own_free(&o);
 }
 
@@ -629,7 +600,7 @@ static void test_cache_expiry_capped_at_earliest_window_end(void **state)
 		*end[i] = (int64_t)now + 120;
 		struct own o;
 		own_new(&o, &cp, now, now + 60);
-		assert_refused(o.v, "sim", o.x, now + 121, checks[i]);
+		assert_refused(o.s.v, "sim", o.s.x, now + 121, checks[i]);
 		own_free(&o);
 	}
 }
@@ -687,15 +658,13 @@ static void test_fake_tdx_only_under_fake_tdx_policy(void **state)
 	snprintf(fc.name, sizeof(fc.name), "fake_pinned");
 	char *dir = test_tmpdir(), path[600];
 	snprintf(path, sizeof(path), "%s/fake.json", dir);
-	FILE *f = fopen(path, "w");
-	fputs("{\"image_hashes\":[\"" CR_FAKE_TDX_IMAGE_HASH "\"]}", f);
-	fclose(f);
+	test_write_text(path, "{\"image_hashes\":[\"" CR_FAKE_TDX_IMAGE_HASH "\"]}");
 	snprintf(fc.measure_policy, sizeof(fc.measure_policy), "%s", path);
 	assert_int_equal(cr_verifier_add_policy(v, &fc, &e), 0);
 	snprintf(path, sizeof(path), "%s/other.json", dir);
-	f = fopen(path, "w");
-	fprintf(f, "{\"image_hashes\":[\"%s\"]}", h);
-	fclose(f);
+	char json[128];
+	snprintf(json, sizeof(json), "{\"image_hashes\":[\"%s\"]}", h);
+	test_write_text(path, json);
 	snprintf(fc.name, sizeof(fc.name), "fake_other");
 	snprintf(fc.measure_policy, sizeof(fc.measure_policy), "%s", path);
 	assert_int_equal(cr_verifier_add_policy(v, &fc, &e), 0);
@@ -721,8 +690,7 @@ static void test_fake_tdx_only_under_fake_tdx_policy(void **state)
 	assert_memory_equal(p.regs.mrtd, zero, 48);
 	assert_memory_equal(p.regs.rtmr[3], zero, 48);
 	assert_int_equal(verify_built(v, "fake_pinned", k, rd, sizeof(rd), NULL, &p, &e), 0);
-	assert_int_equal(verify_built(v, "fake_other", k, rd, sizeof(rd), NULL, &p, &e), -EACCES);
-	assert_string_equal(p.failed_check, "policy_image_hash");
+	assert_built_fails(v, "fake_other", k, rd, sizeof(rd), NULL, -EACCES, "policy_image_hash");
 	/* the production policy refuses it: not a TDX quote */
 	assert_int_equal(verify_built(v, "sim", k, rd, sizeof(rd), NULL, &p, &e), -EBADMSG);
 	assert_string_equal(p.failed_check, "quote_format");
@@ -730,17 +698,13 @@ static void test_fake_tdx_only_under_fake_tdx_policy(void **state)
 	/* fake_tdx refuses another key's REPORTDATA, another size, a real quote, no quote */
 	uint8_t ord[CR_REPORT_DATA_LEN];
 	assert_int_equal(cr_report_data(other, ord, &e), 0);
-	assert_int_equal(verify_built(v, "fake", k, ord, sizeof(ord), NULL, &p, &e), -EBADMSG);
-	assert_string_equal(p.failed_check, "report_data");
-	assert_int_equal(verify_built(v, "fake", k, rd, 63, NULL, &p, &e), -EBADMSG);
-	assert_string_equal(p.failed_check, "quote_format");
+	assert_built_fails(v, "fake", k, ord, sizeof(ord), NULL, -EBADMSG, "report_data");
+	assert_built_fails(v, "fake", k, rd, 63, NULL, -EBADMSG, "quote_format");
 	size_t qlen;
 	uint8_t *q = testca_quote(T, k, 0, &qlen);
-	assert_int_equal(verify_built(v, "fake", k, q, qlen, NULL, &p, &e), -EBADMSG);
-	assert_string_equal(p.failed_check, "quote_format");
+	assert_built_fails(v, "fake", k, q, qlen, NULL, -EBADMSG, "quote_format");
 	free(q);
-	assert_int_equal(verify_built(v, "fake", k, NULL, 0, NULL, &p, &e), -EBADMSG);
-	assert_string_equal(p.failed_check, "quote_missing");
+	assert_built_fails(v, "fake", k, NULL, 0, NULL, -EBADMSG, "quote_missing");
 	EVP_PKEY_free(k);
 	EVP_PKEY_free(other);
 	cr_verifier_free(v);
@@ -845,22 +809,16 @@ static void test_time_floor_from_collateral_issue_date(void **state)
 static void test_min_tcb_evaluation_data_number_refuses_old_collateral(void **state)
 {
 	(void)state;
-	struct cm_err e = {0};
-	time_t now = time(NULL);
-	EVP_PKEY *k;
-	X509 *x = testca_cert(T, &k, 0, now - 60);
-	struct cr_peer p;
-	struct cr_verifier *v =
-		testca_verifier(T, write_policy_json("\"allow_any_image\":true,\"min_tcb_evaluation_data_number\":18"), 4);
-	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, now, &p, &e), -EACCES);
-	assert_string_equal(p.failed_check, "policy_tcb_evaluation_data_number");
-	assert_non_null(strstr(e.msg, "17"));
-	cr_verifier_free(v);
-	v = testca_verifier(T, write_policy_json("\"allow_any_image\":true,\"min_tcb_evaluation_data_number\":17"), 4);
-	assert_int_equal(cr_peer_verify(v, pol(v, "sim"), x, now, &p, &e), 0);
-	cr_verifier_free(v);
-	X509_free(x);
-	EVP_PKEY_free(k);
+	struct subject s;
+	subject_new(&s, T, write_policy_json("\"allow_any_image\":true,\"min_tcb_evaluation_data_number\":18"), 4,
+		    time(NULL));
+	assert_int_equal(subject_verify(&s, "sim", s.now), -EACCES);
+	assert_string_equal(s.p.failed_check, "policy_tcb_evaluation_data_number");
+	assert_non_null(strstr(s.e.msg, "17"));
+	cr_verifier_free(s.v);
+	s.v = testca_verifier(T, write_policy_json("\"allow_any_image\":true,\"min_tcb_evaluation_data_number\":17"), 4);
+	assert_int_equal(subject_verify(&s, "sim", s.now), 0);
+	subject_free(&s);
 }
 
 int main(void)
