@@ -300,6 +300,17 @@ json_str() {
     printf '"%s"' "$s"
 }
 
+# write_marker_spec DIR [PERSISTENT_KEYS]: a spec with the persistent volume mounted on /data
+# (plus PERSISTENT_KEYS, e.g. ', "integrity": false') and the service "store": on a fresh
+# volume it writes /data/marker ("svc: wrote marker"), on a reopened one it prints it
+# ("svc: found written-by-boot-1"); then "svc: ready".
+SVC_MARKER='if [ -f /data/marker ]; then echo "svc: found $(cat /data/marker)";
+else echo "written-by-boot-1" > /data/marker && sync && echo "svc: wrote marker"; fi; echo "svc: ready"; exec sleep 1000'
+write_marker_spec() {
+    write_spec "$1" "{\"version\": 1, \"persistent\": {\"mount\": \"/data\"${2:-}},
+  \"services\": [{\"name\": \"store\", \"argv\": [\"/bin/sh\", \"-c\", $(json_str "$SVC_MARKER")], \"restart\": \"no\"}]}"
+}
+
 # sha256 FILE
 sha256() { sha256sum "$1" | cut -d' ' -f1; }
 
