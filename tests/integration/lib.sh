@@ -311,6 +311,18 @@ write_marker_spec() {
   \"services\": [{\"name\": \"store\", \"argv\": [\"/bin/sh\", \"-c\", $(json_str "$SVC_MARKER")], \"restart\": \"no\"}]}"
 }
 
+# boot_flipped_model IMG SPEC WHY: flips one byte inside IMG's erofs superblock (block 0, which
+# boot reads) and boots with IMG as model volume x and SPEC: dm-verity must report the block
+# (WHY) and the volume must not be mounted. A verity panic stops the kernel (panic=-1, no
+# reboot): vm_run waits for QEMU to exit.
+boot_flipped_model() {
+    flip_byte "$1" 1100
+    vm_run --initrd "$INITRD" --append "$(appliance_cmdline)" \
+        --disk "root=$WORK/root.img:ro" --disk "model-x=$1:ro" --spec "$2"
+    console_has 'device-mapper: verity: .*data block 0 is corrupted' "$3"
+    console_lacks '^cocoon-init: volume model-x: mounted'
+}
+
 # sha256 FILE
 sha256() { sha256sum "$1" | cut -d' ' -f1; }
 
