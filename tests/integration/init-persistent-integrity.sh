@@ -9,14 +9,8 @@ source "$(dirname "$0")/lib.sh"
 require_appliance
 make_appliance_root "$WORK/root.img"
 truncate -s 64M "$WORK/persistent.img"
-SVC='if [ -f /data/marker ]; then echo "svc: found $(cat /data/marker)";
-else echo "written-by-boot-1" > /data/marker && sync && echo "svc: wrote marker"; fi; echo "svc: ready"; exec sleep 1000'
-spec_json() {
-    echo "{\"version\": 1, \"persistent\": {\"mount\": \"/data\"$1},
-  \"services\": [{\"name\": \"store\", \"argv\": [\"/bin/sh\", \"-c\", $(json_str "$SVC")], \"restart\": \"no\"}]}"
-}
-write_spec "$WORK/spec" "$(spec_json "")"
-write_spec "$WORK/spec-plain" "$(spec_json ', "integrity": false')"
+write_marker_spec "$WORK/spec"
+write_marker_spec "$WORK/spec-plain" ', "integrity": false'
 ARGS=(--initrd "$INITRD" --append "$(appliance_cmdline cocoon.debug)" --disk "root=$WORK/root.img:ro"
       --disk "persistent=$WORK/persistent.img")
 LUKS_DATA=$((16 * 1024 * 1024))

@@ -16,10 +16,7 @@ command -v swtpm >/dev/null || fail "swtpm not found (make deps installs it)"
 make_appliance_root "$WORK/root.img"
 truncate -s 64M "$WORK/persistent.img"
 mkdir -p "$WORK/tpm"
-SVC='if [ -f /data/marker ]; then echo "svc: found $(cat /data/marker)";
-else echo "written-by-boot-1" > /data/marker && sync && echo "svc: wrote marker"; fi; echo "svc: ready"; exec sleep 1000'
-write_spec "$WORK/spec" "{\"version\": 1, \"persistent\": {\"mount\": \"/data\"},
-  \"services\": [{\"name\": \"store\", \"argv\": [\"/bin/sh\", \"-c\", $(json_str "$SVC")], \"restart\": \"no\"}]}"
+write_marker_spec "$WORK/spec"
 mkdir -p "$WORK/spec/keys"
 echo '{"pcrs": [9, 15]}' > "$WORK/spec/keys/tpm2.json"
 SWTPM_PID=

@@ -5,10 +5,7 @@ source "$(dirname "$0")/lib.sh"
 require_appliance
 make_appliance_root "$WORK/root.img"
 truncate -s 64M "$WORK/persistent.img"
-SVC='if [ -f /data/marker ]; then echo "svc: found $(cat /data/marker)";
-else echo "written-by-boot-1" > /data/marker && sync && echo "svc: wrote marker"; fi; echo "svc: ready"; exec sleep 1000'
-write_spec "$WORK/spec" "{\"version\": 1, \"persistent\": {\"mount\": \"/data\"},
-  \"services\": [{\"name\": \"store\", \"argv\": [\"/bin/sh\", \"-c\", $(json_str "$SVC")], \"restart\": \"no\"}]}"
+write_marker_spec "$WORK/spec"
 boot() {
     vm_boot_until_ready --initrd "$INITRD" --append "$(appliance_cmdline cocoon.debug)" \
         --disk "root=$WORK/root.img:ro" --disk "persistent=$WORK/persistent.img" --spec "$WORK/spec"

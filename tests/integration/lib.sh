@@ -300,6 +300,29 @@ json_str() {
     printf '"%s"' "$s"
 }
 
+# write_marker_spec DIR [PERSISTENT_KEYS]: a spec with the persistent volume mounted on /data
+# (plus PERSISTENT_KEYS, e.g. ', "integrity": false') and the service "store": on a fresh
+# volume it writes /data/marker ("svc: wrote marker"), on a reopened one it prints it
+# ("svc: found written-by-boot-1"); then "svc: ready".
+SVC_MARKER='if [ -f /data/marker ]; then echo "svc: found $(cat /data/marker)";
+else echo "written-by-boot-1" > /data/marker && sync && echo "svc: wrote marker"; fi; echo "svc: ready"; exec sleep 1000'
+write_marker_spec() {
+    write_spec "$1" "{\"version\": 1, \"persistent\": {\"mount\": \"/data\"${2:-}},
+  \"services\": [{\"name\": \"store\", \"argv\": [\"/bin/sh\", \"-c\", $(json_str "$SVC_MARKER")], \"restart\": \"no\"}]}"
+}
+
+# boot_flipped_model IMG SPEC WHY: flips one byte inside IMG's erofs superblock (block 0, which
+# boot reads) and boots with IMG as model volume x and SPEC: dm-verity must report the block
+# (WHY) and the volume must not be mounted. A verity panic stops the kernel (panic=-1, no
+# reboot): vm_run waits for QEMU to exit.
+boot_flipped_model() {
+    flip_byte "$1" 1100
+    vm_run --initrd "$INITRD" --append "$(appliance_cmdline)" \
+        --disk "root=$WORK/root.img:ro" --disk "model-x=$1:ro" --spec "$2"
+    console_has 'device-mapper: verity: .*data block 0 is corrupted' "$3"
+    console_lacks '^cocoon-init: volume model-x: mounted'
+}
+
 # sha256 FILE
 sha256() { sha256sum "$1" | cut -d' ' -f1; }
 

@@ -58,14 +58,37 @@ same_as_git() { # DIR: cocoon-measure's tree equals git's, and git's is a sha256
 }
 # blob FILE SHA1: the file is byte for byte Cocoon's published blob (git's sha1 blob id)
 blob() { check "$1 is Cocoon's blob $2" test "$(GIT_DEFAULT_HASH=sha1 git hash-object --no-filters "$1")" = "$2"; }
+# unit FILE SHA1: one of Cocoon's systemd units, its own [Unit] and [Service] lines on stdin,
+# then the console output and resource accounting lines every one of them ends with
+unit() {
+    { cat; printf '%s\n' StandardOutput=journal+console StandardError=journal+console '' \
+        '# Resource accounting (for health-monitor)' CPUAccounting=yes MemoryAccounting=yes IOAccounting=yes
+    } >"$1"
+    blob "$1" "$2"
+}
+# simple_unit FILE SHA1 DESCRIPTION COMMAND [WANTS]: a Type=simple service running COMMAND
+simple_unit() {
+    { printf '%s\n' "[Unit]" "Description=$3"
+      [ -z "${5:-}" ] || printf 'Wants=%s\n' "$5"
+      printf '%s\n' "" "[Service]" Type=simple "ExecStart=$4"
+    } | unit "$1" "$2"
+}
+# container_unit FILE SHA1 NAME IMAGE ARGS: the model server (NAME) in docker, pulled
+# from IMAGE, run with ARGS after the options both servers share
+container_unit() {
+    printf '%s\n' "[Unit]" "Description=$3 docker container" Requires=docker.service After=docker.service \
+        "" "[Service]" "ExecStartPre=/usr/bin/docker pull $4" \
+        "ExecStart=docker run --rm --gpus all --name %n -v /mnt/model:/model -p 8000:8000 --ipc=host $5" \
+        "ExecStop=-/usr/bin/docker stop %n" "" TimeoutStartSec=2h | unit "$1" "$2"
+}
 
 # --- Cocoon's stock spec directories ---
 S="$T/cocoon"
-mkdir -p "$S/spec-worker" "$S/spec-proxy" "$S/spec-client"
-cat >"$S/spec-client/.gitignore" <<'EOF'
-runtime
-EOF
-blob "$S/spec-client/.gitignore" e4d05d91a7d1ddd7c94c78d0d7ff0b7a15e658ff
+for d in spec-worker spec-proxy spec-client; do   # the same .gitignore in all three
+    mkdir -p "$S/$d"
+    printf 'runtime\n' >"$S/$d/.gitignore"
+    blob "$S/$d/.gitignore" e4d05d91a7d1ddd7c94c78d0d7ff0b7a15e658ff
+done
 cat >"$S/spec-client/client-config.json" <<'EOF'
 {
   "is_test": "$IS_DEBUG",
@@ -83,42 +106,10 @@ cat >"$S/spec-client/client-config.json" <<'EOF'
 }
 EOF
 blob "$S/spec-client/client-config.json" 6ef36a825d14804106e4914bf2e2f7b9e9975345
-cat >"$S/spec-proxy/.gitignore" <<'EOF'
-runtime
-EOF
-blob "$S/spec-proxy/.gitignore" e4d05d91a7d1ddd7c94c78d0d7ff0b7a15e658ff
-cat >"$S/spec-proxy/cocoon-proxy-runner.service" <<'EOF'
-[Unit]
-Description=TDX proxy-runner
-
-[Service]
-Type=simple
-ExecStart=/usr/bin/proxy-runner -c /run/spec/proxy-config.json
-StandardOutput=journal+console
-StandardError=journal+console
-
-# Resource accounting (for health-monitor)
-CPUAccounting=yes
-MemoryAccounting=yes
-IOAccounting=yes
-EOF
-blob "$S/spec-proxy/cocoon-proxy-runner.service" 7b7f75f9fb5ebacdaa405f73814a795bef24910b
-cat >"$S/spec-proxy/cocoon-router.service" <<'EOF'
-[Unit]
-Description=TDX router
-
-[Service]
-Type=simple
-ExecStart=/usr/bin/router -R 11001:localhost:11101@tdx -R 11002:localhost:11102@any --serialize-info -C /etc/tdx/tdx
-StandardOutput=journal+console
-StandardError=journal+console
-
-# Resource accounting (for health-monitor)
-CPUAccounting=yes
-MemoryAccounting=yes
-IOAccounting=yes
-EOF
-blob "$S/spec-proxy/cocoon-router.service" 42d9c1f83a106da8f320ec5ec2580e8fd7a65088
+simple_unit "$S/spec-proxy/cocoon-proxy-runner.service" 7b7f75f9fb5ebacdaa405f73814a795bef24910b \
+    "TDX proxy-runner" "/usr/bin/proxy-runner -c /run/spec/proxy-config.json"
+simple_unit "$S/spec-proxy/cocoon-router.service" 42d9c1f83a106da8f320ec5ec2580e8fd7a65088 \
+    "TDX router" "/usr/bin/router -R 11001:localhost:11101@tdx -R 11002:localhost:11102@any --serialize-info -C /etc/tdx/tdx"
 cat >"$S/spec-proxy/init" <<'EOF'
 #!/bin/bash
 set -euo pipefail
@@ -154,86 +145,16 @@ cat >"$S/spec-proxy/proxy-config.json" <<'EOF'
 }
 EOF
 blob "$S/spec-proxy/proxy-config.json" 6cddcd7e286b1314848426b2ee01fe4a677e606a
-cat >"$S/spec-worker/.gitignore" <<'EOF'
-runtime
-EOF
-blob "$S/spec-worker/.gitignore" e4d05d91a7d1ddd7c94c78d0d7ff0b7a15e658ff
-cat >"$S/spec-worker/cocoon-router.service" <<'EOF'
-[Unit]
-Description=TDX router
-Wants=vllm.service
-
-[Service]
-Type=simple
-ExecStart=/usr/bin/router -S 8116@tdx --serialize-info -C /etc/tdx/tdx
-StandardOutput=journal+console
-StandardError=journal+console
-
-# Resource accounting (for health-monitor)
-CPUAccounting=yes
-MemoryAccounting=yes
-IOAccounting=yes
-EOF
-blob "$S/spec-worker/cocoon-router.service" 9e7b216bad99a3857f3679ca7848ca40074be363
-cat >"$S/spec-worker/cocoon-sglang.service" <<'EOF'
-[Unit]
-Description=sglang docker container
-Requires=docker.service
-After=docker.service
-
-[Service]
-ExecStartPre=/usr/bin/docker pull lmsysorg/sglang:v0.5.5.post3@sha256:97fe3876fd7f0d27c72c79f612b024e08e9ac4ffdc52b5e4f81b7b53e1f3e819
-ExecStart=docker run --rm --gpus all --name %n -v /mnt/model:/model -p 8000:8000 --ipc=host --entrypoint=python3 lmsysorg/sglang:v0.5.5.post3@sha256:97fe3876fd7f0d27c72c79f612b024e08e9ac4ffdc52b5e4f81b7b53e1f3e819 -m sglang.launch_server --tp=1 --trust-remote-code --host 0.0.0.0 --port 8000 --model /model --served-model-name $MODEL_NAME --enable-cache-report
-ExecStop=-/usr/bin/docker stop %n
-
-TimeoutStartSec=2h
-StandardOutput=journal+console
-StandardError=journal+console
-
-# Resource accounting (for health-monitor)
-CPUAccounting=yes
-MemoryAccounting=yes
-IOAccounting=yes
-EOF
-blob "$S/spec-worker/cocoon-sglang.service" 44ab5f5716d0da7ff8ded6701b67bbbb48001e75
-cat >"$S/spec-worker/cocoon-vllm.service" <<'EOF'
-[Unit]
-Description=vllm docker container
-Requires=docker.service
-After=docker.service
-
-[Service]
-ExecStartPre=/usr/bin/docker pull vllm/vllm-openai:latest
-ExecStart=docker run --rm --gpus all --name %n -v /mnt/model:/model -p 8000:8000 --ipc=host vllm/vllm-openai:latest --model /model --served-model-name $MODEL_NAME --enable-prompt-tokens-details
-ExecStop=-/usr/bin/docker stop %n
-
-TimeoutStartSec=2h
-StandardOutput=journal+console
-StandardError=journal+console
-
-# Resource accounting (for health-monitor)
-CPUAccounting=yes
-MemoryAccounting=yes
-IOAccounting=yes
-EOF
-blob "$S/spec-worker/cocoon-vllm.service" 8bf10d86d23dcdf14ae4a814366d5f5f51417413
-cat >"$S/spec-worker/cocoon-worker-runner.service" <<'EOF'
-[Unit]
-Description=TDX VLLM proxy
-Wants=vllm.service
-
-[Service]
-Type=simple
-ExecStart=/usr/bin/worker-runner -c /run/spec/worker-config.json
-StandardOutput=journal+console
-StandardError=journal+console
-
-# Resource accounting (for health-monitor)
-CPUAccounting=yes
-MemoryAccounting=yes
-IOAccounting=yes
-EOF
-blob "$S/spec-worker/cocoon-worker-runner.service" 3c77dfc47355b1faf4f22e1e374d606359a466f3
+simple_unit "$S/spec-worker/cocoon-router.service" 9e7b216bad99a3857f3679ca7848ca40074be363 \
+    "TDX router" "/usr/bin/router -S 8116@tdx --serialize-info -C /etc/tdx/tdx" vllm.service
+container_unit "$S/spec-worker/cocoon-sglang.service" 44ab5f5716d0da7ff8ded6701b67bbbb48001e75 \
+    sglang lmsysorg/sglang:v0.5.5.post3@sha256:97fe3876fd7f0d27c72c79f612b024e08e9ac4ffdc52b5e4f81b7b53e1f3e819 \
+    '--entrypoint=python3 lmsysorg/sglang:v0.5.5.post3@sha256:97fe3876fd7f0d27c72c79f612b024e08e9ac4ffdc52b5e4f81b7b53e1f3e819 -m sglang.launch_server --tp=1 --trust-remote-code --host 0.0.0.0 --port 8000 --model /model --served-model-name $MODEL_NAME --enable-cache-report'
+container_unit "$S/spec-worker/cocoon-vllm.service" 8bf10d86d23dcdf14ae4a814366d5f5f51417413 \
+    vllm vllm/vllm-openai:latest \
+    'vllm/vllm-openai:latest --model /model --served-model-name $MODEL_NAME --enable-prompt-tokens-details'
+simple_unit "$S/spec-worker/cocoon-worker-runner.service" 3c77dfc47355b1faf4f22e1e374d606359a466f3 \
+    "TDX VLLM proxy" "/usr/bin/worker-runner -c /run/spec/worker-config.json" vllm.service
 cat >"$S/spec-worker/init" <<'EOF'
 #!/bin/bash
 set -euo pipefail

@@ -51,6 +51,7 @@
 
 #include "measure/ratls/cert.h"
 #include "measure/ratls/pow.h"
+#include "tests/ratls-engine/sockio.h"
 
 static bool g_server;
 static struct sockaddr_in g_next;  /* backend (server) or target (client) */
@@ -89,38 +90,6 @@ static int data_segs_in(int fd)
 	return (int)ti.tcpi_data_segs_in;
 }
 
-static int wait_in(int fd, int ms)
-{
-	struct pollfd p = {.fd = fd, .events = POLLIN};
-	return poll(&p, 1, ms);
-}
-
-static int read_exact(int fd, uint8_t *p, size_t n)
-{
-	while (n) {
-		if (wait_in(fd, 10000) <= 0)
-			return -1;
-		ssize_t r = recv(fd, p, n, 0);
-		if (r <= 0)
-			return -1;
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
-static int send_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* The PoW step of Cocoon's server; 0 when the TLS step may start. */
 static int pow_server(int fd, struct result *r)
 {
@@ -130,7 +99,7 @@ static int pow_server(int fd, struct result *r)
 	if (cr_pow_challenge_new(&ch, g_pow, &e))
 		return -1;
 	cr_pow_challenge_encode(&ch, buf);
-	if (send_all(fd, buf, CR_POW_CHALLENGE_LEN) || wait_in(fd, 10000) <= 0)
+	if (rt_send_all(fd, buf, CR_POW_CHALLENGE_LEN) || rt_wait_in(fd, 10000) <= 0)
 		return -1;
 	/* the one read: peeked, so the TLS library reads the ClientHello itself afterwards */
 	ssize_t n = recv(fd, buf, sizeof(buf), MSG_PEEK);
@@ -162,11 +131,11 @@ static int pow_client(int fd)
 	uint8_t ch[CR_POW_CHALLENGE_LEN], resp[CR_POW_RESPONSE_LEN];
 	struct cr_pow_challenge c;
 	int64_t nonce;
-	if (read_exact(fd, ch, sizeof(ch)) || cr_pow_challenge_decode(ch, &c, &e) ||
+	if (rt_recv_exact(fd, ch, sizeof(ch), 10000) || cr_pow_challenge_decode(ch, &c, &e) ||
 	    cr_pow_solve(&c, CR_POW_CLIENT_MAX_DIFFICULTY, &nonce, &e))
 		return -1;
 	cr_pow_response_encode(nonce, resp);
-	return send_all(fd, resp, sizeof(resp));
+	return rt_send_all(fd, resp, sizeof(resp));
 }
 
 /* Cocoon's TlsPipeWorker on a readable TLS socket: wait for its wake-up; when the peer's FIN
@@ -217,7 +186,7 @@ static void relay(SSL *ssl, int tfd, int pfd, struct result *r)
 				}
 				int n = SSL_read(ssl, buf, sizeof(buf));
 				if (n > 0) {
-					if (send_all(pfd, buf, (size_t)n)) {
+					if (rt_send_all(pfd, buf, (size_t)n)) {
 						r->end = "plain_side_write_error";
 						return;
 					}

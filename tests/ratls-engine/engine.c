@@ -21,25 +21,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "tests/ratls-engine/sockio.h"
+
 #define REQ_MAX 65536
 
 static int g_tokens = 16;
 static int g_delay_us;
 static int g_peer_info;
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 static int chunk(int fd, const char *data, size_t n)
 {
@@ -49,14 +37,14 @@ static int chunk(int fd, const char *data, size_t n)
 		return -1;
 	memcpy(b + h, data, n);
 	memcpy(b + (size_t)h + n, "\r\n", 2);
-	return write_all(fd, b, (size_t)h + n + 2);
+	return rt_send_all(fd, b, (size_t)h + n + 2);
 }
 
 static int stream_completion(int fd, int tokens, unsigned long long id)
 {
 	static const char head[] = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
 				   "Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n\r\n";
-	if (write_all(fd, head, sizeof(head) - 1))
+	if (rt_send_all(fd, head, sizeof(head) - 1))
 		return -1;
 	char ev[512];
 	for (int i = 0; i < tokens; i++) {
@@ -70,7 +58,7 @@ static int stream_completion(int fd, int tokens, unsigned long long id)
 			usleep((useconds_t)g_delay_us);
 	}
 	static const char done[] = "data: [DONE]\n\n";
-	if (chunk(fd, done, sizeof(done) - 1) || write_all(fd, "0\r\n\r\n", 5))
+	if (chunk(fd, done, sizeof(done) - 1) || rt_send_all(fd, "0\r\n\r\n", 5))
 		return -1;
 	return 0;
 }
@@ -131,7 +119,7 @@ static void *serve(void *arg)
 		int rc;
 		if (!strncmp(req, "GET /health ", 12)) {
 			static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n";
-			rc = write_all(fd, ok, sizeof(ok) - 1);
+			rc = rt_send_all(fd, ok, sizeof(ok) - 1);
 		} else if (!strncmp(req, "POST /v1/chat/completions ", 26) || !strncmp(req, "POST /v1/completions ", 21)) {
 			int tokens = g_tokens;
 			char *mt = strstr(req + hlen, "\"max_tokens\"");
@@ -142,7 +130,7 @@ static void *serve(void *arg)
 			rc = stream_completion(fd, tokens, __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED));
 		} else {
 			static const char nf[] = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
-			rc = write_all(fd, nf, sizeof(nf) - 1);
+			rc = rt_send_all(fd, nf, sizeof(nf) - 1);
 		}
 		req[hlen + clen] = saved;
 		if (rc)

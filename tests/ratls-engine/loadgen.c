@@ -40,6 +40,7 @@
 #include "measure/ratls/cert.h"
 #include "measure/ratls/peer.h"
 #include "measure/ratls/pow.h"
+#include "tests/ratls-engine/sockio.h"
 
 enum mode { M_PLAIN, M_TLS, M_RATLS };
 
@@ -91,28 +92,14 @@ static ssize_t io_read(struct io *io, char *p, size_t n)
 
 static int io_write(struct io *io, const char *p, size_t n)
 {
-	while (n) {
-		ssize_t w = io->ssl ? SSL_write(io->ssl, p, (int)n) : send(io->fd, p, n, MSG_NOSIGNAL);
-		if (w < 0 && !io->ssl && errno == EINTR)
-			continue;
+	if (!io->ssl)
+		return rt_send_all(io->fd, p, n);
+	while (n) { /* partial writes are enabled on cocoon-ratls contexts */
+		int w = SSL_write(io->ssl, p, (int)n);
 		if (w <= 0)
 			return -1;
 		p += w;
 		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int read_exact(int fd, uint8_t *p, size_t n)
-{
-	while (n) {
-		ssize_t r = recv(fd, p, n, 0);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		p += r;
-		n -= (size_t)r;
 	}
 	return 0;
 }
@@ -137,7 +124,7 @@ static int open_conn(struct io *io, char *err, size_t errn)
 		struct cr_pow_challenge c;
 		struct cm_err e = {0};
 		int64_t nonce;
-		if (read_exact(io->fd, ch, sizeof(ch)) || cr_pow_challenge_decode(ch, &c, &e) ||
+		if (rt_recv_exact(io->fd, ch, sizeof(ch), -1) || cr_pow_challenge_decode(ch, &c, &e) ||
 		    cr_pow_solve(&c, CR_POW_CLIENT_MAX_DIFFICULTY, &nonce, &e)) {
 			snprintf(err, errn, "PoW: %s", e.msg[0] ? e.msg : "no challenge");
 			return -1;
