@@ -90,12 +90,43 @@ static void expect_fail(struct ev *x, const char *nonce, struct cm_gpu_policy *p
 	assert_string_equal(e.check, check);
 }
 
+/* expect_fail for the evidence of two fixture files under a policy (JSON text, or NULL for
+ * the default policy). */
+static void ev_expect_fail(const char *report, const char *chain, const char *policy_json, const char *nonce, int64_t t,
+			   const char *check)
+{
+	struct ev x;
+	struct cm_gpu_policy *p;
+	ev_load(&x, report, chain);
+	if (policy_json)
+		p = gpu_policy_json(policy_json);
+	else
+		assert_int_equal(cm_gpu_policy_default(&p, NULL), 0);
+	expect_fail(&x, nonce, p, t, check);
+	cm_gpu_policy_free(p);
+	ev_free(&x);
+}
+
 static const char *check_status(const struct cm_gpu_result *r, const char *name)
 {
 	for (unsigned i = 0; i < r->n_checks; i++)
 		if (strcmp(r->checks[i].name, name) == 0)
 			return r->checks[i].status;
 	return "(absent)";
+}
+
+/* The versions, UEID and RIM ids a verified report claims, its opaque field count, and an
+ * NVDEC0 status of 0x55. */
+static void assert_report_claims(const struct cm_gpu_result *r, const char *driver, const char *vbios, const char *ueid,
+				 const char *driver_rim_id, const char *vbios_rim_id, unsigned n_opaque_fields)
+{
+	assert_string_equal(r->driver_version, driver);
+	assert_string_equal(r->vbios_version, vbios);
+	assert_string_equal(r->ueid, ueid);
+	assert_string_equal(r->driver_rim_id, driver_rim_id);
+	assert_string_equal(r->vbios_rim_id, vbios_rim_id);
+	assert_int_equal(r->n_opaque_fields, n_opaque_fields);
+	assert_int_equal(r->nvdec0_status, 0x55);
 }
 
 /* G1: signature, chain, FWID pass; the claims of the fixtures README. */
@@ -108,20 +139,15 @@ static void test_g1_pass(void **state)
 	if (rc)
 		print_error("%s\n", e.msg);
 	assert_int_equal(rc, 0);
-	assert_string_equal(r.driver_version, "550.90.07");
-	assert_string_equal(r.vbios_version, "96.00.9F.00.01");
+	assert_report_claims(&r, "550.90.07", "96.00.9F.00.01", "478176379286082186618948445787393647364802107249",
+			     "NV_GPU_DRIVER_GH100_550.90.07", "NV_GPU_VBIOS_1010_0200_882_96009F0001", 14);
 	assert_string_equal(r.project, "1010");
 	assert_string_equal(r.project_sku, "0200");
 	assert_string_equal(r.chip_sku, "882");
 	assert_true(r.has_fwid);
 	assert_hex_equal(r.fwid, "f5c384aebb579217a2c66b17ed0f28e6a9b8d639041acd7b4721cec004f7275494ba94bb5cdfdb3055ee051762b1f75d");
 	assert_string_equal(r.hwmodel, "GH100 A01 GSP BROM");
-	assert_string_equal(r.ueid, "478176379286082186618948445787393647364802107249");
-	assert_string_equal(r.driver_rim_id, "NV_GPU_DRIVER_GH100_550.90.07");
-	assert_string_equal(r.vbios_rim_id, "NV_GPU_VBIOS_1010_0200_882_96009F0001");
 	assert_int_equal(r.n_blocks, 64);
-	assert_int_equal(r.n_opaque_fields, 14);
-	assert_int_equal(r.nvdec0_status, 0x55);
 	assert_false(r.rim_driver_ok || r.rim_vbios_ok);
 	assert_string_equal(check_status(&r, "signature"), "pass");
 	assert_string_equal(check_status(&r, "fwid"), "pass");
@@ -164,13 +190,8 @@ static void test_g2_fwid_policy_and_nonce(void **state)
 	assert_int_equal(verify(&x, G2_NONCE, lax, G2_TIME, &r, &e), 0);
 	assert_false(r.has_fwid);
 	assert_string_equal(check_status(&r, "fwid"), "skipped");
-	assert_string_equal(r.driver_version, "535.86.09");
-	assert_string_equal(r.vbios_version, "96.00.5E.00.01");
-	assert_string_equal(r.ueid, "395803620356496203949105887342232667833655422354");
-	assert_string_equal(r.driver_rim_id, "NV_GPU_DRIVER_GH100_535.86.09");
-	assert_string_equal(r.vbios_rim_id, "NV_GPU_VBIOS_1010_0200_882_96005E0001");
-	assert_int_equal(r.n_opaque_fields, 12);
-	assert_int_equal(r.nvdec0_status, 0x55);
+	assert_report_claims(&r, "535.86.09", "96.00.5E.00.01", "395803620356496203949105887342232667833655422354",
+			     "NV_GPU_DRIVER_GH100_535.86.09", "NV_GPU_VBIOS_1010_0200_882_96005E0001", 12);
 	expect_fail(&x, "0000000000000000000000000000000000000000000000000000000000000000", lax, G2_TIME, "gpu_nonce");
 	cm_gpu_policy_free(p);
 	cm_gpu_policy_free(lax);
@@ -181,12 +202,11 @@ static void test_g2_fwid_policy_and_nonce(void **state)
 static void test_g3_invalid_signature(void **state)
 {
 	(void)state;
+	ev_expect_fail(G3 "hopperAttestationReportInvalidSignature.txt", G3 "hopperCertChainExpired.txt", NULL, G1_NONCE,
+		       NOW, "gpu_signature");
+	/* The FWID does not match either. */
 	struct ev x;
 	ev_load(&x, G3 "hopperAttestationReportInvalidSignature.txt", G3 "hopperCertChainExpired.txt");
-	struct cm_gpu_policy *p;
-	assert_int_equal(cm_gpu_policy_default(&p, NULL), 0);
-	expect_fail(&x, G1_NONCE, p, NOW, "gpu_signature");
-	/* The FWID does not match either. */
 	struct cm_spdm_report *rep = malloc(sizeof(*rep));
 	struct cm_gpu_opaque od;
 	assert_int_equal(cm_spdm_parse(x.report, x.report_len, rep, NULL), 0);
@@ -202,7 +222,6 @@ static void test_g3_invalid_signature(void **state)
 	assert_memory_not_equal(fwid, od.fwid, 48);
 	sk_X509_pop_free(chain, X509_free);
 	free(rep);
-	cm_gpu_policy_free(p);
 	ev_free(&x);
 }
 
@@ -210,12 +229,8 @@ static void test_g3_invalid_signature(void **state)
 static void test_cross_pairing(void **state)
 {
 	(void)state;
-	struct ev x;
-	ev_load(&x, G2 "hopperAttestationReport.txt", G1 "hopperCertChain.txt");
-	struct cm_gpu_policy *p = gpu_policy_json("{\"fwid_required\": false}");
-	expect_fail(&x, G2_NONCE, p, G2_TIME, "gpu_signature");
-	cm_gpu_policy_free(p);
-	ev_free(&x);
+	ev_expect_fail(G2 "hopperAttestationReport.txt", G1 "hopperCertChain.txt", "{\"fwid_required\": false}", G2_NONCE,
+		       G2_TIME, "gpu_signature");
 }
 
 /* One flipped bit anywhere in the signed bytes or the signature breaks the signature; in the
@@ -447,28 +462,27 @@ static void test_policy(void **state)
 	expect_policy_fail("{\"rim_sha256\": [\"00\"]}", "rim_sha256");
 	expect_policy_fail("{\"fwid_required\": 1}", "fwid_required");
 	expect_policy_fail("[]", "object");
-	struct cm_gpu_policy *p = gpu_policy_json("{\"count_min\": 1, \"count_max\": 8, \"architectures\": [\"hopper\"],"
-					      " \"cc_required\": true, \"devtools_allowed\": false,"
-					      " \"production_required\": true, \"ppcie_allowed\": false, \"nvle_allowed\": false,"
-					      " \"fwid_required\": true, \"ocsp_required\": false, \"rim_required\": [\"driver\", \"vbios\"],"
-					      " \"rim_time\": \"verification\", \"driver_versions\": [\"550.90.07\"],"
-					      " \"vbios_versions\": [\"96.00.9f.00.01\"]}");
-	struct ev *x = &f->x;
-	/* the allow-lists pass (VBIOS case-insensitively); both RIMs required, no bundle */
-	expect_fail(x, G1_NONCE, p, NOW, "gpu_policy_rim_required");
-	cm_gpu_policy_free(p);
-	p = gpu_policy_json("{\"driver_versions\": [\"580.95.05\"]}");
-	expect_fail(x, G1_NONCE, p, NOW, "gpu_policy_driver");
-	cm_gpu_policy_free(p);
-	p = gpu_policy_json("{\"vbios_versions\": [\"96.00.5E.00.01\"]}");
-	expect_fail(x, G1_NONCE, p, NOW, "gpu_policy_vbios");
-	cm_gpu_policy_free(p);
-	p = gpu_policy_json("{\"architectures\": [\"blackwell\"]}");
-	expect_fail(x, G1_NONCE, p, NOW, "gpu_arch");
-	cm_gpu_policy_free(p);
-	p = gpu_policy_json("{\"ocsp_required\": true}");
-	expect_fail(x, G1_NONCE, p, NOW, "gpu_policy_ocsp_required");
-	cm_gpu_policy_free(p);
+	static const struct {
+		const char *json, *check;
+	} refused[] = {
+		/* the allow-lists pass (VBIOS case-insensitively); both RIMs required, no bundle */
+		{"{\"count_min\": 1, \"count_max\": 8, \"architectures\": [\"hopper\"],"
+		 " \"cc_required\": true, \"devtools_allowed\": false,"
+		 " \"production_required\": true, \"ppcie_allowed\": false, \"nvle_allowed\": false,"
+		 " \"fwid_required\": true, \"ocsp_required\": false, \"rim_required\": [\"driver\", \"vbios\"],"
+		 " \"rim_time\": \"verification\", \"driver_versions\": [\"550.90.07\"],"
+		 " \"vbios_versions\": [\"96.00.9f.00.01\"]}",
+		 "gpu_policy_rim_required"},
+		{"{\"driver_versions\": [\"580.95.05\"]}", "gpu_policy_driver"},
+		{"{\"vbios_versions\": [\"96.00.5E.00.01\"]}", "gpu_policy_vbios"},
+		{"{\"architectures\": [\"blackwell\"]}", "gpu_arch"},
+		{"{\"ocsp_required\": true}", "gpu_policy_ocsp_required"},
+	};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		struct cm_gpu_policy *p = gpu_policy_json(refused[i].json);
+		expect_fail(&f->x, G1_NONCE, p, NOW, refused[i].check);
+		cm_gpu_policy_free(p);
+	}
 }
 
 static void expect_system(const struct cm_gpu_system *s, const struct cm_gpu_policy *p, const char *check)
