@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "measure/predict/pe.h"
+#include "tests/unit/test_patch.h"
 #include "tests/unit/testutil.h"
 
 #define KERNEL "build/cache/kernel/vmlinuz"
@@ -140,31 +141,18 @@ static void test_truncated_kernel_rejected(void **state)
 static void test_corrupt_headers_rejected(void **state)
 {
 	(void)state;
-	uint8_t *c = malloc(klen);
 	uint32_t lfanew = cm_le32(k + 0x3c);
 	size_t opt = lfanew + 24;
-	memcpy(c, k, klen);
-	c[lfanew] = 'X';
-	expect_error(c, klen, "PE signature");
-	memcpy(c, k, klen);
-	cm_put_le16(c + opt, 0x107);
-	expect_error(c, klen, "magic");
-	memcpy(c, k, klen);
-	cm_put_le32(c + opt + 108, 17);
-	expect_error(c, klen, "NumberOfRvaAndSizes");
-	memcpy(c, k, klen);
-	cm_put_le16(c + lfanew + 6, 0);
-	expect_error(c, klen, "section count");
-	memcpy(c, k, klen);
-	cm_put_le32(c + opt + 60, 0x10);
-	expect_error(c, klen, "SizeOfHeaders");
-	memcpy(c, k, klen);
-	cm_put_le16(c + lfanew + 20, 0x20);
-	expect_error(c, klen, "SizeOfOptionalHeader");
-	memcpy(c, k, klen);
-	cm_put_le32(c + 0x3c, 0x10);
-	expect_error(c, klen, "e_lfanew");
-	free(c);
+	const struct test_patch patches[] = {
+		{lfanew, 1, 'X', "PE signature"},
+		{opt, 2, 0x107, "magic"},
+		{opt + 108, 4, 17, "NumberOfRvaAndSizes"},
+		{lfanew + 6, 2, 0, "section count"},
+		{opt + 60, 4, 0x10, "SizeOfHeaders"},
+		{lfanew + 20, 2, 0x20, "SizeOfOptionalHeader"},
+		{0x3c, 4, 0x10, "e_lfanew"},
+	};
+	test_patches_expect(k, klen, patches, sizeof(patches) / sizeof(patches[0]), expect_error);
 }
 
 static void test_unsigned_image_hashes_trailing_bytes(void **state)

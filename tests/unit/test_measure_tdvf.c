@@ -5,6 +5,7 @@
 
 #include "measure/core/digest.h"
 #include "measure/predict/tdvf.h"
+#include "tests/unit/test_patch.h"
 #include "tests/unit/testutil.h"
 
 #define OVMF "tdx/measure/OVMF.fd"
@@ -26,12 +27,21 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* The TDVF metadata of the fixture (fails the test when it does not parse). */
+static void fw_parse(struct cm_tdvf *t)
+{
+	struct cm_err e = {0};
+	int rc = cm_tdvf_parse(fw, fwlen, t, &e);
+	if (rc)
+		print_error("%s\n", e.msg);
+	assert_int_equal(rc, 0);
+}
+
 static void test_parse_debian_ovmf_layout(void **state)
 {
 	(void)state;
 	struct cm_tdvf t;
-	struct cm_err e = {0};
-	assert_int_equal(cm_tdvf_parse(fw, fwlen, &t, &e), 0);
+	fw_parse(&t);
 	assert_int_equal(t.desc_offset, 0x3ff640);
 	assert_int_equal(t.n, 6);
 	static const struct cm_tdvf_section want[6] = {
@@ -66,7 +76,7 @@ static void test_mrtd_both_orders_match_python_reference(void **state)
 	(void)state;
 	struct cm_tdvf t;
 	struct cm_err e = {0};
-	assert_int_equal(cm_tdvf_parse(fw, fwlen, &t, &e), 0);
+	fw_parse(&t);
 	uint8_t page[48], sect[48];
 	assert_int_equal(cm_tdvf_mrtd(fw, fwlen, &t, 2ull << 30, CM_PAGE_ORDER_PER_PAGE, page, &e), 0);
 	assert_int_equal(cm_tdvf_mrtd(fw, fwlen, &t, 2ull << 30, CM_PAGE_ORDER_PER_SECTION, sect, &e), 0);
@@ -88,7 +98,7 @@ static void test_mrtd_differs_from_ubuntu_firmware_value(void **state)
 	struct cm_tdvf t;
 	struct cm_err e = {0};
 	uint8_t m[48];
-	assert_int_equal(cm_tdvf_parse(fw, fwlen, &t, &e), 0);
+	fw_parse(&t);
 	assert_int_equal(cm_tdvf_mrtd(fw, fwlen, &t, 2ull << 30, CM_PAGE_ORDER_PER_PAGE, m, &e), 0);
 	assert_memory_not_equal(m, ubuntu, 48);
 	assert_int_equal(cm_tdvf_mrtd(fw, fwlen, &t, 2ull << 30, CM_PAGE_ORDER_PER_SECTION, m, &e), 0);
@@ -102,7 +112,7 @@ static void test_mrtd_changes_with_one_bfv_byte(void **state)
 	struct cm_tdvf t;
 	struct cm_err e = {0};
 	uint8_t a[48], b[48];
-	assert_int_equal(cm_tdvf_parse(fw, fwlen, &t, &e), 0);
+	fw_parse(&t);
 	assert_int_equal(cm_tdvf_mrtd(fw, fwlen, &t, 2ull << 30, CM_PAGE_ORDER_PER_PAGE, a, &e), 0);
 	fw[0x100000] ^= 1; /* inside BFV */
 	assert_int_equal(cm_tdvf_mrtd(fw, fwlen, &t, 2ull << 30, CM_PAGE_ORDER_PER_PAGE, b, &e), 0);
@@ -118,7 +128,7 @@ static void hob_digest(uint64_t mem, uint8_t d[48], size_t *len, uint64_t *end)
 {
 	struct cm_tdvf t;
 	struct cm_err e = {0};
-	assert_int_equal(cm_tdvf_parse(fw, fwlen, &t, &e), 0);
+	fw_parse(&t);
 	uint8_t *hob;
 	assert_int_equal(cm_tdvf_td_hob(&t, mem, &hob, len, &e), 0);
 	cm_sha384(hob, *len, d);
@@ -129,15 +139,21 @@ static void hob_digest(uint64_t mem, uint8_t d[48], size_t *len, uint64_t *end)
 static void test_td_hob_digests_for_fixture_ram_sizes(void **state)
 {
 	(void)state;
-	uint8_t d[48];
-	size_t len;
-	uint64_t end;
-	hob_digest(2ull << 30, d, &len, &end);
-	assert_hex_equal(d, "0e35f1b315ba6c912cf791e5c79dd9d3a2b8704516aa27d4e5aa78fb09ede04aef2bbd02ac7a8734c48562b9c26ba35d");
-	hob_digest(4ull << 30, d, &len, &end);
-	assert_hex_equal(d, "02a008e63d55a77823c04a5513a5810d4e592dc41bf2596267c09eae5d4b4e3b329ae614973fb192297d8833d37a08fd");
-	hob_digest(16ull << 30, d, &len, &end);
-	assert_hex_equal(d, "794385a0fd4ad1933f2f10bc019228fe275b82a90d9cd73a0561ba3b3cc7ecfae40b1771fd78dc19a34a094bd4a5286b");
+	static const struct {
+		uint64_t mem;
+		const char *sha384;
+	} want[] = {
+		{2ull << 30, "0e35f1b315ba6c912cf791e5c79dd9d3a2b8704516aa27d4e5aa78fb09ede04aef2bbd02ac7a8734c48562b9c26ba35d"},
+		{4ull << 30, "02a008e63d55a77823c04a5513a5810d4e592dc41bf2596267c09eae5d4b4e3b329ae614973fb192297d8833d37a08fd"},
+		{16ull << 30, "794385a0fd4ad1933f2f10bc019228fe275b82a90d9cd73a0561ba3b3cc7ecfae40b1771fd78dc19a34a094bd4a5286b"},
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		uint8_t d[48];
+		size_t len;
+		uint64_t end;
+		hob_digest(want[i].mem, d, &len, &end);
+		assert_hex_equal(d, want[i].sha384);
+	}
 }
 
 static void test_td_hob_100g_layout(void **state)
@@ -152,16 +168,22 @@ static void test_td_hob_100g_layout(void **state)
 	assert_hex_equal(d, "329c16c6723bb2e4c3f83099e8926b192452cc9a92ef64e66ade454e9bcbeb5e36884c9eda2a8d708cddadbcbbe26ff8");
 }
 
+/* cm_tdvf_td_hob refuses t for a guest of mem bytes with an error that says needle. */
+static void expect_td_hob_error(const struct cm_tdvf *t, uint64_t mem, const char *needle)
+{
+	struct cm_err e = {0};
+	uint8_t *hob;
+	size_t len;
+	assert_true(cm_tdvf_td_hob(t, mem, &hob, &len, &e) < 0);
+	assert_non_null(strstr(e.msg, needle));
+}
+
 static void test_td_hob_rejects_tiny_memory(void **state)
 {
 	(void)state;
 	struct cm_tdvf t;
-	struct cm_err e = {0};
-	uint8_t *hob;
-	size_t len;
-	assert_int_equal(cm_tdvf_parse(fw, fwlen, &t, &e), 0);
-	assert_true(cm_tdvf_td_hob(&t, 1 << 20, &hob, &len, &e) < 0);
-	assert_non_null(strstr(e.msg, "memory size"));
+	fw_parse(&t);
+	expect_td_hob_error(&t, 1 << 20, "memory size");
 }
 
 static void test_cfv_digest(void **state)
@@ -172,7 +194,7 @@ static void test_cfv_digest(void **state)
 	const uint8_t *p;
 	size_t n;
 	uint8_t d[48];
-	assert_int_equal(cm_tdvf_parse(fw, fwlen, &t, &e), 0);
+	fw_parse(&t);
 	assert_int_equal(cm_tdvf_cfv(fw, fwlen, &t, &p, &n, &e), 0);
 	assert_int_equal(n, 0x84000);
 	cm_sha384(p, n, d);
@@ -199,52 +221,30 @@ static void test_parse_rejects_truncated_image(void **state)
 static void test_parse_rejects_bad_descriptor(void **state)
 {
 	(void)state;
-	uint8_t *c = malloc(fwlen);
-	memcpy(c, fw, fwlen);
-	c[0x3ff640] = 'X';
-	expect_parse_error(c, fwlen, "signature");
-	memcpy(c, fw, fwlen);
-	cm_put_le32(c + 0x3ff640 + 8, 2);
-	expect_parse_error(c, fwlen, "version");
-	memcpy(c, fw, fwlen);
-	cm_put_le32(c + 0x3ff640 + 12, 7);
-	expect_parse_error(c, fwlen, "length");
-	memcpy(c, fw, fwlen);
-	cm_put_le32(c + 0x3ff640 + 12, 1000);
-	expect_parse_error(c, fwlen, "section count");
-	memcpy(c, fw, fwlen);
-	c[0x3ff640 - 1] ^= 0xff; /* metadata GUID */
-	expect_parse_error(c, fwlen, "GUID");
-	free(c);
+	const struct test_patch patches[] = {
+		{0x3ff640, 1, 'X', "signature"},
+		{0x3ff640 + 8, 4, 2, "version"},
+		{0x3ff640 + 12, 4, 7, "length"},
+		{0x3ff640 + 12, 4, 1000, "section count"},
+		{0x3ff640 - 1, 1, fw[0x3ff640 - 1] ^ 0xff, "GUID"}, /* metadata GUID */
+	};
+	test_patches_expect(fw, fwlen, patches, sizeof(patches) / sizeof(patches[0]), expect_parse_error);
 }
 
 static void test_parse_rejects_bad_sections(void **state)
 {
 	(void)state;
-	uint8_t *c = malloc(fwlen);
 	size_t s0 = 0x3ff640 + 16;
-	memcpy(c, fw, fwlen);
-	cm_put_le32(c + s0 + 24, 9);
-	expect_parse_error(c, fwlen, "unknown type");
-	memcpy(c, fw, fwlen);
-	cm_put_le64(c + s0 + 8, 0xffc84001);
-	expect_parse_error(c, fwlen, "page aligned");
-	memcpy(c, fw, fwlen);
-	cm_put_le32(c + s0 + 4, 0); /* BFV without data */
-	expect_parse_error(c, fwlen, "without data");
-	memcpy(c, fw, fwlen);
-	cm_put_le32(c + s0 + 32 * 2 + 4, 0x1000); /* TempMem with raw data */
-	expect_parse_error(c, fwlen, "with raw data");
-	memcpy(c, fw, fwlen);
-	cm_put_le32(c + s0, 0x3ff000); /* BFV data beyond the image */
-	expect_parse_error(c, fwlen, "beyond the image");
-	memcpy(c, fw, fwlen);
-	cm_put_le32(c + s0 + 28, 0x10);
-	expect_parse_error(c, fwlen, "attributes");
-	memcpy(c, fw, fwlen);
-	cm_put_le64(c + s0 + 16, 0x1000); /* raw > mem */
-	expect_parse_error(c, fwlen, "raw size exceeds");
-	free(c);
+	const struct test_patch patches[] = {
+		{s0 + 24, 4, 9, "unknown type"},
+		{s0 + 8, 8, 0xffc84001, "page aligned"},
+		{s0 + 4, 4, 0, "without data"},                 /* BFV without data */
+		{s0 + 32 * 2 + 4, 4, 0x1000, "with raw data"},  /* TempMem with raw data */
+		{s0, 4, 0x3ff000, "beyond the image"},          /* BFV data beyond the image */
+		{s0 + 28, 4, 0x10, "attributes"},
+		{s0 + 16, 8, 0x1000, "raw size exceeds"},       /* raw > mem */
+	};
+	test_patches_expect(fw, fwlen, patches, sizeof(patches) / sizeof(patches[0]), expect_parse_error);
 }
 
 /* MR.EXTEND reads MemoryDataSize bytes from DataOffset: a size that wraps
@@ -260,7 +260,7 @@ static void test_parse_rejects_mr_extend_size_that_wraps(void **state)
 	expect_parse_error(c, fwlen, "beyond the image"); /* BFV/CFV data bound, before MR.EXTEND */
 	struct cm_tdvf t;
 	struct cm_err e = {0};
-	assert_int_equal(cm_tdvf_parse(fw, fwlen, &t, &e), 0);
+	fw_parse(&t);
 	t.s[0].mem_size = 0ull - 0x84000; /* a caller-built table gets the same check */
 	uint8_t mrtd[48];
 	assert_true(cm_tdvf_mrtd(fw, fwlen, &t, 2ull << 30, CM_PAGE_ORDER_PER_PAGE, mrtd, &e) < 0);
@@ -274,15 +274,14 @@ static void test_mrtd_work_is_bounded(void **state)
 {
 	(void)state;
 	size_t s0 = 0x3ff640 + 16;
+	const struct test_patch patches[] = {
+		/* CFV: QEMU copies MemoryDataSize bytes from DataOffset, so they must be in the image */
+		{s0 + 32 + 16, 8, 0x1000000, "beyond the image"},
+		/* overlapping sections: TempMem 2 on top of the TD_HOB */
+		{s0 + 3 * 32 + 8, 8, 0x809000, "overlaps"},
+	};
+	test_patches_expect(fw, fwlen, patches, sizeof(patches) / sizeof(patches[0]), expect_parse_error);
 	uint8_t *c = malloc(fwlen);
-	/* CFV: QEMU copies MemoryDataSize bytes from DataOffset, so they must be in the image */
-	memcpy(c, fw, fwlen);
-	cm_put_le64(c + s0 + 32 + 16, 0x1000000);
-	expect_parse_error(c, fwlen, "beyond the image");
-	/* overlapping sections: TempMem 2 on top of the TD_HOB */
-	memcpy(c, fw, fwlen);
-	cm_put_le64(c + s0 + 3 * 32 + 8, 0x809000);
-	expect_parse_error(c, fwlen, "overlaps");
 	/* the documented cap: a TempMem of 2^64 - 1 MiB bytes would hash for years */
 	memcpy(c, fw, fwlen);
 	cm_put_le64(c + s0 + 2 * 32 + 8, 0x100000000ull);
@@ -293,7 +292,7 @@ static void test_mrtd_work_is_bounded(void **state)
 	struct cm_tdvf t;
 	struct cm_err e = {0};
 	uint8_t mrtd[48];
-	assert_int_equal(cm_tdvf_parse(fw, fwlen, &t, &e), 0);
+	fw_parse(&t);
 	assert_int_equal(cm_tdvf_mrtd(fw, fwlen, &t, 2ull << 30, CM_PAGE_ORDER_PER_PAGE, mrtd, &e), 0);
 	t.s[2].gpa = 0xC0000000ull; /* in the PCI hole of a 2 GiB guest */
 	assert_true(cm_tdvf_mrtd(fw, fwlen, &t, 2ull << 30, CM_PAGE_ORDER_PER_PAGE, mrtd, &e) < 0);
@@ -311,15 +310,12 @@ static void test_mrtd_work_is_bounded(void **state)
 static void test_parse_rejects_bad_guided_table(void **state)
 {
 	(void)state;
-	uint8_t *c = malloc(fwlen);
-	memcpy(c, fw, fwlen);
-	cm_put_le16(c + fwlen - 0x32, 5);
-	expect_parse_error(c, fwlen, "table length");
-	memcpy(c, fw, fwlen);
-	/* the last entry's length field, 18 bytes below the table end */
-	cm_put_le16(c + fwlen - 0x32 - 18, 3);
-	expect_parse_error(c, fwlen, "entry length");
-	free(c);
+	const struct test_patch patches[] = {
+		{fwlen - 0x32, 2, 5, "table length"},
+		/* the last entry's length field, 18 bytes below the table end */
+		{fwlen - 0x32 - 18, 2, 3, "entry length"},
+	};
+	test_patches_expect(fw, fwlen, patches, sizeof(patches) / sizeof(patches[0]), expect_parse_error);
 }
 
 static void test_parse_rejects_bad_metadata_offset(void **state)
@@ -351,21 +347,18 @@ static void test_td_hob_and_cfv_need_their_sections(void **state)
 {
 	(void)state;
 	struct cm_tdvf t;
-	struct cm_err e = {0};
-	uint8_t *hob;
-	size_t len;
-	const uint8_t *p;
-	assert_int_equal(cm_tdvf_parse(fw, fwlen, &t, &e), 0);
+	fw_parse(&t);
 	struct cm_tdvf u = t;
 	u.s[4].type = CM_TDVF_TEMP_MEM; /* no TD_HOB left */
-	assert_true(cm_tdvf_td_hob(&u, 2ull << 30, &hob, &len, &e) < 0);
-	assert_non_null(strstr(e.msg, "no TD_HOB"));
+	expect_td_hob_error(&u, 2ull << 30, "no TD_HOB");
 	u = t;
 	u.s[2].gpa = 0x100000000ull - 0x10000; /* TempMem in the PCI hole: not RAM */
-	assert_true(cm_tdvf_td_hob(&u, 2ull << 30, &hob, &len, &e) < 0);
-	assert_non_null(strstr(e.msg, "not inside one RAM entry"));
+	expect_td_hob_error(&u, 2ull << 30, "not inside one RAM entry");
 	u = t;
 	u.s[1].type = CM_TDVF_BFV;
+	struct cm_err e = {0};
+	const uint8_t *p;
+	size_t len;
 	assert_true(cm_tdvf_cfv(fw, fwlen, &u, &p, &len, &e) < 0);
 	assert_non_null(strstr(e.msg, "no CFV"));
 	assert_string_equal(cm_tdvf_type_name(7), "unknown");

@@ -1,0 +1,54 @@
+/* Corrupted copies of an image for the parser-rejection tests (test_measure_pe.c,
+ * test_measure_tdvf.c): each case overwrites one little-endian field of a fresh copy and
+ * names what the parser's error must say. */
+#ifndef COCOON_TEST_PATCH_H
+#define COCOON_TEST_PATCH_H
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "measure/core/util.h"
+#include "tests/unit/testutil.h"
+
+struct test_patch {
+	size_t off;         /* where the field starts */
+	unsigned width;     /* its size: 1, 2, 4 or 8 bytes */
+	uint64_t value;     /* what is written there, little-endian */
+	const char *needle; /* what the error message must contain */
+};
+
+static inline void test_patch_apply(uint8_t *buf, const struct test_patch *p)
+{
+	switch (p->width) {
+	case 1:
+		buf[p->off] = (uint8_t)p->value;
+		break;
+	case 2:
+		cm_put_le16(buf + p->off, (uint16_t)p->value);
+		break;
+	case 4:
+		cm_put_le32(buf + p->off, (uint32_t)p->value);
+		break;
+	case 8:
+		cm_put_le64(buf + p->off, p->value);
+		break;
+	default:
+		fail_msg("patch width %u", p->width);
+	}
+}
+
+/* For each patch: a copy of img[len] with the patch applied, passed to expect with its needle. */
+static inline void test_patches_expect(const uint8_t *img, size_t len, const struct test_patch *patches, size_t n,
+				       void (*expect)(const uint8_t *buf, size_t len, const char *needle))
+{
+	uint8_t *c = malloc(len);
+	assert_non_null(c);
+	for (size_t i = 0; i < n; i++) {
+		memcpy(c, img, len);
+		test_patch_apply(c, &patches[i]);
+		expect(c, len, patches[i].needle);
+	}
+	free(c);
+}
+
+#endif
