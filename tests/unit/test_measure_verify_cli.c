@@ -61,13 +61,19 @@ static int verify_json(const char *quote, const char *coll, const char *time)
 	return run(fx(quote), "--collateral", fx(coll), "--time", time, "--json", NULL);
 }
 
+/* verify_json exits with rc and prints this verdict and failed check ("" for none). */
+static void expect_verdict(const char *quote, const char *coll, const char *time, int rc, const char *verdict,
+			   const char *failed_check)
+{
+	assert_int_equal(verify_json(quote, coll, time), rc);
+	assert_string_equal(field("verdict"), verdict);
+	assert_string_equal(field("failed_check"), failed_check);
+}
+
 static void test_ok_quote_exits_zero(void **state)
 {
 	(void)state;
-	assert_int_equal(verify_json(QD "dcapqvl_tdx_quote.bin", QD "dcapqvl_tdx_quote_collateral.json", "1752919234"),
-			 CLI_OK);
-	assert_string_equal(field("verdict"), "ok");
-	assert_string_equal(field("failed_check"), "");
+	expect_verdict(QD "dcapqvl_tdx_quote.bin", QD "dcapqvl_tdx_quote_collateral.json", "1752919234", CLI_OK, "ok", "");
 	assert_string_equal(field("tcb_status"), "UpToDate");
 	assert_string_equal(field("advisory_ids"), "[]");
 	assert_string_equal(field("root_key_id"), "46e403bd34f05a3f2817ab9badcaacc7ffc98e0f261008cd30dae936cace18d5"
@@ -82,10 +88,8 @@ static void test_ok_quote_exits_zero(void **state)
 static void test_policy_rejection_exits_four(void **state)
 {
 	(void)state;
-	assert_int_equal(verify_json(QD "dcapqvl_sgx_quote.bin", QD "dcapqvl_sgx_quote_collateral.json", "1752919277"),
-			 CLI_REJECTED);
-	assert_string_equal(field("verdict"), "rejected");
-	assert_string_equal(field("failed_check"), "policy_tcb_status");
+	expect_verdict(QD "dcapqvl_sgx_quote.bin", QD "dcapqvl_sgx_quote_collateral.json", "1752919277", CLI_REJECTED,
+		       "rejected", "policy_tcb_status");
 	assert_string_equal(field("advisory_ids"), "[\"INTEL-SA-00289\",\"INTEL-SA-00615\"]");
 	char *dir = test_tmpdir(), pol[512];
 	snprintf(pol, sizeof(pol), "%s/policy.json", dir);
@@ -103,14 +107,10 @@ static void test_policy_rejection_exits_four(void **state)
 static void test_invalid_evidence_exits_three(void **state)
 {
 	(void)state;
-	assert_int_equal(verify_json(QD "dcapqvl_tdx_quote_neg_reportdata_flip.bin",
-				     QD "dcapqvl_tdx_quote_collateral.json", "1752919234"),
-			 CLI_INVALID_EVIDENCE);
-	assert_string_equal(field("verdict"), "invalid");
-	assert_string_equal(field("failed_check"), "quote_signature");
-	assert_int_equal(verify_json(QD "dcapqvl_tdx_quote.bin", QD "dcapqvl_tdx_quote_collateral.json", "1752919236"),
-			 CLI_INVALID_EVIDENCE);
-	assert_string_equal(field("failed_check"), "pck_crl_expired");
+	expect_verdict(QD "dcapqvl_tdx_quote_neg_reportdata_flip.bin", QD "dcapqvl_tdx_quote_collateral.json",
+		       "1752919234", CLI_INVALID_EVIDENCE, "invalid", "quote_signature");
+	expect_verdict(QD "dcapqvl_tdx_quote.bin", QD "dcapqvl_tdx_quote_collateral.json", "1752919236",
+		       CLI_INVALID_EVIDENCE, "invalid", "pck_crl_expired");
 }
 
 static void test_usage_and_input_errors(void **state)
