@@ -137,6 +137,14 @@ static void fake_setup(struct fake *f)
 	qgs_result = 0;
 }
 
+/* Remove root/rel (a file or a symbolic link). */
+static void remove_rel(const char *root, const char *rel)
+{
+	char p[512];
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	assert_int_equal(unlink(p), 0);
+}
+
 static const struct cl_check *find(const struct cl_report *r, const char *name)
 {
 	for (size_t i = 0; i < r->n; i++)
@@ -153,6 +161,16 @@ static void dump(const struct cl_report *r)
 }
 
 static struct cl_report rep;
+
+/* Run the checks on the fake host, which must fail; check name's detail must contain want. */
+static void expect_failed_check(struct fake *f, const char *name, const char *want)
+{
+	cl_check_host(&f->c, &f->h, &rep);
+	assert_false(rep.ok);
+	const char *detail = find(&rep, name)->detail;
+	if (!strstr(detail, want))
+		fail_msg("%s: '%s' lacks '%s'", name, detail, want);
+}
 
 static void check_passes_on_a_complete_tdx_host(void **s)
 {
@@ -180,11 +198,8 @@ static void check_says_tdx_is_absent_without_kvm_intel(void **s)
 	char p[512];
 	snprintf(p, sizeof(p), "rm -rf %s/sys/module/kvm_intel", f.root);
 	assert_int_equal(system(p), 0);
-	cl_check_host(&f.c, &f.h, &rep);
-	assert_false(rep.ok);
-	const struct cl_check *t = find(&rep, "tdx");
-	assert_int_equal(t->status, CL_FAIL);
-	assert_non_null(strstr(t->detail, "TDX is absent"));
+	expect_failed_check(&f, "tdx", "TDX is absent");
+	assert_int_equal(find(&rep, "tdx")->status, CL_FAIL);
 }
 
 static void check_says_tdx_is_absent_when_kvm_intel_has_no_tdx_parameter(void **s)
@@ -192,12 +207,8 @@ static void check_says_tdx_is_absent_when_kvm_intel_has_no_tdx_parameter(void **
 	(void)s;
 	struct fake f;
 	fake_setup(&f);
-	char p[512];
-	snprintf(p, sizeof(p), "%s/sys/module/kvm_intel/parameters/tdx", f.root);
-	unlink(p);
-	cl_check_host(&f.c, &f.h, &rep);
-	assert_false(rep.ok);
-	assert_non_null(strstr(find(&rep, "tdx")->detail, "TDX is absent: the host kernel's kvm_intel has no tdx"));
+	remove_rel(f.root, "sys/module/kvm_intel/parameters/tdx");
+	expect_failed_check(&f, "tdx", "TDX is absent: the host kernel's kvm_intel has no tdx");
 }
 
 static void check_says_tdx_is_disabled_when_parameter_is_n(void **s)
@@ -206,9 +217,7 @@ static void check_says_tdx_is_disabled_when_parameter_is_n(void **s)
 	struct fake f;
 	fake_setup(&f);
 	put(f.root, "sys/module/kvm_intel/parameters/tdx", "N\n");
-	cl_check_host(&f.c, &f.h, &rep);
-	assert_false(rep.ok);
-	assert_non_null(strstr(find(&rep, "tdx")->detail, "TDX is disabled in KVM"));
+	expect_failed_check(&f, "tdx", "TDX is disabled in KVM");
 }
 
 static void check_without_tdx_config_only_warns_about_tdx(void **s)
@@ -244,12 +253,8 @@ static void check_fails_gpu_without_iommu_group(void **s)
 	(void)s;
 	struct fake f;
 	fake_setup(&f);
-	char p[512];
-	snprintf(p, sizeof(p), "%s/sys/bus/pci/devices/0000:17:00.0/iommu_group", f.root);
-	unlink(p);
-	cl_check_host(&f.c, &f.h, &rep);
-	assert_false(rep.ok);
-	assert_non_null(strstr(find(&rep, "gpu:0000:17:00.0")->detail, "has no IOMMU group"));
+	remove_rel(f.root, "sys/bus/pci/devices/0000:17:00.0/iommu_group");
+	expect_failed_check(&f, "gpu:0000:17:00.0", "has no IOMMU group");
 }
 
 static void check_fails_when_firmware_differs_from_manifest(void **s)
@@ -258,11 +263,8 @@ static void check_fails_when_firmware_differs_from_manifest(void **s)
 	struct fake f;
 	fake_setup(&f);
 	put(f.root, "img/OVMF.fd", "another firmware");
-	cl_check_host(&f.c, &f.h, &rep);
-	assert_false(rep.ok);
-	const struct cl_check *c = find(&rep, "firmware");
-	assert_int_equal(c->status, CL_FAIL);
-	assert_non_null(strstr(c->detail, "does not match manifest.json"));
+	expect_failed_check(&f, "firmware", "does not match manifest.json");
+	assert_int_equal(find(&rep, "firmware")->status, CL_FAIL);
 	assert_int_equal(find(&rep, "image:vmlinuz")->status, CL_PASS);
 }
 
@@ -271,12 +273,8 @@ static void check_fails_when_image_file_is_missing(void **s)
 	(void)s;
 	struct fake f;
 	fake_setup(&f);
-	char p[512];
-	snprintf(p, sizeof(p), "%s/img/rootfs.img", f.root);
-	unlink(p);
-	cl_check_host(&f.c, &f.h, &rep);
-	assert_false(rep.ok);
-	assert_non_null(strstr(find(&rep, "image:rootfs.img")->detail, "cannot open"));
+	remove_rel(f.root, "img/rootfs.img");
+	expect_failed_check(&f, "image:rootfs.img", "cannot open");
 }
 
 static void check_fails_when_memory_is_short(void **s)
@@ -296,12 +294,9 @@ static void check_fails_when_persistent_disk_is_small_or_missing(void **s)
 	struct fake f;
 	fake_setup(&f);
 	f.c.persistent_size = 2 << 20;
-	cl_check_host(&f.c, &f.h, &rep);
-	assert_false(rep.ok);
-	assert_non_null(strstr(find(&rep, "disk:persistent")->detail, "smaller than persistent_size"));
+	expect_failed_check(&f, "disk:persistent", "smaller than persistent_size");
 	snprintf(f.c.persistent_disk, sizeof(f.c.persistent_disk), "%s/nope.img", f.root);
-	cl_check_host(&f.c, &f.h, &rep);
-	assert_non_null(strstr(find(&rep, "disk:persistent")->detail, "missing (create it"));
+	expect_failed_check(&f, "disk:persistent", "missing (create it");
 }
 
 static void check_fails_when_qgs_is_unreachable(void **s)
@@ -310,11 +305,8 @@ static void check_fails_when_qgs_is_unreachable(void **s)
 	struct fake f;
 	fake_setup(&f);
 	qgs_result = -ECONNRESET;
-	cl_check_host(&f.c, &f.h, &rep);
-	assert_false(rep.ok);
-	const struct cl_check *c = find(&rep, "qgs");
-	assert_int_equal(c->status, CL_FAIL);
-	assert_non_null(strstr(c->detail, "CID 2 port 4050"));
+	expect_failed_check(&f, "qgs", "CID 2 port 4050");
+	assert_int_equal(find(&rep, "qgs")->status, CL_FAIL);
 }
 
 static void check_fails_old_qemu_without_tdx_object(void **s)
@@ -325,9 +317,7 @@ static void check_fails_old_qemu_without_tdx_object(void **s)
 	put(f.root, "bin/qemu",
 	    "#!/bin/sh\ncase \"$1\" in\n--version) echo 'QEMU emulator version 7.2.22 (Debian 1:7.2+dfsg-7)';;\n"
 	    "-object) echo '  iommufd';;\nesac\n");
-	cl_check_host(&f.c, &f.h, &rep);
-	assert_false(rep.ok);
-	assert_non_null(strstr(find(&rep, "qemu")->detail, "QEMU 7.2.22 is older than 10.1"));
+	expect_failed_check(&f, "qemu", "QEMU 7.2.22 is older than 10.1");
 	assert_non_null(strstr(find(&rep, "qemu-tdx-object")->detail, "has no tdx-guest object"));
 }
 
