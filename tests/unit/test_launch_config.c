@@ -50,6 +50,18 @@ static void load_conf(const char *path, struct cl_config *c)
 	free(text);
 }
 
+/* The argv as --print renders it (a new string). */
+static char *print_argv(const struct cl_argv *a)
+{
+	char *out = NULL;
+	size_t outlen = 0;
+	FILE *f = open_memstream(&out, &outlen);
+	assert_non_null(f);
+	assert_int_equal(cl_argv_print(a, f), 0);
+	fclose(f);
+	return out;
+}
+
 static char *render(const struct cl_config *c)
 {
 	char cmdline[CL_CMDLINE_MAX];
@@ -60,14 +72,19 @@ static char *render(const struct cl_config *c)
 	struct cl_argv a;
 	if (cl_build_argv(c, &b, &a, &e) < 0)
 		fail_msg("%s", e.msg);
-	char *out = NULL;
-	size_t outlen = 0;
-	FILE *f = open_memstream(&out, &outlen);
-	assert_non_null(f);
-	assert_int_equal(cl_argv_print(&a, f), 0);
-	fclose(f);
+	char *out = print_argv(&a);
 	cl_argv_free(&a);
 	return out;
+}
+
+/* The argv that the configuration file conf gives for boot b (fails the test on an error). */
+static void build_from(const char *conf, const struct cl_boot *b, struct cl_argv *a)
+{
+	struct cl_config c;
+	struct cm_err e = { 0 };
+	load_conf(conf, &c);
+	if (cl_build_argv(&c, b, a, &e) < 0)
+		fail_msg("%s", e.msg);
 }
 
 static void check_golden(const char *name)
@@ -106,12 +123,9 @@ static void golden_argv_instance3(void **s) { (void)s; check_golden("instance3")
 static void tdx_argv_has_tdx_guest_object_and_machine(void **s)
 {
 	(void)s;
-	struct cl_config c;
-	load_conf(GOLDEN_DIR "/tdx.conf", &c);
 	struct cl_boot b = { .accel = "kvm", .cmdline = "x", .console = "stdio" };
 	struct cl_argv a;
-	struct cm_err e;
-	assert_int_equal(cl_build_argv(&c, &b, &a, &e), 0);
+	build_from(GOLDEN_DIR "/tdx.conf", &b, &a);
 	int obj = 0, mach = 0;
 	for (size_t i = 0; i + 1 < a.n; i++) {
 		if (!strcmp(a.v[i], "-object") &&
@@ -184,54 +198,58 @@ static int parse_text(const char *text, struct cl_config *c, struct cm_err *e)
 	return cl_config_parse(c, text, strlen(text), "t.conf", e);
 }
 
+/* parse_text refuses text; its message is msg exactly. */
+static void expect_parse_msg(const char *text, const char *msg)
+{
+	struct cl_config c;
+	struct cm_err e;
+	assert_true(parse_text(text, &c, &e) < 0);
+	assert_string_equal(e.msg, msg);
+}
+
+/* parse_text refuses text; its message contains needle. */
+static void expect_parse_has(const char *text, const char *needle)
+{
+	struct cl_config c;
+	struct cm_err e;
+	assert_true(parse_text(text, &c, &e) < 0);
+	if (!strstr(e.msg, needle))
+		fail_msg("'%s' lacks '%s'", e.msg, needle);
+}
+
 static void config_unknown_key_names_key_and_line(void **s)
 {
 	(void)s;
-	struct cl_config c;
-	struct cm_err e;
-	assert_true(parse_text("[node]\ntype = worker\n\nmemroy = 4G\n", &c, &e) < 0);
-	assert_string_equal(e.msg, "t.conf:4: unknown key 'memroy'");
+	expect_parse_msg("[node]\ntype = worker\n\nmemroy = 4G\n", "t.conf:4: unknown key 'memroy'");
 }
 
 static void config_duplicate_key_names_both_lines(void **s)
 {
 	(void)s;
-	struct cl_config c;
-	struct cm_err e;
-	assert_true(parse_text("[node]\nvcpus = 4\n# comment\nvcpus = 8\n", &c, &e) < 0);
-	assert_string_equal(e.msg, "t.conf:4: duplicate key vcpus (first set on line 2)");
+	expect_parse_msg("[node]\nvcpus = 4\n# comment\nvcpus = 8\n", "t.conf:4: duplicate key vcpus (first set on line 2)");
 }
 
 static void config_bad_value_names_key_and_line(void **s)
 {
 	(void)s;
-	struct cl_config c;
-	struct cm_err e;
-	assert_true(parse_text("[node]\nmemory = lots\n", &c, &e) < 0);
-	assert_non_null(strstr(e.msg, "t.conf:2: key memory: bad value 'lots'"));
-	assert_true(parse_text("[node]\ngpu = 0000:17:00\n", &c, &e) < 0);
-	assert_non_null(strstr(e.msg, "t.conf:2: key gpu: bad PCI address '0000:17:00'"));
-	assert_true(parse_text("[node]\nports = 80\n", &c, &e) < 0);
-	assert_non_null(strstr(e.msg, "t.conf:2: key ports: bad forward '80'"));
-	assert_true(parse_text("[node]\ninstance = 100\n", &c, &e) < 0);
-	assert_non_null(strstr(e.msg, "t.conf:2: key instance"));
-	assert_true(parse_text("[node]\nvsock_cid = 2\n", &c, &e) < 0);
-	assert_non_null(strstr(e.msg, "key vsock_cid"));
-	assert_true(parse_text("[node]\nimage_dir = /a,b\n", &c, &e) < 0);
-	assert_non_null(strstr(e.msg, "key image_dir"));
+	static const char *const bad[][2] = {
+		{"[node]\nmemory = lots\n", "t.conf:2: key memory: bad value 'lots'"},
+		{"[node]\ngpu = 0000:17:00\n", "t.conf:2: key gpu: bad PCI address '0000:17:00'"},
+		{"[node]\nports = 80\n", "t.conf:2: key ports: bad forward '80'"},
+		{"[node]\ninstance = 100\n", "t.conf:2: key instance"},
+		{"[node]\nvsock_cid = 2\n", "key vsock_cid"},
+		{"[node]\nimage_dir = /a,b\n", "key image_dir"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_parse_has(bad[i][0], bad[i][1]);
 }
 
 static void config_rejects_other_sections_and_keys_outside(void **s)
 {
 	(void)s;
-	struct cl_config c;
-	struct cm_err e;
-	assert_true(parse_text("vcpus = 4\n[node]\n", &c, &e) < 0);
-	assert_string_equal(e.msg, "t.conf:1: key vcpus outside the [node] section");
-	assert_true(parse_text("[node]\n[gpu]\n", &c, &e) < 0);
-	assert_string_equal(e.msg, "t.conf:2: unknown section [gpu] (only [node])");
-	assert_true(parse_text("# nothing\n", &c, &e) < 0);
-	assert_string_equal(e.msg, "t.conf: no [node] section");
+	expect_parse_msg("vcpus = 4\n[node]\n", "t.conf:1: key vcpus outside the [node] section");
+	expect_parse_msg("[node]\n[gpu]\n", "t.conf:2: unknown section [gpu] (only [node])");
+	expect_parse_msg("# nothing\n", "t.conf: no [node] section");
 }
 
 static void config_model_name_limited_by_serial_length(void **s)
@@ -240,13 +258,11 @@ static void config_model_name_limited_by_serial_length(void **s)
 	struct cl_config c;
 	struct cm_err e;
 	/* model-<8 chars>-verity = 21 bytes > 20 */
-	assert_true(parse_text("[node]\nmodel.abcdefgh = /a, /b\n", &c, &e) < 0);
-	assert_non_null(strstr(e.msg, "exceeds 20 bytes"));
+	expect_parse_has("[node]\nmodel.abcdefgh = /a, /b\n", "exceeds 20 bytes");
 	assert_int_equal(parse_text("[node]\nmodel.abcdefg = /a, /b\n", &c, &e), 0);
 	assert_int_equal(c.n_models, 1);
 	assert_string_equal(c.models[0].hash, "/b");
-	assert_true(parse_text("[node]\nmodel.a.b = /a\n", &c, &e) < 0);
-	assert_non_null(strstr(e.msg, "bad model name"));
+	expect_parse_has("[node]\nmodel.a.b = /a\n", "bad model name");
 }
 
 static void config_required_keys_are_reported(void **s)
@@ -346,13 +362,10 @@ static void shell_quote_leaves_safe_words_and_quotes_others(void **s)
 static void print_output_round_trips_through_sh(void **s)
 {
 	(void)s;
-	struct cl_config c;
-	load_conf(GOLDEN_DIR "/tdx_models.conf", &c);
-	struct cm_err e;
 	const char *weird = "a 'quoted' $HOME `x` \"y\" \\z";
 	struct cl_boot b = { .accel = "kvm", .cmdline = weird, .console = "stdio" };
 	struct cl_argv a;
-	assert_int_equal(cl_build_argv(&c, &b, &a, &e), 0);
+	build_from(GOLDEN_DIR "/tdx_models.conf", &b, &a);
 	char *dir = test_tmpdir();
 	char script[512], outp[512];
 	snprintf(script, sizeof(script), "%s/p.sh", dir);
@@ -386,17 +399,10 @@ static void print_output_round_trips_through_sh(void **s)
 static void print_without_cmdline_file_renders_cat(void **s)
 {
 	(void)s;
-	struct cl_config c;
-	load_conf(GOLDEN_DIR "/tdx.conf", &c);
 	struct cl_boot b = { .accel = "kvm", .cmdline_file = "/srv/cocoon/images/prod/cmdline", .console = "stdio" };
 	struct cl_argv a;
-	struct cm_err e;
-	assert_int_equal(cl_build_argv(&c, &b, &a, &e), 0);
-	char *out = NULL;
-	size_t n = 0;
-	FILE *f = open_memstream(&out, &n);
-	cl_argv_print(&a, f);
-	fclose(f);
+	build_from(GOLDEN_DIR "/tdx.conf", &b, &a);
+	char *out = print_argv(&a);
 	assert_non_null(strstr(out, "  -append \"$(cat /srv/cocoon/images/prod/cmdline)\" \\\n"));
 	free(out);
 	cl_argv_free(&a);
