@@ -30,6 +30,14 @@ static void parse_ok(const uint8_t *b, size_t n, struct cm_quote *q)
 	assert_int_equal(r, 0);
 }
 
+/* A fixture quote, read and parsed into q (fails the test when it does not parse). */
+static uint8_t *read_parsed(const char *rel, size_t *n, struct cm_quote *q)
+{
+	uint8_t *b = fixture_read(rel, n);
+	parse_ok(b, *n, q);
+	return b;
+}
+
 /* Parse must fail, and the message must mention want. */
 static void parse_fails(const uint8_t *b, size_t n, const char *want)
 {
@@ -48,10 +56,9 @@ static void test_cocoon_quote_fields(void **state)
 {
 	(void)state;
 	size_t n;
-	uint8_t *b = fixture_read(Q_COCOON, &n);
-	assert_int_equal(n, 5010);
 	struct cm_quote q;
-	parse_ok(b, n, &q);
+	uint8_t *b = read_parsed(Q_COCOON, &n, &q);
+	assert_int_equal(n, 5010);
 	assert_int_equal(q.version, 4);
 	assert_int_equal(q.tee_type, CM_TEE_TDX);
 	assert_int_equal(q.body_type, CM_BODY_TD10);
@@ -103,9 +110,8 @@ static void test_sgx_v3_quote_fields(void **state)
 {
 	(void)state;
 	size_t n;
-	uint8_t *b = fixture_read(Q_SGX, &n);
 	struct cm_quote q;
-	parse_ok(b, n, &q);
+	uint8_t *b = read_parsed(Q_SGX, &n, &q);
 	assert_int_equal(q.version, 3);
 	assert_int_equal(q.tee_type, CM_TEE_SGX);
 	assert_int_equal(q.body_type, CM_BODY_SGX);
@@ -135,9 +141,8 @@ static void test_v5_td15_quote_fields(void **state)
 {
 	(void)state;
 	size_t n;
-	uint8_t *b = fixture_read(Q_V5_GOTDX, &n);
 	struct cm_quote q;
-	parse_ok(b, n, &q);
+	uint8_t *b = read_parsed(Q_V5_GOTDX, &n, &q);
 	assert_int_equal(q.version, 5);
 	assert_int_equal(q.body_type, CM_BODY_TD15);
 	assert_int_equal(q.body_off, 54);
@@ -152,8 +157,7 @@ static void test_v5_td15_quote_fields(void **state)
 	assert_int_equal(q.qe_report.isv_svn, 7);
 	free(b);
 
-	b = fixture_read(Q_V5_OUTDATED, &n);
-	parse_ok(b, n, &q);
+	b = read_parsed(Q_V5_OUTDATED, &n, &q);
 	assert_int_equal(q.body_type, CM_BODY_TD15);
 	assert_int_equal(q.sig_data_len, 4300);
 	assert_int_equal(q.trailing, 0);
@@ -168,10 +172,9 @@ static void test_padded_ccel_quote(void **state)
 {
 	(void)state;
 	size_t n;
-	uint8_t *b = fixture_read(Q_COS, &n);
-	assert_int_equal(n, 8000);
 	struct cm_quote q;
-	parse_ok(b, n, &q);
+	uint8_t *b = read_parsed(Q_COS, &n, &q);
+	assert_int_equal(n, 8000);
 	assert_int_equal(q.sig_data_len, 4299);
 	assert_int_equal(q.trailing, 3065);
 	assert_true(cm_is_zero(q.td.report_data, 64));
@@ -198,9 +201,8 @@ static void test_pck_extension_of_each_quote(void **state)
 	};
 	for (size_t i = 0; i < sizeof(ex) / sizeof(ex[0]); i++) {
 		size_t n;
-		uint8_t *b = fixture_read(ex[i].quote, &n);
 		struct cm_quote q;
-		parse_ok(b, n, &q);
+		uint8_t *b = read_parsed(ex[i].quote, &n, &q);
 		struct cm_err e = {0};
 		STACK_OF(X509) *chain = cm_pem_chain_parse(q.cert_data, q.cert_data_len, &e);
 		assert_non_null(chain);
@@ -228,9 +230,8 @@ static void test_every_truncation_is_rejected(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(all_quotes) / sizeof(all_quotes[0]); i++) {
 		size_t n;
-		uint8_t *b = fixture_read(all_quotes[i], &n);
 		struct cm_quote q;
-		parse_ok(b, n, &q);
+		uint8_t *b = read_parsed(all_quotes[i], &n, &q);
 		size_t needed = q.sig_data_off + q.sig_data_len;
 		for (size_t len = 0; len < needed; len++) {
 			/* A fresh allocation of exactly len bytes, so ASan sees any over-read. */
@@ -331,9 +332,8 @@ static void test_pem_chain_quirks(void **state)
 {
 	(void)state;
 	size_t n;
-	uint8_t *b = fixture_read(Q_COCOON, &n);
 	struct cm_quote q;
-	parse_ok(b, n, &q);
+	uint8_t *b = read_parsed(Q_COCOON, &n, &q);
 	const uint8_t *pem = q.cert_data;
 	size_t plen = q.cert_data_len;
 	assert_int_equal(pem[plen - 1], 0); /* the real chain ends with "\n\0" */
@@ -404,9 +404,8 @@ static void test_json_has_the_documented_keys(void **state)
 					"rtmr0", "rtmr1", "rtmr2", "rtmr3", "report_data", "td_attributes",
 					"xfam", "fmspc", "image_hash"};
 	size_t n;
-	uint8_t *b = fixture_read(Q_COCOON, &n);
 	struct cm_quote q;
-	parse_ok(b, n, &q);
+	uint8_t *b = read_parsed(Q_COCOON, &n, &q);
 	json_object *o = NULL, *v;
 	struct cm_err e = {0};
 	assert_int_equal(cm_quote_to_json(&q, &o, &e), 0);
@@ -420,8 +419,7 @@ static void test_json_has_the_documented_keys(void **state)
 	json_object_put(o);
 	free(b);
 
-	b = fixture_read(Q_SGX, &n);
-	parse_ok(b, n, &q);
+	b = read_parsed(Q_SGX, &n, &q);
 	assert_int_equal(cm_quote_to_json(&q, &o, &e), 0);
 	assert_false(json_object_object_get_ex(o, "mrtd", NULL));
 	assert_false(json_object_object_get_ex(o, "image_hash", NULL));
