@@ -97,52 +97,58 @@ static void wire_round_trips_a_real_acpi_blob(void **s)
 	free_blobs(&b);
 }
 
+/* The stream of the test blobs, with a line dropped or garbled (0: none). */
+static char *damaged_stream(int drop_line, int corrupt_line)
+{
+	struct blobs b;
+	make_blobs(&b);
+	char *text = stream(&b, NULL, drop_line, corrupt_line);
+	free_blobs(&b);
+	return text;
+}
+
+/* cl_acpi_parse_log refuses text, with its message in msg[cap]. */
+static void parse_log_fails(const char *text, char *msg, size_t cap)
+{
+	struct cl_acpi_blobs got;
+	assert_true(cl_acpi_parse_log(text, strlen(text), &got, msg, cap) < 0);
+	cl_acpi_blobs_free(&got);
+}
+
+/* The stream with a line dropped or garbled is refused with a message containing needle. */
+static void expect_damage_refused(int drop_line, int corrupt_line, const char *needle)
+{
+	char *text = damaged_stream(drop_line, corrupt_line);
+	char msg[256];
+	parse_log_fails(text, msg, sizeof(msg));
+	if (!strstr(msg, needle))
+		fail_msg("'%s' lacks '%s'", msg, needle);
+	free(text);
+}
+
 static void wire_rejects_a_lost_line(void **s)
 {
 	(void)s;
-	struct blobs b;
-	make_blobs(&b);
-	char *text = stream(&b, NULL, 7, 0);
-	struct cl_acpi_blobs got;
-	char msg[256];
-	assert_true(cl_acpi_parse_log(text, strlen(text), &got, msg, sizeof(msg)) < 0);
-	assert_non_null(strstr(msg, "etc/acpi/tables data at offset 0x1c0, expected 0x180"));
-	cl_acpi_blobs_free(&got);
-	free(text);
-	free_blobs(&b);
+	expect_damage_refused(7, 0, "etc/acpi/tables data at offset 0x1c0, expected 0x180");
 }
 
 static void wire_rejects_garbled_hex(void **s)
 {
 	(void)s;
-	struct blobs b;
-	make_blobs(&b);
-	char *text = stream(&b, NULL, 0, 3);
-	struct cl_acpi_blobs got;
-	char msg[256];
-	assert_true(cl_acpi_parse_log(text, strlen(text), &got, msg, sizeof(msg)) < 0);
-	assert_non_null(strstr(msg, "not lowercase hex"));
-	cl_acpi_blobs_free(&got);
-	free(text);
-	free_blobs(&b);
+	expect_damage_refused(0, 3, "not lowercase hex");
 }
 
 static void wire_rejects_a_truncated_capture(void **s)
 {
 	(void)s;
-	struct blobs b;
-	make_blobs(&b);
-	char *text = stream(&b, NULL, 0, 0);
+	char *text = damaged_stream(0, 0);
 	char *cut = strstr(text, "COCOON-ACPI-BEGIN etc/table-loader");
 	assert_non_null(cut);
 	*cut = 0;
-	struct cl_acpi_blobs got;
 	char msg[256];
-	assert_true(cl_acpi_parse_log(text, strlen(text), &got, msg, sizeof(msg)) < 0);
+	parse_log_fails(text, msg, sizeof(msg));
 	assert_string_equal(msg, "etc/table-loader was not captured (probe did not run or did not finish)");
-	cl_acpi_blobs_free(&got);
 	free(text);
-	free_blobs(&b);
 }
 
 static void wire_reports_probe_errors(void **s)
@@ -160,14 +166,12 @@ static void wire_reports_probe_errors(void **s)
 static void wire_rejects_size_mismatch(void **s)
 {
 	(void)s;
-	const char *text = "COCOON-ACPI-BEGIN etc/acpi/rsdp 20\n"
-			   "COCOON-ACPI-DATA etc/acpi/rsdp 00000000 52534420\n"
-			   "COCOON-ACPI-END etc/acpi/rsdp\n";
-	struct cl_acpi_blobs got;
 	char msg[256];
-	assert_true(cl_acpi_parse_log(text, strlen(text), &got, msg, sizeof(msg)) < 0);
+	parse_log_fails("COCOON-ACPI-BEGIN etc/acpi/rsdp 20\n"
+			"COCOON-ACPI-DATA etc/acpi/rsdp 00000000 52534420\n"
+			"COCOON-ACPI-END etc/acpi/rsdp\n",
+			msg, sizeof(msg));
 	assert_non_null(strstr(msg, "etc/acpi/rsdp ended after 4 of 20 bytes"));
-	cl_acpi_blobs_free(&got);
 }
 
 static void fwcfg_directory_lookup(void **s)
