@@ -6,6 +6,7 @@
 #include "measure/core/measurements.h"
 #include "measure/dcap/quote.h"
 #include "measure/eventlog/eventlog.h"
+#include "tests/unit/test_patch.h"
 #include "tests/unit/testutil.h"
 
 #define LOG_END 18101 /* fixtures README §2 */
@@ -273,47 +274,28 @@ static void test_padding_variants(void **state)
 	free(c);
 }
 
+/* cm_eventlog_parse as a test_parse_fn. */
+static int eventlog_parse(const uint8_t *buf, size_t len, struct cm_err *e)
+{
+	struct cm_eventlog l;
+	int rc = cm_eventlog_parse(buf, len, &l, e);
+	cm_eventlog_free(&l);
+	return rc;
+}
+
 static void test_bad_headers_fail_naming_offset(void **state)
 {
 	(void)state;
-	uint8_t *c = dup_log();
-	struct cm_eventlog l;
-	struct cm_err e = {0};
-	c[32] = 'X';
-	assert_true(cm_eventlog_parse(c, loglen, &l, &e) < 0);
-	assert_non_null(strstr(e.msg, "Spec ID Event03"));
-	cm_eventlog_free(&l);
-	memcpy(c, logbuf, loglen);
-	c[4] = 1; /* first event not EV_NO_ACTION */
-	assert_true(cm_eventlog_parse(c, loglen, &l, &e) < 0);
-	assert_non_null(strstr(e.msg, "offset 0"));
-	cm_eventlog_free(&l);
-	memcpy(c, logbuf, loglen);
-	cm_put_le16(c + 60, 0x000b); /* Spec ID lists SHA-256 instead of SHA-384 */
-	assert_true(cm_eventlog_parse(c, loglen, &l, &e) < 0);
-	assert_non_null(strstr(e.msg, "no SHA-384"));
-	cm_eventlog_free(&l);
-	memcpy(c, logbuf, loglen);
-	cm_put_le16(c + 62, 32); /* SHA-384 with 32-byte digests */
-	assert_true(cm_eventlog_parse(c, loglen, &l, &e) < 0);
-	assert_non_null(strstr(e.msg, "digest size"));
-	cm_eventlog_free(&l);
-	memcpy(c, logbuf, loglen);
-	cm_put_le16(c + 65 + 12, 0x0004); /* event 0 digest algorithm SHA-1 */
-	assert_true(cm_eventlog_parse(c, loglen, &l, &e) < 0);
-	assert_non_null(strstr(e.msg, "event at offset 65: algorithm 0x0004"));
-	cm_eventlog_free(&l);
-	memcpy(c, logbuf, loglen);
-	cm_put_le32(c + 65 + 8, 3); /* digest count */
-	assert_true(cm_eventlog_parse(c, loglen, &l, &e) < 0);
-	assert_non_null(strstr(e.msg, "event at offset 65: digest count 3"));
-	cm_eventlog_free(&l);
-	memcpy(c, logbuf, loglen);
-	cm_put_le32(c + 65 + 62, 0x7fffffff); /* event size far beyond the log */
-	assert_true(cm_eventlog_parse(c, loglen, &l, &e) < 0);
-	assert_non_null(strstr(e.msg, "event at offset 65 truncated"));
-	cm_eventlog_free(&l);
-	free(c);
+	const struct test_patch patches[] = {
+		{32, 1, 'X', "Spec ID Event03"},
+		{4, 1, 1, "offset 0"},                                      /* first event not EV_NO_ACTION */
+		{60, 2, 0x000b, "no SHA-384"},                              /* Spec ID lists SHA-256 instead of SHA-384 */
+		{62, 2, 32, "digest size"},                                 /* SHA-384 with 32-byte digests */
+		{65 + 12, 2, 0x0004, "event at offset 65: algorithm 0x0004"}, /* event 0 digest algorithm SHA-1 */
+		{65 + 8, 4, 3, "event at offset 65: digest count 3"},       /* digest count */
+		{65 + 62, 4, 0x7fffffff, "event at offset 65 truncated"},   /* event size far beyond the log */
+	};
+	test_patches_expect(eventlog_parse, logbuf, loglen, patches, sizeof(patches) / sizeof(patches[0]));
 }
 
 static void test_out_of_range_mr_index_not_replayed(void **state)
@@ -354,27 +336,13 @@ static void test_many_events_grow_the_array(void **state)
 static void test_bad_spec_id_algorithm_list(void **state)
 {
 	(void)state;
-	uint8_t *c = dup_log();
-	struct cm_eventlog l;
-	struct cm_err e = {0};
-	cm_put_le32(c + 56, 0); /* numberOfAlgorithms */
-	assert_true(cm_eventlog_parse(c, loglen, &l, &e) < 0);
-	assert_non_null(strstr(e.msg, "algorithm count 0 at offset 56"));
-	cm_eventlog_free(&l);
-	memcpy(c, logbuf, loglen);
-	c[64] = 0xff; /* vendorInfoSize beyond the Spec ID event */
-	assert_true(cm_eventlog_parse(c, loglen, &l, &e) < 0);
-	assert_non_null(strstr(e.msg, "vendor info"));
-	cm_eventlog_free(&l);
-	memcpy(c, logbuf, loglen);
-	cm_put_le32(c + 28, 0x7fffffff); /* Spec ID event size */
-	assert_true(cm_eventlog_parse(c, loglen, &l, &e) < 0);
-	assert_non_null(strstr(e.msg, "Spec ID event at offset 0 truncated"));
-	cm_eventlog_free(&l);
-	assert_true(cm_eventlog_parse(c, 20, &l, &e) < 0);
-	assert_non_null(strstr(e.msg, "offset 0"));
-	cm_eventlog_free(&l);
-	free(c);
+	const struct test_patch patches[] = {
+		{56, 4, 0, "algorithm count 0 at offset 56"},                 /* numberOfAlgorithms */
+		{64, 1, 0xff, "vendor info"},                                 /* vendorInfoSize beyond the Spec ID event */
+		{28, 4, 0x7fffffff, "Spec ID event at offset 0 truncated"}, /* Spec ID event size */
+	};
+	test_patches_expect(eventlog_parse, logbuf, loglen, patches, sizeof(patches) / sizeof(patches[0]));
+	test_expect_refused(eventlog_parse, logbuf, 20, "offset 0");
 }
 
 /* Rebuild the fixture as a SHA-256 + SHA-384 crypto-agile log (as vTPM firmware

@@ -1,6 +1,6 @@
-/* Corrupted copies of an image for the parser-rejection tests (test_measure_pe.c,
- * test_measure_tdvf.c): each case overwrites one little-endian field of a fresh copy and
- * names what the parser's error must say. */
+/* Parser-rejection tests (test_measure_pe.c, test_measure_tdvf.c, test_measure_eventlog.c):
+ * a parser must refuse an input with an error that says a given thing, and the inputs are
+ * often corrupted copies of a fixture, one little-endian field overwritten per case. */
 #ifndef COCOON_TEST_PATCH_H
 #define COCOON_TEST_PATCH_H
 
@@ -37,16 +37,28 @@ static inline void test_patch_apply(uint8_t *buf, const struct test_patch *p)
 	}
 }
 
-/* For each patch: a copy of img[len] with the patch applied, passed to expect with its needle. */
-static inline void test_patches_expect(const uint8_t *img, size_t len, const struct test_patch *patches, size_t n,
-				       void (*expect)(const uint8_t *buf, size_t len, const char *needle))
+/* A parser under test: < 0 with e set when it refuses buf[len]. */
+typedef int (*test_parse_fn)(const uint8_t *buf, size_t len, struct cm_err *e);
+
+/* parse refuses buf[len] with an error message that contains needle. */
+static inline void test_expect_refused(test_parse_fn parse, const uint8_t *buf, size_t len, const char *needle)
+{
+	struct cm_err e = {0};
+	assert_true(parse(buf, len, &e) < 0);
+	if (!strstr(e.msg, needle))
+		fail_msg("error '%s' lacks '%s'", e.msg, needle);
+}
+
+/* For each patch: parse refuses a copy of img[len] with the patch applied (test_expect_refused). */
+static inline void test_patches_expect(test_parse_fn parse, const uint8_t *img, size_t len,
+				       const struct test_patch *patches, size_t n)
 {
 	uint8_t *c = malloc(len);
 	assert_non_null(c);
 	for (size_t i = 0; i < n; i++) {
 		memcpy(c, img, len);
 		test_patch_apply(c, &patches[i]);
-		expect(c, len, patches[i].needle);
+		test_expect_refused(parse, c, len, patches[i].needle);
 	}
 	free(c);
 }
