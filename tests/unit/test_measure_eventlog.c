@@ -7,6 +7,7 @@
 #include "measure/dcap/quote.h"
 #include "measure/eventlog/eventlog.h"
 #include "tests/unit/test_patch.h"
+#include "tests/unit/test_eventlog.h"
 #include "tests/unit/testutil.h"
 
 #define LOG_END 18101 /* fixtures README §2 */
@@ -35,11 +36,6 @@ static uint8_t *dup_log(void)
 	uint8_t *c = malloc(loglen);
 	memcpy(c, logbuf, loglen);
 	return c;
-}
-
-static const char *anomalies(const struct cm_eventlog *l)
-{
-	return json_object_to_json_string(l->anomalies);
 }
 
 static void test_ccel_table_fields(void **state)
@@ -89,7 +85,7 @@ static void test_replay_matches_readme_and_quote(void **state)
 	(void)state;
 	struct cm_eventlog l;
 	struct cm_err e = {0};
-	assert_int_equal(cm_eventlog_parse(logbuf, loglen, &l, &e), 0);
+	eventlog_parse_ok(cm_eventlog_parse, logbuf, loglen, &l);
 	assert_hex_equal(l.rtmr[0], "3fa2f61f395b7f5feefb4ec2df61297f109ad8abcd6410c1b7df60f21f37b19297fc35e544039c7e1edece752afd17f6");
 	assert_hex_equal(l.rtmr[1], "f62dbc072bd5d3f3438b7b35c39a727f5aea2ffc2473f43723953f530daf62504f0a7944aa62c41a86e8a878c2b122c1");
 	assert_hex_equal(l.rtmr[2], "4969684dc87381fc3b3134176c8d8806eaf0a901859f5f70cfae8d17714b46c10a8de219048c9fc09f11f381a6fbe7c1");
@@ -111,8 +107,7 @@ static void test_structure_counts_and_padding(void **state)
 {
 	(void)state;
 	struct cm_eventlog l;
-	struct cm_err e = {0};
-	assert_int_equal(cm_eventlog_parse(logbuf, loglen, &l, &e), 0);
+	eventlog_parse_ok(cm_eventlog_parse, logbuf, loglen, &l);
 	assert_int_equal(l.n, 43);
 	assert_int_equal(l.extends[0], 16);
 	assert_int_equal(l.extends[1], 7);
@@ -146,8 +141,7 @@ static void test_events_decode(void **state)
 {
 	(void)state;
 	struct cm_eventlog l;
-	struct cm_err e = {0};
-	assert_int_equal(cm_eventlog_parse(logbuf, loglen, &l, &e), 0);
+	eventlog_parse_ok(cm_eventlog_parse, logbuf, loglen, &l);
 	expect_desc(&l, 0, "EV_EFI_HANDOFF_TABLES2", "TdxTable");
 	expect_desc(&l, 1, "EV_EFI_PLATFORM_FIRMWARE_BLOB2", "base 0xffe00000, 0x20000 bytes");
 	expect_desc(&l, 2, "EV_EFI_VARIABLE_DRIVER_CONFIG", "SecureBoot = 0");
@@ -177,8 +171,7 @@ static void test_truncation_anywhere_fails_with_offset_or_ends_at_boundary(void 
 {
 	(void)state;
 	struct cm_eventlog full;
-	struct cm_err e = {0};
-	assert_int_equal(cm_eventlog_parse(logbuf, loglen, &full, &e), 0);
+	eventlog_parse_ok(cm_eventlog_parse, logbuf, loglen, &full);
 	size_t boundaries = 0, errors = 0;
 	for (size_t cut = 0; cut <= LOG_END; cut += (cut < 400 ? 1 : 13)) {
 		struct cm_eventlog l;
@@ -204,7 +197,7 @@ static void test_truncation_anywhere_fails_with_offset_or_ends_at_boundary(void 
 	assert_true(errors > 1000);
 	/* Exactly at each event boundary: a prefix replay. */
 	struct cm_eventlog l;
-	assert_int_equal(cm_eventlog_parse(logbuf, full.ev[8].offset, &l, &e), 0);
+	eventlog_parse_ok(cm_eventlog_parse, logbuf, full.ev[8].offset, &l);
 	assert_int_equal(l.n, 8);
 	assert_int_equal(l.extends[0], 8);
 	cm_eventlog_free(&l);
@@ -221,10 +214,9 @@ static void test_duplicate_separator_reported(void **state)
 	memcpy(c + at + n, logbuf + at, n);
 	memcpy(c + at + 2 * n, logbuf + at + n, loglen - at - 2 * n);
 	struct cm_eventlog l;
-	struct cm_err e = {0};
-	assert_int_equal(cm_eventlog_parse(c, loglen, &l, &e), 0);
+	eventlog_parse_ok(cm_eventlog_parse, c, loglen, &l);
 	assert_int_equal(l.n, 44);
-	assert_non_null(strstr(anomalies(&l), "duplicate EV_SEPARATOR for RTMR0"));
+	assert_non_null(strstr(eventlog_anomalies(&l), "duplicate EV_SEPARATOR for RTMR0"));
 	cm_eventlog_free(&l);
 	free(c);
 }
@@ -235,10 +227,9 @@ static void test_digest_data_mismatch_reported(void **state)
 	uint8_t *c = dup_log();
 	c[9378 + 62 + 4] ^= 0x20; /* 'C' of "Calling EFI Application..." */
 	struct cm_eventlog l;
-	struct cm_err e = {0};
-	assert_int_equal(cm_eventlog_parse(c, loglen, &l, &e), 0);
+	eventlog_parse_ok(cm_eventlog_parse, c, loglen, &l);
 	assert_int_equal(l.ev[14].content_check, -1);
-	assert_non_null(strstr(anomalies(&l), "event 14 at offset 9378 (EV_EFI_ACTION): digest does not match"));
+	assert_non_null(strstr(eventlog_anomalies(&l), "event 14 at offset 9378 (EV_EFI_ACTION): digest does not match"));
 	/* The replay itself is unchanged: only digests are extended. */
 	assert_hex_equal(l.rtmr[1], "f62dbc072bd5d3f3438b7b35c39a727f5aea2ffc2473f43723953f530daf62504f0a7944aa62c41a86e8a878c2b122c1");
 	cm_eventlog_free(&l);
@@ -250,24 +241,23 @@ static void test_padding_variants(void **state)
 	(void)state;
 	uint8_t *c = dup_log();
 	struct cm_eventlog l;
-	struct cm_err e = {0};
 	c[LOG_END + 1000] = 0x00; /* junk inside the 0xFF fill */
-	assert_int_equal(cm_eventlog_parse(c, loglen, &l, &e), 0);
-	assert_non_null(strstr(anomalies(&l), "non-padding byte 0x00 at offset 19101"));
+	eventlog_parse_ok(cm_eventlog_parse, c, loglen, &l);
+	assert_non_null(strstr(eventlog_anomalies(&l), "non-padding byte 0x00 at offset 19101"));
 	cm_eventlog_free(&l);
 	memset(c + LOG_END, 0, loglen - LOG_END); /* zero fill instead of 0xFF */
-	assert_int_equal(cm_eventlog_parse(c, loglen, &l, &e), 0);
+	eventlog_parse_ok(cm_eventlog_parse, c, loglen, &l);
 	assert_false(l.end_marker);
 	assert_int_equal(l.padding, loglen - LOG_END);
 	assert_int_equal(l.n, 43);
 	cm_eventlog_free(&l);
 	/* Three 0xFF bytes after the last event: padding, not a truncated event. */
-	assert_int_equal(cm_eventlog_parse(logbuf, LOG_END + 3, &l, &e), 0);
+	eventlog_parse_ok(cm_eventlog_parse, logbuf, LOG_END + 3, &l);
 	assert_true(l.end_marker);
 	assert_int_equal(l.padding, 3);
 	cm_eventlog_free(&l);
 	/* Unpadded: log ends right after the last event. */
-	assert_int_equal(cm_eventlog_parse(logbuf, LOG_END, &l, &e), 0);
+	eventlog_parse_ok(cm_eventlog_parse, logbuf, LOG_END, &l);
 	assert_int_equal(l.padding, 0);
 	assert_int_equal(l.n, 43);
 	cm_eventlog_free(&l);
@@ -304,10 +294,9 @@ static void test_out_of_range_mr_index_not_replayed(void **state)
 	uint8_t *c = dup_log();
 	cm_put_le32(c + 173, 7);
 	struct cm_eventlog l;
-	struct cm_err e = {0};
-	assert_int_equal(cm_eventlog_parse(c, loglen, &l, &e), 0);
+	eventlog_parse_ok(cm_eventlog_parse, c, loglen, &l);
 	assert_int_equal(l.extends[0], 15);
-	assert_non_null(strstr(anomalies(&l), "MR index 7 out of range"));
+	assert_non_null(strstr(eventlog_anomalies(&l), "MR index 7 out of range"));
 	cm_eventlog_free(&l);
 	free(c);
 }
@@ -323,8 +312,7 @@ static void test_many_events_grow_the_array(void **state)
 	for (size_t i = 0; i < n; i++)
 		memcpy(c + 65 + i * evn, logbuf + ev0, evn);
 	struct cm_eventlog l;
-	struct cm_err e = {0};
-	assert_int_equal(cm_eventlog_parse(c, len, &l, &e), 0);
+	eventlog_parse_ok(cm_eventlog_parse, c, len, &l);
 	assert_int_equal(l.n, n);
 	assert_int_equal(l.extends[1], n);
 	assert_int_equal(l.ev[n - 1].offset, 65 + (n - 1) * evn);
@@ -350,8 +338,7 @@ static void test_bad_spec_id_algorithm_list(void **state)
 static uint8_t *two_alg_log(size_t *outlen, size_t only256)
 {
 	struct cm_eventlog l;
-	struct cm_err e = {0};
-	assert_int_equal(cm_eventlog_parse(logbuf, loglen, &l, &e), 0);
+	eventlog_parse_ok(cm_eventlog_parse, logbuf, loglen, &l);
 	uint8_t *b = calloc(1, loglen + l.n * 64 + 64);
 	size_t p = 0;
 	/* Spec ID event: header of the fixture, algorithm list {0x000b/32, 0x000c/48}. */
@@ -399,7 +386,7 @@ static void test_two_algorithm_log_replays_sha384(void **state)
 	uint8_t *b = two_alg_log(&len, (size_t)-1);
 	struct cm_eventlog l;
 	struct cm_err e = {0};
-	assert_int_equal(cm_eventlog_parse(b, len, &l, &e), 0);
+	eventlog_parse_ok(cm_eventlog_parse, b, len, &l);
 	assert_int_equal(l.nalgs, 2);
 	assert_int_equal(l.n, 43);
 	assert_hex_equal(l.rtmr[0], "3fa2f61f395b7f5feefb4ec2df61297f109ad8abcd6410c1b7df60f21f37b19297fc35e544039c7e1edece752afd17f6");
