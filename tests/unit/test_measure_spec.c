@@ -64,26 +64,38 @@ static void make_tree(const char *d)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* A fresh temporary directory holding make_tree's files. */
+static char *new_tree(void)
+{
+	char *d = test_tmpdir();
+	make_tree(d);
+	return d;
+}
+
+/* Remove a test_tmpdir() directory with everything in it, and free its name. */
+static void remove_tree(char *d)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
+	assert_int_equal(system(cmd), 0);
+	free(d);
+}
+
 static void test_spec_tree_matches_git(void **state)
 {
 	(void)state;
-	char *d = test_tmpdir();
-	make_tree(d);
+	char *d = new_tree();
 	char ours[65], theirs[65];
 	our_tree(d, ours);
 	git_tree(d, theirs);
 	assert_string_equal(ours, theirs);
-	char cmd[512];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
-	system(cmd);
-	free(d);
+	remove_tree(d);
 }
 
 static void test_spec_tree_excludes_runtime_and_spec_files(void **state)
 {
 	(void)state;
-	char *d = test_tmpdir();
-	make_tree(d);
+	char *d = new_tree();
 	char before[65], after[65], theirs[65];
 	our_tree(d, before);
 	put(d, "runtime/state", "changes every boot\n", 0644);
@@ -97,9 +109,7 @@ static void test_spec_tree_excludes_runtime_and_spec_files(void **state)
 	git_tree(d, theirs);
 	assert_string_equal(after, theirs);
 	assert_string_not_equal(before, after);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
-	system(cmd);
-	free(d);
+	remove_tree(d);
 }
 
 /* .gitignore files are honoured as `git add -A` does, then dropped from the tree, as
@@ -107,8 +117,7 @@ static void test_spec_tree_excludes_runtime_and_spec_files(void **state)
 static void test_spec_tree_honours_gitignore_like_git(void **state)
 {
 	(void)state;
-	char *d = test_tmpdir();
-	make_tree(d);
+	char *d = new_tree();
 	char before[65], ours[65], theirs[65];
 	our_tree(d, before);
 	put(d, ".gitignore", "runtime\n*.log\nbuild/\n/only-top\n", 0644);
@@ -138,9 +147,7 @@ static void test_spec_tree_honours_gitignore_like_git(void **state)
 	assert_non_null(strstr(e.msg, "g line 2"));
 	assert_int_equal(cm_spec_ignore_parse("/\n", 2, "g", &p, &e), -EINVAL);
 	assert_int_equal(cm_spec_ignore_parse("a\0b\n", 4, "g", &p, &e), -EINVAL);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
-	system(cmd);
-	free(d);
+	remove_tree(d);
 }
 
 static void test_spec_tree_changes_with_exec_bit(void **state)
@@ -185,9 +192,7 @@ static void expect_refused(const char *setup, const char *what)
 		print_error("message '%s' does not mention '%s'\n", e.msg, what);
 		fail();
 	}
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
-	system(cmd);
-	free(d);
+	remove_tree(d);
 }
 
 static void test_spec_tree_refuses_what_git_would_treat_differently(void **state)
