@@ -51,6 +51,15 @@ static const char *load_check(const char *bundle)
 	return rc ? e.check : NULL;
 }
 
+/* load_check of the TDX fixture bundle with key set to value (removed when NULL). */
+static const char *load_check_with(const char *key, json_object *value)
+{
+	char *b = bundle_with(key, value);
+	const char *check = load_check(b);
+	free(b);
+	return check;
+}
+
 static void test_fixture_bundles_load(void **state)
 {
 	(void)state;
@@ -94,16 +103,10 @@ static void test_missing_or_malformed_fields(void **state)
 	static const char *const keys[] = {"pck_crl", "root_ca_crl", "tcb_info", "tcb_info_signature",
 					   "qe_identity", "qe_identity_issuer_chain", "pck_crl_issuer_chain"};
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		char *b = bundle_with(keys[i], NULL);
-		assert_string_equal(load_check(b), "collateral_format");
-		free(b);
+		assert_string_equal(load_check_with(keys[i], NULL), "collateral_format");
 	}
-	char *b = bundle_with("pck_crl", json_object_new_string("zz"));
-	assert_string_equal(load_check(b), "collateral_format");
-	free(b);
-	b = bundle_with("tcb_info_signature", json_object_new_string("00"));
-	assert_string_equal(load_check(b), "collateral_format");
-	free(b);
+	assert_string_equal(load_check_with("pck_crl", json_object_new_string("zz")), "collateral_format");
+	assert_string_equal(load_check_with("tcb_info_signature", json_object_new_string("00")), "collateral_format");
 	assert_string_equal(load_check("not json"), "collateral_format");
 	assert_string_equal(load_check("{}"), "collateral_format");
 }
@@ -169,9 +172,7 @@ static void test_signature_over_exact_bytes(void **state)
 	char *p = strstr(t, "\"tcbEvaluationDataNumber\":17");
 	assert_non_null(p);
 	p[strlen("\"tcbEvaluationDataNumber\":1")] = '8';
-	char *b = bundle_with("tcb_info", json_object_new_string(t));
-	assert_string_equal(load_check(b), "tcb_info_signature");
-	free(b);
+	assert_string_equal(load_check_with("tcb_info", json_object_new_string(t)), "tcb_info_signature");
 	/* the original text plus one trailing space: also not the signed bytes */
 	size_t n = strlen(t);
 	char *t2 = malloc(n + 2);
@@ -180,9 +181,7 @@ static void test_signature_over_exact_bytes(void **state)
 	p[strlen("\"tcbEvaluationDataNumber\":1")] = '7';
 	t2[n] = ' ';
 	t2[n + 1] = 0;
-	b = bundle_with("tcb_info", json_object_new_string(t2));
-	assert_string_equal(load_check(b), "tcb_info_signature");
-	free(b);
+	assert_string_equal(load_check_with("tcb_info", json_object_new_string(t2)), "tcb_info_signature");
 	free(t2);
 	free(t);
 }
@@ -191,12 +190,8 @@ static void test_crl_issuers_checked(void **state)
 {
 	(void)state;
 	char *pck_crl = bundle_field("pck_crl"), *root_crl = bundle_field("root_ca_crl");
-	char *b = bundle_with("root_ca_crl", json_object_new_string(pck_crl));
-	assert_string_equal(load_check(b), "root_ca_crl");
-	free(b);
-	b = bundle_with("pck_crl", json_object_new_string(root_crl));
-	assert_string_equal(load_check(b), "pck_crl");
-	free(b);
+	assert_string_equal(load_check_with("root_ca_crl", json_object_new_string(pck_crl)), "root_ca_crl");
+	assert_string_equal(load_check_with("pck_crl", json_object_new_string(root_crl)), "pck_crl");
 	free(pck_crl);
 	free(root_crl);
 }
