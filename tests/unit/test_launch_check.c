@@ -10,6 +10,7 @@
 #include "host-launcher/check.h"
 #include "host-launcher/config.h"
 #include "measure/core/digest.h"
+#include "tests/unit/testfile.h"
 #include "tests/unit/testutil.h"
 
 struct fake {
@@ -47,10 +48,7 @@ static void put(const char *root, const char *rel, const char *text)
 	snprintf(d, sizeof(d), "%s", p);
 	*strrchr(d, '/') = 0;
 	mkdirs(d);
-	FILE *f = fopen(p, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	test_write_text(p, text);
 }
 
 static void link_to(const char *root, const char *rel, const char *target)

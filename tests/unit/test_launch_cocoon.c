@@ -11,6 +11,7 @@
 #include "host-launcher/cocoon_conf.h"
 #include "host-launcher/image.h"
 #include "host-launcher/config.h"
+#include "tests/unit/testfile.h"
 #include "tests/unit/testutil.h"
 
 /* TelegramMessenger/cocoon scripts/dist-worker/worker.conf.example (b75d444), its keys. */
@@ -161,14 +162,6 @@ static char *slurp(const char *path)
 	return buf;
 }
 
-static void spit(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
 static void test_cocoon_runtime_written(void **state)
 {
 	(void)state;
@@ -177,8 +170,8 @@ static void test_cocoon_runtime_written(void **state)
 	struct cm_err e = { 0 };
 	snprintf(ton, sizeof(ton), "%s/ton.json", dir);
 	snprintf(base, sizeof(base), "%s/base.json", dir);
-	spit(ton, "{\"liteservers\": []}\n");
-	spit(base, "{\"base\": 1}\n");
+	test_write_text(ton, "{\"liteservers\": []}\n");
+	test_write_text(base, "{\"base\": 1}\n");
 	snprintf(conf, sizeof(conf),
 		 "[node]\ntype = proxy\nowner_address = A\nspec_dir = %s\nhf_token = SECRET\nton_config = %s\n"
 		 "ton_config_base = %s\n",
@@ -188,15 +181,15 @@ static void test_cocoon_runtime_written(void **state)
 	assert_true(cl_cocoon_write_runtime(&c, &e) < 0);
 	assert_non_null(strstr(e.msg, "no global.config.json"));
 	snprintf(path, sizeof(path), "%s/global.config.json", dir);
-	spit(path, "{\"base\": 2}\n");
+	test_write_text(path, "{\"base\": 2}\n");
 	assert_true(cl_cocoon_write_runtime(&c, &e) < 0);
 	assert_non_null(strstr(e.msg, "differs"));
-	spit(path, "{\"base\": 1}\n");
+	test_write_text(path, "{\"base\": 1}\n");
 	/* an older runtime.vars: keys we set are replaced, others kept (Cocoon's upsert) */
 	snprintf(path, sizeof(path), "%s/runtime", dir);
 	mkdir(path, 0700);
 	snprintf(path, sizeof(path), "%s/runtime/runtime.vars", dir);
-	spit(path, "EXTRA=kept\nHF_TOKEN=old\n");
+	test_write_text(path, "EXTRA=kept\nHF_TOKEN=old\n");
 	assert_int_equal(cl_cocoon_write_runtime(&c, &e), 0);
 	char *vars = slurp(path);
 	assert_non_null(vars);

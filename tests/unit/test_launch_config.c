@@ -17,6 +17,7 @@
 #include "host-launcher/image.h"
 #include "host-launcher/unit.h"
 #include "measure/core/digest.h"
+#include "tests/unit/testfile.h"
 #include "tests/unit/testutil.h"
 
 #define GOLDEN_DIR "tests/unit/golden/launch"
@@ -95,12 +96,8 @@ static void check_golden(const char *name)
 	struct cl_config c;
 	load_conf(conf, &c);
 	char *got = render(&c);
-	if (getenv("COCOON_UPDATE_GOLDEN")) {
-		FILE *f = fopen(gold, "w");
-		assert_non_null(f);
-		fputs(got, f);
-		fclose(f);
-	}
+	if (getenv("COCOON_UPDATE_GOLDEN"))
+		test_write_text(gold, got);
 	size_t len;
 	char *want = read_all(gold, &len);
 	if (!want)
@@ -414,10 +411,7 @@ static void write_file(const char *dir, const char *name, const char *text)
 {
 	char p[512];
 	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	FILE *f = fopen(p, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	test_write_text(p, text);
 }
 
 static void sha_hex(const char *text, char out[65])
@@ -538,9 +532,7 @@ static void unit_template_matches_golden(void **s)
 	size_t len;
 	char *want = read_all(GOLDEN_DIR "/cocoon-proxy@.service", &len);
 	if (getenv("COCOON_UPDATE_GOLDEN")) {
-		FILE *f = fopen(GOLDEN_DIR "/cocoon-proxy@.service", "w");
-		fputs(t, f);
-		fclose(f);
+		test_write_text(GOLDEN_DIR "/cocoon-proxy@.service", t);
 		free(want);
 		want = read_all(GOLDEN_DIR "/cocoon-proxy@.service", &len);
 	}

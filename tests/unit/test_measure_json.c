@@ -1,5 +1,6 @@
 /* libmeasure's strict JSON reader (measure/core/json.h): strict parsing with a size bound,
  * typed getters, unknown-key rejection, errors naming the JSON path. */
+#include "tests/unit/testfile.h"
 #include "tests/unit/testutil.h"
 
 #include <errno.h>
@@ -132,18 +133,12 @@ static void test_json_read_file(void **state)
 	struct cm_jv root;
 	struct cm_err e = {0};
 	assert_true(cm_json_read_file(path, 64, "doc", &root, &e) < 0); /* missing */
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("{\"a\": 1,}", f);
-	fclose(f);
+	test_write_text(path, "{\"a\": 1,}");
 	assert_int_equal(cm_json_read_file(path, 64, "doc", &root, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, path));
 	assert_non_null(strstr(e.msg, "doc: not valid JSON"));
 	assert_true(cm_json_read_file(path, 4, "doc", &root, &e) < 0); /* over the bound */
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("{\"a\": 1}", f);
-	fclose(f);
+	test_write_text(path, "{\"a\": 1}");
 	assert_int_equal(cm_json_read_file(path, 64, "doc", &root, &e), 0);
 	struct cm_jv a;
 	int64_t v;

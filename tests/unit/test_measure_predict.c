@@ -10,6 +10,7 @@
 #include "measure/eventlog/eventlog.h"
 #include "measure/predict/predict.h"
 #include "measure/predict/predict_image.h"
+#include "tests/unit/testfile.h"
 #include "tests/unit/testutil.h"
 
 static uint8_t *fw;
@@ -450,10 +451,7 @@ static const char *write_vm(const char *name, const char *json)
 	if (!tmpdir)
 		tmpdir = test_tmpdir();
 	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(json, f);
-	fclose(f);
+	test_write_text(path, json);
 	return path;
 }
 

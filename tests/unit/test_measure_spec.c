@@ -1,4 +1,5 @@
 /* Spec tree hash (checked against real git) and RTMR3 log replay. */
+#include "tests/unit/testfile.h"
 #include "tests/unit/testutil.h"
 
 #include <errno.h>
@@ -21,10 +22,7 @@ static void put(const char *dir, const char *rel, const char *content, mode_t mo
 	snprintf(path, sizeof(path), "%s/%s", dir, rel);
 	snprintf(cmd, sizeof(cmd), "mkdir -p \"$(dirname '%s')\"", path);
 	assert_int_equal(system(cmd), 0);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(content, f);
-	fclose(f);
+	test_write_text(path, content);
 	assert_int_equal(chmod(path, mode), 0);
 }
 

@@ -1,4 +1,5 @@
 /* libmeasure core helpers: hex, bounded file reads, digests, RTMR extend, image hash, DER. */
+#include "tests/unit/testfile.h"
 #include "tests/unit/testutil.h"
 
 #include <errno.h>
@@ -42,10 +43,7 @@ static void test_read_file_bounded(void **state)
 	char *dir = test_tmpdir();
 	char path[512];
 	snprintf(path, sizeof(path), "%s/f", dir);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("hello", f);
-	fclose(f);
+	test_write_text(path, "hello");
 	uint8_t *buf;
 	size_t len;
 	struct cm_err e = {0};

@@ -1,5 +1,6 @@
 /* cocoon-measure quote --collateral: exit codes and JSON keys (measure/cli/cmd_quote.c,
  * linked in directly). */
+#include "tests/unit/testfile.h"
 #include "tests/unit/testutil.h"
 
 #include <fcntl.h>
@@ -93,9 +94,7 @@ static void test_policy_rejection_exits_four(void **state)
 	assert_string_equal(field("advisory_ids"), "[\"INTEL-SA-00289\",\"INTEL-SA-00615\"]");
 	char *dir = test_tmpdir(), pol[512];
 	snprintf(pol, sizeof(pol), "%s/policy.json", dir);
-	FILE *f = fopen(pol, "w");
-	fputs("{\"accepted_tcb_statuses\":[\"ConfigurationAndSWHardeningNeeded\"]}", f);
-	fclose(f);
+	test_write_text(pol, "{\"accepted_tcb_statuses\":[\"ConfigurationAndSWHardeningNeeded\"]}");
 	assert_int_equal(run(fx(QD "dcapqvl_sgx_quote.bin"), "--collateral", fx(QD "dcapqvl_sgx_quote_collateral.json"),
 			     "--time", "1752919277", "--policy", pol, NULL),
 			 CLI_OK);

@@ -1,4 +1,5 @@
 /* initrd/: the deterministic newc writer, ELF closure, module closure and compression. */
+#include "tests/unit/testfile.h"
 #include "tests/unit/testutil.h"
 
 #include <errno.h>
@@ -38,10 +39,7 @@ static void write_file(const char *dir, const char *name, const char *content, m
 {
 	char p[PATH_MAX];
 	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	FILE *f = fopen(p, "w");
-	assert_non_null(f);
-	fputs(content, f);
-	fclose(f);
+	test_write_text(p, content);
 	assert_int_equal(chmod(p, mode), 0);
 }
 
@@ -250,10 +248,7 @@ static void test_elf_truncated_or_missing_library_reported(void **state)
 	struct cm_err e = {0};
 	assert_int_equal(cm_read_file("/proc/self/exe", 64u << 20, &exe, &len, &e), 0);
 	snprintf(p, sizeof(p), "%s/trunc", d);
-	FILE *f = fopen(p, "w");
-	assert_non_null(f);
-	fwrite(exe, 1, 100, f); /* header only: program headers out of bounds */
-	fclose(f);
+	test_write_file(p, exe, 100); /* header only: program headers out of bounds */
 	char *interp, **needed;
 	size_t n;
 	assert_true(mi_elf_deps(p, &interp, &needed, &n, &e) < 0);

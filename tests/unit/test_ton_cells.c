@@ -1,6 +1,7 @@
 /* libton (ton/): every vector of ton/ton_vectors.json (cell hashes, BoCs, dictionaries,
  * addresses, CRCs), ton.md's examples, round-trip properties over random cells, keys and
  * addresses, strict BoC rejections, and the Cocoon root contract's messages and state. */
+#include "tests/unit/testfile.h"
 #include "tests/unit/testutil.h"
 
 #include <errno.h>
@@ -1158,14 +1159,6 @@ static const char *tpath(const char *name)
 	return p[i];
 }
 
-static void write_text(const char *path, const void *data, size_t n)
-{
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	assert_int_equal(fwrite(data, 1, n, f), n);
-	fclose(f);
-}
-
 /* Run a command with a NULL-terminated argument list (argv[0] = the command name). */
 static int run_cmd(int (*fn)(int, char **), const char *name, ...)
 {
@@ -1310,13 +1303,13 @@ static void test_publish_image(void **state)
 	snprintf(p, sizeof(p), "%s/vmlinuz", img);
 	assert_int_equal(symlink(kernel, p), 0);
 	snprintf(p, sizeof(p), "%s/initrd.img", img);
-	write_text(p, "initrd bytes", 12);
+	test_write_file(p, "initrd bytes", 12);
 	snprintf(p, sizeof(p), "%s/cmdline", img);
-	write_text(p, "console=hvc0 cocoon.roothash=00\n", 32);
+	test_write_file(p, "console=hvc0 cocoon.roothash=00\n", 32);
 	char man[2048], hex[5][65];
 	static const char *const art[] = { "OVMF.fd", "vmlinuz", "initrd.img", "cmdline", "rootfs.img" };
 	snprintf(p, sizeof(p), "%s/rootfs.img", img);
-	write_text(p, "rootfs", 6);
+	test_write_file(p, "rootfs", 6);
 	for (int i = 0; i < 5; i++) {
 		uint8_t h[32];
 		snprintf(p, sizeof(p), "%s/%s", img, art[i]);
@@ -1327,7 +1320,7 @@ static void test_publish_image(void **state)
 		 "\"initrd.img\": {\"sha256\": \"%s\"}, \"cmdline\": {\"sha256\": \"%s\"}, \"rootfs.img\": {\"sha256\": "
 		 "\"%s\"}}}", hex[0], hex[1], hex[2], hex[3], hex[4]);
 	snprintf(p, sizeof(p), "%s/manifest.json", img);
-	write_text(p, man, strlen(man));
+	test_write_file(p, man, strlen(man));
 	/* the profile names its ACPI blob relative to itself */
 	const char *prof = tpath("profile");
 	assert_int_equal(mkdir(prof, 0755), 0);
@@ -1335,13 +1328,13 @@ static void test_publish_image(void **state)
 	assert_int_equal(symlink(acpi, p), 0);
 	snprintf(p, sizeof(p), "%s/VM.json", prof);
 	const char *vmj = "{\"memory\": \"2G\", \"cpus\": 2, \"acpi_tables\": \"tables.bin\"}";
-	write_text(p, vmj, strlen(vmj));
+	test_write_file(p, vmj, strlen(vmj));
 	char vm[PATH_MAX + 32];
 	snprintf(vm, sizeof(vm), "%s", p);
 	const char *spec = tpath("spec");
 	assert_int_equal(mkdir(spec, 0755), 0);
 	snprintf(p, sizeof(p), "%s/worker.json", spec);
-	write_text(p, "{\"model\": \"m\"}\n", 15);
+	test_write_file(p, "{\"model\": \"m\"}\n", 15);
 
 	const char *out = tpath("man-image.json");
 	assert_int_equal(run_cmd(cl_cmd_publish, "publish", "--kind", "worker", "--image", img, "--vm", vm, "--spec", spec,
@@ -1357,7 +1350,7 @@ static void test_publish_image(void **state)
 		 "\"kernel\": \"%s\", \"initrd\": \"%s/initrd.img\", \"cmdline\": \"console=hvc0 cocoon.roothash=00 "
 		 "cocoon.debug\", \"debug\": true, \"spec_dir\": \"%s\"}", acpi, fw, kernel, img, spec);
 	const char *dvm = tpath("direct.json");
-	write_text(dvm, direct, strlen(direct));
+	test_write_file(dvm, direct, strlen(direct));
 	json_object *o;
 	struct cm_err e = { 0 };
 	if (cm_measure_image(dvm, &o, &e))
@@ -1373,7 +1366,7 @@ static void test_publish_image(void **state)
 	json_object_put(m);
 	/* a release file that no longer matches manifest.json: refused */
 	snprintf(p, sizeof(p), "%s/initrd.img", img);
-	write_text(p, "other initrd", 12);
+	test_write_file(p, "other initrd", 12);
 	assert_int_equal(run_cmd(cl_cmd_publish, "publish", "--kind", "worker", "--image", img, "--vm", vm, "--spec", spec,
 				 "--root", ROOT_ADDR, "--manifest", out, NULL), 1);
 	assert_int_equal(run_cmd(cl_cmd_publish, "publish", "--kind", "worker", "--image", img, "--vm", vm, "--spec", spec,
@@ -1390,7 +1383,7 @@ static void test_registry(void **state)
 	size_t len;
 	assert_int_equal(ton_boc_write(&data, 1, &(struct ton_boc_opts){ true, true }, &buf, &len, NULL), 0);
 	const char *boc = tpath("state.boc");
-	write_text(boc, buf, len);
+	test_write_file(boc, buf, len);
 	char w0[65], w2[65], px[65], md[65], ab[65];
 	cm_hex_encode(k.worker[0], 32, w0, sizeof(w0));
 	cm_hex_encode(k.worker[2], 32, w2, sizeof(w2));
@@ -1407,23 +1400,23 @@ static void test_registry(void **state)
 	/* base64 text, hex text, toncenter getAddressInformation JSON */
 	char *b64 = ton_base64(buf, len, false);
 	const char *t = tpath("state.b64");
-	write_text(t, b64, strlen(b64));
+	test_write_file(t, b64, strlen(b64));
 	assert_int_equal(run_cmd(cl_cmd_registry, "registry", "--state", t, "--hash", w0, NULL), 0);
 	char *hx = malloc(2 * len + 2);
 	cm_hex_encode(buf, len, hx, 2 * len + 1);
 	strcat(hx, "\n");
-	write_text(t, hx, strlen(hx));
+	test_write_file(t, hx, strlen(hx));
 	assert_int_equal(run_cmd(cl_cmd_registry, "registry", "--state", t, "--hash", ab, NULL), 5);
 	char *js = malloc(strlen(b64) + 128);
 	sprintf(js, "{\"ok\": true, \"result\": {\"balance\": \"1\", \"code\": \"\", \"data\": \"%s\"}}", b64);
-	write_text(t, js, strlen(js));
+	test_write_file(t, js, strlen(js));
 	assert_int_equal(run_cmd(cl_cmd_registry, "registry", "--state", t, "--hash", px, NULL), 0);
 	free(js);
 	free(hx);
 	free(b64);
 	/* a damaged state: the CRC catches it */
 	buf[len / 2] ^= 0x10;
-	write_text(t, buf, len);
+	test_write_file(t, buf, len);
 	assert_int_equal(run_cmd(cl_cmd_registry, "registry", "--state", t, "--hash", w0, NULL), 1);
 	free(buf);
 	/* runGetMethod results (toncenter v2 and v3 stacks) */
@@ -1445,7 +1438,7 @@ static void test_registry(void **state)
 		{ "not a boc", 1 },
 	};
 	for (size_t i = 0; i < sizeof(gm) / sizeof(gm[0]); i++) {
-		write_text(t, gm[i].json, strlen(gm[i].json));
+		test_write_file(t, gm[i].json, strlen(gm[i].json));
 		if (run_cmd(cl_cmd_registry, "registry", "--state", t, "--hash", w0, NULL) != gm[i].rc)
 			fail_msg("%s: want exit %d", gm[i].json, gm[i].rc);
 	}
