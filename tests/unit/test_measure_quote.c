@@ -1,5 +1,6 @@
 /* Quote parser: every fixture quote, every field the fixtures document, truncation at
  * every length, and corruption of each structural field. */
+#include "tests/unit/test_patch.h"
 #include "tests/unit/testutil.h"
 
 #include <errno.h>
@@ -38,18 +39,14 @@ static uint8_t *read_parsed(const char *rel, size_t *n, struct cm_quote *q)
 	return b;
 }
 
-/* Parse must fail, and the message must mention want. */
-static void parse_fails(const uint8_t *b, size_t n, const char *want)
+/* cm_quote_parse as a test_parse_fn; a refusal's error code is its return value. */
+static int quote_parse(const uint8_t *b, size_t n, struct cm_err *e)
 {
 	struct cm_quote q;
-	struct cm_err e = {0};
-	int r = cm_quote_parse(b, n, &q, &e);
-	assert_true(r < 0);
-	assert_int_equal(e.code, r);
-	if (want && !strstr(e.msg, want)) {
-		print_error("message '%s' does not mention '%s'\n", e.msg, want);
-		fail();
-	}
+	int r = cm_quote_parse(b, n, &q, e);
+	if (r < 0)
+		assert_int_equal(e->code, r);
+	return r;
 }
 
 static void test_cocoon_quote_fields(void **state)
@@ -253,31 +250,21 @@ static void test_every_truncation_is_rejected(void **state)
 	}
 }
 
-static uint8_t *copy_of(const char *rel, size_t *n)
-{
-	return fixture_read(rel, n);
-}
-
 static void test_header_corruptions_are_rejected(void **state)
 {
 	(void)state;
 	size_t n;
-	uint8_t *b = copy_of(Q_TDX, &n);
-	uint8_t *c = malloc(n);
-#define MUTATE(stmt, want)            \
-	do {                          \
-		memcpy(c, b, n);      \
-		stmt;                 \
-		parse_fails(c, n, want); \
-	} while (0)
-	MUTATE(cm_put_le16(c, 2), "version 2 at offset 0");
-	MUTATE(cm_put_le16(c, 6), "version 6 at offset 0");
-	MUTATE(cm_put_le16(c + 2, 3), "attestation key type 3 at offset 2");
-	MUTATE(cm_put_le32(c + 4, 0x80), "TEE type 0x00000080 at offset 4");
-	MUTATE(c[8] = 1, "reserved header bytes");
-	MUTATE(c[12] ^= 1, "vendor ID");
-	MUTATE(cm_put_le16(c, 3), "v3 is SGX only");
-	free(c);
+	uint8_t *b = fixture_read(Q_TDX, &n);
+	const struct test_patch patches[] = {
+		{0, 2, 2, "version 2 at offset 0"},
+		{0, 2, 6, "version 6 at offset 0"},
+		{2, 2, 3, "attestation key type 3 at offset 2"},
+		{4, 4, 0x80, "TEE type 0x00000080 at offset 4"},
+		{8, 1, 1, "reserved header bytes"},
+		{12, 1, b[12] ^ 1, "vendor ID"},
+		{0, 2, 3, "v3 is SGX only"},
+	};
+	test_patches_expect(quote_parse, b, n, patches, sizeof(patches) / sizeof(patches[0]));
 	free(b);
 }
 
@@ -285,12 +272,14 @@ static void test_v5_descriptor_corruptions_are_rejected(void **state)
 {
 	(void)state;
 	size_t n;
-	uint8_t *b = copy_of(Q_V5_GOTDX, &n);
-	uint8_t *c = malloc(n);
-	MUTATE(cm_put_le16(c + 48, 4), "unknown v5 body type 4");
-	MUTATE(cm_put_le32(c + 50, 584), "does not match type 3");
-	MUTATE(cm_put_le16(c + 48, 1); cm_put_le32(c + 50, 384), "does not match TEE type");
-	free(c);
+	uint8_t *b = fixture_read(Q_V5_GOTDX, &n);
+	const struct test_patch patches[] = {
+		{48, 2, 4, "unknown v5 body type 4"},
+		{50, 4, 584, "does not match type 3"},
+	};
+	test_patches_expect(quote_parse, b, n, patches, sizeof(patches) / sizeof(patches[0]));
+	const struct test_patch td10[] = {{48, 2, 1, NULL}, {50, 4, 384, NULL}};
+	test_patch_set_expect(quote_parse, b, n, td10, 2, "does not match TEE type");
 	free(b);
 }
 
@@ -298,34 +287,36 @@ static void test_signature_data_corruptions_are_rejected(void **state)
 {
 	(void)state;
 	size_t n;
-	uint8_t *b = copy_of(Q_COCOON, &n);
-	uint8_t *c = malloc(n);
+	uint8_t *b = fixture_read(Q_COCOON, &n);
 	/* offsets: sig_len@632, outer type@764, outer size@766, auth len@1218, inner type@1252 */
-	MUTATE(cm_put_le32(c + 632, 0xffffffffu), "signature data needs 4294967295 bytes at offset 636");
-	MUTATE(cm_put_le32(c + 632, 4305), "declares 4305 bytes but its parts use 4304");
-	MUTATE(cm_put_le32(c + 632, 4303), "quote truncated");
-	MUTATE(cm_put_le16(c + 764, 5), "require 6");
-	MUTATE(cm_put_le32(c + 766, cm_le32(b + 766) + 1), "QE report certification data needs 4171 bytes at offset 770");
+	const struct test_patch patches[] = {
+		{632, 4, 0xffffffffu, "signature data needs 4294967295 bytes at offset 636"},
+		{632, 4, 4305, "declares 4305 bytes but its parts use 4304"},
+		{632, 4, 4303, "quote truncated"},
+		{764, 2, 5, "require 6"},
+		{766, 4, cm_le32(b + 766) + 1, "QE report certification data needs 4171 bytes at offset 770"},
+		{1218, 2, 33, "certification data type 25088 at offset 1253"},
+		{1218, 2, 0xffff, "QE authentication data needs 65535 bytes at offset 1220"},
+		{1252, 2, 7, "certification data type 7 at offset 1252"},
+		{1252, 2, 0, "certification data type 0"},
+		{1254, 4, 0x7fffffff, "certification data needs"},
+	};
+	test_patches_expect(quote_parse, b, n, patches, sizeof(patches) / sizeof(patches[0]));
 	/* sizes grown together into the trailing padding: the outer size disagrees with its parts */
-	MUTATE(cm_put_le32(c + 766, cm_le32(b + 766) + 1); cm_put_le32(c + 632, 4305),
-	       "QE report certification data at offset 770 declares 4171 bytes but its parts use 4170");
-	MUTATE(cm_put_le16(c + 1218, 33), "certification data type 25088 at offset 1253");
-	MUTATE(cm_put_le16(c + 1218, 0xffff), "QE authentication data needs 65535 bytes at offset 1220");
-	MUTATE(cm_put_le16(c + 1252, 7), "certification data type 7 at offset 1252");
-	MUTATE(cm_put_le16(c + 1252, 0), "certification data type 0");
-	MUTATE(cm_put_le32(c + 1254, 0x7fffffff), "certification data needs");
-	free(c);
+	const struct test_patch grown[] = {{766, 4, cm_le32(b + 766) + 1, NULL}, {632, 4, 4305, NULL}};
+	test_patch_set_expect(quote_parse, b, n, grown, 2,
+			      "QE report certification data at offset 770 declares 4171 bytes but its parts use 4170");
 	free(b);
 
-	b = copy_of(Q_SGX, &n);
-	c = malloc(n);
+	b = fixture_read(Q_SGX, &n);
 	/* v3: sig_len@432, QE report@564, auth len@1012, cert type@1014+M */
 	size_t auth = cm_le16(b + 1012);
-	MUTATE(cm_put_le16(c + 1014 + auth, 6), "certification data type 6");
-	MUTATE(cm_put_le32(c + 432, cm_le32(b + 432) - 1), "quote truncated");
-	free(c);
+	const struct test_patch v3[] = {
+		{1014 + auth, 2, 6, "certification data type 6"},
+		{432, 4, cm_le32(b + 432) - 1, "quote truncated"},
+	};
+	test_patches_expect(quote_parse, b, n, v3, sizeof(v3) / sizeof(v3[0]));
 	free(b);
-#undef MUTATE
 }
 
 static void test_pem_chain_quirks(void **state)

@@ -1,4 +1,5 @@
-/* Parser-rejection tests (test_measure_pe.c, test_measure_tdvf.c, test_measure_eventlog.c):
+/* Parser-rejection tests (test_measure_pe.c, test_measure_tdvf.c, test_measure_eventlog.c,
+ * test_measure_quote.c):
  * a parser must refuse an input with an error that says a given thing, and the inputs are
  * often corrupted copies of a fixture, one little-endian field overwritten per case. */
 #ifndef COCOON_TEST_PATCH_H
@@ -14,7 +15,7 @@ struct test_patch {
 	size_t off;         /* where the field starts */
 	unsigned width;     /* its size: 1, 2, 4 or 8 bytes */
 	uint64_t value;     /* what is written there, little-endian */
-	const char *needle; /* what the error message must contain */
+	const char *needle; /* what the error message must contain (test_patches_expect) */
 };
 
 static inline void test_patch_apply(uint8_t *buf, const struct test_patch *p)
@@ -60,6 +61,20 @@ static inline void test_patches_expect(test_parse_fn parse, const uint8_t *img, 
 		test_patch_apply(c, &patches[i]);
 		test_expect_refused(parse, c, len, patches[i].needle);
 	}
+	free(c);
+}
+
+/* parse refuses a copy of img[len] with all n patches applied together (their needles are
+ * not used) with an error message that contains needle. */
+static inline void test_patch_set_expect(test_parse_fn parse, const uint8_t *img, size_t len,
+					 const struct test_patch *patches, size_t n, const char *needle)
+{
+	uint8_t *c = malloc(len);
+	assert_non_null(c);
+	memcpy(c, img, len);
+	for (size_t i = 0; i < n; i++)
+		test_patch_apply(c, &patches[i]);
+	test_expect_refused(parse, c, len, needle);
 	free(c);
 }
 
