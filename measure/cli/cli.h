@@ -31,6 +31,9 @@ struct cli_cmd {
 /* Print "error: <msg>" plus a hint to run --help; returns CLI_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A --time value: unix seconds, a decimal >= 0 and nothing else. Returns 0 or -EINVAL. */
+int cli_parse_time(const char *s, int64_t *out);
+
 /* "key: <hex>" line for the text output. */
 void cli_print_hex(FILE *f, const char *key, const uint8_t *p, size_t n);
 
