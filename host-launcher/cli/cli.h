@@ -10,11 +10,13 @@
 #include <sys/types.h>
 
 #include "host-launcher/config.h"
+#include "measure/core/util.h"
 
 #define CLI_MAX_SETS 64
 
-/* Print "error: <msg>" to stderr; returns code. */
-int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Print "error: <msg>" to stderr; returns code. One implementation for every tool:
+ * cm_print_error (measure/core/util.h). */
+#define cli_error cm_print_error
 /* Print "error: msg[: arg]" plus a hint to run `cocoon-launch cmd --help`; returns
  * CL_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *msg, const char *arg);

@@ -8,6 +8,8 @@
 
 #include <json-c/json.h>
 
+#include "measure/core/util.h"
+
 /* Exit codes (documented in README.md). */
 enum {
 	CLI_OK = 0,
@@ -23,10 +25,14 @@ struct cli_cmd {
 	int (*run)(int argc, char **argv);
 };
 
-/* Print "error: <msg>" to stderr; returns code. */
-int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Print "error: <msg>" to stderr; returns code. One implementation for every tool:
+ * cm_print_error (measure/core/util.h). */
+#define cli_error cm_print_error
 /* Print "error: <msg>" plus a hint to run --help; returns CLI_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A --time value: unix seconds, a decimal >= 0 and nothing else. Returns 0 or -EINVAL. */
+int cli_parse_time(const char *s, int64_t *out);
 
 /* "key: <hex>" line for the text output. */
 void cli_print_hex(FILE *f, const char *key, const uint8_t *p, size_t n);

@@ -120,7 +120,6 @@ int cmd_cert(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "jc:t:p:r:ahg:", opts, NULL)) != -1) {
-		char *end;
 		switch (c) {
 		case 'j': json = 1; break;
 		case 'a': any = 1; break;
@@ -129,9 +128,7 @@ int cmd_cert(int argc, char **argv)
 		case 'r': snprintf(pc.root, sizeof(pc.root), "%s", optarg); break;
 		case 'g': snprintf(pc.gpu, sizeof(pc.gpu), "%s", optarg); break;
 		case 't':
-			errno = 0;
-			t = strtoll(optarg, &end, 10);
-			if (errno || end == optarg || *end || t < 0)
+			if (cli_parse_time(optarg, &t))
 				return cli_usage_error("cert", "--time needs unix seconds, got '%s'", optarg);
 			break;
 		case 'h': help(); return CLI_OK;

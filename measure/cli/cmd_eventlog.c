@@ -220,6 +220,18 @@ static bool compare_prediction(const struct cm_eventlog *l, json_object *pred, c
 	return ok;
 }
 
+/* Read the event log at path into *log and parse it into l (a TPM's log when tpm, else the
+ * CCEL). Returns CLI_OK or CLI_INVALID_INPUT (the error printed). */
+static int load_log(const char *path, bool tpm, uint8_t **log, size_t *len, struct cm_eventlog *l)
+{
+	struct cm_err err = {0};
+	if (cm_read_file(path, CM_EVENTLOG_MAX_LEN, log, len, &err))
+		return cli_error(CLI_INVALID_INPUT, "%s", err.msg);
+	if ((tpm ? cm_tpm_eventlog_parse : cm_eventlog_parse)(*log, *len, l, &err))
+		return cli_error(CLI_INVALID_INPUT, "%s: malformed %sevent log: %s", path, tpm ? "TPM " : "", err.msg);
+	return CLI_OK;
+}
+
 static int run_tpm(const char *logp, const char *pcrsp, const char *vm, int json)
 {
 	struct cm_err err = {0};
@@ -229,15 +241,9 @@ static int run_tpm(const char *logp, const char *pcrsp, const char *vm, int json
 	struct cm_eventlog l;
 	memset(&l, 0, sizeof(l));
 	json_object *o = NULL, *pred = NULL;
-	int rc = CLI_OK;
-	if (cm_read_file(logp, CM_EVENTLOG_MAX_LEN, &log, &loglen, &err)) {
-		rc = cli_error(CLI_INVALID_INPUT, "%s", err.msg);
+	int rc = load_log(logp, true, &log, &loglen, &l);
+	if (rc)
 		goto out;
-	}
-	if (cm_tpm_eventlog_parse(log, loglen, &l, &err)) {
-		rc = cli_error(CLI_INVALID_INPUT, "%s: malformed TPM event log: %s", logp, err.msg);
-		goto out;
-	}
 	if (pcrsp && (cm_read_file(pcrsp, 65536, &pb, &plen, &err) ||
 		      cm_pcr_values_parse(pb, plen, given, &mask, &err))) {
 		rc = cli_error(CLI_INVALID_INPUT, "%s: %s", pcrsp, err.msg);
@@ -334,14 +340,8 @@ int cmd_eventlog(int argc, char **argv)
 		rc = cli_error(CLI_INVALID_INPUT, "%s: %s", ccel, err.msg);
 		goto out;
 	}
-	if (cm_read_file(logp, CM_EVENTLOG_MAX_LEN, &log, &loglen, &err)) {
-		rc = cli_error(CLI_INVALID_INPUT, "%s", err.msg);
+	if ((rc = load_log(logp, false, &log, &loglen, &l)))
 		goto out;
-	}
-	if (cm_eventlog_parse(log, loglen, &l, &err)) {
-		rc = cli_error(CLI_INVALID_INPUT, "%s: malformed event log: %s", logp, err.msg);
-		goto out;
-	}
 	if (ccel && loglen < t.laml)
 		json_object_array_add(l.anomalies,
 				      json_object_new_string("log shorter than the CCEL table's LAML (truncated?)"));

@@ -287,15 +287,10 @@ int cmd_gpu(int argc, char **argv)
 		case 'p': policy = optarg; break;
 		case 's': system = optarg; break;
 		case 'j': json = 1; break;
-		case 't': {
-			char *end;
-			errno = 0;
-			long long v = strtoll(optarg, &end, 10);
-			if (errno || end == optarg || *end || v < 0)
+		case 't':
+			if (cli_parse_time(optarg, &t))
 				return cli_usage_error("gpu", "--time needs unix seconds, got '%s'", optarg);
-			t = v;
 			break;
-		}
 		case 'h': help(); return CLI_OK;
 		default: return cli_usage_error("gpu", "unknown option or missing value '%s'", argv[optind - 1]);
 		}

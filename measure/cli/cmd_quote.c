@@ -1,6 +1,5 @@
 /* cocoon-measure quote FILE [--collateral BUNDLE.json [--time UNIX] [--policy POLICY.json]
  * [--root CA.pem]] [--json] */
-#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <time.h>
@@ -34,17 +33,6 @@ static void help(void)
 	       "3 invalid evidence (verdict \"invalid\"), 4 rejected by the policy (verdict \"rejected\").\n");
 }
 
-static int parse_time(const char *s, int64_t *out)
-{
-	char *end;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	if (errno || end == s || *end || v < 0)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
 int cmd_quote(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -69,7 +57,7 @@ int cmd_quote(int argc, char **argv)
 		case 'p': policy_path = optarg; break;
 		case 'r': root_path = optarg; break;
 		case 't':
-			if (parse_time(optarg, &t))
+			if (cli_parse_time(optarg, &t))
 				return cli_usage_error("quote", "--time needs unix seconds, got '%s'", optarg);
 			have_time = true;
 			break;

@@ -1,20 +1,11 @@
 #include "measure/cli/cli.h"
 
+#include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 
 #include "measure/core/json.h"
 #include "measure/core/util.h"
-
-int cli_error(int code, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("error: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	return code;
-}
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
@@ -25,6 +16,17 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	fprintf(stderr, " (see: cocoon-measure %s --help)\n", cmd);
 	va_end(ap);
 	return CLI_USAGE;
+}
+
+int cli_parse_time(const char *s, int64_t *out)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || end == s || *end || v < 0)
+		return -EINVAL;
+	*out = v;
+	return 0;
 }
 
 void cli_print_hex(FILE *f, const char *key, const uint8_t *p, size_t n)

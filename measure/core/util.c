@@ -66,6 +66,17 @@ int cm_err_prefix(struct cm_err *e, const char *fmt, ...)
 	return e->code;
 }
 
+int cm_print_error(int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("error: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	return code;
+}
+
 int cm_hex_encode(const uint8_t *in, size_t len, char *out, size_t outsz)
 {
 	static const char digits[] = "0123456789abcdef";

@@ -165,6 +165,28 @@ static int crl_check(X509_CRL *crl, X509 *issuer, const char *name, const char *
 	return 0;
 }
 
+/* The CRL in the bundle member key (hex DER, named name in messages; key is also its check):
+ * into *crl, checked against issuer, its validity window recorded under the checks nyv and
+ * exp, and added to c->crls (made on first use). */
+static int bundle_crl(struct cm_collateral *c, const struct cm_jv *o, const char *key, const char *name, X509 *issuer,
+		      const char *nyv, const char *exp, X509_CRL **crl, struct cm_err *e)
+{
+	size_t n;
+	const char *s = get_str(o, key, &n);
+	if (!s || !(*crl = crl_from_hex(s, n)))
+		return cm_fail_check(e, -EBADMSG, "collateral_format", "%s is missing or not hex DER", key);
+	int rc = crl_check(*crl, issuer, name, key, e);
+	if (rc)
+		return rc;
+	(void)add_window(c, nyv, exp, name, cm_asn1_unix(X509_CRL_get0_lastUpdate(*crl)),
+			 cm_asn1_unix(X509_CRL_get0_nextUpdate(*crl)));
+	if (!c->crls)
+		c->crls = sk_X509_CRL_new_null();
+	if (!c->crls || !sk_X509_CRL_push(c->crls, *crl) || !X509_CRL_up_ref(*crl))
+		return cm_fail_check(e, -ENOMEM, "collateral_format", "out of memory");
+	return 0;
+}
+
 int cm_collateral_load(const char *bundle, size_t len, X509 *anchor, struct cm_collateral **out,
 		       struct cm_err *e)
 {
@@ -229,20 +251,9 @@ int cm_collateral_load(const char *bundle, size_t len, X509 *anchor, struct cm_c
 	}
 
 	/* Root CA CRL: signed by the anchor. */
-	const char *s = get_str(&o, "root_ca_crl", &n);
-	if (!s || !(c->root_crl = crl_from_hex(s, n))) {
-		rc = cm_fail_check(e, -EBADMSG, "collateral_format", "root_ca_crl is missing or not hex DER");
+	if ((rc = bundle_crl(c, &o, "root_ca_crl", "root CA CRL", c->anchor, "root_ca_crl_not_yet_valid",
+			     "root_ca_crl_expired", &c->root_crl, e)))
 		goto fail;
-	}
-	if ((rc = crl_check(c->root_crl, c->anchor, "root CA CRL", "root_ca_crl", e)))
-		goto fail;
-	(void)add_window(c, "root_ca_crl_not_yet_valid", "root_ca_crl_expired", "root CA CRL",
-		   cm_asn1_unix(X509_CRL_get0_lastUpdate(c->root_crl)), cm_asn1_unix(X509_CRL_get0_nextUpdate(c->root_crl)));
-	c->crls = sk_X509_CRL_new_null();
-	if (!c->crls || !sk_X509_CRL_push(c->crls, c->root_crl) || !X509_CRL_up_ref(c->root_crl)) {
-		rc = cm_fail_check(e, -ENOMEM, "collateral_format", "out of memory");
-		goto fail;
-	}
 
 	/* TCB info and QE identity: chains and signatures over the exact inner text. */
 	if ((rc = signed_json(c, &o, "tcb_info_issuer_chain", "tcb_info", "tcb_info_signature", "TCB info",
@@ -279,22 +290,12 @@ int cm_collateral_load(const char *bundle, size_t len, X509 *anchor, struct cm_c
 	if ((rc = issuer_chain(c, chain, cl, "pck_crl_issuer_chain", ISSUER_PCK_CA, &c->pck_ca, e)))
 		goto fail;
 	add_cert_window(c, "pck_ca_cert_not_yet_valid", "pck_ca_cert_expired", "PCK CA certificate", c->pck_ca);
-	s = get_str(&o, "pck_crl", &n);
-	if (!s || !(c->pck_crl = crl_from_hex(s, n))) {
-		rc = cm_fail_check(e, -EBADMSG, "collateral_format", "pck_crl is missing or not hex DER");
+	if ((rc = bundle_crl(c, &o, "pck_crl", "PCK CRL", c->pck_ca, "pck_crl_not_yet_valid", "pck_crl_expired",
+			     &c->pck_crl, e)))
 		goto fail;
-	}
-	if ((rc = crl_check(c->pck_crl, c->pck_ca, "PCK CRL", "pck_crl", e)))
-		goto fail;
-	(void)add_window(c, "pck_crl_not_yet_valid", "pck_crl_expired", "PCK CRL",
-		   cm_asn1_unix(X509_CRL_get0_lastUpdate(c->pck_crl)), cm_asn1_unix(X509_CRL_get0_nextUpdate(c->pck_crl)));
-	if (!sk_X509_CRL_push(c->crls, c->pck_crl) || !X509_CRL_up_ref(c->pck_crl)) {
-		rc = cm_fail_check(e, -ENOMEM, "collateral_format", "out of memory");
-		goto fail;
-	}
 	c->ca = cm_x509_pck_ca_kind(c->pck_ca);
 
-	s = get_str(&o, "pck_certificate_chain", &n);
+	const char *s = get_str(&o, "pck_certificate_chain", &n);
 	if (s && n && !(c->ext_pck_chain = cm_pem_chain_parse((const uint8_t *)s, n, e))) {
 		rc = cm_fail_check(e, -EBADMSG, "collateral_format", "pck_certificate_chain: %s",
 				   e ? e->msg : "bad PEM");

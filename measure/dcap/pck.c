@@ -112,14 +112,25 @@ static int octets(const struct cm_der *v, uint8_t tag, uint8_t *out, size_t n)
 	return 0;
 }
 
+/* The next entry of the SEQUENCE seq, itself a SEQUENCE { OID, value } (every level of the
+ * extension is a list of these). Returns 0 or -EBADMSG (the caller names the place). */
+static int oid_entry(struct cm_der *seq, struct cm_der *oid, uint8_t *vt, struct cm_der *val)
+{
+	uint8_t t, ot;
+	struct cm_der item;
+	if (cm_der_next(seq, &t, &item) || t != CM_DER_SEQUENCE || cm_der_next(&item, &ot, oid) ||
+	    ot != CM_DER_OID || cm_der_next(&item, vt, val) || item.len)
+		return -EBADMSG;
+	return 0;
+}
+
 static int parse_tcb(struct cm_der seq, struct cm_pck_ext *out, struct cm_err *e)
 {
 	unsigned seen = 0;
 	while (seq.len) {
-		uint8_t t, ot, vt;
-		struct cm_der item, oid, val;
-		if (cm_der_next(&seq, &t, &item) || t != CM_DER_SEQUENCE || cm_der_next(&item, &ot, &oid) ||
-		    ot != CM_DER_OID || cm_der_next(&item, &vt, &val) || item.len)
+		uint8_t vt;
+		struct cm_der oid, val;
+		if (oid_entry(&seq, &oid, &vt, &val))
 			return cm_fail(e, -EBADMSG, "malformed TCB entry in the PCK SGX extension");
 		if (oid.len != sizeof(sgx_ext_oid) + 2 || !oid_is(&oid, 2, oid.p[sizeof(sgx_ext_oid) + 1]))
 			continue; /* unknown TCB entry: ignore */
@@ -156,10 +167,9 @@ int cm_pck_ext_parse(const uint8_t *der, size_t len, struct cm_pck_ext *out, str
 		return cm_fail(e, -EBADMSG, "PCK SGX extension is not a single DER SEQUENCE");
 	unsigned seen = 0;
 	while (seq.len) {
-		uint8_t it, ot, vt;
-		struct cm_der item, oid, val;
-		if (cm_der_next(&seq, &it, &item) || it != CM_DER_SEQUENCE || cm_der_next(&item, &ot, &oid) ||
-		    ot != CM_DER_OID || cm_der_next(&item, &vt, &val) || item.len)
+		uint8_t vt;
+		struct cm_der oid, val;
+		if (oid_entry(&seq, &oid, &vt, &val))
 			return cm_fail(e, -EBADMSG, "malformed entry in the PCK SGX extension");
 		unsigned n = 0;
 		for (unsigned k = 1; k <= 7; k++)
@@ -208,12 +218,9 @@ int cm_pck_ext_parse(const uint8_t *der, size_t len, struct cm_pck_ext *out, str
 			out->has_configuration = true;
 			struct cm_der cfg = val;
 			while (cfg.len) {
-				uint8_t ct, cot, cvt;
-				struct cm_der citem, coid, cval;
-				if (cm_der_next(&cfg, &ct, &citem) || ct != CM_DER_SEQUENCE ||
-				    cm_der_next(&citem, &cot, &coid) || cot != CM_DER_OID ||
-				    cm_der_next(&citem, &cvt, &cval) || citem.len || cvt != CM_DER_BOOLEAN ||
-				    cval.len != 1)
+				uint8_t cvt;
+				struct cm_der coid, cval;
+				if (oid_entry(&cfg, &coid, &cvt, &cval) || cvt != CM_DER_BOOLEAN || cval.len != 1)
 					return cm_fail(e, -EBADMSG, "malformed configuration in the PCK SGX extension");
 				bool b = cval.p[0] != 0;
 				if (oid_is(&coid, 7, 1))

@@ -90,19 +90,22 @@ static int accepted_statuses(const struct cm_jv *v, uint32_t *out, struct cm_err
 static int policy_member(struct cm_policy *p, const struct cm_jv *o, const char *key, json_object *val,
 			 struct cm_err *e)
 {
+	const struct {
+		const char *key;
+		bool *val;
+	} bools[] = {
+		{"allow_debug", &p->allow_debug},
+		{"require_sept_ve_disable", &p->require_sept_ve_disable},
+		{"allow_mr_servicetd", &p->allow_mr_servicetd},
+		{"allow_sgx", &p->allow_sgx},
+		{"allow_any_image", &p->allow_any_image},
+	};
 	struct cm_jv v = cm_jv_member(o, key, val);
 	if (strcmp(key, "accepted_tcb_statuses") == 0)
 		return accepted_statuses(&v, &p->accepted_statuses, e);
-	if (strcmp(key, "allow_debug") == 0)
-		return cm_jv_bool(&v, &p->allow_debug, e);
-	if (strcmp(key, "require_sept_ve_disable") == 0)
-		return cm_jv_bool(&v, &p->require_sept_ve_disable, e);
-	if (strcmp(key, "allow_mr_servicetd") == 0)
-		return cm_jv_bool(&v, &p->allow_mr_servicetd, e);
-	if (strcmp(key, "allow_sgx") == 0)
-		return cm_jv_bool(&v, &p->allow_sgx, e);
-	if (strcmp(key, "allow_any_image") == 0)
-		return cm_jv_bool(&v, &p->allow_any_image, e);
+	for (size_t i = 0; i < sizeof(bools) / sizeof(bools[0]); i++)
+		if (strcmp(key, bools[i].key) == 0)
+			return cm_jv_bool(&v, bools[i].val, e);
 	if (strcmp(key, "min_tcb_evaluation_data_number") == 0) {
 		int64_t n;
 		int rc = cm_jv_int(&v, 0, UINT32_MAX, &n, e);
