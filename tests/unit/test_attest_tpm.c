@@ -15,7 +15,6 @@
 #include "measure/core/digest.h"
 #include "measure/tpm/quote.h"
 #include "tests/unit/swtpm.h"
-#include "tests/unit/testfile.h"
 
 struct ctx {
 	struct swtpm t;

@@ -11,7 +11,6 @@
 #include "guest/keys/keys.h"
 #include "guest/keys/tpm2.h"
 #include "tests/unit/swtpm.h"
-#include "tests/unit/testfile.h"
 
 static int tpm_setup(void **state)
 {

@@ -10,7 +10,6 @@
 #include "host-launcher/check.h"
 #include "host-launcher/config.h"
 #include "measure/core/digest.h"
-#include "tests/unit/testfile.h"
 #include "tests/unit/testutil.h"
 
 struct fake {

@@ -11,7 +11,6 @@
 #include "host-launcher/cocoon_conf.h"
 #include "host-launcher/image.h"
 #include "host-launcher/config.h"
-#include "tests/unit/testfile.h"
 #include "tests/unit/testutil.h"
 
 /* TelegramMessenger/cocoon scripts/dist-worker/worker.conf.example (b75d444), its keys. */

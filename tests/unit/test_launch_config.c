@@ -17,7 +17,6 @@
 #include "host-launcher/image.h"
 #include "host-launcher/unit.h"
 #include "measure/core/digest.h"
-#include "tests/unit/testfile.h"
 #include "tests/unit/testutil.h"
 
 #define GOLDEN_DIR "tests/unit/golden/launch"

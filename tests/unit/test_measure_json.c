@@ -1,6 +1,5 @@
 /* libmeasure's strict JSON reader (measure/core/json.h): strict parsing with a size bound,
  * typed getters, unknown-key rejection, errors naming the JSON path. */
-#include "tests/unit/testfile.h"
 #include "tests/unit/testutil.h"
 
 #include <errno.h>

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "measure/dcap/policy.h"
-#include "tests/unit/testfile.h"
 
 static void test_default_policy(void **state)
 {

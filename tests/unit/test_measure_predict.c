@@ -10,7 +10,6 @@
 #include "measure/eventlog/eventlog.h"
 #include "measure/predict/predict.h"
 #include "measure/predict/predict_image.h"
-#include "tests/unit/testfile.h"
 #include "tests/unit/testutil.h"
 
 static uint8_t *fw;

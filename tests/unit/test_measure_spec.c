@@ -1,5 +1,4 @@
 /* Spec tree hash (checked against real git) and RTMR3 log replay. */
-#include "tests/unit/testfile.h"
 #include "tests/unit/testutil.h"
 
 #include <errno.h>

@@ -1,5 +1,4 @@
 /* libmeasure core helpers: hex, bounded file reads, digests, RTMR extend, image hash, DER. */
-#include "tests/unit/testfile.h"
 #include "tests/unit/testutil.h"
 
 #include <errno.h>

@@ -1,6 +1,5 @@
 /* cocoon-measure quote --collateral: exit codes and JSON keys (measure/cli/cmd_quote.c,
  * linked in directly). */
-#include "tests/unit/testfile.h"
 #include "tests/unit/testutil.h"
 
 #include <fcntl.h>

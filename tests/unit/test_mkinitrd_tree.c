@@ -1,5 +1,4 @@
 /* initrd/: the deterministic newc writer, ELF closure, module closure and compression. */
-#include "tests/unit/testfile.h"
 #include "tests/unit/testutil.h"
 
 #include <errno.h>

@@ -11,7 +11,7 @@
 #include <openssl/x509v3.h>
 
 #include "measure/dcap/collateral.h"
-#include "tests/unit/testfile.h"
+#include "tests/unit/testutil.h"
 
 static struct testca *T;
 

@@ -1,7 +1,6 @@
 /* libton (ton/): every vector of ton/ton_vectors.json (cell hashes, BoCs, dictionaries,
  * addresses, CRCs), ton.md's examples, round-trip properties over random cells, keys and
  * addresses, strict BoC rejections, and the Cocoon root contract's messages and state. */
-#include "tests/unit/testfile.h"
 #include "tests/unit/testutil.h"
 
 #include <errno.h>

@@ -59,6 +59,19 @@ char *test_tmpdir(void)
 	return strdup(d);
 }
 
+void test_write_file(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+void test_write_text(const char *path, const char *text)
+{
+	test_write_file(path, text, strlen(text));
+}
+
 void run_reference(const char *cmd, char *out, size_t outsz)
 {
 	FILE *p = popen(cmd, "r");

@@ -34,4 +34,10 @@ int run_captured(int (*fn)(int, char **), int argc, char **argv, char *out, size
 /* A fresh private temporary directory (removed by the caller or left in /tmp). */
 char *test_tmpdir(void);
 
+/* Write len bytes of data to path (created or truncated); fails the test if it cannot. */
+void test_write_file(const char *path, const void *data, size_t len);
+
+/* Write the string text to path (fails the test if it cannot). */
+void test_write_text(const char *path, const char *text);
+
 #endif
