@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "measure/core/util.h"
 #include "measure/dcap/quote.h"
 
 struct tdx_priv {
@@ -41,23 +42,7 @@ static int sys_write(void *ctx, const char *path, const void *buf, size_t len)
 static ssize_t sys_read(void *ctx, const char *path, void *buf, size_t max)
 {
 	(void)ctx;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	size_t got = 0;
-	while (got < max) {
-		ssize_t r = read(fd, (uint8_t *)buf + got, max - got);
-		if (r < 0) {
-			int err = -errno;
-			close(fd);
-			return err;
-		}
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
-	close(fd);
-	return (ssize_t)got;
+	return cm_read_upto(path, buf, max);
 }
 
 static int sys_get_report0(void *ctx, const char *dev, const uint8_t rd[64], uint8_t report[1024])
