@@ -25,18 +25,6 @@
 #define TMPFS_MAGIC 0x01021994
 #endif
 
-int ci_read_text(const char *path, char *buf, size_t size)
-{
-	long n = cm_read_upto(path, buf, size - 1);
-	if (n < 0)
-		return (int)n;
-	size_t got = (size_t)n;
-	buf[got] = '\0';
-	if (got > 0 && buf[got - 1] == '\n')
-		buf[--got] = '\0';
-	return (int)got;
-}
-
 int ci_mkdir_p(const char *path, struct cm_err *e)
 {
 	char tmp[PATH_MAX];
