@@ -180,7 +180,9 @@ static int set_model(struct cl_config *c, const char *name, const char *v, const
 	return 0;
 }
 
+/* The longest list values, with their NUL: any list, and the gpu key's. */
 #define LIST_MAX 1024
+#define GPU_LIST_MAX 512
 
 /* A comma-separated list value (at most max - 1 characters, max <= LIST_MAX): *n = 0 (the key
  * replaces an earlier one), then add(c, item, where, e) for each item, trimmed. */
@@ -304,7 +306,7 @@ static int apply(struct cl_config *c, const char *key, const char *v, const char
 			return BAD("a size such as 20G");
 		c->persistent_size = sz;
 	} else if (!strcmp(key, "gpu")) {
-		int r = set_list(c, key, v, 512, &c->n_gpus, add_gpu, where, e);
+		int r = set_list(c, key, v, GPU_LIST_MAX, &c->n_gpus, add_gpu, where, e);
 		if (r == 0)
 			cl_cocoon_note(c, key, "ours", "gpu = %s%s (vfio-pci with iommufd)", c->n_gpus ? c->gpus[0] : "none",
 				       c->n_gpus > 1 ? ", ..." : "");
