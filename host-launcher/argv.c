@@ -73,23 +73,24 @@ void cl_mem_size(uint64_t bytes, char *out, size_t outsz)
 			goto nomem;                                 \
 	} while (0)
 
-int cl_argv_boot_files(struct cl_argv *out, const struct cl_config *c, const struct cl_boot *b, struct cm_err *e)
+/* opt and the file: the probe's own when probing, else the image's artifact a. */
+static int push_boot_file(struct cl_argv *out, const struct cl_config *c, const struct cl_boot *b, const char *opt,
+			  const char *probe_file, enum cl_artifact a)
 {
 	char path[CL_PATH_MAX + 64];
-	PUSH("-kernel");
-	if (b->probe_dir) {
-		PUSH("%s", b->probe_kernel);
-	} else {
-		cl_config_artifact(c, CL_ART_KERNEL, path, sizeof(path));
-		PUSH("%s", path);
+	const char *file = probe_file;
+	if (!b->probe_dir) {
+		cl_config_artifact(c, a, path, sizeof(path));
+		file = path;
 	}
-	PUSH("-initrd");
-	if (b->probe_dir) {
-		PUSH("%s", b->probe_initrd);
-	} else {
-		cl_config_artifact(c, CL_ART_INITRD, path, sizeof(path));
-		PUSH("%s", path);
-	}
+	return cl_argv_push(out, "%s", opt) < 0 || cl_argv_push(out, "%s", file) < 0 ? -ENOMEM : 0;
+}
+
+int cl_argv_boot_files(struct cl_argv *out, const struct cl_config *c, const struct cl_boot *b, struct cm_err *e)
+{
+	if (push_boot_file(out, c, b, "-kernel", b->probe_kernel, CL_ART_KERNEL) < 0 ||
+	    push_boot_file(out, c, b, "-initrd", b->probe_initrd, CL_ART_INITRD) < 0)
+		goto nomem;
 	PUSH("-append");
 	if (b->cmdline) {
 		PUSH("%s", b->cmdline);

@@ -159,14 +159,9 @@ int cl_kvm_usable(const char *dev)
 /* Read a small sysfs/proc text file, trailing newline stripped. */
 static int read_text(const char *path, char *out, size_t outsz)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = read(fd, out, outsz - 1);
-	int err = errno;
-	close(fd);
+	long n = cm_read_upto(path, out, outsz - 1);
 	if (n < 0)
-		return -err;
+		return (int)n;
 	out[n] = 0;
 	while (n && (out[n - 1] == '\n' || out[n - 1] == ' '))
 		out[--n] = 0;

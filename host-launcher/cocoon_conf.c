@@ -17,18 +17,25 @@
 #define RUNTIME_VARS_MAX (64 * 1024)
 #define TON_CONFIG_MAX (16u << 20)
 
+/* The index of key's record, or -1. */
+static long note_index(const struct cl_config *c, const char *key)
+{
+	for (size_t i = 0; i < c->n_ckeys; i++)
+		if (!strcmp(c->ckeys[i].key, key))
+			return (long)i;
+	return -1;
+}
+
 /* Record how key was handled (replacing an earlier record: --set overrides). */
 void cl_cocoon_note(struct cl_config *c, const char *key, const char *handling, const char *fmt, ...)
 {
-	struct cl_cocoon_key *k = NULL;
-	for (size_t i = 0; i < c->n_ckeys; i++)
-		if (!strcmp(c->ckeys[i].key, key))
-			k = &c->ckeys[i];
-	if (!k) {
+	long i = note_index(c, key);
+	if (i < 0) {
 		if (c->n_ckeys >= CL_MAX_COCOON_KEYS)
 			return;
-		k = &c->ckeys[c->n_ckeys++];
+		i = (long)c->n_ckeys++;
 	}
+	struct cl_cocoon_key *k = &c->ckeys[i];
 	snprintf(k->key, sizeof(k->key), "%s", key);
 	snprintf(k->handling, sizeof(k->handling), "%s", handling);
 	va_list ap;
@@ -41,10 +48,7 @@ void cl_cocoon_note(struct cl_config *c, const char *key, const char *handling, 
 
 static bool noted(const struct cl_config *c, const char *key)
 {
-	for (size_t i = 0; i < c->n_ckeys; i++)
-		if (!strcmp(c->ckeys[i].key, key))
-			return true;
-	return false;
+	return note_index(c, key) >= 0;
 }
 
 /* A runtime.vars value: printable ASCII without spaces (a line KEY=value). */

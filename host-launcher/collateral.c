@@ -310,17 +310,9 @@ int cl_write_atomic(const char *dir, const char *name, const void *data, size_t 
 	int fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return cm_fail(e, -errno, "cannot create a file in %s (%s)", dir, strerror(errno));
-	int r = 0;
-	const uint8_t *p = data;
-	for (size_t off = 0; off < len && !r;) {
-		ssize_t w = write(fd, p + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			r = cm_fail(e, -errno, "write %s (%s)", tmp, strerror(errno));
-		else
-			off += (size_t)w;
-	}
+	int r = cm_write_all(fd, data, len);
+	if (r < 0)
+		r = cm_fail(e, r, "write %s (%s)", tmp, strerror(-r));
 	if (!r && (fchmod(fd, 0644) || fsync(fd)))
 		r = cm_fail(e, -errno, "fsync %s (%s)", tmp, strerror(errno));
 	if (close(fd) && !r)

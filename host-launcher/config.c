@@ -180,66 +180,83 @@ static int set_model(struct cl_config *c, const char *name, const char *v, const
 	return 0;
 }
 
-static int set_gpus(struct cl_config *c, const char *v, const char *where, struct cm_err *e)
+/* The longest list values, with their NUL: any list, and the gpu key's. */
+#define LIST_MAX 1024
+#define GPU_LIST_MAX 512
+
+/* A comma-separated list value (at most max - 1 characters, max <= LIST_MAX): *n = 0 (the key
+ * replaces an earlier one), then add(c, item, where, e) for each item, trimmed. */
+static int set_list(struct cl_config *c, const char *key, const char *v, size_t max, size_t *n,
+		    int (*add)(struct cl_config *, char *, const char *, struct cm_err *), const char *where,
+		    struct cm_err *e)
 {
-	char buf[512];
-	if (strlen(v) >= sizeof(buf))
-		return cm_fail(e, -EINVAL, "%s: key gpu: value too long", where);
+	char buf[LIST_MAX];
+	if (strlen(v) >= max)
+		return cm_fail(e, -EINVAL, "%s: key %s: value too long", where, key);
 	memcpy(buf, v, strlen(v) + 1);
-	c->n_gpus = 0;
+	*n = 0;
 	char *save = NULL;
 	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		tok = trim(tok);
-		if (c->n_gpus >= CL_MAX_GPUS)
-			return cm_fail(e, -E2BIG, "%s: key gpu: too many GPUs (max %d)", where, CL_MAX_GPUS);
-		if (parse_pci(tok, c->gpus[c->n_gpus]) < 0)
-			return cm_fail(e, -EINVAL,
-				       "%s: key gpu: bad PCI address '%s' (expected dddd:bb:dd.f)", where, tok);
-		for (size_t i = 0; i < c->n_gpus; i++)
-			if (!strcmp(c->gpus[i], c->gpus[c->n_gpus]))
-				return cm_fail(e, -EINVAL, "%s: key gpu: %s listed twice", where, tok);
-		c->n_gpus++;
+		int r = add(c, trim(tok), where, e);
+		if (r)
+			return r;
 	}
 	return 0;
 }
 
-static int set_ports(struct cl_config *c, const char *v, const char *where, struct cm_err *e)
+static int add_gpu(struct cl_config *c, char *tok, const char *where, struct cm_err *e)
 {
-	char buf[1024];
-	if (strlen(v) >= sizeof(buf))
-		return cm_fail(e, -EINVAL, "%s: key ports: value too long", where);
-	memcpy(buf, v, strlen(v) + 1);
-	c->n_ports = 0;
-	char *save = NULL;
-	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		tok = trim(tok);
-		struct cl_port p = { 0 };
-		char *s = tok;
-		if (!strncmp(s, "tcp:", 4)) {
-			s += 4;
-		} else if (!strncmp(s, "udp:", 4)) {
-			p.udp = true;
-			s += 4;
-		}
-		char *colon = strchr(s, ':');
-		unsigned long long h, g;
-		if (!colon)
-			return cm_fail(e, -EINVAL, "%s: key ports: bad forward '%s' (expected [tcp:|udp:]HOST:GUEST)",
-				       where, tok);
-		*colon = 0;
-		if (parse_uint(s, 65535, &h) < 0 || parse_uint(colon + 1, 65535, &g) < 0 || !h || !g) {
-			*colon = ':';
-			return cm_fail(e, -EINVAL, "%s: key ports: bad forward '%s' (ports are 1-65535)",
-				       where, tok);
-		}
-		if (c->n_ports >= CL_MAX_PORTS)
-			return cm_fail(e, -E2BIG, "%s: key ports: too many forwards (max %d)", where,
-				       CL_MAX_PORTS);
-		p.host = (unsigned)h;
-		p.guest = (unsigned)g;
-		c->ports[c->n_ports++] = p;
-	}
+	if (c->n_gpus >= CL_MAX_GPUS)
+		return cm_fail(e, -E2BIG, "%s: key gpu: too many GPUs (max %d)", where, CL_MAX_GPUS);
+	if (parse_pci(tok, c->gpus[c->n_gpus]) < 0)
+		return cm_fail(e, -EINVAL, "%s: key gpu: bad PCI address '%s' (expected dddd:bb:dd.f)", where, tok);
+	for (size_t i = 0; i < c->n_gpus; i++)
+		if (!strcmp(c->gpus[i], c->gpus[c->n_gpus]))
+			return cm_fail(e, -EINVAL, "%s: key gpu: %s listed twice", where, tok);
+	c->n_gpus++;
 	return 0;
+}
+
+static int add_port(struct cl_config *c, char *tok, const char *where, struct cm_err *e)
+{
+	struct cl_port p = { 0 };
+	char *s = tok;
+	if (!strncmp(s, "tcp:", 4)) {
+		s += 4;
+	} else if (!strncmp(s, "udp:", 4)) {
+		p.udp = true;
+		s += 4;
+	}
+	char *colon = strchr(s, ':');
+	unsigned long long h, g;
+	if (!colon)
+		return cm_fail(e, -EINVAL, "%s: key ports: bad forward '%s' (expected [tcp:|udp:]HOST:GUEST)", where,
+			       tok);
+	*colon = 0;
+	if (parse_uint(s, 65535, &h) < 0 || parse_uint(colon + 1, 65535, &g) < 0 || !h || !g) {
+		*colon = ':';
+		return cm_fail(e, -EINVAL, "%s: key ports: bad forward '%s' (ports are 1-65535)", where, tok);
+	}
+	if (c->n_ports >= CL_MAX_PORTS)
+		return cm_fail(e, -E2BIG, "%s: key ports: too many forwards (max %d)", where, CL_MAX_PORTS);
+	p.host = (unsigned)h;
+	p.guest = (unsigned)g;
+	c->ports[c->n_ports++] = p;
+	return 0;
+}
+
+/* The yes/no keys: the field each one sets, or NULL. */
+static bool *bool_key(struct cl_config *c, const char *key)
+{
+	if (!strcmp(key, "tdx"))
+		return &c->tdx;
+	if (!strcmp(key, "debug"))
+		return &c->debug;
+	if (!strcmp(key, "gpu_required"))
+		return &c->gpu_required;
+	if (!strcmp(key, "sim"))
+		return &c->sim;
+	return NULL;
 }
 
 /* Apply one key. where = "file:line" or "--set". */
@@ -248,7 +265,7 @@ static int apply(struct cl_config *c, const char *key, const char *v, const char
 {
 	unsigned long long u;
 	uint64_t sz;
-	bool b;
+	bool *flag;
 #define BAD(what) cm_fail(e, -EINVAL, "%s: key %s: bad value '%s' (%s)", where, key, v, what)
 	int cr = cl_cocoon_apply(c, key, v, where, e);
 	if (cr != 0)
@@ -289,7 +306,7 @@ static int apply(struct cl_config *c, const char *key, const char *v, const char
 			return BAD("a size such as 20G");
 		c->persistent_size = sz;
 	} else if (!strcmp(key, "gpu")) {
-		int r = set_gpus(c, v, where, e);
+		int r = set_list(c, key, v, GPU_LIST_MAX, &c->n_gpus, add_gpu, where, e);
 		if (r == 0)
 			cl_cocoon_note(c, key, "ours", "gpu = %s%s (vfio-pci with iommufd)", c->n_gpus ? c->gpus[0] : "none",
 				       c->n_gpus > 1 ? ", ..." : "");
@@ -305,7 +322,7 @@ static int apply(struct cl_config *c, const char *key, const char *v, const char
 			return BAD("1-512");
 		c->vcpus = (unsigned)u;
 	} else if (!strcmp(key, "ports")) {
-		return set_ports(c, v, where, e);
+		return set_list(c, key, v, LIST_MAX, &c->n_ports, add_port, where, e);
 	} else if (!strcmp(key, "vsock_cid")) {
 		if (parse_uint(v, 0xfffffff0ull, &u) < 0 || (u != 0 && u < 3))
 			return BAD("0 (no vsock) or a CID >= 3");
@@ -342,22 +359,9 @@ static int apply(struct cl_config *c, const char *key, const char *v, const char
 		if (strcmp(v, "auto") && strcmp(v, "kvm") && strcmp(v, "tcg"))
 			return BAD("auto, kvm or tcg");
 		snprintf(c->accel, sizeof(c->accel), "%s", v);
-	} else if (!strcmp(key, "tdx")) {
-		if (parse_bool(v, &b) < 0)
+	} else if ((flag = bool_key(c, key))) {
+		if (parse_bool(v, flag) < 0)
 			return BAD("yes or no");
-		c->tdx = b;
-	} else if (!strcmp(key, "debug")) {
-		if (parse_bool(v, &b) < 0)
-			return BAD("yes or no");
-		c->debug = b;
-	} else if (!strcmp(key, "gpu_required")) {
-		if (parse_bool(v, &b) < 0)
-			return BAD("yes or no");
-		c->gpu_required = b;
-	} else if (!strcmp(key, "sim")) {
-		if (parse_bool(v, &b) < 0)
-			return BAD("yes or no");
-		c->sim = b;
 	} else if (!strncmp(key, "collateral_", 11)) {
 		return cl_collateral_key(&c->collateral, key, v, where, e);
 	} else {

@@ -274,18 +274,11 @@ int cl_write_file(const char *path, const char *data, size_t n, mode_t mode, str
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return cm_fail(e, -errno, "cannot write %s (%s)", tmp, strerror(errno));
-	size_t off = 0;
-	while (off < n) {
-		ssize_t w = write(fd, data + off, n - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			int err = errno;
-			close(fd);
-			unlink(tmp);
-			return cm_fail(e, -err, "cannot write %s (%s)", tmp, strerror(err));
-		}
-		off += (size_t)w;
+	int w = cm_write_all(fd, data, n);
+	if (w < 0) {
+		close(fd);
+		unlink(tmp);
+		return cm_fail(e, w, "cannot write %s (%s)", tmp, strerror(-w));
 	}
 	if (fchmod(fd, mode) < 0 || fsync(fd) < 0 || close(fd) < 0 || rename(tmp, path) < 0) {
 		int err = errno;

@@ -102,17 +102,9 @@ static int copy_file(const char *from, const char *to, struct cm_err *e)
 		free(b);
 		return rc;
 	}
-	size_t off = 0;
-	while (off < len) {
-		ssize_t w = write(fd, b + off, len - off);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = cm_fail(e, -errno, "write %s: %s", to, strerror(errno));
-			break;
-		}
-		off += (size_t)w;
-	}
+	int w = cm_write_all(fd, b, len);
+	if (w < 0)
+		rc = cm_fail(e, w, "write %s: %s", to, strerror(-w));
 	if (close(fd) != 0 && rc == 0)
 		rc = cm_fail(e, -errno, "close %s: %s", to, strerror(errno));
 	free(b);

@@ -86,18 +86,9 @@ static int write_atomic(const char *path, const struct mi_buf *b, struct cm_err 
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return cm_fail(e, -errno, "%s: %s", tmp, strerror(errno));
-	size_t off = 0;
-	int rc = 0;
-	while (off < b->len) {
-		ssize_t w = write(fd, b->p + off, b->len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			rc = cm_fail(e, -errno, "write %s: %s", tmp, strerror(errno));
-			break;
-		}
-		off += (size_t)w;
-	}
+	int rc = cm_write_all(fd, b->p, b->len);
+	if (rc < 0)
+		rc = cm_fail(e, rc, "write %s: %s", tmp, strerror(-rc));
 	if (close(fd) != 0 && rc == 0)
 		rc = cm_fail(e, -errno, "close %s: %s", tmp, strerror(errno));
 	if (rc == 0 && rename(tmp, path) != 0)

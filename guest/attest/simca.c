@@ -869,17 +869,11 @@ static int write_file(const char *dir, const char *name, const void *data, size_
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0)
 		return cm_fail(e, -errno, "sim CA: cannot create %s: %s", tmp, strerror(errno));
-	const uint8_t *p = data;
-	size_t off = 0;
-	while (off < len) {
-		ssize_t n = write(fd, p + off, len - off);
-		if (n < 0) {
-			int err = errno;
-			close(fd);
-			unlink(tmp);
-			return cm_fail(e, -err, "sim CA: cannot write %s: %s", tmp, strerror(err));
-		}
-		off += (size_t)n;
+	int w = cm_write_all(fd, data, len);
+	if (w < 0) {
+		close(fd);
+		unlink(tmp);
+		return cm_fail(e, w, "sim CA: cannot write %s: %s", tmp, strerror(-w));
 	}
 	if (fsync(fd) || close(fd) || rename(tmp, path)) {
 		unlink(tmp);

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "measure/core/util.h"
 #include "measure/dcap/quote.h"
 
 struct tdx_priv {
@@ -41,23 +42,7 @@ static int sys_write(void *ctx, const char *path, const void *buf, size_t len)
 static ssize_t sys_read(void *ctx, const char *path, void *buf, size_t max)
 {
 	(void)ctx;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	size_t got = 0;
-	while (got < max) {
-		ssize_t r = read(fd, (uint8_t *)buf + got, max - got);
-		if (r < 0) {
-			int err = -errno;
-			close(fd);
-			return err;
-		}
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
-	close(fd);
-	return (ssize_t)got;
+	return cm_read_upto(path, buf, max);
 }
 
 static int sys_get_report0(void *ctx, const char *dev, const uint8_t rd[64], uint8_t report[1024])
@@ -92,28 +77,47 @@ static void sleep_ms(unsigned ms)
 	nanosleep(&ts, NULL);
 }
 
-static bool busy(long r) { return r == -EBUSY || r == -EAGAIN || r == -EINTR; }
+/* After try *tries (counted from 0) answered r: true (having slept) when r says busy and
+ * retries remain, false when r is the answer. */
+static bool retry_busy(long r, int *tries)
+{
+	bool busy = r == -EBUSY || r == -EAGAIN || r == -EINTR;
+	if (!busy || (*tries)++ >= CA_TDX_BUSY_RETRIES)
+		return false;
+	sleep_ms(CA_TDX_BUSY_SLEEP_MS);
+	return true;
+}
 
 static int write_retry(struct tdx_priv *p, const char *path, const void *buf, size_t len)
 {
-	int r;
-	for (int i = 0;; i++) {
+	int r, tries = 0;
+	do
 		r = p->io.write(p->io.ctx, path, buf, len);
-		if (!busy(r) || i >= CA_TDX_BUSY_RETRIES)
-			return r;
-		sleep_ms(CA_TDX_BUSY_SLEEP_MS);
-	}
+	while (retry_busy(r, &tries));
+	return r;
 }
 
 static ssize_t read_retry(struct tdx_priv *p, const char *path, void *buf, size_t max)
 {
 	ssize_t r;
-	for (int i = 0;; i++) {
+	int tries = 0;
+	do
 		r = p->io.read(p->io.ctx, path, buf, max);
-		if (!busy(r) || i >= CA_TDX_BUSY_RETRIES)
-			return r;
-		sleep_ms(CA_TDX_BUSY_SLEEP_MS);
-	}
+	while (retry_busy(r, &tries));
+	return r;
+}
+
+/* A text attribute (at most size - 1 bytes), NUL-terminated, without its trailing newline.
+ * Returns its length. */
+static ssize_t read_text(struct tdx_priv *p, const char *path, char *buf, size_t size, struct cm_err *e)
+{
+	ssize_t n = read_retry(p, path, buf, size - 1);
+	if (n < 0)
+		return cm_fail(e, (int)n, "tdx: read %s (%s)", path, strerror((int)-n));
+	buf[n] = '\0';
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	return n;
 }
 
 /* generation: a decimal counter followed by an optional newline. */
@@ -121,12 +125,9 @@ static int read_generation(struct tdx_priv *p, const char *dir, unsigned long lo
 {
 	char path[PATH_MAX], buf[32];
 	snprintf(path, sizeof path, "%s/generation", dir);
-	ssize_t n = read_retry(p, path, buf, sizeof buf - 1);
+	ssize_t n = read_text(p, path, buf, sizeof buf, e);
 	if (n < 0)
-		return cm_fail(e, (int)n, "tdx: read %s (%s)", path, strerror((int)-n));
-	buf[n] = '\0';
-	if (n > 0 && buf[n - 1] == '\n')
-		buf[--n] = '\0';
+		return (int)n;
 	if (n == 0 || n > 20)
 		return cm_fail(e, -EINVAL, "tdx: %s: bad generation \"%s\"", path, buf);
 	unsigned long long v = 0;
@@ -217,12 +218,9 @@ static int quote_once(struct tdx_priv *p, const char *dir, const uint8_t rd[64],
 {
 	char path[PATH_MAX], prov[64];
 	snprintf(path, sizeof path, "%s/provider", dir);
-	ssize_t n = read_retry(p, path, prov, sizeof prov - 1);
+	ssize_t n = read_text(p, path, prov, sizeof prov, e);
 	if (n < 0)
-		return cm_fail(e, (int)n, "tdx: read %s (%s)", path, strerror((int)-n));
-	prov[n] = '\0';
-	if (n > 0 && prov[n - 1] == '\n')
-		prov[n - 1] = '\0';
+		return (int)n;
 	if (strcmp(prov, "tdx_guest") != 0) /* the kernel module's name, exactly */
 		return cm_fail(e, -ENODEV, "tdx: report provider is \"%.20s\", not tdx_guest", prov);
 	unsigned long long g1, g2, g3;
@@ -312,13 +310,10 @@ static int tdx_tdreport(struct ca_backend *b, const uint8_t rd[CA_REPORT_DATA_LE
 	struct tdx_priv *p = b->priv;
 	char dev[PATH_MAX];
 	snprintf(dev, sizeof dev, CA_TDX_DEVICE, p->root);
-	int r;
-	for (int i = 0;; i++) {
+	int r, tries = 0;
+	do
 		r = p->io.get_report0(p->io.ctx, dev, rd, report);
-		if (!busy(r) || i >= CA_TDX_BUSY_RETRIES)
-			break;
-		sleep_ms(CA_TDX_BUSY_SLEEP_MS);
-	}
+	while (retry_busy(r, &tries));
 	if (r < 0)
 		return cm_fail(e, r, "tdx: TDX_CMD_GET_REPORT0 on %s (%s)", dev, strerror(-r));
 	return 0;

@@ -98,16 +98,7 @@ static int write_text(const char *dir, const char *name, const char *text, struc
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	size_t n = strlen(text), done = 0;
-	while (fd >= 0 && done < n) {
-		ssize_t w = write(fd, text + done, n - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		done += (size_t)w;
-	}
-	int err = fd < 0 || done < n ? errno : 0;
+	int err = fd < 0 ? errno : -cm_write_all(fd, text, strlen(text));
 	if (fd >= 0 && close(fd) < 0 && !err)
 		err = errno;
 	if (!err && rename(tmp, path) < 0)

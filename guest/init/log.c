@@ -28,19 +28,6 @@ void ci_log_open(void)
 		kmsg_fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
 }
 
-void ci_write_all(int fd, const char *s, unsigned long n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, s, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		s += w;
-		n -= (size_t)w;
-	}
-}
-
 static void emit(const char *msg)
 {
 	if (log_tap)
@@ -51,17 +38,18 @@ static void emit(const char *msg)
 		return;
 	if ((size_t)n >= sizeof line)
 		n = (int)sizeof line - 1;
+	/* best effort: a line that cannot be written is dropped */
 	if (console_fd >= 0)
-		ci_write_all(console_fd, line, (size_t)n);
+		(void)cm_write_all(console_fd, line, (size_t)n);
 	else
-		ci_write_all(STDERR_FILENO, line, (size_t)n);
+		(void)cm_write_all(STDERR_FILENO, line, (size_t)n);
 	if (kmsg_fd >= 0) {
 		/* Level 7 (debug): kept in the kernel log without printing the line a second
 		 * time on a console with the default loglevel. */
 		char k[1210];
 		int m = snprintf(k, sizeof k, "<7>%s", line);
 		if (m > 0)
-			ci_write_all(kmsg_fd, k, (size_t)m < sizeof k ? (size_t)m : sizeof k - 1);
+			(void)cm_write_all(kmsg_fd, k, (size_t)m < sizeof k ? (size_t)m : sizeof k - 1);
 	}
 }
 

@@ -10,8 +10,6 @@
 
 /* (Re)open /dev/console and /dev/kmsg (after devtmpfs is mounted). Safe to call twice. */
 void ci_log_open(void);
-/* write(2) all n bytes, retrying on EINTR; gives up silently on any other error. */
-void ci_write_all(int fd, const char *s, unsigned long n);
 /* Without console (unit tests, tools) lines go to stderr. */
 void ci_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Also hand every line (without the "cocoon-init: " prefix) to tap (the status channel's

@@ -448,16 +448,8 @@ int ci_luks_copy_and_check(const char *dev, const char *copy_path, bool integrit
 		r = cm_fail(e, -errno, "create %s (%s)", copy_path, strerror(errno));
 		goto out;
 	}
-	size_t put = 0;
-	while (put < got) {
-		ssize_t n = write(fd, buf + put, got - put);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		put += (size_t)n;
-	}
-	if (close(fd) < 0 || put != got) {
+	int w = cm_write_all(fd, buf, got);
+	if (close(fd) < 0 || w < 0) {
 		r = cm_fail(e, -EIO, "write %s", copy_path);
 		goto out;
 	}

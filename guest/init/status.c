@@ -444,11 +444,7 @@ static int open_serial(void)
 			continue;
 		char path[96], name[64] = "";
 		snprintf(path, sizeof path, "/sys/class/virtio-ports/%s/name", de->d_name);
-		int nf = open(path, O_RDONLY | O_CLOEXEC);
-		if (nf < 0)
-			continue;
-		ssize_t r = read(nf, name, sizeof name - 1);
-		close(nf);
+		long r = cm_read_upto(path, name, sizeof name - 1);
 		if (r <= 0)
 			continue;
 		name[r] = '\0';

@@ -40,7 +40,7 @@ int ci_svclog_open(struct ci_svclog *l, const char *dir, const char *name, size_
 void ci_svclog_write(struct ci_svclog *l, const char *buf, size_t n)
 {
 	if (l->console >= 0)
-		ci_write_all(l->console, buf, n);
+		(void)cm_write_all(l->console, buf, n);
 	if (n > l->cap) {
 		buf += n - l->cap;
 		n = l->cap;
@@ -57,7 +57,7 @@ void ci_svclog_write(struct ci_svclog *l, const char *buf, size_t n)
 		if (l->fd < 0)
 			return;
 	}
-	ci_write_all(l->fd, buf, n);
+	(void)cm_write_all(l->fd, buf, n);
 	l->size += n;
 }
 

@@ -25,32 +25,6 @@
 #define TMPFS_MAGIC 0x01021994
 #endif
 
-int ci_read_text(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	size_t got = 0;
-	while (got + 1 < size) {
-		ssize_t r = read(fd, buf + got, size - 1 - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int err = -errno;
-			close(fd);
-			return err;
-		}
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
-	close(fd);
-	buf[got] = '\0';
-	if (got > 0 && buf[got - 1] == '\n')
-		buf[--got] = '\0';
-	return (int)got;
-}
-
 int ci_mkdir_p(const char *path, struct cm_err *e)
 {
 	char tmp[PATH_MAX];

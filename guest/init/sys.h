@@ -32,7 +32,4 @@ int ci_open_regular_at(int dirfd, const char *name, const struct stat *seen, str
  * initramfs contents (only when the old root is a ramfs/tmpfs). */
 int ci_switch_root(const char *newroot, struct cm_err *e);
 
-/* Read a small text file, strip one trailing newline. Returns length or -errno. */
-int ci_read_text(const char *path, char *buf, size_t size);
-
 #endif

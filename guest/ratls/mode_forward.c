@@ -19,6 +19,18 @@ void cr_upstream_fail(struct conn *c, const char *why)
 		cr_conn_close(c, why);
 }
 
+int cr_upstream_connected(struct conn *c, const char *what)
+{
+	int r = cr_conn_connect_wait(c);
+	if (r < 0) {
+		char msg[128];
+		snprintf(msg, sizeof(msg), "%s connect failed: %s", what, strerror(-r));
+		cr_upstream_fail(c, msg);
+		return -1;
+	}
+	return r;
+}
+
 void cr_forward_start(struct conn *c)
 {
 	if (cr_conn_start_connect(c, &c->l->target, c->l->target_len)) {
@@ -30,13 +42,9 @@ void cr_forward_start(struct conn *c)
 
 enum step cr_st_f_connect(struct conn *c)
 {
-	int r = cr_conn_connect_wait(c);
-	if (r < 0) {
-		char msg[128];
-		snprintf(msg, sizeof(msg), "target connect failed: %s", strerror(-r));
-		cr_upstream_fail(c, msg);
+	int r = cr_upstream_connected(c, "target");
+	if (r < 0)
 		return STEP_STOP;
-	}
 	if (r > 0)
 		c->st = ST_F_POW_RECV;
 	return STEP_CONTINUE;

@@ -1,8 +1,5 @@
 /* Reverse listeners (TLS server): PoW challenge, the client's answer, the TLS handshake
  * verifying the client, then the plaintext backend (see modes.h). */
-#include <stdio.h>
-#include <string.h>
-
 #include "guest/ratls/budget.h"
 #include "guest/ratls/log.h"
 #include "guest/ratls/modes.h"
@@ -69,12 +66,8 @@ enum step cr_st_r_tls(struct conn *c)
 
 enum step cr_st_r_connect(struct conn *c)
 {
-	int r = cr_conn_connect_wait(c);
-	if (r < 0) {
-		char msg[128];
-		snprintf(msg, sizeof(msg), "backend connect failed: %s", strerror(-r));
-		cr_conn_close(c, msg);
+	int r = cr_upstream_connected(c, "backend");
+	if (r < 0)
 		return STEP_STOP;
-	}
 	return r > 0 ? cr_relay_enter(c) : STEP_CONTINUE;
 }

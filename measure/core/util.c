@@ -209,6 +209,46 @@ int cm_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, struc
 	return 0;
 }
 
+long cm_read_upto(const char *path, void *buf, size_t max)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	size_t got = 0;
+	while (got < max) {
+		ssize_t r = read(fd, (uint8_t *)buf + got, max - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int err = -errno;
+			close(fd);
+			return err;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	return (long)got;
+}
+
+int cm_write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		if (w == 0)
+			return -EIO;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
 bool cm_memeq_ct(const void *a, const void *b, size_t n)
 {
 	const volatile uint8_t *x = a, *y = b;

@@ -1,4 +1,4 @@
-/* libmeasure core helpers: the error convention, hex, bounded file reads.
+/* libmeasure core helpers: the error convention, hex, bounded file reads and writes.
  *
  * Error convention (whole project): a function that can fail returns 0 (or a
  * non-negative count) on success and a negative errno-style code on failure, and
@@ -55,6 +55,15 @@ int cm_hex_decode(const char *hex, size_t hexlen, uint8_t *out, size_t outsz, si
 /* Read a whole regular file (or stdin for "-") of at most max bytes into a new
  * buffer (NUL-terminated one past the end, for text users). Free with free(). */
 int cm_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, struct cm_err *e);
+
+/* Read the first bytes of path, at most max of them, into buf (no NUL added): for files
+ * whose size stat does not tell (sysfs, procfs, configfs). Returns the count read before
+ * end of file or max, or a negative errno of open/read (EINTR is retried). */
+long cm_read_upto(const char *path, void *buf, size_t max);
+
+/* Write all len bytes of buf to fd (EINTR is retried). Returns 0, or a negative errno
+ * (-EIO when write makes no progress). */
+int cm_write_all(int fd, const void *buf, size_t len);
 
 /* Constant-time comparison of two equal-length buffers. */
 bool cm_memeq_ct(const void *a, const void *b, size_t n);
