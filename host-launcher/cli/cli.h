@@ -14,9 +14,6 @@
 
 #define CLI_MAX_SETS 64
 
-/* Print "error: <msg>" to stderr; returns code. One implementation for every tool:
- * cm_print_error (measure/core/util.h). */
-#define cli_error cm_print_error
 /* Print "error: msg[: arg]" plus a hint to run `cocoon-launch cmd --help`; returns
  * CL_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *msg, const char *arg);

@@ -25,9 +25,6 @@ struct cli_cmd {
 	int (*run)(int argc, char **argv);
 };
 
-/* Print "error: <msg>" to stderr; returns code. One implementation for every tool:
- * cm_print_error (measure/core/util.h). */
-#define cli_error cm_print_error
 /* Print "error: <msg>" plus a hint to run --help; returns CLI_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
