@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -247,6 +248,54 @@ int cm_write_all(int fd, const void *buf, size_t len)
 		len -= (size_t)w;
 	}
 	return 0;
+}
+
+int cm_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, struct cm_err *e)
+{
+	/* tmp: "<dir>/.<base>.XXXXXX" (".<base>.XXXXXX" for a bare name); dir: "<dir>", "/" or "." */
+	char tmp[PATH_MAX], dir[PATH_MAX];
+	size_t n = strlen(path);
+	const char *slash = strrchr(path, '/');
+	size_t dl = slash ? (size_t)(slash - path) + 1 : 0; /* the directory part, with its '/' */
+	if (n + sizeof(".XXXXXX") + 1 > sizeof(tmp))
+		return cm_fail(e, -ENAMETOOLONG, "cannot write %.64s... (path too long, %zu bytes)", path, n);
+	memcpy(tmp, path, dl);
+	snprintf(tmp + dl, sizeof(tmp) - dl, ".%s.XXXXXX", path + dl);
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", dl > 1 ? (int)dl - 1 : 1, path);
+
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return cm_fail(e, -errno, "cannot create a file in %s to write %s (%s)", dir, path, strerror(errno));
+	int rc = 0;
+	const char *step = NULL;
+	if (fchmod(fd, mode) != 0)
+		rc = -errno, step = "set the mode of";
+	else if ((rc = cm_write_all(fd, data, len)) < 0)
+		step = "write";
+	else if (fsync(fd) != 0)
+		rc = -errno, step = "fsync";
+	if (close(fd) != 0 && rc == 0)
+		rc = -errno, step = "close";
+	if (rc == 0 && rename(tmp, path) != 0) {
+		rc = -errno;
+		cm_fail(e, rc, "cannot rename %s to %s (%s)", tmp, path, strerror(-rc));
+	} else if (rc < 0) {
+		cm_fail(e, rc, "cannot %s %s (%s)", step, path, strerror(-rc));
+	}
+	if (rc < 0) {
+		unlink(tmp);
+		return rc;
+	}
+	/* The rename is durable once the directory is. */
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) != 0)
+		rc = cm_fail(e, -errno, "cannot fsync the directory of %s (%s)", path, strerror(errno));
+	if (dfd >= 0)
+		close(dfd);
+	return rc;
 }
 
 bool cm_memeq_ct(const void *a, const void *b, size_t n)

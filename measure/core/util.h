@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define CM_ERR_MAX 320
 
@@ -64,6 +65,15 @@ long cm_read_upto(const char *path, void *buf, size_t max);
 /* Write all len bytes of buf to fd (EINTR is retried). Returns 0, or a negative errno
  * (-EIO when write makes no progress). */
 int cm_write_all(int fd, const void *buf, size_t len);
+
+/* Replace path with len bytes of data, atomically: a new temporary file in path's directory
+ * (".<name>.XXXXXX", created 0600 and O_CLOEXEC by mkostemp), fchmod to mode (exactly, not
+ * masked by the umask), all bytes written, fsync, close, rename over path, fsync of the
+ * directory. A reader sees the old file or the new one, never a part. On failure the
+ * temporary file is removed and the message names path, the step and the reason
+ * ("cannot write /x/y (No space left on device)"); a path too long for a temporary name next
+ * to it is -ENAMETOOLONG. Returns 0 or a negative errno. */
+int cm_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, struct cm_err *e);
 
 /* Constant-time comparison of two equal-length buffers. */
 bool cm_memeq_ct(const void *a, const void *b, size_t n);

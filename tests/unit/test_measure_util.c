@@ -1,10 +1,13 @@
 /* libmeasure core helpers: hex, bounded file reads, digests, RTMR extend, image hash, DER. */
 #include "tests/unit/testutil.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "measure/core/der.h"
@@ -150,6 +153,94 @@ static void test_err_prefix(void **state)
 	assert_int_equal(cm_fail(NULL, -EIO, "ignored"), -EIO);
 }
 
+/* The number of entries of dir other than "." and "..". */
+static int dir_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	int n = 0;
+	for (struct dirent *de; (de = readdir(d));)
+		n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+	closedir(d);
+	return n;
+}
+
+static void assert_file_is(const char *path, const char *text, mode_t mode)
+{
+	uint8_t *buf;
+	size_t len;
+	struct cm_err e = {0};
+	assert_int_equal(cm_read_file(path, 1 << 20, &buf, &len, &e), 0);
+	assert_int_equal(len, strlen(text));
+	assert_memory_equal(buf, text, len);
+	free(buf);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, mode);
+}
+
+static void test_write_file_atomic(void **state)
+{
+	(void)state;
+	char *dir = test_tmpdir();
+	char path[512], sub[512];
+	struct cm_err e = {0};
+	snprintf(path, sizeof(path), "%s/f.json", dir);
+	/* a new file, then replaced (contents and mode), nothing else left in the directory */
+	assert_int_equal(cm_write_file_atomic(path, "first version", 13, 0600, &e), 0);
+	assert_file_is(path, "first version", 0600);
+	mode_t old_umask = umask(077); /* the mode is exact, not masked */
+	assert_int_equal(cm_write_file_atomic(path, "second", 6, 0644, &e), 0);
+	umask(old_umask);
+	assert_file_is(path, "second", 0644);
+	assert_int_equal(cm_write_file_atomic(path, "", 0, 0640, &e), 0);
+	assert_file_is(path, "", 0640);
+	assert_int_equal(dir_entries(dir), 1);
+
+	/* a bare name is written in the current directory */
+	char cwd[PATH_MAX];
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(dir), 0);
+	assert_int_equal(cm_write_file_atomic("bare", "b", 1, 0644, &e), 0);
+	assert_int_equal(chdir(cwd), 0);
+	snprintf(sub, sizeof(sub), "%s/bare", dir);
+	assert_file_is(sub, "b", 0644);
+	unlink(sub);
+
+	/* the target directory is missing: the error names the path */
+	snprintf(sub, sizeof(sub), "%s/missing/f.json", dir);
+	assert_int_equal(cm_write_file_atomic(sub, "x", 1, 0644, &e), -ENOENT);
+	assert_non_null(strstr(e.msg, sub));
+	assert_non_null(strstr(e.msg, "No such file or directory"));
+
+	/* the path is a directory: the rename fails, the temporary file is removed */
+	snprintf(sub, sizeof(sub), "%s/d", dir);
+	assert_int_equal(mkdir(sub, 0755), 0);
+	assert_true(cm_write_file_atomic(sub, "x", 1, 0644, &e) < 0);
+	assert_non_null(strstr(e.msg, "cannot rename"));
+	assert_non_null(strstr(e.msg, sub));
+	assert_int_equal(dir_entries(dir), 2); /* f.json and d */
+	assert_int_equal(dir_entries(sub), 0);
+	rmdir(sub);
+
+	/* a path too long for its temporary name is refused before anything is created */
+	size_t long_len = PATH_MAX - 4;
+	char *lp = malloc(long_len + 1);
+	assert_non_null(lp);
+	int k = snprintf(lp, long_len + 1, "%s/", dir);
+	memset(lp + k, 'a', long_len - (size_t)k);
+	lp[long_len] = 0;
+	assert_int_equal(cm_write_file_atomic(lp, "x", 1, 0644, &e), -ENAMETOOLONG);
+	assert_non_null(strstr(e.msg, "path too long"));
+	free(lp);
+	assert_int_equal(dir_entries(dir), 1);
+	assert_file_is(path, "", 0640); /* untouched by the failures */
+
+	unlink(path);
+	rmdir(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -161,6 +252,7 @@ int main(void)
 		cmocka_unit_test(test_image_hash_of_zero_registers),
 		cmocka_unit_test(test_der_reader),
 		cmocka_unit_test(test_err_prefix),
+		cmocka_unit_test(test_write_file_atomic),
 	};
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
 }
