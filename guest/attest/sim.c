@@ -103,21 +103,17 @@ static bool ca_fresh(const struct sim *s, struct ca_simca *ca)
 static int write_policy(const struct sim *s, struct cm_err *e)
 {
 	uint8_t rk[48];
-	char hex[97], path[300], tmp[310], text[256];
+	char hex[97], path[300], text[256];
 	if (cm_root_key_id(ca_simca_root(s->ca), rk))
 		return cm_fail(e, -EINVAL, "sim: root has no EC key");
 	cm_hex_encode(rk, 48, hex, sizeof(hex));
 	int n = snprintf(text, sizeof(text), "{\"root_key_ids\":[\"%s\"]}\n", hex);
 	if (path_of(s, "policy.json", path, sizeof(path), e))
 		return e->code;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	FILE *f = fopen(tmp, "we");
-	if (!f)
-		return cm_fail(e, -errno, "sim: cannot write %s: %s", tmp, strerror(errno));
-	bool ok = fwrite(text, 1, (size_t)n, f) == (size_t)n;
-	if (fclose(f) || !ok || rename(tmp, path))
-		return cm_fail(e, -EIO, "sim: cannot write %s", path);
-	return 0;
+	int rc = cm_write_file_atomic(path, text, (size_t)n, 0644, e);
+	if (rc < 0)
+		cm_err_prefix(e, "sim");
+	return rc;
 }
 
 static int init_registers(const struct sim *s, struct cm_err *e)

@@ -1,14 +1,12 @@
 #include "guest/attest/simca.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <json-c/json.h>
 #include <openssl/core_names.h>
@@ -862,24 +860,13 @@ int ca_simca_sgx_quote(const struct ca_simca *ca, const struct ca_simca_enclave 
 
 static int write_file(const char *dir, const char *name, const void *data, size_t len, mode_t mode, struct cm_err *e)
 {
-	char path[512], tmp[520];
+	char path[512];
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
 		return cm_fail(e, -ENAMETOOLONG, "sim CA: path too long");
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0)
-		return cm_fail(e, -errno, "sim CA: cannot create %s: %s", tmp, strerror(errno));
-	int w = cm_write_all(fd, data, len);
-	if (w < 0) {
-		close(fd);
-		unlink(tmp);
-		return cm_fail(e, w, "sim CA: cannot write %s: %s", tmp, strerror(-w));
-	}
-	if (fsync(fd) || close(fd) || rename(tmp, path)) {
-		unlink(tmp);
-		return cm_fail(e, -EIO, "sim CA: cannot store %s", path);
-	}
-	return 0;
+	int rc = cm_write_file_atomic(path, data, len, mode, e);
+	if (rc < 0)
+		cm_err_prefix(e, "sim CA");
+	return rc;
 }
 
 static int write_pem(const char *dir, const char *name, X509 **certs, int nc, EVP_PKEY **keys, int nk,

@@ -249,17 +249,13 @@ static int make_dir(const char *dir, struct cm_err *e)
 
 static int write_file(const char *dir, const char *name, const void *data, size_t len, struct cm_err *e)
 {
-	char path[320], tmp[330];
+	char path[320];
 	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path)
 		return cm_fail(e, -ENAMETOOLONG, "tpm: path too long");
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	FILE *f = fopen(tmp, "we");
-	if (!f)
-		return cm_fail(e, -errno, "tpm: cannot write %s (%s)", tmp, strerror(errno));
-	bool ok = fwrite(data, 1, len, f) == len;
-	if (fclose(f) || !ok || rename(tmp, path))
-		return cm_fail(e, -EIO, "tpm: cannot write %s", path);
-	return 0;
+	int r = cm_write_file_atomic(path, data, len, 0644, e);
+	if (r < 0)
+		cm_err_prefix(e, "tpm");
+	return r;
 }
 
 /* The AK template: ECC P-256, restricted signing, ECDSA-SHA256, fixed to this TPM. */

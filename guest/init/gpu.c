@@ -3,7 +3,6 @@
 #include "guest/init/gpu.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,20 +93,10 @@ static int collect_one(const struct ci_gpu_conf *c, struct cg_nvml *n, const str
 /* dir/name <- text (replaced whole). */
 static int write_text(const char *dir, const char *name, const char *text, struct cm_err *e)
 {
-	char path[4096], tmp[4200];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	int err = fd < 0 ? errno : -cm_write_all(fd, text, strlen(text));
-	if (fd >= 0 && close(fd) < 0 && !err)
-		err = errno;
-	if (!err && rename(tmp, path) < 0)
-		err = errno;
-	if (err) {
-		unlink(tmp);
-		return cm_fail(e, -err, "%s: %s", path, strerror(err));
-	}
-	return 0;
+	char path[4096];
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
+		return cm_fail(e, -ENAMETOOLONG, "%s/%s: path too long", dir, name);
+	return cm_write_file_atomic(path, text, strlen(text), 0644, e);
 }
 
 static int write_json(const char *dir, const char *name, json_object *o, struct cm_err *e)

@@ -3,7 +3,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,25 +83,13 @@ static int unseal(const struct cks_store *s, const char *aad, const uint8_t *in,
 	return (int)n_pt;
 }
 
-/* Write path through path.tmp + fsync + rename. */
+/* Replace path with text (mode 0600). */
 static int write_file(const char *path, const char *text, struct cm_err *e)
 {
-	char tmp[420];
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return cm_fail(e, -errno, "key store: create %s (%s)", tmp, strerror(errno));
-	size_t len = strlen(text);
-	ssize_t w = write(fd, text, len);
-	int r = (w == (ssize_t)len && fsync(fd) == 0) ? 0 : -EIO;
-	close(fd);
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0) {
-		unlink(tmp);
-		return cm_fail(e, r, "key store: write %s (%s)", path, strerror(-r));
-	}
-	return 0;
+	int r = cm_write_file_atomic(path, text, strlen(text), 0600, e);
+	if (r < 0)
+		cm_err_prefix(e, "key store");
+	return r;
 }
 
 /* {"version": 1, ["model": model,] "sealed": hex} of pt, written to path. */
