@@ -2,11 +2,9 @@
 #include "measure/ratls/cert.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/bn.h>
 #include <openssl/err.h>
@@ -160,34 +158,21 @@ fail:
 static int write_pem(const char *dir, const char *name, mode_t mode, EVP_PKEY *key, X509 *cert,
 		     struct cm_err *e)
 {
-	char tmp[4096], dst[4096];
-	if (snprintf(dst, sizeof(dst), "%s/%s", dir, name) >= (int)sizeof(dst) ||
-	    snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name) >= (int)sizeof(tmp))
+	char dst[4096];
+	if (snprintf(dst, sizeof(dst), "%s/%s", dir, name) >= (int)sizeof(dst))
 		return cm_fail(e, -ENAMETOOLONG, "path too long: %s", dir);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (fd < 0)
-		return cm_fail(e, -errno, "cannot create %s: %s", tmp, strerror(errno));
-	if (fchmod(fd, mode) != 0) {
-		int err = errno;
-		close(fd);
-		unlink(tmp);
-		return cm_fail(e, -err, "chmod %s: %s", tmp, strerror(err));
-	}
-	FILE *f = fdopen(fd, "w");
-	if (!f) {
-		close(fd);
-		unlink(tmp);
-		return cm_fail(e, -EIO, "fdopen %s", tmp);
-	}
-	int ok = key ? PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL) : PEM_write_X509(f, cert);
-	ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
-	if (fclose(f) != 0)
-		ok = 0;
-	if (!ok || rename(tmp, dst) != 0) {
-		unlink(tmp);
-		return cm_fail(e, -EIO, "cannot write %s", dst);
-	}
-	return 0;
+	/* The PEM text is rendered in memory (freed with OPENSSL_clear_free by BIO_free), then
+	 * written to a temporary file created 0600 before it gets mode. */
+	BIO *bio = BIO_new(BIO_s_mem());
+	int ok = bio && (key ? PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL)
+			     : PEM_write_bio_X509(bio, cert));
+	char *data;
+	long n = ok ? BIO_get_mem_data(bio, &data) : 0;
+	int rc = n > 0 ? cm_write_file_atomic(dst, data, (size_t)n, mode, e)
+		       : cm_fail(e, -EIO, "cannot write %s (PEM encoding failed)", dst);
+	BIO_free(bio);
+	ERR_clear_error();
+	return rc;
 }
 
 int cr_cert_write(const char *dir, EVP_PKEY *key, X509 *cert, struct cm_err *e)
