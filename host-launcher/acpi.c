@@ -60,7 +60,7 @@ int cl_acpi_write(const struct cl_config *c, const struct cl_acpi_blobs *b, cons
 	int r = 0;
 	for (int i = 0; i < CL_ACPI_NBLOBS && r == 0; i++) {
 		snprintf(path, sizeof(path), "%s/%s", out_dir, cl_acpi_blob_files[i]);
-		r = cl_write_file(path, (const char *)b->data[i], b->size[i], 0644, e);
+		r = cm_write_file_atomic(path, b->data[i], b->size[i], 0644, e);
 		uint8_t d[32];
 		cm_sha256(b->data[i], b->size[i], d);
 		json_object *f = json_object_new_object();

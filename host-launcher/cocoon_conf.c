@@ -341,7 +341,7 @@ static int write_vars(const struct cl_config *c, const char *dir, struct cm_err 
 	}
 	for (size_t i = 0; i < c->n_vars; i++)
 		n += (size_t)snprintf(out + n, cap - n, "%s=%s\n", c->vars[i].key, c->vars[i].value);
-	int r = cl_write_file(path, out, n, 0600, e);
+	int r = cm_write_file_atomic(path, out, n, 0600, e);
 	OPENSSL_cleanse(out, cap); /* secrets (NODE_WALLET_KEY, HF_TOKEN) */
 	free(out);
 	free(old);
@@ -379,7 +379,7 @@ int cl_cocoon_write_runtime(const struct cl_config *c, struct cm_err *e)
 		if (cm_read_file(c->ton_config, TON_CONFIG_MAX, &t, &tn, e) < 0)
 			return cm_err_prefix(e, "ton_config");
 		snprintf(path, sizeof(path), "%s/global.config.json", dir);
-		int r = cl_write_file(path, (const char *)t, tn, 0644, e);
+		int r = cm_write_file_atomic(path, t, tn, 0644, e);
 		free(t);
 		if (r < 0)
 			return r;

@@ -2,12 +2,9 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -303,31 +300,8 @@ int cl_collateral_accept(const char *bundle, size_t len, const char *old, size_t
 
 int cl_write_atomic(const char *dir, const char *name, const void *data, size_t len, struct cm_err *e)
 {
-	char tmp[4096], dst[4096];
-	if ((size_t)snprintf(dst, sizeof(dst), "%s/%s", dir, name) >= sizeof(dst) ||
-	    (size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, name) >= sizeof(tmp))
+	char dst[4096];
+	if ((size_t)snprintf(dst, sizeof(dst), "%s/%s", dir, name) >= sizeof(dst))
 		return cm_fail(e, -ENAMETOOLONG, "%s/%s: path too long", dir, name);
-	int fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return cm_fail(e, -errno, "cannot create a file in %s (%s)", dir, strerror(errno));
-	int r = cm_write_all(fd, data, len);
-	if (r < 0)
-		r = cm_fail(e, r, "write %s (%s)", tmp, strerror(-r));
-	if (!r && (fchmod(fd, 0644) || fsync(fd)))
-		r = cm_fail(e, -errno, "fsync %s (%s)", tmp, strerror(errno));
-	if (close(fd) && !r)
-		r = cm_fail(e, -errno, "close %s (%s)", tmp, strerror(errno));
-	if (!r && rename(tmp, dst))
-		r = cm_fail(e, -errno, "rename %s to %s (%s)", tmp, dst, strerror(errno));
-	if (r) {
-		unlink(tmp);
-		return r;
-	}
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd)) {
-		r = cm_fail(e, -errno, "fsync %s (%s)", dir, strerror(errno));
-	}
-	if (dfd >= 0)
-		close(dfd);
-	return r;
+	return cm_write_file_atomic(dst, data, len, 0644, e);
 }

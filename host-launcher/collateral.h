@@ -70,7 +70,7 @@ struct cl_coll_info {
 int cl_collateral_accept(const char *bundle, size_t len, const char *old, size_t old_len, const uint8_t fmspc[6],
 			 X509 *anchor, int64_t now, struct cl_coll_info *info, struct cm_err *e);
 
-/* Write data to dir/name atomically: a temporary file in dir, fsync, rename, fsync dir. */
+/* Write data to dir/name (mode 0644) with cm_write_file_atomic. */
 int cl_write_atomic(const char *dir, const char *name, const void *data, size_t len, struct cm_err *e);
 
 #endif

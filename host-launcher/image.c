@@ -266,24 +266,3 @@ int cl_cmdline_build(const struct cl_config *c, const struct cl_manifest *m, con
 	}
 	return 0;
 }
-
-int cl_write_file(const char *path, const char *data, size_t n, mode_t mode, struct cm_err *e)
-{
-	char tmp[CL_PATH_MAX + 32];
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (fd < 0)
-		return cm_fail(e, -errno, "cannot write %s (%s)", tmp, strerror(errno));
-	int w = cm_write_all(fd, data, n);
-	if (w < 0) {
-		close(fd);
-		unlink(tmp);
-		return cm_fail(e, w, "cannot write %s (%s)", tmp, strerror(-w));
-	}
-	if (fchmod(fd, mode) < 0 || fsync(fd) < 0 || close(fd) < 0 || rename(tmp, path) < 0) {
-		int err = errno;
-		unlink(tmp);
-		return cm_fail(e, -err, "cannot write %s (%s)", path, strerror(err));
-	}
-	return 0;
-}

@@ -68,8 +68,4 @@ extern const char *const cl_cocoon_artifact_names[CL_ART_N];
 void cl_config_artifact(const struct cl_config *c, enum cl_artifact a, char *out, size_t outsz);
 int cl_config_cmdline_read(const struct cl_config *c, char *out, size_t outsz, struct cm_err *e);
 
-/* Write n bytes to path atomically (a temporary file in the same directory, fsync, rename)
- * with mode. */
-int cl_write_file(const char *path, const char *data, size_t n, mode_t mode, struct cm_err *e);
-
 #endif

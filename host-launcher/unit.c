@@ -2,12 +2,10 @@
 #include "host-launcher/unit.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 static bool systemd_safe(const char *s)
 {
@@ -74,24 +72,9 @@ nomem:
 
 static int write_file(const char *path, const char *text, struct cm_err *e)
 {
-	char tmp[CL_PATH_MAX + 16];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return cm_fail(e, -errno, "cannot create %s (%s)", tmp, strerror(errno));
-	size_t n = strlen(text);
-	if (write(fd, text, n) != (ssize_t)n || fsync(fd) != 0) {
-		int err = errno ? errno : EIO;
-		close(fd);
-		unlink(tmp);
-		return cm_fail(e, -err, "cannot write %s (%s)", tmp, strerror(err));
-	}
-	close(fd);
-	if (rename(tmp, path) != 0) {
-		int err = errno;
-		unlink(tmp);
-		return cm_fail(e, -err, "cannot rename %s to %s (%s)", tmp, path, strerror(err));
-	}
+	int r = cm_write_file_atomic(path, text, strlen(text), 0644, e);
+	if (r < 0)
+		return r;
 	printf("wrote %s\n", path);
 	return 0;
 }

@@ -1,12 +1,10 @@
 /* cocoon-mkinitrd: build a deterministic initramfs (see docs/initrd.md). */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "initrd/compress.h"
 #include "initrd/elfdeps.h"
@@ -75,26 +73,6 @@ static int read_names(const char *path, char ***names, size_t *n, struct cm_err 
 	free(buf);
 	*names = v;
 	*n = nv;
-	return rc;
-}
-
-static int write_atomic(const char *path, const struct mi_buf *b, struct cm_err *e)
-{
-	char tmp[PATH_MAX];
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return cm_fail(e, -ENAMETOOLONG, "output path too long");
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return cm_fail(e, -errno, "%s: %s", tmp, strerror(errno));
-	int rc = cm_write_all(fd, b->p, b->len);
-	if (rc < 0)
-		rc = cm_fail(e, rc, "write %s: %s", tmp, strerror(-rc));
-	if (close(fd) != 0 && rc == 0)
-		rc = cm_fail(e, -errno, "close %s: %s", tmp, strerror(errno));
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = cm_fail(e, -errno, "rename %s: %s", path, strerror(errno));
-	if (rc < 0)
-		unlink(tmp);
 	return rc;
 }
 
@@ -190,7 +168,7 @@ int main(int argc, char **argv)
 	if (rc == 0)
 		rc = mi_compress(method, &cpio, &z, &e);
 	if (rc == 0)
-		rc = write_atomic(out, &z, &e);
+		rc = cm_write_file_atomic(out, z.p, z.len, 0644, &e);
 	if (rc == 0)
 		fprintf(stderr, "cocoon-mkinitrd: %s: %zu entries, %zu bytes (%s), %zu bytes uncompressed\n", out, t.n,
 			z.len, method, cpio.len);
