@@ -80,8 +80,9 @@ GUEST_KERNEL_DIR := build/guest-kernel
 # lib: the path of a module's static library.
 lib = $(LIBDIR)/lib$(1).a
 # static_lib: the archive rule of a module's library, the objects of SOURCES:
-#   $(eval $(call static_lib,NAME,SOURCES))   ->   $(call lib,NAME)
+#   $(eval $(call static_lib,NAME,SOURCES))   ->   $(call lib,NAME), listed in STATIC_LIBS
 define static_lib
+STATIC_LIBS += $(call lib,$(1))
 $(call lib,$(1)): $(patsubst %.c,$(OBJ)/%.o,$(2))
 	@mkdir -p $$(@D)
 	rm -f $$@

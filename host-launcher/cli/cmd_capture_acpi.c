@@ -53,7 +53,7 @@ int cmd_capture_acpi(int argc, char **argv)
 		return cli_usage_error("capture-acpi", "--kernel and --initrd are required", NULL);
 	/* DIR reaches QEMU inside -chardev file,path=DIR/...: the config paths' check. */
 	if (cl_path_check(out) < 0)
-		return cm_print_error(CL_EXIT_USAGE, "--out: bad value '%s' (a path without commas or control characters)",
+		return cm_cli_error(CL_EXIT_USAGE, "--out: bad value '%s' (a path without commas or control characters)",
 				 out);
 	o.no_tdx = 1;
 	struct cl_config c;
@@ -65,12 +65,12 @@ int cmd_capture_acpi(int argc, char **argv)
 		accel = cl_kvm_usable("/dev") == 0 ? "kvm" : "tcg";
 	int k = cli_mkdir_p(out, 0755);
 	if (k < 0)
-		return cm_print_error(CL_EXIT_FAIL, "cannot create %s (%s)", out, strerror(-k));
+		return cm_cli_error(CL_EXIT_FAIL, "cannot create %s (%s)", out, strerror(-k));
 	char outabs[PATH_MAX];
 	if (!realpath(out, outabs))
-		return cm_print_error(CL_EXIT_FAIL, "cannot resolve %s", out);
+		return cm_cli_error(CL_EXIT_FAIL, "cannot resolve %s", out);
 	struct cm_err e = { 0 };
 	if (cl_acpi_capture(&c, accel, kernel, initrd, outabs, timeout, &e) < 0)
-		return cm_print_error(CL_EXIT_FAIL, "%s", e.msg);
+		return cm_cli_error(CL_EXIT_FAIL, "%s", e.msg);
 	return 0;
 }

@@ -198,18 +198,18 @@ int cli_collateral_refresh(const struct cl_config *c, int64_t now, bool json)
 {
 	const struct cl_collateral_conf *cc = &c->collateral;
 	if (!cc->n_fmspc)
-		return cm_print_error(CL_EXIT_CONFIG, "config: collateral needs collateral_fmspc (the platform's FMSPC) "
+		return cm_cli_error(CL_EXIT_CONFIG, "config: collateral needs collateral_fmspc (the platform's FMSPC) "
 						 "and/or collateral_peer_fmspcs");
 	struct cm_err e = {0};
 	X509 *anchor = NULL;
 	if (cc->root[0] && !(anchor = cm_x509_load_pem_file(cc->root, &e)))
-		return cm_print_error(CL_EXIT_CONFIG, "config: key collateral_root: %s", e.msg);
+		return cm_cli_error(CL_EXIT_CONFIG, "config: key collateral_root: %s", e.msg);
 	char dir[CL_PATH_MAX + 64], state_path[CL_PATH_MAX + 64];
 	snprintf(dir, sizeof(dir), "%s/%s", c->spec_dir, CL_COLL_DIR);
 	snprintf(state_path, sizeof(state_path), "%s/%s", c->spec_dir, CL_COLL_STATE);
 	if (cli_mkdir_p(dir, 0755) < 0) {
 		X509_free(anchor);
-		return cm_print_error(CL_EXIT_FAIL, "cannot create %s (%s)", dir, strerror(errno));
+		return cm_cli_error(CL_EXIT_FAIL, "cannot create %s (%s)", dir, strerror(errno));
 	}
 	/* Shared by every FMSPC: QE identity, PCK CRL (platform CA: TDX PCK certificates), root CA CRL. */
 	struct fetched qe = {0}, crl = {0}, root = {0};

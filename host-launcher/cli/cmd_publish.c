@@ -241,11 +241,11 @@ static int hash_source(const struct publish_opts *o, enum ton_root_kind k, uint8
 	json_object *mo;
 	struct cm_err e = { 0 };
 	if (measure_image(o->image, o->vm, o->spec, o->variant, &mo, &e))
-		return cm_print_error(CL_EXIT_FAIL, "%s", e.msg);
+		return cm_cli_error(CL_EXIT_FAIL, "%s", e.msg);
 	json_object *ih = json_object_object_get(mo, "image_hash");
 	if (!ih || cm_hex_decode_exact(json_object_get_string(ih), 64, hash, 32)) {
 		json_object_put(mo);
-		return cm_print_error(CL_EXIT_FAIL, "no image hash from %s", o->vm);
+		return cm_cli_error(CL_EXIT_FAIL, "no image hash from %s", o->vm);
 	}
 	cm_json_add_str(src, "from", "libmeasure: image hash = SHA-256(MRTD, MRCONFIGID, MROWNER, "
 		       "MROWNERCONFIG, RTMR0-3)");
@@ -372,7 +372,7 @@ int cl_cmd_publish(int argc, char **argv)
 	    ton_boc_write((const struct ton_cell *const *)&body, 1, &(struct ton_boc_opts){ false, true }, &boc,
 			  &boclen, &e)) {
 		ton_arena_free(a);
-		rc = cm_print_error(CL_EXIT_FAIL, "message: %s", e.msg);
+		rc = cm_cli_error(CL_EXIT_FAIL, "message: %s", e.msg);
 		goto out;
 	}
 	char opname[16], *b64 = ton_base64(boc, boclen, false), *b64url = ton_base64(boc, boclen, true);
@@ -429,11 +429,11 @@ int cl_cmd_publish(int argc, char **argv)
 	cm_json_add_str(man, "tool", "cocoon-launch publish " COCOON_VERSION);
 	json_object_object_add(man, "published", json_object_get(res));
 	if (json_object_to_file_ext(o.manifest, man, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED)) {
-		rc = cm_print_error(CL_EXIT_FAIL, "cannot write %s", o.manifest);
+		rc = cm_cli_error(CL_EXIT_FAIL, "cannot write %s", o.manifest);
 		goto out;
 	}
 	cm_json_add_str(res, "manifest", o.manifest);
-	rc = cm_json_emit(res, o.json, stdout) ? cm_print_error(CL_EXIT_FAIL, "cannot write output") : CL_EXIT_OK;
+	rc = cm_json_emit(res, o.json, stdout) ? cm_cli_error(CL_EXIT_FAIL, "cannot write output") : CL_EXIT_OK;
 out:
 	json_object_put(res);
 	json_object_put(man);

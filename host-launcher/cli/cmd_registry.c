@@ -102,7 +102,7 @@ static int from_state(const uint8_t *boc, size_t len, const uint8_t *hash, int k
 	struct cm_err e = { 0 };
 	int rc = CL_EXIT_OK;
 	if (!a || ton_boc_read(a, boc, len, &root, 1, &e) != 1 || ton_root_state_parse(root, &st, &e)) {
-		rc = cm_print_error(CL_EXIT_FAIL, "state: %s", a ? e.msg : "out of memory");
+		rc = cm_cli_error(CL_EXIT_FAIL, "state: %s", a ? e.msg : "out of memory");
 		goto out;
 	}
 	char s[80];
@@ -120,18 +120,18 @@ static int from_state(const uint8_t *boc, size_t len, const uint8_t *hash, int k
 		struct list_ctx c = { json_object_new_array() };
 		json_object_object_add(res, dict_names[k], c.arr);
 		if (ton_dict_foreach(st.hashes[k], 256, MAX_NODES, add_key, &c, &e))
-			rc = cm_print_error(CL_EXIT_FAIL, "state: %s: %s", dict_names[k], e.msg);
+			rc = cm_cli_error(CL_EXIT_FAIL, "state: %s: %s", dict_names[k], e.msg);
 	}
 	struct list_ctx c = { json_object_new_array() };
 	json_object_object_add(res, "registered_proxies", c.arr);
 	if (!rc && ton_dict_foreach(st.registered_proxies, 32, MAX_NODES, add_proxy, &c, &e))
-		rc = cm_print_error(CL_EXIT_FAIL, "state: registered_proxies: %s", e.msg);
+		rc = cm_cli_error(CL_EXIT_FAIL, "state: registered_proxies: %s", e.msg);
 	if (st.has_keys) {
 		struct list_ctx pk = { json_object_new_array() };
 		json_object_object_add(res, "public_keys", pk.arr);
 		cm_json_add_hex(res, "key_manager_pubkey", st.key_manager_pubkey, 32);
 		if (!rc && ton_dict_foreach(st.public_keys, 256, MAX_NODES, add_key, &pk, &e))
-			rc = cm_print_error(CL_EXIT_FAIL, "state: public_keys: %s", e.msg);
+			rc = cm_cli_error(CL_EXIT_FAIL, "state: public_keys: %s", e.msg);
 	}
 	if (rc || !hash)
 		goto out;
@@ -142,7 +142,7 @@ static int from_state(const uint8_t *boc, size_t len, const uint8_t *hash, int k
 			continue;
 		if (ton_root_state_has(&st, (enum ton_root_kind)k, hash, &present, &e)) {
 			json_object_put(in);
-			rc = cm_print_error(CL_EXIT_FAIL, "state: %s", e.msg);
+			rc = cm_cli_error(CL_EXIT_FAIL, "state: %s", e.msg);
 			goto out;
 		}
 		if (present)
@@ -163,10 +163,10 @@ static int from_get_method(json_object *r, json_object *res)
 {
 	json_object *stack = json_object_object_get(r, "stack"), *ec = json_object_object_get(r, "exit_code");
 	if (ec && json_object_get_int(ec) != 0)
-		return cm_print_error(CL_EXIT_FAIL, "get-method result: exit_code %d (the method failed)",
+		return cm_cli_error(CL_EXIT_FAIL, "get-method result: exit_code %d (the method failed)",
 				 json_object_get_int(ec));
 	if (!json_object_is_type(stack, json_type_array) || json_object_array_length(stack) != 1)
-		return cm_print_error(CL_EXIT_FAIL, "get-method result: want a stack of one number (a *_hash_is_valid call)");
+		return cm_cli_error(CL_EXIT_FAIL, "get-method result: want a stack of one number (a *_hash_is_valid call)");
 	json_object *item = json_object_array_get_idx(stack, 0), *type, *val;
 	if (json_object_is_type(item, json_type_array) && json_object_array_length(item) == 2) {
 		type = json_object_array_get_idx(item, 0);
@@ -177,14 +177,14 @@ static int from_get_method(json_object *r, json_object *res)
 	}
 	const char *t = json_object_get_string(type), *v = json_object_get_string(val);
 	if (!t || strcmp(t, "num") || !v)
-		return cm_print_error(CL_EXIT_FAIL, "get-method result: the stack entry is not a number");
+		return cm_cli_error(CL_EXIT_FAIL, "get-method result: the stack entry is not a number");
 	bool present;
 	if (!strcmp(v, "-0x1") || !strcmp(v, "-1"))
 		present = true;
 	else if (!strcmp(v, "0x0") || !strcmp(v, "0"))
 		present = false;
 	else
-		return cm_print_error(CL_EXIT_FAIL, "get-method result: %s is neither -1 (present) nor 0 (absent)", v);
+		return cm_cli_error(CL_EXIT_FAIL, "get-method result: %s is neither -1 (present) nor 0 (absent)", v);
 	cm_json_add_str(res, "source", "get-method result");
 	cm_json_add_bool(res, "present", present);
 	cm_json_add_str(res, "note", "a get-method result does not name the hash it was asked about: it answers "
@@ -206,7 +206,7 @@ static int run(const char *path, const uint8_t *hash, int kind, json_object *res
 	size_t len, dlen;
 	struct cm_err e = { 0 };
 	if (cm_read_file(path, STATE_MAX, &buf, &len, &e))
-		return cm_print_error(CL_EXIT_FAIL, "%s", e.msg);
+		return cm_cli_error(CL_EXIT_FAIL, "%s", e.msg);
 	int rc;
 	if (len >= 4 && !memcmp(buf, "\xb5\xee\x9c\x72", 4)) {
 		rc = from_state(buf, len, hash, kind, res);
@@ -220,12 +220,12 @@ static int run(const char *path, const uint8_t *hash, int kind, json_object *res
 	if (len && *s == '{') {
 		struct cm_jv doc;
 		if (cm_json_read(s, len, STATE_MAX, path, &doc, &e)) {
-			rc = cm_print_error(CL_EXIT_FAIL, "%s", e.msg);
+			rc = cm_cli_error(CL_EXIT_FAIL, "%s", e.msg);
 			goto out;
 		}
 		json_object *j = doc.o, *r = NULL, *ok, *data;
 		if (json_object_object_get_ex(j, "ok", &ok) && !json_object_get_boolean(ok)) {
-			rc = cm_print_error(CL_EXIT_FAIL, "%s: the API reported an error: %s", path,
+			rc = cm_cli_error(CL_EXIT_FAIL, "%s: the API reported an error: %s", path,
 				       json_object_get_string(json_object_object_get(j, "error")));
 		} else {
 			r = json_object_object_get_ex(j, "result", &r) ? r : j;
@@ -236,18 +236,18 @@ static int run(const char *path, const uint8_t *hash, int kind, json_object *res
 						    &dlen))
 				rc = from_state(dec, dlen, hash, kind, res);
 			else
-				rc = cm_print_error(CL_EXIT_FAIL, "%s: JSON with neither a get-method \"stack\" nor base64 "
+				rc = cm_cli_error(CL_EXIT_FAIL, "%s: JSON with neither a get-method \"stack\" nor base64 "
 					       "account \"data\"", path);
 		}
 		cm_json_release(&doc);
 	} else if (is_hex_text(s, len)) {
 		dec = malloc(len / 2);
 		rc = dec && !cm_hex_decode(s, len, dec, len / 2, &dlen) ? from_state(dec, dlen, hash, kind, res)
-								       : cm_print_error(CL_EXIT_FAIL, "%s: bad hex", path);
+								       : cm_cli_error(CL_EXIT_FAIL, "%s: bad hex", path);
 	} else if (!ton_base64_decode(s, len, &dec, &dlen)) {
 		rc = from_state(dec, dlen, hash, kind, res);
 	} else {
-		rc = cm_print_error(CL_EXIT_FAIL, "%s: neither a BoC (binary, base64, hex) nor JSON", path);
+		rc = cm_cli_error(CL_EXIT_FAIL, "%s: neither a BoC (binary, base64, hex) nor JSON", path);
 	}
 out:
 	free(dec);
@@ -295,7 +295,7 @@ int cl_cmd_registry(int argc, char **argv)
 	int rc = run(state, hs ? hash : NULL, kind, res);
 	if (rc == CL_EXIT_OK || rc == CL_EXIT_ABSENT) {
 		if (cm_json_emit(res, json, stdout))
-			rc = cm_print_error(CL_EXIT_FAIL, "cannot write output");
+			rc = cm_cli_error(CL_EXIT_FAIL, "cannot write output");
 	}
 	json_object_put(res);
 	return rc;

@@ -153,14 +153,14 @@ static int verify_image(const struct cl_config *c, const struct run_opts *r, str
 	*have_manifest = cl_manifest_load(m, c->image_dir, &e) == 0;
 	if (!*have_manifest) {
 		if (!dry && !r->no_verify)
-			return cm_print_error(CL_EXIT_FAIL, "%s", e.msg);
+			return cm_cli_error(CL_EXIT_FAIL, "%s", e.msg);
 		if (dry)
 			fprintf(stderr, "warning: %s (printing anyway)\n", e.msg);
 	} else if (!dry && !r->no_verify) {
 		static const enum cl_artifact boot[] = { CL_ART_OVMF, CL_ART_KERNEL, CL_ART_INITRD, CL_ART_CMDLINE };
 		for (size_t i = 0; i < sizeof(boot) / sizeof(boot[0]); i++)
 			if (cl_artifact_verify(m, c->image_dir, boot[i], &e) < 0)
-				return cm_print_error(CL_EXIT_FAIL, "refusing to start: %s", e.msg);
+				return cm_cli_error(CL_EXIT_FAIL, "refusing to start: %s", e.msg);
 	}
 	return 0;
 }
@@ -174,16 +174,16 @@ static int set_cmdline(const struct cl_config *c, const struct run_opts *r, cons
 	struct cm_err e = { 0 };
 	if (cl_config_cmdline_read(c, base, sizeof(base), &e) < 0) {
 		if (!r->print && !r->print0)
-			return cm_print_error(CL_EXIT_FAIL, "%s", e.msg);
+			return cm_cli_error(CL_EXIT_FAIL, "%s", e.msg);
 		if (c->debug || c->gpu_required || c->sim)
-			return cm_print_error(CL_EXIT_FAIL, "%s (needed to append the cmdline variants)", e.msg);
+			return cm_cli_error(CL_EXIT_FAIL, "%s (needed to append the cmdline variants)", e.msg);
 		fprintf(stderr, "warning: %s; printing $(cat FILE) in its place\n", e.msg);
 		cl_config_artifact(c, CL_ART_CMDLINE, file, filesz);
 		b->cmdline_file = file;
 		return 0;
 	}
 	if (cl_cmdline_build(c, m, base, cmdline, cmdlinesz, &e) < 0)
-		return cm_print_error(CL_EXIT_FAIL, "%s", e.msg);
+		return cm_cli_error(CL_EXIT_FAIL, "%s", e.msg);
 	b->cmdline = cmdline;
 	return 0;
 }
@@ -216,10 +216,10 @@ static int start(const struct cl_config *c, const struct cl_argv *a, struct run_
 {
 	int k;
 	if ((k = cli_mkdir_p(c->run_dir, 0700)) < 0 || (k = cli_mkdir_p(c->log_dir, 0750)) < 0)
-		return cm_print_error(CL_EXIT_FAIL, "cannot create %s or %s (%s)", c->run_dir, c->log_dir, strerror(-k));
+		return cm_cli_error(CL_EXIT_FAIL, "cannot create %s or %s (%s)", c->run_dir, c->log_dir, strerror(-k));
 	struct cm_err e = { 0 };
 	if (cl_cocoon_write_runtime(c, &e) < 0) /* Cocoon's runtime vars (cocoon_conf.h) */
-		return cm_print_error(CL_EXIT_FAIL, "refusing to start: %s", e.msg);
+		return cm_cli_error(CL_EXIT_FAIL, "refusing to start: %s", e.msg);
 	fflush(NULL);
 	if (r->supervise) {
 		char qmp[CL_PATH_MAX + 16], status[CL_PATH_MAX + 16];
@@ -255,7 +255,7 @@ int cmd_run(int argc, char **argv)
 		return rc;
 	const char *accel = choose_accel(&c);
 	if (!accel)
-		return cm_print_error(CL_EXIT_USAGE, "TDX needs --accel kvm (use --no-tdx for a TCG test boot)");
+		return cm_cli_error(CL_EXIT_USAGE, "TDX needs --accel kvm (use --no-tdx for a TCG test boot)");
 	note_variants(&c);
 	struct cl_manifest m;
 	bool have_manifest;
@@ -271,7 +271,7 @@ int cmd_run(int argc, char **argv)
 	struct cl_argv a;
 	struct cm_err e = { 0 };
 	if (cl_build_argv(&c, &b, &a, &e) < 0)
-		return cm_print_error(CL_EXIT_USAGE, "%s", e.msg);
+		return cm_cli_error(CL_EXIT_USAGE, "%s", e.msg);
 	rc = r.print || r.print0 ? print_argv(&a, &r) : start(&c, &a, &r);
 	cl_argv_free(&a);
 	return rc;

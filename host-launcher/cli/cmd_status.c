@@ -59,13 +59,13 @@ int cmd_status(int argc, char **argv)
 	struct cl_status_addr a = { .path = path };
 	if (port) {
 		if (!c.vsock_cid)
-			return cm_print_error(CL_EXIT_CONFIG, "--vsock: the config has no vsock_cid");
+			return cm_cli_error(CL_EXIT_CONFIG, "--vsock: the config has no vsock_cid");
 		a = (struct cl_status_addr){ .cid = cl_config_cid(&c), .port = port };
 	}
 	json_object *st = NULL;
 	struct cm_err e = { 0 };
 	if (cl_status_query(&a, timeout * 1000, &st, &e) < 0)
-		return cm_print_error(CL_EXIT_FAIL, "%s", e.msg);
+		return cm_cli_error(CL_EXIT_FAIL, "%s", e.msg);
 	if (json)
 		cm_json_print(st, stdout);
 	else

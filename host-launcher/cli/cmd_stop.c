@@ -42,7 +42,7 @@ int cmd_stop(int argc, char **argv)
 	cl_qmp_path(&c, qmp, sizeof(qmp));
 	struct cm_err e = { 0 };
 	if (cl_qmp_command(qmp, "system_powerdown", true, timeout, &e) < 0)
-		return cm_print_error(CL_EXIT_FAIL, "%s", e.msg);
+		return cm_cli_error(CL_EXIT_FAIL, "%s", e.msg);
 	printf("%s %u stopped\n", cl_node_type_name(c.type), c.instance);
 	return 0;
 }

@@ -46,11 +46,11 @@ int cmd_unit(int argc, char **argv)
 				   NULL);
 	char cfgabs[PATH_MAX], binabs[PATH_MAX];
 	if (!realpath(argv[optind], cfgabs))
-		return cm_print_error(CL_EXIT_CONFIG, "cannot resolve %s (%s)", argv[optind], strerror(errno));
+		return cm_cli_error(CL_EXIT_CONFIG, "cannot resolve %s (%s)", argv[optind], strerror(errno));
 	if (!bin) {
 		ssize_t n = readlink("/proc/self/exe", binabs, sizeof(binabs) - 1);
 		if (n < 0)
-			return cm_print_error(CL_EXIT_FAIL, "cannot find this program's path; pass --bin");
+			return cm_cli_error(CL_EXIT_FAIL, "cannot find this program's path; pass --bin");
 		binabs[n] = 0;
 		bin = binabs;
 	}
@@ -60,6 +60,6 @@ int cmd_unit(int argc, char **argv)
 		return rc;
 	struct cm_err e = { 0 };
 	if (cl_unit_write(&c, cfgabs, bin, out, &e) < 0)
-		return cm_print_error(CL_EXIT_FAIL, "%s", e.msg);
+		return cm_cli_error(CL_EXIT_FAIL, "%s", e.msg);
 	return 0;
 }

@@ -29,15 +29,15 @@ int cli_load_config(struct cl_config *c, const char *path, const struct cli_cfg_
 	struct cm_err e = { 0 };
 	cl_config_init(c);
 	if (cl_config_load(c, path, &e) < 0)
-		return cm_print_error(CL_EXIT_CONFIG, "%s", e.msg);
+		return cm_cli_error(CL_EXIT_CONFIG, "%s", e.msg);
 	for (size_t i = 0; i < o->n_sets; i++)
 		if (cl_config_set(c, o->sets[i], &e) < 0)
-			return cm_print_error(CL_EXIT_CONFIG, "%s", e.msg);
+			return cm_cli_error(CL_EXIT_CONFIG, "%s", e.msg);
 	if (o->instance >= 0) {
 		char kv[32];
 		snprintf(kv, sizeof(kv), "instance=%d", o->instance);
 		if (cl_config_set(c, kv, &e) < 0)
-			return cm_print_error(CL_EXIT_CONFIG, "--instance: %s", e.msg);
+			return cm_cli_error(CL_EXIT_CONFIG, "--instance: %s", e.msg);
 	}
 	if (o->no_tdx)
 		c->tdx = false;
@@ -50,7 +50,7 @@ int cli_load_config(struct cl_config *c, const char *path, const struct cli_cfg_
 	if (o->sim)
 		c->sim = true;
 	if (cl_config_finish(c, &e) < 0)
-		return cm_print_error(CL_EXIT_CONFIG, "%s: %s", path, e.msg);
+		return cm_cli_error(CL_EXIT_CONFIG, "%s: %s", path, e.msg);
 	return 0;
 }
 

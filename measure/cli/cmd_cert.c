@@ -149,12 +149,12 @@ int cmd_cert(int argc, char **argv)
 	struct stat st;
 	if (!stat(src, &st)) {
 		if (!(x = read_cert_file(src)))
-			return cm_print_error(CLI_INVALID_INPUT, "%s: not a PEM or DER certificate", src);
+			return cm_cli_error(CLI_INVALID_INPUT, "%s: not a PEM or DER certificate", src);
 	} else if (strchr(src, ':')) {
 		if (cr_fetch_peer_cert(src, CR_POW_CLIENT_MAX_DIFFICULTY, 30, &x, &chain, &pow, &e))
-			return cm_print_error(CLI_INVALID_INPUT, "cannot fetch certificate (%s)", e.msg);
+			return cm_cli_error(CLI_INVALID_INPUT, "cannot fetch certificate (%s)", e.msg);
 	} else {
-		return cm_print_error(CLI_INVALID_INPUT, "%s: no such file", src);
+		return cm_cli_error(CLI_INVALID_INPUT, "%s: no such file", src);
 	}
 
 	cr_verifier_set_gpu(cr_gpu_ext_verify); /* --gpu (peer.h) */
@@ -163,7 +163,7 @@ int cmd_cert(int argc, char **argv)
 	if (rc) {
 		X509_free(x);
 		cr_verifier_free(v);
-		return cm_print_error(CLI_INVALID_INPUT, "policy (%s)", e.msg);
+		return cm_cli_error(CLI_INVALID_INPUT, "policy (%s)", e.msg);
 	}
 	struct cr_peer p;
 	int vr = chain != 1 ? cm_fail_check(&e, -EBADMSG, "certificate_chain",

@@ -226,9 +226,9 @@ static int load_log(const char *path, bool tpm, uint8_t **log, size_t *len, stru
 {
 	struct cm_err err = {0};
 	if (cm_read_file(path, CM_EVENTLOG_MAX_LEN, log, len, &err))
-		return cm_print_error(CLI_INVALID_INPUT, "%s", err.msg);
+		return cm_cli_error(CLI_INVALID_INPUT, "%s", err.msg);
 	if ((tpm ? cm_tpm_eventlog_parse : cm_eventlog_parse)(*log, *len, l, &err))
-		return cm_print_error(CLI_INVALID_INPUT, "%s: malformed %sevent log: %s", path, tpm ? "TPM " : "", err.msg);
+		return cm_cli_error(CLI_INVALID_INPUT, "%s: malformed %sevent log: %s", path, tpm ? "TPM " : "", err.msg);
 	return CLI_OK;
 }
 
@@ -246,11 +246,11 @@ static int run_tpm(const char *logp, const char *pcrsp, const char *vm, int json
 		goto out;
 	if (pcrsp && (cm_read_file(pcrsp, 65536, &pb, &plen, &err) ||
 		      cm_pcr_values_parse(pb, plen, given, &mask, &err))) {
-		rc = cm_print_error(CLI_INVALID_INPUT, "%s: %s", pcrsp, err.msg);
+		rc = cm_cli_error(CLI_INVALID_INPUT, "%s: %s", pcrsp, err.msg);
 		goto out;
 	}
 	if (vm && cm_measure_image_ex(vm, true, &pred, &err)) {
-		rc = cm_print_error(CLI_INVALID_INPUT, "%s: %s", vm, err.msg);
+		rc = cm_cli_error(CLI_INVALID_INPUT, "%s: %s", vm, err.msg);
 		goto out;
 	}
 	o = json_object_new_object();
@@ -337,7 +337,7 @@ int cmd_eventlog(int argc, char **argv)
 	int rc = CLI_OK;
 	if (ccel && (cm_read_file(ccel, 4096, &tab, &tablen, &err) ||
 		     cm_ccel_table_parse(tab, tablen, &t, &err))) {
-		rc = cm_print_error(CLI_INVALID_INPUT, "%s: %s", ccel, err.msg);
+		rc = cm_cli_error(CLI_INVALID_INPUT, "%s: %s", ccel, err.msg);
 		goto out;
 	}
 	if ((rc = load_log(logp, false, &log, &loglen, &l)))
@@ -356,7 +356,7 @@ int cmd_eventlog(int argc, char **argv)
 		    cm_rtmr3_replay(r3, r3len, scratch, r3events, &err)) {
 			free(r3);
 			json_object_put(r3events);
-			rc = cm_print_error(CLI_INVALID_INPUT, "%s: %s", r3p, err.msg);
+			rc = cm_cli_error(CLI_INVALID_INPUT, "%s: %s", r3p, err.msg);
 			goto out;
 		}
 		free(r3);
@@ -400,11 +400,11 @@ int cmd_eventlog(int argc, char **argv)
 		struct cm_td_regs r;
 		if (cm_read_file(quotep, CM_QUOTE_MAX_LEN, &qb, &qlen, &err) ||
 		    cm_quote_parse(qb, qlen, &q, &err)) {
-			rc = cm_print_error(CLI_INVALID_INPUT, "%s: %s", quotep, err.msg);
+			rc = cm_cli_error(CLI_INVALID_INPUT, "%s: %s", quotep, err.msg);
 			goto out;
 		}
 		if (cm_quote_td_regs(&q, &r)) {
-			rc = cm_print_error(CLI_INVALID_INPUT, "%s: not a TD quote", quotep);
+			rc = cm_cli_error(CLI_INVALID_INPUT, "%s: not a TD quote", quotep);
 			goto out;
 		}
 		bool all = true;
@@ -425,7 +425,7 @@ int cmd_eventlog(int argc, char **argv)
 	if (vm) {
 		json_object *pred = NULL;
 		if (cm_measure_image(vm, &pred, &err)) {
-			rc = cm_print_error(CLI_INVALID_INPUT, "%s: %s", vm, err.msg);
+			rc = cm_cli_error(CLI_INVALID_INPUT, "%s: %s", vm, err.msg);
 			goto out;
 		}
 		bool ok = true;

@@ -85,7 +85,7 @@ static int one(const struct cm_gpu_evidence *ev, const uint8_t *nonce, bool nonc
 {
 	struct cm_gpu_result *r = malloc(sizeof(*r));
 	if (!r)
-		return cm_print_error(CLI_INVALID_INPUT, "out of memory");
+		return cm_cli_error(CLI_INVALID_INPUT, "out of memory");
 	uint8_t own[CM_GPU_NONCE_LEN] = {0};
 	if (!nonce_given) {
 		if (ev->report_len >= 4 + CM_GPU_NONCE_LEN)
@@ -224,11 +224,11 @@ static int run_bundle(const char *path, const struct cm_gpu_system *sys, const s
 	size_t len, n;
 	struct cm_gpu_bundle_entry *b;
 	if (cm_read_file(path, CM_GPU_BUNDLE_MAX, &buf, &len, &err))
-		return cm_print_error(CLI_INVALID_INPUT, "%s", err.msg);
+		return cm_cli_error(CLI_INVALID_INPUT, "%s", err.msg);
 	int rc = cm_gpu_bundle_parse((const char *)buf, len, path, &b, &n, &err);
 	free(buf);
 	if (rc)
-		return cm_print_error(CLI_INVALID_INPUT, "%s", err.msg);
+		return cm_cli_error(CLI_INVALID_INPUT, "%s", err.msg);
 	if (sys && (rc = system_check(sys, n, p, out)) != CLI_OK) {
 		cm_gpu_bundle_free(b, n);
 		return rc;
@@ -312,7 +312,7 @@ int cmd_gpu(int argc, char **argv)
 	json_object *out = json_object_new_object();
 	int rc;
 	if (load_policy(policy, rim, &p, &err)) {
-		rc = cm_print_error(CLI_INVALID_INPUT, "%s", err.msg);
+		rc = cm_cli_error(CLI_INVALID_INPUT, "%s", err.msg);
 		goto done;
 	}
 	cm_json_add_int(out, "verification_time", t);
@@ -325,14 +325,14 @@ int cmd_gpu(int argc, char **argv)
 				cm_json_release(&root);
 			}
 			if (rc) {
-				rc = cm_print_error(CLI_INVALID_INPUT, "%s", err.msg);
+				rc = cm_cli_error(CLI_INVALID_INPUT, "%s", err.msg);
 				goto done;
 			}
 		}
 		rc = run_bundle(bundle, system ? &sys : NULL, p, t, out);
 	} else {
 		if (load_report(report, &rep, &rep_len, &err) || cm_read_file(chain, 1u << 20, &pem, &pem_len, &err)) {
-			rc = cm_print_error(CLI_INVALID_INPUT, "%s", err.msg);
+			rc = cm_cli_error(CLI_INVALID_INPUT, "%s", err.msg);
 			goto done;
 		}
 		struct cm_gpu_evidence ev = {rep, rep_len, pem, pem_len};

@@ -53,7 +53,7 @@ int cmd_image(int argc, char **argv)
 	struct cm_err err = {0};
 	json_object *o;
 	if (cm_measure_image_ex(vm, tpm, &o, &err))
-		return cm_print_error(CLI_INVALID_INPUT, "%s: %s", vm, err.msg);
+		return cm_cli_error(CLI_INVALID_INPUT, "%s: %s", vm, err.msg);
 	int rc = cli_emit(o, json);
 	json_object_put(o);
 	return rc;

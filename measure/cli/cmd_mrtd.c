@@ -58,12 +58,12 @@ int cmd_mrtd(int argc, char **argv)
 	uint8_t *fw;
 	size_t len;
 	if (cm_read_file(path, CM_TDVF_MAX_IMAGE, &fw, &len, &err))
-		return cm_print_error(CLI_INVALID_INPUT, "%s", err.msg);
+		return cm_cli_error(CLI_INVALID_INPUT, "%s", err.msg);
 	struct cm_tdvf t;
 	uint8_t mrtd[48], sha[32];
 	int rc;
 	if (cm_tdvf_parse(fw, len, &t, &err) || cm_tdvf_mrtd(fw, len, &t, mem, order, mrtd, &err)) {
-		rc = cm_print_error(CLI_INVALID_INPUT, "%s: %s", path, err.msg);
+		rc = cm_cli_error(CLI_INVALID_INPUT, "%s: %s", path, err.msg);
 	} else {
 		json_object *o = json_object_new_object();
 		cm_json_add_hex(o, "mrtd", mrtd, 48);

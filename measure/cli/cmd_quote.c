@@ -81,26 +81,26 @@ int cmd_quote(int argc, char **argv)
 	json_object *out = NULL;
 	int rc = CLI_OK;
 	if (cm_read_file(path, CM_QUOTE_MAX_LEN, &buf, &len, &err)) {
-		rc = cm_print_error(CLI_INVALID_INPUT, "%s", err.msg);
+		rc = cm_cli_error(CLI_INVALID_INPUT, "%s", err.msg);
 		goto done;
 	}
 	if (coll_path && cm_read_file(coll_path, 4u << 20, &coll, &coll_len, &err)) {
-		rc = cm_print_error(CLI_INVALID_INPUT, "%s", err.msg);
+		rc = cm_cli_error(CLI_INVALID_INPUT, "%s", err.msg);
 		goto done;
 	}
 	if (policy_path) {
 		if (cm_policy_load(policy_path, &policy, &err)) {
-			rc = cm_print_error(CLI_INVALID_INPUT, "%s", err.msg);
+			rc = cm_cli_error(CLI_INVALID_INPUT, "%s", err.msg);
 			goto done;
 		}
 		have_policy = true;
 	}
 	if (root_path && !(root = cm_x509_load_pem_file(root_path, &err))) {
-		rc = cm_print_error(CLI_INVALID_INPUT, "%s: %s", root_path, err.msg);
+		rc = cm_cli_error(CLI_INVALID_INPUT, "%s: %s", root_path, err.msg);
 		goto done;
 	}
 	if (cm_quote_parse(buf, len, &q, &err) || cm_quote_to_json(&q, &out, &err)) {
-		rc = cm_print_error(CLI_INVALID_INPUT, "%s: %s", path, err.msg);
+		rc = cm_cli_error(CLI_INVALID_INPUT, "%s: %s", path, err.msg);
 		goto done;
 	}
 	int verdict_rc = CLI_OK;

@@ -71,7 +71,7 @@ int cmd_spec(int argc, char **argv)
 		size_t n;
 		uint8_t tree[32];
 		if (cm_rtmr3_spec_events(dir, debug, ev, &n, tree, &err)) {
-			rc = cm_print_error(CLI_INVALID_INPUT, "%s: %s", dir, err.msg);
+			rc = cm_cli_error(CLI_INVALID_INPUT, "%s: %s", dir, err.msg);
 			goto out;
 		}
 		json_object *evs = json_object_new_array();
@@ -98,7 +98,7 @@ int cmd_spec(int argc, char **argv)
 		uint8_t *buf;
 		size_t len;
 		if (cm_read_file(logp, 16u << 20, &buf, &len, &err)) {
-			rc = cm_print_error(CLI_INVALID_INPUT, "%s", err.msg);
+			rc = cm_cli_error(CLI_INVALID_INPUT, "%s", err.msg);
 			goto out;
 		}
 		json_object *evs = json_object_new_array();
@@ -106,7 +106,7 @@ int cmd_spec(int argc, char **argv)
 		free(buf);
 		if (r) {
 			json_object_put(evs);
-			rc = cm_print_error(CLI_INVALID_INPUT, "%s: %s", logp, err.msg);
+			rc = cm_cli_error(CLI_INVALID_INPUT, "%s: %s", logp, err.msg);
 			goto out;
 		}
 		if (dir) {

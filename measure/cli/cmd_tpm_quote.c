@@ -91,7 +91,7 @@ int cmd_tpm_quote(int argc, char **argv)
 		fclose(f);
 	}
 	if (!ak) {
-		rc = cm_print_error(CLI_INVALID_INPUT, "%s: not a PEM public key", ak_path);
+		rc = cm_cli_error(CLI_INVALID_INPUT, "%s: not a PEM public key", ak_path);
 		goto done;
 	}
 	if (cm_read_file(path, CM_TPM_QUOTE_MAX, &buf, &len, &err) ||
@@ -99,7 +99,7 @@ int cmd_tpm_quote(int argc, char **argv)
 			  cm_tpm_pcr_policy_parse((const char *)pol, pol_len, &policy, &err))) ||
 	    (log_path && (cm_read_file(log_path, 1u << 20, &log, &log_len, &err) ||
 			  cm_tpm_replay_events(log, log_len, replay, &events, &err)))) {
-		rc = cm_print_error(CLI_INVALID_INPUT, "%s", err.msg);
+		rc = cm_cli_error(CLI_INVALID_INPUT, "%s", err.msg);
 		goto done;
 	}
 	int r = cm_tpm_quote_verify(buf, len, ak, q, pol_path ? &policy : NULL, &quote, &err);

@@ -41,5 +41,5 @@ void cli_print_hex(FILE *f, const char *key, const uint8_t *p, size_t n)
 
 int cli_emit(json_object *o, int json)
 {
-	return cm_json_emit(o, json, stdout) ? cm_print_error(CLI_INVALID_INPUT, "cannot write output") : CLI_OK;
+	return cm_json_emit(o, json, stdout) ? cm_cli_error(CLI_INVALID_INPUT, "cannot write output") : CLI_OK;
 }

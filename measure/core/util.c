@@ -67,7 +67,7 @@ int cm_err_prefix(struct cm_err *e, const char *fmt, ...)
 	return e->code;
 }
 
-int cm_print_error(int code, const char *fmt, ...)
+int cm_cli_error(int code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);

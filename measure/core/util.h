@@ -41,7 +41,7 @@ int cm_err_prefix(struct cm_err *e, const char *fmt, ...) __attribute__((format(
 
 /* Print "error: <message>" and a newline to stderr, the failure line of every command-line
  * tool (cocoon-measure's and cocoon-launch's); returns code, the exit code. */
-int cm_print_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cm_cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Lower-case hex of len bytes into out (2*len+1 bytes incl. NUL). Returns 2*len,
  * or -ENOSPC when out is too small. */

@@ -10,3 +10,9 @@ $(TESTBIN)/test_%: $(OBJ)/tests/unit/test_%.o $$(test_$$*_DEPS) $(OBJ)/tests/uni
 	$(CC) $(ALL_LDFLAGS) $(OBJ)/tests/unit/test_$*.o $(OBJ)/tests/unit/testutil.o $(test_$*_DEPS) \
 		$(call lib,measure) -o $@ \
 		$(test_$*_LIBS) $(CMOCKA_LIBS) $(BASE_LIBS)
+
+# Before the tests run: no symbol of our libraries may shadow one libcmocka exports.
+.PHONY: unit-symbols
+unit-symbols: $(firstword $(UNIT_TESTS)) $$(STATIC_LIBS)
+	@tests/unit/check_symbols.sh $(firstword $(UNIT_TESTS)) $(STATIC_LIBS)
+unit-test: unit-symbols
