@@ -39,14 +39,19 @@ enum {
 	OPT_SET = 1000, OPT_INSTANCE, OPT_NO_TDX, OPT_ACCEL, OPT_DEBUG, OPT_GPU, OPT_SIM, OPT_JSON,
 	OPT_PRINT, OPT_PRINT0, OPT_SUPERVISE, OPT_CONSOLE, OPT_MAX_RESTARTS, OPT_RESTART_DELAY,
 	OPT_STOP_TIMEOUT, OPT_SYS, OPT_PROC, OPT_DEV, OPT_OUT, OPT_BIN, OPT_TIMEOUT, OPT_KERNEL,
-	OPT_INITRD, OPT_NO_VERIFY, OPT_TIME, OPT_VSOCK, OPT_STUCK_TIMEOUT, OPT_HELP, OPT_FAILED,
+	OPT_INITRD, OPT_NO_VERIFY, OPT_TIME, OPT_VSOCK, OPT_STUCK_TIMEOUT, OPT_HELP, OPT_STOP,
 };
 
-/* getopt_long over lo (which starts with SHARED_LONGOPTS), applying the shared options to
- * o: returns the next other option, -1 at the end, or OPT_FAILED with *rc set to the exit
- * code of a bad shared value. The caller sets optind = 1 first. */
-int cli_next_opt(int argc, char **argv, const struct option *lo, struct cli_cfg_opts *o, const char *cmd,
-		 int *rc);
+/* One option of command cmd (cm_getopt over lo, whose --help is OPT_HELP): returns the next
+ * option, -1 after the last, or OPT_STOP with *rc set: 0 after printing help,
+ * CL_EXIT_USAGE after naming an unknown option or a missing value. The caller sets
+ * optind = 1 first. */
+int cli_next_opt(int argc, char **argv, const struct option *lo, const char *cmd, const char *help, int *rc);
+
+/* cli_next_opt over lo (which starts with SHARED_LONGOPTS) that also applies the shared
+ * options to o; OPT_STOP as well with *rc set to the exit code of a bad shared value. */
+int cli_next_cfg_opt(int argc, char **argv, const struct option *lo, struct cli_cfg_opts *o, const char *cmd,
+		     const char *help, int *rc);
 
 #define SHARED_LONGOPTS                                              \
 	{ "set", required_argument, NULL, OPT_SET },                 \

@@ -33,9 +33,9 @@ int cmd_capture_acpi(int argc, char **argv)
 	unsigned timeout = 300;
 	int ch, rc = 0;
 	optind = 1;
-	while ((ch = cli_next_opt(argc, argv, lo, &o, "capture-acpi", &rc)) != -1) {
+	while ((ch = cli_next_cfg_opt(argc, argv, lo, &o, "capture-acpi", acpi_help, &rc)) != -1) {
 		switch (ch) {
-		case OPT_FAILED: return rc;
+		case OPT_STOP: return rc;
 		case OPT_OUT: out = optarg; break;
 		case OPT_KERNEL: kernel = optarg; break;
 		case OPT_INITRD: initrd = optarg; break;
@@ -43,8 +43,6 @@ int cmd_capture_acpi(int argc, char **argv)
 			if (cli_parse_uint(optarg, 36000, &timeout) < 0 || !timeout)
 				return cli_usage_error("capture-acpi", "--timeout wants seconds", optarg);
 			break;
-		case OPT_HELP: fputs(acpi_help, stdout); return 0;
-		default: return cli_usage_error("capture-acpi", "bad option", NULL);
 		}
 	}
 	if (argc - optind != 1)

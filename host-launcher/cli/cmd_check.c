@@ -31,15 +31,13 @@ int cmd_check(int argc, char **argv)
 	cl_host_default(&h);
 	int json = 0, ch, rc = 0;
 	optind = 1;
-	while ((ch = cli_next_opt(argc, argv, lo, &o, "check", &rc)) != -1) {
+	while ((ch = cli_next_cfg_opt(argc, argv, lo, &o, "check", check_help, &rc)) != -1) {
 		switch (ch) {
-		case OPT_FAILED: return rc;
+		case OPT_STOP: return rc;
 		case OPT_JSON: json = 1; break;
 		case OPT_SYS: h.sys = optarg; break;
 		case OPT_PROC: h.proc = optarg; break;
 		case OPT_DEV: h.dev = optarg; break;
-		case OPT_HELP: fputs(check_help, stdout); return 0;
-		default: return cli_usage_error("check", "bad option", NULL);
 		}
 	}
 	if (argc - optind > 1)

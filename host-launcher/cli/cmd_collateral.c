@@ -288,9 +288,9 @@ int cmd_collateral(int argc, char **argv)
 	int ch, rc = 0, json = 0;
 	int64_t now = (int64_t)time(NULL);
 	optind = 1;
-	while ((ch = cli_next_opt(argc, argv, lo, &o, "collateral", &rc)) != -1) {
+	while ((ch = cli_next_cfg_opt(argc, argv, lo, &o, "collateral", collateral_help, &rc)) != -1) {
 		switch (ch) {
-		case OPT_FAILED: return rc;
+		case OPT_STOP: return rc;
 		case OPT_TIME: {
 			char *end;
 			errno = 0;
@@ -301,8 +301,6 @@ int cmd_collateral(int argc, char **argv)
 			break;
 		}
 		case OPT_JSON: json = 1; break;
-		case OPT_HELP: fputs(collateral_help, stdout); return 0;
-		default: return cli_usage_error("collateral", "bad option", NULL);
 		}
 	}
 	if (argc - optind != 1)

@@ -55,12 +55,6 @@ static const char publish_help[] =
 	"sign, then confirm with `cocoon-launch registry`.\n\n"
 	"Exit codes: 0 written, 1 input unreadable or measurement failed, 2 usage.\n";
 
-int cl_ton_usage(const char *cmd, const char *msg, const char *arg)
-{
-	fprintf(stderr, "error: %s%s%s\n(see cocoon-launch %s --help)\n", msg, arg ? ": " : "", arg ? arg : "", cmd);
-	return CL_EXIT_USAGE;
-}
-
 int cl_ton_hash_arg(const char *s, uint8_t out[32])
 {
 	size_t n = strlen(s);
@@ -220,13 +214,13 @@ static int hash_source(const struct publish_opts *o, enum ton_root_kind k, uint8
 	json_object_object_add(res, "hash_source", src);
 	if (o->hash) {
 		if (cl_ton_hash_arg(o->hash, hash))
-			return cl_ton_usage("publish", "--hash wants 64 hex digits or base64 of 32 bytes", o->hash);
+			return cli_usage_error("publish", "--hash wants 64 hex digits or base64 of 32 bytes", o->hash);
 		cm_json_add_str(src, "from", "--hash (given, not measured here)");
 		return 0;
 	}
 	if (o->model) {
 		if (k != TON_KIND_MODEL)
-			return cl_ton_usage("publish", "--model goes with --kind model", NULL);
+			return cli_usage_error("publish", "--model goes with --kind model", NULL);
 		if (!strchr(o->model, '@'))
 			fprintf(stderr, "warning: model string without '@commit:verity': the runners hash the full "
 				"string they are configured with\n");
@@ -237,7 +231,7 @@ static int hash_source(const struct publish_opts *o, enum ton_root_kind k, uint8
 		return 0;
 	}
 	if (k == TON_KIND_MODEL)
-		return cl_ton_usage("publish", "--kind model wants --model STRING or --hash", NULL);
+		return cli_usage_error("publish", "--kind model wants --model STRING or --hash", NULL);
 	json_object *mo;
 	struct cm_err e = { 0 };
 	if (measure_image(o->image, o->vm, o->spec, o->variant, &mo, &e))
@@ -289,14 +283,14 @@ static int parse_args(int argc, char **argv, struct publish_opts *o)
 		{ "model", required_argument, NULL, 'm' },  { "root", required_argument, NULL, 'r' },
 		{ "amount", required_argument, NULL, 'a' }, { "query-id", required_argument, NULL, 'q' },
 		{ "manifest", required_argument, NULL, 'M' }, { "del", no_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'j' },         { "help", no_argument, NULL, 'h' },
+		{ "json", no_argument, NULL, 'j' },         { "help", no_argument, NULL, OPT_HELP },
 		{ 0, 0, 0, 0 },
 	};
-	int ch;
+	int ch, rc;
 	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+	while ((ch = cli_next_opt(argc, argv, lo, "publish", publish_help, &rc)) != -1) {
 		switch (ch) {
+		case OPT_STOP: return rc ? rc : -1; /* -1: help printed */
 		case 'k': o->kind = optarg; break;
 		case 'H': o->hash = optarg; break;
 		case 'i': o->image = optarg; break;
@@ -310,21 +304,19 @@ static int parse_args(int argc, char **argv, struct publish_opts *o)
 		case 'M': o->manifest = optarg; break;
 		case 'd': o->del = 1; break;
 		case 'j': o->json = 1; break;
-		case 'h': fputs(publish_help, stdout); return -1;
-		default: return cl_ton_usage("publish", "bad option", argv[optind - 1]);
 		}
 	}
 	if (optind != argc)
-		return cl_ton_usage("publish", "unexpected argument", argv[optind]);
+		return cli_usage_error("publish", "unexpected argument", argv[optind]);
 	if (!o->kind || !o->root)
-		return cl_ton_usage("publish", "--kind and --root are required", NULL);
+		return cli_usage_error("publish", "--kind and --root are required", NULL);
 	int sources = !!o->hash + !!o->model + !!(o->image || o->vm || o->spec);
 	if (sources != 1)
-		return cl_ton_usage("publish", "give exactly one of --hash, --model, --image/--vm/--spec", NULL);
+		return cli_usage_error("publish", "give exactly one of --hash, --model, --image/--vm/--spec", NULL);
 	if ((o->image || o->vm || o->spec) && !(o->image && o->vm && o->spec))
-		return cl_ton_usage("publish", "--image, --vm and --spec go together", NULL);
+		return cli_usage_error("publish", "--image, --vm and --spec go together", NULL);
 	if (o->variant && !o->image)
-		return cl_ton_usage("publish", "--variant goes with --image", NULL);
+		return cli_usage_error("publish", "--variant goes with --image", NULL);
 	if (!o->variant)
 		o->variant = "base";
 	return 0;
@@ -338,21 +330,21 @@ int cl_cmd_publish(int argc, char **argv)
 		return rc < 0 ? 0 : rc;
 	enum ton_root_kind k;
 	if (ton_root_kind_parse(o.kind, &k))
-		return cl_ton_usage("publish", "--kind wants worker, proxy or model", o.kind);
+		return cli_usage_error("publish", "--kind wants worker, proxy or model", o.kind);
 	struct ton_addr root;
 	unsigned aflags;
 	struct cm_err e = { 0 };
 	if (ton_addr_parse(o.root, &root, &aflags, &e))
-		return cl_ton_usage("publish", e.msg, NULL);
+		return cli_usage_error("publish", e.msg, NULL);
 	uint64_t nano = DEFAULT_NANO, qid = 0;
 	if (o.amount && parse_ton(o.amount, &nano))
-		return cl_ton_usage("publish", "--amount wants TON > 0 with at most 9 decimals", o.amount);
+		return cli_usage_error("publish", "--amount wants TON > 0 with at most 9 decimals", o.amount);
 	if (o.query_id) {
 		char *end;
 		errno = 0;
 		qid = strtoull(o.query_id, &end, 10);
 		if (errno || *end || end == o.query_id || o.query_id[0] == '-')
-			return cl_ton_usage("publish", "--query-id wants an unsigned 64-bit number", o.query_id);
+			return cli_usage_error("publish", "--query-id wants an unsigned 64-bit number", o.query_id);
 	}
 
 	json_object *res = json_object_new_object(), *man = json_object_new_object();

@@ -260,39 +260,37 @@ int cl_cmd_registry(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "state", required_argument, NULL, 's' }, { "hash", required_argument, NULL, 'H' },
 		{ "kind", required_argument, NULL, 'k' },  { "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },        { 0, 0, 0, 0 },
+		{ "help", no_argument, NULL, OPT_HELP },        { 0, 0, 0, 0 },
 	};
 	const char *state = NULL, *hs = NULL;
-	int json = 0, kind = -1, ch;
+	int json = 0, kind = -1, ch, rc;
 	uint8_t hash[32];
 	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+	while ((ch = cli_next_opt(argc, argv, lo, "registry", registry_help, &rc)) != -1) {
 		switch (ch) {
+		case OPT_STOP: return rc;
 		case 's': state = optarg; break;
 		case 'H': hs = optarg; break;
 		case 'k': {
 			enum ton_root_kind k;
 			if (ton_root_kind_parse(optarg, &k))
-				return cl_ton_usage("registry", "--kind wants worker, proxy or model", optarg);
+				return cli_usage_error("registry", "--kind wants worker, proxy or model", optarg);
 			kind = (int)k;
 			break;
 		}
 		case 'j': json = 1; break;
-		case 'h': fputs(registry_help, stdout); return 0;
-		default: return cl_ton_usage("registry", "bad option", argv[optind - 1]);
 		}
 	}
 	if (optind != argc)
-		return cl_ton_usage("registry", "unexpected argument", argv[optind]);
+		return cli_usage_error("registry", "unexpected argument", argv[optind]);
 	if (!state)
-		return cl_ton_usage("registry", "--state FILE is required", NULL);
+		return cli_usage_error("registry", "--state FILE is required", NULL);
 	if (hs && cl_ton_hash_arg(hs, hash))
-		return cl_ton_usage("registry", "--hash wants 64 hex digits or base64 of 32 bytes", hs);
+		return cli_usage_error("registry", "--hash wants 64 hex digits or base64 of 32 bytes", hs);
 	json_object *res = json_object_new_object();
 	if (hs)
 		cm_json_add_hex(res, "hash", hash, 32);
-	int rc = run(state, hs ? hash : NULL, kind, res);
+	rc = run(state, hs ? hash : NULL, kind, res);
 	if (rc == CL_EXIT_OK || rc == CL_EXIT_ABSENT) {
 		if (cm_json_emit(res, json, stdout))
 			rc = cm_cli_error(CL_EXIT_FAIL, "cannot write output");

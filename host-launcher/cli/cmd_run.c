@@ -77,9 +77,9 @@ static int parse_options(int argc, char **argv, struct run_opts *r)
 	int ch, rc = 0;
 	unsigned u;
 	optind = 1;
-	while ((ch = cli_next_opt(argc, argv, lo, &r->cfg, "run", &rc)) != -1) {
+	while ((ch = cli_next_cfg_opt(argc, argv, lo, &r->cfg, "run", run_help, &rc)) != -1) {
 		switch (ch) {
-		case OPT_FAILED: return rc;
+		case OPT_STOP: return rc;
 		case OPT_PRINT: r->print = 1; break;
 		case OPT_PRINT0: r->print0 = 1; break;
 		case OPT_JSON: r->json = 1; break;
@@ -113,8 +113,6 @@ static int parse_options(int argc, char **argv, struct run_opts *r)
 				return cli_usage_error("run", "--stuck-timeout wants 0-86400 seconds", optarg);
 			r->so.stuck_timeout = u;
 			break;
-		case OPT_HELP: fputs(run_help, stdout); return 0;
-		default: return cli_usage_error("run", "bad option", NULL);
 		}
 	}
 	if (argc - optind != 1)

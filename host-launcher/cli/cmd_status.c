@@ -32,9 +32,9 @@ int cmd_status(int argc, char **argv)
 	unsigned timeout = 15, port = 0;
 	int json = 0, ch, rc = 0;
 	optind = 1;
-	while ((ch = cli_next_opt(argc, argv, lo, &o, "status", &rc)) != -1) {
+	while ((ch = cli_next_cfg_opt(argc, argv, lo, &o, "status", status_help, &rc)) != -1) {
 		switch (ch) {
-		case OPT_FAILED: return rc;
+		case OPT_STOP: return rc;
 		case OPT_JSON: json = 1; break;
 		case OPT_TIMEOUT:
 			if (cli_parse_uint(optarg, 3600, &timeout) < 0 || timeout == 0)
@@ -44,8 +44,6 @@ int cmd_status(int argc, char **argv)
 			if (cli_parse_uint(optarg, 0xfffffffeu, &port) < 0 || port == 0)
 				return cli_usage_error("status", "--vsock wants a port number", optarg);
 			break;
-		case OPT_HELP: fputs(status_help, stdout); return 0;
-		default: return cli_usage_error("status", "bad option", NULL);
 		}
 	}
 	if (argc - optind != 1)

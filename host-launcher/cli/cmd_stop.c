@@ -21,15 +21,13 @@ int cmd_stop(int argc, char **argv)
 	unsigned timeout = 90;
 	int ch, rc = 0;
 	optind = 1;
-	while ((ch = cli_next_opt(argc, argv, lo, &o, "stop", &rc)) != -1) {
+	while ((ch = cli_next_cfg_opt(argc, argv, lo, &o, "stop", stop_help, &rc)) != -1) {
 		switch (ch) {
-		case OPT_FAILED: return rc;
+		case OPT_STOP: return rc;
 		case OPT_TIMEOUT:
 			if (cli_parse_uint(optarg, 3600, &timeout) < 0)
 				return cli_usage_error("stop", "--timeout wants 0-3600 seconds", optarg);
 			break;
-		case OPT_HELP: fputs(stop_help, stdout); return 0;
-		default: return cli_usage_error("stop", "bad option", NULL);
 		}
 	}
 	if (argc - optind != 1)

@@ -13,7 +13,5 @@ int cl_cmd_registry(int argc, char **argv);
 
 /* A 32-byte hash from 64 hex digits or standard base64 (as gen-cert's *_image_hash.b64). */
 int cl_ton_hash_arg(const char *s, uint8_t out[32]);
-/* Usage error of a command: message plus the --help hint; returns 2. */
-int cl_ton_usage(const char *cmd, const char *msg, const char *arg);
 
 #endif

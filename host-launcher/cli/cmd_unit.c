@@ -28,13 +28,11 @@ int cmd_unit(int argc, char **argv)
 	const char *out = "/etc/systemd/system", *bin = NULL;
 	int ch, rc = 0;
 	optind = 1;
-	while ((ch = cli_next_opt(argc, argv, lo, &o, "unit", &rc)) != -1) {
+	while ((ch = cli_next_cfg_opt(argc, argv, lo, &o, "unit", unit_help, &rc)) != -1) {
 		switch (ch) {
-		case OPT_FAILED: return rc;
+		case OPT_STOP: return rc;
 		case OPT_OUT: out = optarg; break;
 		case OPT_BIN: bin = optarg; break;
-		case OPT_HELP: fputs(unit_help, stdout); return 0;
-		default: return cli_usage_error("unit", "bad option", NULL);
 		}
 	}
 	if (argc - optind != 1)

@@ -91,15 +91,31 @@ static int shared_opt(int ch, const char *arg, struct cli_cfg_opts *o, const cha
 	}
 }
 
-int cli_next_opt(int argc, char **argv, const struct option *lo, struct cli_cfg_opts *o, const char *cmd,
-		 int *rc)
+int cli_next_opt(int argc, char **argv, const struct option *lo, const char *cmd, const char *help, int *rc)
+{
+	char msg[160];
+	int ch = cm_getopt(argc, argv, "", lo, msg, sizeof(msg));
+	if (ch == OPT_HELP) {
+		fputs(help, stdout);
+		*rc = 0;
+		return OPT_STOP;
+	}
+	if (ch == '?') {
+		*rc = cli_usage_error(cmd, msg, NULL);
+		return OPT_STOP;
+	}
+	return ch;
+}
+
+int cli_next_cfg_opt(int argc, char **argv, const struct option *lo, struct cli_cfg_opts *o, const char *cmd,
+		     const char *help, int *rc)
 {
 	int ch;
-	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		if (!shared_opt(ch, optarg, o, cmd, rc))
+	while ((ch = cli_next_opt(argc, argv, lo, cmd, help, rc)) != -1) {
+		if (ch == OPT_STOP || !shared_opt(ch, optarg, o, cmd, rc))
 			return ch;
 		if (*rc)
-			return OPT_FAILED;
+			return OPT_STOP;
 	}
 	return -1;
 }

@@ -28,6 +28,17 @@ struct cli_cmd {
 /* Print "error: <msg>" plus a hint to run --help; returns CLI_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+struct option;
+/* What cli_next_opt returns when the command is to stop: *rc is its exit code. */
+#define CLI_OPT_STOP (-2)
+
+/* One option of command cmd (cm_getopt over shortopts and longopts, whose --help is 'h'):
+ * returns the next option, -1 after the last, or CLI_OPT_STOP with *rc set: CLI_OK after
+ * printing help(), CLI_USAGE after naming an unknown option or a missing value. The caller
+ * sets optind = 1 first. */
+int cli_next_opt(const char *cmd, int argc, char **argv, const char *shortopts, const struct option *longopts,
+		 void (*help)(void), int *rc);
+
 /* A --time value: unix seconds, a decimal >= 0 and nothing else. Returns 0 or -EINVAL. */
 int cli_parse_time(const char *s, int64_t *out);
 

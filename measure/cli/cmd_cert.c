@@ -117,10 +117,11 @@ int cmd_cert(int argc, char **argv)
 	struct cr_policy_conf pc = {.type = CR_POLICY_TDX};
 	snprintf(pc.name, sizeof(pc.name), "cli");
 	int64_t t = (int64_t)time(NULL);
+	int rc;
 	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "jc:t:p:r:ahg:", opts, NULL)) != -1) {
+	while ((c = cli_next_opt("cert", argc, argv, "jc:t:p:r:ahg:", opts, help, &rc)) != -1) {
 		switch (c) {
+		case CLI_OPT_STOP: return rc;
 		case 'j': json = 1; break;
 		case 'a': any = 1; break;
 		case 'c': snprintf(pc.collateral, sizeof(pc.collateral), "%s", optarg); break;
@@ -131,8 +132,6 @@ int cmd_cert(int argc, char **argv)
 			if (cli_parse_time(optarg, &t))
 				return cli_usage_error("cert", "--time needs unix seconds, got '%s'", optarg);
 			break;
-		case 'h': help(); return CLI_OK;
-		default: return cli_usage_error("cert", "unknown option or missing value '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind != argc - 1)
@@ -159,7 +158,7 @@ int cmd_cert(int argc, char **argv)
 
 	cr_verifier_set_gpu(cr_gpu_ext_verify); /* --gpu (peer.h) */
 	struct cr_verifier *v = cr_verifier_new(1, 60, &e);
-	int rc = v ? cr_verifier_add_policy(v, &pc, &e) : -ENOMEM;
+	rc = v ? cr_verifier_add_policy(v, &pc, &e) : -ENOMEM;
 	if (rc) {
 		X509_free(x);
 		cr_verifier_free(v);

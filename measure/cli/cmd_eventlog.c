@@ -300,10 +300,11 @@ int cmd_eventlog(int argc, char **argv)
 	};
 	int json = 0, c;
 	const char *ccel = NULL, *logp = NULL, *quotep = NULL, *vm = NULL, *r3p = NULL, *tpmp = NULL, *pcrsp = NULL;
+	int rc;
 	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "c:l:q:v:r:T:p:jh", opts, NULL)) != -1) {
+	while ((c = cli_next_opt("eventlog", argc, argv, "c:l:q:v:r:T:p:jh", opts, help, &rc)) != -1) {
 		switch (c) {
+		case CLI_OPT_STOP: return rc;
 		case 'c': ccel = optarg; break;
 		case 'l': logp = optarg; break;
 		case 'q': quotep = optarg; break;
@@ -312,8 +313,6 @@ int cmd_eventlog(int argc, char **argv)
 		case 'T': tpmp = optarg; break;
 		case 'p': pcrsp = optarg; break;
 		case 'j': json = 1; break;
-		case 'h': help(); return CLI_OK;
-		default: return cli_usage_error("eventlog", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind != argc)
@@ -334,7 +333,7 @@ int cmd_eventlog(int argc, char **argv)
 	struct cm_eventlog l;
 	memset(&l, 0, sizeof(l));
 	json_object *o = NULL;
-	int rc = CLI_OK;
+	rc = CLI_OK;
 	if (ccel && (cm_read_file(ccel, 4096, &tab, &tablen, &err) ||
 		     cm_ccel_table_parse(tab, tablen, &t, &err))) {
 		rc = cm_cli_error(CLI_INVALID_INPUT, "%s: %s", ccel, err.msg);

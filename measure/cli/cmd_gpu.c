@@ -275,10 +275,11 @@ int cmd_gpu(int argc, char **argv)
 		   *system = NULL;
 	int json = 0, c;
 	int64_t t = (int64_t)time(NULL);
+	int rc;
 	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "r:c:n:b:R:t:p:s:jh", opts, NULL)) != -1) {
+	while ((c = cli_next_opt("gpu", argc, argv, "r:c:n:b:R:t:p:s:jh", opts, help, &rc)) != -1) {
 		switch (c) {
+		case CLI_OPT_STOP: return rc;
 		case 'r': report = optarg; break;
 		case 'c': chain = optarg; break;
 		case 'n': nonce_hex = optarg; break;
@@ -291,8 +292,6 @@ int cmd_gpu(int argc, char **argv)
 			if (cli_parse_time(optarg, &t))
 				return cli_usage_error("gpu", "--time needs unix seconds, got '%s'", optarg);
 			break;
-		case 'h': help(); return CLI_OK;
-		default: return cli_usage_error("gpu", "unknown option or missing value '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind != argc)
@@ -310,7 +309,6 @@ int cmd_gpu(int argc, char **argv)
 	uint8_t *rep = NULL, *pem = NULL;
 	size_t rep_len = 0, pem_len = 0;
 	json_object *out = json_object_new_object();
-	int rc;
 	if (load_policy(policy, rim, &p, &err)) {
 		rc = cm_cli_error(CLI_INVALID_INPUT, "%s", err.msg);
 		goto done;

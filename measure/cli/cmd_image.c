@@ -35,15 +35,14 @@ int cmd_image(int argc, char **argv)
 	};
 	int json = 0, tpm = 0, c;
 	const char *vm = NULL;
+	int rc;
 	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "v:tjh", opts, NULL)) != -1) {
+	while ((c = cli_next_opt("image", argc, argv, "v:tjh", opts, help, &rc)) != -1) {
 		switch (c) {
+		case CLI_OPT_STOP: return rc;
 		case 'v': vm = optarg; break;
 		case 't': tpm = 1; break;
 		case 'j': json = 1; break;
-		case 'h': help(); return CLI_OK;
-		default: return cli_usage_error("image", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind != argc)
@@ -54,7 +53,7 @@ int cmd_image(int argc, char **argv)
 	json_object *o;
 	if (cm_measure_image_ex(vm, tpm, &o, &err))
 		return cm_cli_error(CLI_INVALID_INPUT, "%s: %s", vm, err.msg);
-	int rc = cli_emit(o, json);
+	rc = cli_emit(o, json);
 	json_object_put(o);
 	return rc;
 }

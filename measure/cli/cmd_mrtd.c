@@ -34,10 +34,11 @@ int cmd_mrtd(int argc, char **argv)
 	int json = 0, c;
 	enum cm_page_order order = CM_PAGE_ORDER_PER_PAGE;
 	uint64_t mem = 2ull << 30;
+	int rc;
 	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "p:m:jh", opts, NULL)) != -1) {
+	while ((c = cli_next_opt("mrtd", argc, argv, "p:m:jh", opts, help, &rc)) != -1) {
 		switch (c) {
+		case CLI_OPT_STOP: return rc;
 		case 'p':
 			if (cm_page_order_parse(optarg, &order))
 				return cli_usage_error("mrtd", "--page-order must be per-page or per-section");
@@ -47,8 +48,6 @@ int cmd_mrtd(int argc, char **argv)
 				return cli_usage_error("mrtd", "--memory must be a size (bytes, or 2048M / 2G)");
 			break;
 		case 'j': json = 1; break;
-		case 'h': help(); return CLI_OK;
-		default: return cli_usage_error("mrtd", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind != argc - 1)
@@ -61,7 +60,6 @@ int cmd_mrtd(int argc, char **argv)
 		return cm_cli_error(CLI_INVALID_INPUT, "%s", err.msg);
 	struct cm_tdvf t;
 	uint8_t mrtd[48], sha[32];
-	int rc;
 	if (cm_tdvf_parse(fw, len, &t, &err) || cm_tdvf_mrtd(fw, len, &t, mem, order, mrtd, &err)) {
 		rc = cm_cli_error(CLI_INVALID_INPUT, "%s: %s", path, err.msg);
 	} else {

@@ -48,10 +48,11 @@ int cmd_quote(int argc, char **argv)
 	const char *coll_path = NULL, *policy_path = NULL, *root_path = NULL;
 	int64_t t = (int64_t)time(NULL);
 	bool have_time = false;
+	int rc;
 	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "jc:t:p:r:h", opts, NULL)) != -1) {
+	while ((c = cli_next_opt("quote", argc, argv, "jc:t:p:r:h", opts, help, &rc)) != -1) {
 		switch (c) {
+		case CLI_OPT_STOP: return rc;
 		case 'j': json = 1; break;
 		case 'c': coll_path = optarg; break;
 		case 'p': policy_path = optarg; break;
@@ -61,8 +62,6 @@ int cmd_quote(int argc, char **argv)
 				return cli_usage_error("quote", "--time needs unix seconds, got '%s'", optarg);
 			have_time = true;
 			break;
-		case 'h': help(); return CLI_OK;
-		default: return cli_usage_error("quote", "unknown option or missing value '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind != argc - 1)
@@ -79,7 +78,7 @@ int cmd_quote(int argc, char **argv)
 	X509 *root = NULL;
 	struct cm_quote q;
 	json_object *out = NULL;
-	int rc = CLI_OK;
+	rc = CLI_OK;
 	if (cm_read_file(path, CM_QUOTE_MAX_LEN, &buf, &len, &err)) {
 		rc = cm_cli_error(CLI_INVALID_INPUT, "%s", err.msg);
 		goto done;

@@ -42,16 +42,15 @@ int cmd_spec(int argc, char **argv)
 	};
 	int json = 0, debug = 0, tpm = 0, c;
 	const char *logp = NULL;
+	int rc;
 	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "dl:tjh", opts, NULL)) != -1) {
+	while ((c = cli_next_opt("spec", argc, argv, "dl:tjh", opts, help, &rc)) != -1) {
 		switch (c) {
+		case CLI_OPT_STOP: return rc;
 		case 'd': debug = 1; break;
 		case 'l': logp = optarg; break;
 		case 't': tpm = 1; break;
 		case 'j': json = 1; break;
-		case 'h': help(); return CLI_OK;
-		default: return cli_usage_error("spec", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc - 1 || (optind == argc && !logp))
@@ -65,7 +64,7 @@ int cmd_spec(int argc, char **argv)
 	/* The tpm backend's PCR 15 (guest/attest/tpm.c): reset to zeros, then one TPM2_PCR_Event
 	 * per message (cm_tpm_event_extend). */
 	uint8_t pcr15[CM_SHA256_LEN] = {0};
-	int rc = CLI_OK;
+	rc = CLI_OK;
 	if (dir) {
 		struct cm_pevent ev[CM_RTMR3_SPEC_EVENTS_MAX];
 		size_t n;

@@ -49,18 +49,17 @@ int cmd_tpm_quote(int argc, char **argv)
 	};
 	int json = 0, c;
 	const char *ak_path = NULL, *rd_hex = NULL, *pk_hex = NULL, *pol_path = NULL, *log_path = NULL;
+	int rc;
 	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "ja:r:k:p:l:h", opts, NULL)) != -1) {
+	while ((c = cli_next_opt("tpm-quote", argc, argv, "ja:r:k:p:l:h", opts, help, &rc)) != -1) {
 		switch (c) {
+		case CLI_OPT_STOP: return rc;
 		case 'j': json = 1; break;
 		case 'a': ak_path = optarg; break;
 		case 'r': rd_hex = optarg; break;
 		case 'k': pk_hex = optarg; break;
 		case 'p': pol_path = optarg; break;
 		case 'l': log_path = optarg; break;
-		case 'h': help(); return CLI_OK;
-		default: return cli_usage_error("tpm-quote", "unknown option or missing value '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind != argc - 1)
@@ -83,7 +82,6 @@ int cmd_tpm_quote(int argc, char **argv)
 	struct cm_tpm_quote quote;
 	EVP_PKEY *ak = NULL;
 	json_object *out = NULL;
-	int rc;
 	const char *path = argv[optind];
 	FILE *f = fopen(ak_path, "re");
 	if (f) {

@@ -18,6 +18,23 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	return CLI_USAGE;
 }
 
+int cli_next_opt(const char *cmd, int argc, char **argv, const char *shortopts, const struct option *longopts,
+		 void (*help)(void), int *rc)
+{
+	char msg[160];
+	int c = cm_getopt(argc, argv, shortopts, longopts, msg, sizeof(msg));
+	if (c == 'h') {
+		help();
+		*rc = CLI_OK;
+		return CLI_OPT_STOP;
+	}
+	if (c == '?') {
+		*rc = cli_usage_error(cmd, "%s", msg);
+		return CLI_OPT_STOP;
+	}
+	return c;
+}
+
 int cli_parse_time(const char *s, int64_t *out)
 {
 	char *end;

@@ -43,6 +43,14 @@ int cm_err_prefix(struct cm_err *e, const char *fmt, ...) __attribute__((format(
  * tool (cocoon-measure's and cocoon-launch's); returns code, the exit code. */
 int cm_cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+struct option;
+/* One getopt_long step of a command-line tool, with getopt's own messages off. Returns the
+ * next option as getopt_long does, -1 after the last, or '?' with msg (cap bytes) naming the
+ * option that is unknown ("unknown option '--x'") or lacks its value ("option '--x' needs a
+ * value"). shortopts as for getopt_long, without a leading ':'; the caller sets optind. */
+int cm_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts, char *msg,
+	      size_t cap);
+
 /* Lower-case hex of len bytes into out (2*len+1 bytes incl. NUL). Returns 2*len,
  * or -ENOSPC when out is too small. */
 int cm_hex_encode(const uint8_t *in, size_t len, char *out, size_t outsz);
