@@ -59,6 +59,16 @@ for ex in worker proxy; do
 	fi
 done
 
+# 2b. a bad option is named as typed, once (getopt's own message is off), exit 2
+for a in "--bogus|unknown option '--bogus'" "--timeout|option '--timeout' needs a value"; do
+	st=0; out=$("$L" stop "$T/node.conf" "${a%%|*}" 2>&1) || st=$?
+	if [ $st = 2 ] && [ "$out" = "$(printf "error: %s\n(see cocoon-launch stop --help)" "${a#*|}")" ]; then
+		ok "stop ${a%%|*}: ${a#*|} (exit 2)"
+	else
+		bad "stop ${a%%|*}: status $st: $out"
+	fi
+done
+
 # 3. config errors name key and line, exit 3
 printf '[node]\ntype = worker\nmemroy = 1G\n' > "$T/bad.conf"
 st=0; out=$("$L" run "$T/bad.conf" --print 2>&1) || st=$?

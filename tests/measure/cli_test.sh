@@ -47,6 +47,12 @@ expect_rc "eventlog with a duplicate separator exits 3" 3 $B eventlog --log $T/d
 grep -q "duplicate EV_SEPARATOR" $T/out && pass "duplicate separator reported" || fail "no duplicate report"
 expect_rc "eventlog bad CCEL table exits 1" 1 $B eventlog --ccel $F/ccel/nonce.dat --log $F/ccel/ccel_data.dat
 expect_rc "eventlog without --log is a usage error" 2 $B eventlog --ccel $F/ccel/ccel_table.dat
+expect_rc "eventlog --log without its value is a usage error" 2 $B eventlog --log
+eq "... that names the option and says what is missing" "$(cat $T/err)" \
+	"error: option '--log' needs a value (see: cocoon-measure eventlog --help)"
+expect_rc "quote --json=1 is a usage error" 2 $B quote --json=1 q.dat
+eq "... that says --json takes no value" "$(cat $T/err)" \
+	"error: option '--json' takes no value (see: cocoon-measure quote --help)"
 
 # eventlog --vm: diff the log against a prediction
 cat >$T/vm-log.json <<JSON
