@@ -30,19 +30,8 @@ cp "$KDIR/vmlinuz" "$T/img/vmlinuz"     # a real PE kernel, for cocoon-measure i
 mkdir -p "$T/spec"
 echo '{}' > "$T/spec/worker.json"
 truncate -s 64M "$T/persistent.img" "$T/model.img"
-cat > "$T/node.conf" <<EOF
-[node]
-type = worker
-image_dir = $T/img
-spec_dir = $T/spec
-persistent_disk = $T/persistent.img
-model.qwen = $T/model.img
-memory = 1G
-vcpus = 2
-ports = $(free_port):8443
-vsock_cid = 0
-accel = tcg
-EOF
+launch_worker_conf "$T" "model.qwen = $T/model.img" "memory = 1G" "vcpus = 2" "vsock_cid = 0" "accel = tcg" \
+	> "$T/node.conf"
 
 capture() { # OUT [--set ...]
 	local out=$1

@@ -19,21 +19,8 @@ trap cleanup EXIT
 launch_test_image "$T/img"
 mkdir -p "$T/spec"
 truncate -s 64M "$T/persistent.img"
-cat > "$T/node.conf" <<EOF
-[node]
-type = worker
-image_dir = $T/img
-spec_dir = $T/spec
-persistent_disk = $T/persistent.img
-memory = 256M
-vcpus = 1
-ports = $(free_port):8443
-vsock_cid = 0
-tdx = no
-accel = tcg
-log_dir = $T/log
-run_dir = $T/run
-EOF
+launch_worker_conf "$T" "memory = 256M" "vcpus = 1" "vsock_cid = 0" "tdx = no" "accel = tcg" \
+	"log_dir = $T/log" "run_dir = $T/run" > "$T/node.conf"
 
 # 1. check on this machine: TDX is absent and the verdict fails
 st=0; out=$("$L" check 2>&1) || st=$?

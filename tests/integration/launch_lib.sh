@@ -11,6 +11,16 @@ launch_summary() {
 	[ "$fail" = 0 ]
 }
 
+# launch_worker_conf DIR [LINE...]: a worker's node.conf on stdout, for the image DIR/img, the
+# spec DIR/spec and the persistent disk DIR/persistent.img, with the guest's port 8443
+# forwarded from a free host port; each LINE ("key = value") follows.
+launch_worker_conf() {
+	local d=$1
+	shift
+	printf '%s\n' "[node]" "type = worker" "image_dir = $d/img" "spec_dir = $d/spec" \
+		"persistent_disk = $d/persistent.img" "ports = $(free_port):8443" "$@"
+}
+
 # launch_test_image DIR: an image directory QEMU can load (not boot): the fixture
 # OVMF.fd, a minimal bzImage header (boot protocol 2.15, no code), a small initrd,
 # a cmdline, a sparse rootfs, and manifest.json with their sha256.

@@ -37,20 +37,8 @@ TIN=${T#"$ROOT"}
 mkdir -p "$T/img" "$T/spec" "$T/log" "$T/run"
 launch_test_image "$T/img"
 truncate -s 64M "$T/persistent.img" "$T/model.img" "$T/model.verity"
-cat > "$T/worker.conf" <<EOF
-[node]
-type = worker
-image_dir = $T/img
-spec_dir = $T/spec
-persistent_disk = $T/persistent.img
-model.qwen = $T/model.img, $T/model.verity
-memory = 2G
-vcpus = 2
-ports = $(free_port):8443
-vsock_cid = 6
-log_dir = $T/log
-run_dir = $T/run
-EOF
+launch_worker_conf "$T" "model.qwen = $T/model.img, $T/model.verity" "memory = 2G" "vcpus = 2" "vsock_cid = 6" \
+	"log_dir = $T/log" "run_dir = $T/run" > "$T/worker.conf"
 
 # argv of `cocoon-launch run --print0 ...`, with the root prefix stripped
 argv_of() {
