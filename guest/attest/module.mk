@@ -1,5 +1,6 @@
 # guest/attest: attestation backends behind guest/attest/attest.h.
-#   attest.c  dispatcher + RTMR3 event log      tdx.c  the tdx backend (tdx.h)
+#   attest.c   a backend by name (ca_open)      tdx.c  the tdx backend (tdx.h)
+#   backend.c  the backend object and the RTMR3 event log (below every backend)
 # The sim backend (sim.c, simca.c) comes from guest/attest/sim.mk, written by its
 # owners. Contract: sim.mk appends its sources to ATTEST_SIM_SRCS (and may add
 # ATTEST_SIM_LIBS); sim.c defines `const struct ca_ops ca_sim_ops`. When
@@ -9,7 +10,7 @@ ATTEST_SIM_SRCS :=
 ATTEST_SIM_LIBS :=
 -include guest/attest/sim.mk
 
-ATTEST_SRCS := guest/attest/attest.c guest/attest/tdx.c $(ATTEST_SIM_SRCS)
+ATTEST_SRCS := guest/attest/attest.c guest/attest/backend.c guest/attest/tdx.c $(ATTEST_SIM_SRCS)
 LIBCOCOON_ATTEST := $(call lib,cocoon-attest)
 
 ifneq ($(strip $(ATTEST_SIM_SRCS)),)

@@ -7,7 +7,8 @@ $(eval $(call static_lib,cocoon-keys,$(KEYS_SRCS)))
 # libFuzzer targets (make fuzz): the seal server's response, the spec's seal settings.
 FUZZERS += seal_response seal_conf
 FUZZ_SEAL_SRCS = guest/keys/seal.c guest/keys/keys.c guest/keys/debug.c \
-	guest/keys/cocoon_seal.c guest/attest/attest.c guest/attest/tdx.c $(LIBMEASURE_SRCS)
+	guest/keys/cocoon_seal.c guest/attest/attest.c guest/attest/backend.c guest/attest/tdx.c \
+	$(LIBMEASURE_SRCS)
 fuzz_seal_response_SRCS = tests/fuzz/fuzz_seal_response.c $(FUZZ_SEAL_SRCS)
 fuzz_seal_response_SEEDS := tests/fuzz/seeds/seal_response.bin
 fuzz_seal_conf_SRCS = tests/fuzz/fuzz_seal_conf.c $(FUZZ_SEAL_SRCS)
