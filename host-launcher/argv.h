@@ -33,11 +33,12 @@ struct cl_boot {
 	const char *console;
 };
 
-/* Build the argv (argv[0] = c->qemu). Errors: TDX with TCG, bad combinations. */
+/* Build the argv (argv[0] = c->qemu) of c's profile (argv_default.c). Errors: TDX with TCG,
+ * bad combinations. */
 int cl_build_argv(const struct cl_config *c, const struct cl_boot *b, struct cl_argv *out,
 		  struct cm_err *e);
 
-/* The same for profile cocoon (argv_cocoon.c; cl_build_argv dispatches to it). */
+/* The same for profile cocoon (argv_cocoon.c; cl_build_argv hands such a node to it). */
 int cl_build_argv_cocoon(const struct cl_config *c, const struct cl_boot *b, struct cl_argv *out,
 			 struct cm_err *e);
 

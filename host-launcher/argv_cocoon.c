@@ -10,13 +10,8 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "host-launcher/argv_build.h"
 #include "host-launcher/image.h"
-
-#define PUSH(...)                                                   \
-	do {                                                        \
-		if (cl_argv_push(out, __VA_ARGS__) < 0)             \
-			goto nomem;                                 \
-	} while (0)
 
 int cl_build_argv_cocoon(const struct cl_config *c, const struct cl_boot *b, struct cl_argv *out,
 			 struct cm_err *e)

@@ -29,11 +29,6 @@ void cl_config_init(struct cl_config *c)
 	c->tdx = true;
 }
 
-const char *cl_node_type_name(enum cl_node_type t)
-{
-	return t == CL_NODE_PROXY ? "proxy" : "worker";
-}
-
 uint32_t cl_config_cid(const struct cl_config *c)
 {
 	return c->vsock_cid ? c->vsock_cid + c->instance * CL_INSTANCE_STRIDE : 0;
@@ -68,20 +63,6 @@ static int parse_bool(const char *s, bool *out)
 		return 0;
 	}
 	return -EINVAL;
-}
-
-int cl_path_check(const char *v)
-{
-	size_t n = strlen(v);
-	if (n == 0 || n >= CL_PATH_MAX)
-		return -EINVAL;
-	/* QEMU option values use ',' as a separator; refuse rather than escape. */
-	if (strchr(v, ','))
-		return -EINVAL;
-	for (const char *p = v; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return -EINVAL;
-	return 0;
 }
 
 static int set_path(char *dst, const char *v)

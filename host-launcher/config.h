@@ -5,9 +5,11 @@
 #ifndef COCOON_LAUNCH_CONFIG_H
 #define COCOON_LAUNCH_CONFIG_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "host-launcher/collateral.h"
 #include "measure/core/util.h"
@@ -111,12 +113,26 @@ int cl_config_set(struct cl_config *c, const char *kv, struct cm_err *e);
 /* Check required keys and cross-key rules, fill derived defaults. */
 int cl_config_finish(struct cl_config *c, struct cm_err *e);
 
-const char *cl_node_type_name(enum cl_node_type t);
+/* The two value rules below are inline so that cocoon_conf.c, which config.c calls for
+ * Cocoon's keys, can apply them without calling back into config.c. */
+static inline const char *cl_node_type_name(enum cl_node_type t)
+{
+	return t == CL_NODE_PROXY ? "proxy" : "worker";
+}
 
 /* Can this path stand inside a QEMU option value (-chardev file,path=...)? 1 to
  * CL_PATH_MAX - 1 bytes, no ',' (QEMU's option separator) and no control characters.
  * Every config path key and capture-acpi's --out pass it. Returns 0 or -EINVAL. */
-int cl_path_check(const char *v);
+static inline int cl_path_check(const char *v)
+{
+	size_t n = strlen(v);
+	if (n == 0 || n >= CL_PATH_MAX || strchr(v, ','))
+		return -EINVAL;
+	for (const char *p = v; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return -EINVAL;
+	return 0;
+}
 
 /* Effective per-instance values. */
 uint32_t cl_config_cid(const struct cl_config *c);

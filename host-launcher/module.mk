@@ -2,7 +2,7 @@
 LAUNCH_LIB_SRCS := host-launcher/config.c host-launcher/image.c host-launcher/argv.c \
 	host-launcher/check.c host-launcher/run.c host-launcher/unit.c host-launcher/acpi.c \
 	host-launcher/acpi_wire.c host-launcher/collateral.c host-launcher/status.c host-launcher/cocoon_conf.c \
-	host-launcher/argv_cocoon.c
+	host-launcher/argv_default.c host-launcher/argv_cocoon.c
 LAUNCH_LIB := $(call lib,launch)
 $(eval $(call static_lib,launch,$(LAUNCH_LIB_SRCS)))
 
