@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "guest/ratls/conn_list.h"
 #include "guest/ratls/proxy.h"
 #include "guest/ratls/tls.h"
 #include "measure/ratls/pow.h"
@@ -29,13 +30,6 @@ enum ep_kind { EP_LISTENER = 1, EP_SIGNAL, EP_CONN_C, EP_CONN_U };
 
 /* Why accept() refused a connection (the budget that was full). */
 enum refusal { REF_TOTAL, REF_LISTENER, REF_POW, REF_SOURCE, NREFUSALS };
-
-struct conn;
-
-/* A connection's links in one doubly linked list. */
-struct conn_link {
-	struct conn *prev, *next;
-};
 
 struct ep {
 	enum ep_kind kind;
@@ -142,10 +136,6 @@ typedef enum step (*cr_state_fn)(struct conn *c);
  * first state of l's mode and run once. NULL when out of memory (fd closed); the
  * connection may come back already closed (on px->dead until cr_conn_reap). */
 struct conn *cr_conn_open(struct cr_proxy *px, struct listener *l, int fd, const struct sockaddr_storage *src);
-/* Push c at the head of a list / unlink it (its links cleared); off: offsetof(struct conn,
- * all) or offsetof(struct conn, inpow). */
-void cr_conn_list_push(struct conn **head, struct conn *c, size_t off);
-void cr_conn_list_unlink(struct conn **head, struct conn *c, size_t off);
 /* Drive c with the events epoll reported on one of its sides. */
 void cr_conn_step(struct conn *c, uint32_t events, bool on_client);
 /* Run c's current state without an event (a new connection, the PoW solver's turn). */
