@@ -150,6 +150,25 @@ static uint32_t hs_events(const struct conn *c)
 	return c->hs_want == SSL_ERROR_WANT_WRITE ? EPOLLOUT : EPOLLIN;
 }
 
+/* The events a relaying connection waits for (relay.h), or-ed into *wc (client) and *wu
+ * (upstream): a side is read while the buffer it fills has room, written while the other
+ * direction's buffer holds bytes or its half-close is pending. */
+static void relay_interest(const struct conn *c, uint32_t *wc, uint32_t *wu)
+{
+	size_t cap = c->px->conf.buf_size;
+	if (!c->c_eof && c->c2u.len < cap)
+		*wc |= EPOLLIN;
+	if (c->u2c.len)
+		*wc |= EPOLLOUT;
+	if (!c->u_eof && c->u2c.len < cap)
+		*wu |= EPOLLIN;
+	/* a half-close waiting for its time (tls_shut_ms) needs no EPOLLOUT */
+	if (c->c2u.len || (c->c_eof && !c->u_shut && !(c->tls_shut_ms && !c->tls_on_c)))
+		*wu |= EPOLLOUT;
+	if (c->u_eof && !c->c_shut && !(c->tls_shut_ms && c->tls_on_c))
+		*wc |= EPOLLOUT;
+}
+
 void cr_conn_update_interest(struct conn *c)
 {
 	uint32_t wc = 0, wu = 0;
@@ -165,7 +184,7 @@ void cr_conn_update_interest(struct conn *c)
 	case ST_F_POW_SOLVE: break;
 	case ST_F_POW_SEND: wu = EPOLLOUT; break;
 	case ST_F_TLS: wu = hs_events(c); break;
-	case ST_RELAY: cr_relay_interest(c, &wc, &wu); break;
+	case ST_RELAY: relay_interest(c, &wc, &wu); break;
 	case NSTATES: break;
 	}
 	if (set_interest(c, c->fdc, &c->regc, &c->evc, &c->epc, wc) ||
