@@ -1,5 +1,5 @@
 /* The states of cocoon-ratls connections, one function per state, grouped by mode
- * (conn.h shows the sequences; cr_conn_step() dispatches):
+ * (conn.h shows the sequences; cr_conn_step() in dispatch.c calls them):
  *   mode_reverse.c  TLS server side: PoW challenge, verify the client, connect the backend
  *   mode_forward.c  the upstream of forward and socks5: connect, answer the PoW, TLS client
  *   mode_socks5.c   the local SOCKS5 preamble, its reply after the upstream TLS handshake
