@@ -1,13 +1,11 @@
-/* The connection core of cocoon-ratls (see conn.h): lifecycle, epoll interest, preamble
- * I/O, connects and handshakes, and the dispatch to the state functions. */
+/* The connection core of cocoon-ratls (see conn.h): close and free, epoll interest, preamble
+ * I/O, connects and handshakes. */
 #include "guest/ratls/conn.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -17,94 +15,8 @@
 
 #include "guest/ratls/budget.h"
 #include "guest/ratls/log.h"
-#include "guest/ratls/modes.h"
-#include "guest/ratls/relay.h"
 
 /* ---- lifecycle ------------------------------------------------------------------------------ */
-
-static void addr_str(const struct sockaddr_storage *ss, char *out, size_t n)
-{
-	char h[INET6_ADDRSTRLEN] = "?";
-	int port = 0;
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *a = (const void *)ss;
-		inet_ntop(AF_INET, &a->sin_addr, h, sizeof(h));
-		port = ntohs(a->sin_port);
-		snprintf(out, n, "%s:%d", h, port);
-	} else if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *a = (const void *)ss;
-		inet_ntop(AF_INET6, &a->sin6_addr, h, sizeof(h));
-		port = ntohs(a->sin6_port);
-		snprintf(out, n, "[%s]:%d", h, port);
-	} else {
-		snprintf(out, n, "?");
-	}
-}
-
-/* The first state of a new connection, per mode. */
-static void (*const mode_start[])(struct conn *c) = {
-	[CR_MODE_REVERSE] = cr_reverse_start,
-	[CR_MODE_FORWARD] = cr_forward_start,
-	[CR_MODE_SOCKS5] = cr_socks5_start,
-};
-
-struct conn *cr_conn_open(struct cr_proxy *px, struct listener *l, int fd, const struct sockaddr_storage *src)
-{
-	char peer[64];
-	addr_str(src, peer, sizeof(peer));
-	struct conn *c = calloc(1, sizeof(*c));
-	if (!c) {
-		close(fd);
-		return NULL;
-	}
-	c->px = px;
-	c->l = l;
-	c->id = ++px->next_id;
-	c->fdc = fd;
-	c->fdu = -1;
-	memcpy(&c->src, src, sizeof(*src));
-	c->epc = (struct ep){EP_CONN_C, c};
-	c->epu = (struct ep){EP_CONN_U, c};
-	c->tp.verifier = px->verifier;
-	c->tp.policy = l->policy;
-	c->started = c->last_io = time(NULL);
-	snprintf(c->peer, sizeof(c->peer), "%s", peer);
-	cr_conn_list_push(&px->conns, c, offsetof(struct conn, all));
-	px->nconns++;
-	l->nconns++;
-	if (px->conf.log_connections)
-		cr_log("info", "conn_open", "conn=%llu listener=%s peer=%s", (unsigned long long)c->id, l->name, peer);
-	mode_start[l->conf.mode](c);
-	cr_conn_advance(c);
-	return c;
-}
-
-static struct conn_link *link_of(struct conn *c, size_t off)
-{
-	return (struct conn_link *)((char *)c + off);
-}
-
-void cr_conn_list_push(struct conn **head, struct conn *c, size_t off)
-{
-	struct conn_link *k = link_of(c, off);
-	k->prev = NULL;
-	k->next = *head;
-	if (*head)
-		link_of(*head, off)->prev = c;
-	*head = c;
-}
-
-void cr_conn_list_unlink(struct conn **head, struct conn *c, size_t off)
-{
-	struct conn_link *k = link_of(c, off);
-	if (k->prev)
-		link_of(k->prev, off)->next = k->next;
-	else
-		*head = k->next;
-	if (k->next)
-		link_of(k->next, off)->prev = k->prev;
-	k->prev = k->next = NULL;
-}
 
 void cr_conn_close(struct conn *c, const char *why)
 {
@@ -177,6 +89,25 @@ static uint32_t hs_events(const struct conn *c)
 	return c->hs_want == SSL_ERROR_WANT_WRITE ? EPOLLOUT : EPOLLIN;
 }
 
+/* The events a relaying connection waits for (relay.h), or-ed into *wc (client) and *wu
+ * (upstream): a side is read while the buffer it fills has room, written while the other
+ * direction's buffer holds bytes or its half-close is pending. */
+static void relay_interest(const struct conn *c, uint32_t *wc, uint32_t *wu)
+{
+	size_t cap = c->px->conf.buf_size;
+	if (!c->c_eof && c->c2u.len < cap)
+		*wc |= EPOLLIN;
+	if (c->u2c.len)
+		*wc |= EPOLLOUT;
+	if (!c->u_eof && c->u2c.len < cap)
+		*wu |= EPOLLIN;
+	/* a half-close waiting for its time (tls_shut_ms) needs no EPOLLOUT */
+	if (c->c2u.len || (c->c_eof && !c->u_shut && !(c->tls_shut_ms && !c->tls_on_c)))
+		*wu |= EPOLLOUT;
+	if (c->u_eof && !c->c_shut && !(c->tls_shut_ms && c->tls_on_c))
+		*wc |= EPOLLOUT;
+}
+
 void cr_conn_update_interest(struct conn *c)
 {
 	uint32_t wc = 0, wu = 0;
@@ -192,7 +123,7 @@ void cr_conn_update_interest(struct conn *c)
 	case ST_F_POW_SOLVE: break;
 	case ST_F_POW_SEND: wu = EPOLLOUT; break;
 	case ST_F_TLS: wu = hs_events(c); break;
-	case ST_RELAY: cr_relay_interest(c, &wc, &wu); break;
+	case ST_RELAY: relay_interest(c, &wc, &wu); break;
 	case NSTATES: break;
 	}
 	if (set_interest(c, c->fdc, &c->regc, &c->evc, &c->epc, wc) ||
@@ -345,52 +276,3 @@ int cr_conn_handshake(struct conn *c)
 	return -1;
 }
 
-/* ---- dispatch ------------------------------------------------------------------------------- */
-
-static enum step st_relay(struct conn *c)
-{
-	cr_relay(c, c->events, c->on_client);
-	return STEP_STOP;
-}
-
-static enum step st_f_tls(struct conn *c)
-{
-	return (c->l->conf.mode == CR_MODE_SOCKS5 ? cr_st_s_tls : cr_st_f_tls)(c);
-}
-
-static const cr_state_fn states[NSTATES] = {
-	[ST_R_POW_SEND] = cr_st_r_pow_send,
-	[ST_R_POW_RECV] = cr_st_r_pow_recv,
-	[ST_R_TLS] = cr_st_r_tls,
-	[ST_R_CONNECT] = cr_st_r_connect,
-	[ST_S_GREET] = cr_st_s_greet,
-	[ST_S_GREET_REPLY] = cr_st_s_greet_reply,
-	[ST_S_REQUEST] = cr_st_s_request,
-	[ST_F_CONNECT] = cr_st_f_connect,
-	[ST_F_POW_RECV] = cr_st_f_pow_recv,
-	[ST_F_POW_SOLVE] = cr_st_f_pow_solve,
-	[ST_F_POW_SEND] = cr_st_f_pow_send,
-	[ST_F_TLS] = st_f_tls,
-	[ST_S_REPLY] = cr_st_s_reply,
-	[ST_RELAY] = st_relay,
-};
-
-void cr_conn_step(struct conn *c, uint32_t events, bool on_client)
-{
-	c->events = events;
-	c->on_client = on_client;
-	while (!c->dead) {
-		enum state before = c->st;
-		if (states[c->st](c) == STEP_STOP || c->dead)
-			return;
-		if (c->st == before) {
-			cr_conn_update_interest(c);
-			return;
-		}
-	}
-}
-
-void cr_conn_advance(struct conn *c)
-{
-	cr_conn_step(c, 0, false);
-}

@@ -1,8 +1,15 @@
 /* Inside the cocoon-ratls data path (proxy.h is the outside): the proxy, its listeners and
- * connections, and the connection core shared by the loop (loop.c), the relay (relay.c),
- * the budgets (budget.c) and the per-mode states (mode_*.c).
+ * connections, and the connection core (conn.c): close and free, the events each state
+ * waits for, preamble I/O, connect and handshake helpers; it calls no state function.
+ * Each unit of the data path calls only the ones below it (tests/unit/check_cycles.sh):
+ *   loop.c                  the epoll loop (proxy.c: setup and teardown)
+ *   dispatch.c              open, step, advance: the table of the state functions
+ *   mode_*.c                the state functions, grouped by mode (modes.h)
+ *   upstream.c, relay.c     the upstream steps the modes share; the relay
+ *   conn.c                  the connection core
+ *   budget.c, conn_list.c   the connection budgets; the lists of connections
  *
- * A connection is a state machine driven by epoll events: cr_conn_step() dispatches to
+ * A connection is a state machine driven by epoll events: cr_conn_step() (dispatch.h) calls
  * one function per state, runs the next state while they change and then registers the
  * events the state waits for. The states are grouped by the side they serve:
  *   reverse   ST_R_POW_SEND -> ST_R_POW_RECV -> ST_R_TLS -> ST_R_CONNECT -> ST_RELAY
@@ -18,6 +25,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "guest/ratls/conn_list.h"
 #include "guest/ratls/proxy.h"
 #include "guest/ratls/tls.h"
 #include "measure/ratls/pow.h"
@@ -29,13 +37,6 @@ enum ep_kind { EP_LISTENER = 1, EP_SIGNAL, EP_CONN_C, EP_CONN_U };
 
 /* Why accept() refused a connection (the budget that was full). */
 enum refusal { REF_TOTAL, REF_LISTENER, REF_POW, REF_SOURCE, NREFUSALS };
-
-struct conn;
-
-/* A connection's links in one doubly linked list. */
-struct conn_link {
-	struct conn *prev, *next;
-};
 
 struct ep {
 	enum ep_kind kind;
@@ -138,18 +139,6 @@ enum step {
 /* One state; c->events and c->on_client hold the event being handled. */
 typedef enum step (*cr_state_fn)(struct conn *c);
 
-/* A connection accepted on l from src (fd non-blocking): counted in the budgets, in the
- * first state of l's mode and run once. NULL when out of memory (fd closed); the
- * connection may come back already closed (on px->dead until cr_conn_reap). */
-struct conn *cr_conn_open(struct cr_proxy *px, struct listener *l, int fd, const struct sockaddr_storage *src);
-/* Push c at the head of a list / unlink it (its links cleared); off: offsetof(struct conn,
- * all) or offsetof(struct conn, inpow). */
-void cr_conn_list_push(struct conn **head, struct conn *c, size_t off);
-void cr_conn_list_unlink(struct conn **head, struct conn *c, size_t off);
-/* Drive c with the events epoll reported on one of its sides. */
-void cr_conn_step(struct conn *c, uint32_t events, bool on_client);
-/* Run c's current state without an event (a new connection, the PoW solver's turn). */
-void cr_conn_advance(struct conn *c);
 /* Register the events c's state waits for (closes c when epoll_ctl fails). */
 void cr_conn_update_interest(struct conn *c);
 /* Close both sides, log, move c to the proxy's dead list (freed by cr_conn_free). */

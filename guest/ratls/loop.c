@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "guest/ratls/budget.h"
+#include "guest/ratls/dispatch.h"
 #include "guest/ratls/log.h"
 #include "guest/ratls/relay.h"
 

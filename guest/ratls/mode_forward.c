@@ -1,35 +1,12 @@
 /* Forward listeners, and the upstream side of socks5 ones: connect the target, answer its
  * PoW challenge (solved a slice per loop turn), the TLS handshake verifying the target
  * (see modes.h). */
-#include <stdio.h>
-#include <string.h>
-
 #include <openssl/err.h>
 
 #include "guest/ratls/log.h"
 #include "guest/ratls/modes.h"
 #include "guest/ratls/relay.h"
-#include "guest/ratls/socks5.h"
-
-void cr_upstream_fail(struct conn *c, const char *why)
-{
-	if (c->l->conf.mode == CR_MODE_SOCKS5)
-		cr_socks5_fail(c, CR_SOCKS5_HOST_UNREACHABLE, why);
-	else
-		cr_conn_close(c, why);
-}
-
-int cr_upstream_connected(struct conn *c, const char *what)
-{
-	int r = cr_conn_connect_wait(c);
-	if (r < 0) {
-		char msg[128];
-		snprintf(msg, sizeof(msg), "%s connect failed: %s", what, strerror(-r));
-		cr_upstream_fail(c, msg);
-		return -1;
-	}
-	return r;
-}
+#include "guest/ratls/upstream.h"
 
 void cr_forward_start(struct conn *c)
 {

@@ -4,6 +4,7 @@
 #include "guest/ratls/log.h"
 #include "guest/ratls/modes.h"
 #include "guest/ratls/relay.h"
+#include "guest/ratls/upstream.h"
 
 void cr_reverse_start(struct conn *c)
 {

@@ -11,15 +11,7 @@
 #include "guest/ratls/modes.h"
 #include "guest/ratls/relay.h"
 #include "guest/ratls/socks5.h"
-
-void cr_socks5_fail(struct conn *c, int code, const char *why)
-{
-	uint8_t r[CR_SOCKS5_REPLY_LEN];
-	cr_socks5_reply_encode((enum cr_socks5_reply)code, r);
-	if (c->fdc >= 0)
-		(void)!send(c->fdc, r, sizeof(r), MSG_NOSIGNAL | MSG_DONTWAIT);
-	cr_conn_close(c, why);
-}
+#include "guest/ratls/upstream.h"
 
 void cr_socks5_start(struct conn *c)
 {

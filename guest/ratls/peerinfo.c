@@ -6,6 +6,8 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include "guest/ratls/proxy.h"
+
 struct w {
 	uint8_t *p;
 	size_t n, cap;
@@ -92,4 +94,10 @@ int cr_peerinfo_encode(const struct cr_peer *p, const struct sockaddr_storage *s
 		return -ENOSPC;
 	cm_put_le32(out, (uint32_t)(w.n - 4));
 	return (int)w.n;
+}
+
+bool cr_listener_serialize_info(const struct cr_proxy_conf *pc, const struct cr_listener_conf *lc)
+{
+	enum cr_info v = lc->serialize_info != CR_INFO_DEFAULT ? lc->serialize_info : pc->serialize_info;
+	return v == CR_INFO_DEFAULT ? lc->mode == CR_MODE_REVERSE : v == CR_INFO_ON;
 }

@@ -14,12 +14,19 @@
 #ifndef COCOON_RATLS_PEERINFO_H
 #define COCOON_RATLS_PEERINFO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
 #include "measure/ratls/peer.h"
 
 #define CR_PEERINFO_MAX 1024
+
+struct cr_proxy_conf;
+struct cr_listener_conf;
+
+/* Whether a listener sends the frame: its resolved serialize_info (enum cr_info, proxy.h). */
+bool cr_listener_serialize_info(const struct cr_proxy_conf *pc, const struct cr_listener_conf *lc);
 
 /* Encode into out (cap >= CR_PEERINFO_MAX); returns the frame length or -ENOSPC. */
 int cr_peerinfo_encode(const struct cr_peer *p, const struct sockaddr_storage *src,

@@ -55,12 +55,6 @@ int cr_proxy_set_identity(struct cr_proxy *px, X509 *cert, EVP_PKEY *key, struct
 	return 0;
 }
 
-bool cr_listener_serialize_info(const struct cr_proxy_conf *pc, const struct cr_listener_conf *lc)
-{
-	enum cr_info v = lc->serialize_info != CR_INFO_DEFAULT ? lc->serialize_info : pc->serialize_info;
-	return v == CR_INFO_DEFAULT ? lc->mode == CR_MODE_REVERSE : v == CR_INFO_ON;
-}
-
 int cr_proxy_add_listener(struct cr_proxy *px, const struct cr_listener_conf *lc, struct cm_err *e)
 {
 	if (px->nlisteners >= MAX_LISTENERS)

@@ -30,7 +30,8 @@ enum cr_mode { CR_MODE_REVERSE = 0, CR_MODE_FORWARD, CR_MODE_SOCKS5 };
 
 /* Whether the AttestedPeerInfo frame goes to the plaintext side: a listener's own setting,
  * else the proxy's, else on for reverse listeners (Cocoon's routers always send it in front
- * of its runners, which require it) and off for forward/SOCKS5 ones. */
+ * of its runners, which require it) and off for forward/SOCKS5 ones
+ * (cr_listener_serialize_info, peerinfo.h). */
 enum cr_info { CR_INFO_DEFAULT = 0, CR_INFO_ON, CR_INFO_OFF };
 
 struct cr_proxy_conf {
@@ -55,9 +56,6 @@ struct cr_listener_conf {
 	int max_conns;          /* this listener's budget (0 = max_conns, 3/4 of it for reverse) */
 	enum cr_info serialize_info; /* CR_INFO_DEFAULT: the proxy's */
 };
-
-/* The resolved serialize_info of a listener (enum cr_info). */
-bool cr_listener_serialize_info(const struct cr_proxy_conf *pc, const struct cr_listener_conf *lc);
 
 struct cr_proxy;
 

@@ -203,19 +203,3 @@ void cr_relay_due(struct conn *c, int64_t now_ms, int *wait_ms)
 	if (c->tls_shut_ms - now_ms < *wait_ms)
 		*wait_ms = (int)(c->tls_shut_ms - now_ms);
 }
-
-void cr_relay_interest(const struct conn *c, uint32_t *wc, uint32_t *wu)
-{
-	size_t cap = c->px->conf.buf_size;
-	if (!c->c_eof && c->c2u.len < cap)
-		*wc |= EPOLLIN;
-	if (c->u2c.len)
-		*wc |= EPOLLOUT;
-	if (!c->u_eof && c->u2c.len < cap)
-		*wu |= EPOLLIN;
-	/* a half-close waiting for its time (tls_shut_ms) needs no EPOLLOUT */
-	if (c->c2u.len || (c->c_eof && !c->u_shut && !(c->tls_shut_ms && !c->tls_on_c)))
-		*wu |= EPOLLOUT;
-	if (c->u_eof && !c->c_shut && !(c->tls_shut_ms && c->tls_on_c))
-		*wc |= EPOLLOUT;
-}

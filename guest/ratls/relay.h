@@ -28,7 +28,5 @@ void cr_relay(struct conn *c, uint32_t events, bool on_client);
 /* Run a deferred TLS-side half-close of c when it is due at now_ms; else lower *wait_ms
  * (epoll timeout) to the time left. */
 void cr_relay_due(struct conn *c, int64_t now_ms, int *wait_ms);
-/* The events a relaying connection waits for, or-ed into *wc (client) and *wu (upstream). */
-void cr_relay_interest(const struct conn *c, uint32_t *wc, uint32_t *wu);
 
 #endif

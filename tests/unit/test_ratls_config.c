@@ -9,6 +9,7 @@
 
 #include "guest/cmdline/cmdline.h"
 #include "guest/ratls/config.h"
+#include "guest/ratls/peerinfo.h"
 
 static char *write_tmp(const char *text)
 {

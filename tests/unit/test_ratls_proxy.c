@@ -1,6 +1,7 @@
 /* guest/ratls: the connection budgets (budget.c), the relay (relay.c) and the state
- * transitions of the per-mode state functions (mode_*.c through cr_conn_step), driven over
- * socketpairs: the test holds the peer end of each side of a connection. */
+ * transitions of the per-mode state functions (mode_*.c through cr_conn_step in
+ * dispatch.c), driven over socketpairs: the test holds the peer end of each side of a
+ * connection. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +19,7 @@
 
 #include "guest/ratls/budget.h"
 #include "guest/ratls/conn.h"
+#include "guest/ratls/dispatch.h"
 #include "guest/ratls/relay.h"
 #include "guest/ratls/socks5.h"
 
