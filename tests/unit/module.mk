@@ -16,3 +16,12 @@ $(TESTBIN)/test_%: $(OBJ)/tests/unit/test_%.o $$(test_$$*_DEPS) $(OBJ)/tests/uni
 unit-symbols: $(firstword $(UNIT_TESTS)) $$(STATIC_LIBS)
 	@tests/unit/check_symbols.sh $(firstword $(UNIT_TESTS)) $(STATIC_LIBS)
 unit-test: unit-symbols
+
+# Before the tests run: no loop of calls between our compilation units (fuzz targets and
+# the static ACPI probe are programs of their own).
+CYCLE_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(shell find measure guest host-launcher initrd ton -name '*.c' \
+	-not -path '*/fuzz/*' -not -path 'host-launcher/probe/*' | sort))
+.PHONY: unit-cycles
+unit-cycles: $(CYCLE_OBJS)
+	@tests/unit/check_cycles.sh $(CYCLE_OBJS)
+unit-test: unit-cycles
