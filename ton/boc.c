@@ -142,6 +142,14 @@ int ton_boc_write(const struct ton_cell *const *roots, size_t nroots, const stru
 		goto out;
 	/* index i = o.post[n-1-i] */
 	size_t n = o.n;
+	/* Distinct roots only (cells are merged by hash): a repeated root would give a root
+	 * count above the cell count, which readers refuse. */
+	for (size_t i = 0; i < nroots; i++)
+		for (size_t j = 0; j < i; j++)
+			if (!memcmp(roots[i]->hash, roots[j]->hash, 32)) {
+				rc = cm_fail(e, -EINVAL, "BoC: roots %zu and %zu are the same cell", j, i);
+				goto out;
+			}
 	unsigned size = bytes_for(n);
 	uint64_t tot = 0;
 	ends = calloc(n, sizeof(*ends));
@@ -371,13 +379,20 @@ int ton_boc_read(struct ton_arena *a, const uint8_t *buf, size_t len, struct ton
 			rc = cm_fail(e, -EBADMSG, "BoC: cell %llu: stored hash or depth differs from the computed one",
 				     (unsigned long long)i);
 	}
+	/* Distinct roots only: a root list naming a cell (or an equal cell) twice cannot be written
+	 * back, its roots would outnumber its cells. (nroots <= max_roots, the caller's bound.) */
 	for (uint64_t i = 0; !rc && i < nroots; i++) {
 		uint64_t ri = get_be(rootlist + i * size, size);
-		if (ri >= cells)
+		if (ri >= cells) {
 			rc = cm_fail(e, -EBADMSG, "BoC: root %llu is cell %llu of %llu", (unsigned long long)i,
 				     (unsigned long long)ri, (unsigned long long)cells);
-		else
-			roots[i] = cs[ri];
+			break;
+		}
+		roots[i] = cs[ri];
+		for (uint64_t j = 0; !rc && j < i; j++)
+			if (!memcmp(roots[j]->hash, roots[i]->hash, 32))
+				rc = cm_fail(e, -EBADMSG, "BoC: root %llu is the same cell as root %llu",
+					     (unsigned long long)i, (unsigned long long)j);
 	}
 	free(cs);
 	free(refidx);

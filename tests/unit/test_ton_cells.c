@@ -618,6 +618,23 @@ static void test_boc_strict(void **state)
 	boc_rejects("b5ee9c72010102010007000102ab010003c0", "truncated");
 	boc_rejects("b5ee9c72010102010008000102ab010001c000", "cells use");
 	boc_rejects("b5ee9c72010102010007050102ab010001c0", "root 0 is cell 5");
+	/* two roots naming cell 1 (cell 0 unreachable): written back, 2 roots of 1 cell (fuzz_ton_boc) */
+	boc_rejects("b5ee9c7201010202000701010102ab010001c0", "same cell as root 0");
+	{ /* and the writer refuses a repeated root */
+		struct ton_cell *c[2] = { 0 };
+		size_t cn;
+		uint8_t *cb = hex_to_bytes("b5ee9c72010102010007000102ab010001c0", &cn);
+		assert_int_equal(ton_boc_read(A, cb, cn, c, 1, NULL), 1);
+		c[1] = c[0];
+		uint8_t *out = NULL;
+		size_t outlen;
+		struct ton_boc_opts o = { 0 };
+		struct cm_err e = { 0 };
+		assert_true(ton_boc_write((const struct ton_cell *const *)c, 2, &o, &out, &outlen, &e) < 0);
+		assert_non_null(strstr(e.msg, "same cell"));
+		free(out);
+		free(cb);
+	}
 	boc_rejects("b5ee9c72c101020100070003070102ab010001c07a2b4b21", "CRC32C");    /* index changed, CRC kept */
 	boc_rejects("b5ee9c72810102010007000307" "0102ab010001c0", "index entry 0");
 	boc_rejects("b5ee9c72010102010007", "declared sizes");
