@@ -86,14 +86,16 @@ struct ton_boc_opts {
 	bool idx, crc;  /* write the offset index / the CRC32C */
 };
 
-/* Serialize the roots (one or more) with shared cells written once, in topological order
- * (a root before its children, as @ton/core). *out is malloc'd. */
+/* Serialize the roots (one or more, distinct: a repeated root is -EINVAL) with shared cells
+ * written once, in topological order (a root before its children, as @ton/core). *out is
+ * malloc'd. */
 int ton_boc_write(const struct ton_cell *const *roots, size_t nroots, const struct ton_boc_opts *o,
 		  uint8_t **out, size_t *outlen, struct cm_err *e);
 /* Parse a BoC strictly: magic b5ee9c72, declared counts and sizes exactly consumed, index
  * and CRC32C checked when present, references only to later cells (no cycles), ordinary
- * level-0 cells only, depth <= TON_MAX_DEPTH. Up to max_roots roots into roots[];
- * returns the number of roots. Cells live in a. */
+ * level-0 cells only, depth <= TON_MAX_DEPTH, distinct roots (a root list that names one cell
+ * twice could not be written back). Up to max_roots roots into roots[]; returns the number of
+ * roots. Cells live in a. */
 int ton_boc_read(struct ton_arena *a, const uint8_t *buf, size_t len, struct ton_cell **roots,
 		 size_t max_roots, struct cm_err *e);
 
