@@ -260,7 +260,7 @@ int cl_cmd_registry(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "state", required_argument, NULL, 's' }, { "hash", required_argument, NULL, 'H' },
 		{ "kind", required_argument, NULL, 'k' },  { "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, OPT_HELP },        { 0, 0, 0, 0 },
+		{ "help", no_argument, NULL, OPT_HELP }, { 0, 0, 0, 0 },
 	};
 	const char *state = NULL, *hs = NULL;
 	int json = 0, kind = -1, ch, rc;

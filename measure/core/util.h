@@ -46,8 +46,9 @@ int cm_cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2
 struct option;
 /* One getopt_long step of a command-line tool, with getopt's own messages off. Returns the
  * next option as getopt_long does, -1 after the last, or '?' with msg (cap bytes) naming the
- * option that is unknown ("unknown option '--x'") or lacks its value ("option '--x' needs a
- * value"). shortopts as for getopt_long, without a leading ':'; the caller sets optind. */
+ * option as typed: "unknown option '--x'", "option '--x' needs a value" or "option '--x'
+ * takes no value". shortopts as for getopt_long, without a leading ':'; the caller sets
+ * optind (0 makes glibc forget the rest of an earlier cluster such as "-jx"). */
 int cm_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts, char *msg,
 	      size_t cap);
 
