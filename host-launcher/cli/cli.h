@@ -3,16 +3,19 @@
 #ifndef COCOON_LAUNCH_CLI_H
 #define COCOON_LAUNCH_CLI_H
 
-#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <unistd.h> /* optind, where cli_parse_opts leaves the operands */
 
 #include "host-launcher/config.h"
+#include "measure/core/opts.h"
 #include "measure/core/util.h"
 
 #define CLI_MAX_SETS 64
+#define CLI_STR_(x) #x
+#define CLI_XSTR(x) CLI_STR_(x) /* a macro's value as a string literal */
 
 /* Print "error: msg[: arg]" plus a hint to run `cocoon-launch cmd --help`; returns
  * CL_EXIT_USAGE. */
@@ -35,33 +38,25 @@ int cli_load_config(struct cl_config *c, const char *path, const struct cli_cfg_
 /* A decimal in 0..max (no sign). Returns 0 or -EINVAL. */
 int cli_parse_uint(const char *s, unsigned max, unsigned *out);
 
-enum {
-	OPT_SET = 1000, OPT_INSTANCE, OPT_NO_TDX, OPT_ACCEL, OPT_DEBUG, OPT_GPU, OPT_SIM, OPT_JSON,
-	OPT_PRINT, OPT_PRINT0, OPT_SUPERVISE, OPT_CONSOLE, OPT_MAX_RESTARTS, OPT_RESTART_DELAY,
-	OPT_STOP_TIMEOUT, OPT_SYS, OPT_PROC, OPT_DEV, OPT_OUT, OPT_BIN, OPT_TIMEOUT, OPT_KERNEL,
-	OPT_INITRD, OPT_NO_VERIFY, OPT_TIME, OPT_VSOCK, OPT_STUCK_TIMEOUT, OPT_HELP, OPT_STOP,
-};
+/* Read command cmd's options (cm_opts_parse over opts). Returns 0 to go on (optind is the
+ * first operand), or 1 with *rc the exit code: 0 after printing help, CL_EXIT_USAGE after
+ * naming the refused option or value. */
+int cli_parse_opts(const char *cmd, int argc, char **argv, const struct cm_opt *opts, const char *help, int *rc);
 
-/* One option of command cmd (cm_getopt over lo, whose --help is OPT_HELP): returns the next
- * option, -1 after the last, or OPT_STOP with *rc set: 0 after printing help,
- * CL_EXIT_USAGE after naming an unknown option or a missing value. The caller sets
- * optind = 1 first. */
-int cli_next_opt(int argc, char **argv, const struct option *lo, const char *cmd, const char *help, int *rc);
-
-/* cli_next_opt over lo (which starts with SHARED_LONGOPTS) that also applies the shared
- * options to o; OPT_STOP as well with *rc set to the exit code of a bad shared value. */
-int cli_next_cfg_opt(int argc, char **argv, const struct option *lo, struct cli_cfg_opts *o, const char *cmd,
-		     const char *help, int *rc);
-
-#define SHARED_LONGOPTS                                              \
-	{ "set", required_argument, NULL, OPT_SET },                 \
-	{ "instance", required_argument, NULL, OPT_INSTANCE },       \
-	{ "no-tdx", no_argument, NULL, OPT_NO_TDX },                 \
-	{ "accel", required_argument, NULL, OPT_ACCEL },             \
-	{ "debug", no_argument, NULL, OPT_DEBUG },                   \
-	{ "gpu", no_argument, NULL, OPT_GPU },                       \
-	{ "sim", no_argument, NULL, OPT_SIM },                       \
-	{ "help", no_argument, NULL, OPT_HELP }
+/* The options of struct cli_cfg_opts, --help among them: the first entries of the table of
+ * every command that reads a config. */
+#define CLI_CFG_OPTS(o)                                                                    \
+	CM_OPT_PARSE("set", 0, (o), cli_opt_set, "KEY=VALUE (at most 64 of them)"),        \
+	CM_OPT_PARSE("instance", 0, &(o)->instance, cli_opt_instance, "0-" CLI_XSTR(CL_MAX_INSTANCE)), \
+	CM_OPT_FLAG("no-tdx", 0, &(o)->no_tdx),                                            \
+	CM_OPT_PARSE("accel", 0, &(o)->accel, cli_opt_accel, "kvm, tcg or auto"),           \
+	CM_OPT_FLAG("debug", 0, &(o)->debug),                                              \
+	CM_OPT_FLAG("gpu", 0, &(o)->gpu),                                                  \
+	CM_OPT_FLAG("sim", 0, &(o)->sim),                                                  \
+	CM_OPT_HELP(0)
+int cli_opt_set(const char *kv, void *cfg_opts);
+int cli_opt_instance(const char *s, void *instance);
+int cli_opt_accel(const char *s, void *accel);
 
 /* mkdir -p: missing parents 0755, the last component mode. Returns 0 or -errno. */
 int cli_mkdir_p(const char *path, mode_t mode);

@@ -20,31 +20,20 @@ static const char acpi_help[] =
 
 int cmd_capture_acpi(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		SHARED_LONGOPTS,
-		{ "out", required_argument, NULL, OPT_OUT },
-		{ "kernel", required_argument, NULL, OPT_KERNEL },
-		{ "initrd", required_argument, NULL, OPT_INITRD },
-		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-		{ 0, 0, 0, 0 },
-	};
 	struct cli_cfg_opts o = { .instance = -1 };
 	const char *out = "acpi", *kernel = NULL, *initrd = NULL;
 	unsigned timeout = 300;
-	int ch, rc = 0;
-	optind = 1;
-	while ((ch = cli_next_cfg_opt(argc, argv, lo, &o, "capture-acpi", acpi_help, &rc)) != -1) {
-		switch (ch) {
-		case OPT_STOP: return rc;
-		case OPT_OUT: out = optarg; break;
-		case OPT_KERNEL: kernel = optarg; break;
-		case OPT_INITRD: initrd = optarg; break;
-		case OPT_TIMEOUT:
-			if (cli_parse_uint(optarg, 36000, &timeout) < 0 || !timeout)
-				return cli_usage_error("capture-acpi", "--timeout wants seconds", optarg);
-			break;
-		}
-	}
+	int rc = 0;
+	const struct cm_opt opts[] = {
+		CLI_CFG_OPTS(&o),
+		CM_OPT_STR("out", 0, &out),
+		CM_OPT_STR("kernel", 0, &kernel),
+		CM_OPT_STR("initrd", 0, &initrd),
+		CM_OPT_UINT("timeout", 0, &timeout, 1, 36000, "seconds"),
+		CM_OPT_END,
+	};
+	if (cli_parse_opts("capture-acpi", argc, argv, opts, acpi_help, &rc))
+		return rc;
 	if (argc - optind != 1)
 		return cli_usage_error("capture-acpi", "exactly one CONFIG expected", NULL);
 	if (!kernel || !initrd)

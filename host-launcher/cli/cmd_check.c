@@ -18,28 +18,20 @@ static const char check_help[] =
 
 int cmd_check(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		SHARED_LONGOPTS,
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "sys", required_argument, NULL, OPT_SYS },
-		{ "proc", required_argument, NULL, OPT_PROC },
-		{ "dev", required_argument, NULL, OPT_DEV },
-		{ 0, 0, 0, 0 },
-	};
 	struct cli_cfg_opts o = { .instance = -1 };
 	struct cl_host h;
 	cl_host_default(&h);
-	int json = 0, ch, rc = 0;
-	optind = 1;
-	while ((ch = cli_next_cfg_opt(argc, argv, lo, &o, "check", check_help, &rc)) != -1) {
-		switch (ch) {
-		case OPT_STOP: return rc;
-		case OPT_JSON: json = 1; break;
-		case OPT_SYS: h.sys = optarg; break;
-		case OPT_PROC: h.proc = optarg; break;
-		case OPT_DEV: h.dev = optarg; break;
-		}
-	}
+	int json = 0, rc = 0;
+	const struct cm_opt opts[] = {
+		CLI_CFG_OPTS(&o),
+		CM_OPT_FLAG("json", 0, &json),
+		CM_OPT_STR("sys", 0, &h.sys),
+		CM_OPT_STR("proc", 0, &h.proc),
+		CM_OPT_STR("dev", 0, &h.dev),
+		CM_OPT_END,
+	};
+	if (cli_parse_opts("check", argc, argv, opts, check_help, &rc))
+		return rc;
 	if (argc - optind > 1)
 		return cli_usage_error("check", "at most one CONFIG", argv[optind + 1]);
 	struct cl_config c;

@@ -278,31 +278,17 @@ int cli_collateral_refresh(const struct cl_config *c, int64_t now, bool json)
 
 int cmd_collateral(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		SHARED_LONGOPTS,
-		{ "time", required_argument, NULL, OPT_TIME },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ 0, 0, 0, 0 },
-	};
 	struct cli_cfg_opts o = { .instance = -1 };
-	int ch, rc = 0, json = 0;
+	int rc = 0, json = 0;
 	int64_t now = (int64_t)time(NULL);
-	optind = 1;
-	while ((ch = cli_next_cfg_opt(argc, argv, lo, &o, "collateral", collateral_help, &rc)) != -1) {
-		switch (ch) {
-		case OPT_STOP: return rc;
-		case OPT_TIME: {
-			char *end;
-			errno = 0;
-			long long t = strtoll(optarg, &end, 10);
-			if (!*optarg || *end || errno || t <= 0)
-				return cli_usage_error("collateral", "--time wants unix seconds", optarg);
-			now = t;
-			break;
-		}
-		case OPT_JSON: json = 1; break;
-		}
-	}
+	const struct cm_opt opts[] = {
+		CLI_CFG_OPTS(&o),
+		CM_OPT_TIME("time", 0, &now, 1),
+		CM_OPT_FLAG("json", 0, &json),
+		CM_OPT_END,
+	};
+	if (cli_parse_opts("collateral", argc, argv, opts, collateral_help, &rc))
+		return rc;
 	if (argc - optind != 1)
 		return cli_usage_error("collateral", "exactly one CONFIG expected", NULL);
 	struct cl_config c;

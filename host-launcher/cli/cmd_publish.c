@@ -276,36 +276,26 @@ static int hash_source(const struct publish_opts *o, enum ton_root_kind k, uint8
 
 static int parse_args(int argc, char **argv, struct publish_opts *o)
 {
-	static const struct option lo[] = {
-		{ "kind", required_argument, NULL, 'k' },   { "hash", required_argument, NULL, 'H' },
-		{ "image", required_argument, NULL, 'i' },  { "vm", required_argument, NULL, 'v' },
-		{ "spec", required_argument, NULL, 's' },   { "variant", required_argument, NULL, 'V' },
-		{ "model", required_argument, NULL, 'm' },  { "root", required_argument, NULL, 'r' },
-		{ "amount", required_argument, NULL, 'a' }, { "query-id", required_argument, NULL, 'q' },
-		{ "manifest", required_argument, NULL, 'M' }, { "del", no_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'j' },         { "help", no_argument, NULL, OPT_HELP },
-		{ 0, 0, 0, 0 },
+	const struct cm_opt opts[] = {
+		CM_OPT_STR("kind", 0, &o->kind),
+		CM_OPT_STR("hash", 0, &o->hash),
+		CM_OPT_STR("image", 0, &o->image),
+		CM_OPT_STR("vm", 0, &o->vm),
+		CM_OPT_STR("spec", 0, &o->spec),
+		CM_OPT_STR("variant", 0, &o->variant),
+		CM_OPT_STR("model", 0, &o->model),
+		CM_OPT_STR("root", 0, &o->root),
+		CM_OPT_STR("amount", 0, &o->amount),
+		CM_OPT_STR("query-id", 0, &o->query_id),
+		CM_OPT_STR("manifest", 0, &o->manifest),
+		CM_OPT_FLAG("del", 0, &o->del),
+		CM_OPT_FLAG("json", 0, &o->json),
+		CM_OPT_HELP(0),
+		CM_OPT_END,
 	};
-	int ch, rc;
-	optind = 1;
-	while ((ch = cli_next_opt(argc, argv, lo, "publish", publish_help, &rc)) != -1) {
-		switch (ch) {
-		case OPT_STOP: return rc ? rc : -1; /* -1: help printed */
-		case 'k': o->kind = optarg; break;
-		case 'H': o->hash = optarg; break;
-		case 'i': o->image = optarg; break;
-		case 'v': o->vm = optarg; break;
-		case 's': o->spec = optarg; break;
-		case 'V': o->variant = optarg; break;
-		case 'm': o->model = optarg; break;
-		case 'r': o->root = optarg; break;
-		case 'a': o->amount = optarg; break;
-		case 'q': o->query_id = optarg; break;
-		case 'M': o->manifest = optarg; break;
-		case 'd': o->del = 1; break;
-		case 'j': o->json = 1; break;
-		}
-	}
+	int rc;
+	if (cli_parse_opts("publish", argc, argv, opts, publish_help, &rc))
+		return rc ? rc : -1; /* -1: help printed */
 	if (optind != argc)
 		return cli_usage_error("publish", "unexpected argument", argv[optind]);
 	if (!o->kind || !o->root)

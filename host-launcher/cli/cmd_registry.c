@@ -255,32 +255,31 @@ out:
 	return rc;
 }
 
+/* --kind: worker, proxy or model, as the int of enum ton_root_kind (-1 = not given). */
+static int parse_kind(const char *s, void *kind)
+{
+	enum ton_root_kind k;
+	if (ton_root_kind_parse(s, &k))
+		return -EINVAL;
+	*(int *)kind = (int)k;
+	return 0;
+}
+
 int cl_cmd_registry(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "state", required_argument, NULL, 's' }, { "hash", required_argument, NULL, 'H' },
-		{ "kind", required_argument, NULL, 'k' },  { "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, OPT_HELP }, { 0, 0, 0, 0 },
-	};
 	const char *state = NULL, *hs = NULL;
-	int json = 0, kind = -1, ch, rc;
+	int json = 0, kind = -1, rc;
 	uint8_t hash[32];
-	optind = 1;
-	while ((ch = cli_next_opt(argc, argv, lo, "registry", registry_help, &rc)) != -1) {
-		switch (ch) {
-		case OPT_STOP: return rc;
-		case 's': state = optarg; break;
-		case 'H': hs = optarg; break;
-		case 'k': {
-			enum ton_root_kind k;
-			if (ton_root_kind_parse(optarg, &k))
-				return cli_usage_error("registry", "--kind wants worker, proxy or model", optarg);
-			kind = (int)k;
-			break;
-		}
-		case 'j': json = 1; break;
-		}
-	}
+	const struct cm_opt opts[] = {
+		CM_OPT_STR("state", 0, &state),
+		CM_OPT_STR("hash", 0, &hs),
+		CM_OPT_PARSE("kind", 0, &kind, parse_kind, "worker, proxy or model"),
+		CM_OPT_FLAG("json", 0, &json),
+		CM_OPT_HELP(0),
+		CM_OPT_END,
+	};
+	if (cli_parse_opts("registry", argc, argv, opts, registry_help, &rc))
+		return rc;
 	if (optind != argc)
 		return cli_usage_error("registry", "unexpected argument", argv[optind]);
 	if (!state)

@@ -57,64 +57,48 @@ struct run_opts {
 	struct cl_supervise_opts so;
 };
 
+/* --console: stdio or file. */
+static int parse_console(const char *s, void *console)
+{
+	if (strcmp(s, "stdio") && strcmp(s, "file"))
+		return -EINVAL;
+	*(const char **)console = s;
+	return 0;
+}
+
+/* --max-restarts: -1 (unlimited) or a count. */
+static int parse_max_restarts(const char *s, void *max)
+{
+	unsigned u;
+	if (!strcmp(s, "-1"))
+		*(int *)max = -1;
+	else if (cli_parse_uint(s, 1000000, &u) == 0)
+		*(int *)max = (int)u;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 /* Returns -1 to go on, or the exit code (0 after --help). */
 static int parse_options(int argc, char **argv, struct run_opts *r)
 {
-	static const struct option lo[] = {
-		SHARED_LONGOPTS,
-		{ "print", no_argument, NULL, OPT_PRINT },
-		{ "print0", no_argument, NULL, OPT_PRINT0 },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "supervise", no_argument, NULL, OPT_SUPERVISE },
-		{ "console", required_argument, NULL, OPT_CONSOLE },
-		{ "max-restarts", required_argument, NULL, OPT_MAX_RESTARTS },
-		{ "restart-delay", required_argument, NULL, OPT_RESTART_DELAY },
-		{ "stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT },
-		{ "stuck-timeout", required_argument, NULL, OPT_STUCK_TIMEOUT },
-		{ "no-verify", no_argument, NULL, OPT_NO_VERIFY },
-		{ 0, 0, 0, 0 },
+	int rc = 0;
+	const struct cm_opt opts[] = {
+		CLI_CFG_OPTS(&r->cfg),
+		CM_OPT_FLAG("print", 0, &r->print),
+		CM_OPT_FLAG("print0", 0, &r->print0),
+		CM_OPT_FLAG("json", 0, &r->json),
+		CM_OPT_FLAG("supervise", 0, &r->supervise),
+		CM_OPT_PARSE("console", 0, &r->console, parse_console, "stdio or file"),
+		CM_OPT_PARSE("max-restarts", 0, &r->so.max_restarts, parse_max_restarts, "-1 or a count up to 1000000"),
+		CM_OPT_UINT("restart-delay", 0, &r->so.restart_delay, 1, 3600, "seconds"),
+		CM_OPT_UINT("stop-timeout", 0, &r->so.stop_timeout, 0, 3600, "seconds"),
+		CM_OPT_UINT("stuck-timeout", 0, &r->so.stuck_timeout, 0, 86400, "seconds"),
+		CM_OPT_FLAG("no-verify", 0, &r->no_verify),
+		CM_OPT_END,
 	};
-	int ch, rc = 0;
-	unsigned u;
-	optind = 1;
-	while ((ch = cli_next_cfg_opt(argc, argv, lo, &r->cfg, "run", run_help, &rc)) != -1) {
-		switch (ch) {
-		case OPT_STOP: return rc;
-		case OPT_PRINT: r->print = 1; break;
-		case OPT_PRINT0: r->print0 = 1; break;
-		case OPT_JSON: r->json = 1; break;
-		case OPT_SUPERVISE: r->supervise = 1; break;
-		case OPT_NO_VERIFY: r->no_verify = 1; break;
-		case OPT_CONSOLE:
-			if (strcmp(optarg, "stdio") && strcmp(optarg, "file"))
-				return cli_usage_error("run", "--console wants stdio or file", optarg);
-			r->console = optarg;
-			break;
-		case OPT_MAX_RESTARTS:
-			if (!strcmp(optarg, "-1"))
-				r->so.max_restarts = -1;
-			else if (cli_parse_uint(optarg, 1000000, &u) < 0)
-				return cli_usage_error("run", "--max-restarts wants -1 or a count", optarg);
-			else
-				r->so.max_restarts = (int)u;
-			break;
-		case OPT_RESTART_DELAY:
-			if (cli_parse_uint(optarg, 3600, &u) < 0 || u == 0)
-				return cli_usage_error("run", "--restart-delay wants 1-3600 seconds", optarg);
-			r->so.restart_delay = u;
-			break;
-		case OPT_STOP_TIMEOUT:
-			if (cli_parse_uint(optarg, 3600, &u) < 0)
-				return cli_usage_error("run", "--stop-timeout wants 0-3600 seconds", optarg);
-			r->so.stop_timeout = u;
-			break;
-		case OPT_STUCK_TIMEOUT:
-			if (cli_parse_uint(optarg, 86400, &u) < 0)
-				return cli_usage_error("run", "--stuck-timeout wants 0-86400 seconds", optarg);
-			r->so.stuck_timeout = u;
-			break;
-		}
-	}
+	if (cli_parse_opts("run", argc, argv, opts, run_help, &rc))
+		return rc;
 	if (argc - optind != 1)
 		return cli_usage_error("run", "exactly one CONFIG expected", NULL);
 	return -1;

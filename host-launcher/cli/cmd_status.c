@@ -21,31 +21,18 @@ static const char status_help[] =
 
 int cmd_status(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		SHARED_LONGOPTS,
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-		{ "vsock", required_argument, NULL, OPT_VSOCK },
-		{ 0, 0, 0, 0 },
-	};
 	struct cli_cfg_opts o = { .instance = -1 };
 	unsigned timeout = 15, port = 0;
-	int json = 0, ch, rc = 0;
-	optind = 1;
-	while ((ch = cli_next_cfg_opt(argc, argv, lo, &o, "status", status_help, &rc)) != -1) {
-		switch (ch) {
-		case OPT_STOP: return rc;
-		case OPT_JSON: json = 1; break;
-		case OPT_TIMEOUT:
-			if (cli_parse_uint(optarg, 3600, &timeout) < 0 || timeout == 0)
-				return cli_usage_error("status", "--timeout wants 1-3600 seconds", optarg);
-			break;
-		case OPT_VSOCK:
-			if (cli_parse_uint(optarg, 0xfffffffeu, &port) < 0 || port == 0)
-				return cli_usage_error("status", "--vsock wants a port number", optarg);
-			break;
-		}
-	}
+	int json = 0, rc = 0;
+	const struct cm_opt opts[] = {
+		CLI_CFG_OPTS(&o),
+		CM_OPT_FLAG("json", 0, &json),
+		CM_OPT_UINT("timeout", 0, &timeout, 1, 3600, "seconds"),
+		CM_OPT_UINT("vsock", 0, &port, 1, 0xfffffffeu, "(a vsock port)"),
+		CM_OPT_END,
+	};
+	if (cli_parse_opts("status", argc, argv, opts, status_help, &rc))
+		return rc;
 	if (argc - optind != 1)
 		return cli_usage_error("status", "exactly one CONFIG expected", NULL);
 	struct cl_config c;

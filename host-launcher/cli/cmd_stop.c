@@ -12,24 +12,16 @@ static const char stop_help[] =
 
 int cmd_stop(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		SHARED_LONGOPTS,
-		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-		{ 0, 0, 0, 0 },
-	};
 	struct cli_cfg_opts o = { .instance = -1 };
 	unsigned timeout = 90;
-	int ch, rc = 0;
-	optind = 1;
-	while ((ch = cli_next_cfg_opt(argc, argv, lo, &o, "stop", stop_help, &rc)) != -1) {
-		switch (ch) {
-		case OPT_STOP: return rc;
-		case OPT_TIMEOUT:
-			if (cli_parse_uint(optarg, 3600, &timeout) < 0)
-				return cli_usage_error("stop", "--timeout wants 0-3600 seconds", optarg);
-			break;
-		}
-	}
+	int rc = 0;
+	const struct cm_opt opts[] = {
+		CLI_CFG_OPTS(&o),
+		CM_OPT_UINT("timeout", 0, &timeout, 0, 3600, "seconds"),
+		CM_OPT_END,
+	};
+	if (cli_parse_opts("stop", argc, argv, opts, stop_help, &rc))
+		return rc;
 	if (argc - optind != 1)
 		return cli_usage_error("stop", "exactly one CONFIG expected", NULL);
 	struct cl_config c;

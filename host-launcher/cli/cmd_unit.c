@@ -18,23 +18,17 @@ static const char unit_help[] =
 
 int cmd_unit(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		SHARED_LONGOPTS,
-		{ "out", required_argument, NULL, OPT_OUT },
-		{ "bin", required_argument, NULL, OPT_BIN },
-		{ 0, 0, 0, 0 },
-	};
 	struct cli_cfg_opts o = { .instance = -1 };
 	const char *out = "/etc/systemd/system", *bin = NULL;
-	int ch, rc = 0;
-	optind = 1;
-	while ((ch = cli_next_cfg_opt(argc, argv, lo, &o, "unit", unit_help, &rc)) != -1) {
-		switch (ch) {
-		case OPT_STOP: return rc;
-		case OPT_OUT: out = optarg; break;
-		case OPT_BIN: bin = optarg; break;
-		}
-	}
+	int rc = 0;
+	const struct cm_opt opts[] = {
+		CLI_CFG_OPTS(&o),
+		CM_OPT_STR("out", 0, &out),
+		CM_OPT_STR("bin", 0, &bin),
+		CM_OPT_END,
+	};
+	if (cli_parse_opts("unit", argc, argv, opts, unit_help, &rc))
+		return rc;
 	if (argc - optind != 1)
 		return cli_usage_error("unit", "exactly one CONFIG expected", NULL);
 	if (o.instance < 0)

@@ -16,11 +16,29 @@ int cli_usage_error(const char *cmd, const char *msg, const char *arg)
 		cmd);
 	return CL_EXIT_USAGE;
 }
-static int add_set(struct cli_cfg_opts *o, const char *kv)
+int cli_opt_set(const char *kv, void *cfg_opts)
 {
+	struct cli_cfg_opts *o = cfg_opts;
 	if (o->n_sets >= CLI_MAX_SETS)
 		return -E2BIG;
 	o->sets[o->n_sets++] = kv;
+	return 0;
+}
+
+int cli_opt_instance(const char *s, void *instance)
+{
+	unsigned u;
+	if (cli_parse_uint(s, CL_MAX_INSTANCE, &u) < 0)
+		return -EINVAL;
+	*(int *)instance = (int)u;
+	return 0;
+}
+
+int cli_opt_accel(const char *s, void *accel)
+{
+	if (strcmp(s, "kvm") && strcmp(s, "tcg") && strcmp(s, "auto"))
+		return -EINVAL;
+	*(const char **)accel = s;
 	return 0;
 }
 
@@ -64,60 +82,20 @@ int cli_parse_uint(const char *s, unsigned max, unsigned *out)
 	*out = (unsigned)v;
 	return 0;
 }
-static int shared_opt(int ch, const char *arg, struct cli_cfg_opts *o, const char *cmd, int *rc)
+int cli_parse_opts(const char *cmd, int argc, char **argv, const struct cm_opt *opts, const char *help, int *rc)
 {
-	unsigned u;
-	switch (ch) {
-	case OPT_SET:
-		if (add_set(o, arg) < 0)
-			*rc = cli_usage_error(cmd, "too many --set options", NULL);
-		return 1;
-	case OPT_INSTANCE:
-		if (cli_parse_uint(arg, CL_MAX_INSTANCE, &u) < 0)
-			*rc = cli_usage_error(cmd, "--instance wants 0-99", arg);
-		else
-			o->instance = (int)u;
-		return 1;
-	case OPT_NO_TDX: o->no_tdx = 1; return 1;
-	case OPT_ACCEL:
-		if (strcmp(arg, "kvm") && strcmp(arg, "tcg") && strcmp(arg, "auto"))
-			*rc = cli_usage_error(cmd, "--accel wants kvm, tcg or auto", arg);
-		o->accel = arg;
-		return 1;
-	case OPT_DEBUG: o->debug = 1; return 1;
-	case OPT_GPU: o->gpu = 1; return 1;
-	case OPT_SIM: o->sim = 1; return 1;
-	default: return 0;
-	}
-}
-
-int cli_next_opt(int argc, char **argv, const struct option *lo, const char *cmd, const char *help, int *rc)
-{
-	char msg[160];
-	int ch = cm_getopt(argc, argv, "", lo, msg, sizeof(msg));
-	if (ch == OPT_HELP) {
+	char msg[256];
+	switch (cm_opts_parse(argc, argv, opts, msg, sizeof(msg))) {
+	case CM_OPTS_DONE:
+		return 0;
+	case CM_OPTS_HELP:
 		fputs(help, stdout);
 		*rc = 0;
-		return OPT_STOP;
-	}
-	if (ch == '?') {
+		return 1;
+	default:
 		*rc = cli_usage_error(cmd, msg, NULL);
-		return OPT_STOP;
+		return 1;
 	}
-	return ch;
-}
-
-int cli_next_cfg_opt(int argc, char **argv, const struct option *lo, struct cli_cfg_opts *o, const char *cmd,
-		     const char *help, int *rc)
-{
-	int ch;
-	while ((ch = cli_next_opt(argc, argv, lo, cmd, help, rc)) != -1) {
-		if (ch == OPT_STOP || !shared_opt(ch, optarg, o, cmd, rc))
-			return ch;
-		if (*rc)
-			return OPT_STOP;
-	}
-	return -1;
 }
 
 int cli_mkdir_p(const char *path, mode_t mode)

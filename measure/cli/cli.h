@@ -8,6 +8,7 @@
 
 #include <json-c/json.h>
 
+#include "measure/core/opts.h"
 #include "measure/core/util.h"
 
 /* Exit codes (documented in README.md). */
@@ -28,27 +29,17 @@ struct cli_cmd {
 /* Print "error: <msg>" plus a hint to run --help; returns CLI_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-struct option;
-/* What cli_next_opt returns when the command is to stop: *rc is its exit code. */
-#define CLI_OPT_STOP (-2)
-
-/* One option of command cmd (cm_getopt over shortopts and longopts, whose --help is 'h'):
- * returns the next option, -1 after the last, or CLI_OPT_STOP with *rc set: CLI_OK after
- * printing help(), CLI_USAGE after naming an unknown option or a missing value. The caller
- * sets optind = 1 first. */
-int cli_next_opt(const char *cmd, int argc, char **argv, const char *shortopts, const struct option *longopts,
-		 void (*help)(void), int *rc);
-
-/* A --time value: unix seconds, a decimal >= 0 and nothing else. Returns 0 or -EINVAL. */
-int cli_parse_time(const char *s, int64_t *out);
+/* Read command cmd's options (cm_opts_parse over opts). Returns 0 to go on (optind is the
+ * first operand), or 1 with *rc the exit code: CLI_OK after printing help(), CLI_USAGE after
+ * naming the refused option or value. */
+int cli_parse_opts(const char *cmd, int argc, char **argv, const struct cm_opt *opts, void (*help)(void), int *rc);
 
 /* "key: <hex>" line for the text output. */
 void cli_print_hex(FILE *f, const char *key, const uint8_t *p, size_t n);
 
-/* Text rendering of a JSON result: one "key: value" line per scalar, nested objects
- * as "parent.key", arrays as indented "- item" lines. */
-
-/* Print o as JSON (json != 0) or text; returns CLI_OK or CLI_INVALID_INPUT on I/O error. */
+/* Print o as JSON (json != 0) or text (one "key: value" line per scalar, nested objects as
+ * "parent.key", arrays as indented "- item" lines); returns CLI_OK or CLI_INVALID_INPUT on
+ * I/O error. */
 int cli_emit(json_object *o, int json);
 
 /* Subcommands. */

@@ -2,11 +2,11 @@
  * [--time UNIX] [--json]: read or fetch (PoW + TLS 1.3) an RA-TLS certificate and verify
  * it with cocoon-ratls's own verifier (measure/ratls/peer.h). */
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/pem.h>
 
@@ -104,36 +104,38 @@ static void add_evidence(json_object *o, X509 *x, int64_t t)
 	}
 }
 
+/* A path option into one of struct cr_policy_conf's PATH_MAX buffers, refused rather than cut. */
+#define PATH_WANTS "a path shorter than PATH_MAX"
+static int parse_path(const char *s, void *buf)
+{
+	return (size_t)snprintf(buf, PATH_MAX, "%s", s) >= PATH_MAX ? -1 : 0;
+}
+
+_Static_assert(sizeof(((struct cr_policy_conf *)0)->collateral) == PATH_MAX &&
+		       sizeof(((struct cr_policy_conf *)0)->measure_policy) == PATH_MAX &&
+		       sizeof(((struct cr_policy_conf *)0)->root) == PATH_MAX &&
+		       sizeof(((struct cr_policy_conf *)0)->gpu) == PATH_MAX,
+	       "parse_path fills PATH_MAX buffers");
+
 int cmd_cert(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},       {"collateral", required_argument, NULL, 'c'},
-		{"time", required_argument, NULL, 't'}, {"policy", required_argument, NULL, 'p'},
-		{"root", required_argument, NULL, 'r'}, {"any", no_argument, NULL, 'a'},
-		{"help", no_argument, NULL, 'h'},       {"gpu", required_argument, NULL, 'g'},
-		{0, 0, 0, 0},
-	};
-	int json = 0, any = 0, c;
+	int json = 0, any = 0, rc;
 	struct cr_policy_conf pc = {.type = CR_POLICY_TDX};
 	snprintf(pc.name, sizeof(pc.name), "cli");
 	int64_t t = (int64_t)time(NULL);
-	int rc;
-	optind = 1;
-	while ((c = cli_next_opt("cert", argc, argv, "jc:t:p:r:ahg:", opts, help, &rc)) != -1) {
-		switch (c) {
-		case CLI_OPT_STOP: return rc;
-		case 'j': json = 1; break;
-		case 'a': any = 1; break;
-		case 'c': snprintf(pc.collateral, sizeof(pc.collateral), "%s", optarg); break;
-		case 'p': snprintf(pc.measure_policy, sizeof(pc.measure_policy), "%s", optarg); break;
-		case 'r': snprintf(pc.root, sizeof(pc.root), "%s", optarg); break;
-		case 'g': snprintf(pc.gpu, sizeof(pc.gpu), "%s", optarg); break;
-		case 't':
-			if (cli_parse_time(optarg, &t))
-				return cli_usage_error("cert", "--time needs unix seconds, got '%s'", optarg);
-			break;
-		}
-	}
+	const struct cm_opt opts[] = {
+		CM_OPT_FLAG("json", 'j', &json),
+		CM_OPT_PARSE("collateral", 'c', pc.collateral, parse_path, PATH_WANTS),
+		CM_OPT_TIME("time", 't', &t, 0),
+		CM_OPT_PARSE("policy", 'p', pc.measure_policy, parse_path, PATH_WANTS),
+		CM_OPT_PARSE("root", 'r', pc.root, parse_path, PATH_WANTS),
+		CM_OPT_FLAG("any", 'a', &any),
+		CM_OPT_HELP('h'),
+		CM_OPT_PARSE("gpu", 'g', pc.gpu, parse_path, PATH_WANTS),
+		CM_OPT_END,
+	};
+	if (cli_parse_opts("cert", argc, argv, opts, help, &rc))
+		return rc;
 	if (optind != argc - 1)
 		return cli_usage_error("cert", "expected one FILE or HOST:PORT");
 	if (any) {

@@ -1,9 +1,9 @@
 /* cocoon-measure eventlog --ccel TABLE --log DATA [--quote QUOTE] [--json]
  * cocoon-measure eventlog --tpm LOG [--pcrs FILE] [--vm VM.json] [--json] */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "measure/cli/cli.h"
 #include "measure/core/digest.h"
@@ -286,35 +286,22 @@ out:
 
 int cmd_eventlog(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"ccel", required_argument, NULL, 'c'},
-		{"log", required_argument, NULL, 'l'},
-		{"quote", required_argument, NULL, 'q'},
-		{"vm", required_argument, NULL, 'v'},
-		{"rtmr3-log", required_argument, NULL, 'r'},
-		{"tpm", required_argument, NULL, 'T'},
-		{"pcrs", required_argument, NULL, 'p'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{0, 0, 0, 0},
-	};
-	int json = 0, c;
+	int json = 0, rc;
 	const char *ccel = NULL, *logp = NULL, *quotep = NULL, *vm = NULL, *r3p = NULL, *tpmp = NULL, *pcrsp = NULL;
-	int rc;
-	optind = 1;
-	while ((c = cli_next_opt("eventlog", argc, argv, "c:l:q:v:r:T:p:jh", opts, help, &rc)) != -1) {
-		switch (c) {
-		case CLI_OPT_STOP: return rc;
-		case 'c': ccel = optarg; break;
-		case 'l': logp = optarg; break;
-		case 'q': quotep = optarg; break;
-		case 'v': vm = optarg; break;
-		case 'r': r3p = optarg; break;
-		case 'T': tpmp = optarg; break;
-		case 'p': pcrsp = optarg; break;
-		case 'j': json = 1; break;
-		}
-	}
+	const struct cm_opt opts[] = {
+		CM_OPT_STR("ccel", 'c', &ccel),
+		CM_OPT_STR("log", 'l', &logp),
+		CM_OPT_STR("quote", 'q', &quotep),
+		CM_OPT_STR("vm", 'v', &vm),
+		CM_OPT_STR("rtmr3-log", 'r', &r3p),
+		CM_OPT_STR("tpm", 'T', &tpmp),
+		CM_OPT_STR("pcrs", 'p', &pcrsp),
+		CM_OPT_FLAG("json", 'j', &json),
+		CM_OPT_HELP('h'),
+		CM_OPT_END,
+	};
+	if (cli_parse_opts("eventlog", argc, argv, opts, help, &rc))
+		return rc;
 	if (optind != argc)
 		return cli_usage_error("eventlog", "unexpected argument '%s'", argv[optind]);
 	if (tpmp && (logp || ccel || quotep || r3p))

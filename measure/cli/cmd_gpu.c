@@ -2,11 +2,11 @@
  * [--rim DIR] [--time UNIX] [--policy P] [--json] */
 #include <ctype.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "measure/cli/cli.h"
 #include "measure/core/json.h"
@@ -263,37 +263,25 @@ static int run_bundle(const char *path, const struct cm_gpu_system *sys, const s
 
 int cmd_gpu(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"report", required_argument, NULL, 'r'}, {"chain", required_argument, NULL, 'c'},
-		{"nonce", required_argument, NULL, 'n'},  {"bundle", required_argument, NULL, 'b'},
-		{"rim", required_argument, NULL, 'R'},	  {"time", required_argument, NULL, 't'},
-		{"policy", required_argument, NULL, 'p'}, {"json", no_argument, NULL, 'j'},
-		{"system", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
-		{0, 0, 0, 0},
-	};
 	const char *report = NULL, *chain = NULL, *nonce_hex = NULL, *bundle = NULL, *rim = NULL, *policy = NULL,
 		   *system = NULL;
-	int json = 0, c;
+	int json = 0, rc;
 	int64_t t = (int64_t)time(NULL);
-	int rc;
-	optind = 1;
-	while ((c = cli_next_opt("gpu", argc, argv, "r:c:n:b:R:t:p:s:jh", opts, help, &rc)) != -1) {
-		switch (c) {
-		case CLI_OPT_STOP: return rc;
-		case 'r': report = optarg; break;
-		case 'c': chain = optarg; break;
-		case 'n': nonce_hex = optarg; break;
-		case 'b': bundle = optarg; break;
-		case 'R': rim = optarg; break;
-		case 'p': policy = optarg; break;
-		case 's': system = optarg; break;
-		case 'j': json = 1; break;
-		case 't':
-			if (cli_parse_time(optarg, &t))
-				return cli_usage_error("gpu", "--time needs unix seconds, got '%s'", optarg);
-			break;
-		}
-	}
+	const struct cm_opt opts[] = {
+		CM_OPT_STR("report", 'r', &report),
+		CM_OPT_STR("chain", 'c', &chain),
+		CM_OPT_STR("nonce", 'n', &nonce_hex),
+		CM_OPT_STR("bundle", 'b', &bundle),
+		CM_OPT_STR("rim", 'R', &rim),
+		CM_OPT_TIME("time", 't', &t, 0),
+		CM_OPT_STR("policy", 'p', &policy),
+		CM_OPT_FLAG("json", 'j', &json),
+		CM_OPT_STR("system", 's', &system),
+		CM_OPT_HELP('h'),
+		CM_OPT_END,
+	};
+	if (cli_parse_opts("gpu", argc, argv, opts, help, &rc))
+		return rc;
 	if (optind != argc)
 		return cli_usage_error("gpu", "unexpected argument '%s'", argv[optind]);
 	if (bundle ? (report || chain || nonce_hex) : (!report || !chain))

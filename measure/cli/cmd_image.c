@@ -1,6 +1,6 @@
 /* cocoon-measure image --vm VM.json [--tpm] [--json] */
-#include <getopt.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "measure/cli/cli.h"
 #include "measure/predict/predict_image.h"
@@ -26,25 +26,17 @@ static void help(void)
 
 int cmd_image(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"vm", required_argument, NULL, 'v'},
-		{"tpm", no_argument, NULL, 't'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{0, 0, 0, 0},
-	};
-	int json = 0, tpm = 0, c;
+	int json = 0, tpm = 0, rc;
 	const char *vm = NULL;
-	int rc;
-	optind = 1;
-	while ((c = cli_next_opt("image", argc, argv, "v:tjh", opts, help, &rc)) != -1) {
-		switch (c) {
-		case CLI_OPT_STOP: return rc;
-		case 'v': vm = optarg; break;
-		case 't': tpm = 1; break;
-		case 'j': json = 1; break;
-		}
-	}
+	const struct cm_opt opts[] = {
+		CM_OPT_STR("vm", 'v', &vm),
+		CM_OPT_FLAG("tpm", 't', &tpm),
+		CM_OPT_FLAG("json", 'j', &json),
+		CM_OPT_HELP('h'),
+		CM_OPT_END,
+	};
+	if (cli_parse_opts("image", argc, argv, opts, help, &rc))
+		return rc;
 	if (optind != argc)
 		return cli_usage_error("image", "unexpected argument '%s'", argv[optind]);
 	if (!vm)

@@ -1,6 +1,6 @@
 /* cocoon-measure mrtd FIRMWARE [--page-order per-page|per-section] [--memory SIZE] [--json] */
-#include <getopt.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "measure/cli/cli.h"
 #include "measure/core/digest.h"
@@ -22,34 +22,30 @@ static void help(void)
 	       "Exit codes: 0 ok, 1 unreadable or malformed firmware, 2 usage.\n");
 }
 
+static int parse_page_order(const char *s, void *order)
+{
+	return cm_page_order_parse(s, order);
+}
+
+static int parse_memory(const char *s, void *bytes)
+{
+	return cm_parse_size(s, bytes);
+}
+
 int cmd_mrtd(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"page-order", required_argument, NULL, 'p'},
-		{"memory", required_argument, NULL, 'm'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{0, 0, 0, 0},
-	};
-	int json = 0, c;
+	int json = 0, rc;
 	enum cm_page_order order = CM_PAGE_ORDER_PER_PAGE;
 	uint64_t mem = 2ull << 30;
-	int rc;
-	optind = 1;
-	while ((c = cli_next_opt("mrtd", argc, argv, "p:m:jh", opts, help, &rc)) != -1) {
-		switch (c) {
-		case CLI_OPT_STOP: return rc;
-		case 'p':
-			if (cm_page_order_parse(optarg, &order))
-				return cli_usage_error("mrtd", "--page-order must be per-page or per-section");
-			break;
-		case 'm':
-			if (cm_parse_size(optarg, &mem))
-				return cli_usage_error("mrtd", "--memory must be a size (bytes, or 2048M / 2G)");
-			break;
-		case 'j': json = 1; break;
-		}
-	}
+	const struct cm_opt opts[] = {
+		CM_OPT_PARSE("page-order", 'p', &order, parse_page_order, "per-page or per-section"),
+		CM_OPT_PARSE("memory", 'm', &mem, parse_memory, "a size (bytes, or 2048M / 2G)"),
+		CM_OPT_FLAG("json", 'j', &json),
+		CM_OPT_HELP('h'),
+		CM_OPT_END,
+	};
+	if (cli_parse_opts("mrtd", argc, argv, opts, help, &rc))
+		return rc;
 	if (optind != argc - 1)
 		return cli_usage_error("mrtd", "expected exactly one FIRMWARE file");
 	const char *path = argv[optind];

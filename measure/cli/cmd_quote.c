@@ -1,8 +1,8 @@
 /* cocoon-measure quote FILE [--collateral BUNDLE.json [--time UNIX] [--policy POLICY.json]
  * [--root CA.pem]] [--json] */
-#include <getopt.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "measure/cli/cli.h"
 #include "measure/core/json.h"
@@ -35,39 +35,26 @@ static void help(void)
 
 int cmd_quote(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"collateral", required_argument, NULL, 'c'},
-		{"time", required_argument, NULL, 't'},
-		{"policy", required_argument, NULL, 'p'},
-		{"root", required_argument, NULL, 'r'},
-		{"help", no_argument, NULL, 'h'},
-		{0, 0, 0, 0},
-	};
-	int json = 0, c;
+	int json = 0, rc;
 	const char *coll_path = NULL, *policy_path = NULL, *root_path = NULL;
-	int64_t t = (int64_t)time(NULL);
-	bool have_time = false;
-	int rc;
-	optind = 1;
-	while ((c = cli_next_opt("quote", argc, argv, "jc:t:p:r:h", opts, help, &rc)) != -1) {
-		switch (c) {
-		case CLI_OPT_STOP: return rc;
-		case 'j': json = 1; break;
-		case 'c': coll_path = optarg; break;
-		case 'p': policy_path = optarg; break;
-		case 'r': root_path = optarg; break;
-		case 't':
-			if (cli_parse_time(optarg, &t))
-				return cli_usage_error("quote", "--time needs unix seconds, got '%s'", optarg);
-			have_time = true;
-			break;
-		}
-	}
+	int64_t t = -1; /* -1: not given (now) */
+	const struct cm_opt opts[] = {
+		CM_OPT_FLAG("json", 'j', &json),
+		CM_OPT_STR("collateral", 'c', &coll_path),
+		CM_OPT_TIME("time", 't', &t, 0),
+		CM_OPT_STR("policy", 'p', &policy_path),
+		CM_OPT_STR("root", 'r', &root_path),
+		CM_OPT_HELP('h'),
+		CM_OPT_END,
+	};
+	if (cli_parse_opts("quote", argc, argv, opts, help, &rc))
+		return rc;
 	if (optind != argc - 1)
 		return cli_usage_error("quote", "expected exactly one quote FILE");
-	if (!coll_path && (policy_path || root_path || have_time))
+	if (!coll_path && (policy_path || root_path || t >= 0))
 		return cli_usage_error("quote", "--time, --policy and --root need --collateral");
+	if (t < 0)
+		t = (int64_t)time(NULL);
 	const char *path = argv[optind];
 
 	struct cm_err err = {0};

@@ -1,7 +1,7 @@
 /* cocoon-measure spec [DIR] [--debug] [--tpm] [--log FILE] [--json] */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "measure/cli/cli.h"
 #include "measure/core/digest.h"
@@ -32,27 +32,18 @@ static void help(void)
 
 int cmd_spec(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"debug", no_argument, NULL, 'd'},
-		{"log", required_argument, NULL, 'l'},
-		{"tpm", no_argument, NULL, 't'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{0, 0, 0, 0},
-	};
-	int json = 0, debug = 0, tpm = 0, c;
+	int json = 0, debug = 0, tpm = 0, rc;
 	const char *logp = NULL;
-	int rc;
-	optind = 1;
-	while ((c = cli_next_opt("spec", argc, argv, "dl:tjh", opts, help, &rc)) != -1) {
-		switch (c) {
-		case CLI_OPT_STOP: return rc;
-		case 'd': debug = 1; break;
-		case 'l': logp = optarg; break;
-		case 't': tpm = 1; break;
-		case 'j': json = 1; break;
-		}
-	}
+	const struct cm_opt opts[] = {
+		CM_OPT_FLAG("debug", 'd', &debug),
+		CM_OPT_STR("log", 'l', &logp),
+		CM_OPT_FLAG("tpm", 't', &tpm),
+		CM_OPT_FLAG("json", 'j', &json),
+		CM_OPT_HELP('h'),
+		CM_OPT_END,
+	};
+	if (cli_parse_opts("spec", argc, argv, opts, help, &rc))
+		return rc;
 	if (optind < argc - 1 || (optind == argc && !logp))
 		return cli_usage_error("spec", "expected a spec DIR and/or --log FILE");
 	const char *dir = optind == argc - 1 ? argv[optind] : NULL;

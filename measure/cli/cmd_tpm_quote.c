@@ -1,9 +1,9 @@
 /* cocoon-measure tpm-quote FILE --ak AK.pem (--report-data HEX | --pubkey HEX)
  * [--pcr-policy POLICY.json] [--event-log LOG] [--json] */
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/pem.h>
 
@@ -40,28 +40,20 @@ static int hex_arg(const char *s, uint8_t *out, size_t cap, size_t *n)
 
 int cmd_tpm_quote(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},      {"ak", required_argument, NULL, 'a'},
-		{"report-data", required_argument, NULL, 'r'}, {"pubkey", required_argument, NULL, 'k'},
-		{"pcr-policy", required_argument, NULL, 'p'}, {"event-log", required_argument, NULL, 'l'},
-		{"help", no_argument, NULL, 'h'},
-		{0, 0, 0, 0},
-	};
-	int json = 0, c;
+	int json = 0, rc;
 	const char *ak_path = NULL, *rd_hex = NULL, *pk_hex = NULL, *pol_path = NULL, *log_path = NULL;
-	int rc;
-	optind = 1;
-	while ((c = cli_next_opt("tpm-quote", argc, argv, "ja:r:k:p:l:h", opts, help, &rc)) != -1) {
-		switch (c) {
-		case CLI_OPT_STOP: return rc;
-		case 'j': json = 1; break;
-		case 'a': ak_path = optarg; break;
-		case 'r': rd_hex = optarg; break;
-		case 'k': pk_hex = optarg; break;
-		case 'p': pol_path = optarg; break;
-		case 'l': log_path = optarg; break;
-		}
-	}
+	const struct cm_opt opts[] = {
+		CM_OPT_FLAG("json", 'j', &json),
+		CM_OPT_STR("ak", 'a', &ak_path),
+		CM_OPT_STR("report-data", 'r', &rd_hex),
+		CM_OPT_STR("pubkey", 'k', &pk_hex),
+		CM_OPT_STR("pcr-policy", 'p', &pol_path),
+		CM_OPT_STR("event-log", 'l', &log_path),
+		CM_OPT_HELP('h'),
+		CM_OPT_END,
+	};
+	if (cli_parse_opts("tpm-quote", argc, argv, opts, help, &rc))
+		return rc;
 	if (optind != argc - 1)
 		return cli_usage_error("tpm-quote", "expected exactly one quote FILE");
 	if (!ak_path || !!rd_hex == !!pk_hex)

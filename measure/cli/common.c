@@ -1,6 +1,5 @@
 #include "measure/cli/cli.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 
@@ -18,32 +17,20 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	return CLI_USAGE;
 }
 
-int cli_next_opt(const char *cmd, int argc, char **argv, const char *shortopts, const struct option *longopts,
-		 void (*help)(void), int *rc)
+int cli_parse_opts(const char *cmd, int argc, char **argv, const struct cm_opt *opts, void (*help)(void), int *rc)
 {
-	char msg[160];
-	int c = cm_getopt(argc, argv, shortopts, longopts, msg, sizeof(msg));
-	if (c == 'h') {
+	char msg[256];
+	switch (cm_opts_parse(argc, argv, opts, msg, sizeof(msg))) {
+	case CM_OPTS_DONE:
+		return 0;
+	case CM_OPTS_HELP:
 		help();
 		*rc = CLI_OK;
-		return CLI_OPT_STOP;
-	}
-	if (c == '?') {
+		return 1;
+	default:
 		*rc = cli_usage_error(cmd, "%s", msg);
-		return CLI_OPT_STOP;
+		return 1;
 	}
-	return c;
-}
-
-int cli_parse_time(const char *s, int64_t *out)
-{
-	char *end;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	if (errno || end == s || *end || v < 0)
-		return -EINVAL;
-	*out = v;
-	return 0;
 }
 
 void cli_print_hex(FILE *f, const char *key, const uint8_t *p, size_t n)

@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -77,34 +76,6 @@ int cm_cli_error(int code, const char *fmt, ...)
 	fputc('\n', stderr);
 	va_end(ap);
 	return code;
-}
-
-int cm_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts, char *msg,
-	      size_t cap)
-{
-	/* A leading ':' makes getopt_long return ':' for a missing value, '?' for the rest. */
-	char so[128];
-	if (snprintf(so, sizeof(so), ":%s", shortopts) >= (int)sizeof(so))
-		abort(); /* a fixed string of the caller's */
-	opterr = 0;
-	int c = getopt_long(argc, argv, so, longopts, NULL);
-	if (c != '?' && c != ':')
-		return c;
-	/* A long option has moved optind past itself (getopt_long sets optopt to its value when
-	 * it was given a value it does not take, to 0 when it is unknown); an unknown short one
-	 * may sit inside a cluster ("-jx"), so it is named by optopt. */
-	const char *arg = optind > 1 && optind - 1 < argc ? argv[optind - 1] : "";
-	bool is_long = !strncmp(arg, "--", 2);
-	char shortname[3] = { '-', (char)optopt, 0 };
-	const char *name = is_long || optopt <= ' ' || optopt >= 127 ? arg : shortname;
-	int len = (int)strcspn(name, "=");
-	if (c == ':')
-		snprintf(msg, cap, "option '%.*s' needs a value", len, name);
-	else if (is_long && optopt)
-		snprintf(msg, cap, "option '%.*s' takes no value", len, name);
-	else
-		snprintf(msg, cap, "unknown option '%.*s'", len, name);
-	return '?';
 }
 
 int cm_hex_encode(const uint8_t *in, size_t len, char *out, size_t outsz)

@@ -43,15 +43,6 @@ int cm_err_prefix(struct cm_err *e, const char *fmt, ...) __attribute__((format(
  * tool (cocoon-measure's and cocoon-launch's); returns code, the exit code. */
 int cm_cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-struct option;
-/* One getopt_long step of a command-line tool, with getopt's own messages off. Returns the
- * next option as getopt_long does, -1 after the last, or '?' with msg (cap bytes) naming the
- * option as typed: "unknown option '--x'", "option '--x' needs a value" or "option '--x'
- * takes no value". shortopts as for getopt_long, without a leading ':'; the caller sets
- * optind (0 makes glibc forget the rest of an earlier cluster such as "-jx"). */
-int cm_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts, char *msg,
-	      size_t cap);
-
 /* Lower-case hex of len bytes into out (2*len+1 bytes incl. NUL). Returns 2*len,
  * or -ENOSPC when out is too small. */
 int cm_hex_encode(const uint8_t *in, size_t len, char *out, size_t outsz);

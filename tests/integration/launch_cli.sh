@@ -46,9 +46,14 @@ for ex in worker proxy; do
 	fi
 done
 
-# 2b. a bad option is named as typed, once (getopt's own message is off), exit 2
-for a in "--bogus|unknown option '--bogus'" "--timeout|option '--timeout' needs a value"; do
-	st=0; out=$("$L" stop "$T/node.conf" "${a%%|*}" 2>&1) || st=$?
+# 2b. a bad option is named as typed, once (getopt's own message is off), and a refused value
+# says what the option wants and what it got; exit 2
+for a in "--bogus|unknown option '--bogus'" "--timeout|option '--timeout' needs a value" \
+	"--timeout 3601|option '--timeout' wants 0-3600 seconds, got '3601'" \
+	"--instance 100|option '--instance' wants 0-99, got '100'" \
+	"--accel=xen|option '--accel' wants kvm, tcg or auto, got 'xen'"; do
+	read -ra words <<<"${a%%|*}"
+	st=0; out=$("$L" stop "$T/node.conf" "${words[@]}" 2>&1) || st=$?
 	if [ $st = 2 ] && [ "$out" = "$(printf "error: %s\n(see cocoon-launch stop --help)" "${a#*|}")" ]; then
 		ok "stop ${a%%|*}: ${a#*|} (exit 2)"
 	else

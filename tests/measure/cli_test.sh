@@ -53,6 +53,13 @@ eq "... that names the option and says what is missing" "$(cat $T/err)" \
 expect_rc "quote --json=1 is a usage error" 2 $B quote --json=1 q.dat
 eq "... that says --json takes no value" "$(cat $T/err)" \
 	"error: option '--json' takes no value (see: cocoon-measure quote --help)"
+expect_rc "quote --time with a negative value is a usage error" 2 $B quote --collateral c.json --time -5 q.dat
+eq "... that says what --time wants and what it got" "$(cat $T/err)" \
+	"error: option '--time' wants unix seconds, got '-5' (see: cocoon-measure quote --help)"
+expect_rc "cert --root longer than PATH_MAX is a usage error, not cut short" 2 \
+	$B cert --root "/$(head -c 5000 /dev/zero | tr '\0' a)" cert.der
+grep -q "^error: option '--root' wants a path shorter than PATH_MAX, got '/aaa" $T/err &&
+	pass "... that names --root" || fail "cert --root too long: $(head -c 200 $T/err)"
 
 # eventlog --vm: diff the log against a prediction
 cat >$T/vm-log.json <<JSON

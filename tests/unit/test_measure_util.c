@@ -3,7 +3,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -242,49 +241,6 @@ static void test_write_file_atomic(void **state)
 	free(dir);
 }
 
-/* cm_getopt: options come back as getopt_long returns them; every way an option can be
- * wrong comes back as '?' with the option named as the user typed it. */
-static void test_getopt_names_bad_options(void **state)
-{
-	(void)state;
-	static const struct option lo[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "collateral", required_argument, NULL, 'c' },
-		{ "time", required_argument, NULL, 1000 },
-		{ 0, 0, 0, 0 },
-	};
-	static const struct {
-		const char *args[3];
-		int ret; /* of the first call */
-		const char *msg;
-	} cases[] = {
-		{ { "--json", "-c", "x" }, 'j', NULL },
-		{ { "--collateral=f" }, 'c', NULL },
-		{ { "--coll", "f" }, 'c', NULL },
-		{ { "--time", "5" }, 1000, NULL },
-		{ { "file" }, -1, NULL },
-		{ { "--bogus" }, '?', "unknown option '--bogus'" },
-		{ { "--bogus=1" }, '?', "unknown option '--bogus'" },
-		{ { "-x" }, '?', "unknown option '-x'" },
-		{ { "-xj" }, '?', "unknown option '-x'" },
-		{ { "--collateral" }, '?', "option '--collateral' needs a value" },
-		{ { "--time" }, '?', "option '--time' needs a value" },
-		{ { "-c" }, '?', "option '-c' needs a value" },
-		{ { "--json=1" }, '?', "option '--json' takes no value" },
-	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char *argv[5] = { (char *)"cmd" };
-		int argc = 1;
-		for (int k = 0; k < 3 && cases[i].args[k]; k++)
-			argv[argc++] = (char *)cases[i].args[k];
-		char msg[160] = "";
-		optind = 0; /* glibc: start over, forgetting the rest of a cluster such as "-xj" */
-		int c = cm_getopt(argc, argv, "jc:", lo, msg, sizeof(msg));
-		if (c != cases[i].ret || (cases[i].msg && strcmp(msg, cases[i].msg)))
-			fail_msg("case %zu (%s): returned %d '%s'", i, cases[i].args[0], c, msg);
-	}
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -297,7 +253,6 @@ int main(void)
 		cmocka_unit_test(test_der_reader),
 		cmocka_unit_test(test_err_prefix),
 		cmocka_unit_test(test_write_file_atomic),
-		cmocka_unit_test(test_getopt_names_bad_options),
 	};
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
 }
