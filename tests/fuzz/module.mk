@@ -23,6 +23,10 @@ fuzz_vmjson_SEEDS := tests/fuzz/seeds/vm.json
 FUZZERS += spec_ignore
 fuzz_spec_ignore_SRCS = tests/fuzz/fuzz_spec_ignore.c $(LIBMEASURE_SRCS)
 fuzz_spec_ignore_SEEDS := tests/fuzz/seeds/spec_gitignore.txt
+# Command-line options of cocoon-measure and cocoon-launch (measure/core/opts.h).
+FUZZERS += opts
+fuzz_opts_SRCS = tests/fuzz/fuzz_opts.c $(LIBMEASURE_SRCS)
+fuzz_opts_SEEDS := tests/fuzz/seeds/opts_argv.bin
 # The strict JSON reader under every JSON input of the tree (measure/core/json.h).
 FUZZERS += json
 fuzz_json_SRCS = tests/fuzz/fuzz_json.c $(LIBMEASURE_SRCS)
