@@ -3,7 +3,8 @@
 #   make deps            install the Debian packages the build and tests need (root)
 #   make                 build libraries and programs into build/bin
 #   make demo            build the appliance image, boot it in QEMU, verify it from the host
-#   make test            unit tests (normal + ASan/UBSan build), then integration tests
+#   make test            unit tests (normal + ASan/UBSan build), the fuzz targets over their
+#                        seeds, then integration tests
 #   make fuzz            build the libFuzzer targets (clang) and run each for FUZZ_SECONDS
 #   make bench           benchmarks, reported as ratios against a named baseline
 #   make install         install programs under $(DESTDIR)$(PREFIX)
@@ -111,7 +112,7 @@ $(OBJ)/%.o: %.c | $(BUILD_INFO_H)
 
 include $(sort $(wildcard */module.mk */*/module.mk))
 
-.PHONY: all test unit-test unit-test-asan integration-test test-integration fuzz fuzz-build bench \
+.PHONY: all test unit-test unit-test-asan integration-test test-integration fuzz fuzz-build fuzz-seeds bench \
         install clean deps
 all: $(PROGRAMS)
 
@@ -140,6 +141,7 @@ integration-test test-integration: all
 test: all
 	$(MAKE) --no-print-directory unit-test
 	$(MAKE) --no-print-directory unit-test-asan
+	$(MAKE) --no-print-directory fuzz-seeds
 	$(MAKE) --no-print-directory integration-test
 
 # ---- fuzzing (clang + libFuzzer) ----------------------------------------------------
@@ -159,15 +161,26 @@ endef
 $(foreach f,$(FUZZERS),$(eval $(call fuzz_rule,$(f))))
 
 fuzz-build: $(FUZZERS:%=$(FUZZ_BIN)/fuzz_%)
+# $(call fuzz_seeds,NAME): NAME's corpus, seed and artifact folders, its seed files copied in.
+fuzz_seeds = mkdir -p $(FUZZ_BIN)/corpus/$(1) $(FUZZ_BIN)/seeds/$(1) $(FUZZ_BIN)/artifacts/$(1); \
+	  $(if $(fuzz_$(1)_SEEDS),cp -f $(fuzz_$(1)_SEEDS) $(FUZZ_BIN)/seeds/$(1)/;)
 # Each target runs FUZZ_SECONDS over its corpus (build/fuzz/corpus/NAME, grown by the run)
 # seeded with copies of its seed files; crashes land in build/fuzz/artifacts/NAME/.
 fuzz: fuzz-build
 	@set -e; $(foreach f,$(FUZZERS),\
-	  mkdir -p $(FUZZ_BIN)/corpus/$(f) $(FUZZ_BIN)/seeds/$(f) $(FUZZ_BIN)/artifacts/$(f); \
-	  $(if $(fuzz_$(f)_SEEDS),cp -f $(fuzz_$(f)_SEEDS) $(FUZZ_BIN)/seeds/$(f)/;) \
+	  $(call fuzz_seeds,$(f)) \
 	  echo "== fuzz_$(f) for $(FUZZ_SECONDS)s"; \
 	  $(FUZZ_BIN)/fuzz_$(f) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	    -artifact_prefix=$(FUZZ_BIN)/artifacts/$(f)/ $(FUZZ_BIN)/corpus/$(f) $(FUZZ_BIN)/seeds/$(f);)
+# make test's part: every target builds and runs each of its seeds once (no mutation: the
+# same inputs every run, so a red result is a real regression, never a lucky find).
+fuzz-seeds: fuzz-build
+	@set -e; $(foreach f,$(FUZZERS),\
+	  $(call fuzz_seeds,$(f)) \
+	  $(FUZZ_BIN)/fuzz_$(f) -runs=0 -artifact_prefix=$(FUZZ_BIN)/artifacts/$(f)/ \
+	    $(FUZZ_BIN)/seeds/$(f) >$(FUZZ_BIN)/artifacts/$(f)/seeds.log 2>&1 || \
+	    { tail -30 $(FUZZ_BIN)/artifacts/$(f)/seeds.log; echo "fuzz-seeds: fuzz_$(f) FAILED on its seeds"; exit 1; };) \
+	echo "fuzz-seeds: $(words $(FUZZERS)) targets built, every seed passed"
 
 # ---- the main job ------------------------------------------------------------------------
 # Build the production image (when missing), boot it under QEMU with cocoon-launch (TCG,
