@@ -35,9 +35,6 @@ struct cli_cfg_opts {
  * exit code (the error printed). */
 int cli_load_config(struct cl_config *c, const char *path, const struct cli_cfg_opts *o);
 
-/* A decimal in 0..max (no sign). Returns 0 or -EINVAL. */
-int cli_parse_uint(const char *s, unsigned max, unsigned *out);
-
 /* Read command cmd's options (cm_opts_parse over opts). Returns 0 to go on (optind is the
  * first operand), or 1 with *rc the exit code: 0 after printing help, CL_EXIT_USAGE after
  * naming the refused option or value. */

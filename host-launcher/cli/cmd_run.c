@@ -72,7 +72,7 @@ static int parse_max_restarts(const char *s, void *max)
 	unsigned u;
 	if (!strcmp(s, "-1"))
 		*(int *)max = -1;
-	else if (cli_parse_uint(s, 1000000, &u) == 0)
+	else if (cm_opt_uint(s, 0, 1000000, &u) == 0)
 		*(int *)max = (int)u;
 	else
 		return -EINVAL;

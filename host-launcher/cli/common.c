@@ -28,7 +28,7 @@ int cli_opt_set(const char *kv, void *cfg_opts)
 int cli_opt_instance(const char *s, void *instance)
 {
 	unsigned u;
-	if (cli_parse_uint(s, CL_MAX_INSTANCE, &u) < 0)
+	if (cm_opt_uint(s, 0, CL_MAX_INSTANCE, &u) < 0)
 		return -EINVAL;
 	*(int *)instance = (int)u;
 	return 0;
@@ -72,16 +72,6 @@ int cli_load_config(struct cl_config *c, const char *path, const struct cli_cfg_
 	return 0;
 }
 
-int cli_parse_uint(const char *s, unsigned max, unsigned *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long v = strtoul(s, &end, 10);
-	if (errno || *end || end == s || v > max || s[0] == '-')
-		return -EINVAL;
-	*out = (unsigned)v;
-	return 0;
-}
 int cli_parse_opts(const char *cmd, int argc, char **argv, const struct cm_opt *opts, const char *help, int *rc)
 {
 	char msg[256];

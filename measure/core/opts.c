@@ -34,7 +34,6 @@ static int getopt_step(int argc, char **argv, const char *shortopts, const struc
 	return '?';
 }
 
-/* A decimal of digits only (no sign, no space) in [lo, hi]. */
 static int parse_decimal(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 {
 	if (*s < '0' || *s > '9')
@@ -45,6 +44,15 @@ static int parse_decimal(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 	if (errno || *end || v < lo || v > hi)
 		return -EINVAL;
 	*out = v;
+	return 0;
+}
+
+int cm_opt_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
+{
+	uint64_t v;
+	if (parse_decimal(s, lo, hi, &v))
+		return -EINVAL;
+	*out = (unsigned)v;
 	return 0;
 }
 
@@ -60,10 +68,8 @@ static int take(const struct cm_opt *o, const char *value, char *msg, size_t cap
 		*(const char **)o->dest = value;
 		return 0;
 	case CM_OPT_KIND_UINT:
-		if (parse_decimal(value, o->min, o->max, &v) == 0) {
-			*(unsigned *)o->dest = (unsigned)v;
+		if (cm_opt_uint(value, o->min, o->max, o->dest) == 0)
 			return 0;
-		}
 		snprintf(msg, cap, "option '--%s' wants %u-%u%s%s, got '%s'", o->name, o->min, o->max,
 			 o->wants ? " " : "", o->wants ? o->wants : "", value);
 		return -1;
@@ -72,8 +78,11 @@ static int take(const struct cm_opt *o, const char *value, char *msg, size_t cap
 			*(int64_t *)o->dest = (int64_t)v;
 			return 0;
 		}
-		snprintf(msg, cap, "option '--%s' wants unix seconds%s, got '%s'", o->name,
-			 o->min ? " (1 or later)" : "", value);
+		if (o->min)
+			snprintf(msg, cap, "option '--%s' wants unix seconds, %u or later, got '%s'", o->name, o->min,
+				 value);
+		else
+			snprintf(msg, cap, "option '--%s' wants unix seconds, got '%s'", o->name, value);
 		return -1;
 	case CM_OPT_KIND_PARSE:
 		if (o->parse(value, o->dest) == 0)

@@ -60,6 +60,10 @@ enum {
 	CM_OPTS_BAD = -1, /* msg says which option or value was refused */
 };
 
+/* A decimal of digits only (no sign, no space) in [lo, hi], as CM_OPT_UINT takes it; for
+ * parse functions whose values are numbers among other words. Returns 0 or -EINVAL. */
+int cm_opt_uint(const char *s, unsigned lo, unsigned hi, unsigned *out);
+
 /* Read argv's options (from argv[1]; getopt_long's order, operands moved to the end) into
  * opts' destinations, in the order given. A refusal is written to msg (cap bytes), naming the
  * option as typed: "unknown option '--x'", "option '--x' needs a value", "option '--x' takes

@@ -51,6 +51,7 @@ done
 for a in "--bogus|unknown option '--bogus'" "--timeout|option '--timeout' needs a value" \
 	"--timeout 3601|option '--timeout' wants 0-3600 seconds, got '3601'" \
 	"--instance 100|option '--instance' wants 0-99, got '100'" \
+	"--instance +5|option '--instance' wants 0-99, got '+5'" \
 	"--accel=xen|option '--accel' wants kvm, tcg or auto, got 'xen'"; do
 	read -ra words <<<"${a%%|*}"
 	st=0; out=$("$L" stop "$T/node.conf" "${words[@]}" 2>&1) || st=$?

@@ -145,7 +145,7 @@ static void test_opts_time_minimum_and_short_buffer(void **state)
 	char *argv[] = { (char *)"cmd", (char *)"--time", (char *)"0", NULL };
 	char msg[64];
 	assert_int_equal(cm_opts_parse(3, argv, opts, msg, sizeof msg), CM_OPTS_BAD);
-	assert_string_equal(msg, "option '--time' wants unix seconds (1 or later), got '0'");
+	assert_string_equal(msg, "option '--time' wants unix seconds, 1 or later, got '0'");
 	assert_int_equal(t, 5);
 	char tiny[8];
 	assert_int_equal(cm_opts_parse(3, argv, opts, tiny, sizeof tiny), CM_OPTS_BAD);
