@@ -104,19 +104,6 @@ static void add_evidence(json_object *o, X509 *x, int64_t t)
 	}
 }
 
-/* A path option into one of struct cr_policy_conf's PATH_MAX buffers, refused rather than cut. */
-#define PATH_WANTS "a path shorter than PATH_MAX"
-static int parse_path(const char *s, void *buf)
-{
-	return (size_t)snprintf(buf, PATH_MAX, "%s", s) >= PATH_MAX ? -1 : 0;
-}
-
-_Static_assert(sizeof(((struct cr_policy_conf *)0)->collateral) == PATH_MAX &&
-		       sizeof(((struct cr_policy_conf *)0)->measure_policy) == PATH_MAX &&
-		       sizeof(((struct cr_policy_conf *)0)->root) == PATH_MAX &&
-		       sizeof(((struct cr_policy_conf *)0)->gpu) == PATH_MAX,
-	       "parse_path fills PATH_MAX buffers");
-
 int cmd_cert(int argc, char **argv)
 {
 	int json = 0, any = 0, rc;
@@ -125,13 +112,13 @@ int cmd_cert(int argc, char **argv)
 	int64_t t = (int64_t)time(NULL);
 	const struct cm_opt opts[] = {
 		CM_OPT_FLAG("json", 'j', &json),
-		CM_OPT_PARSE("collateral", 'c', pc.collateral, parse_path, PATH_WANTS),
+		CM_OPT_BUF("collateral", 'c', pc.collateral),
 		CM_OPT_TIME("time", 't', &t, 0),
-		CM_OPT_PARSE("policy", 'p', pc.measure_policy, parse_path, PATH_WANTS),
-		CM_OPT_PARSE("root", 'r', pc.root, parse_path, PATH_WANTS),
+		CM_OPT_BUF("policy", 'p', pc.measure_policy),
+		CM_OPT_BUF("root", 'r', pc.root),
 		CM_OPT_FLAG("any", 'a', &any),
 		CM_OPT_HELP('h'),
-		CM_OPT_PARSE("gpu", 'g', pc.gpu, parse_path, PATH_WANTS),
+		CM_OPT_BUF("gpu", 'g', pc.gpu),
 		CM_OPT_END,
 	};
 	if (cli_parse_opts("cert", argc, argv, opts, help, &rc))

@@ -26,7 +26,7 @@ fuzz_spec_ignore_SEEDS := tests/fuzz/seeds/spec_gitignore.txt
 # Command-line options of cocoon-measure and cocoon-launch (measure/core/opts.h).
 FUZZERS += opts
 fuzz_opts_SRCS = tests/fuzz/fuzz_opts.c $(LIBMEASURE_SRCS)
-fuzz_opts_SEEDS := tests/fuzz/seeds/opts_argv.bin
+fuzz_opts_SEEDS := tests/fuzz/seeds/opts_argv.bin tests/fuzz/seeds/opts_head.bin tests/fuzz/seeds/opts_list.bin
 # The strict JSON reader under every JSON input of the tree (measure/core/json.h).
 FUZZERS += json
 fuzz_json_SRCS = tests/fuzz/fuzz_json.c $(LIBMEASURE_SRCS)

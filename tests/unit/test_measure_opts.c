@@ -1,4 +1,5 @@
-/* cm_opts_parse: the option table of cocoon-measure and cocoon-launch. */
+/* cm_opts_parse: the option tables of cocoon-measure, cocoon-launch, cocoon-ratls,
+ * cocoon-keyserver, cocoon-sim and cocoon-mkinitrd. */
 #include "tests/unit/testutil.h"
 #include <errno.h>
 #include <stdint.h>
@@ -155,10 +156,88 @@ static void test_opts_time_minimum_and_short_buffer(void **state)
 	assert_int_equal(t, 1);
 }
 
+/* BUF copies a value that fits its array and refuses, never cuts, one that does not; LIST
+ * keeps repeated values in order up to its size; U64 takes the whole 64-bit range. */
+static void test_opts_buf_list_u64(void **state)
+{
+	(void)state;
+	char dir[8] = "keep";
+	const char *elfs_v[2];
+	struct cm_opt_list elfs = CM_OPT_LIST_OF(elfs_v);
+	uint64_t seq = 0;
+	const struct cm_opt opts[] = {
+		CM_OPT_BUF("dir", 'd', dir),
+		CM_OPT_LIST("elf", 'e', &elfs),
+		CM_OPT_U64("seq", 0, &seq, 1, UINT64_MAX, NULL),
+		CM_OPT_END,
+	};
+	char msg[128];
+	char *ok[] = { (char *)"cmd", (char *)"-d1234567", (char *)"--elf=a", (char *)"--seq",
+		       (char *)"18446744073709551615", (char *)"-e", (char *)"b", NULL };
+	assert_int_equal(cm_opts_parse(7, ok, opts, msg, sizeof msg), CM_OPTS_DONE);
+	assert_string_equal(dir, "1234567"); /* 7 bytes and the NUL: the array's 8 */
+	assert_int_equal(elfs.n, 2);
+	assert_string_equal(elfs.v[0], "a");
+	assert_string_equal(elfs.v[1], "b");
+	assert_true(seq == UINT64_MAX);
+
+	static const struct {
+		const char *args[2];
+		const char *msg;
+	} cases[] = {
+		{ { "--dir", "12345678" }, "option '--dir' wants at most 7 bytes, got 8" },
+		{ { "--elf", "c" }, "option '--elf' may be given at most 2 times" },
+		{ { "--seq", "0" }, "option '--seq' wants 1-18446744073709551615, got '0'" },
+		{ { "--seq", "-1" }, "option '--seq' wants 1-18446744073709551615, got '-1'" },
+		{ { "--seq", "18446744073709551616" },
+		  "option '--seq' wants 1-18446744073709551615, got '18446744073709551616'" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memcpy(dir, "keep", 5);
+		seq = 7;
+		char *argv[] = { (char *)"cmd", (char *)cases[i].args[0], (char *)cases[i].args[1], NULL };
+		int rc = cm_opts_parse(3, argv, opts, msg, sizeof msg);
+		if (rc != CM_OPTS_BAD || strcmp(msg, cases[i].msg))
+			fail_msg("case %zu (%s): returned %d '%s'", i, cases[i].args[0], rc, msg);
+		assert_string_equal(dir, "keep"); /* a refused value is not stored, not even in part */
+		assert_true(seq == 7);
+		assert_int_equal(elfs.n, 2);
+	}
+}
+
+/* cm_opts_parse_head stops at the first operand (the subcommand) and leaves the rest, its
+ * options too, in place; cm_opts_parse would have read them or refused them. */
+static void test_opts_head_stops_at_operand(void **state)
+{
+	(void)state;
+	int json = 0;
+	const char *dir = NULL;
+	const struct cm_opt opts[] = { CM_OPT_FLAG("json", 'j', &json), CM_OPT_STR("dir", 'd', &dir), CM_OPT_END };
+	char msg[128];
+	char *argv[] = { (char *)"sim", (char *)"--dir", (char *)"D", (char *)"-j", (char *)"quote",
+			 (char *)"--out", (char *)"q", (char *)"-j", NULL };
+	assert_int_equal(cm_opts_parse_head(8, argv, opts, msg, sizeof msg), CM_OPTS_DONE);
+	assert_int_equal(optind, 4);
+	assert_string_equal(argv[optind], "quote");
+	assert_string_equal(argv[5], "--out");
+	assert_string_equal(dir, "D");
+	assert_int_equal(json, 1);
+	assert_int_equal(cm_opts_parse(8, argv, opts, msg, sizeof msg), CM_OPTS_BAD);
+	assert_string_equal(msg, "unknown option '--out'");
+	char *bad[] = { (char *)"sim", (char *)"--out", (char *)"q", (char *)"quote", NULL };
+	assert_int_equal(cm_opts_parse_head(4, bad, opts, msg, sizeof msg), CM_OPTS_BAD);
+	assert_string_equal(msg, "unknown option '--out'");
+	char *missing[] = { (char *)"sim", (char *)"-d", NULL };
+	assert_int_equal(cm_opts_parse_head(2, missing, opts, msg, sizeof msg), CM_OPTS_BAD);
+	assert_string_equal(msg, "option '-d' needs a value");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_opts_store_values),
+		cmocka_unit_test(test_opts_buf_list_u64),
+		cmocka_unit_test(test_opts_head_stops_at_operand),
 		cmocka_unit_test(test_opts_help),
 		cmocka_unit_test(test_opts_refusals_name_option_and_value),
 		cmocka_unit_test(test_opts_time_minimum_and_short_buffer),
