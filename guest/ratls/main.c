@@ -5,12 +5,13 @@
  *                    [-S LISTEN[@POLICY]] [--attest tdx|sim|fake_tdx | --cert-dir DIR] [options]
  */
 #include <errno.h>
-#include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -23,6 +24,7 @@
 #include "guest/ratls/log.h"
 #include "guest/ratls/proxy.h"
 #include "measure/core/json.h"
+#include "measure/core/opts.h"
 #include "measure/ratls/cert.h"
 #include "measure/ratls/gpuext.h"
 #include "measure/ratls/peer.h"
@@ -38,7 +40,8 @@ static int usage(FILE *f, int rc)
 		"                        [--pow-difficulty N] [--pow-max N] [--max-conns N] [--max-pow-conns N]\n"
 		"                        [--max-pow-conns-per-source N] [--handshake-timeout S]\n"
 		"                        [--idle-timeout S] [--shutdown-grace S] [--buffer BYTES] [--cert-refresh S]\n"
-		"                        [--log-connections] [--serialize-info | --no-serialize-info] [--gpu-evidence]\n\n"
+		"                        [--log-connections] [--serialize-info | --no-serialize-info] [--gpu-evidence]\n"
+		"       (-R, -F, -S are also --reverse, --forward, --socks5; flags apply over --config's file)\n\n"
 		"RA-TLS (Cocoon-compatible: PoW preamble, TLS 1.3, attested Ed25519 certificates) in front of\n"
 		"the inference engine. Policies: built-in 'any' (no quote needed), 'tdx' (DCAP-verified quote,\n"
 		"Intel root) and 'fake_tdx' (Cocoon's test attestation: only with --attest fake_tdx); reverse\n"
@@ -53,40 +56,51 @@ static int die(const char *what, const char *why)
 	return 1;
 }
 
+/* Read a subcommand's options (measure/core/opts.h); it takes no operands. 0, or 1 with *rc
+ * set: help printed (0) or a usage error (2). */
+static int parse_opts(const char *cmd, int argc, char **argv, const struct cm_opt *opts, int *rc)
+{
+	char msg[256];
+	switch (cm_opts_parse(argc, argv, opts, msg, sizeof(msg))) {
+	case CM_OPTS_HELP:
+		*rc = usage(stdout, 0);
+		return 1;
+	case CM_OPTS_DONE:
+		if (optind == argc)
+			return 0;
+		snprintf(msg, sizeof(msg), "unexpected argument '%s'", argv[optind]);
+		break;
+	default:
+		break;
+	}
+	fprintf(stderr, "error: %s (see: cocoon-ratls %s --help)\n", msg, cmd);
+	*rc = 2;
+	return 1;
+}
+
 /* ---- gen-cert ------------------------------------------------------------------------- */
 
 static int cmd_gen_cert(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"attest", required_argument, NULL, 'a'}, {"out", required_argument, NULL, 'o'},
-		{"event-log", required_argument, NULL, 'l'}, {"current-time", required_argument, NULL, 't'},
-		{"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'},
-		{"gpu-evidence", no_argument, NULL, 'g'}, {0},
-	};
 	const char *attest = NULL, *out = NULL, *evlog = NULL;
-	time_t nb = time(NULL) - CR_CERT_BACKDATE;
-	int json = 0, gpu = 0, o;
-	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (o) {
-		case 'a': attest = optarg; break;
-		case 'g': gpu = 1; break;
-		case 'o': out = optarg; break;
-		case 'l': evlog = optarg; break;
-		case 't': {
-			char *end;
-			long long t = strtoll(optarg, &end, 10);
-			if (*end || t <= 0)
-				return die("bad --current-time", optarg), 2;
-			nb = (time_t)t;
-			break;
-		}
-		case 'j': json = 1; break;
-		case 'h': return usage(stdout, 0);
-		default: return usage(stderr, 2);
-		}
-	}
-	if (!attest || !out || optind != argc)
-		return usage(stderr, 2);
+	int64_t now = 0;
+	int json = 0, gpu = 0, rc;
+	const struct cm_opt opts[] = {
+		CM_OPT_STR("attest", 0, &attest),
+		CM_OPT_STR("out", 0, &out),
+		CM_OPT_STR("event-log", 0, &evlog),
+		CM_OPT_TIME("current-time", 0, &now, 1),
+		CM_OPT_FLAG("json", 0, &json),
+		CM_OPT_FLAG("gpu-evidence", 0, &gpu),
+		CM_OPT_HELP(0),
+		CM_OPT_END,
+	};
+	if (parse_opts("gen-cert", argc, argv, opts, &rc))
+		return rc;
+	if (!attest || !out)
+		return die("gen-cert needs --attest and --out", "see: cocoon-ratls --help"), 2;
+	/* --current-time is the certificate's notBefore as given; by default, now backdated */
+	time_t nb = now ? (time_t)now : time(NULL) - CR_CERT_BACKDATE;
 	char abuf[32];
 	struct cm_err e = {0};
 	if (cr_attest_resolve(attest, "/proc/cmdline", abuf, sizeof(abuf), &e))
@@ -96,7 +110,6 @@ static int cmd_gen_cert(int argc, char **argv)
 	EVP_PKEY *key = NULL;
 	X509 *cert = NULL;
 	uint8_t ih[CM_IMAGE_HASH_LEN];
-	int rc;
 	if (!strcmp(attest, CR_ATTEST_FAKE_TDX)) {
 		rc = cr_identity_generate_fake(nb, &key, &cert, ih, &e);
 	} else {
@@ -203,75 +216,137 @@ static void tick(struct cr_proxy *px, void *arg)
 		cr_log("error", "collateral_reload_failed", "error=\"%s\"", e.msg);
 }
 
-static int parse_int(const char *s, int lo, int hi, int *out)
+/* run's options: read first, applied over --config's file (the flags win), listeners and
+ * policies after the file's, in the order given. */
+#define UNSET UINT_MAX /* an unsigned option not given (outside every range below) */
+struct run_opts {
+	const char *config, *attest, *cert_dir, *event_log;
+	struct {
+		enum cr_mode mode;
+		const char *spec;
+	} listeners[CR_MAX_CONF_LISTENERS];
+	size_t nlisteners;
+	const char *policy_v[CR_MAX_CONF_POLICIES];
+	struct cm_opt_list policies;
+	unsigned pow_difficulty, pow_max, max_conns, max_pow_conns, max_pow_conns_per_source;
+	unsigned handshake_timeout, idle_timeout, shutdown_grace, buffer, cert_refresh;
+	int log_connections, serialize_info, no_serialize_info, gpu_evidence;
+};
+
+static int add_listener(struct run_opts *r, enum cr_mode mode, const char *spec)
 {
-	char *end;
-	long v = strtol(s, &end, 10);
-	if (!*s || *end || v < lo || v > hi)
-		return -1;
-	*out = (int)v;
+	if (r->nlisteners == CR_MAX_CONF_LISTENERS)
+		return -E2BIG;
+	r->listeners[r->nlisteners].mode = mode;
+	r->listeners[r->nlisteners++].spec = spec;
+	return 0;
+}
+static int add_reverse(const char *v, void *r) { return add_listener(r, CR_MODE_REVERSE, v); }
+static int add_forward(const char *v, void *r) { return add_listener(r, CR_MODE_FORWARD, v); }
+static int add_socks5(const char *v, void *r) { return add_listener(r, CR_MODE_SOCKS5, v); }
+
+/* A path or name option into one of conf's arrays: refused, never cut. */
+static int set_str(char *dst, size_t cap, const char *opt, const char *v, struct cm_err *e)
+{
+	if ((size_t)snprintf(dst, cap, "%s", v) >= cap)
+		return cm_fail(e, -ENAMETOOLONG, "option '--%s' wants at most %zu bytes, got %zu", opt, cap - 1,
+			       strlen(v));
+	return 0;
+}
+
+/* The options of r over conf (already holding the defaults and the --config file). */
+static int apply_run_opts(const struct run_opts *r, struct cr_config *c, struct cm_err *e)
+{
+	struct cr_proxy_conf *x = &c->proxy;
+	const struct {
+		unsigned v;
+		int *dst;
+	} ints[] = {
+		{ r->pow_difficulty, &x->pow_difficulty },
+		{ r->pow_max, &x->pow_max },
+		{ r->max_conns, &x->max_conns },
+		{ r->max_pow_conns, &x->max_pow_conns },
+		{ r->max_pow_conns_per_source, &x->max_pow_conns_per_source },
+		{ r->handshake_timeout, &x->handshake_timeout },
+		{ r->idle_timeout, &x->idle_timeout },
+		{ r->shutdown_grace, &x->shutdown_grace },
+		{ r->cert_refresh, &c->cert_refresh },
+	};
+	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
+		if (ints[i].v != UNSET)
+			*ints[i].dst = (int)ints[i].v; /* every range below is within INT_MAX */
+	if (r->buffer != UNSET)
+		x->buf_size = r->buffer;
+	if (r->log_connections)
+		x->log_connections = true;
+	if (r->serialize_info)
+		x->serialize_info = CR_INFO_ON;
+	if (r->no_serialize_info)
+		x->serialize_info = CR_INFO_OFF;
+	if (r->gpu_evidence)
+		c->gpu_evidence = true;
+	if ((r->attest && set_str(c->attest, sizeof(c->attest), "attest", r->attest, e)) ||
+	    (r->cert_dir && set_str(c->cert_dir, sizeof(c->cert_dir), "cert-dir", r->cert_dir, e)) ||
+	    (r->event_log && set_str(c->event_log, sizeof(c->event_log), "event-log", r->event_log, e)))
+		return -ENAMETOOLONG;
+	for (size_t i = 0; i < r->policies.n; i++)
+		if (cr_config_add_policy_spec(c, r->policies.v[i], e))
+			return -EINVAL;
+	for (size_t i = 0; i < r->nlisteners; i++)
+		if (cr_config_add_listener_spec(c, r->listeners[i].mode, r->listeners[i].spec, e))
+			return -EINVAL;
 	return 0;
 }
 
 static int cmd_run(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'}, {"attest", required_argument, NULL, 'a'},
-		{"cert-dir", required_argument, NULL, 'd'}, {"event-log", required_argument, NULL, 'l'},
-		{"policy", required_argument, NULL, 'p'}, {"pow-difficulty", required_argument, NULL, 1},
-		{"pow-max", required_argument, NULL, 2}, {"max-conns", required_argument, NULL, 3},
-		{"handshake-timeout", required_argument, NULL, 4}, {"idle-timeout", required_argument, NULL, 5},
-		{"shutdown-grace", required_argument, NULL, 6}, {"buffer", required_argument, NULL, 7},
-		{"cert-refresh", required_argument, NULL, 8}, {"log-connections", no_argument, NULL, 9},
-		{"gpu-evidence", no_argument, NULL, 14},
-		{"serialize-info", no_argument, NULL, 10}, {"max-pow-conns", required_argument, NULL, 11},
-		{"max-pow-conns-per-source", required_argument, NULL, 12}, {"no-serialize-info", no_argument, NULL, 13},
-		{"help", no_argument, NULL, 'h'}, {0},
+	static struct run_opts r;
+	r = (struct run_opts){
+		.policies = CM_OPT_LIST_OF(r.policy_v),
+		.pow_difficulty = UNSET, .pow_max = UNSET, .max_conns = UNSET, .max_pow_conns = UNSET,
+		.max_pow_conns_per_source = UNSET, .handshake_timeout = UNSET, .idle_timeout = UNSET,
+		.shutdown_grace = UNSET, .buffer = UNSET, .cert_refresh = UNSET,
 	};
+	_Static_assert(CR_MAX_CONF_LISTENERS == 64, "the text below");
+	const char *const listeners = "a listener spec, at most 64 of them";
+	const struct cm_opt opts[] = {
+		CM_OPT_STR("config", 0, &r.config),
+		CM_OPT_PARSE("reverse", 'R', &r, add_reverse, listeners),
+		CM_OPT_PARSE("forward", 'F', &r, add_forward, listeners),
+		CM_OPT_PARSE("socks5", 'S', &r, add_socks5, listeners),
+		CM_OPT_STR("attest", 0, &r.attest),
+		CM_OPT_STR("cert-dir", 0, &r.cert_dir),
+		CM_OPT_STR("event-log", 0, &r.event_log),
+		CM_OPT_LIST("policy", 0, &r.policies),
+		CM_OPT_UINT("pow-difficulty", 0, &r.pow_difficulty, 0, 28, "bits"),
+		CM_OPT_UINT("pow-max", 0, &r.pow_max, 0, 28, "bits"),
+		CM_OPT_UINT("max-conns", 0, &r.max_conns, 1, 1000000, NULL),
+		CM_OPT_UINT("max-pow-conns", 0, &r.max_pow_conns, 1, 1000000, NULL),
+		CM_OPT_UINT("max-pow-conns-per-source", 0, &r.max_pow_conns_per_source, 1, 1000000, NULL),
+		CM_OPT_UINT("handshake-timeout", 0, &r.handshake_timeout, 1, 3600, "seconds"),
+		CM_OPT_UINT("idle-timeout", 0, &r.idle_timeout, 0, 86400, "seconds"),
+		CM_OPT_UINT("shutdown-grace", 0, &r.shutdown_grace, 0, 3600, "seconds"),
+		CM_OPT_UINT("buffer", 0, &r.buffer, 4096, 1 << 24, "bytes"),
+		CM_OPT_UINT("cert-refresh", 0, &r.cert_refresh, 1, 43200, "seconds"),
+		CM_OPT_FLAG("log-connections", 0, &r.log_connections),
+		CM_OPT_FLAG("serialize-info", 0, &r.serialize_info),
+		CM_OPT_FLAG("no-serialize-info", 0, &r.no_serialize_info),
+		CM_OPT_FLAG("gpu-evidence", 0, &r.gpu_evidence),
+		CM_OPT_HELP(0),
+		CM_OPT_END,
+	};
+	int prc;
+	if (parse_opts("run", argc, argv, opts, &prc))
+		return prc;
+	if (r.serialize_info && r.no_serialize_info)
+		return die("bad options", "--serialize-info and --no-serialize-info exclude each other"), 2;
 	static struct cr_config conf;
 	cr_config_defaults(&conf);
 	struct cm_err e = {0};
-	/* --config first, so flags override it */
-	for (int i = 1; i + 1 < argc; i++)
-		if (!strcmp(argv[i], "--config") && cr_config_load(&conf, argv[i + 1], &e))
-			return die("invalid configuration", e.msg);
-	int o, bad = 0, v;
-	while ((o = getopt_long(argc, argv, "R:F:S:", opts, NULL)) != -1) {
-		int rc = 0;
-		struct cr_proxy_conf *x = &conf.proxy;
-		switch (o) {
-		case 'c': break;
-		case 'R': rc = cr_config_add_listener_spec(&conf, CR_MODE_REVERSE, optarg, &e); break;
-		case 'F': rc = cr_config_add_listener_spec(&conf, CR_MODE_FORWARD, optarg, &e); break;
-		case 'S': rc = cr_config_add_listener_spec(&conf, CR_MODE_SOCKS5, optarg, &e); break;
-		case 'a': snprintf(conf.attest, sizeof(conf.attest), "%s", optarg); break;
-		case 'd': snprintf(conf.cert_dir, sizeof(conf.cert_dir), "%s", optarg); break;
-		case 'l': snprintf(conf.event_log, sizeof(conf.event_log), "%s", optarg); break;
-		case 'p': rc = cr_config_add_policy_spec(&conf, optarg, &e); break;
-		case 1: bad |= parse_int(optarg, 0, 28, &x->pow_difficulty); break;
-		case 2: bad |= parse_int(optarg, 0, 28, &x->pow_max); break;
-		case 3: bad |= parse_int(optarg, 1, 1000000, &x->max_conns); break;
-		case 4: bad |= parse_int(optarg, 1, 3600, &x->handshake_timeout); break;
-		case 5: bad |= parse_int(optarg, 0, 86400, &x->idle_timeout); break;
-		case 6: bad |= parse_int(optarg, 0, 3600, &x->shutdown_grace); break;
-		case 7: bad |= parse_int(optarg, 4096, 1 << 24, &v); x->buf_size = (size_t)v; break;
-		case 8: bad |= parse_int(optarg, 1, 43200, &conf.cert_refresh); break;
-		case 9: x->log_connections = true; break;
-		case 10: x->serialize_info = CR_INFO_ON; break;
-		case 13: x->serialize_info = CR_INFO_OFF; break;
-		case 11: bad |= parse_int(optarg, 1, 1000000, &x->max_pow_conns); break;
-		case 12: bad |= parse_int(optarg, 1, 1000000, &x->max_pow_conns_per_source); break;
-		case 14: conf.gpu_evidence = true; break;
-		case 'h': return usage(stdout, 0);
-		default: return usage(stderr, 2);
-		}
-		if (rc)
-			return die("invalid configuration", e.msg), 2;
-		if (bad)
-			return die("bad option value", argv[optind - 1]), 2;
-	}
-	if (optind != argc)
-		return usage(stderr, 2);
+	if (r.config && cr_config_load(&conf, r.config, &e))
+		return die("invalid configuration", e.msg);
+	if (apply_run_opts(&r, &conf, &e))
+		return die("invalid configuration", e.msg), 2;
 	if (conf.attest[0] &&
 	    cr_attest_resolve(conf.attest, "/proc/cmdline", conf.attest, sizeof(conf.attest), &e))
 		return die("no quote backend", e.msg), 2;

@@ -24,7 +24,7 @@ test_ratls_verify_DEPS = $(SIMCA_OBJS)
 test_ratls_tls_DEPS = $(LIBRATLS) $(SIMCA_OBJS)
 
 INTEGRATION_TESTS += tests/integration/ratls_mutual tests/integration/ratls_load tests/integration/ratls_dns \
-	tests/integration/ratls_flood tests/integration/ratls_cocoon
+	tests/integration/ratls_flood tests/integration/ratls_cocoon tests/integration/ratls_cli
 BENCHES += tests/bench/bench_ratls
 
 # nginx: the TLS 1.3 terminator baseline of the benchmark; valgrind: leak check in
