@@ -1,16 +1,17 @@
 /* cocoon-mkinitrd: build a deterministic initramfs (see docs/initrd.md). */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "initrd/compress.h"
 #include "initrd/elfdeps.h"
 #include "initrd/kmods.h"
 #include "initrd/listfile.h"
 #include "initrd/tree.h"
+#include "measure/core/opts.h"
 
 #define MAX_LIBDIRS 32
 #define MAX_MODULES 512
@@ -78,62 +79,55 @@ static int read_names(const char *path, char ***names, size_t *n, struct cm_err 
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"output", required_argument, NULL, 'o'},      {"compress", required_argument, NULL, 'c'},
-		{"epoch", required_argument, NULL, 'E'},       {"libdir", required_argument, NULL, 'L'},
-		{"kernel-modules", required_argument, NULL, 'k'}, {"modules", required_argument, NULL, 'm'},
-		{"module-list", required_argument, NULL, 'l'}, {"depmod", required_argument, NULL, 'D'},
-		{"ship-modules", required_argument, NULL, 'M'},
-		{"elf", required_argument, NULL, 'e'},         {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	const char *out = NULL, *method = "zstd", *kmoddir = NULL, *modfile = NULL, *shipfile = NULL;
 	const char *listdest = "etc/cocoon/modules", *depmod = "depmod";
-	const char *libdirs[MAX_LIBDIRS + 1] = {NULL};
-	size_t nlib = 0;
-	const char *elfs[MAX_LIBDIRS];
-	size_t nelf = 0;
+	const char *libdirs[MAX_LIBDIRS + 1] = {NULL}; /* NULL-terminated for mi_add_listfile */
+	const char *elf_v[MAX_LIBDIRS];
+	struct cm_opt_list libs = {libdirs, 0, MAX_LIBDIRS}, elfs = CM_OPT_LIST_OF(elf_v);
 	const char *epoch_s = getenv("SOURCE_DATE_EPOCH");
-	int c;
-	while ((c = getopt_long(argc, argv, "o:c:e:L:k:m:M:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o': out = optarg; break;
-		case 'c': method = optarg; break;
-		case 'e':
-			if (nelf == MAX_LIBDIRS || !strchr(optarg, '=')) {
-				fprintf(stderr, "cocoon-mkinitrd: --elf DEST=HOST (at most %d)\n", MAX_LIBDIRS);
-				return 2;
-			}
-			elfs[nelf++] = optarg;
-			break;
-		case 'E': epoch_s = optarg; break;
-		case 'L':
-			if (nlib == MAX_LIBDIRS) {
-				fprintf(stderr, "cocoon-mkinitrd: too many --libdir\n");
-				return 2;
-			}
-			libdirs[nlib++] = optarg;
-			break;
-		case 'k': kmoddir = optarg; break;
-		case 'm': modfile = optarg; break;
-		case 'M': shipfile = optarg; break;
-		case 'l': listdest = optarg; break;
-		case 'D': depmod = optarg; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+	const struct cm_opt opts[] = {
+		CM_OPT_STR("output", 'o', &out),
+		CM_OPT_STR("compress", 'c', &method),
+		CM_OPT_STR("epoch", 0, &epoch_s),
+		CM_OPT_LIST("libdir", 'L', &libs),
+		CM_OPT_STR("kernel-modules", 'k', &kmoddir),
+		CM_OPT_STR("modules", 'm', &modfile),
+		CM_OPT_STR("module-list", 0, &listdest),
+		CM_OPT_STR("depmod", 0, &depmod),
+		CM_OPT_STR("ship-modules", 'M', &shipfile),
+		CM_OPT_LIST("elf", 'e', &elfs),
+		CM_OPT_HELP('h'),
+		CM_OPT_END,
+	};
+	char msg[256];
+	switch (cm_opts_parse(argc, argv, opts, msg, sizeof(msg))) {
+	case CM_OPTS_HELP:
+		usage(stdout);
+		return 0;
+	case CM_OPTS_BAD:
+		fprintf(stderr, "cocoon-mkinitrd: %s\n", msg);
+		usage(stderr);
+		return 2;
+	default:
+		break;
+	}
+	for (size_t i = 0; i < elfs.n; i++) {
+		const char *eq = strchr(elfs.v[i], '=');
+		if (!eq || eq == elfs.v[i] || (size_t)(eq - elfs.v[i]) >= MI_MAX_PATH) {
+			fprintf(stderr, "cocoon-mkinitrd: --elf wants DEST=HOST with DEST shorter than %u bytes, got '%.64s'\n",
+				MI_MAX_PATH, elfs.v[i]);
+			return 2;
 		}
 	}
-	if (!out || (optind == argc && nelf == 0) || (!kmoddir != !modfile) || (shipfile && !kmoddir)) {
+	if (!out || (optind == argc && elfs.n == 0) || (!kmoddir != !modfile) || (shipfile && !kmoddir)) {
 		fprintf(stderr, "cocoon-mkinitrd: need -o OUT, a LISTFILE or --elf, and -k with -m together\n");
 		usage(stderr);
 		return 2;
 	}
 	uint64_t epoch = 0;
 	if (epoch_s && *epoch_s) {
-		char *end;
-		errno = 0;
-		unsigned long long v = strtoull(epoch_s, &end, 10);
-		if (errno || *end || v > UINT32_MAX) {
+		unsigned v;
+		if (cm_opt_uint(epoch_s, 0, UINT32_MAX, &v)) {
 			fprintf(stderr, "cocoon-mkinitrd: bad epoch '%s' (decimal seconds, < 2^32)\n", epoch_s);
 			return 2;
 		}
@@ -147,12 +141,13 @@ int main(int argc, char **argv)
 	size_t nnames = 0;
 	int rc = 0;
 	for (int i = optind; i < argc && rc == 0; i++)
-		rc = mi_add_listfile(&t, argv[i], nlib ? libdirs : NULL, &e);
-	for (size_t i = 0; i < nelf && rc == 0; i++) {
+		rc = mi_add_listfile(&t, argv[i], libs.n ? libdirs : NULL, &e);
+	for (size_t i = 0; i < elfs.n && rc == 0; i++) {
 		char dest[MI_MAX_PATH];
-		const char *eq = strchr(elfs[i], '=');
-		snprintf(dest, sizeof(dest), "%.*s", (int)(eq - elfs[i]), elfs[i]);
-		rc = mi_add_elf(&t, dest, eq + 1, nlib ? libdirs : NULL, &e);
+		const char *eq = strchr(elfs.v[i], '=');
+		memcpy(dest, elfs.v[i], (size_t)(eq - elfs.v[i])); /* shorter than MI_MAX_PATH: checked above */
+		dest[eq - elfs.v[i]] = 0;
+		rc = mi_add_elf(&t, dest, eq + 1, libs.n ? libdirs : NULL, &e);
 	}
 	if (rc == 0 && kmoddir) {
 		rc = read_names(modfile, &names, &nnames, &e);

@@ -9,16 +9,17 @@
  * --dir sets $COCOON_SIM_DIR (default /run/cocoon/sim). The state directory holds
  * root.pem, collateral.json and policy.json for `cocoon-measure quote --collateral`. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
 #include "guest/attest/simca.h"
 #include "measure/core/digest.h"
 #include "measure/core/json.h"
+#include "measure/core/opts.h"
 #include "measure/dcap/collateral.h"
 
 static void help(void)
@@ -51,6 +52,35 @@ static int usage(const char *msg)
 	return 2;
 }
 
+/* opts' options from argv (all of them, or head: those before the COMMAND): 0, or 1 with
+ * *rc set: help printed (0) or a usage error (2). */
+static int read_opts(int argc, char **argv, const struct cm_opt *opts, bool head, int *rc)
+{
+	char msg[256];
+	switch ((head ? cm_opts_parse_head : cm_opts_parse)(argc, argv, opts, msg, sizeof msg)) {
+	case CM_OPTS_DONE:
+		return 0;
+	case CM_OPTS_HELP:
+		help();
+		*rc = 0;
+		return 1;
+	default:
+		*rc = usage(msg);
+		return 1;
+	}
+}
+
+/* --report-data: up to 64 bytes of hex, zero-padded. */
+static int parse_report_data(const char *s, void *rd)
+{
+	uint8_t v[CA_REPORT_DATA_LEN] = {0};
+	size_t n;
+	if (cm_hex_decode(s, strlen(s), v, sizeof(v), &n))
+		return -EINVAL;
+	memcpy(rd, v, sizeof(v));
+	return 0;
+}
+
 static int parse_rtmr(const char *s, int *out)
 {
 	if (!s || strlen(s) != 1 || s[0] < '0' || s[0] > '3')
@@ -80,26 +110,17 @@ static int emit_reg(struct ca_backend *b, int n, int json, struct cm_err *e)
 
 static int cmd_quote(struct ca_backend *b, int argc, char **argv, struct cm_err *e)
 {
-	static const struct option opts[] = {
-		{"report-data", required_argument, NULL, 'r'},
-		{"out", required_argument, NULL, 'o'},
-		{0, 0, 0, 0},
-	};
 	uint8_t rd[CA_REPORT_DATA_LEN] = {0};
 	const char *out = NULL;
-	int c;
-	size_t n;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "r:o:", opts, NULL)) != -1) {
-		if (c == 'r') {
-			if (cm_hex_decode(optarg, strlen(optarg), rd, sizeof(rd), &n))
-				return usage("--report-data needs at most 64 bytes of hex");
-		} else if (c == 'o') {
-			out = optarg;
-		} else {
-			return usage("unknown quote option");
-		}
-	}
+	int rc;
+	const struct cm_opt opts[] = {
+		CM_OPT_PARSE("report-data", 'r', rd, parse_report_data, "at most 64 bytes of hex"),
+		CM_OPT_STR("out", 'o', &out),
+		CM_OPT_HELP('h'),
+		CM_OPT_END,
+	};
+	if (read_opts(argc, argv, opts, false, &rc))
+		return rc;
 	if (!out || optind != argc)
 		return usage("quote needs --out FILE and no other arguments");
 	uint8_t *q;
@@ -107,7 +128,7 @@ static int cmd_quote(struct ca_backend *b, int argc, char **argv, struct cm_err 
 	if (b->ops->quote(b, rd, &q, &len, e))
 		return fail(e->msg);
 	FILE *f = fopen(out, "wb");
-	int rc = 0;
+	rc = 0;
 	if (!f || fwrite(q, 1, len, f) != len)
 		rc = fail("cannot write the quote file");
 	if (f && fclose(f))
@@ -118,25 +139,18 @@ static int cmd_quote(struct ca_backend *b, int argc, char **argv, struct cm_err 
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"dir", required_argument, NULL, 'd'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{0, 0, 0, 0},
+	const char *dir = NULL;
+	int json = 0, rc;
+	const struct cm_opt opts[] = {
+		CM_OPT_STR("dir", 'd', &dir),
+		CM_OPT_FLAG("json", 'j', &json),
+		CM_OPT_HELP('h'),
+		CM_OPT_END,
 	};
-	int json = 0, c;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+d:jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			if (setenv("COCOON_SIM_DIR", optarg, 1))
-				return fail("cannot set COCOON_SIM_DIR");
-			break;
-		case 'j': json = 1; break;
-		case 'h': help(); return 0;
-		default: return usage("unknown option");
-		}
-	}
+	if (read_opts(argc, argv, opts, true, &rc))
+		return rc;
+	if (dir && setenv("COCOON_SIM_DIR", dir, 1))
+		return fail("cannot set COCOON_SIM_DIR");
 	if (optind >= argc)
 		return usage("missing COMMAND");
 	const char *cmd = argv[optind];
@@ -147,13 +161,14 @@ int main(int argc, char **argv)
 	struct ca_backend b = {.ops = &ca_sim_ops};
 	if (b.ops->open(&b, &e))
 		return fail(e.msg);
-	int rc = 0, n;
+	int n;
 	uint8_t d[48];
+	rc = 0;
 	if (strcmp(cmd, "init") == 0 && sub_argc == 1) {
-		const char *dir = getenv("COCOON_SIM_DIR");
+		const char *state = getenv("COCOON_SIM_DIR");
 		if (json) {
 			json_object *o = json_object_new_object();
-			cm_json_add_str(o, "dir", dir && *dir ? dir : "/run/cocoon/sim");
+			cm_json_add_str(o, "dir", state && *state ? state : "/run/cocoon/sim");
 			cm_json_print(o, stdout);
 			json_object_put(o);
 		}

@@ -39,12 +39,13 @@
 #include "guest/keyserver/volume.h"
 #include "measure/core/digest.h"
 #include "measure/core/json.h"
+#include "measure/core/opts.h"
 #include "measure/ratls/gpuext.h"
 #include "measure/ratls/peer.h"
 
-static int usage(void)
+static int usage_to(FILE *f, int rc)
 {
-	fprintf(stderr,
+	fprintf(f,
 		"usage: cocoon-keyserver serve --config FILE [--info-file FILE]\n"
 		"       cocoon-keyserver add-key ADMIN --model M --key-file F [--image-hash HEX]... [--rtmr3 HEX]...\n"
 		"       cocoon-keyserver list ADMIN\n"
@@ -56,7 +57,12 @@ static int usage(void)
 		"       cocoon-keyserver identity --server tcp:HOST:PORT --server-collateral FILE [--server-root PEM]\n"
 		"                                 [--server-key HEX] [--server-image-hash HEX]...\n"
 		"       cocoon-keyserver encrypt-volume --key-file F IMG\n");
-	return 2;
+	return rc;
+}
+
+static int usage(void)
+{
+	return usage_to(stderr, 2);
 }
 
 static int fail(const struct cm_err *e)
@@ -66,50 +72,91 @@ static int fail(const struct cm_err *e)
 }
 
 struct args {
-	const char *config, *info, *server, *server_key, *admin_key, *model, *key_file, *attest, *event_log, *out;
-	const char *server_root, *server_collateral;
-	const char *image_hashes[CKS_MAX_ALLOW], *rtmr3[CKS_MAX_ALLOW], *server_images[CKS_MAX_ALLOW];
-	size_t n_ih, n_r3, n_sih;
-	unsigned long long seq;
+	const char *config, *info, *server_key, *admin_key, *model, *key_file, *attest, *event_log, *out;
+	char server[sizeof(((struct cks_target *)0)->server)];
+	char server_root[sizeof(((struct cks_target *)0)->root)];
+	char server_collateral[sizeof(((struct cks_target *)0)->collateral)];
+	const char *image_hash_v[CKS_MAX_ALLOW], *rtmr3_v[CKS_MAX_ALLOW], *server_image_v[CKS_MAX_ALLOW];
+	struct cm_opt_list image_hashes, rtmr3, server_images;
+	uint64_t seq; /* 0: now in microseconds */
 	const char *pos;
 };
 
-static int parse_args(int argc, char **argv, struct args *a)
+/* The options that name the key server and what it must prove (SERVER-ID in the usage). */
+#define TARGET_OPTS(a)                                                                              \
+	CM_OPT_BUF("server", 0, (a)->server), CM_OPT_STR("server-key", 0, &(a)->server_key),          \
+		CM_OPT_LIST("server-image-hash", 0, &(a)->server_images),                            \
+		CM_OPT_BUF("server-root", 0, (a)->server_root),                                      \
+		CM_OPT_BUF("server-collateral", 0, (a)->server_collateral), CM_OPT_HELP(0)
+#define ADMIN_OPTS(a) \
+	TARGET_OPTS(a), CM_OPT_STR("admin-key", 0, &(a)->admin_key), CM_OPT_U64("seq", 0, &(a)->seq, 1, UINT64_MAX, NULL)
+
+/* argv[1] is the subcommand; each reads its own options (measure/core/opts.h) and takes no
+ * operand but encrypt-volume's IMG (a->pos). 0, or 1 with *rc set: help (0) or usage (2). */
+static int parse_args(int argc, char **argv, struct args *a, int *rc)
 {
-	for (int i = 2; i < argc; i++) {
-		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		const char **slot = !strcmp(o, "--config")	 ? &a->config
-				    : !strcmp(o, "--info-file")	 ? &a->info
-				    : !strcmp(o, "--server")	 ? &a->server
-				    : !strcmp(o, "--server-key") ? &a->server_key
-				    : !strcmp(o, "--admin-key")	 ? &a->admin_key
-				    : !strcmp(o, "--model")	 ? &a->model
-				    : !strcmp(o, "--key-file")	 ? &a->key_file
-				    : !strcmp(o, "--attest")	 ? &a->attest
-				    : !strcmp(o, "--event-log")	 ? &a->event_log
-				    : !strcmp(o, "--out")	 ? &a->out
-				    : !strcmp(o, "--server-root") ? &a->server_root
-				    : !strcmp(o, "--server-collateral") ? &a->server_collateral
-				    : !strcmp(o, "--server-image-hash") && a->n_sih < CKS_MAX_ALLOW ? &a->server_images[a->n_sih++]
-				    : !strcmp(o, "--image-hash") && a->n_ih < CKS_MAX_ALLOW ? &a->image_hashes[a->n_ih++]
-				    : !strcmp(o, "--rtmr3") && a->n_r3 < CKS_MAX_ALLOW	    ? &a->rtmr3[a->n_r3++]
-											    : NULL;
-		if (!strcmp(o, "--seq") && v) {
-			char *end;
-			a->seq = strtoull(v, &end, 10);
-			if (*end || !a->seq)
-				return -1;
-			i++;
-		} else if (slot && v) {
-			*slot = v;
-			i++;
-		} else if (o[0] != '-' && !a->pos) {
-			a->pos = o;
-		} else {
-			return -1;
+	*a = (struct args){ .image_hashes = CM_OPT_LIST_OF(a->image_hash_v),
+			    .rtmr3 = CM_OPT_LIST_OF(a->rtmr3_v),
+			    .server_images = CM_OPT_LIST_OF(a->server_image_v) };
+	const struct cm_opt serve[] = {
+		CM_OPT_STR("config", 0, &a->config), CM_OPT_STR("info-file", 0, &a->info), CM_OPT_HELP(0), CM_OPT_END,
+	};
+	const struct cm_opt add_key[] = {
+		ADMIN_OPTS(a),
+		CM_OPT_STR("model", 0, &a->model),
+		CM_OPT_STR("key-file", 0, &a->key_file),
+		CM_OPT_LIST("image-hash", 0, &a->image_hashes),
+		CM_OPT_LIST("rtmr3", 0, &a->rtmr3),
+		CM_OPT_END,
+	};
+	const struct cm_opt list[] = { ADMIN_OPTS(a), CM_OPT_END };
+	const struct cm_opt request[] = {
+		TARGET_OPTS(a),
+		CM_OPT_STR("model", 0, &a->model),
+		CM_OPT_STR("attest", 0, &a->attest),
+		CM_OPT_STR("event-log", 0, &a->event_log),
+		CM_OPT_STR("out", 0, &a->out),
+		CM_OPT_END,
+	};
+	const struct cm_opt identity[] = { TARGET_OPTS(a), CM_OPT_END };
+	const struct cm_opt encrypt_volume[] = { CM_OPT_STR("key-file", 0, &a->key_file), CM_OPT_HELP(0), CM_OPT_END };
+	const struct {
+		const char *name;
+		const struct cm_opt *opts;
+	} cmds[] = {
+		{ "serve", serve },	  { "add-key", add_key },   { "list", list },
+		{ "request", request }, { "identity", identity }, { "encrypt-volume", encrypt_volume },
+	};
+	char msg[256];
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(argv[1], cmds[i].name))
+			continue;
+		switch (cm_opts_parse(argc - 1, argv + 1, cmds[i].opts, msg, sizeof msg)) {
+		case CM_OPTS_HELP:
+			*rc = usage_to(stdout, 0);
+			return 1;
+		case CM_OPTS_DONE:
+			optind++; /* an index into argv, not argv + 1 */
+			if (optind < argc && cmds[i].opts == encrypt_volume)
+				a->pos = argv[optind++];
+			if (optind == argc)
+				return 0;
+			snprintf(msg, sizeof msg, "unexpected argument '%s'", argv[optind]);
+			break;
+		default:
+			break;
 		}
+		fprintf(stderr, "error: %s: %s (see: cocoon-keyserver --help)\n", argv[1], msg);
+		*rc = 2;
+		return 1;
 	}
-	return 0;
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		*rc = usage_to(stdout, 0);
+		return 1;
+	}
+	fprintf(stderr, "error: unknown command '%s' (see: cocoon-keyserver --help)\n", argv[1]);
+	*rc = 2;
+	return 1;
 }
 
 static int read_key_file(const char *path, uint8_t key[CKS_VOLUME_KEY_MAX], size_t *len, struct cm_err *e)
@@ -129,18 +176,19 @@ static int target(const struct args *a, bool need_pin, struct cks_target *t, str
 {
 	memset(t, 0, sizeof *t);
 	t->timeout_ms = 10000;
-	if (!a->server || (need_pin && !a->server_key && !a->n_sih) ||
-	    snprintf(t->server, sizeof t->server, "%s", a->server) >= (int)sizeof t->server)
+	if (!a->server[0] || (need_pin && !a->server_key && !a->server_images.n))
 		return cm_fail(e, -EINVAL, "--server and --server-key or --server-image-hash are required");
+	memcpy(t->server, a->server, sizeof t->server); /* the same size: struct args */
 	if (a->server_key && (strlen(a->server_key) != 64 || cm_hex_decode_exact(a->server_key, 64, t->pubkey, 32) < 0))
 		return cm_fail(e, -EINVAL, "--server-key must be 64 hex digits (the key server's identity)");
 	t->has_pubkey = a->server_key != NULL;
-	for (size_t i = 0; i < a->n_sih; i++)
-		if (strlen(a->server_images[i]) != 64 || cm_hex_decode_exact(a->server_images[i], 64, t->image_hashes[i], 32) < 0)
+	for (size_t i = 0; i < a->server_images.n; i++)
+		if (strlen(a->server_images.v[i]) != 64 ||
+		    cm_hex_decode_exact(a->server_images.v[i], 64, t->image_hashes[i], 32) < 0)
 			return cm_fail(e, -EINVAL, "--server-image-hash must be 64 hex digits");
-	t->n_image_hashes = a->n_sih;
-	snprintf(t->root, sizeof t->root, "%s", a->server_root ? a->server_root : "");
-	snprintf(t->collateral, sizeof t->collateral, "%s", a->server_collateral ? a->server_collateral : "");
+	t->n_image_hashes = a->server_images.n;
+	memcpy(t->root, a->server_root, sizeof t->root);
+	memcpy(t->collateral, a->server_collateral, sizeof t->collateral);
 	if (t->n_image_hashes && !t->collateral[0])
 		return cm_fail(e, -EINVAL, "--server-image-hash needs --server-collateral (and --server-root off Intel's)");
 	return 0;
@@ -167,15 +215,16 @@ static int admin(const struct args *a, enum cks_admin_op op)
 		if (cks_model_parse(a->model, &req.grant.model, &e) < 0 ||
 		    read_key_file(a->key_file, req.grant.key, &req.grant.key_len, &e) < 0)
 			return fail(&e);
-		for (size_t i = 0; i < a->n_ih; i++)
-			if (cm_hex_decode_exact(a->image_hashes[i], strlen(a->image_hashes[i]), req.grant.image_hashes[i], 32) < 0)
+		for (size_t i = 0; i < a->image_hashes.n; i++)
+			if (cm_hex_decode_exact(a->image_hashes.v[i], strlen(a->image_hashes.v[i]),
+						req.grant.image_hashes[i], 32) < 0)
 				return fprintf(stderr, "error: --image-hash must be 64 hex digits\n"), 2;
-		for (size_t i = 0; i < a->n_r3; i++)
-			if (cm_hex_decode_exact(a->rtmr3[i], strlen(a->rtmr3[i]), req.grant.rtmr3[i], 48) < 0)
+		for (size_t i = 0; i < a->rtmr3.n; i++)
+			if (cm_hex_decode_exact(a->rtmr3.v[i], strlen(a->rtmr3.v[i]), req.grant.rtmr3[i], 48) < 0)
 				return fprintf(stderr, "error: --rtmr3 must be 96 hex digits\n"), 2;
-		req.grant.n_image_hashes = a->n_ih;
-		req.grant.n_rtmr3 = a->n_r3;
-		if (!a->n_ih && !a->n_r3)
+		req.grant.n_image_hashes = a->image_hashes.n;
+		req.grant.n_rtmr3 = a->rtmr3.n;
+		if (!a->image_hashes.n && !a->rtmr3.n)
 			return fprintf(stderr, "error: a grant needs --image-hash or --rtmr3\n"), 2;
 	}
 	if (!a->admin_key)
@@ -261,7 +310,7 @@ static int identity(const struct args *a)
 	struct cm_err e = {0};
 	struct cks_target t;
 	struct cr_peer p;
-	if (!a->server || !a->server_collateral)
+	if (!a->server[0] || !a->server_collateral[0])
 		return usage();
 	if (target(a, false, &t, &e) < 0)
 		return fail(&e);
@@ -293,27 +342,30 @@ static int identity(const struct args *a)
 
 int main(int argc, char **argv)
 {
-	struct args a = {0};
+	static struct args a; /* three PATH_MAX paths */
 	struct cm_err e = {0};
-	if (argc < 2 || parse_args(argc, argv, &a) < 0)
+	int rc;
+	if (argc < 2)
 		return usage();
+	if (parse_args(argc, argv, &a, &rc))
+		return rc;
 	signal(SIGPIPE, SIG_IGN); /* a peer that hangs up is an error return, not a signal */
 	cr_verifier_set_gpu(cr_gpu_ext_verify); /* peer policies with "gpu" (peer.h) */
 	const char *cmd = argv[1];
 	if (!strcmp(cmd, "serve")) {
 		struct cks_server_conf c;
-		if (!a.config || a.pos)
+		if (!a.config)
 			return usage();
 		if (cks_server_conf_load(a.config, &c, &e) < 0 || cks_serve(&c, a.info, &e) < 0)
 			return fail(&e);
 		return 0;
 	}
 	if (!strcmp(cmd, "add-key") || !strcmp(cmd, "list"))
-		return a.pos ? usage() : admin(&a, cmd[0] == 'a' ? CKS_ADMIN_ADD_KEY : CKS_ADMIN_LIST);
+		return admin(&a, cmd[0] == 'a' ? CKS_ADMIN_ADD_KEY : CKS_ADMIN_LIST);
 	if (!strcmp(cmd, "request"))
-		return a.pos ? usage() : request(&a);
+		return request(&a);
 	if (!strcmp(cmd, "identity"))
-		return a.pos ? usage() : identity(&a);
+		return identity(&a);
 	if (!strcmp(cmd, "encrypt-volume")) {
 		uint8_t key[CKS_VOLUME_KEY_MAX];
 		size_t len;

@@ -11,6 +11,8 @@ $(BUILD)/tests/integration/testinit: $(OBJ)/tests/integration/testinit.o
 
 # selftest_checks.sh: the checks the other shell tests rely on can fail (no VM, seconds).
 INTEGRATION_TESTS += tests/integration/selftest_checks.sh
+# tools_cli.sh: the command lines of cocoon-keyserver, cocoon-sim and cocoon-mkinitrd (seconds).
+INTEGRATION_TESTS += tests/integration/tools_cli.sh
 INTEGRATION_TESTS += tests/integration/debfetch.sh tests/integration/boot-harness.sh
 # The boot tests need the kernel, the initrd builder and the test init.
 integration-test test-integration: $(GUEST_KERNEL_DIR)/kver $(BIN)/cocoon-mkinitrd \
