@@ -126,18 +126,16 @@ static int set_model_spec(struct cl_config *c, const char *v, const char *where,
  * to guest P. */
 static int add_forward(struct cl_config *c, const char *key, const char *v, const char *where, struct cm_err *e)
 {
-	char *end;
-	errno = 0;
-	unsigned long p = isdigit((unsigned char)v[0]) ? strtoul(v, &end, 10) : 0;
-	if (!p || errno || *end || p > 65535)
+	uint64_t p;
+	if (cm_parse_u64(v, 1, 65535, &p))
 		return cm_fail(e, -EINVAL, "%s: key %s: bad value '%s' (a port 1-65535)", where, key, v);
 	for (size_t i = 0; i < c->n_ports; i++)
 		if (!c->ports[i].udp && c->ports[i].guest == p)
-			return cm_fail(e, -EINVAL, "%s: key %s: guest port %lu is forwarded already", where, key, p);
+			return cm_fail(e, -EINVAL, "%s: key %s: guest port %" PRIu64 " is forwarded already", where, key, p);
 	if (c->n_ports >= CL_MAX_PORTS)
 		return cm_fail(e, -E2BIG, "%s: key %s: too many forwards (max %d)", where, key, CL_MAX_PORTS);
 	c->ports[c->n_ports++] = (struct cl_port){ .udp = false, .host = (unsigned)p, .guest = (unsigned)p };
-	note(c, key, "ours", "ports += %lu:%lu (host port + instance * 10 -> guest port, as Cocoon)", p, p);
+	note(c, key, "ours", "ports += %" PRIu64 ":%" PRIu64 " (host port + instance * 10 -> guest port, as Cocoon)", p, p);
 	return 0;
 }
 
@@ -181,10 +179,8 @@ int cl_cocoon_apply(struct cl_config *c, const char *key, const char *v, const c
 		if ((r = set_var(c, var, v, true, where, key, e)) == 0)
 			note(c, key, "runtime", "%s=<redacted> in runtime/runtime.vars (mode 0600, not measured)", var);
 	} else if (!strcmp(key, "worker_coefficient")) {
-		char *end;
-		errno = 0;
-		unsigned long x = isdigit((unsigned char)v[0]) ? strtoul(v, &end, 10) : 0;
-		if (!isdigit((unsigned char)v[0]) || errno || *end || x > 1000000000ul)
+		uint64_t x;
+		if (cm_parse_u64(v, 0, 1000000000, &x))
 			return cm_fail(e, -EINVAL, "%s: key worker_coefficient: bad value '%s' (1000 = 1.0x)", where, v);
 		if ((r = set_var(c, "WORKER_COEFFICIENT", v, false, where, key, e)) == 0)
 			note(c, key, "runtime", "WORKER_COEFFICIENT=%s in runtime/runtime.vars", v);

@@ -67,10 +67,8 @@ int cl_collateral_key(struct cl_collateral_conf *cc, const char *key, const char
 		return 0;
 	}
 	if (!strcmp(key, "collateral_refresh")) {
-		char *end;
-		errno = 0;
-		unsigned long s = strtoul(v, &end, 10);
-		if (!isdigit((unsigned char)*v) || *end || errno || s > 7 * 86400 || (s && s < 10))
+		uint64_t s;
+		if (cm_parse_u64(v, 0, 7 * 86400, &s) || (s && s < 10))
 			return cm_fail(e, -EINVAL, "%s: key %s: bad value '%s' (0 = never, or 10-604800 seconds)",
 				       where, key, v);
 		cc->refresh = (unsigned)s;

@@ -2,6 +2,7 @@
 #include "host-launcher/config.h"
 #include "host-launcher/cocoon_conf.h"
 
+#include "measure/core/util.h"
 #include "measure/predict/predict_image.h" /* cm_parse_size */
 
 #include <ctype.h>
@@ -37,19 +38,6 @@ uint32_t cl_config_cid(const struct cl_config *c)
 unsigned cl_config_host_port(const struct cl_config *c, size_t i)
 {
 	return c->ports[i].host + c->instance * CL_INSTANCE_STRIDE;
-}
-
-static int parse_uint(const char *s, unsigned long long max, unsigned long long *out)
-{
-	if (!isdigit((unsigned char)s[0]))
-		return -EINVAL;
-	errno = 0;
-	char *end;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || *end || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
 }
 
 static int parse_bool(const char *s, bool *out)
@@ -209,12 +197,12 @@ static int add_port(struct cl_config *c, char *tok, const char *where, struct cm
 		s += 4;
 	}
 	char *colon = strchr(s, ':');
-	unsigned long long h, g;
+	uint64_t h, g;
 	if (!colon)
 		return cm_fail(e, -EINVAL, "%s: key ports: bad forward '%s' (expected [tcp:|udp:]HOST:GUEST)", where,
 			       tok);
 	*colon = 0;
-	if (parse_uint(s, 65535, &h) < 0 || parse_uint(colon + 1, 65535, &g) < 0 || !h || !g) {
+	if (cm_parse_u64(s, 0, 65535, &h) < 0 || cm_parse_u64(colon + 1, 0, 65535, &g) < 0 || !h || !g) {
 		*colon = ':';
 		return cm_fail(e, -EINVAL, "%s: key ports: bad forward '%s' (ports are 1-65535)", where, tok);
 	}
@@ -244,7 +232,7 @@ static bool *bool_key(struct cl_config *c, const char *key)
 static int apply(struct cl_config *c, const char *key, const char *v, const char *where,
 		 struct cm_err *e)
 {
-	unsigned long long u;
+	uint64_t u;
 	uint64_t sz;
 	bool *flag;
 #define BAD(what) cm_fail(e, -EINVAL, "%s: key %s: bad value '%s' (%s)", where, key, v, what)
@@ -269,7 +257,7 @@ static int apply(struct cl_config *c, const char *key, const char *v, const char
 		else
 			return BAD("default or cocoon");
 	} else if (!strcmp(key, "instance")) {
-		if (parse_uint(v, CL_MAX_INSTANCE, &u) < 0)
+		if (cm_parse_u64(v, 0, CL_MAX_INSTANCE, &u) < 0)
 			return BAD("0-99");
 		c->instance = (unsigned)u;
 		cl_cocoon_note(c, key, "ours", "instance = %u (ports and vsock CID + instance * 10, as Cocoon)", c->instance);
@@ -299,18 +287,18 @@ static int apply(struct cl_config *c, const char *key, const char *v, const char
 			return BAD("a size of at least 64M, a multiple of 1M, such as 100G");
 		c->memory = sz;
 	} else if (!strcmp(key, "vcpus")) {
-		if (parse_uint(v, 512, &u) < 0 || u == 0)
+		if (cm_parse_u64(v, 0, 512, &u) < 0 || u == 0)
 			return BAD("1-512");
 		c->vcpus = (unsigned)u;
 	} else if (!strcmp(key, "ports")) {
 		return set_list(c, key, v, LIST_MAX, &c->n_ports, add_port, where, e);
 	} else if (!strcmp(key, "vsock_cid")) {
-		if (parse_uint(v, 0xfffffff0ull, &u) < 0 || (u != 0 && u < 3))
+		if (cm_parse_u64(v, 0, 0xfffffff0ull, &u) < 0 || (u != 0 && u < 3))
 			return BAD("0 (no vsock) or a CID >= 3");
 		c->vsock_cid = (uint32_t)u;
 		cl_cocoon_note(c, key, "ours", "vsock_cid = %u (+ instance * 10, as Cocoon)", c->vsock_cid);
 	} else if (!strcmp(key, "qgs_port")) {
-		if (parse_uint(v, 0xffffffffull, &u) < 0 || u == 0)
+		if (cm_parse_u64(v, 0, 0xffffffffull, &u) < 0 || u == 0)
 			return BAD("a vsock port number");
 		c->qgs_port = (uint32_t)u;
 	} else if (!strcmp(key, "qemu")) {

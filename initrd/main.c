@@ -126,12 +126,10 @@ int main(int argc, char **argv)
 	}
 	uint64_t epoch = 0;
 	if (epoch_s && *epoch_s) {
-		unsigned v;
-		if (cm_opt_uint(epoch_s, 0, UINT32_MAX, &v)) {
+		if (cm_parse_u64(epoch_s, 0, UINT32_MAX, &epoch)) {
 			fprintf(stderr, "cocoon-mkinitrd: bad epoch '%s' (decimal seconds, < 2^32)\n", epoch_s);
 			return 2;
 		}
-		epoch = v;
 	}
 
 	struct cm_err e = {0};

@@ -91,12 +91,17 @@ void ton_addr_friendly(const struct ton_addr *a, unsigned flags, char *out, size
 
 static int parse_raw(const char *s, const char *colon, struct ton_addr *a, struct cm_err *e)
 {
-	char *end;
-	if (colon == s || colon - s > 4)
+	/* an optional '-' and digits (cm_parse_u64: no '+', no space) */
+	const char *d = s[0] == '-' ? s + 1 : s;
+	char digits[4];
+	uint64_t v;
+	if (colon <= d || (size_t)(colon - d) >= sizeof(digits))
 		return cm_fail(e, -EINVAL, "address '%s': bad workchain", s);
-	long wc = strtol(s, &end, 10);
-	if (end != colon || wc < -128 || wc > 127)
+	memcpy(digits, d, (size_t)(colon - d));
+	digits[colon - d] = 0;
+	if (cm_parse_u64(digits, 0, d == s ? 127 : 128, &v))
 		return cm_fail(e, -EINVAL, "address '%s': workchain must be an int8", s);
+	int wc = d == s ? (int)v : -(int)v;
 	if (strlen(colon + 1) != 64 || cm_hex_decode_exact(colon + 1, 64, a->hash, 32))
 		return cm_fail(e, -EINVAL, "address '%s': want 64 hex digits after ':'", s);
 	a->wc = (int8_t)wc;

@@ -122,10 +122,8 @@ static int want_u64str(const struct cm_jv *o, const char *k, uint64_t *out, stru
 	int r;
 	if ((r = cm_jv_need(o, k, &m, e)) < 0 || (r = cm_jv_str(&m, 0, 64, &s, e)) < 0)
 		return r;
-	size_t n = strlen(s);
-	if (n == 0 || n > 19 || (s[0] == '0' && n > 1) || strspn(s, "0123456789") != n)
+	if (strlen(s) > 19 || (s[0] == '0' && s[1]) || cm_parse_u64(s, 0, UINT64_MAX, out))
 		return cm_jv_fail(&m, e, -EINVAL, "\"%.24s\" is not a canonical decimal number", s);
-	*out = strtoull(s, NULL, 10);
 	return 0;
 }
 

@@ -27,10 +27,8 @@ int ci_net_parse_cidr(const char *s, uint32_t *addr, unsigned *prefix, struct cm
 	struct in_addr a;
 	if (inet_pton(AF_INET, ip, &a) != 1)
 		return cm_fail(e, -EINVAL, "network: \"%s\" is not an IPv4 address", ip);
-	char *end;
-	errno = 0;
-	unsigned long p = strtoul(slash + 1, &end, 10); /* digits only: strtoul takes " +24", "-0" */
-	if (slash[1] < '0' || slash[1] > '9' || errno || *end || p > 32)
+	uint64_t p;
+	if (cm_parse_u64(slash + 1, 0, 32, &p))
 		return cm_fail(e, -EINVAL, "network: prefix length in \"%s\" must be 0..32", s);
 	*addr = a.s_addr;
 	*prefix = (unsigned)p;

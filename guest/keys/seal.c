@@ -478,19 +478,6 @@ static int wait_fd(int fd, short ev, int64_t deadline)
 	}
 }
 
-static int parse_port(const char *s, unsigned long max, unsigned long *out)
-{
-	char *end;
-	errno = 0;
-	if (!*s || *s < '0' || *s > '9')
-		return -EINVAL;
-	unsigned long v = strtoul(s, &end, 10);
-	if (errno || *end || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
 /* The socket address of a server string. */
 static int server_addr(const char *server, struct sockaddr_storage *ss, socklen_t *sl, struct cm_err *e)
 {
@@ -498,13 +485,13 @@ static int server_addr(const char *server, struct sockaddr_storage *ss, socklen_
 	char buf[160];
 	if (snprintf(buf, sizeof buf, "%s", server) >= (int)sizeof buf)
 		return cm_fail(e, -EINVAL, "server address too long");
-	unsigned long a, b;
+	uint64_t a, b;
 	if (strncmp(buf, "vsock:", 6) == 0) {
 		char *colon = strchr(buf + 6, ':');
 		if (!colon)
 			return cm_fail(e, -EINVAL, "server \"%s\": vsock:CID:PORT", server);
 		*colon = 0;
-		if (parse_port(buf + 6, 0xffffffffUL, &a) || parse_port(colon + 1, 0xffffffffUL, &b))
+		if (cm_parse_u64(buf + 6, 0, UINT32_MAX, &a) || cm_parse_u64(colon + 1, 0, UINT32_MAX, &b))
 			return cm_fail(e, -EINVAL, "server \"%s\": bad CID or port", server);
 		struct sockaddr_vm *vm = (struct sockaddr_vm *)ss;
 		vm->svm_family = AF_VSOCK;
@@ -519,7 +506,7 @@ static int server_addr(const char *server, struct sockaddr_storage *ss, socklen_
 		if (!colon)
 			return cm_fail(e, -EINVAL, "server \"%s\": tcp:HOST:PORT", server);
 		*colon = 0;
-		if (parse_port(colon + 1, 65535, &b) || b == 0 || inet_pton(AF_INET, buf + 4, &in->sin_addr) != 1)
+		if (cm_parse_u64(colon + 1, 1, 65535, &b) || inet_pton(AF_INET, buf + 4, &in->sin_addr) != 1)
 			return cm_fail(e, -EINVAL, "server \"%s\": tcp:IPV4:PORT", server);
 		in->sin_family = AF_INET;
 		in->sin_port = htons((uint16_t)b);

@@ -76,11 +76,16 @@ out:
 static int listen_tcp(const char *spec, int *port, struct cm_err *e)
 {
 	char host[64];
-	unsigned p;
+	uint64_t p;
 	struct sockaddr_in in = {.sin_family = AF_INET};
-	char tail;
-	if (sscanf(spec, "tcp:%63[0-9.]:%u%c", host, &p, &tail) != 2 || p > 65535 ||
-	    inet_pton(AF_INET, host, &in.sin_addr) != 1)
+	/* tcp:HOST:PORT, HOST the text between the first colon and the last */
+	const char *colon = strncmp(spec, "tcp:", 4) ? NULL : strrchr(spec + 4, ':');
+	size_t hl = colon ? (size_t)(colon - (spec + 4)) : sizeof host;
+	if (hl >= sizeof host || cm_parse_u64(colon + 1, 0, 65535, &p))
+		return cm_fail(e, -EINVAL, "listen address %.100s: tcp:IPV4:PORT", spec);
+	memcpy(host, spec + 4, hl);
+	host[hl] = 0;
+	if (inet_pton(AF_INET, host, &in.sin_addr) != 1)
 		return cm_fail(e, -EINVAL, "listen address %.100s: tcp:IPV4:PORT", spec);
 	in.sin_port = htons((uint16_t)p);
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;

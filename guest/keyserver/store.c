@@ -262,17 +262,21 @@ int cks_store_seq(struct cks_store *s, uint64_t seq, struct cm_err *e)
 {
 	char path[400], buf[32] = "";
 	snprintf(path, sizeof path, "%s/admin.seq", s->dir);
-	unsigned long long last = 0;
+	uint64_t last = 0;
 	FILE *f = fopen(path, "re");
 	if (f) {
-		bool ok = fgets(buf, sizeof buf, f) && sscanf(buf, "%llu", &last) == 1;
+		bool ok = fgets(buf, sizeof buf, f) != NULL;
 		fclose(f);
+		size_t n = ok ? strcspn(buf, "\n") : 0;
+		ok = ok && buf[n] == '\n'; /* "N\n", as written below */
+		buf[n] = 0;
+		ok = ok && cm_parse_u64(buf, 0, UINT64_MAX, &last) == 0;
 		if (!ok)
 			return cm_fail(e, -EINVAL, "key store: %s unreadable", path);
 	}
 	if (seq <= last)
 		return cm_fail_check(e, -EPERM, "admin_replay", "admin request seq %llu is not above %llu (replayed?)",
-				     (unsigned long long)seq, last);
+				     (unsigned long long)seq, (unsigned long long)last);
 	snprintf(buf, sizeof buf, "%llu\n", (unsigned long long)seq);
 	return write_file(path, buf, e);
 }

@@ -202,7 +202,8 @@ static int measure_image(const char *dir, const char *vm_path, const char *spec,
 }
 
 struct publish_opts {
-	const char *kind, *hash, *image, *vm, *spec, *variant, *model, *root, *amount, *query_id, *manifest;
+	const char *kind, *hash, *image, *vm, *spec, *variant, *model, *root, *amount, *manifest;
+	uint64_t query_id; /* 0 when not given, as Cocoon's wrapper */
 	int del, json;
 };
 
@@ -286,7 +287,7 @@ static int parse_args(int argc, char **argv, struct publish_opts *o)
 		CM_OPT_STR("model", 0, &o->model),
 		CM_OPT_STR("root", 0, &o->root),
 		CM_OPT_STR("amount", 0, &o->amount),
-		CM_OPT_STR("query-id", 0, &o->query_id),
+		CM_OPT_U64("query-id", 0, &o->query_id, 0, UINT64_MAX, NULL),
 		CM_OPT_STR("manifest", 0, &o->manifest),
 		CM_OPT_FLAG("del", 0, &o->del),
 		CM_OPT_FLAG("json", 0, &o->json),
@@ -326,16 +327,9 @@ int cl_cmd_publish(int argc, char **argv)
 	struct cm_err e = { 0 };
 	if (ton_addr_parse(o.root, &root, &aflags, &e))
 		return cli_usage_error("publish", e.msg, NULL);
-	uint64_t nano = DEFAULT_NANO, qid = 0;
+	uint64_t nano = DEFAULT_NANO, qid = o.query_id;
 	if (o.amount && parse_ton(o.amount, &nano))
 		return cli_usage_error("publish", "--amount wants TON > 0 with at most 9 decimals", o.amount);
-	if (o.query_id) {
-		char *end;
-		errno = 0;
-		qid = strtoull(o.query_id, &end, 10);
-		if (errno || *end || end == o.query_id || o.query_id[0] == '-')
-			return cli_usage_error("publish", "--query-id wants an unsigned 64-bit number", o.query_id);
-	}
 
 	json_object *res = json_object_new_object(), *man = json_object_new_object();
 	uint8_t hash[32];

@@ -69,10 +69,10 @@ static int parse_console(const char *s, void *console)
 /* --max-restarts: -1 (unlimited) or a count. */
 static int parse_max_restarts(const char *s, void *max)
 {
-	unsigned u;
+	uint64_t u;
 	if (!strcmp(s, "-1"))
 		*(int *)max = -1;
-	else if (cm_opt_uint(s, 0, 1000000, &u) == 0)
+	else if (cm_parse_u64(s, 0, 1000000, &u) == 0)
 		*(int *)max = (int)u;
 	else
 		return -EINVAL;

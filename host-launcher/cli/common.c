@@ -27,8 +27,8 @@ int cli_opt_set(const char *kv, void *cfg_opts)
 
 int cli_opt_instance(const char *s, void *instance)
 {
-	unsigned u;
-	if (cm_opt_uint(s, 0, CL_MAX_INSTANCE, &u) < 0)
+	uint64_t u;
+	if (cm_parse_u64(s, 0, CL_MAX_INSTANCE, &u) < 0)
 		return -EINVAL;
 	*(int *)instance = (int)u;
 	return 0;

@@ -1,5 +1,7 @@
 #include "measure/core/opts.h"
 
+#include "measure/core/util.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -34,28 +36,6 @@ static int getopt_step(int argc, char **argv, const char *shortopts, const struc
 	return '?';
 }
 
-static int parse_decimal(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
-{
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || *end || v < lo || v > hi)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-int cm_opt_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
-{
-	uint64_t v;
-	if (parse_decimal(s, lo, hi, &v))
-		return -EINVAL;
-	*out = (unsigned)v;
-	return 0;
-}
-
 /* "option '--timeout' wants 1-3600 seconds, got '0'" */
 static void wants_range(const struct cm_opt *o, const char *value, char *msg, size_t cap)
 {
@@ -78,7 +58,7 @@ static int take(const struct cm_opt *o, const char *value, char *msg, size_t cap
 		return 0;
 	case CM_OPT_KIND_UINT:
 	case CM_OPT_KIND_U64:
-		if (parse_decimal(value, o->min, o->max, &v)) {
+		if (cm_parse_u64(value, o->min, o->max, &v)) {
 			wants_range(o, value, msg, cap);
 			return -1;
 		}
@@ -88,7 +68,7 @@ static int take(const struct cm_opt *o, const char *value, char *msg, size_t cap
 			*(uint64_t *)o->dest = v;
 		return 0;
 	case CM_OPT_KIND_TIME:
-		if (parse_decimal(value, o->min, INT64_MAX, &v) == 0) {
+		if (cm_parse_u64(value, o->min, INT64_MAX, &v) == 0) {
 			*(int64_t *)o->dest = (int64_t)v;
 			return 0;
 		}

@@ -24,8 +24,8 @@
 enum cm_opt_kind {
 	CM_OPT_KIND_FLAG,  /* no value: the int at dest becomes 1 */
 	CM_OPT_KIND_STR,   /* the const char * at dest points at the value (argv's storage) */
-	CM_OPT_KIND_UINT,  /* a decimal in [min, max]: the unsigned at dest */
-	CM_OPT_KIND_U64,   /* a decimal in [min, max]: the uint64_t at dest */
+	CM_OPT_KIND_UINT,  /* a decimal in [min, max] (cm_parse_u64, util.h): the unsigned at dest */
+	CM_OPT_KIND_U64,   /* a decimal in [min, max] (cm_parse_u64): the uint64_t at dest */
 	CM_OPT_KIND_TIME,  /* unix seconds, min or later: the int64_t at dest */
 	CM_OPT_KIND_BUF,   /* a copy of the value in the char array at dest (max bytes with its
 			    * NUL); a longer value is refused, never cut */
@@ -77,10 +77,6 @@ enum {
 	CM_OPTS_HELP = 1, /* --help (or its alias) was given */
 	CM_OPTS_BAD = -1, /* msg says which option or value was refused */
 };
-
-/* A decimal of digits only (no sign, no space) in [lo, hi], as CM_OPT_UINT takes it; for
- * parse functions whose values are numbers among other words. Returns 0 or -EINVAL. */
-int cm_opt_uint(const char *s, unsigned lo, unsigned hi, unsigned *out);
 
 /* Read argv's options (from argv[1]; getopt_long's order, operands moved to the end) into
  * opts' destinations, in the order given. A refusal is written to msg (cap bytes), naming the

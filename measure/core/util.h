@@ -43,6 +43,12 @@ int cm_err_prefix(struct cm_err *e, const char *fmt, ...) __attribute__((format(
  * tool (cocoon-measure's and cocoon-launch's); returns code, the exit code. */
 int cm_cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A decimal number of digits only, as every number the tree reads from a command line, a
+ * config value or a string field is written: no sign, no white space, no base prefix, at
+ * least one digit, in [lo, hi] (no wrap past 2^64-1). Returns 0, or -EINVAL with *out
+ * untouched. The one decimal parser: strtoul's lenience (" +5", "-1" as 2^64-1) is why. */
+int cm_parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
+
 /* Lower-case hex of len bytes into out (2*len+1 bytes incl. NUL). Returns 2*len,
  * or -ENOSPC when out is too small. */
 int cm_hex_encode(const uint8_t *in, size_t len, char *out, size_t outsz);

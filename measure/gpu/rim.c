@@ -84,19 +84,13 @@ static int attr_copy(xmlNode *n, const char *name, const char *ns, char *out, si
 	return rc;
 }
 
+/* A decimal attribute (cm_parse_u64's digits only) up to max into an unsigned. */
 static int parse_uint(const char *s, unsigned max, unsigned *out)
 {
-	if (!*s || strlen(s) > 5)
+	uint64_t v;
+	if (cm_parse_u64(s, 0, max, &v))
 		return -EINVAL;
-	unsigned v = 0;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -EINVAL;
-		v = v * 10 + (unsigned)(*s - '0');
-	}
-	if (v > max)
-		return -ERANGE;
-	*out = v;
+	*out = (unsigned)v;
 	return 0;
 }
 

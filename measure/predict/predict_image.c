@@ -92,11 +92,17 @@ int cm_rtmr3_spec_events(const char *dir, bool debug, struct cm_pevent ev[CM_RTM
 
 int cm_parse_size(const char *s, uint64_t *out)
 {
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || end == s || *s == '-')
+	/* digits (cm_parse_u64's: no sign, no space), then an optional unit */
+	char digits[21];
+	size_t n = strspn(s, "0123456789");
+	uint64_t v;
+	if (n >= sizeof(digits))
+		return -ERANGE;
+	memcpy(digits, s, n);
+	digits[n] = 0;
+	if (cm_parse_u64(digits, 0, UINT64_MAX, &v))
 		return -EINVAL;
+	const char *end = s + n;
 	unsigned shift = 0;
 	if (*end) {
 		switch (*end) {
@@ -109,9 +115,9 @@ int cm_parse_size(const char *s, uint64_t *out)
 		if (end[1] && strcmp(end + 1, "iB") && strcmp(end + 1, "B"))
 			return -EINVAL;
 	}
-	if (shift && v > (ULLONG_MAX >> shift))
+	if (shift && v > (UINT64_MAX >> shift))
 		return -ERANGE;
-	*out = (uint64_t)v << shift;
+	*out = v << shift;
 	return 0;
 }
 

@@ -27,9 +27,8 @@ int cr_parse_addr(const char *s, bool resolve, struct sockaddr_storage *ss, sock
 	} else {
 		port = s;
 	}
-	char *endp;
-	long p = strtol(port, &endp, 10);
-	if (!*port || *endp || p < 0 || p > 65535)
+	uint64_t p;
+	if (cm_parse_u64(port, 0, 65535, &p))
 		return cm_fail(e, -EINVAL, "bad port in '%s'", s);
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV}, *res = NULL;
 	if (!resolve)

@@ -204,12 +204,11 @@ int cm_tpm_pcr_policy_parse(const char *json, size_t len, struct cm_tpm_pcr_poli
 	json_object_object_foreach(pcrs.o, key, val)
 	{
 		struct cm_jv v = cm_jv_member(&pcrs, key, val);
-		size_t n = strlen(key);
-		if (n == 0 || n > 2 || strspn(key, "0123456789") != n || (n == 2 && key[0] == '0') || atoi(key) >= CM_TPM_PCRS) {
+		uint64_t i;
+		if ((key[0] == '0' && key[1]) || cm_parse_u64(key, 0, CM_TPM_PCRS - 1, &i)) { /* canonical: no "07" */
 			r = cm_jv_fail(&v, e, -EINVAL, "PCR index must be 0..23");
 			goto out;
 		}
-		int i = atoi(key);
 		if ((r = cm_jv_hex(&v, p->pcr[i], 32, e)) < 0)
 			goto out;
 		p->mask |= 1u << i;

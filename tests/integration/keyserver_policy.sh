@@ -74,6 +74,13 @@ image_of() { # APPLIANCE: the image hash the server logged for its last request
 }
 
 conf main "{\"measure_policy\": \"$T/ca/policy.json\", \"root\": \"$T/ca/root.pem\", \"collateral\": \"$T/ca/collateral.json\"}"
+# A listen port is digits only (sscanf's %u took "+0" and " 0"): the server refuses to start.
+for port in +0 " 0"; do
+    sed "s/\"tcp:127.0.0.1:0\", \"admin_listen\"/\"tcp:127.0.0.1:$port\", \"admin_listen\"/" "$T/main.json" > "$T/badport.json"
+    check "the bad-port config differs from the good one" bash -c '! cmp -s "$0" "$1"' "$T/main.json" "$T/badport.json"
+    check_fails "listen port '$port' is refused" "$(re_lit "listen address tcp:127.0.0.1:$port: tcp:IPV4:PORT")" \
+        env COCOON_SIM_DIR="$T/ks-sim" timeout 10 "$KS" serve --config "$T/badport.json"
+done
 start main
 appliance good
 appliance debug "cocoon:cocoon_debug"

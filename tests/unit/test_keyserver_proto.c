@@ -228,6 +228,26 @@ static void test_keyserver_store(void **state)
 	assert_int_equal(cks_store_seq(&s, 10, &e), -EPERM);
 	assert_string_equal(e.check, "admin_replay");
 	assert_int_equal(cks_store_seq(&s, 11, &e), 0);
+	/* a damaged admin.seq stops admin requests, never reads as another number (sscanf's
+	 * "%llu" took "-1" as 2^64-1 and " 12" as 12) */
+	static const char *const damaged[] = { "-1\n", " 12\n", "12", "12x\n", "\n", "" };
+	char seqp[400];
+	snprintf(seqp, sizeof seqp, "%s/admin.seq", sdir);
+	for (size_t i = 0; i < sizeof(damaged) / sizeof(damaged[0]); i++) {
+		FILE *f = fopen(seqp, "w");
+		assert_non_null(f);
+		fputs(damaged[i], f);
+		fclose(f);
+		e = (struct cm_err){0};
+		if (cks_store_seq(&s, 20, &e) != -EINVAL || !strstr(e.msg, "unreadable"))
+			fail_msg("admin.seq '%s' was read (%s)", damaged[i], e.msg);
+	}
+	FILE *f = fopen(seqp, "w");
+	assert_non_null(f);
+	fputs("18446744073709551614\n", f);
+	fclose(f);
+	assert_int_equal(cks_store_seq(&s, UINT64_MAX - 1, &e), -EPERM);
+	assert_int_equal(cks_store_seq(&s, UINT64_MAX, &e), 0);
 	/* identity: the same key after reopening */
 	EVP_PKEY *k1, *k2;
 	assert_int_equal(cks_store_identity(&s, &k1, &e), 0);

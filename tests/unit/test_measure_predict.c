@@ -592,6 +592,11 @@ static void test_parse_size_units(void **state)
 	assert_int_equal(v, 16ull << 30);
 	assert_true(cm_parse_size("1.5G", &v) < 0);
 	assert_true(cm_parse_size("-1", &v) < 0);
+	assert_true(cm_parse_size(" -5", &v) < 0); /* strtoull took it as 2^64-5 */
+	assert_true(cm_parse_size("+5", &v) < 0);
+	assert_true(cm_parse_size(" 5G", &v) < 0);
+	assert_true(cm_parse_size("18446744073709551616", &v) < 0);
+	assert_true(cm_parse_size("", &v) < 0);
 	assert_true(cm_parse_size("G", &v) < 0);
 	assert_true(cm_parse_size("2Gx", &v) < 0);
 	assert_true(cm_parse_size("99999999999999T", &v) < 0);

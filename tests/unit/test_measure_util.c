@@ -241,9 +241,36 @@ static void test_write_file_atomic(void **state)
 	free(dir);
 }
 
+/* cm_parse_u64: digits only, the whole 64-bit range, nothing strtoull would wrap or skip. */
+static void test_parse_u64(void **state)
+{
+	(void)state;
+	uint64_t v = 0;
+	assert_int_equal(cm_parse_u64("0", 0, 10, &v), 0);
+	assert_true(v == 0);
+	assert_int_equal(cm_parse_u64("007", 0, 10, &v), 0);
+	assert_true(v == 7);
+	assert_int_equal(cm_parse_u64("18446744073709551615", 0, UINT64_MAX, &v), 0);
+	assert_true(v == UINT64_MAX);
+	assert_int_equal(cm_parse_u64("65535", 1, 65535, &v), 0);
+	assert_true(v == 65535);
+	static const char *const bad[] = {
+		"", "-1", "+5", " 5", "5 ", "-0", "0x10", "1e3", "12a", "18446744073709551616",
+		"99999999999999999999", "65536", "0",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		v = 42;
+		uint64_t hi = i < 10 ? UINT64_MAX : 65535;
+		if (cm_parse_u64(bad[i], i == 12 ? 1 : 0, hi, &v) != -EINVAL || v != 42)
+			fail_msg("'%s' was taken (%llu)", bad[i], (unsigned long long)v);
+	}
+	assert_int_equal(cm_parse_u64(NULL, 0, 1, &v), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_u64),
 		cmocka_unit_test(test_hex_roundtrip),
 		cmocka_unit_test(test_hex_rejects_bad_input),
 		cmocka_unit_test(test_read_file_bounded),

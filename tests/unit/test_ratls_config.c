@@ -10,6 +10,7 @@
 #include "guest/cmdline/cmdline.h"
 #include "guest/ratls/config.h"
 #include "guest/ratls/peerinfo.h"
+#include "measure/ratls/addr.h"
 
 static char *write_tmp(const char *text)
 {
@@ -252,9 +253,30 @@ static void test_attest_cmdline_agrees_with_init(void **state)
 	free(dir);
 }
 
+/* Ports are digits only (cm_parse_u64): strtol took "+80", " 80" and "-0". */
+static void test_addr_ports_are_digits_only(void **state)
+{
+	(void)state;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	struct cm_err e = { 0 };
+	static const char *const good[] = { "127.0.0.1:80", "127.0.0.1:0", "[::1]:65535", "8116" };
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (cr_parse_addr(good[i], false, &ss, &len, &e))
+			fail_msg("'%s' refused: %s", good[i], e.msg);
+	static const char *const bad[] = { "127.0.0.1:+80", "127.0.0.1: 80", "127.0.0.1:-0", "127.0.0.1:65536",
+					   "127.0.0.1:", "[::1]:+1", "+80", "0x50" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		e = (struct cm_err){ 0 };
+		if (cr_parse_addr(bad[i], false, &ss, &len, &e) != -EINVAL || !strstr(e.msg, "bad port"))
+			fail_msg("'%s' was taken (%s)", bad[i], e.msg);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_addr_ports_are_digits_only),
 		cmocka_unit_test(test_config_file_loads_policies_and_listeners),
 		cmocka_unit_test(test_config_serialize_info_defaults),
 		cmocka_unit_test(test_config_fake_tdx_only_with_fake_identity),

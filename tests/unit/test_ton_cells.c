@@ -462,6 +462,18 @@ static void test_address_rejections(void **state)
 	addr_rejects("128:5c5ef3fd0d4038939b6a51aa5c8a5b789199c1cc5d13b3b396d18a79148d1a37", "int8");
 	addr_rejects("x:5c5ef3fd0d4038939b6a51aa5c8a5b789199c1cc5d13b3b396d18a79148d1a37", "int8");
 	addr_rejects(":5c5ef3fd0d4038939b6a51aa5c8a5b789199c1cc5d13b3b396d18a79148d1a37", "workchain");
+	/* strtol took these: a sign other than '-', white space */
+	addr_rejects("+0:5c5ef3fd0d4038939b6a51aa5c8a5b789199c1cc5d13b3b396d18a79148d1a37", "int8");
+	addr_rejects(" -1:5c5ef3fd0d4038939b6a51aa5c8a5b789199c1cc5d13b3b396d18a79148d1a37", "int8");
+	addr_rejects("-:5c5ef3fd0d4038939b6a51aa5c8a5b789199c1cc5d13b3b396d18a79148d1a37", "workchain");
+	addr_rejects("-129:5c5ef3fd0d4038939b6a51aa5c8a5b789199c1cc5d13b3b396d18a79148d1a37", "int8");
+	struct ton_addr m;
+	assert_int_equal(ton_addr_parse("-128:5c5ef3fd0d4038939b6a51aa5c8a5b789199c1cc5d13b3b396d18a79148d1a37", &m, NULL,
+					NULL), 0);
+	assert_int_equal(m.wc, -128);
+	assert_int_equal(ton_addr_parse("-1:5c5ef3fd0d4038939b6a51aa5c8a5b789199c1cc5d13b3b396d18a79148d1a37", &m, NULL,
+					NULL), 0);
+	assert_int_equal(m.wc, -1);
 	addr_rejects("0:5c5ef3fd0d4038939b6a51aa5c8a5b789199c1cc5d13b3b396d18a79148d1a3z", "64 hex");
 	/* a valid CRC over a bad tag */
 	uint8_t b[36] = { 0x12 };
@@ -1297,8 +1309,12 @@ static void test_publish_usage(void **state)
 					 "--root", ROOT_ADDR, "--amount", bad_amounts[i], NULL), 2);
 	assert_int_equal(run_cmd(cl_cmd_publish, "publish", "--kind", "worker", "--image", "/nonexistent", "--root",
 				 ROOT_ADDR, NULL), 2);
-	assert_int_equal(run_cmd(cl_cmd_publish, "publish", "--kind", "worker", "--hash", FIXTURE_IMAGE_HASH,
-				 "--query-id", "-1", "--root", ROOT_ADDR, NULL), 2);
+	/* " -5" was taken by strtoull as 2^64-5; "+5" as 5 */
+	static const char *const bad_query_ids[] = { "-1", " -5", "+5", " 5", "18446744073709551616", "" };
+	for (size_t i = 0; i < sizeof(bad_query_ids) / sizeof(bad_query_ids[0]); i++)
+		if (run_cmd(cl_cmd_publish, "publish", "--kind", "worker", "--hash", FIXTURE_IMAGE_HASH, "--query-id",
+			    bad_query_ids[i], "--root", ROOT_ADDR, NULL) != 2)
+			fail_msg("--query-id '%s' was taken", bad_query_ids[i]);
 	assert_int_equal(run_cmd(cl_cmd_publish, "publish", "--help", NULL), 0);
 	assert_int_equal(access(man, F_OK), -1);
 }
