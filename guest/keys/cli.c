@@ -6,8 +6,10 @@
  * Runs the cocoon-seal client once (docs/keys.md): the allowlist and ISV settings come from
  * DIR/keys/cocoon-seal.json (default /run/spec), the server from --server. Prints the
  * key's SHA-256 fingerprint, never the key. Exit 0 ok, 1 a check failed (named), 2 usage. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 #include <openssl/crypto.h>
@@ -15,12 +17,26 @@
 #include "guest/attest/attest.h"
 #include "guest/keys/seal.h"
 #include "measure/core/digest.h"
+#include "measure/core/opts.h"
+
+static int usage_to(FILE *f, int rc)
+{
+	fprintf(f, "usage: cocoon-keys seal-probe --server vsock:CID:PORT|tcp:HOST:PORT|unix:PATH --key-name NAME\n"
+		   "                              [--attest tdx|sim] [--spec DIR] [--json]\n");
+	return rc;
+}
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: cocoon-keys seal-probe --server vsock:CID:PORT|tcp:HOST:PORT|unix:PATH --key-name NAME\n"
-			"                              [--attest tdx|sim] [--spec DIR] [--json]\n");
-	return 2;
+	return usage_to(stderr, 2);
+}
+
+static int parse_attest(const char *s, void *attest)
+{
+	if (strcmp(s, "tdx") && strcmp(s, "sim"))
+		return -EINVAL;
+	*(const char **)attest = s;
+	return 0;
 }
 
 /* {"ok": ok, k1: v1, k2: v2} on stdout. */
@@ -45,24 +61,33 @@ static int fail(bool json, const char *check, const char *msg)
 int main(int argc, char **argv)
 {
 	const char *server = NULL, *name = NULL, *attest = "tdx", *spec = "/run/spec";
-	bool json = false;
+	int json = 0;
+	const struct cm_opt opts[] = {
+		CM_OPT_STR("server", 0, &server),
+		CM_OPT_STR("key-name", 0, &name),
+		CM_OPT_PARSE("attest", 0, &attest, parse_attest, "tdx or sim"),
+		CM_OPT_STR("spec", 0, &spec),
+		CM_OPT_FLAG("json", 0, &json),
+		CM_OPT_HELP(0),
+		CM_OPT_END,
+	};
 	if (argc < 2 || strcmp(argv[1], "seal-probe"))
 		return usage();
-	for (int i = 2; i < argc; i++) {
-		const char **slot = !strcmp(argv[i], "--server")     ? &server
-				    : !strcmp(argv[i], "--key-name") ? &name
-				    : !strcmp(argv[i], "--attest")   ? &attest
-				    : !strcmp(argv[i], "--spec")     ? &spec
-								     : NULL;
-		if (!strcmp(argv[i], "--json"))
-			json = true;
-		else if (!slot || i + 1 >= argc)
-			return usage();
-		else
-			*slot = argv[++i];
+	char msg[256];
+	switch (cm_opts_parse(argc - 1, argv + 1, opts, msg, sizeof msg)) {
+	case CM_OPTS_HELP:
+		return usage_to(stdout, 0);
+	case CM_OPTS_DONE:
+		if (optind == argc - 1)
+			break;
+		snprintf(msg, sizeof msg, "unexpected argument '%s'", argv[optind + 1]);
+		/* fall through */
+	default:
+		fprintf(stderr, "error: %s (see: cocoon-keys seal-probe --help)\n", msg);
+		return 2;
 	}
-	if (!server || !name || (strcmp(attest, "tdx") && strcmp(attest, "sim")))
-		return usage();
+	if (!server || !name)
+		return fprintf(stderr, "error: seal-probe needs --server and --key-name (see: cocoon-keys seal-probe --help)\n"), 2;
 	struct cm_err e = {0};
 	struct ck_seal_conf c;
 	struct ck_seal_trust t;

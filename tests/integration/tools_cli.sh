@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The command lines of cocoon-keyserver, cocoon-sim and cocoon-mkinitrd (options read by
+# The command lines of cocoon-keyserver, cocoon-keys, cocoon-sim and cocoon-mkinitrd (options read by
 # libmeasure's table, measure/core/opts.h, as cocoon-measure's, cocoon-launch's and
 # cocoon-ratls's are): a refused value, an unknown option, an option the subcommand does not
 # take or a stray operand is a usage error (exit 2) that names it; numbers are digits only;
@@ -10,7 +10,7 @@ BIN=${BUILD:-build}/bin
 source "$(dirname "$0")/check_lib.sh"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-for b in cocoon-keyserver cocoon-sim cocoon-mkinitrd; do
+for b in cocoon-keyserver cocoon-keys cocoon-sim cocoon-mkinitrd; do
     [ -x "$BIN/$b" ] || check_fail "missing $BIN/$b (make)"
 done
 
@@ -59,6 +59,19 @@ check "keyserver: list --help prints the usage" bash -c '"$0" list --help | grep
 check_fails "keyserver: list with its options goes as far as the admin key" \
     "$(re_lit "error: /dev/null is not an Ed25519 private key (PEM)")" \
     "$KS" list --server=tcp:127.0.0.1:1 --server-key="$zero64" --admin-key /dev/null --seq=5
+
+# ---- cocoon-keys seal-probe -------------------------------------------------------------------
+KEYS=$BIN/cocoon-keys
+usage_error "keys: --attest takes tdx or sim" \
+    "error: option '--attest' wants tdx or sim, got 'xyz' (see: cocoon-keys seal-probe --help)" \
+    "$KEYS" seal-probe --server tcp:127.0.0.1:1 --key-name k --attest xyz
+usage_error "keys: a stray operand is refused (it was a bare usage)" \
+    "error: unexpected argument 'extra' (see: cocoon-keys seal-probe --help)" \
+    "$KEYS" seal-probe --server tcp:127.0.0.1:1 --key-name k extra
+usage_error "keys: --server and --key-name are needed" \
+    "error: seal-probe needs --server and --key-name (see: cocoon-keys seal-probe --help)" "$KEYS" seal-probe --json
+check_fails "keys: --spec=DIR is read (the seal configuration under it is looked for)" "$(re_lit "$T/nospec/keys")" \
+    "$KEYS" seal-probe --server=tcp:127.0.0.1:1 --key-name=k --attest=sim --spec="$T/nospec"
 
 # ---- cocoon-sim: options before the COMMAND, then the command's own ---------------------------
 SIM="$BIN/cocoon-sim --dir $T/sim"
