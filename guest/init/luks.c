@@ -134,8 +134,9 @@ static int want_b64(const struct cm_jv *o, const char *k, struct cm_err *e)
 	int r;
 	if ((r = cm_jv_need(o, k, &m, e)) < 0 || (r = cm_jv_str(&m, 4, 256, &s, e)) < 0)
 		return r;
-	size_t n = strlen(s), body = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
-	if (n % 4 != 0 || body + 2 < n || strspn(s + body, "=") != n - body)
+	uint8_t bin[192]; /* 256 characters of base64 */
+	size_t n;
+	if (cm_base64_decode(s, strlen(s), false, bin, sizeof bin, &n))
 		return cm_jv_fail(&m, e, -EINVAL, "is not base64");
 	return 0;
 }

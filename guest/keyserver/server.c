@@ -314,10 +314,11 @@ static int read_secret(const struct cks_server_conf *c, uint8_t *buf, size_t cap
 		return 0;
 	}
 	const char *b64 = getenv("APP_KEY");
-	int n = b64 ? EVP_DecodeBlock(buf, (const uint8_t *)b64, (int)strlen(b64)) : -1;
-	if (n < 33)
+	if (!b64)
 		return cm_fail(e, -EINVAL, "no server secret: set secret_file or run under cocoon-init (APP_KEY)");
-	*len = 32; /* base64 of 32 bytes decodes to 33 with the padding byte */
+	/* cocoon-init's APP_KEY: base64 of the 32-byte application key (guest/keys/keys.c) */
+	if (cm_base64_decode(b64, strlen(b64), false, buf, cap, len) || *len != 32)
+		return cm_fail(e, -EINVAL, "APP_KEY is not base64 of 32 bytes");
 	return 0;
 }
 

@@ -11,6 +11,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+
 static int fail_v(struct cm_err *e, int code, const char *check, const char *fmt, va_list ap)
 {
 	if (e) {
@@ -119,6 +123,56 @@ int cm_parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 		return -EINVAL;
 	*out = v;
 	return 0;
+}
+
+int cm_base64_decode(const char *s, size_t n, bool spaces, uint8_t *out, size_t cap, size_t *outlen)
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	if (n > INT_MAX / 2)
+		return -EBADMSG;
+	char *text = malloc(n + 1), *back = NULL;
+	uint8_t *bin = NULL;
+	size_t k = 0, whole = 0;
+	int rc = -EBADMSG;
+	if (!text)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (!(spaces && s[i] && strchr(" \t\r\n", s[i])))
+			text[k++] = s[i];
+	text[k] = 0;
+	size_t body = strspn(text, alphabet), pad = k - body;
+	if (k == 0 || k % 4 || pad > 2 || strspn(text + body, "=") != pad)
+		goto out;
+	whole = k / 4 * 3;
+	size_t len = whole - pad;
+	if (len > cap) {
+		rc = -ENOSPC;
+		goto out;
+	}
+	bin = malloc(whole);
+	back = malloc(k + 1);
+	if (!bin || !back) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if (EVP_DecodeBlock(bin, (const unsigned char *)text, (int)k) != (int)whole)
+		goto out;
+	/* canonical: the bits past the last byte are zero, so encoding gives the text back */
+	EVP_EncodeBlock((unsigned char *)back, bin, (int)len);
+	if (strcmp(back, text))
+		goto out;
+	memcpy(out, bin, len);
+	*outlen = len;
+	rc = 0;
+out:
+	ERR_clear_error();
+	if (bin)
+		OPENSSL_cleanse(bin, whole); /* keys pass through here */
+	OPENSSL_cleanse(text, k);
+	free(text);
+	free(bin);
+	free(back);
+	return rc;
 }
 
 int cm_hex_decode(const char *hex, size_t hexlen, uint8_t *out, size_t outsz, size_t *outlen)

@@ -59,6 +59,14 @@ int cm_hex_decode_exact(const char *hex, size_t hexlen, uint8_t *out, size_t n);
 /* Decode a hex string of any even length up to outsz bytes; *outlen gets the count. */
 int cm_hex_decode(const char *hex, size_t hexlen, uint8_t *out, size_t outsz, size_t *outlen);
 
+/* Standard base64 (RFC 4648 section 4, '=' padded) of s (n chars; with spaces, blanks and
+ * line breaks between them are skipped) into out: *outlen bytes, at most cap. Refuses an
+ * empty text, a length not a multiple of 4, characters outside the alphabet, '=' other than
+ * one or two at the end, and non-canonical text (bits set past the last byte): -EBADMSG;
+ * more than cap bytes: -ENOSPC. The tree's one base64 reader (over EVP_DecodeBlock, which
+ * takes white space anywhere, ignores padding in its count and is not strict). */
+int cm_base64_decode(const char *s, size_t n, bool spaces, uint8_t *out, size_t cap, size_t *outlen);
+
 /* Read a whole regular file (or stdin for "-") of at most max bytes into a new
  * buffer (NUL-terminated one past the end, for text users). Free with free(). */
 int cm_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, struct cm_err *e);

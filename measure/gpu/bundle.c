@@ -5,45 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/err.h>
-#include <openssl/evp.h>
-
 #include "measure/core/json.h"
 #include "measure/gpu/spdm.h"
-
-int cm_gpu_b64_decode(const char *s, size_t len, uint8_t *out, size_t outsz, size_t *outlen)
-{
-	char *clean = malloc(len + 1);
-	uint8_t *buf = malloc(len / 4 * 3 + 3);
-	size_t k = 0;
-	int rc = -EBADMSG;
-	if (!clean || !buf) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < len; i++)
-		if (!strchr(" \t\r\n", s[i]) || !s[i])
-			clean[k++] = s[i];
-	if (k == 0 || k % 4 || memchr(clean, 0, k))
-		goto out;
-	int dl = EVP_DecodeBlock(buf, (const unsigned char *)clean, (int)k);
-	if (dl < 0)
-		goto out;
-	size_t pad = (clean[k - 1] == '=') + (clean[k - 2] == '=');
-	if (memchr(clean, '=', k - pad))
-		goto out;
-	size_t n = (size_t)dl - pad;
-	if (n > outsz)
-		goto out;
-	memcpy(out, buf, n);
-	*outlen = n;
-	rc = 0;
-out:
-	ERR_clear_error();
-	free(clean);
-	free(buf);
-	return rc;
-}
 
 static int b64_member(const struct cm_jv *obj, const char *key, size_t max, uint8_t **out, size_t *n, struct cm_err *e)
 {
@@ -55,7 +18,7 @@ static int b64_member(const struct cm_jv *obj, const char *key, size_t max, uint
 	size_t len = strlen(s);
 	if (!(*out = malloc(len / 4 * 3 + 3)))
 		return cm_fail(e, -ENOMEM, "out of memory");
-	if (cm_gpu_b64_decode(s, len, *out, max, n))
+	if (cm_base64_decode(s, len, true, *out, max, n))
 		return cm_jv_fail(&m, e, -EBADMSG, "not base64 (at most %zu bytes)", max);
 	return 0;
 }

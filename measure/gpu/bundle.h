@@ -27,7 +27,4 @@ int cm_gpu_bundle_parse(const char *json, size_t len, const char *doc, struct cm
 			size_t *n, struct cm_err *e);
 void cm_gpu_bundle_free(struct cm_gpu_bundle_entry *b, size_t n);
 
-/* Base64 of s[0..len) (whitespace skipped) into out[outsz]; *outlen gets the count. 0 or -EBADMSG. */
-int cm_gpu_b64_decode(const char *s, size_t len, uint8_t *out, size_t outsz, size_t *outlen);
-
 #endif

@@ -163,7 +163,7 @@ static int b64_exact(const xmlNode *n, uint8_t *out, size_t want, size_t *got)
 {
 	xmlChar *txt = xmlNodeGetContent(n);
 	size_t dn = 0;
-	int rc = txt ? cm_gpu_b64_decode((const char *)txt, strlen((const char *)txt), out, want, &dn) : -EBADMSG;
+	int rc = txt ? cm_base64_decode((const char *)txt, strlen((const char *)txt), true, out, want, &dn) : -EBADMSG;
 	xmlFree(txt);
 	if (rc || (!got && dn != want))
 		return -EBADMSG;

@@ -81,6 +81,18 @@ for port in +0 " 0"; do
     check_fails "listen port '$port' is refused" "$(re_lit "listen address tcp:127.0.0.1:$port: tcp:IPV4:PORT")" \
         env COCOON_SIM_DIR="$T/ks-sim" timeout 10 "$KS" serve --config "$T/badport.json"
 done
+# With no secret_file the secret is APP_KEY, base64 of exactly 32 bytes (cocoon-init's): one
+# longer than 340 characters overran a 256-byte stack buffer, a 64-byte one was cut to 32,
+# and non-canonical text was taken.
+jq --arg st "$T/store-appkey" 'del(.secret_file) | .store = $st' "$T/main.json" > "$T/appkey.json"
+for key in "$(head -c 64 /dev/urandom | base64 -w0)" "$(head -c 600 /dev/zero | base64 -w0)" "not base64" \
+    "$(head -c 32 /dev/zero | base64 -w0 | sed 's/A=$/B=/')"; do
+    check_fails "APP_KEY '${key:0:16}...' (${#key} characters) is refused" "$(re_lit "APP_KEY is not base64 of 32 bytes")" \
+        env APP_KEY="$key" COCOON_SIM_DIR="$T/ks-sim" timeout 10 "$KS" serve --config "$T/appkey.json"
+done
+env APP_KEY="$(head -c 32 /dev/urandom | base64 -w0)" COCOON_SIM_DIR="$T/ks-sim" \
+    timeout 5 "$KS" serve --config "$T/appkey.json" --info-file "$T/appkey.info" 2>"$T/appkey.log" || true
+check "an APP_KEY of 32 bytes serves (the info file was written)" jq_uint "$T/appkey.info" .port
 start main
 appliance good
 appliance debug "cocoon:cocoon_debug"

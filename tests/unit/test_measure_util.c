@@ -267,10 +267,49 @@ static void test_parse_u64(void **state)
 	assert_int_equal(cm_parse_u64(NULL, 0, 1, &v), -EINVAL);
 }
 
+/* cm_base64_decode: RFC 4648's vectors; strict about length, padding, alphabet, canonical
+ * bits and room; white space only when asked. */
+static void test_base64_decode(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *b64, *text;
+	} good[] = {
+		{ "Zg==", "f" }, { "Zm8=", "fo" }, { "Zm9v", "foo" }, { "Zm9vYg==", "foob" }, { "Zm9vYmE=", "fooba" },
+		{ "Zm9vYmFy", "foobar" },
+	};
+	uint8_t out[16];
+	size_t n;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(cm_base64_decode(good[i].b64, strlen(good[i].b64), false, out, sizeof out, &n), 0);
+		assert_int_equal(n, strlen(good[i].text));
+		assert_memory_equal(out, good[i].text, n);
+	}
+	const char *wrapped = "Zm9v\r\n YmFy\t";
+	assert_int_equal(cm_base64_decode(wrapped, strlen(wrapped), true, out, sizeof out, &n), 0);
+	assert_int_equal(n, 6);
+	assert_memory_equal(out, "foobar", 6);
+	assert_int_equal(cm_base64_decode(wrapped, strlen(wrapped), false, out, sizeof out, &n), -EBADMSG);
+	static const char *const bad[] = {
+		"", "Zg=", "Zg", "Z===", "====", "Zg==Zg==", "=Zg=", "Zh==", "Zm9=", "Zm9-", "Zm9_", "Zm 9v", "Zm9v\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		n = 99;
+		if (cm_base64_decode(bad[i], strlen(bad[i]), false, out, sizeof out, &n) != -EBADMSG || n != 99)
+			fail_msg("'%s' was taken", bad[i]);
+	}
+	char nul[] = "Zm\0v";
+	assert_int_equal(cm_base64_decode(nul, 4, true, out, sizeof out, &n), -EBADMSG);
+	/* room: "Zm9vYmFy" is 6 bytes */
+	assert_int_equal(cm_base64_decode("Zm9vYmFy", 8, false, out, 5, &n), -ENOSPC);
+	assert_int_equal(cm_base64_decode("Zm9vYmFy", 8, false, out, 6, &n), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_u64),
+		cmocka_unit_test(test_base64_decode),
 		cmocka_unit_test(test_hex_roundtrip),
 		cmocka_unit_test(test_hex_rejects_bad_input),
 		cmocka_unit_test(test_read_file_bounded),
