@@ -27,6 +27,10 @@ fuzz_spec_ignore_SEEDS := tests/fuzz/seeds/spec_gitignore.txt
 FUZZERS += opts
 fuzz_opts_SRCS = tests/fuzz/fuzz_opts.c $(LIBMEASURE_SRCS)
 fuzz_opts_SEEDS := tests/fuzz/seeds/opts_argv.bin tests/fuzz/seeds/opts_head.bin tests/fuzz/seeds/opts_list.bin
+# The one decimal parser and the one base64 reader (measure/core/util.h), against references.
+FUZZERS += numbers
+fuzz_numbers_SRCS = tests/fuzz/fuzz_numbers.c $(LIBMEASURE_SRCS)
+fuzz_numbers_SEEDS := tests/fuzz/seeds/numbers_u64.txt tests/fuzz/seeds/numbers_b64.txt tests/fuzz/seeds/numbers_b64_spaces.txt
 # The strict JSON reader under every JSON input of the tree (measure/core/json.h).
 FUZZERS += json
 fuzz_json_SRCS = tests/fuzz/fuzz_json.c $(LIBMEASURE_SRCS)
