@@ -44,7 +44,7 @@ int cm_err_prefix(struct cm_err *e, const char *fmt, ...) __attribute__((format(
 int cm_cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* A decimal number of digits only, as every number the tree reads from a command line, a
- * config value or a string field is written: no sign, no white space, no base prefix, at
+ * config value, an address or a string field is written: no sign, no white space, no base prefix, at
  * least one digit, in [lo, hi] (no wrap past 2^64-1). Returns 0, or -EINVAL with *out
  * untouched. The one decimal parser: strtoul's lenience (" +5", "-1" as 2^64-1) is why. */
 int cm_parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
