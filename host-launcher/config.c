@@ -202,7 +202,7 @@ static int add_port(struct cl_config *c, char *tok, const char *where, struct cm
 		return cm_fail(e, -EINVAL, "%s: key ports: bad forward '%s' (expected [tcp:|udp:]HOST:GUEST)", where,
 			       tok);
 	*colon = 0;
-	if (cm_parse_u64(s, 0, 65535, &h) < 0 || cm_parse_u64(colon + 1, 0, 65535, &g) < 0 || !h || !g) {
+	if (cm_parse_u64(s, 1, 65535, &h) < 0 || cm_parse_u64(colon + 1, 1, 65535, &g) < 0) {
 		*colon = ':';
 		return cm_fail(e, -EINVAL, "%s: key ports: bad forward '%s' (ports are 1-65535)", where, tok);
 	}
@@ -287,7 +287,7 @@ static int apply(struct cl_config *c, const char *key, const char *v, const char
 			return BAD("a size of at least 64M, a multiple of 1M, such as 100G");
 		c->memory = sz;
 	} else if (!strcmp(key, "vcpus")) {
-		if (cm_parse_u64(v, 0, 512, &u) < 0 || u == 0)
+		if (cm_parse_u64(v, 1, 512, &u) < 0)
 			return BAD("1-512");
 		c->vcpus = (unsigned)u;
 	} else if (!strcmp(key, "ports")) {
@@ -298,7 +298,7 @@ static int apply(struct cl_config *c, const char *key, const char *v, const char
 		c->vsock_cid = (uint32_t)u;
 		cl_cocoon_note(c, key, "ours", "vsock_cid = %u (+ instance * 10, as Cocoon)", c->vsock_cid);
 	} else if (!strcmp(key, "qgs_port")) {
-		if (cm_parse_u64(v, 0, 0xffffffffull, &u) < 0 || u == 0)
+		if (cm_parse_u64(v, 1, 0xffffffffull, &u) < 0)
 			return BAD("a vsock port number");
 		c->qgs_port = (uint32_t)u;
 	} else if (!strcmp(key, "qemu")) {

@@ -10,22 +10,11 @@
 #define CMDLINE_MAX 4096
 #define ROOTBLOCKS_MAX (UINT64_MAX / CI_VERITY_BLOCK)
 
-/* Strict unsigned decimal: digits only, no sign, no leading zeros except "0", range. */
-static int parse_u64(const char *s, uint64_t max, uint64_t *out)
+/* A positive count in 1..max (cm_parse_u64), canonical: no leading zeros, so a measured
+ * value has one spelling. */
+static int parse_count(const char *s, uint64_t max, uint64_t *out)
 {
-	uint64_t v = 0;
-	if (*s == '\0' || (s[0] == '0' && s[1] != '\0'))
-		return -EINVAL;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -EINVAL;
-		unsigned d = (unsigned)(*s - '0');
-		if (v > (max - d) / 10)
-			return -ERANGE;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return 0;
+	return s[0] == '0' ? -EINVAL : cm_parse_u64(s, 1, max, out);
 }
 
 enum { K_ROOTHASH, K_ROOTBLOCKS, K_ATTEST, K_DEBUG, K_GPU, K_TIMEOUT, K_KEYS, K_COUNT };
@@ -55,7 +44,7 @@ static int apply(struct ci_cmdline *c, int k, const char *val, struct cm_err *e)
 		c->roothash_hex[64] = '\0';
 		return 0;
 	case K_ROOTBLOCKS:
-		if (parse_u64(val, ROOTBLOCKS_MAX, &v) < 0 || v == 0)
+		if (parse_count(val, ROOTBLOCKS_MAX, &v) < 0)
 			return cm_fail(e, -EINVAL, "%s must be a positive decimal block count (got \"%.40s\")", name,
 				       val);
 		c->rootblocks = v;
@@ -74,7 +63,7 @@ static int apply(struct ci_cmdline *c, int k, const char *val, struct cm_err *e)
 			return cm_fail(e, -EINVAL, "%s must be required or off (got \"%.40s\")", name, val);
 		return 0;
 	case K_TIMEOUT:
-		if (parse_u64(val, CI_MAX_TIMEOUT_S, &v) < 0 || v == 0)
+		if (parse_count(val, CI_MAX_TIMEOUT_S, &v) < 0)
 			return cm_fail(e, -EINVAL, "%s must be 1..%u seconds (got \"%.40s\")", name,
 				       CI_MAX_TIMEOUT_S, val);
 		c->timeout_s = (unsigned)v;

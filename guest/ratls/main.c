@@ -220,7 +220,11 @@ static void tick(struct cr_proxy *px, void *arg)
  * policies after the file's, in the order given. */
 #define UNSET UINT_MAX /* an unsigned option not given (outside every range below) */
 struct run_opts {
-	const char *config, *attest, *cert_dir, *event_log;
+	const char *config;
+	/* copied into conf when not empty (an empty one is the file's or the default) */
+	char attest[sizeof(((struct cr_config *)0)->attest)];
+	char cert_dir[sizeof(((struct cr_config *)0)->cert_dir)];
+	char event_log[sizeof(((struct cr_config *)0)->event_log)];
 	struct {
 		enum cr_mode mode;
 		const char *spec;
@@ -244,15 +248,6 @@ static int add_listener(struct run_opts *r, enum cr_mode mode, const char *spec)
 static int add_reverse(const char *v, void *r) { return add_listener(r, CR_MODE_REVERSE, v); }
 static int add_forward(const char *v, void *r) { return add_listener(r, CR_MODE_FORWARD, v); }
 static int add_socks5(const char *v, void *r) { return add_listener(r, CR_MODE_SOCKS5, v); }
-
-/* A path or name option into one of conf's arrays: refused, never cut. */
-static int set_str(char *dst, size_t cap, const char *opt, const char *v, struct cm_err *e)
-{
-	if ((size_t)snprintf(dst, cap, "%s", v) >= cap)
-		return cm_fail(e, -ENAMETOOLONG, "option '--%s' wants at most %zu bytes, got %zu", opt, cap - 1,
-			       strlen(v));
-	return 0;
-}
 
 /* The options of r over conf (already holding the defaults and the --config file). */
 static int apply_run_opts(const struct run_opts *r, struct cr_config *c, struct cm_err *e)
@@ -285,10 +280,12 @@ static int apply_run_opts(const struct run_opts *r, struct cr_config *c, struct 
 		x->serialize_info = CR_INFO_OFF;
 	if (r->gpu_evidence)
 		c->gpu_evidence = true;
-	if ((r->attest && set_str(c->attest, sizeof(c->attest), "attest", r->attest, e)) ||
-	    (r->cert_dir && set_str(c->cert_dir, sizeof(c->cert_dir), "cert-dir", r->cert_dir, e)) ||
-	    (r->event_log && set_str(c->event_log, sizeof(c->event_log), "event-log", r->event_log, e)))
-		return -ENAMETOOLONG;
+	if (r->attest[0])
+		memcpy(c->attest, r->attest, sizeof(c->attest)); /* the same sizes: struct run_opts */
+	if (r->cert_dir[0])
+		memcpy(c->cert_dir, r->cert_dir, sizeof(c->cert_dir));
+	if (r->event_log[0])
+		memcpy(c->event_log, r->event_log, sizeof(c->event_log));
 	for (size_t i = 0; i < r->policies.n; i++)
 		if (cr_config_add_policy_spec(c, r->policies.v[i], e))
 			return -EINVAL;
@@ -314,9 +311,9 @@ static int cmd_run(int argc, char **argv)
 		CM_OPT_PARSE("reverse", 'R', &r, add_reverse, listeners),
 		CM_OPT_PARSE("forward", 'F', &r, add_forward, listeners),
 		CM_OPT_PARSE("socks5", 'S', &r, add_socks5, listeners),
-		CM_OPT_STR("attest", 0, &r.attest),
-		CM_OPT_STR("cert-dir", 0, &r.cert_dir),
-		CM_OPT_STR("event-log", 0, &r.event_log),
+		CM_OPT_BUF("attest", 0, r.attest),
+		CM_OPT_BUF("cert-dir", 0, r.cert_dir),
+		CM_OPT_BUF("event-log", 0, r.event_log),
 		CM_OPT_LIST("policy", 0, &r.policies),
 		CM_OPT_UINT("pow-difficulty", 0, &r.pow_difficulty, 0, 28, "bits"),
 		CM_OPT_UINT("pow-max", 0, &r.pow_max, 0, 28, "bits"),

@@ -25,11 +25,13 @@ usage_error() {
     echo "ok: tools_cli: $name"
 }
 long=/$(head -c 5000 /dev/zero | tr '\0' a)
+# No check below connects (each stops before); the address is a port the kernel just gave out.
+srv=tcp:127.0.0.1:$(free_port)
 zero64=$(printf '%064d' 0)
 
 # ---- cocoon-keyserver: one option table per subcommand ----------------------------------------
 KS=$BIN/cocoon-keyserver
-admin=(--server tcp:127.0.0.1:1 --server-key "$zero64" --admin-key /dev/null)
+admin=(--server "$srv" --server-key "$zero64" --admin-key /dev/null)
 usage_error "keyserver: --seq -1 is refused (strtoull made it 2^64-1)" \
     "error: list: option '--seq' wants 1-18446744073709551615, got '-1' (see: cocoon-keyserver --help)" \
     "$KS" list "${admin[@]}" --seq -1
@@ -42,7 +44,7 @@ usage_error "keyserver: serve takes no operand" \
     "error: serve: unexpected argument 'extra' (see: cocoon-keyserver --help)" "$KS" serve --config c.json extra
 usage_error "keyserver: a --server-root longer than PATH_MAX is refused, not cut" \
     "error: identity: option '--server-root' wants at most 4095 bytes, got 5001 (see: cocoon-keyserver --help)" \
-    "$KS" identity --server tcp:127.0.0.1:1 --server-collateral c.json --server-root "$long"
+    "$KS" identity --server "$srv" --server-collateral c.json --server-root "$long"
 usage_error "keyserver: a --server longer than its 127 bytes is refused" \
     "error: request: option '--server' wants at most 127 bytes, got 5001 (see: cocoon-keyserver --help)" \
     "$KS" request --server "$long" --server-key "$zero64" --model m
@@ -58,20 +60,20 @@ check "keyserver: list --help prints the usage" bash -c '"$0" list --help | grep
 # to the admin key, which /dev/null is not.
 check_fails "keyserver: list with its options goes as far as the admin key" \
     "$(re_lit "error: /dev/null is not an Ed25519 private key (PEM)")" \
-    "$KS" list --server=tcp:127.0.0.1:1 --server-key="$zero64" --admin-key /dev/null --seq=5
+    "$KS" list --server="$srv" --server-key="$zero64" --admin-key /dev/null --seq=5
 
 # ---- cocoon-keys seal-probe -------------------------------------------------------------------
 KEYS=$BIN/cocoon-keys
 usage_error "keys: --attest takes tdx or sim" \
     "error: option '--attest' wants tdx or sim, got 'xyz' (see: cocoon-keys seal-probe --help)" \
-    "$KEYS" seal-probe --server tcp:127.0.0.1:1 --key-name k --attest xyz
+    "$KEYS" seal-probe --server "$srv" --key-name k --attest xyz
 usage_error "keys: a stray operand is refused (it was a bare usage)" \
     "error: unexpected argument 'extra' (see: cocoon-keys seal-probe --help)" \
-    "$KEYS" seal-probe --server tcp:127.0.0.1:1 --key-name k extra
+    "$KEYS" seal-probe --server "$srv" --key-name k extra
 usage_error "keys: --server and --key-name are needed" \
     "error: seal-probe needs --server and --key-name (see: cocoon-keys seal-probe --help)" "$KEYS" seal-probe --json
 check_fails "keys: --spec=DIR is read (the seal configuration under it is looked for)" "$(re_lit "$T/nospec/keys")" \
-    "$KEYS" seal-probe --server=tcp:127.0.0.1:1 --key-name=k --attest=sim --spec="$T/nospec"
+    "$KEYS" seal-probe --server="$srv" --key-name=k --attest=sim --spec="$T/nospec"
 
 # ---- cocoon-sim: options before the COMMAND, then the command's own ---------------------------
 SIM="$BIN/cocoon-sim --dir $T/sim"
